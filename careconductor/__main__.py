@@ -1,0 +1,3 @@
+from careconductor.cli import main
+
+main()

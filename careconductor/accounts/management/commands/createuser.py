@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from careconductor.accounts.actions import do_create_user
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import Organization
+from careconductor.core.errors import ActionRefused
+
+
+class Command(BaseCommand):
+    help = "Create a user with a role. Without --password, asks for one (or makes one and prints it)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--password")
+        parser.add_argument("--organization", help="Organisation name; created if missing. Default: the only one.")
+        parser.add_argument("--first-name", default="")
+        parser.add_argument("--last-name", default="")
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        org = self._organization(opts["organization"])
+        password = opts["password"]
+        generated = False
+        if not password:
+            if sys.stdin.isatty():
+                password = getpass.getpass("Password: ")
+                if getpass.getpass("Password (again): ") != password:
+                    raise CommandError("The passwords do not match.")
+            else:
+                password, generated = secrets.token_urlsafe(12), True
+        try:
+            user = do_create_user(
+                opts["username"], Role(opts["role"]), org, password,
+                first_name=opts["first_name"], last_name=opts["last_name"], email=opts["email"],
+            )
+        except ActionRefused as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Created {user.username} ({Role(user.role).label}) in {org.name}.")
+        if generated:
+            self.stdout.write(f"Password: {password}")
+
+    def _organization(self, name: str | None) -> Organization:
+        if name:
+            return Organization.objects.get_or_create(name=name)[0]
+        orgs = list(Organization.objects.all()[:2])
+        if len(orgs) == 1:
+            return orgs[0]
+        if not orgs:
+            return Organization.objects.create(name="My organisation")
+        raise CommandError("There are several organisations: name one with --organization.")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from careconductor.core.models import TimestampedModel
+
+from .choices import Discipline, ExperienceLevel, Role
+
+
+class Organization(TimestampedModel):
+    """A tenant: a health system, clinic, plan or community organisation. Access never crosses it."""
+
+    name = models.CharField(max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CASE_MANAGER)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role != Role.PATIENT
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Team(TimestampedModel):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=200)
+    supervisor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="supervised_teams"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="team_name_unique_in_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(TimestampedModel):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    discipline = models.CharField(max_length=32, choices=Discipline.choices)
+    credentials = models.CharField(max_length=100, blank=True, help_text="e.g. RN, CCM, LCSW")
+    experience_level = models.CharField(
+        max_length=16, choices=ExperienceLevel.choices, default=ExperienceLevel.COMPETENT
+    )
+    caseload_capacity = models.PositiveIntegerField(
+        default=0, help_text="How many acuity points of cases this person can carry."
+    )
+    languages = models.JSONField(default=list, blank=True, help_text="ISO 639-1 codes spoken")
+
+    def __str__(self) -> str:
+        return f"{self.user.display_name()} ({self.get_discipline_display()})"
+
+
+class ApiToken(TimestampedModel):
+    """A bearer token for the API. Only the SHA-256 of the secret is stored; the secret is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters, to tell tokens apart")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.user.username}"

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from django.db import transaction
+
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import Team, User
+from careconductor.core import clock
+from careconductor.core.errors import ActionRefused
+from careconductor.patients.models import Patient
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction, ConsentType
+from careconductor.privacy.queries import consent_in_force
+
+from . import rules
+from .choices import CaseStatus, Program, ReferralSource
+from .models import Case, CaseAssignment, CaseStatusChange
+from .queries import assignment_candidates
+
+
+def do_refer_case(
+    user: User,
+    patient: Patient,
+    *,
+    program: Program,
+    referral_source: ReferralSource,
+    referral_reason: str,
+    team: Team,
+    case_manager: User | None = None,
+    acuity_tier: int = 2,
+) -> Case:
+    """Open a case in `referred`. The person registering a new patient refers them here, which is what
+    gives them (or the team's supervisor) a relationship with the patient."""
+    if patient.organization_id != user.organization_id or team.organization_id != user.organization_id:
+        raise ActionRefused("The patient and team must belong to your organisation.")
+    if not (policy.can_create_patients(user) or policy.may(user, policy.Action.CHANGE, patient)):
+        raise ActionRefused("Your role may not refer patients.")
+    if not referral_reason.strip():
+        raise ActionRefused({"referral_reason": "Say why the patient is referred."})
+    if acuity_tier not in rules.ACUITY_POINTS:
+        raise ActionRefused({"acuity_tier": "Acuity tier must be 1 to 4."})
+    if case_manager is not None and case_manager.role not in (Role.CASE_MANAGER, Role.SUPERVISOR):
+        raise ActionRefused({"case_manager": "Only case managers and supervisors carry cases."})
+    now = clock.now()
+    with transaction.atomic():
+        case = Case.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            program=program,
+            referral_source=referral_source,
+            referral_reason=referral_reason.strip(),
+            referred_at=now,
+            team=team,
+            primary_case_manager=case_manager,
+            acuity_tier=acuity_tier,
+        )
+        CaseStatusChange.objects.create(
+            case=case, from_status="", to_status=CaseStatus.REFERRED, changed_at=now, changed_by=user,
+            note=f"Referred by {ReferralSource(referral_source).label.lower()}",
+        )
+        if case_manager is not None:
+            CaseAssignment.objects.create(
+                case=case, case_manager=case_manager, assigned_by=user, assigned_at=now
+            )
+        audit.record(user, AuditAction.CREATE, patient=patient, obj=case)
+    return case
+
+
+def do_transition_case(user: User, case: Case, request: rules.TransitionRequest) -> Case:
+    """Move a case along the status machine, keeping who, when and why."""
+    policy.require(user, policy.Action.CHANGE, case.patient)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        facts = rules.CaseFacts(
+            status=CaseStatus(case.status),
+            has_enrolment_consent=consent_in_force(case.patient, ConsentType.CM_ENROLMENT),
+            has_case_manager=case.primary_case_manager_id is not None,
+        )
+        if errors := rules.check_transition(facts, request):
+            raise ActionRefused(errors)
+        now = clock.now()
+        from_status = case.status
+        case.status = request.target
+        if request.target == CaseStatus.ACTIVE and case.enrolled_at is None:
+            case.enrolled_at = now
+        note = request.note.strip()
+        if request.target == CaseStatus.CLOSED:
+            case.closed_at = now
+            case.closure_reason = request.closure_reason
+            case.closure_reason_other = request.closure_reason_other.strip()
+            case.closing_summary = request.closing_summary.strip()
+            note = note or case.get_closure_reason_display()
+        elif request.target in rules.TERMINAL_STATUSES:
+            case.closed_at = now
+        case.save()
+        CaseStatusChange.objects.create(
+            case=case, from_status=from_status, to_status=request.target, changed_at=now, changed_by=user, note=note
+        )
+        audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail=f"status {request.target}")
+    return case
+
+
+def do_assign_case(user: User, case: Case, case_manager: User, *, override_reason: str = "") -> CaseAssignment:
+    """Assign the primary case manager. Choosing anyone but the top suggestion needs a reason, which is kept."""
+    policy.require(user, policy.Action.ASSIGN, case.patient)
+    if not case.is_open:
+        raise ActionRefused("Only an open case can be assigned.")
+    ranked = assignment_candidates(case)
+    position = next((i for i, r in enumerate(ranked, 1) if r.candidate.staff_id == case_manager.pk), None)
+    if position is None:
+        raise ActionRefused({"case_manager": "Choose a case manager from this organisation's teams."})
+    chosen = ranked[position - 1]
+    is_override = position != 1 or not chosen.eligible
+    if is_override and not override_reason.strip():
+        why = "is not eligible" if not chosen.eligible else "is not the top suggestion"
+        raise ActionRefused({"override_reason": f"{case_manager.display_name()} {why}: give a reason."})
+    now = clock.now()
+    with transaction.atomic():
+        team = Team.objects.filter(members__user=case_manager).first() or case.team
+        Case.objects.filter(pk=case.pk).update(primary_case_manager=case_manager, team=team, updated_at=now)
+        case.primary_case_manager, case.team = case_manager, team
+        assignment = CaseAssignment.objects.create(
+            case=case,
+            case_manager=case_manager,
+            assigned_by=user,
+            assigned_at=now,
+            suggested_rank=position,
+            was_eligible=chosen.eligible,
+            override_reason=override_reason.strip() if is_override else "",
+        )
+        audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail="assigned")
+    return assignment
+
+
+def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
+    policy.require(user, policy.Action.CHANGE, case.patient)
+    if tier not in rules.ACUITY_POINTS:
+        raise ActionRefused({"acuity_tier": "Acuity tier must be 1 to 4."})
+    if not case.is_open:
+        raise ActionRefused("The acuity of a finished case cannot change.")
+    with transaction.atomic():
+        old = case.acuity_tier
+        case.acuity_tier = tier
+        case.save(update_fields=["acuity_tier", "updated_at"])
+        CaseStatusChange.objects.create(
+            case=case, from_status=case.status, to_status=case.status, changed_at=clock.now(), changed_by=user,
+            note=f"Acuity tier {old} → {tier}" + (f": {note.strip()}" if note.strip() else ""),
+        )
+        audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail=f"acuity {tier}")
+    return case

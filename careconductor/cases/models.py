@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from careconductor.accounts.models import Organization, Team
+from careconductor.core.models import TimestampedModel
+from careconductor.patients.models import Patient
+
+from .choices import CaseStatus, ClosureReason, Program, ReferralSource
+from .rules import ACUITY_LABELS, OPEN_STATUSES, acuity_points, allowed_targets
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(TimestampedModel):
+    """A case management episode (FHIR EpisodeOfCare). Status changes only through cases.actions."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
+    program = models.CharField(max_length=16, choices=Program.choices)
+    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.REFERRED)
+    referral_source = models.CharField(max_length=16, choices=ReferralSource.choices)
+    referral_reason = models.CharField(max_length=300)
+    referred_at = models.DateTimeField()
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    primary_case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="managed_cases"
+    )
+    acuity_tier = models.PositiveSmallIntegerField(default=2, choices=sorted(ACUITY_LABELS.items()))
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=20, choices=ClosureReason.choices, blank=True)
+    closure_reason_other = models.CharField(max_length=200, blank=True)
+    closing_summary = models.TextField(blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["primary_case_manager", "status"], name="case_manager_status_idx"),
+            models.Index(fields=["organization", "status", "program"], name="case_org_status_prog_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(acuity_tier__gte=1, acuity_tier__lte=4), name="case_tier_1_4"),
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(closure_reason=""),
+                name="closed_case_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_program_display()} for {self.patient}"
+
+    @property
+    def acuity_points(self) -> int:
+        return acuity_points(self.acuity_tier)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def allowed_targets(self) -> list[CaseStatus]:
+        return sorted(allowed_targets(CaseStatus(self.status)), key=list(CaseStatus).index)
+
+
+class CaseStatusChange(models.Model):
+    """Who moved the case, when and why. Written by the action that changes the status."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=CaseStatus.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+
+class CaseAssignment(models.Model):
+    """Each assignment of a case manager, with the suggestion's rank and any override reason."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    case_manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField()
+    suggested_rank = models.PositiveIntegerField(null=True, blank=True, help_text="1 = the top suggestion")
+    was_eligible = models.BooleanField(default=True)
+    override_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "pk"]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.db import models
+
+MRN_SYSTEM = "urn:careconductor:mrn"
+
+
+class Sex(models.TextChoices):
+    # FHIR administrative-gender
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "E-mail"
+    PORTAL = "portal", "Patient portal"
+    MAIL = "mail", "Letter"
+    IN_PERSON = "in_person", "In person"
+
+
+class LearningPreference(models.TextChoices):
+    PRINT = "print", "Print"
+    VERBAL = "verbal", "Verbal"
+    VISUAL = "visual", "Visual"
+    VIDEO = "video", "Video"
+    DEMONSTRATION = "demonstration", "Demonstration"
+
+
+class ContactRelationship(models.TextChoices):
+    SPOUSE = "spouse", "Spouse or partner"
+    CHILD = "child", "Adult child"
+    PARENT = "parent", "Parent"
+    SIBLING = "sibling", "Sibling"
+    FRIEND = "friend", "Friend"
+    NEIGHBOUR = "neighbour", "Neighbour"
+    GUARDIAN = "guardian", "Legal guardian"
+    OTHER = "other", "Other"
+
+
+class CoverageKind(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
+    MEDICAID = "medicaid", "Medicaid"
+    COMMERCIAL = "commercial", "Commercial"
+    DUAL = "dual", "Medicare-Medicaid (dual)"
+    SELF_PAY = "self_pay", "Self-pay"
+
+
+class ClinicalStatus(models.TextChoices):
+    # FHIR condition-clinical
+    ACTIVE = "active", "Active"
+    RECURRENCE = "recurrence", "Recurrence"
+    RELAPSE = "relapse", "Relapse"
+    INACTIVE = "inactive", "Inactive"
+    REMISSION = "remission", "Remission"
+    RESOLVED = "resolved", "Resolved"
+
+
+class EncounterClass(models.TextChoices):
+    # HL7 v3 ActCode subset used by FHIR Encounter.class
+    INPATIENT = "IMP", "Inpatient"
+    EMERGENCY = "EMER", "Emergency"
+    OBSERVATION = "OBSENC", "Observation"
+    AMBULATORY = "AMB", "Ambulatory"
+    HOME = "HH", "Home health"
+    VIRTUAL = "VR", "Virtual"
+
+
+class AdmissionType(models.TextChoices):
+    EMERGENCY = "emergency", "Emergency (via ED)"
+    URGENT = "urgent", "Urgent"
+    ELECTIVE = "elective", "Elective"
+
+
+class DischargeDisposition(models.TextChoices):
+    HOME = "home", "Home"
+    HOME_HEALTH = "home_health", "Home with home health"
+    SNF = "snf", "Skilled nursing facility"
+    REHAB = "rehab", "Rehabilitation facility"
+    HOSPICE = "hospice", "Hospice"
+    AMA = "ama", "Left against medical advice"
+    EXPIRED = "expired", "Died"

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from careconductor.accounts.models import Organization
+from careconductor.core.languages import language_name
+from careconductor.core.models import TimestampedModel
+
+from .choices import (
+    MRN_SYSTEM,
+    AdmissionType,
+    ClinicalStatus,
+    ContactMethod,
+    ContactRelationship,
+    CoverageKind,
+    DischargeDisposition,
+    EncounterClass,
+    Sex,
+)
+
+
+class Patient(TimestampedModel):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="patients")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=16, choices=Sex.choices)
+    gender_identity = models.CharField(max_length=100, blank=True)
+    preferred_language = models.CharField(max_length=8, default="en")
+    interpreter_needed = models.BooleanField(default=False)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    preferred_contact_method = models.CharField(
+        max_length=16, choices=ContactMethod.choices, default=ContactMethod.PHONE
+    )
+    preferred_contact_times = models.CharField(max_length=100, blank=True, help_text="e.g. weekday mornings")
+    learning_preferences = models.JSONField(default=list, blank=True)
+    health_literacy_concern = models.BooleanField(
+        default=False, help_text="Limited health literacy: use plain language and teach-back."
+    )
+    deceased_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
+            models.Index(fields=["organization", "birth_date"], name="patient_org_birth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: dt.date) -> int:
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def language_display(self) -> str:
+        return language_name(self.preferred_language)
+
+    @property
+    def mrn(self) -> str:
+        # Uses the prefetched identifiers when present, so list pages do not query per row.
+        for ident in self.identifiers.all():
+            if ident.system == MRN_SYSTEM:
+                return ident.value
+        return ""
+
+
+class PatientIdentifier(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="identifiers")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    system = models.CharField(max_length=200, help_text="URI of the assigning authority")
+    value = models.CharField(max_length=100)
+    label = models.CharField(max_length=50, blank=True, help_text="e.g. MRN, Medicaid ID")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "system", "value"], name="identifier_unique_in_org"
+            )
+        ]
+        indexes = [models.Index(fields=["value"], name="identifier_value_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.system}: {self.value}"
+
+
+class PatientContact(models.Model):
+    """A caregiver or emergency contact (FHIR RelatedPerson)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=16, choices=ContactRelationship.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    is_caregiver = models.BooleanField(default=False)
+    is_emergency_contact = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relationship_display()})"
+
+
+class Coverage(TimestampedModel):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
+    kind = models.CharField(max_length=24, choices=CoverageKind.choices)
+    payer = models.CharField(max_length=200)
+    plan_name = models.CharField(max_length=200, blank=True)
+    member_id = models.CharField(max_length=60, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.payer} {self.plan_name}".strip()
+
+
+class Condition(TimestampedModel):
+    """An entry on the problem list, coded in ICD-10-CM."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
+    icd10_code = models.CharField(max_length=10)
+    display = models.CharField(max_length=200)
+    chronic = models.BooleanField(default=True)
+    clinical_status = models.CharField(
+        max_length=16, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
+    )
+    onset_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["icd10_code"], name="condition_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.icd10_code} {self.display}"
+
+
+class Encounter(TimestampedModel):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="encounters")
+    encounter_class = models.CharField(max_length=8, choices=EncounterClass.choices)
+    facility = models.CharField(max_length=200, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    admission_type = models.CharField(max_length=16, choices=AdmissionType.choices, blank=True)
+    discharge_disposition = models.CharField(max_length=16, choices=DischargeDisposition.choices, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, default="manual", help_text="manual, hl7v2, fhir or demo")
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-start"], name="encounter_patient_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_encounter_class_display()} {self.start:%Y-%m-%d}"
+
+
+class CareTeamMember(TimestampedModel):
+    """A staff member on the patient's care team. Membership grants chart access for its period."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="care_team_memberships")
+    role = models.CharField(max_length=100, help_text="e.g. primary care physician, pharmacist")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "patient"], name="careteam_user_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role}"

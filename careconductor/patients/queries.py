@@ -1,0 +1,38 @@
+"""Permission-checked reads of patients. Every read of a chart is audited here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from careconductor.accounts.models import User
+from careconductor.core.errors import NotVisible
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction
+
+from .models import Patient
+
+
+def access_patient(user: User, patient_id: int) -> Patient:
+    """The patient if the user may see them (the read is audited); NotVisible otherwise, as if missing."""
+    patient = policy.visible_patients(user).filter(pk=patient_id).prefetch_related("identifiers").first()
+    if patient is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=patient, obj=patient)
+    return patient
+
+
+def search_patients(user: User, text: str = "", birth_date: dt.date | None = None) -> QuerySet[Patient]:
+    """Visible patients matching a name (any part), an identifier value, and/or a birth date."""
+    qs = policy.visible_patients(user)
+    for word in text.split():
+        qs = qs.filter(
+            Q(given_name__istartswith=word)
+            | Q(family_name__istartswith=word)
+            | Q(preferred_name__istartswith=word)
+            | Q(identifiers__value=word)
+        )
+    if birth_date:
+        qs = qs.filter(birth_date=birth_date)
+    return qs.distinct().order_by("family_name", "given_name", "pk")

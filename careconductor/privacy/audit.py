@@ -1,0 +1,89 @@
+"""Writing audit events. The request context (address, agent, purpose) is set once per request by the
+middleware, so actions and queries record events without threading the request through every call."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from careconductor.core import clock
+
+from .choices import AuditAction, AuditOutcome
+from .models import AuditEvent
+
+if TYPE_CHECKING:
+    from careconductor.accounts.models import User
+    from careconductor.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    client_address: str | None = None
+    user_agent: str = ""
+    purpose: str = "TREAT"
+
+
+_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
+    "audit_context", default=AuditContext(purpose="OPERATIONS", user_agent="careconductor-cli")
+)
+
+
+@contextmanager
+def audit_context(ctx: AuditContext) -> Iterator[None]:
+    token = _context.set(ctx)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def _event(
+    user: User | None,
+    action: AuditAction,
+    *,
+    patient: Patient | int | None = None,
+    obj: object = None,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+    detail: str = "",
+    username: str = "",
+) -> AuditEvent:
+    ctx = _context.get()
+    if obj is not None:
+        object_type = object_type or type(obj).__name__
+        object_id = object_id or str(getattr(obj, "pk", ""))
+    patient_id = patient if isinstance(patient, int) or patient is None else patient.pk
+    authenticated = user is not None and user.is_authenticated
+    return AuditEvent(
+        recorded_at=clock.now(),
+        user=user if authenticated else None,
+        username=(user.username if authenticated and user else username)[:150],
+        role=user.role if authenticated and user else "",
+        organization_id_value=user.organization_id if authenticated and user else None,
+        patient_id=patient_id,
+        action=action,
+        object_type=object_type[:50],
+        object_id=object_id[:64],
+        purpose=ctx.purpose,
+        client_address=ctx.client_address,
+        user_agent=ctx.user_agent[:300],
+        outcome=outcome,
+        detail=detail[:200],
+    )
+
+
+def record(user: User | None, action: AuditAction, **kwargs: object) -> AuditEvent:
+    event = _event(user, action, **kwargs)  # type: ignore[arg-type]
+    event.save()
+    return event
+
+
+def record_reads(user: User, patients: Iterable[Patient], object_type: str = "Patient") -> None:
+    """One read event per patient shown on a list page, in one insert."""
+    AuditEvent.objects.bulk_create(
+        [_event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk)) for p in patients]
+    )

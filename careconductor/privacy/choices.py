@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Create"
+    READ = "read", "Read"
+    UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"
+    EXPORT = "export", "Export"
+    PRINT = "print", "Print"
+    LOGIN = "login", "Log in"
+    LOGOUT = "logout", "Log out"
+    LOGIN_FAILED = "login_failed", "Failed log-in"
+    REFUSED = "refused", "Permission refused"
+
+
+class AuditOutcome(models.TextChoices):
+    # FHIR AuditEvent.outcome codes: 0 success, 4 minor failure, 8 serious failure
+    SUCCESS = "0", "Success"
+    MINOR_FAILURE = "4", "Refused or failed"
+    SERIOUS_FAILURE = "8", "Serious failure"
+
+
+class ConsentType(models.TextChoices):
+    CM_ENROLMENT = "cm_enrolment", "Case management enrolment"
+    CCM_BILLING = "ccm_billing", "Chronic care management billing"
+    SHARING = "sharing", "Sharing with a named person or organisation"
+    PART2 = "part2", "42 CFR Part 2 disclosure"
+
+
+class ConsentStatus(models.TextChoices):
+    # FHIR consent-state-codes subset
+    ACTIVE = "active", "Active"
+    REJECTED = "rejected", "Refused by the patient"
+    INACTIVE = "inactive", "Revoked or expired"
+
+
+class ConsentMethod(models.TextChoices):
+    VERBAL = "verbal", "Verbal"
+    WRITTEN = "written", "Written (signed)"
+    ELECTRONIC = "electronic", "Electronic"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+
+from careconductor.core.models import TimestampedModel
+
+from .choices import AuditAction, AuditOutcome, ConsentMethod, ConsentStatus, ConsentType
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which patient's data, when, from where, why, and whether it was allowed.
+
+    Append-only: the queryset and the instance refuse update and delete. Holds ids and codes,
+    never free text typed by or about the patient.
+    """
+
+    recorded_at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept as typed for failed log-ins")
+    role = models.CharField(max_length=32, blank=True)
+    organization_id_value = models.BigIntegerField(null=True, blank=True, db_column="organization_id")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    purpose = models.CharField(max_length=32, blank=True, help_text="Purpose of use, e.g. TREAT, OPERATIONS")
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=1, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
+    detail = models.CharField(max_length=200, blank=True, help_text="A code or short reason, never PHI")
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient", "recorded_at"], name="audit_patient_time_idx"),
+            models.Index(fields=["user", "recorded_at"], name="audit_user_time_idx"),
+        ]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only")
+
+
+class Consent(TimestampedModel):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="consents")
+    consent_type = models.CharField(max_length=16, choices=ConsentType.choices)
+    status = models.CharField(max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.ACTIVE)
+    method = models.CharField(max_length=16, choices=ConsentMethod.choices, default=ConsentMethod.VERBAL)
+    given_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    recipient = models.CharField(max_length=200, blank=True, help_text="For sharing: the named person or body")
+    scope_note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_consent_type_display()} ({self.get_status_display()})"
+
+    def is_in_force(self, on: dt.date) -> bool:
+        return (
+            self.status == ConsentStatus.ACTIVE
+            and self.given_on <= on
+            and (self.expires_on is None or self.expires_on >= on)
+        )

@@ -1,0 +1,106 @@
+"""The one access policy. Nothing else decides who may see or change a patient's data.
+
+A staff user sees a patient only through a relationship inside their own organisation:
+  - assigned case manager of one of the patient's cases (open, or closed within RELATIONSHIP_GRACE_DAYS),
+  - supervisor of the team that holds such a case,
+  - active member of the patient's care team (for the period of membership),
+  - administrator of the organisation.
+UM reviewers, medical directors and the privacy officer have no chart access through this module:
+their narrower, function-scoped access arrives with their own features. Patients see nothing here yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from careconductor.accounts.choices import Role
+from careconductor.core import clock
+
+if TYPE_CHECKING:
+    from careconductor.accounts.models import User
+    from careconductor.patients.models import Patient
+
+RELATIONSHIP_GRACE_DAYS = 90
+CLOSED_STATUSES = ("closed", "declined", "ineligible")
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CHANGE = "change"
+    ASSIGN = "assign"
+
+
+CHART_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER, Role.CARE_TEAM})
+ASSIGNING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+CREATING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
+
+
+def relationship_q(user: User, prefix: str = "") -> Q:
+    """A filter on Patient (or on a model that points at one through `prefix`) for the user's relationships."""
+    if not user.is_authenticated or user.organization_id is None or user.role not in CHART_ROLES:
+        return Q(pk__in=[])
+    p = prefix
+    org = Q(**{f"{p}organization_id": user.organization_id})
+    if user.role == Role.ADMIN:
+        return org
+    now = clock.now()
+    cutoff = now - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
+    case_current = Q(**{f"{p}cases__closed_at__isnull": True}) | Q(**{f"{p}cases__closed_at__gte": cutoff})
+    as_manager = Q(**{f"{p}cases__primary_case_manager": user}) & case_current
+    as_supervisor = Q(**{f"{p}cases__team__supervisor": user}) & case_current
+    today = clock.today()
+    on_team = (
+        Q(**{f"{p}care_team__user": user})
+        & Q(**{f"{p}care_team__start_date__lte": today})
+        & (Q(**{f"{p}care_team__end_date__isnull": True}) | Q(**{f"{p}care_team__end_date__gte": today}))
+    )
+    return org & (as_manager | as_supervisor | on_team)
+
+
+def visible_patients(user: User) -> QuerySet[Patient]:
+    """Every patient the user may see. Built as `pk IN (subquery)` so joins never duplicate rows."""
+    from careconductor.patients.models import Patient
+
+    if user.is_authenticated and user.role == Role.ADMIN and user.organization_id is not None:
+        return Patient.objects.filter(organization_id=user.organization_id)
+    related = Patient.objects.filter(relationship_q(user)).values("pk")
+    return Patient.objects.filter(pk__in=related)
+
+
+def can(user: User, action: Action | str, patient: Patient) -> bool:
+    if not user.is_authenticated or user.organization_id != patient.organization_id:
+        return False
+    action = Action(action)
+    if action == Action.ASSIGN and user.role not in ASSIGNING_ROLES:
+        return False
+    return visible_patients(user).filter(pk=patient.pk).exists()
+
+
+def can_create_patients(user: User) -> bool:
+    return user.is_authenticated and user.organization_id is not None and user.role in CREATING_ROLES
+
+
+CHANGING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
+
+
+def may(user: User, action: Action | str, patient: Patient) -> bool:
+    """`can` plus the role's right to the action: care team members read; case staff change; only
+    supervisors and admins assign."""
+    action = Action(action)
+    if action == Action.CHANGE and user.role not in CHANGING_ROLES:
+        return False
+    return can(user, action, patient)
+
+
+def require(user: User, action: Action | str, patient: Patient) -> None:
+    """Raise NotVisible when the user has no relationship, ActionRefused when the role may not act."""
+    from careconductor.core.errors import ActionRefused, NotVisible
+
+    if not can(user, Action.VIEW, patient):
+        raise NotVisible
+    if not may(user, action, patient):
+        raise ActionRefused("Your role may look at this record but not make this change.")

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+from .personas import PASSWORD, World, build_world
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def login(client: Client):
+    """login(user) logs the test client in as that user and returns the client."""
+
+    def _login(user) -> Client:  # type: ignore[no-untyped-def]
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return _login
+
+
+def pytest_report_header() -> str:
+    engine = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    return f"careconductor database: {engine}"
