@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "careconductor.privacy",
     "careconductor.patients",
     "careconductor.cases",
+    "careconductor.chart",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -8,6 +8,18 @@ from django.test import Client
 from .personas import PASSWORD, World, build_world
 
 
+@pytest.fixture(autouse=True)
+def _fast_test_settings(request: pytest.FixtureRequest, settings) -> None:  # type: ignore[no-untyped-def]
+    """Plain static storage (no collectstatic needed) and, unless a test is about password hashing
+    (marked `real_hasher`), a fast hasher: Argon2 costs ~100 ms per hash by design."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    if request.node.get_closest_marker("real_hasher") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()

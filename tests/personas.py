@@ -47,16 +47,24 @@ class World:
 
 
 def make_staff(
-    username: str, role: Role, org: Organization, *, team: Team | None = None,
-    discipline: Discipline = Discipline.NURSE, experience: ExperienceLevel = ExperienceLevel.COMPETENT,
-    capacity: int = 0, languages: list[str] | None = None,
+    username: str,
+    role: Role,
+    org: Organization,
+    *,
+    team: Team | None = None,
+    discipline: Discipline = Discipline.NURSE,
+    experience: ExperienceLevel = ExperienceLevel.COMPETENT,
+    capacity: int = 0,
+    languages: list[str] | None = None,
 ) -> User:
-    user = do_create_user(
-        username, role, org, PASSWORD, first_name=username.capitalize(), last_name="Tester"
-    )
+    user = do_create_user(username, role, org, PASSWORD, first_name=username.capitalize(), last_name="Tester")
     StaffProfile.objects.create(
-        user=user, team=team, discipline=discipline, experience_level=experience,
-        caseload_capacity=capacity, languages=languages or ["en"],
+        user=user,
+        team=team,
+        discipline=discipline,
+        experience_level=experience,
+        caseload_capacity=capacity,
+        languages=languages or ["en"],
     )
     return user
 
@@ -68,8 +76,13 @@ def build_world() -> World:
     north = Team.objects.create(organization=riverside, name="North", supervisor=sam)
     StaffProfile.objects.filter(user=sam).update(team=north)
     alice = make_staff(
-        "alice", Role.CASE_MANAGER, riverside, team=north, experience=ExperienceLevel.PROFICIENT,
-        capacity=60, languages=["en", "es"],
+        "alice",
+        Role.CASE_MANAGER,
+        riverside,
+        team=north,
+        experience=ExperienceLevel.PROFICIENT,
+        capacity=60,
+        languages=["en", "es"],
     )
     bob = make_staff("bob", Role.CASE_MANAGER, riverside, team=north, capacity=60)
     dana = make_staff("dana", Role.CARE_TEAM, riverside, discipline=Discipline.PHYSICIAN)
@@ -83,13 +96,23 @@ def build_world() -> World:
     paula = do_create_patient(
         alice,
         PatientDetails(
-            given_name="Paula", family_name="Reyes", birth_date=dt.date(1956, 3, 14), sex=Sex.FEMALE,
-            preferred_language="es", interpreter_needed=True, phone="555-0100",
+            given_name="Paula",
+            family_name="Reyes",
+            birth_date=dt.date(1956, 3, 14),
+            sex=Sex.FEMALE,
+            preferred_language="es",
+            interpreter_needed=True,
+            phone="555-0100",
         ),
     )
     paula_case = do_refer_case(
-        alice, paula, program=Program.COMPLEX, referral_source=ReferralSource.PCP,
-        referral_reason="Uncontrolled diabetes and two admissions this year", team=north, case_manager=alice,
+        alice,
+        paula,
+        program=Program.COMPLEX,
+        referral_source=ReferralSource.PCP,
+        referral_reason="Uncontrolled diabetes and two admissions this year",
+        team=north,
+        case_manager=alice,
         acuity_tier=3,
     )
     do_add_care_team_member(alice, paula, member=dana, role="Primary care physician")

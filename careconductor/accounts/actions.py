@@ -39,8 +39,13 @@ def do_create_user(
         raise ActionRefused({"password": " ".join(exc.messages)}) from exc
     with transaction.atomic():
         user = User.objects.create_user(
-            username=username, password=password, role=role, organization=organization,
-            first_name=first_name, last_name=last_name, email=email,
+            username=username,
+            password=password,
+            role=role,
+            organization=organization,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
         )
         audit.record(acting_user, AuditAction.CREATE, obj=user, object_type="User")
     return user
@@ -56,8 +61,12 @@ def do_create_token(
     expires = clock.now() + dt.timedelta(days=days) if days else None
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=secret[:10], key_hash=hash_secret(secret),
-            scopes=list(scopes), expires_at=expires,
+            user=user,
+            name=name,
+            prefix=secret[:10],
+            key_hash=hash_secret(secret),
+            scopes=list(scopes),
+            expires_at=expires,
         )
         audit.record(user, AuditAction.CREATE, obj=token, object_type="ApiToken")
     return token, secret

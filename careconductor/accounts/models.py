@@ -39,7 +39,9 @@ class Team(TimestampedModel):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="team_name_unique_in_org")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="team_name_unique_in_org")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -67,7 +69,9 @@ class ApiToken(TimestampedModel):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters, to tell tokens apart")
+    prefix = models.CharField(
+        max_length=12, db_index=True, help_text="First characters, to tell tokens apart"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(default=list)
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Team, User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
+from careconductor.patients.actions import PatientDetails, do_create_patient
 from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction, ConsentType
@@ -40,6 +41,8 @@ def do_refer_case(
         raise ActionRefused({"acuity_tier": "Acuity tier must be 1 to 4."})
     if case_manager is not None and case_manager.role not in (Role.CASE_MANAGER, Role.SUPERVISOR):
         raise ActionRefused({"case_manager": "Only case managers and supervisors carry cases."})
+    if case_manager is not None and case_manager.organization_id != user.organization_id:
+        raise ActionRefused({"case_manager": "The case manager must belong to your organisation."})
     now = clock.now()
     with transaction.atomic():
         case = Case.objects.create(
@@ -54,7 +57,11 @@ def do_refer_case(
             acuity_tier=acuity_tier,
         )
         CaseStatusChange.objects.create(
-            case=case, from_status="", to_status=CaseStatus.REFERRED, changed_at=now, changed_by=user,
+            case=case,
+            from_status="",
+            to_status=CaseStatus.REFERRED,
+            changed_at=now,
+            changed_by=user,
             note=f"Referred by {ReferralSource(referral_source).label.lower()}",
         )
         if case_manager is not None:
@@ -93,14 +100,23 @@ def do_transition_case(user: User, case: Case, request: rules.TransitionRequest)
             case.closed_at = now
         case.save()
         CaseStatusChange.objects.create(
-            case=case, from_status=from_status, to_status=request.target, changed_at=now, changed_by=user, note=note
+            case=case,
+            from_status=from_status,
+            to_status=request.target,
+            changed_at=now,
+            changed_by=user,
+            note=note,
         )
-        audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail=f"status {request.target}")
+        audit.record(
+            user, AuditAction.UPDATE, patient=case.patient, obj=case, detail=f"status {request.target}"
+        )
     return case
 
 
-def do_assign_case(user: User, case: Case, case_manager: User, *, override_reason: str = "") -> CaseAssignment:
-    """Assign the primary case manager. Choosing anyone but the top suggestion needs a reason, which is kept."""
+def do_assign_case(
+    user: User, case: Case, case_manager: User, *, override_reason: str = ""
+) -> CaseAssignment:
+    """Assign the primary case manager. Anyone but the top suggestion needs a reason, which is kept."""
     policy.require(user, policy.Action.ASSIGN, case.patient)
     if not case.is_open:
         raise ActionRefused("Only an open case can be assigned.")
@@ -142,8 +158,44 @@ def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
         case.acuity_tier = tier
         case.save(update_fields=["acuity_tier", "updated_at"])
         CaseStatusChange.objects.create(
-            case=case, from_status=case.status, to_status=case.status, changed_at=clock.now(), changed_by=user,
+            case=case,
+            from_status=case.status,
+            to_status=case.status,
+            changed_at=clock.now(),
+            changed_by=user,
             note=f"Acuity tier {old} → {tier}" + (f": {note.strip()}" if note.strip() else ""),
         )
         audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail=f"acuity {tier}")
     return case
+
+
+def do_register_and_refer(
+    user: User,
+    details: PatientDetails,
+    *,
+    program: Program,
+    referral_source: ReferralSource,
+    referral_reason: str,
+) -> Patient:
+    """Register a new patient together with the referral that opens their first case, all or nothing.
+
+    A case manager who registers a patient carries the referral (and so keeps access); anyone else routes it
+    to their team, where the team's supervisor assigns it."""
+    team = Team.objects.filter(members__user=user).first() or (
+        Team.objects.filter(organization_id=user.organization_id).order_by("pk").first()
+    )
+    if team is None:
+        raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")
+    manager = user if user.role == Role.CASE_MANAGER else None
+    with transaction.atomic():
+        patient = do_create_patient(user, details)
+        do_refer_case(
+            user,
+            patient,
+            program=program,
+            referral_source=referral_source,
+            referral_reason=referral_reason,
+            team=team,
+            case_manager=manager,
+        )
+    return patient

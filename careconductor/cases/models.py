@@ -28,7 +28,11 @@ class Case(TimestampedModel):
     referred_at = models.DateTimeField()
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
     primary_case_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="managed_cases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_cases",
     )
     acuity_tier = models.PositiveSmallIntegerField(default=2, choices=sorted(ACUITY_LABELS.items()))
     enrolled_at = models.DateTimeField(null=True, blank=True)
@@ -45,7 +49,9 @@ class Case(TimestampedModel):
             models.Index(fields=["organization", "status", "program"], name="case_org_status_prog_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(acuity_tier__gte=1, acuity_tier__lte=4), name="case_tier_1_4"),
+            models.CheckConstraint(
+                condition=models.Q(acuity_tier__gte=1, acuity_tier__lte=4), name="case_tier_1_4"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="closed") | ~models.Q(closure_reason=""),
                 name="closed_case_has_reason",
@@ -80,6 +86,9 @@ class CaseStatusChange(models.Model):
     class Meta:
         ordering = ["changed_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} → {self.to_status} at {self.changed_at:%Y-%m-%d %H:%M}"
+
 
 class CaseAssignment(models.Model):
     """Each assignment of a case manager, with the suggestion's rank and any override reason."""
@@ -94,3 +103,6 @@ class CaseAssignment(models.Model):
 
     class Meta:
         ordering = ["assigned_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} to user {self.case_manager_id} at {self.assigned_at:%Y-%m-%d %H:%M}"

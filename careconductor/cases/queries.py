@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, QuerySet, Sum, Value, When
 
 from careconductor.accounts.choices import ExperienceLevel, Role
 from careconductor.accounts.models import StaffProfile, Team, User
+from careconductor.core import clock
 from careconductor.core.errors import NotVisible
+from careconductor.patients.choices import EncounterClass
+from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
@@ -115,7 +119,7 @@ class CaseloadRow:
 
 
 def caseloads(user: User) -> list[CaseloadRow]:
-    """Points used against capacity per staff member: a supervisor's teams, or the organisation for an admin."""
+    """Points used against capacity per staff member: a supervisor's teams, or everyone for an admin."""
     assert user.organization_id is not None
     profiles = _profiles(user.organization_id)
     if user.role != Role.ADMIN:
@@ -131,3 +135,40 @@ def caseloads(user: User) -> list[CaseloadRow]:
         .annotate(n=Sum(Value(1)))
     }
     return [CaseloadRow(p, counts.get(p.user_id, 0), used.get(p.user_id, 0)) for p in profile_list]
+
+
+RECENT_DISCHARGE_DAYS = 30
+
+
+@dataclass
+class ChartSummary:
+    """What the chart header shows: the case that matters now and the alerts a case manager must see."""
+
+    age: int
+    case: Case | None
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
+
+
+def chart_summary(patient: Patient) -> ChartSummary:
+    today = clock.today()
+    status_rank = {"active": 0, "on_hold": 1, "screening": 2, "referred": 3}
+    open_cases = sorted(
+        Case.objects.open().filter(patient=patient).select_related("primary_case_manager"),
+        key=lambda c: (status_rank.get(c.status, 9), -c.referred_at.timestamp()),
+    )
+    summary = ChartSummary(age=patient.age_on(today), case=open_cases[0] if open_cases else None)
+    if patient.interpreter_needed:
+        summary.alerts.append(("info", f"Interpreter needed ({patient.language_display})"))
+    since = clock.now() - dt.timedelta(days=RECENT_DISCHARGE_DAYS)
+    discharge = (
+        patient.encounters.filter(encounter_class=EncounterClass.INPATIENT, end__gte=since)
+        .order_by("-end")
+        .first()
+    )
+    if discharge is not None and discharge.end is not None:
+        days = (today - clock.localdate(discharge.end)).days
+        where = f" from {discharge.facility}" if discharge.facility else ""
+        summary.alerts.append(("danger" if days <= 7 else "info", f"Discharged {days} days ago{where}"))
+    if patient.health_literacy_concern:
+        summary.alerts.append(("info", "Limited health literacy: plain language and teach-back"))
+    return summary

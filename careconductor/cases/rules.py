@@ -62,7 +62,9 @@ def check_transition(facts: CaseFacts, req: TransitionRequest) -> dict[str, str]
     """Errors keyed by the field they belong to ("" for the whole request); empty means allowed."""
     errors: dict[str, str] = {}
     if req.target not in TRANSITIONS[facts.status]:
-        allowed = ", ".join(sorted(t.label for t in TRANSITIONS[facts.status])) or "none (the case is finished)"
+        allowed = (
+            ", ".join(sorted(t.label for t in TRANSITIONS[facts.status])) or "none (the case is finished)"
+        )
         errors[""] = (
             f"A {facts.status.label.lower()} case cannot become {req.target.label.lower()}. "
             f"Allowed next steps: {allowed}."
@@ -87,7 +89,12 @@ def check_transition(facts: CaseFacts, req: TransitionRequest) -> dict[str, str]
 
 # Acuity: tier 1 (stable) to 4 (most complex). Points weight a case for caseload capacity.
 ACUITY_POINTS: dict[int, int] = {1: 1, 2: 2, 3: 4, 4: 6}
-ACUITY_LABELS: dict[int, str] = {1: "Tier 1 – low", 2: "Tier 2 – moderate", 3: "Tier 3 – high", 4: "Tier 4 – complex"}
+ACUITY_LABELS: dict[int, str] = {
+    1: "Tier 1 – low",
+    2: "Tier 2 – moderate",
+    3: "Tier 3 – high",
+    4: "Tier 4 – complex",
+}
 EXPERIENCED = frozenset({ExperienceLevel.PROFICIENT, ExperienceLevel.EXPERT})
 HIGH_ACUITY_TIERS = frozenset({3, 4})
 
@@ -118,7 +125,9 @@ class RankedCandidate:
     reasons: list[str] = field(default_factory=list)
 
 
-def rank_candidates(tier: int, patient_language: str, candidates: Iterable[Candidate]) -> list[RankedCandidate]:
+def rank_candidates(
+    tier: int, patient_language: str, candidates: Iterable[Candidate]
+) -> list[RankedCandidate]:
     """Rank staff for a case: eligible first (tier 3–4 only to proficient or expert staff, and room for the
     case's points), then a shared language, then the most remaining capacity."""
     points = acuity_points(tier)
@@ -138,5 +147,7 @@ def rank_candidates(tier: int, patient_language: str, candidates: Iterable[Candi
         if eligible:
             reasons.append(f"{c.remaining} of {c.capacity} points free")
         ranked.append(RankedCandidate(c, eligible, shares, reasons))
-    ranked.sort(key=lambda r: (not r.eligible, not r.shares_language, -r.candidate.remaining, r.candidate.name))
+    ranked.sort(
+        key=lambda r: (not r.eligible, not r.shares_language, -r.candidate.remaining, r.candidate.name)
+    )
     return ranked

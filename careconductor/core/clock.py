@@ -13,3 +13,7 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return timezone.localdate(now())
+
+
+def localdate(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)

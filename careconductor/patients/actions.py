@@ -86,7 +86,11 @@ def do_create_patient(
             )
             for system, value, label in extra_identifiers:
                 PatientIdentifier.objects.create(
-                    patient=patient, organization_id=user.organization_id, system=system, value=value, label=label
+                    patient=patient,
+                    organization_id=user.organization_id,
+                    system=system,
+                    value=value,
+                    label=label,
                 )
             audit.record(user, AuditAction.CREATE, patient=patient, obj=patient)
     except IntegrityError as exc:
@@ -106,7 +110,12 @@ def do_update_patient(user: User, patient: Patient, details: PatientDetails) -> 
 
 
 def do_add_condition(
-    user: User, patient: Patient, *, icd10_code: str, display: str, chronic: bool = True,
+    user: User,
+    patient: Patient,
+    *,
+    icd10_code: str,
+    display: str,
+    chronic: bool = True,
     onset_date: dt.date | None = None,
 ) -> Condition:
     policy.require(user, policy.Action.CHANGE, patient)
@@ -116,8 +125,11 @@ def do_add_condition(
         raise ActionRefused({"display": "Describe the condition."})
     with transaction.atomic():
         condition = Condition.objects.create(
-            patient=patient, icd10_code=icd10_code.strip().upper(), display=display.strip(),
-            chronic=chronic, onset_date=onset_date,
+            patient=patient,
+            icd10_code=icd10_code.strip().upper(),
+            display=display.strip(),
+            chronic=chronic,
+            onset_date=onset_date,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=condition)
     return condition

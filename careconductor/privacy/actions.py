@@ -65,4 +65,3 @@ def do_revoke_consent(user: User, consent: Consent) -> Consent:
         consent.save(update_fields=["status", "revoked_at", "updated_at"])
         audit.record(user, AuditAction.UPDATE, patient=consent.patient, obj=consent, detail="revoked")
     return consent
-

@@ -26,8 +26,10 @@ class AuditContext:
     purpose: str = "TREAT"
 
 
+_CLI_CONTEXT = AuditContext(purpose="OPERATIONS", user_agent="careconductor-cli")
 _context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "audit_context", default=AuditContext(purpose="OPERATIONS", user_agent="careconductor-cli")
+    "audit_context",
+    default=_CLI_CONTEXT,
 )
 
 
@@ -85,5 +87,8 @@ def record(user: User | None, action: AuditAction, **kwargs: object) -> AuditEve
 def record_reads(user: User, patients: Iterable[Patient], object_type: str = "Patient") -> None:
     """One read event per patient shown on a list page, in one insert."""
     AuditEvent.objects.bulk_create(
-        [_event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk)) for p in patients]
+        [
+            _event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk))
+            for p in patients
+        ]
     )

@@ -5,6 +5,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import page_not_found
+
+from careconductor.core.errors import NotVisible
 
 from .audit import AuditContext, audit_context
 
@@ -38,3 +41,9 @@ class RequirePolicyMiddleware:
         if getattr(view_func, "__module__", "").startswith(_TRUSTED_MODULES):
             return None
         raise PermissionDenied("This page has no access policy.")
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # "Not yours" answers exactly like "not there", so records cannot be enumerated.
+        if isinstance(exception, NotVisible):
+            return page_not_found(request, exception)
+        return None

@@ -52,6 +52,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["user", "recorded_at"], name="audit_user_time_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.recorded_at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action} {self.object_type}"
+
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise PermissionError("Audit events are append-only")
@@ -68,7 +71,9 @@ class Consent(TimestampedModel):
     method = models.CharField(max_length=16, choices=ConsentMethod.choices, default=ConsentMethod.VERBAL)
     given_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)
-    recipient = models.CharField(max_length=200, blank=True, help_text="For sharing: the named person or body")
+    recipient = models.CharField(
+        max_length=200, blank=True, help_text="For sharing: the named person or body"
+    )
     scope_note = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -40,7 +40,7 @@ CREATING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
 
 
 def relationship_q(user: User, prefix: str = "") -> Q:
-    """A filter on Patient (or on a model that points at one through `prefix`) for the user's relationships."""
+    """A filter on Patient (or a model pointing at one through `prefix`) for the user's relationships."""
     if not user.is_authenticated or user.organization_id is None or user.role not in CHART_ROLES:
         return Q(pk__in=[])
     p = prefix

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--password")
-        parser.add_argument("--organization", help="Organisation name; created if missing. Default: the only one.")
+        parser.add_argument(
+            "--organization", help="Organisation name; created if missing. Default: the only one."
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--email", default="")
@@ -38,8 +40,13 @@ class Command(BaseCommand):
                 password, generated = secrets.token_urlsafe(12), True
         try:
             user = do_create_user(
-                opts["username"], Role(opts["role"]), org, password,
-                first_name=opts["first_name"], last_name=opts["last_name"], email=opts["email"],
+                opts["username"],
+                Role(opts["role"]),
+                org,
+                password,
+                first_name=opts["first_name"],
+                last_name=opts["last_name"],
+                email=opts["email"],
             )
         except ActionRefused as exc:
             raise CommandError(str(exc)) from exc

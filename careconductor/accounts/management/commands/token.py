@@ -14,10 +14,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
-        create = sub.add_parser("create", help="Print a new token for a user (shown once; only its hash is kept)")
+        create = sub.add_parser(
+            "create", help="Print a new token for a user (shown once; only its hash is kept)"
+        )
         create.add_argument("username")
         create.add_argument("--name", default="")
-        create.add_argument("--scope", action="append", dest="scopes", help=f"default {' '.join(DEFAULT_SCOPES)}")
+        create.add_argument(
+            "--scope", action="append", dest="scopes", help=f"default {' '.join(DEFAULT_SCOPES)}"
+        )
         create.add_argument("--days", type=int, default=90, help="lifetime in days; 0 = no expiry")
         listing = sub.add_parser("list", help="List a user's tokens")
         listing.add_argument("username")
@@ -38,7 +42,13 @@ class Command(BaseCommand):
             raise CommandError(f"There is no user {opts['username']!r}.")
         if verb == "list":
             for t in user.api_tokens.order_by("created_at"):
-                state = "revoked" if t.revoked_at else f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "no expiry"
+                state = (
+                    "revoked"
+                    if t.revoked_at
+                    else f"expires {t.expires_at:%Y-%m-%d}"
+                    if t.expires_at
+                    else "no expiry"
+                )
                 self.stdout.write(f"{t.prefix}…  {t.name or '-'}  {' '.join(t.scopes)}  {state}")
             return
         try:

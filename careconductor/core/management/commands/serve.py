@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("CARECONDUCTOR_WORKERS", "2")),
+            "--workers",
+            type=int,
+            default=int(os.environ.get("CARECONDUCTOR_WORKERS", "2")),
             help="gunicorn worker processes (default 2, or CARECONDUCTOR_WORKERS)",
         )
 
@@ -47,6 +49,8 @@ class Command(BaseCommand):
                 return application
 
         db = settings.DATABASES["default"]
-        where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"PostgreSQL {db.get('HOST')}/{db['NAME']}"
+        where = (
+            db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"PostgreSQL {db.get('HOST')}/{db['NAME']}"
+        )
         self.stdout.write(f"CareConductor is running at http://{bind}/  (data: {where}; Ctrl+C stops it)")
         Server().run()

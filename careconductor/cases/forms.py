@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django import forms
+
+from careconductor.privacy.choices import ConsentMethod
+
+from .choices import CaseStatus, ClosureReason, Program
+from .rules import ACUITY_LABELS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any"), ("open", "Open (any)"), *CaseStatus.choices]
+    )
+    program = forms.ChoiceField(label="Programme", required=False, choices=[("", "Any"), *Program.choices])
+    case_manager = forms.TypedChoiceField(label="Case manager", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: object, managers: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["case_manager"].choices = [("", "Anyone"), ("0", "Unassigned"), *managers]  # type: ignore[attr-defined]
+
+
+class TransitionForm(forms.Form):
+    target = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label="Why", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    closure_reason = forms.ChoiceField(
+        label="Reason for closing", required=False, choices=[("", "Choose…"), *ClosureReason.choices]
+    )
+    closure_reason_other = forms.CharField(label="Other reason", required=False, max_length=200)
+    closing_summary = forms.CharField(
+        label="Closing summary",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10000,
+        help_text="Goals and their final status, outcomes, open referrals, who takes over.",
+    )
+
+
+class ConsentForm(forms.Form):
+    method = forms.ChoiceField(label="How consent was given", choices=ConsentMethod.choices)
+    given_on = forms.DateField(label="Date given", widget=DateInput)
+    expires_on = forms.DateField(label="Expires", required=False, widget=DateInput)
+    scope_note = forms.CharField(label="Notes", required=False, max_length=300)
+
+
+class AssignForm(forms.Form):
+    case_manager = forms.TypedChoiceField(label="Case manager", coerce=int)
+    override_reason = forms.CharField(
+        label="Reason for choosing someone other than the top suggestion",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: object, choices: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["case_manager"].choices = choices  # type: ignore[attr-defined]
+
+
+class AcuityForm(forms.Form):
+    acuity_tier = forms.TypedChoiceField(
+        label="Acuity tier", coerce=int, choices=sorted(ACUITY_LABELS.items())
+    )
+    note = forms.CharField(label="Why", required=False, max_length=500)

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import User
+from careconductor.core import clock
+from careconductor.core.errors import ActionRefused
+from careconductor.privacy import audit, policy
+from careconductor.privacy.actions import do_record_consent
+from careconductor.privacy.choices import ConsentMethod, ConsentType
+from careconductor.privacy.guards import staff_view
+from careconductor.privacy.queries import consent_in_force
+
+from . import rules
+from .actions import do_assign_case, do_set_acuity, do_transition_case
+from .choices import CaseStatus
+from .forms import AcuityForm, AssignForm, CaseFilterForm, ConsentForm, TransitionForm
+from .models import Case
+from .queries import access_case, assignment_candidates, case_list, caseloads, chart_summary
+
+PAGE_SIZE = 50
+ASSIGNERS = [Role.SUPERVISOR, Role.ADMIN]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _managers(user: User) -> list[tuple[int, str]]:
+    staff = User.objects.filter(
+        organization_id=user.organization_id, role__in=[Role.CASE_MANAGER, Role.SUPERVISOR], is_active=True
+    ).order_by("last_name", "first_name")
+    return [(u.pk, u.display_name()) for u in staff]
+
+
+def _apply_errors(form: object, exc: ActionRefused) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)  # type: ignore[attr-defined]
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    params = request.GET.copy()
+    if not params and user.role == Role.CASE_MANAGER:
+        params.update(
+            {"status": "open", "case_manager": str(user.pk)}
+        )  # a case manager starts on their own caseload
+    form = CaseFilterForm(params, managers=_managers(user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = case_list(
+        user,
+        status=filters.get("status") or "",
+        program=filters.get("program") or "",
+        case_manager_id=filters.get("case_manager"),
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record_reads(user, [c.patient for c in page.object_list], object_type="Case")
+    params.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {"form": form, "page": page, "nav": "cases", "querystring": params.urlencode()},
+    )
+
+
+def _case_context(user: User, case: Case) -> dict[str, object]:
+    targets = case.allowed_targets()
+    return {
+        "case": case,
+        "patient": case.patient,
+        "summary": chart_summary(case.patient),
+        "history": case.status_changes.select_related("changed_by"),
+        "assignments": case.assignments.select_related("case_manager", "assigned_by"),
+        "transitions": [
+            (t, rules.TRANSITION_LABELS[t], TransitionForm(initial={"target": t})) for t in targets
+        ],
+        "has_consent": consent_in_force(case.patient, ConsentType.CM_ENROLMENT),
+        "consent_form": ConsentForm(initial={"given_on": clock.today(), "method": ConsentMethod.VERBAL}),
+        "acuity_form": AcuityForm(initial={"acuity_tier": case.acuity_tier}),
+        "can_change": policy.may(user, policy.Action.CHANGE, case.patient),
+        "can_assign": policy.may(user, policy.Action.ASSIGN, case.patient) and case.is_open,
+        "nav": "cases",
+    }
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    return render(request, "cases/case_detail.html", _case_context(user, case))
+
+
+@staff_view()
+@require_POST
+def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        target = CaseStatus(form.cleaned_data["target"])
+        try:
+            do_transition_case(
+                user,
+                case,
+                rules.TransitionRequest(
+                    target=target,
+                    note=form.cleaned_data["note"],
+                    closure_reason=form.cleaned_data["closure_reason"],
+                    closure_reason_other=form.cleaned_data["closure_reason_other"],
+                    closing_summary=form.cleaned_data["closing_summary"],
+                ),
+            )
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"The case is now {target.label.lower()}.")
+            return redirect("cases:detail", case_id=case.pk)
+    context = _case_context(user, case)
+    if form.data.get("target") not in [t for t, _, _ in context["transitions"]]:  # type: ignore[attr-defined]
+        for message in form.non_field_errors():
+            messages.error(request, message)
+    # Show the refused form open, with its errors beside the fields, in place of the blank one.
+    context["transitions"] = [
+        (t, label, form if t == form.data.get("target") else blank)
+        for t, label, blank in context["transitions"]  # type: ignore[attr-defined]
+    ]
+    context["open_target"] = form.data.get("target")
+    return render(request, "cases/case_detail.html", context, status=400)
+
+
+@staff_view()
+@require_POST
+def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            do_record_consent(user, case.patient, consent_type=ConsentType.CM_ENROLMENT, **form.cleaned_data)
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Consent to case management is recorded.")
+            return redirect("cases:detail", case_id=case.pk)
+    context = _case_context(user, case)
+    context["consent_form"] = form
+    return render(request, "cases/case_detail.html", context, status=400)
+
+
+@staff_view()
+@require_POST
+def case_acuity(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = AcuityForm(request.POST)
+    if form.is_valid():
+        try:
+            do_set_acuity(user, case, form.cleaned_data["acuity_tier"], note=form.cleaned_data["note"])
+        except ActionRefused as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Acuity set to tier {form.cleaned_data['acuity_tier']}.")
+            return redirect("cases:detail", case_id=case.pk)
+    context = _case_context(user, case)
+    context["acuity_form"] = form
+    return render(request, "cases/case_detail.html", context, status=400)
+
+
+@staff_view(ASSIGNERS)
+@require_http_methods(["GET", "POST"])
+def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    ranked = assignment_candidates(case)
+    choices = [(r.candidate.staff_id, r.candidate.name) for r in ranked]
+    form = AssignForm(
+        request.POST or None, choices=choices, initial={"case_manager": choices[0][0] if choices else None}
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            manager = User.objects.filter(
+                pk=form.cleaned_data["case_manager"], organization_id=user.organization_id
+            ).first()
+            try:
+                if manager is None:
+                    raise ActionRefused({"case_manager": "Choose a case manager from the list."})
+                do_assign_case(user, case, manager, override_reason=form.cleaned_data["override_reason"])
+            except ActionRefused as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"{manager.display_name()} is now the case manager.")
+                return redirect("cases:detail", case_id=case.pk)
+    return render(
+        request,
+        "cases/case_assign.html",
+        {
+            "case": case,
+            "patient": case.patient,
+            "summary": chart_summary(case.patient),
+            "ranked": ranked,
+            "form": form,
+            "nav": "cases",
+            "points": case.acuity_points,
+        },
+        status=status,
+    )
+
+
+@staff_view(ASSIGNERS)
+@require_http_methods(["GET"])
+def caseload_view(request: HttpRequest) -> HttpResponse:
+    rows = caseloads(_user(request))
+    return render(request, "cases/caseloads.html", {"rows": rows, "nav": "caseloads"})

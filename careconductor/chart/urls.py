@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_new, name="new"),
+    path("<int:patient_id>/", views.patient_chart, name="chart"),
+    path("<int:patient_id>/conditions/", views.add_condition, name="add_condition"),
+]

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careconductor.accounts.models import User
+from careconductor.cases.actions import do_register_and_refer
+from careconductor.cases.choices import Program, ReferralSource
+from careconductor.cases.models import Case
+from careconductor.cases.queries import chart_summary
+from careconductor.core.errors import ActionRefused
+from careconductor.patients.actions import (
+    PatientDetails,
+    do_add_condition,
+    possible_duplicates,
+)
+from careconductor.patients.choices import ContactMethod, Sex
+from careconductor.patients.forms import ConditionForm, PatientSearchForm
+from careconductor.patients.models import Patient
+from careconductor.patients.queries import access_patient, search_patients
+from careconductor.privacy import audit, policy
+from careconductor.privacy.guards import refuse, staff_view
+
+from .forms import NewPatientForm
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def patient_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = PatientSearchForm(request.GET or None)
+    text, birth_date = "", None
+    if form.is_valid():
+        text, birth_date = form.cleaned_data["q"], form.cleaned_data["birth_date"]
+    open_cases = Case.objects.open().select_related("primary_case_manager").order_by("-referred_at")
+    qs = search_patients(user, text, birth_date).prefetch_related(
+        "identifiers", Prefetch("cases", queryset=open_cases, to_attr="open_cases")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record_reads(user, page.object_list)
+    template = "chart/_rows.html" if request.htmx else "chart/patient_list.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "nav": "patients",
+            "can_create": policy.can_create_patients(user),
+            "querystring": request.GET.urlencode(),
+        },
+    )
+
+
+def _details(data: dict) -> PatientDetails:
+    return PatientDetails(
+        given_name=data["given_name"],
+        family_name=data["family_name"],
+        birth_date=data["birth_date"],
+        sex=Sex(data["sex"]),
+        gender_identity=data["gender_identity"],
+        preferred_language=data["preferred_language"],
+        interpreter_needed=data["interpreter_needed"],
+        phone=data["phone"],
+        email=data["email"],
+        address_line=data["address_line"],
+        city=data["city"],
+        state=data["state"],
+        postal_code=data["postal_code"],
+        preferred_contact_method=ContactMethod(data["preferred_contact_method"]),
+        preferred_contact_times=data["preferred_contact_times"],
+        learning_preferences=list(data["learning_preferences"]),
+        health_literacy_concern=data["health_literacy_concern"],
+    )
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def patient_new(request: HttpRequest) -> HttpResponse:
+    """Register a patient with their first referral. A likely duplicate (same name and birth date in the
+    organisation) is shown first; the user must confirm before a second record is made."""
+    user = _user(request)
+    if not policy.can_create_patients(user):
+        return refuse(request, "Your role may not register patients.")
+    form = NewPatientForm(request.POST or None)
+    duplicates: list = []
+    hidden_duplicates = 0
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        found = possible_duplicates(user, data["given_name"], data["family_name"], data["birth_date"])
+        visible_ids = set(
+            policy.visible_patients(user).filter(pk__in=[p.pk for p in found]).values_list("pk", flat=True)
+        )
+        duplicates = [p for p in found if p.pk in visible_ids]
+        hidden_duplicates = len(found) - len(duplicates)
+        if found and not data["confirm_not_duplicate"]:
+            form.data = form.data.copy()
+            form.data["confirm_not_duplicate"] = "on"
+            audit.record_reads(user, duplicates)
+        else:
+            try:
+                patient = do_register_and_refer(
+                    user,
+                    _details(data),
+                    program=Program(data["program"]),
+                    referral_source=ReferralSource(data["referral_source"]),
+                    referral_reason=data["referral_reason"],
+                )
+            except ActionRefused as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, f"{patient.full_name} is registered and referred.")
+                if policy.can(user, policy.Action.VIEW, patient):
+                    return redirect("patients:chart", patient_id=patient.pk)
+                return redirect("patients:list")
+    return render(
+        request,
+        "chart/patient_new.html",
+        {"form": form, "duplicates": duplicates, "hidden_duplicates": hidden_duplicates, "nav": "patients"},
+    )
+
+
+@staff_view()
+@require_POST
+def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = ConditionForm(request.POST)
+    if form.is_valid():
+        try:
+            do_add_condition(user, patient, **form.cleaned_data)
+        except ActionRefused as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Added to the problem list.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render_chart(request, patient, condition_form=form, status=400)
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(_user(request), patient_id)
+    return render_chart(request, patient)
+
+
+def render_chart(
+    request: HttpRequest, patient: Patient, *, condition_form: ConditionForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = _user(request)
+    context = {
+        "patient": patient,
+        "summary": chart_summary(patient),
+        "conditions": patient.conditions.order_by("-chronic", "icd10_code"),
+        "encounters": patient.encounters.order_by("-start")[:10],
+        "coverages": patient.coverages.order_by("-start_date"),
+        "contacts": patient.contacts.all(),
+        "care_team": patient.care_team.select_related("user").order_by("start_date"),
+        "consents": patient.consents.order_by("-given_on"),
+        "cases": patient.cases.select_related("primary_case_manager").order_by("-referred_at"),
+        "condition_form": condition_form or ConditionForm(),
+        "can_change": policy.may(user, policy.Action.CHANGE, patient),
+        "nav": "patients",
+    }
+    return render(request, "chart/chart.html", context, status=status)

@@ -1,0 +1,33 @@
+"""Log-in, log-out and failed log-in events come from Django's auth signals: the only way to see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from . import audit
+from .choices import AuditAction, AuditOutcome
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit.record(user, AuditAction.LOGIN)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit.record(user, AuditAction.LOGOUT)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    # The typed user name is kept so repeated guessing shows up; the password never is.
+    audit.record(
+        None,
+        AuditAction.LOGIN_FAILED,
+        username=str(credentials.get("username", "")),
+        outcome=AuditOutcome.MINOR_FAILURE,
+    )

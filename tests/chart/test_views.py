@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+
+from careconductor.cases.actions import do_refer_case
+from careconductor.cases.choices import Program, ReferralSource
+from careconductor.cases.models import Case
+from careconductor.patients.actions import PatientDetails, do_add_encounter, do_create_patient
+from careconductor.patients.choices import EncounterClass, Sex
+from careconductor.patients.models import Patient
+from careconductor.privacy.models import AuditEvent
+
+from ..personas import World
+
+pytestmark = pytest.mark.django_db
+
+NEW_PATIENT = {
+    "given_name": "Tomas",
+    "family_name": "Okafor",
+    "birth_date": "1961-07-02",
+    "sex": "male",
+    "preferred_language": "en",
+    "preferred_contact_method": "phone",
+    "program": "ccm",
+    "referral_source": "pcp",
+    "referral_reason": "Heart failure with two ED visits",
+}
+
+
+def _add_patients(world: World, n: int) -> None:
+    for i in range(n):
+        p = do_create_patient(
+            world.alice,
+            PatientDetails(
+                given_name=f"Extra{i}", family_name="Zed", birth_date=dt.date(1950, 1, 1 + i), sex=Sex.MALE
+            ),
+        )
+        do_refer_case(
+            world.alice,
+            p,
+            program=Program.CCM,
+            referral_source=ReferralSource.PCP,
+            referral_reason="test",
+            team=world.north,
+            case_manager=world.alice,
+        )
+
+
+def test_log_in_page_shows_a_labelled_form(client) -> None:
+    body = client.get(reverse("login")).content.decode()
+    assert '<label for="id_username">' in body and '<label for="id_password">' in body
+
+
+def test_a_wrong_password_says_so_without_revealing_the_user_name(world: World, client) -> None:
+    for username in ("alice", "nobody-here"):
+        response = client.post(reverse("login"), {"username": username, "password": "wrong-password"})
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.content.decode()
+    assert AuditEvent.objects.filter(action="login_failed").count() == 2
+
+
+def test_search_finds_patients_by_name_mrn_and_birth_date(world: World, login) -> None:
+    client = login(world.alice)
+    for params in ({"q": "reyes"}, {"q": "Paula R"}, {"q": world.paula.mrn}, {"birth_date": "1956-03-14"}):
+        assert "Reyes, Paula" in client.get(reverse("patients:list"), params).content.decode(), params
+    assert "Reyes, Paula" not in client.get(reverse("patients:list"), {"q": "Smith"}).content.decode()
+
+
+def test_the_patient_list_query_count_does_not_grow_with_rows(
+    world: World, login, django_assert_max_num_queries
+) -> None:
+    client = login(world.alice)
+    _add_patients(world, 3)
+    with django_assert_max_num_queries(12):
+        small = client.get(reverse("patients:list"))
+    _add_patients(world, 20)
+    with django_assert_max_num_queries(12):
+        large = client.get(reverse("patients:list"))
+    assert small.content.decode().count("Extra") == 3 and large.content.decode().count("Extra") == 23
+
+
+def test_the_patient_list_audits_a_read_per_patient_shown(world: World, login) -> None:
+    login(world.alice).get(reverse("patients:list"))
+    assert AuditEvent.objects.filter(user=world.alice, patient=world.paula, action="read").exists()
+
+
+def test_registering_a_patient_refers_them_and_opens_the_chart(world: World, login) -> None:
+    client = login(world.alice)
+    response = client.post(reverse("patients:new"), NEW_PATIENT)
+    patient = Patient.objects.get(family_name="Okafor")
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "patients:chart", args=[patient.pk]
+    )
+    case = Case.objects.get(patient=patient)
+    assert (case.status, case.primary_case_manager, case.program) == ("referred", world.alice, "ccm")
+    chart = client.get(response["Location"]).content.decode()
+    assert "Tomas Okafor" in chart and patient.mrn in chart
+
+
+def test_a_likely_duplicate_is_shown_before_a_second_record_is_made(world: World, login) -> None:
+    client = login(world.alice)
+    data = {**NEW_PATIENT, "given_name": "PAULA", "family_name": "reyes", "birth_date": "1956-03-14"}
+    first = client.post(reverse("patients:new"), data)
+    assert first.status_code == 200
+    assert "This may be someone already registered" in first.content.decode()
+    assert Patient.objects.filter(family_name__iexact="reyes").count() == 1
+    confirmed = client.post(reverse("patients:new"), {**data, "confirm_not_duplicate": "on"})
+    assert confirmed.status_code == 302
+    assert Patient.objects.filter(family_name__iexact="reyes").count() == 2
+
+
+def test_a_duplicate_the_user_cannot_see_is_mentioned_without_details(world: World, login) -> None:
+    body = (
+        login(world.bob)
+        .post(
+            reverse("patients:new"),
+            {**NEW_PATIENT, "given_name": "Paula", "family_name": "Reyes", "birth_date": "1956-03-14"},
+        )
+        .content.decode()
+    )
+    assert "not part of your work" in body and world.paula.mrn not in body
+
+
+def test_registration_errors_sit_beside_their_fields_and_change_nothing(world: World, login) -> None:
+    before = Patient.objects.count()
+    body = (
+        login(world.alice)
+        .post(reverse("patients:new"), {**NEW_PATIENT, "given_name": "", "birth_date": "2999-01-01"})
+        .content.decode()
+    )
+    assert 'id="id_given_name_error"' in body and "This field is required." in body
+    assert 'id="id_birth_date_error"' in body and "The birth date is in the future." in body
+    assert Patient.objects.count() == before
+
+
+def test_care_team_members_cannot_register_patients(world: World, login) -> None:
+    assert login(world.dana).post(reverse("patients:new"), NEW_PATIENT).status_code == 403
+    assert not Patient.objects.filter(family_name="Okafor").exists()
+
+
+def test_the_chart_header_shows_what_a_case_manager_needs(
+    world: World, login, django_assert_max_num_queries
+) -> None:
+    do_add_encounter(
+        world.alice,
+        world.paula,
+        encounter_class=EncounterClass.INPATIENT,
+        facility="Riverside General",
+        start=dt.datetime(2026, 11, 10, 8, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 11, 18, 15, tzinfo=dt.UTC),
+    )
+    client = login(world.alice)
+    with django_assert_max_num_queries(25):
+        body = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
+    for expected in (
+        "Paula Reyes",
+        world.paula.mrn,
+        "Spanish",
+        "Interpreter",
+        "Complex case management",
+        "Alice Tester",
+        "Tier 3",
+        "Discharged",
+    ):
+        assert expected in body, expected
+
+
+def test_an_invalid_condition_code_is_refused_beside_the_field(world: World, login) -> None:
+    response = login(world.alice).post(
+        reverse("patients:add_condition", args=[world.paula.pk]),
+        {"icd10_code": "diabetes", "display": "Diabetes"},
+    )
+    assert response.status_code == 400
+    assert 'id="id_icd10_code_error"' in response.content.decode()
+    assert world.paula.conditions.count() == 0
+
+
+def test_unknown_and_invisible_patients_look_the_same(world: World, login) -> None:
+    client = login(world.bob)
+    missing = client.get(reverse("patients:chart", args=[999999]))
+    hidden = client.get(reverse("patients:chart", args=[world.paula.pk]))
+    assert missing.status_code == hidden.status_code == 404
+    # Identical but for the per-response CSRF token.
+    strip = re.compile(rb'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+"')
+    assert strip.sub(b"", missing.content) == strip.sub(b"", hidden.content)

@@ -1,0 +1,119 @@
+"""Walk every URL pattern as people without a relationship to Paula and expect a refusal wherever her data
+would show (STYLE.md habit 3, DEVELOPERS rule 4)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from careconductor.privacy.models import AuditEvent
+
+from .personas import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk(patterns: list, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    found: list[tuple[str, URLPattern]] = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{p.namespace}:" if p.namespace else ""
+            found += _walk(p.url_patterns, prefix + ns)
+        else:
+            found.append((prefix + (p.name or ""), p))
+    return found
+
+
+ALL_PATTERNS = _walk(get_resolver().url_patterns)
+PATIENT_KWARGS = {"patient_id", "case_id"}
+
+
+def _url(pattern: URLPattern, world: World) -> str:
+    route = str(pattern.pattern)
+    values = {"patient_id": world.paula.pk, "case_id": world.paula_case.pk}
+    for key, value in values.items():
+        route = route.replace(f"<int:{key}>", str(value))
+    return route
+
+
+def _full(name: str, world: World) -> str:
+    from django.urls import reverse
+
+    pattern = dict(ALL_PATTERNS)[name]
+    kwargs = {
+        k: v
+        for k, v in {"patient_id": world.paula.pk, "case_id": world.paula_case.pk}.items()
+        if f"<int:{k}>" in str(pattern.pattern)
+    }
+    return reverse(name, kwargs=kwargs)
+
+
+def test_every_url_pattern_declares_an_access_policy() -> None:
+    missing = [name for name, p in ALL_PATTERNS if not getattr(p.callback, "access_policy", None)]
+    assert missing == []
+
+
+def test_the_walk_covers_the_patient_pages() -> None:
+    names = {name for name, _ in ALL_PATTERNS}
+    assert {"patients:chart", "cases:detail", "cases:transition", "cases:assign"} <= names
+
+
+@pytest.mark.parametrize("persona", ["bob", "charlie", "uma", "pia", "mo"])
+@pytest.mark.parametrize("name", [n for n, _ in ALL_PATTERNS])
+def test_users_without_a_relationship_never_see_paula(persona: str, name: str, world: World, login) -> None:
+    client = login(getattr(world, persona))
+    url = _full(name, world)
+    pattern = dict(ALL_PATTERNS)[name]
+    patient_page = any(f"<int:{k}>" in str(pattern.pattern) for k in PATIENT_KWARGS)
+    before = (
+        world.paula_case.status_changes.count(),
+        world.paula.conditions.count(),
+        world.paula.consents.count(),
+    )
+    for method in ("get", "post"):
+        response = getattr(client, method)(
+            url,
+            {
+                "target": "screening",
+                "icd10_code": "E11.9",
+                "display": "x",
+                "given_on": "2026-01-01",
+                "method": "verbal",
+                "case_manager": world.bob.pk,
+                "acuity_tier": 1,
+            },
+        )
+        if patient_page:
+            assert response.status_code in (403, 404, 405), (
+                f"{persona} {method.upper()} {url}: {response.status_code}"
+            )
+        body = response.content.decode(errors="replace")
+        assert "Reyes" not in body, f"{persona} saw Paula's name at {method.upper()} {url}"
+    after = (
+        world.paula_case.status_changes.count(),
+        world.paula.conditions.count(),
+        world.paula.consents.count(),
+    )
+    assert after == before, "a refused request changed Paula's record"
+    assert (
+        not AuditEvent.objects.filter(user=getattr(world, persona), patient=world.paula)
+        .exclude(action="refused")
+        .exists()
+    ), "a refused user left a successful read or change of Paula in the audit trail"
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, p in ALL_PATTERNS if getattr(p.callback, "access_policy", "") != "public"]
+)
+def test_anonymous_visitors_are_sent_to_log_in(name: str, world: World, client) -> None:
+    response = client.get(_full(name, world))
+    assert response.status_code in (302, 405)
+    if response.status_code == 302:
+        assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("persona", ["alice", "sam", "adam", "dana"])
+def test_people_with_a_relationship_can_open_the_chart(persona: str, world: World, login) -> None:
+    client = login(getattr(world, persona))
+    assert client.get(_full("patients:chart", world)).status_code == 200
+    assert client.get(_full("cases:detail", world)).status_code == 200
