@@ -123,7 +123,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_HOME / "careconductor.sqlite3",
+            "NAME": str(DATA_HOME / "careconductor.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers and the writer work at once; synchronous=FULL makes each commit durable
                 # (NORMAL in WAL mode may lose the last commits on power loss). IMMEDIATE takes the write lock

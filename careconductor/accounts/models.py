@@ -27,6 +27,13 @@ class User(AbstractUser):
     def is_staff_member(self) -> bool:
         return self.role != Role.PATIENT
 
+    @property
+    def org_id(self) -> int:
+        """The user's organisation id. Every staff path runs only for users inside an organisation."""
+        if self.organization_id is None:
+            raise PermissionError(f"{self.username} belongs to no organisation")
+        return self.organization_id
+
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 

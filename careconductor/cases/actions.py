@@ -182,7 +182,7 @@ def do_register_and_refer(
     A case manager who registers a patient carries the referral (and so keeps access); anyone else routes it
     to their team, where the team's supervisor assigns it."""
     team = Team.objects.filter(members__user=user).first() or (
-        Team.objects.filter(organization_id=user.organization_id).order_by("pk").first()
+        Team.objects.filter(organization_id=user.org_id).order_by("pk").first()
     )
     if team is None:
         raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")

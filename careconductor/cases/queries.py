@@ -18,7 +18,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import rules
-from .models import Case
+from .models import Case, CaseQuerySet
 
 
 def points_expression() -> SqlCase:
@@ -30,7 +30,7 @@ def points_expression() -> SqlCase:
     )
 
 
-def visible_cases(user: User) -> QuerySet[Case]:
+def visible_cases(user: User) -> CaseQuerySet:
     return Case.objects.filter(patient__in=policy.visible_patients(user))
 
 
@@ -49,7 +49,7 @@ def access_case(user: User, case_id: int) -> Case:
 
 def case_list(
     user: User, *, status: str = "", program: str = "", case_manager_id: int | None = None
-) -> QuerySet[Case]:
+) -> CaseQuerySet:
     qs = visible_cases(user).select_related("patient", "primary_case_manager")
     if status == "open":
         qs = qs.open()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +22,7 @@ from . import rules
 from .actions import do_assign_case, do_set_acuity, do_transition_case
 from .choices import CaseStatus
 from .forms import AcuityForm, AssignForm, CaseFilterForm, ConsentForm, TransitionForm
-from .models import Case
+from .models import Case, CaseAssignment, CaseStatusChange
 from .queries import access_case, assignment_candidates, case_list, caseloads, chart_summary
 
 PAGE_SIZE = 50
@@ -33,7 +35,7 @@ def _user(request: HttpRequest) -> User:
 
 def _managers(user: User) -> list[tuple[int, str]]:
     staff = User.objects.filter(
-        organization_id=user.organization_id, role__in=[Role.CASE_MANAGER, Role.SUPERVISOR], is_active=True
+        organization_id=user.org_id, role__in=[Role.CASE_MANAGER, Role.SUPERVISOR], is_active=True
     ).order_by("last_name", "first_name")
     return [(u.pk, u.display_name()) for u in staff]
 
@@ -70,14 +72,26 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _history(case: Case) -> list[tuple[dt.datetime, str, CaseStatusChange | CaseAssignment]]:
+    """Status changes and assignments in one timeline, oldest first: (when, kind, row)."""
+    entries: list[tuple[dt.datetime, str, CaseStatusChange | CaseAssignment]] = [
+        (c.changed_at, "status", c) for c in case.status_changes.select_related("changed_by")
+    ]
+    entries += [
+        (a.assigned_at, "assignment", a)
+        for a in case.assignments.select_related("case_manager", "assigned_by")
+    ]
+    entries.sort(key=lambda entry: entry[0])
+    return entries
+
+
 def _case_context(user: User, case: Case) -> dict[str, object]:
     targets = case.allowed_targets()
     return {
         "case": case,
         "patient": case.patient,
         "summary": chart_summary(case.patient),
-        "history": case.status_changes.select_related("changed_by"),
-        "assignments": case.assignments.select_related("case_manager", "assigned_by"),
+        "history": _history(case),
         "transitions": [
             (t, rules.TRANSITION_LABELS[t], TransitionForm(initial={"target": t})) for t in targets
         ],
@@ -126,7 +140,7 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
     context = _case_context(user, case)
     if form.data.get("target") not in [t for t, _, _ in context["transitions"]]:  # type: ignore[attr-defined]
         for message in form.non_field_errors():
-            messages.error(request, message)
+            messages.error(request, str(message))
     # Show the refused form open, with its errors beside the fields, in place of the blank one.
     context["transitions"] = [
         (t, label, form if t == form.data.get("target") else blank)
@@ -189,7 +203,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             manager = User.objects.filter(
-                pk=form.cleaned_data["case_manager"], organization_id=user.organization_id
+                pk=form.cleaned_data["case_manager"], organization_id=user.org_id
             ).first()
             try:
                 if manager is None:

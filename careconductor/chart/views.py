@@ -104,8 +104,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         duplicates = [p for p in found if p.pk in visible_ids]
         hidden_duplicates = len(found) - len(duplicates)
         if found and not data["confirm_not_duplicate"]:
-            form.data = form.data.copy()
-            form.data["confirm_not_duplicate"] = "on"
+            confirmed = request.POST.copy()
+            confirmed["confirm_not_duplicate"] = "on"
+            form = NewPatientForm(confirmed)
             audit.record_reads(user, duplicates)
         else:
             try:

@@ -55,7 +55,7 @@ def possible_duplicates(user: User, given_name: str, family_name: str, birth_dat
     """Patients in the user's organisation with the same name and birth date (case-insensitive)."""
     return list(
         Patient.objects.filter(
-            organization_id=user.organization_id,
+            organization_id=user.org_id,
             given_name__iexact=given_name.strip(),
             family_name__iexact=family_name.strip(),
             birth_date=birth_date,
@@ -70,16 +70,15 @@ def do_create_patient(
     if not policy.can_create_patients(user):
         raise ActionRefused("Your role may not register patients.")
     _check_details(details)
-    assert user.organization_id is not None
     try:
         with transaction.atomic():
             patient = Patient.objects.create(
-                organization_id=user.organization_id,
+                organization_id=user.org_id,
                 **{k: (v.strip() if isinstance(v, str) else v) for k, v in details.__dict__.items()},
             )
             PatientIdentifier.objects.create(
                 patient=patient,
-                organization_id=user.organization_id,
+                organization_id=user.org_id,
                 system=MRN_SYSTEM,
                 value=f"{patient.pk:08d}",
                 label="MRN",
@@ -87,7 +86,7 @@ def do_create_patient(
             for system, value, label in extra_identifiers:
                 PatientIdentifier.objects.create(
                     patient=patient,
-                    organization_id=user.organization_id,
+                    organization_id=user.org_id,
                     system=system,
                     value=value,
                     label=label,
@@ -138,7 +137,7 @@ def do_add_condition(
 def do_add_coverage(user: User, patient: Patient, **fields: object) -> Coverage:
     policy.require(user, policy.Action.CHANGE, patient)
     with transaction.atomic():
-        coverage = Coverage.objects.create(patient=patient, **fields)  # type: ignore[arg-type]
+        coverage = Coverage.objects.create(patient=patient, **fields)
         audit.record(user, AuditAction.CREATE, patient=patient, obj=coverage)
     return coverage
 
@@ -149,7 +148,7 @@ def do_add_encounter(user: User, patient: Patient, **fields: object) -> Encounte
     if isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end < start:
         raise ActionRefused({"end": "The encounter ends before it starts."})
     with transaction.atomic():
-        encounter = Encounter.objects.create(patient=patient, **fields)  # type: ignore[arg-type]
+        encounter = Encounter.objects.create(patient=patient, **fields)
         audit.record(user, AuditAction.CREATE, patient=patient, obj=encounter)
     return encounter
 
@@ -157,7 +156,7 @@ def do_add_encounter(user: User, patient: Patient, **fields: object) -> Encounte
 def do_add_contact(user: User, patient: Patient, **fields: object) -> PatientContact:
     policy.require(user, policy.Action.CHANGE, patient)
     with transaction.atomic():
-        contact = PatientContact.objects.create(patient=patient, **fields)  # type: ignore[arg-type]
+        contact = PatientContact.objects.create(patient=patient, **fields)
         audit.record(user, AuditAction.CREATE, patient=patient, obj=contact)
     return contact
 

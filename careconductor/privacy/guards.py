@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from careconductor.accounts.choices import STAFF_ROLES, Role
@@ -20,7 +21,7 @@ from careconductor.accounts.choices import STAFF_ROLES, Role
 from . import audit
 from .choices import AuditAction, AuditOutcome
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def public(view: View) -> View:
@@ -46,11 +47,11 @@ def staff_view(roles: Iterable[Role] | None = None) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if user.role not in allowed:  # type: ignore[union-attr]
+            if user.role not in allowed:
                 return refuse(request, "Your role does not include this page.")
             return view(request, *args, **kwargs)
 

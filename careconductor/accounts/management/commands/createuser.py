@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        org = self._organization(opts["organization"])
+        org_name = self._organization_name(opts["organization"])
         password = opts["password"]
         generated = False
         if not password:
@@ -39,27 +40,32 @@ class Command(BaseCommand):
             else:
                 password, generated = secrets.token_urlsafe(12), True
         try:
-            user = do_create_user(
-                opts["username"],
-                Role(opts["role"]),
-                org,
-                password,
-                first_name=opts["first_name"],
-                last_name=opts["last_name"],
-                email=opts["email"],
-            )
+            # One transaction, so a refused user leaves no new organisation behind.
+            with transaction.atomic():
+                org = Organization.objects.get_or_create(name=org_name)[0]
+                user = do_create_user(
+                    opts["username"],
+                    Role(opts["role"]),
+                    org,
+                    password,
+                    first_name=opts["first_name"],
+                    last_name=opts["last_name"],
+                    email=opts["email"],
+                )
         except ActionRefused as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Created {user.username} ({Role(user.role).label}) in {org.name}.")
         if generated:
             self.stdout.write(f"Password: {password}")
 
-    def _organization(self, name: str | None) -> Organization:
+    def _organization_name(self, name: str | None) -> str:
+        """The organisation to create the user in (created with the user if missing); checked before
+        asking for a password."""
         if name:
-            return Organization.objects.get_or_create(name=name)[0]
+            return name
         orgs = list(Organization.objects.all()[:2])
         if len(orgs) == 1:
-            return orgs[0]
+            return orgs[0].name
         if not orgs:
-            return Organization.objects.create(name="My organisation")
+            return "My organisation"
         raise CommandError("There are several organisations: name one with --organization.")

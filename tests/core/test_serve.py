@@ -1,0 +1,120 @@
+"""The product as an operator runs it: `careconductor serve` under gunicorn, and /healthz."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), dict(e.headers)
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_database(client) -> None:
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] in ("sqlite", "postgresql")
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    # A real PostgreSQL address where nothing listens: the check must say so, not crash.
+    port = _free_port()
+    code = (
+        "import django, json; django.setup();"
+        "from django.test import Client; r = Client().get('/healthz');"
+        "print(r.status_code, r.content.decode())"
+    )
+    env = {
+        **os.environ,
+        "CARECONDUCTOR_HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "careconductor.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/none?connect_timeout=2",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    status, body = out.stdout.strip().split(" ", 1)
+    assert status == "503"
+    assert json.loads(body) == {"status": "error", "database": "unreachable"}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "CARECONDUCTOR_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "careconductor", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if _get(base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            proc.kill()
+            pytest.fail("serve did not answer within 60 s:\n" + (proc.stdout.read() if proc.stdout else ""))
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(served: str, tmp_path: Path) -> None:
+    status, body, _ = _get(served + "/healthz")
+    assert status == 200 and json.loads(body) == {"status": "ok", "database": "sqlite"}
+    status, body, _ = _get(served + "/login/")
+    assert status == 200 and b"Log in" in body
+    css = body.decode().split('rel="stylesheet" href="')[1].split('"')[0]
+    assert css.startswith("/static/css/app.") and css.endswith(".css"), css  # hashed name from the manifest
+    status, body, headers = _get(served + css)
+    assert status == 200 and b"--brand" in body
+    assert "max-age" in headers.get("Cache-Control", "")
+    # The data folder holds the database (WAL mode) and a private secret key.
+    key = tmp_path / "secret_key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+    db = tmp_path / "careconductor.sqlite3"
+    mode = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sqlite3; print(sqlite3.connect({str(db)!r}).execute('pragma journal_mode').fetchone()[0])",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert mode == "wal"
+
+
+def test_serve_refuses_unknown_paths_with_a_404_not_a_500(served: str) -> None:
+    assert _get(served + "/patients/not-a-number/")[0] == 404
+    assert _get(served + "/nothing-here")[0] == 404
