@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_sqlite_commits_are_durable() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite pragmas apply to the embedded database only (this run is on PostgreSQL)")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL
+        cursor.execute("PRAGMA foreign_keys")
+        assert cursor.fetchone()[0] == 1
+
+
+def _settings_import(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import careconductor.settings"],
+        env={**os.environ, "CARECONDUCTOR_HOME": str(tmp_path), **env},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CARECONDUCTOR_DEBUG": "maybe"}, "CARECONDUCTOR_DEBUG must be 1 or 0, not 'maybe'"),
+        ({"CARECONDUCTOR_SESSION_SECONDS": "15m"}, "CARECONDUCTOR_SESSION_SECONDS must be a whole number"),
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must point at PostgreSQL"),
+    ],
+)
+def test_bad_settings_fail_loudly_at_start(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    result = _settings_import(tmp_path, **env)
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_the_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
+    assert _settings_import(tmp_path).returncode == 0
+    first = (tmp_path / "secret_key").read_text()
+    assert _settings_import(tmp_path).returncode == 0
+    assert (tmp_path / "secret_key").read_text() == first and len(first) >= 50
