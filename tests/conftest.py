@@ -9,7 +9,7 @@ from .personas import PASSWORD, World, build_world
 
 
 @pytest.fixture(autouse=True)
-def _fast_test_settings(request: pytest.FixtureRequest, settings) -> None:  # type: ignore[no-untyped-def]
+def _fast_test_settings(request: pytest.FixtureRequest, settings) -> None:
     """Plain static storage (no collectstatic needed) and, unless a test is about password hashing
     (marked `real_hasher`), a fast hasher: Argon2 costs ~100 ms per hash by design."""
     settings.STORAGES = {
@@ -29,7 +29,7 @@ def world(db: None) -> World:
 def login(client: Client):
     """login(user) logs the test client in as that user and returns the client."""
 
-    def _login(user) -> Client:  # type: ignore[no-untyped-def]
+    def _login(user) -> Client:
         assert client.login(username=user.username, password=PASSWORD)
         return client
 

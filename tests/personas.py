@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Discipline, ExperienceLevel, Role
 from careconductor.accounts.models import Organization, StaffProfile, Team, User
-from careconductor.cases.actions import do_refer_case
+from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
-from careconductor.patients.actions import PatientDetails, do_add_care_team_member, do_create_patient
+from careconductor.patients.actions import PatientDetails, do_add_care_team_member
 from careconductor.patients.choices import Sex
 from careconductor.patients.models import Patient
 
@@ -93,7 +93,7 @@ def build_world() -> World:
     lake_team_lead = make_staff("lena", Role.SUPERVISOR, lakeside)
     lake_team = Team.objects.create(organization=lakeside, name="Lake", supervisor=lake_team_lead)
     charlie = make_staff("charlie", Role.CASE_MANAGER, lakeside, team=lake_team, capacity=60)
-    paula = do_create_patient(
+    paula = do_register_and_refer(
         alice,
         PatientDetails(
             given_name="Paula",
@@ -104,17 +104,12 @@ def build_world() -> World:
             interpreter_needed=True,
             phone="555-0100",
         ),
-    )
-    paula_case = do_refer_case(
-        alice,
-        paula,
         program=Program.COMPLEX,
         referral_source=ReferralSource.PCP,
         referral_reason="Uncontrolled diabetes and two admissions this year",
-        team=north,
-        case_manager=alice,
         acuity_tier=3,
     )
+    paula_case = Case.objects.get(patient=paula)
     do_add_care_team_member(alice, paula, member=dana, role="Primary care physician")
     return World(
         riverside, lakeside, north, alice, bob, sam, dana, adam, uma, pia, mo, charlie, paula, paula_case

@@ -29,12 +29,38 @@ def do_refer_case(
     case_manager: User | None = None,
     acuity_tier: int = 2,
 ) -> Case:
-    """Open a case in `referred`. The person registering a new patient refers them here, which is what
-    gives them (or the team's supervisor) a relationship with the patient."""
+    """Open a new case for an existing patient (a second programme, a readmission after an old case).
+
+    Supervisors and admins take in referrals for any patient of their organisation: that is their intake
+    role. Anyone else needs a relationship with the patient already; otherwise a case manager could refer
+    any patient to themselves and so open the chart. New patients go through `do_register_and_refer`."""
+    if user.role not in policy.ASSIGNING_ROLES or patient.organization_id != user.organization_id:
+        policy.require(user, policy.Action.CHANGE, patient)
+    return _open_case(
+        user,
+        patient,
+        program=program,
+        referral_source=referral_source,
+        referral_reason=referral_reason,
+        team=team,
+        case_manager=case_manager,
+        acuity_tier=acuity_tier,
+    )
+
+
+def _open_case(
+    user: User,
+    patient: Patient,
+    *,
+    program: Program,
+    referral_source: ReferralSource,
+    referral_reason: str,
+    team: Team,
+    case_manager: User | None,
+    acuity_tier: int,
+) -> Case:
     if patient.organization_id != user.organization_id or team.organization_id != user.organization_id:
         raise ActionRefused("The patient and team must belong to your organisation.")
-    if not (policy.can_create_patients(user) or policy.may(user, policy.Action.CHANGE, patient)):
-        raise ActionRefused("Your role may not refer patients.")
     if not referral_reason.strip():
         raise ActionRefused({"referral_reason": "Say why the patient is referred."})
     if acuity_tier not in rules.ACUITY_POINTS:
@@ -118,22 +144,24 @@ def do_assign_case(
 ) -> CaseAssignment:
     """Assign the primary case manager. Anyone but the top suggestion needs a reason, which is kept."""
     policy.require(user, policy.Action.ASSIGN, case.patient)
-    if not case.is_open:
-        raise ActionRefused("Only an open case can be assigned.")
-    ranked = assignment_candidates(case)
-    position = next((i for i, r in enumerate(ranked, 1) if r.candidate.staff_id == case_manager.pk), None)
-    if position is None:
-        raise ActionRefused({"case_manager": "Choose a case manager from this organisation's teams."})
-    chosen = ranked[position - 1]
-    is_override = position != 1 or not chosen.eligible
-    if is_override and not override_reason.strip():
-        why = "is not eligible" if not chosen.eligible else "is not the top suggestion"
-        raise ActionRefused({"override_reason": f"{case_manager.display_name()} {why}: give a reason."})
-    now = clock.now()
     with transaction.atomic():
-        team = Team.objects.filter(members__user=case_manager).first() or case.team
-        Case.objects.filter(pk=case.pk).update(primary_case_manager=case_manager, team=team, updated_at=now)
-        case.primary_case_manager, case.team = case_manager, team
+        # Decide on the row as it is now, not on the caller's copy, and hold it until the change is written.
+        case = Case.objects.select_for_update().select_related("patient").get(pk=case.pk)
+        if not case.is_open:
+            raise ActionRefused("Only an open case can be assigned.")
+        ranked = assignment_candidates(case)
+        position = next((i for i, r in enumerate(ranked, 1) if r.candidate.staff_id == case_manager.pk), None)
+        if position is None:
+            raise ActionRefused({"case_manager": "Choose a case manager from this organisation's teams."})
+        chosen = ranked[position - 1]
+        is_override = position != 1 or not chosen.eligible
+        if is_override and not override_reason.strip():
+            why = "is not eligible" if not chosen.eligible else "is not the top suggestion"
+            raise ActionRefused({"override_reason": f"{case_manager.display_name()} {why}: give a reason."})
+        now = clock.now()
+        case.primary_case_manager = case_manager
+        case.team = Team.objects.filter(members__user=case_manager).first() or case.team
+        case.save(update_fields=["primary_case_manager", "team", "updated_at"])
         assignment = CaseAssignment.objects.create(
             case=case,
             case_manager=case_manager,
@@ -151,9 +179,10 @@ def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
     policy.require(user, policy.Action.CHANGE, case.patient)
     if tier not in rules.ACUITY_POINTS:
         raise ActionRefused({"acuity_tier": "Acuity tier must be 1 to 4."})
-    if not case.is_open:
-        raise ActionRefused("The acuity of a finished case cannot change.")
     with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("patient").get(pk=case.pk)
+        if not case.is_open:
+            raise ActionRefused("The acuity of a finished case cannot change.")
         old = case.acuity_tier
         case.acuity_tier = tier
         case.save(update_fields=["acuity_tier", "updated_at"])
@@ -176,20 +205,26 @@ def do_register_and_refer(
     program: Program,
     referral_source: ReferralSource,
     referral_reason: str,
+    acuity_tier: int = 2,
+    team: Team | None = None,
+    case_manager: User | None = None,
 ) -> Patient:
     """Register a new patient together with the referral that opens their first case, all or nothing.
 
-    A case manager who registers a patient carries the referral (and so keeps access); anyone else routes it
-    to their team, where the team's supervisor assigns it."""
-    team = Team.objects.filter(members__user=user).first() or (
-        Team.objects.filter(organization_id=user.org_id).order_by("pk").first()
+    By default a case manager who registers a patient carries the referral (and so keeps access); anyone
+    else routes it to their own team, where the team's supervisor assigns it."""
+    team = (
+        team
+        or Team.objects.filter(members__user=user).first()
+        or (Team.objects.filter(organization_id=user.org_id).order_by("pk").first())
     )
     if team is None:
         raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")
-    manager = user if user.role == Role.CASE_MANAGER else None
+    manager = case_manager or (user if user.role == Role.CASE_MANAGER else None)
     with transaction.atomic():
         patient = do_create_patient(user, details)
-        do_refer_case(
+        # The patient is new in this transaction: the referral itself creates the relationship.
+        _open_case(
             user,
             patient,
             program=program,
@@ -197,5 +232,6 @@ def do_register_and_refer(
             referral_reason=referral_reason,
             team=team,
             case_manager=manager,
+            acuity_tier=acuity_tier,
         )
     return patient

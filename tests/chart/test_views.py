@@ -6,10 +6,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from careconductor.cases.actions import do_refer_case
+from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
-from careconductor.patients.actions import PatientDetails, do_add_encounter, do_create_patient
+from careconductor.patients.actions import PatientDetails, do_add_encounter
 from careconductor.patients.choices import EncounterClass, Sex
 from careconductor.patients.models import Patient
 from careconductor.privacy.models import AuditEvent
@@ -33,20 +33,14 @@ NEW_PATIENT = {
 
 def _add_patients(world: World, n: int) -> None:
     for i in range(n):
-        p = do_create_patient(
+        do_register_and_refer(
             world.alice,
             PatientDetails(
                 given_name=f"Extra{i}", family_name="Zed", birth_date=dt.date(1950, 1, 1 + i), sex=Sex.MALE
             ),
-        )
-        do_refer_case(
-            world.alice,
-            p,
             program=Program.CCM,
             referral_source=ReferralSource.PCP,
             referral_reason="test",
-            team=world.north,
-            case_manager=world.alice,
         )
 
 

@@ -39,7 +39,7 @@ class Command(BaseCommand):
             "control_socket_disable": True,
         }
 
-        class Server(BaseApplication):  # type: ignore[misc]
+        class Server(BaseApplication):
             def load_config(self) -> None:
                 for key, value in options.items():
                     if key in self.cfg.settings:
