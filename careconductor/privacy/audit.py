@@ -4,12 +4,18 @@ middleware, so actions and queries record events without threading the request t
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
+from django.utils.ipv6 import clean_ipv6_address
+
 from careconductor.core import clock
+
+from . import chain
 
 from .choices import AuditAction, AuditOutcome
 from .models import AuditEvent
@@ -71,22 +77,32 @@ def _event(
         object_type=object_type[:50],
         object_id=object_id[:64],
         purpose=ctx.purpose,
-        client_address=ctx.client_address,
+        client_address=_address(ctx.client_address),
         user_agent=ctx.user_agent[:300],
         outcome=outcome,
         detail=detail[:200],
     )
 
 
+def _address(raw: str | None) -> str | None:
+    """The address as the database will store it, so the hash computed now matches the row read later."""
+    if not raw:
+        return None
+    try:
+        return clean_ipv6_address(raw) if ":" in raw else str(ipaddress.IPv4Address(raw))
+    except (ValueError, ValidationError):
+        return None
+
+
 def record(user: User | None, action: AuditAction, **kwargs: object) -> AuditEvent:
     event = _event(user, action, **kwargs)  # type: ignore[arg-type]
-    event.save()
+    chain.append([event])
     return event
 
 
 def record_reads(user: User, patients: Iterable[Patient], object_type: str = "Patient") -> None:
     """One read event per patient shown on a list page, in one insert."""
-    AuditEvent.objects.bulk_create(
+    chain.append(
         [
             _event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk))
             for p in patients

@@ -22,8 +22,14 @@ class AuditEvent(models.Model):
     """Who did what to which patient's data, when, from where, why, and whether it was allowed.
 
     Append-only: the queryset and the instance refuse update and delete. Holds ids and codes,
-    never free text typed by or about the patient.
+    never free text typed by or about the patient. Hash-chained: `hash` covers every field and the
+    previous event's hash, in `seq` order (see privacy.chain), so altering, removing or inserting a row
+    breaks the chain that `careconductor audit verify` checks.
     """
+
+    seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1 with no gaps")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     recorded_at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(
@@ -87,3 +93,14 @@ class Consent(TimestampedModel):
             and self.given_on <= on
             and (self.expires_on is None or self.expires_on >= on)
         )
+
+
+class AuditChainHead(models.Model):
+    """One row: the last event of the chain. Writers lock it, so events are chained one at a time, and
+    `audit verify` compares it with the last row to notice events removed from the end."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit chain at {self.last_seq}"

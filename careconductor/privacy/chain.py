@@ -1,0 +1,121 @@
+"""The audit hash chain: how an event's hash is computed, appended and verified.
+
+hash(event) = HMAC-SHA256 over the event's fields in a fixed order, ending with the previous event's hash.
+The chain starts from 64 zeros. Any altered field, removed row or inserted row makes a recomputed hash or
+a `prev_hash` disagree, or leaves a gap in `seq`; the head row catches rows removed from the end.
+
+The HMAC key is derived from the installation's secret key (kept in the data folder, not the database), so
+someone who can write to the database but not read the data folder cannot forge a consistent chain.
+Rotating the secret key therefore needs `audit verify` run first and the old key kept to check old events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from functools import cache
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "seq",
+    "recorded_at",
+    "user_id",
+    "username",
+    "role",
+    "organization_id_value",
+    "patient_id",
+    "action",
+    "object_type",
+    "object_id",
+    "purpose",
+    "client_address",
+    "user_agent",
+    "outcome",
+    "detail",
+    "prev_hash",
+)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return str(value).replace("\\", "\\\\").replace("|", "\\|")
+
+
+@cache
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"careconductor.audit-chain|" + secret.encode()).digest()
+
+
+def event_hash(values: Iterable[object]) -> str:
+    """HMAC-SHA256 of the HASHED_FIELDS values, in that order."""
+    message = "|".join(_text(v) for v in values).encode()
+    return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
+
+
+def append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Chain and insert events in the caller's transaction (or a new one), holding the head row's lock."""
+    if not events:
+        return events
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        seq, prev = head.last_seq, head.last_hash
+        for event in events:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            prev = event.hash = event_hash(getattr(event, f) for f in HASHED_FIELDS)
+        AuditEvent.objects.bulk_create(events)
+        AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
+    return events
+
+
+@dataclass
+class VerifyResult:
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None and not self.problem
+
+
+def verify(chunk_size: int = 10_000) -> VerifyResult:
+    """Walk the whole chain in `seq` order, streaming, in one pass. Stops at the first broken event."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    rows = (
+        AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash").iterator(chunk_size=chunk_size)
+    )
+    for row in rows:
+        seq, stored_prev, stored_hash = row[0], row[-2], row[-1]
+        if seq != expected_seq:
+            what = "missing" if seq > expected_seq else "duplicated"
+            return VerifyResult(checked, expected_seq, f"event {expected_seq} is {what} (next found: {seq})")
+        if stored_prev != prev:
+            return VerifyResult(
+                checked, seq, f"event {seq} does not follow event {seq - 1} (prev_hash differs)"
+            )
+        if event_hash(row[:-1]) != stored_hash:
+            return VerifyResult(checked, seq, f"event {seq} was altered (its hash does not match its fields)")
+        prev, expected_seq = stored_hash, expected_seq + 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
+    if last_seq != checked or last_hash != prev:
+        return VerifyResult(
+            checked,
+            checked + 1,
+            f"the chain ends at event {checked} but its head says {last_seq}: events removed",
+        )
+    return VerifyResult(checked)

@@ -1,0 +1,90 @@
+"""Tamper tests for the audit hash chain: alter, remove or insert rows directly in the database, as someone
+with SQL access but not the installation's secret key would, and `audit verify` names the broken event."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from careconductor.privacy import chain
+from careconductor.privacy.models import AuditChainHead, AuditEvent
+
+from ..personas import World
+
+pytestmark = pytest.mark.django_db
+
+TABLE = AuditEvent._meta.db_table
+
+
+def _sql(statement: str, params: list[object] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def _verify_fails_at(seq: int) -> str:
+    with pytest.raises(CommandError) as failed:
+        call_command("audit", "verify")
+    assert f"BROKEN at event {seq}:" in str(failed.value)
+    return str(failed.value)
+
+
+def test_an_untouched_trail_verifies(world: World, capsys) -> None:
+    count = AuditEvent.objects.count()
+    assert count > 10
+    call_command("audit", "verify")
+    assert f"Audit trail intact: {count} events checked" in capsys.readouterr().out
+
+
+def test_events_are_numbered_and_linked_in_order(world: World) -> None:
+    rows = list(AuditEvent.objects.order_by("seq").values_list("seq", "prev_hash", "hash"))
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    assert rows[0][1] == chain.GENESIS
+    assert all(rows[i][1] == rows[i - 1][2] for i in range(1, len(rows)))
+
+
+def test_it_catches_an_altered_event(world: World) -> None:
+    _sql(f"UPDATE {TABLE} SET detail = %s WHERE seq = 5", ["harmless looking change"])
+    assert "event 5 was altered" in _verify_fails_at(5)
+
+
+def test_it_catches_a_change_to_who_did_it(world: World) -> None:
+    _sql(f"UPDATE {TABLE} SET user_id = %s WHERE seq = 7", [world.bob.pk])
+    _verify_fails_at(7)
+
+
+def test_it_catches_a_removed_event(world: World) -> None:
+    _sql(f"DELETE FROM {TABLE} WHERE seq = 4")
+    assert "event 4 is missing" in _verify_fails_at(4)
+
+
+def test_it_catches_events_removed_from_the_end(world: World) -> None:
+    last = AuditChainHead.objects.get().last_seq
+    _sql(f"DELETE FROM {TABLE} WHERE seq >= %s", [last - 1])
+    assert "events removed" in _verify_fails_at(last - 1)
+
+
+def test_it_catches_an_inserted_event_even_with_a_recomputed_plain_hash(world: World) -> None:
+    # The forger renumbers the tail to make room and computes a SHA-256 over the fields as they guess them.
+    head = AuditChainHead.objects.get()
+    row = AuditEvent.objects.get(seq=3)
+    _sql(f"UPDATE {TABLE} SET seq = seq + 1000000 WHERE seq >= 4")
+    _sql(f"UPDATE {TABLE} SET seq = seq - 1000000 + 1 WHERE seq >= 1000000")
+    forged = hashlib.sha256(f"4|forged|{row.hash}".encode()).hexdigest()
+    _sql(
+        f"INSERT INTO {TABLE} (seq, prev_hash, hash, recorded_at, username, role, action, object_type, object_id,"
+        " purpose, user_agent, outcome, detail) VALUES (4, %s, %s, %s, 'ghost', 'admin', 'read', 'Patient', '1',"
+        " 'TREAT', '', '0', '')",
+        [row.hash, forged, row.recorded_at],
+    )
+    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=head.last_seq + 1)
+    assert "event 4 was altered" in _verify_fails_at(4)
+
+
+def test_the_verify_walk_is_one_pass_in_chunks(world: World, django_assert_max_num_queries) -> None:
+    # Streaming: a handful of queries whatever the size (chunked cursor + the head row).
+    with django_assert_max_num_queries(4):
+        result = chain.verify(chunk_size=3)
+    assert result.ok and result.checked == AuditEvent.objects.count()
