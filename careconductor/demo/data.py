@@ -6,7 +6,29 @@ facilities and people are not. Phone numbers use the 555 exchange and e-mail the
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import random
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from careconductor.patients.choices import ContactMethod, ContactRelationship, DischargeDisposition
+
+T = TypeVar("T")
+
+
+class Weighted(Generic[T]):
+    """Draws from fixed weights with one random number (rng.choices rebuilds its tables on every call)."""
+
+    def __init__(self, weights: Mapping[T, float]) -> None:
+        self.values = list(weights)
+        self.cumulative = list(itertools.accumulate(weights.values()))
+        self.total = self.cumulative[-1]
+
+    def __call__(self, rng: random.Random) -> T:
+        return self.values[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
 
 
 @dataclass(frozen=True)
@@ -79,13 +101,43 @@ NAMES: dict[str, NamePool] = {
         "Haddad Khalil Mansour Nasser Saleh Hamdan Aziz Farah Karam Sabbagh",
     ),
 }
+
+
+def person_name(rng: random.Random, group: str, female: bool) -> tuple[str, str]:
+    pool = NAMES[group]
+    given = rng.choice(pool.female if female else pool.male)
+    family = rng.choice(pool.family)
+    if group == "russian" and female:
+        family += "a"
+    return given, family
+
+
+def ascii_name(text: str) -> str:
+    """For user names and e-mail addresses: José Pérez-Núñez -> jose.perez-nunez."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return plain.lower().replace("'", "").replace(" ", "-")
+
+
 # Name origin for a preferred language other than English.
 GROUP_BY_LANGUAGE = {
-    "es": "hispanic", "vi": "vietnamese", "zh": "chinese", "ht": "haitian", "ru": "russian", "ar": "arabic",
+    "es": "hispanic",
+    "vi": "vietnamese",
+    "zh": "chinese",
+    "ht": "haitian",
+    "ru": "russian",
+    "ar": "arabic",
 }
-ENGLISH_SPEAKER_GROUPS = {
-    "anglo": 60, "african_american": 22, "hispanic": 11, "chinese": 2, "vietnamese": 2, "arabic": 2, "russian": 1,
-}
+ENGLISH_SPEAKER_GROUPS = Weighted(
+    {
+        "anglo": 60,
+        "african_american": 22,
+        "hispanic": 11,
+        "chinese": 2,
+        "vietnamese": 2,
+        "arabic": 2,
+        "russian": 1,
+    }
+)
 PATIENT_LANGUAGES = {"en": 72, "es": 20, "vi": 2.5, "zh": 2.5, "ht": 1, "ru": 1, "ar": 1}
 
 # Fictional towns, each served by one of the two clinic teams (index into TEAM_NAMES).
@@ -101,14 +153,40 @@ TOWNS: dict[tuple[str, str, int], float] = {
     ("Willow Bend", "97913", SOUTH): 10,
 }
 STREETS = (
-    "Maple Avenue", "Oak Street", "River Road", "Elm Street", "Church Street", "Mill Road", "Pine Street",
-    "Washington Street", "Park Avenue", "Lake Drive", "Cedar Lane", "Hillside Terrace", "Franklin Street",
-    "Union Street", "Bridge Street", "Orchard Way", "Meadow Lane", "Spring Street", "Chestnut Street",
-    "Harbor View Road", "Ferry Landing", "Birch Court", "Sycamore Drive", "Railroad Avenue",
+    "Maple Avenue",
+    "Oak Street",
+    "River Road",
+    "Elm Street",
+    "Church Street",
+    "Mill Road",
+    "Pine Street",
+    "Washington Street",
+    "Park Avenue",
+    "Lake Drive",
+    "Cedar Lane",
+    "Hillside Terrace",
+    "Franklin Street",
+    "Union Street",
+    "Bridge Street",
+    "Orchard Way",
+    "Meadow Lane",
+    "Spring Street",
+    "Chestnut Street",
+    "Harbor View Road",
+    "Ferry Landing",
+    "Birch Court",
+    "Sycamore Drive",
+    "Railroad Avenue",
 )
 CONTACT_TIMES = (
-    "weekday mornings", "weekday afternoons", "after 5 pm", "mornings before 10", "any time",
-    "late mornings", "weekdays after lunch", "evenings or Saturdays",
+    "weekday mornings",
+    "weekday afternoons",
+    "after 5 pm",
+    "mornings before 10",
+    "any time",
+    "late mornings",
+    "weekdays after lunch",
+    "evenings or Saturdays",
 )
 CLINICS = ("Riverside North Clinic", "Southside Family Health Center")
 BEHAVIORAL_CLINIC = "Riverside Behavioral Health Center"
@@ -152,8 +230,12 @@ COPD_CODES = {"J44.9": 80, "J44.1": 20}
 DEPRESSION_CODES = {"F32.9": 45, "F33.1": 55}
 CKD_CODES = {"N18.30": 30, "N18.31": 25, "N18.32": 25, "N18.4": 20}
 SHORT_NAMES = {
-    "diabetes": "type 2 diabetes", "heart_failure": "heart failure", "copd": "COPD", "ckd": "chronic kidney disease",
-    "depression": "depression", "hypertension": "hypertension",
+    "diabetes": "type 2 diabetes",
+    "heart_failure": "heart failure",
+    "copd": "COPD",
+    "ckd": "chronic kidney disease",
+    "depression": "depression",
+    "hypertension": "hypertension",
 }
 
 INPATIENT_REASONS = {
@@ -164,12 +246,51 @@ INPATIENT_REASONS = {
     "depression": ("Major depressive episode with suicidal ideation",),
     "hypertension": ("Hypertensive urgency", "Chest pain, myocardial infarction ruled out"),
 }
-GENERAL_INPATIENT_REASONS = ("Community-acquired pneumonia", "Sepsis, urinary source", "Fall with hip fracture",
-                             "Cellulitis of the lower leg")
-ED_REASONS = (
-    "Shortness of breath", "Chest pain", "Dizziness", "Fall at home", "Elevated blood sugar", "Cough and fever",
-    "Swelling of the legs", "Medication refill, ran out", "Anxiety and palpitations", "Back pain",
+GENERAL_INPATIENT_REASONS = (
+    "Community-acquired pneumonia",
+    "Sepsis, urinary source",
+    "Fall with hip fracture",
+    "Cellulitis of the lower leg",
 )
+ED_REASONS = (
+    "Shortness of breath",
+    "Chest pain",
+    "Dizziness",
+    "Fall at home",
+    "Elevated blood sugar",
+    "Cough and fever",
+    "Swelling of the legs",
+    "Medication refill, ran out",
+    "Anxiety and palpitations",
+    "Back pain",
+)
+
+CONTACT_METHODS = {
+    ContactMethod.PHONE: 58,
+    ContactMethod.TEXT: 20,
+    ContactMethod.PORTAL: 9,
+    ContactMethod.MAIL: 7,
+    ContactMethod.EMAIL: 4,
+    ContactMethod.IN_PERSON: 2,
+}
+
+DISCHARGE_DISPOSITIONS = {
+    DischargeDisposition.HOME: 50,
+    DischargeDisposition.HOME_HEALTH: 27,
+    DischargeDisposition.SNF: 13,
+    DischargeDisposition.REHAB: 6,
+    DischargeDisposition.AMA: 4,
+}
+
+RELATIONSHIPS = {
+    ContactRelationship.SPOUSE: 35,
+    ContactRelationship.CHILD: 35,
+    ContactRelationship.SIBLING: 10,
+    ContactRelationship.FRIEND: 8,
+    ContactRelationship.NEIGHBOUR: 5,
+    ContactRelationship.OTHER: 5,
+    ContactRelationship.GUARDIAN: 2,
+}
 
 PAYERS = {
     "medicare": (("Medicare", "Original Medicare (Parts A and B)"),),
@@ -215,7 +336,56 @@ INELIGIBLE_NOTES = (
     "Enrolled in hospice",
 )
 CLOSURE_REASONS = {
-    "goals_met": 50, "unable_to_reach": 12, "patient_declined": 10, "transferred": 12, "moved": 6, "deceased": 5,
+    "goals_met": 50,
+    "unable_to_reach": 12,
+    "patient_declined": 10,
+    "transferred": 12,
+    "moved": 6,
+    "deceased": 5,
     "other": 5,
 }
 OTHER_CLOSURE_REASONS = ("Entered long-term care", "Enrolled in the health plan's programme instead")
+
+
+# Identifiers: unique per patient index, shaped like the real ones, never sequential-looking.
+
+
+def _scrambled(index: int, radices: tuple[int, ...], multiplier: int) -> list[int]:
+    """Digits of a bijective shuffle of `index` (the multiplier is coprime to the space): ids that are unique
+    per patient without looking sequential."""
+    space = 1
+    for r in radices:
+        space *= r
+    value = (index * multiplier + 104_729) % space
+    digits = []
+    for r in reversed(radices):
+        value, digit = divmod(value, r)
+        digits.append(digit)
+    return digits[::-1]
+
+
+_DIGITS, _LETTERS = "0123456789", "ACDEFGHJKMNPQRTUVWXY"  # the MBI leaves out S, L, O, I, B and Z
+_BOTH = _DIGITS + _LETTERS
+_MBI_CHARSETS = (
+    "123456789",
+    _LETTERS,
+    _BOTH,
+    _DIGITS,
+    _LETTERS,
+    _BOTH,
+    _DIGITS,
+    _LETTERS,
+    _LETTERS,
+    _DIGITS,
+    _DIGITS,
+)
+
+
+def medicare_id(index: int) -> str:
+    """An identifier shaped like an MBI (11 characters), unique per patient index."""
+    digits = _scrambled(index, tuple(len(c) for c in _MBI_CHARSETS), 1_000_003)
+    return "".join(charset[d] for charset, d in zip(_MBI_CHARSETS, digits, strict=True))
+
+
+def member_number(index: int, multiplier: int) -> str:
+    return "".join(map(str, _scrambled(index, (10,) * 9, multiplier)))

@@ -16,7 +16,6 @@ from django.utils.ipv6 import clean_ipv6_address
 from careconductor.core import clock
 
 from . import chain
-
 from .choices import AuditAction, AuditOutcome
 from .models import AuditEvent
 

@@ -24,7 +24,9 @@ def _settings_import(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-c", "import careconductor.settings"],
         env={**os.environ, "CARECONDUCTOR_HOME": str(tmp_path), **env},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
