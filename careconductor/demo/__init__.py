@@ -1,0 +1,1 @@
+"""Synthetic demo data: `careconductor demo [--patients N] [--seed S]` builds a believable organisation."""

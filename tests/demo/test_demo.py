@@ -1,0 +1,236 @@
+"""`careconductor demo`: a believable organisation that respects the same rules as data made through the actions.
+
+The demo app is not in INSTALLED_APPS of the test settings, so the generator is called directly and the
+command is passed to call_command as an instance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+from collections import defaultdict
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from careconductor.accounts.choices import ExperienceLevel, Role
+from careconductor.accounts.models import StaffProfile, User
+from careconductor.cases.actions import do_transition_case
+from careconductor.cases.choices import CaseStatus, Program, ReferralSource
+from careconductor.cases.models import Case, CaseAssignment, CaseStatusChange
+from careconductor.cases.queries import points_used_by
+from careconductor.cases.rules import EXPERIENCED, HIGH_ACUITY_TIERS, TRANSITIONS, TransitionRequest
+from careconductor.core import clock
+from careconductor.demo.generator import ORGANIZATION_NAME, PASSWORD, DemoError, build_demo
+from careconductor.demo.management.commands.demo import Command
+from careconductor.patients.choices import MRN_SYSTEM, EncounterClass
+from careconductor.patients.models import (
+    CareTeamMember,
+    Condition,
+    Coverage,
+    Encounter,
+    Patient,
+    PatientContact,
+    PatientIdentifier,
+)
+from careconductor.patients.rules import is_icd10_cm
+from careconductor.privacy.choices import ConsentStatus, ConsentType
+from careconductor.privacy.models import AuditEvent, Consent
+
+pytestmark = pytest.mark.django_db
+
+PATIENTS = 200
+ROW_MODELS = (
+    User, StaffProfile, Patient, PatientIdentifier, PatientContact, Coverage, Condition, Encounter, CareTeamMember,
+    Case, CaseStatusChange, CaseAssignment, Consent, AuditEvent,
+)  # fmt: skip
+
+
+@pytest.fixture
+def printed() -> str:
+    out = io.StringIO()
+    build_demo(patients=PATIENTS, seed=7, out=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in ROW_MODELS}
+
+
+def test_it_builds_every_case_status_and_every_programme(printed: str) -> None:
+    assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus.values)
+    assert set(Case.objects.values_list("program", flat=True)) == set(Program.values)
+    assert set(Case.objects.values_list("acuity_tier", flat=True)) == {1, 2, 3, 4}
+    assert Patient.objects.count() == PATIENTS
+    assert Case.objects.count() > PATIENTS * 0.75, "most patients have a case"
+
+
+def test_it_has_staff_of_every_role_and_case_managers_of_every_level(printed: str) -> None:
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values) - {Role.PATIENT}
+    assert not User.objects.filter(profile__isnull=True).exists(), "every staff member has a profile"
+    managers = StaffProfile.objects.filter(user__role=Role.CASE_MANAGER)
+    assert set(managers.values_list("experience_level", flat=True)) == set(ExperienceLevel.values)
+    assert any("es" in languages for languages in managers.values_list("languages", flat=True))
+    assert managers.filter(user__username="casemanager", experience_level=ExperienceLevel.EXPERT).exists()
+    assert all(User.objects.get(username=name).check_password(PASSWORD) for name in ("admin", "casemanager"))
+
+
+def test_it_prints_one_login_per_role_and_the_password(printed: str) -> None:
+    assert f"Demo logins (password: {PASSWORD})" in printed
+    logins = printed.split("Demo logins", 1)[1]
+    for username in ("casemanager", "supervisor", "admin"):
+        assert f"  {username} " in logins
+    for role in ("Care team member", "UM reviewer", "Medical director", "Privacy officer"):
+        assert role in logins
+    for level in ExperienceLevel:
+        assert f"Case manager ({level.label.lower()})" in logins
+
+
+def test_only_proficient_or_expert_case_managers_carry_tier_3_and_4(printed: str) -> None:
+    high = Case.objects.filter(acuity_tier__in=HIGH_ACUITY_TIERS)
+    assert high.exists()
+    levels = set(high.values_list("primary_case_manager__profile__experience_level", flat=True)) - {None}
+    assert levels <= set(EXPERIENCED)
+
+
+def test_open_caseloads_stay_within_capacity(printed: str) -> None:
+    profiles = StaffProfile.objects.filter(user__role=Role.CASE_MANAGER)
+    used = points_used_by([p.user_id for p in profiles])
+    assert all(used.get(p.user_id, 0) <= p.caseload_capacity for p in profiles)
+
+
+def test_every_enrolled_case_has_a_manager_and_an_enrolment_consent_given_by_enrolment(printed: str) -> None:
+    enrolled = Case.objects.filter(status__in=[CaseStatus.ACTIVE, CaseStatus.ON_HOLD, CaseStatus.CLOSED])
+    assert enrolled.exists()
+    consents: dict[int, list[dt.date]] = defaultdict(list)
+    for consent in Consent.objects.filter(consent_type=ConsentType.CM_ENROLMENT, status=ConsentStatus.ACTIVE):
+        consents[consent.patient_id].append(consent.given_on)
+    for case in enrolled:
+        assert case.enrolled_at is not None and case.primary_case_manager_id is not None
+        assert consents[case.patient_id], f"case {case.pk} was enrolled without consent"
+        assert min(consents[case.patient_id]) <= clock.localdate(case.enrolled_at)
+
+
+def test_status_histories_follow_the_transition_table(printed: str) -> None:
+    histories: dict[int, list[CaseStatusChange]] = defaultdict(list)
+    for change in CaseStatusChange.objects.order_by("case_id", "changed_at", "pk"):
+        histories[change.case_id].append(change)
+    now = clock.now()
+    for case in Case.objects.all():
+        steps = histories[case.pk]
+        assert (steps[0].from_status, steps[0].to_status) == ("", CaseStatus.REFERRED)
+        assert steps[0].changed_at == case.referred_at
+        for before, after in itertools.pairwise(steps):
+            assert after.from_status == before.to_status
+            assert CaseStatus(after.to_status) in TRANSITIONS[CaseStatus(before.to_status)]
+        assert steps[-1].to_status == case.status
+        assert steps[-1].changed_at <= now
+        if case.status == CaseStatus.CLOSED:
+            assert case.closure_reason and case.closing_summary and case.closed_at == steps[-1].changed_at
+        assert (case.closed_at is not None) == (
+            case.status not in {"referred", "screening", "active", "on_hold"}
+        )
+
+
+def test_every_assigned_case_has_its_assignment_row(printed: str) -> None:
+    assigned = dict(
+        Case.objects.filter(primary_case_manager__isnull=False).values_list("pk", "primary_case_manager")
+    )
+    rows = dict(CaseAssignment.objects.values_list("case_id", "case_manager_id"))
+    assert assigned == rows
+    assert Case.objects.filter(status=CaseStatus.REFERRED, primary_case_manager__isnull=True).exists()
+
+
+def test_casemanager_can_enrol_her_screening_patient_through_the_real_action(printed: str) -> None:
+    casemanager = User.objects.get(username="casemanager")
+    mine = Case.objects.filter(primary_case_manager=casemanager)
+    assert mine.filter(status=CaseStatus.REFERRED).exists()
+    screening = mine.get(patient__identifiers__value="D0000001")
+    assert screening.status == CaseStatus.SCREENING
+    enrolled = do_transition_case(casemanager, screening, TransitionRequest(CaseStatus.ACTIVE))
+    assert enrolled.status == CaseStatus.ACTIVE
+
+
+def test_some_patients_were_discharged_in_the_last_two_weeks_and_referred_for_transitional_care(
+    printed: str,
+) -> None:
+    recent = Encounter.objects.filter(
+        encounter_class=EncounterClass.INPATIENT, end__gte=clock.now() - dt.timedelta(days=14)
+    )
+    assert recent.exists()
+    assert recent.exclude(discharge_disposition="").count() == recent.count()
+    tcm = Case.objects.filter(program=Program.TCM, patient__in=recent.values("patient"))
+    assert tcm.exists() and set(tcm.values_list("referral_source", flat=True)) == {ReferralSource.HOSPITAL}
+
+
+def test_patients_have_an_mrn_and_coded_chronic_conditions(printed: str) -> None:
+    mrns = sorted(PatientIdentifier.objects.filter(system=MRN_SYSTEM).values_list("value", flat=True))
+    assert mrns == [f"D{i:07d}" for i in range(1, PATIENTS + 1)]
+    codes = set(Condition.objects.values_list("icd10_code", flat=True))
+    assert all(is_icd10_cm(code) for code in codes)
+    assert {"E11.9", "I10", "J44.9"} <= codes
+    per_patient = Patient.objects.values_list("pk", flat=True)
+    counts = {pk: 0 for pk in per_patient}
+    for patient_id in Condition.objects.values_list("patient_id", flat=True):
+        counts[patient_id] += 1
+    assert set(counts.values()) <= {1, 2, 3, 4}
+    assert Patient.objects.filter(preferred_language="es", interpreter_needed=True).exists()
+    assert Coverage.objects.values("kind").distinct().count() >= 5
+
+
+def test_one_audit_event_records_the_run(printed: str) -> None:
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_type, event.patient_id) == ("create", "DemoData", None)
+    assert event.detail == f"demo seed 7, {PATIENTS} patients"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _fingerprint(seed: int) -> list[tuple[object, ...]]:
+    """What a run builds from a fresh database, which is then rolled back."""
+    rows: list[tuple[object, ...]] = []
+    try:
+        with transaction.atomic():
+            build_demo(patients=60, seed=seed)
+            rows = list(
+                Patient.objects.order_by("identifiers__value")
+                .filter(identifiers__system=MRN_SYSTEM)
+                .values_list("given_name", "family_name", "birth_date", "preferred_language", "city")
+            )
+            rows += list(
+                Case.objects.order_by("patient__identifiers__value")
+                .filter(patient__identifiers__system=MRN_SYSTEM)
+                .values_list("program", "status", "acuity_tier", "primary_case_manager__username")
+            )
+            raise _Rollback
+    except _Rollback:
+        return rows
+
+
+def test_the_same_seed_builds_the_same_organisation_and_another_seed_does_not() -> None:
+    first = _fingerprint(3)
+    assert Patient.objects.count() == 0
+    assert _fingerprint(3) == first
+    assert _fingerprint(4) != first
+
+
+def test_a_second_run_adds_nothing_and_still_prints_the_logins() -> None:
+    call_command(Command(), "--patients", "60", "--seed", "5", stdout=io.StringIO())
+    before = row_counts()
+    out = io.StringIO()
+    call_command(Command(), "--patients", "90", stdout=out)
+    assert row_counts() == before
+    assert "demo data already present" in out.getvalue()
+    assert f"password: {PASSWORD}" in out.getvalue() and "casemanager" in out.getvalue()
+    assert Patient.objects.filter(organization__name=ORGANIZATION_NAME).count() == 60
+
+
+def test_it_refuses_a_database_where_its_user_names_are_taken_and_leaves_it_untouched() -> None:
+    User.objects.create_user("admin", password="x-long-password-1")
+    with pytest.raises(DemoError, match="admin"):
+        build_demo(patients=10)
+    assert not Patient.objects.exists() and User.objects.count() == 1
