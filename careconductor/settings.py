@@ -9,6 +9,7 @@ CARECONDUCTOR_SECURE 1 when served behind TLS: secure cookies and HSTS
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -76,12 +77,17 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "careconductor.core",
     "careconductor.accounts",
     "careconductor.privacy",
     "careconductor.patients",
     "careconductor.cases",
     "careconductor.chart",
+    "careconductor.demo",
 ]
 
 MIDDLEWARE = [
@@ -91,10 +97,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "careconductor.privacy.middleware.RequirePolicyMiddleware",
+    "careconductor.privacy.middleware.SessionLifetimeMiddleware",
+    "careconductor.privacy.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "careconductor.urls"
@@ -141,6 +152,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out user name before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_int("CARECONDUCTOR_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_int("CARECONDUCTOR_LOCKOUT_MINUTES", 15))
+# Lock the user name, wherever the guesses come from. Not the address as well: a whole clinic behind one
+# NAT address would be locked out by one person's typos.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "CareConductor"
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -168,8 +195,9 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-# Sessions and cookies: short idle life, never readable by scripts, never sent cross-site.
+# Sessions and cookies: short idle life, an absolute limit, never readable by scripts, never sent cross-site.
 SESSION_COOKIE_AGE = _env_int("CARECONDUCTOR_SESSION_SECONDS", 15 * 60)
+SESSION_ABSOLUTE_SECONDS = _env_int("CARECONDUCTOR_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

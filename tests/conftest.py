@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from careconductor.accounts.models import User
 
 from .personas import PASSWORD, World, build_world
 
@@ -25,12 +31,33 @@ def world(db: None) -> World:
     return build_world()
 
 
-@pytest.fixture
-def login(client: Client):
-    """login(user) logs the test client in as that user and returns the client."""
+def pass_second_factor(client: Client, user: User) -> None:
+    """Answer the second-factor page with a real code from a (test-made) authenticator."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+    response = client.post(reverse("second_factor"), {"token": current_code(device)})
+    assert response.status_code == 302, response.content.decode()[:500]
 
-    def _login(user) -> Client:
-        assert client.login(username=user.username, password=PASSWORD)
+
+def current_code(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def login(client: Client):  # type: ignore[no-untyped-def]
+    """login(user) logs the test client in through the log-in page (so django-axes and the audit see it)
+    and, for roles that need one, the second-factor page. Returns the client."""
+
+    def _login(user: User, *, second_factor: bool = True) -> Client:
+        client.logout()
+        response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, f"log-in failed for {user.username}"
+        user.refresh_from_db()
+        if second_factor and user.mfa_required:
+            pass_second_factor(client, user)
         return client
 
     return _login

@@ -6,11 +6,15 @@ from collections.abc import Sequence
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_otp import devices_for_user
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, AuditOutcome
 
 from .choices import Role
 from .models import ApiToken, Organization, User
@@ -78,3 +82,108 @@ def do_revoke_token(user: User, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at", "updated_at"])
         audit.record(user, AuditAction.UPDATE, obj=token, object_type="ApiToken", detail="revoked")
     return token
+
+
+# --- second factor (django-otp) -------------------------------------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+
+
+def _refuse_if_throttled(device: Device) -> None:
+    """django-otp slows guessing: after a wrong code a device accepts nothing for 1, 2, 4 … seconds."""
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        wait = ""
+        if info and info.get("locked_until"):
+            seconds = max(1, int((info["locked_until"] - clock.now()).total_seconds()) + 1)
+            wait = f" {seconds} second{'s' if seconds != 1 else ''}"
+        raise ActionRefused(
+            {"token": f"Too many tries. Wait{wait or ' a moment'}, then enter the newest code."}
+        )
+
+
+def do_begin_totp_enrolment(user: User) -> TOTPDevice:
+    """The user's unconfirmed authenticator, made if there is none (so reloading shows the same QR code)."""
+    existing = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if existing is not None:
+        return existing
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def do_reset_second_factor(acting_user: User | None, user: User) -> None:
+    """Remove every second-factor device (lost phone and codes); the user sets up a new one at next log-in."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit.record(
+            acting_user, AuditAction.DELETE, obj=user, object_type="MfaDevice", detail=f"reset for {user.pk}"
+        )
+
+
+def do_confirm_totp(user: User, device: TOTPDevice, token: str) -> list[str]:
+    """Confirm the authenticator with a code from it; returns fresh single-use recovery codes (shown once)."""
+    if device.user_id != user.pk or device.confirmed:
+        raise ActionRefused("Start the set-up again.")
+    _refuse_if_throttled(device)
+    if not device.verify_token(token.strip().replace(" ", "")):
+        raise ActionRefused(
+            {"token": "That code does not match. Check the time on your phone and try the newest code."}
+        )
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()  # one authenticator at a time
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _replace_recovery_codes(user)
+        audit.record(
+            user, AuditAction.CREATE, obj=device, object_type="MfaDevice", detail="authenticator confirmed"
+        )
+    return codes
+
+
+def do_regenerate_recovery_codes(user: User) -> list[str]:
+    with transaction.atomic():
+        codes = _replace_recovery_codes(user)
+        audit.record(user, AuditAction.UPDATE, object_type="MfaDevice", detail="recovery codes replaced")
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def do_verify_second_factor(user: User, token: str) -> Device:
+    """The device that accepts this code (an authenticator code or an unused recovery code, which is then
+    spent); ActionRefused otherwise. Both outcomes are audited."""
+    token = token.strip().replace(" ", "").lower()
+    for device in devices_for_user(user, confirmed=True):
+        _refuse_if_throttled(device)
+        if token and device.verify_token(token):
+            kind = "recovery code" if isinstance(device, StaticDevice) else "authenticator"
+            audit.record(user, AuditAction.LOGIN, detail=f"second factor: {kind}")
+            return device
+    audit.record(user, AuditAction.LOGIN_FAILED, detail="second factor", outcome=AuditOutcome.MINOR_FAILURE)
+    raise ActionRefused(
+        {"token": "That code is not right. Try the newest code from your app, or a recovery code."}
+    )
+
+
+def do_set_mfa_roles(user: User, organization: Organization, roles: Sequence[str]) -> Organization:
+    if user.role != Role.ADMIN or user.organization_id != organization.pk:
+        raise ActionRefused("Only an administrator of this organisation may change this.")
+    unknown = set(roles) - {str(r) for r in Role}
+    if unknown:
+        raise ActionRefused({"mfa_required_roles": f"Unknown roles: {', '.join(sorted(unknown))}"})
+    with transaction.atomic():
+        organization.mfa_required_roles = sorted(set(roles))
+        organization.save(update_fields=["mfa_required_roles", "updated_at"])
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            obj=organization,
+            detail="second-factor roles: " + ",".join(sorted(set(roles))),
+        )
+    return organization

@@ -5,13 +5,20 @@ from django.db import models
 
 from careconductor.core.models import TimestampedModel
 
-from .choices import Discipline, ExperienceLevel, Role
+from .choices import STAFF_ROLES, Discipline, ExperienceLevel, Role
+
+
+def _all_staff_roles() -> list[str]:
+    return sorted(str(r) for r in STAFF_ROLES)
 
 
 class Organization(TimestampedModel):
     """A tenant: a health system, clinic, plan or community organisation. Access never crosses it."""
 
     name = models.CharField(max_length=200, unique=True)
+    mfa_required_roles = models.JSONField(
+        default=_all_staff_roles, blank=True, help_text="Roles that must use a second factor to log in"
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -26,6 +33,10 @@ class User(AbstractUser):
     @property
     def is_staff_member(self) -> bool:
         return self.role != Role.PATIENT
+
+    @property
+    def mfa_required(self) -> bool:
+        return self.organization is not None and self.role in self.organization.mfa_required_roles
 
     @property
     def org_id(self) -> int:

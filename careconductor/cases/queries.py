@@ -117,6 +117,15 @@ class CaseloadRow:
         cap = self.profile.caseload_capacity
         return round(100 * self.points_used / cap) if cap else 0
 
+    # For the <meter>: green below 85 % of capacity, amber up to capacity, red past it.
+    @property
+    def meter_max(self) -> int:
+        return max(self.profile.caseload_capacity, self.points_used)
+
+    @property
+    def low_mark(self) -> int:
+        return round(0.85 * self.profile.caseload_capacity)
+
 
 def caseloads(user: User) -> list[CaseloadRow]:
     """Points used against capacity per staff member: a supervisor's teams, or everyone for an admin."""

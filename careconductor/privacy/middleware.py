@@ -3,13 +3,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 
+from careconductor.core import clock
 from careconductor.core.errors import NotVisible
 
+from . import audit
 from .audit import AuditContext, audit_context
+from .choices import AuditAction
 
 # Views that come from Django itself and are guarded by their own means.
 _TRUSTED_MODULES = ("django.views.static", "django.contrib.staticfiles")
@@ -47,3 +53,57 @@ class RequirePolicyMiddleware:
         if isinstance(exception, NotVisible):
             return page_not_found(request, exception)
         return None
+
+
+LOGIN_STARTED = "careconductor_login_started"
+
+
+class SessionLifetimeMiddleware:
+    """An absolute session lifetime on top of the idle time-out (SESSION_COOKIE_AGE): after
+    SESSION_ABSOLUTE_SECONDS from log-in the user logs in again, however active they were."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = clock.now().timestamp()
+            started = request.session.setdefault(LOGIN_STARTED, now)
+            if now - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
+                user = request.user
+                logout(request)
+                audit.record(user, AuditAction.LOGOUT, detail="session lifetime reached")
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+# No inline scripts or styles, nothing from other origins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django 5.2 does not set itself (X-Frame-Options, nosniff, Referrer-Policy and HSTS come from
+    its SecurityMiddleware and clickjacking middleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response

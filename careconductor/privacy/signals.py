@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -30,4 +31,16 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
         AuditAction.LOGIN_FAILED,
         username=str(credentials.get("username", "")),
         outcome=AuditOutcome.MINOR_FAILURE,
+    )
+
+
+@receiver(user_locked_out)
+def _locked_out(sender: Any, request: Any = None, username: str = "", **kwargs: Any) -> None:
+    audit.record(
+        None,
+        AuditAction.REFUSED,
+        username=str(username or ""),
+        object_type="Login",
+        outcome=AuditOutcome.MINOR_FAILURE,
+        detail="locked out after repeated failed log-ins",
     )
