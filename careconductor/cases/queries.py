@@ -177,7 +177,8 @@ def chart_summary(patient: Patient) -> ChartSummary:
     if discharge is not None and discharge.end is not None:
         days = (today - clock.localdate(discharge.end)).days
         where = f" from {discharge.facility}" if discharge.facility else ""
-        summary.alerts.append(("danger" if days <= 7 else "info", f"Discharged {days} days ago{where}"))
+        when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+        summary.alerts.append(("danger" if days <= 7 else "info", f"Discharged {when}{where}"))
     if patient.health_literacy_concern:
         summary.alerts.append(("info", "Limited health literacy: plain language and teach-back"))
     return summary
