@@ -198,6 +198,8 @@ if DEBUG:
 # Sessions and cookies: short idle life, an absolute limit, never readable by scripts, never sent cross-site.
 SESSION_COOKIE_AGE = _env_int("CARECONDUCTOR_SESSION_SECONDS", 15 * 60)
 SESSION_ABSOLUTE_SECONDS = _env_int("CARECONDUCTOR_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+# Break-the-glass: how long emergency access to a patient lasts.
+BREAK_GLASS_MINUTES = _env_int("CARECONDUCTOR_BREAK_GLASS_MINUTES", 4 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -16,4 +16,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", core_views.healthz, name="healthz"),
     path("patients/", include("careconductor.chart.urls")),
     path("cases/", include("careconductor.cases.urls")),
+    path("privacy/", include("careconductor.privacy.urls")),
 ]

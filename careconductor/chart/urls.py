@@ -6,6 +6,8 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_new, name="new"),
+    path("emergency-access/", views.emergency_access, name="emergency_access"),
     path("<int:patient_id>/", views.patient_chart, name="chart"),
     path("<int:patient_id>/conditions/", views.add_condition, name="add_condition"),
+    path("<int:patient_id>/disclosures/", views.record_disclosure, name="record_disclosure"),
 ]

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.models import User
@@ -12,6 +13,7 @@ from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.queries import chart_summary
+from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.actions import (
     PatientDetails,
@@ -21,9 +23,13 @@ from careconductor.patients.actions import (
 from careconductor.patients.choices import ContactMethod, Sex
 from careconductor.patients.forms import ConditionForm, PatientSearchForm
 from careconductor.patients.models import Patient
-from careconductor.patients.queries import access_patient, search_patients
+from careconductor.patients.queries import access_patient, find_for_emergency, search_patients
 from careconductor.privacy import audit, policy
+from careconductor.privacy.actions import do_break_glass, do_record_disclosure
+from careconductor.privacy.choices import EmergencyReason
+from careconductor.privacy.forms import DisclosureForm, EmergencyAccessForm, EmergencyFindForm
 from careconductor.privacy.guards import refuse, staff_view
+from careconductor.privacy.models import EmergencyAccess
 
 from .forms import NewPatientForm
 
@@ -158,10 +164,19 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def render_chart(
-    request: HttpRequest, patient: Patient, *, condition_form: ConditionForm | None = None, status: int = 200
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    condition_form: ConditionForm | None = None,
+    disclosure_form: DisclosureForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
+    emergency = EmergencyAccess.objects.filter(user=user, patient=patient, expires_at__gt=clock.now()).first()
     context = {
+        "emergency": emergency,
+        "disclosure_form": disclosure_form or DisclosureForm(initial={"disclosed_on": clock.today()}),
+        "disclosures": patient.disclosures.order_by("-disclosed_on")[:10],
         "patient": patient,
         "summary": chart_summary(patient),
         "conditions": patient.conditions.order_by("-chronic", "icd10_code"),
@@ -176,3 +191,74 @@ def render_chart(
         "nav": "patients",
     }
     return render(request, "chart/chart.html", context, status=status)
+
+
+BREAK_GLASS_ROLES = sorted(policy.BREAK_GLASS_ROLES)
+
+
+@staff_view(BREAK_GLASS_ROLES)
+@require_http_methods(["GET", "POST"])
+def emergency_access(request: HttpRequest) -> HttpResponse:
+    """Break-the-glass: find one patient by exact MRN or name and birth date, then open the record with a
+    reason. Nothing here lists patients; every match shown and every access is audited."""
+    user = _user(request)
+    find = EmergencyFindForm(request.GET or None)
+    matches: list[Patient] = []
+    if find.is_valid():
+        matches = find_for_emergency(user, **find.cleaned_data)
+    form = EmergencyAccessForm(request.POST or None)
+    if request.method == "POST":
+        patient = Patient.objects.filter(
+            pk=request.POST.get("patient_id", "0") or 0, organization_id=user.org_id
+        ).first()
+        if patient is None or not form.is_valid():
+            if patient is None:
+                form.add_error(None, "Find the patient first.")
+        else:
+            try:
+                grant = do_break_glass(
+                    user,
+                    patient,
+                    reason=EmergencyReason(form.cleaned_data["reason"]),
+                    explanation=form.cleaned_data["explanation"],
+                )
+            except ActionRefused as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.warning(
+                    request,
+                    f"Emergency access is open until {timezone.localtime(grant.expires_at):%H:%M}. "
+                    "It is recorded and will be reviewed by the privacy officer.",
+                )
+                return redirect("patients:chart", patient_id=patient.pk)
+        matches = [patient] if patient is not None else []
+    return render(
+        request,
+        "chart/emergency_access.html",
+        {
+            "find": find,
+            "form": form,
+            "matches": matches,
+            "nav": "patients",
+            "already_visible": {p.pk for p in matches if policy.can(user, policy.Action.VIEW, p)},
+        },
+    )
+
+
+@staff_view()
+@require_POST
+def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = DisclosureForm(request.POST)
+    if form.is_valid():
+        try:
+            do_record_disclosure(user, patient, **form.cleaned_data)
+        except ActionRefused as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Disclosure recorded for the patient's accounting of disclosures.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render_chart(request, patient, disclosure_form=form, status=400)

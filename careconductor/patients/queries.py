@@ -36,3 +36,23 @@ def search_patients(user: User, text: str = "", birth_date: dt.date | None = Non
     if birth_date:
         qs = qs.filter(birth_date=birth_date)
     return qs.distinct().order_by("family_name", "given_name", "pk")
+
+
+def find_for_emergency(
+    user: User, mrn: str = "", name: str = "", birth_date: dt.date | None = None
+) -> list[Patient]:
+    """Exact matches only (an MRN, or a full name with a birth date) in the user's organisation, so emergency
+    access can find one patient but never browse. Each match shown is audited."""
+    qs = Patient.objects.filter(organization_id=user.org_id).prefetch_related("identifiers")
+    if mrn.strip():
+        qs = qs.filter(identifiers__value=mrn.strip())
+    elif name.strip() and birth_date is not None:
+        given, _, family = name.strip().rpartition(" ")
+        if not given:
+            return []
+        qs = qs.filter(given_name__iexact=given, family_name__iexact=family, birth_date=birth_date)
+    else:
+        return []
+    found = list(qs.distinct()[:5])
+    audit.record_reads(user, found, object_type="EmergencySearch")
+    return found

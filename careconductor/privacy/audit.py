@@ -15,8 +15,8 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from careconductor.core import clock
 
-from . import chain
-from .choices import AuditAction, AuditOutcome
+from . import chain, policy
+from .choices import EMERGENCY_PURPOSE, AuditAction, AuditOutcome
 from .models import AuditEvent
 
 if TYPE_CHECKING:
@@ -95,15 +95,26 @@ def _address(raw: str | None) -> str | None:
 
 def record(user: User | None, action: AuditAction, **kwargs: object) -> AuditEvent:
     event = _event(user, action, **kwargs)  # type: ignore[arg-type]
+    if user is not None and event.patient_id is not None:
+        _mark_emergency(user, [event])
     chain.append([event])
     return event
 
 
+def _mark_emergency(user: User, events: list[AuditEvent]) -> None:
+    """Events on a patient the user reaches through break-the-glass carry the emergency purpose of use."""
+    emergency = policy.emergency_patient_ids(user, [e.patient_id for e in events if e.patient_id is not None])
+    for event in events:
+        if event.patient_id in emergency:
+            event.purpose = EMERGENCY_PURPOSE
+            event.detail = ("break-the-glass; " + event.detail)[:200]
+
+
 def record_reads(user: User, patients: Iterable[Patient], object_type: str = "Patient") -> None:
     """One read event per patient shown on a list page, in one insert."""
-    chain.append(
-        [
-            _event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk))
-            for p in patients
-        ]
-    )
+    events = [
+        _event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk))
+        for p in patients
+    ]
+    _mark_emergency(user, events)
+    chain.append(events)

@@ -41,3 +41,19 @@ class ConsentMethod(models.TextChoices):
     VERBAL = "verbal", "Verbal"
     WRITTEN = "written", "Written (signed)"
     ELECTRONIC = "electronic", "Electronic"
+
+
+class EmergencyReason(models.TextChoices):
+    EMERGENCY_CARE = "emergency_care", "Emergency: the patient needs care now"
+    COVERING = "covering", "Covering for the patient's case manager"
+    PATIENT_CALLED = "patient_called", "The patient or caregiver called and needs help"
+    URGENT_COORDINATION = "urgent_coordination", "Urgent care coordination (e.g. discharge today)"
+    OTHER = "other", "Other (explain below)"
+
+
+class ReviewOutcome(models.TextChoices):
+    APPROPRIATE = "appropriate", "Appropriate"
+    INAPPROPRIATE = "inappropriate", "Not appropriate: follow up with the user"
+
+
+EMERGENCY_PURPOSE = "ETREAT"  # HL7 v3 PurposeOfUse: emergency treatment

@@ -7,7 +7,15 @@ from django.db import models
 
 from careconductor.core.models import TimestampedModel
 
-from .choices import AuditAction, AuditOutcome, ConsentMethod, ConsentStatus, ConsentType
+from .choices import (
+    AuditAction,
+    AuditOutcome,
+    ConsentMethod,
+    ConsentStatus,
+    ConsentType,
+    EmergencyReason,
+    ReviewOutcome,
+)
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -104,3 +112,50 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain at {self.last_seq}"
+
+
+class EmergencyAccess(models.Model):
+    """Break-the-glass: time-limited access to a patient without a relationship, with a stated reason,
+    on the privacy officer's review queue until reviewed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.CharField(max_length=24, choices=EmergencyReason.choices)
+    explanation = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_outcome = models.CharField(max_length=16, choices=ReviewOutcome.choices, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "patient", "expires_at"], name="emergency_user_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"emergency access by {self.user_id} to patient {self.patient_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Disclosure(TimestampedModel):
+    """A disclosure of a patient's information outside treatment, payment and operations, kept for the
+    patient's accounting of disclosures (45 CFR 164.528: date, recipient, what, purpose; 6 years)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="disclosures")
+    disclosed_on = models.DateField()
+    recipient_name = models.CharField(max_length=200)
+    recipient_address = models.CharField(max_length=300, blank=True)
+    description = models.CharField(max_length=300, help_text="What information was disclosed")
+    purpose = models.CharField(max_length=300, help_text="Why, or a reference to the written request")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "disclosed_on"], name="disclosure_patient_date_idx")]
+
+    def __str__(self) -> str:
+        return f"to {self.recipient_name} on {self.disclosed_on}"

@@ -4,7 +4,8 @@ A staff user sees a patient only through a relationship inside their own organis
   - assigned case manager of one of the patient's cases (open, or closed within RELATIONSHIP_GRACE_DAYS),
   - supervisor of the team that holds such a case,
   - active member of the patient's care team (for the period of membership),
-  - administrator of the organisation.
+  - administrator of the organisation,
+  - emergency access ("break-the-glass") the user opened for this patient, until it expires.
 UM reviewers, medical directors and the privacy officer have no chart access through this module:
 their narrower, function-scoped access arrives with their own features. Patients see nothing here yet.
 """
@@ -35,19 +36,26 @@ class Action(StrEnum):
 
 
 CHART_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER, Role.CARE_TEAM})
+# Who may open a record in an emergency: clinical staff, and the medical director.
+BREAK_GLASS_ROLES = CHART_ROLES | {Role.MEDICAL_DIRECTOR}
 ASSIGNING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 CREATING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
 
 
 def relationship_q(user: User, prefix: str = "") -> Q:
     """A filter on Patient (or a model pointing at one through `prefix`) for the user's relationships."""
-    if not user.is_authenticated or user.organization_id is None or user.role not in CHART_ROLES:
+    if not user.is_authenticated or user.organization_id is None or user.role not in BREAK_GLASS_ROLES:
         return Q(pk__in=[])
     p = prefix
     org = Q(**{f"{p}organization_id": user.organization_id})
     if user.role == Role.ADMIN:
         return org
     now = clock.now()
+    emergency = Q(**{f"{p}emergency_accesses__user": user}) & Q(
+        **{f"{p}emergency_accesses__expires_at__gt": now}
+    )
+    if user.role not in CHART_ROLES:
+        return org & emergency
     cutoff = now - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
     case_current = Q(**{f"{p}cases__closed_at__isnull": True}) | Q(**{f"{p}cases__closed_at__gte": cutoff})
     as_manager = Q(**{f"{p}cases__primary_case_manager": user}) & case_current
@@ -58,7 +66,7 @@ def relationship_q(user: User, prefix: str = "") -> Q:
         & Q(**{f"{p}care_team__start_date__lte": today})
         & (Q(**{f"{p}care_team__end_date__isnull": True}) | Q(**{f"{p}care_team__end_date__gte": today}))
     )
-    return org & (as_manager | as_supervisor | on_team)
+    return org & (as_manager | as_supervisor | on_team | emergency)
 
 
 def visible_patients(user: User) -> QuerySet[Patient]:
@@ -104,3 +112,25 @@ def require(user: User, action: Action | str, patient: Patient) -> None:
         raise NotVisible
     if not may(user, action, patient):
         raise ActionRefused("Your role may look at this record but not make this change.")
+
+
+def may_break_glass(user: User, patient: Patient) -> bool:
+    return (
+        user.is_authenticated
+        and user.role in BREAK_GLASS_ROLES
+        and user.organization_id == patient.organization_id
+        and not can(user, Action.VIEW, patient)
+    )
+
+
+def emergency_patient_ids(user: User, patient_ids: list[int]) -> set[int]:
+    """Which of these patients the user sees through an emergency access in force (for marking the audit)."""
+    from .models import EmergencyAccess
+
+    if not user.is_authenticated or not patient_ids:
+        return set()
+    return set(
+        EmergencyAccess.objects.filter(
+            user=user, patient_id__in=patient_ids, expires_at__gt=clock.now()
+        ).values_list("patient_id", flat=True)
+    )
