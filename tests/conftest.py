@@ -33,9 +33,10 @@ def world(db: None) -> World:
 
 def pass_second_factor(client: Client, user: User) -> None:
     """Answer the second-factor page with a real code from a (test-made) authenticator."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+    # A fresh device each time: django-otp refuses a code already used, and two log-ins in one test
+    # may fall in the same 30-second step.
+    TOTPDevice.objects.filter(user=user, name="Test phone").delete()
+    device = TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
     response = client.post(reverse("second_factor"), {"token": current_code(device)})
     assert response.status_code == 302, response.content.decode()[:500]
 

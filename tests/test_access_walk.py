@@ -3,12 +3,14 @@ would show (STYLE.md habit 3, DEVELOPERS rule 4)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from careconductor.accounts.choices import Role
-from careconductor.privacy.actions import do_break_glass
-from careconductor.privacy.choices import EmergencyReason
+from careconductor.privacy.actions import do_break_glass, do_record_consent
+from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
 
 from .personas import World, make_staff
@@ -28,7 +30,7 @@ def _walk(patterns: list, prefix: str = "") -> list[tuple[str, URLPattern]]:
 
 
 ALL_PATTERNS = _walk(get_resolver().url_patterns)
-PATIENT_KWARGS = {"patient_id", "case_id", "grant_id"}
+PATIENT_KWARGS = {"patient_id", "case_id", "grant_id", "consent_id"}
 # Pages whose job is to show patient identities to one role: the privacy officer's audit pages.
 ROLE_SCOPED = {"pia": "privacy:"}
 
@@ -37,6 +39,13 @@ ROLE_SCOPED = {"pia": "privacy:"}
 def grant(world: World) -> EmergencyAccess:
     """An emergency access to Paula by a colleague outside the walk, so the review page has a real target."""
     ed = make_staff("ed", Role.CASE_MANAGER, world.riverside, team=world.north, capacity=60)
+    do_record_consent(
+        world.alice,
+        world.paula,
+        consent_type=ConsentType.CM_ENROLMENT,
+        method=ConsentMethod.VERBAL,
+        given_on=dt.date(2026, 11, 1),
+    )
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
@@ -44,7 +53,13 @@ def grant(world: World) -> EmergencyAccess:
 
 def _full(name: str, world: World, grant_id: int = 0) -> str:
     pattern = dict(ALL_PATTERNS)[name]
-    values = {"patient_id": world.paula.pk, "case_id": world.paula_case.pk, "grant_id": grant_id}
+    consent = world.paula.consents.first()
+    values = {
+        "patient_id": world.paula.pk,
+        "case_id": world.paula_case.pk,
+        "grant_id": grant_id,
+        "consent_id": consent.pk if consent else 0,
+    }
     kwargs = {k: v for k, v in values.items() if f"<int:{k}>" in str(pattern.pattern)}
     return reverse(name, kwargs=kwargs)
 
@@ -72,7 +87,7 @@ def test_users_without_a_relationship_never_see_paula(
     before = (
         world.paula_case.status_changes.count(),
         world.paula.conditions.count(),
-        world.paula.consents.count(),
+        sorted(world.paula.consents.values_list("pk", "status")),
     )
     for method in ("get", "post"):
         response = getattr(client, method)(
@@ -97,7 +112,7 @@ def test_users_without_a_relationship_never_see_paula(
     after = (
         world.paula_case.status_changes.count(),
         world.paula.conditions.count(),
-        world.paula.consents.count(),
+        sorted(world.paula.consents.values_list("pk", "status")),
     )
     assert after == before, "a refused request changed Paula's record"
     assert (

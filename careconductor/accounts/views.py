@@ -143,4 +143,7 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         do_set_mfa_roles(_user(request), organization, form.cleaned_data["mfa_required_roles"])
         messages.success(request, "Second-factor requirements saved.")
         return redirect("security_settings")
-    return render(request, "accounts/security_settings.html", {"form": form, "nav": "security"})
+    status = 400 if form.is_bound else 200  # a refused change answers like the other forms' refusals
+    return render(
+        request, "accounts/security_settings.html", {"form": form, "nav": "security"}, status=status
+    )

@@ -10,4 +10,7 @@ urlpatterns = [
     path("<int:patient_id>/", views.patient_chart, name="chart"),
     path("<int:patient_id>/conditions/", views.add_condition, name="add_condition"),
     path("<int:patient_id>/disclosures/", views.record_disclosure, name="record_disclosure"),
+    path("<int:patient_id>/notes/", views.add_note, name="add_note"),
+    path("<int:patient_id>/consents/", views.record_consent, name="record_consent"),
+    path("<int:patient_id>/consents/<int:consent_id>/revoke/", views.revoke_consent, name="revoke_consent"),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -14,20 +15,31 @@ from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.queries import chart_summary
 from careconductor.core import clock
-from careconductor.core.errors import ActionRefused
+from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.patients.actions import (
     PatientDetails,
     do_add_condition,
+    do_add_note,
     possible_duplicates,
 )
 from careconductor.patients.choices import ContactMethod, Sex
-from careconductor.patients.forms import ConditionForm, PatientSearchForm
+from careconductor.patients.forms import ConditionForm, NoteForm, PatientSearchForm
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient, find_for_emergency, search_patients
 from careconductor.privacy import audit, policy
-from careconductor.privacy.actions import do_break_glass, do_record_disclosure
-from careconductor.privacy.choices import EmergencyReason
-from careconductor.privacy.forms import DisclosureForm, EmergencyAccessForm, EmergencyFindForm
+from careconductor.privacy.actions import (
+    do_break_glass,
+    do_record_consent,
+    do_record_disclosure,
+    do_revoke_consent,
+)
+from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason, Sensitivity
+from careconductor.privacy.forms import (
+    ConsentRecordForm,
+    DisclosureForm,
+    EmergencyAccessForm,
+    EmergencyFindForm,
+)
 from careconductor.privacy.guards import refuse, staff_view
 from careconductor.privacy.models import EmergencyAccess
 
@@ -146,7 +158,8 @@ def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = ConditionForm(request.POST)
     if form.is_valid():
         try:
-            do_add_condition(user, patient, **form.cleaned_data)
+            data = {**form.cleaned_data, "sensitivity": Sensitivity(form.cleaned_data["sensitivity"] or "")}
+            do_add_condition(user, patient, **data)
         except ActionRefused as exc:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -169,17 +182,31 @@ def render_chart(
     *,
     condition_form: ConditionForm | None = None,
     disclosure_form: DisclosureForm | None = None,
+    note_form: NoteForm | None = None,
+    consent_form: ConsentRecordForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
     emergency = EmergencyAccess.objects.filter(user=user, patient=patient, expires_at__gt=clock.now()).first()
+    # Sensitive records the user may not see are left out entirely, not counted or hinted at.
+    sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=emergency is not None)
     context = {
         "emergency": emergency,
         "disclosure_form": disclosure_form or DisclosureForm(initial={"disclosed_on": clock.today()}),
         "disclosures": patient.disclosures.order_by("-disclosed_on")[:10],
         "patient": patient,
         "summary": chart_summary(patient),
-        "conditions": patient.conditions.order_by("-chronic", "icd10_code"),
+        "conditions": patient.conditions.filter(sensitivity__in=sensitivities).order_by(
+            "-chronic", "icd10_code"
+        ),
+        "notes": patient.notes.filter(sensitivity__in=sensitivities)
+        .select_related("author")
+        .order_by("-written_at")[:20],
+        "note_form": note_form or NoteForm(),
+        "consent_form": consent_form
+        or ConsentRecordForm(
+            staff=_consent_staff(patient), initial={"given_on": clock.today(), "method": "verbal"}
+        ),
         "encounters": patient.encounters.order_by("-start")[:10],
         "coverages": patient.coverages.order_by("-start_date"),
         "contacts": patient.contacts.all(),
@@ -262,3 +289,85 @@ def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, "Disclosure recorded for the patient's accounting of disclosures.")
             return redirect("patients:chart", patient_id=patient.pk)
     return render_chart(request, patient, disclosure_form=form, status=400)
+
+
+def _apply(form: forms.Form, exc: ActionRefused) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
+@staff_view()
+@require_POST
+def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            do_add_note(
+                user,
+                patient,
+                text=form.cleaned_data["text"],
+                sensitivity=Sensitivity(form.cleaned_data["sensitivity"]),
+            )
+        except ActionRefused as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, "Note saved.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render_chart(request, patient, note_form=form, status=400)
+
+
+@staff_view()
+@require_POST
+def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = ConsentRecordForm(request.POST, staff=_consent_staff(patient))
+    if form.is_valid():
+        data = form.cleaned_data
+        recipient_user = (
+            User.objects.filter(pk=data["recipient_user"], organization_id=user.org_id).first()
+            if data["recipient_user"]
+            else None
+        )
+        try:
+            do_record_consent(
+                user,
+                patient,
+                consent_type=ConsentType(data["consent_type"]),
+                method=ConsentMethod(data["method"]),
+                given_on=data["given_on"],
+                expires_on=data["expires_on"],
+                recipient=data["recipient"],
+                recipient_user=recipient_user,
+                scope_note=data["scope_note"],
+            )
+        except ActionRefused as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render_chart(request, patient, consent_form=form, status=400)
+
+
+@staff_view()
+@require_POST
+def revoke_consent(request: HttpRequest, patient_id: int, consent_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    consent = patient.consents.filter(pk=consent_id).first()
+    if consent is None:
+        raise NotVisible
+    try:
+        do_revoke_consent(user, consent)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Consent revoked. It no longer applies, from now on.")
+    return redirect("patients:chart", patient_id=patient.pk)
+
+
+def _consent_staff(patient: Patient) -> list[tuple[int, str]]:
+    members = patient.care_team.select_related("user").order_by("user__last_name")
+    return [(m.user_id, f"{m.user.display_name()} ({m.role})") for m in members]

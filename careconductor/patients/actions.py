@@ -10,10 +10,19 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit, policy
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, Sensitivity
 
 from .choices import MRN_SYSTEM, ContactMethod, Sex
-from .models import CareTeamMember, Condition, Coverage, Encounter, Patient, PatientContact, PatientIdentifier
+from .models import (
+    CareTeamMember,
+    Condition,
+    Coverage,
+    Encounter,
+    Note,
+    Patient,
+    PatientContact,
+    PatientIdentifier,
+)
 from .rules import birth_date_errors, is_icd10_cm
 
 
@@ -116,6 +125,7 @@ def do_add_condition(
     display: str,
     chronic: bool = True,
     onset_date: dt.date | None = None,
+    sensitivity: Sensitivity = Sensitivity.NORMAL,
 ) -> Condition:
     policy.require(user, policy.Action.CHANGE, patient)
     if not is_icd10_cm(icd10_code):
@@ -129,6 +139,7 @@ def do_add_condition(
             display=display.strip(),
             chronic=chronic,
             onset_date=onset_date,
+            sensitivity=sensitivity,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=condition)
     return condition
@@ -173,3 +184,25 @@ def do_add_care_team_member(
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=membership)
     return membership
+
+
+def do_add_note(
+    user: User, patient: Patient, *, text: str, sensitivity: Sensitivity = Sensitivity.NORMAL
+) -> Note:
+    policy.require(user, policy.Action.CHANGE, patient)
+    if not text.strip():
+        raise ActionRefused({"text": "Write the note."})
+    if sensitivity not in Sensitivity.values:
+        raise ActionRefused({"sensitivity": "Choose how sensitive the note is."})
+    with transaction.atomic():
+        note = Note.objects.create(
+            patient=patient, author=user, written_at=clock.now(), sensitivity=sensitivity, text=text.strip()
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            patient=patient,
+            obj=note,
+            detail=f"sensitivity {sensitivity or 'normal'}",
+        )
+    return note

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from careconductor.privacy.choices import Sensitivity
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -17,3 +19,14 @@ class ConditionForm(forms.Form):
     display = forms.CharField(label="Condition", max_length=200)
     chronic = forms.BooleanField(label="Chronic", required=False, initial=True)
     onset_date = forms.DateField(label="Onset", required=False, widget=DateInput)
+    sensitivity = forms.ChoiceField(label="Sensitivity", choices=Sensitivity.choices, required=False)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
+    sensitivity = forms.ChoiceField(
+        label="Sensitivity",
+        choices=Sensitivity.choices,
+        required=False,
+        help_text="Part 2 and psychotherapy notes are hidden from the care team unless the patient consents.",
+    )

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from careconductor.accounts.models import Organization
 from careconductor.core.languages import language_name
 from careconductor.core.models import TimestampedModel
+from careconductor.privacy.choices import Sensitivity
 
 from .choices import (
     MRN_SYSTEM,
@@ -135,6 +136,9 @@ class Condition(TimestampedModel):
         max_length=16, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
     )
     onset_date = models.DateField(null=True, blank=True)
+    sensitivity = models.CharField(
+        max_length=16, choices=Sensitivity.choices, blank=True, default=Sensitivity.NORMAL
+    )
 
     class Meta:
         indexes = [models.Index(fields=["icd10_code"], name="condition_code_idx")]
@@ -175,3 +179,22 @@ class CareTeamMember(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role}"
+
+
+class Note(TimestampedModel):
+    """A clinical note on the chart. Sensitive notes (Part 2, psychotherapy) are shown only as privacy.policy
+    allows."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+    sensitivity = models.CharField(
+        max_length=16, choices=Sensitivity.choices, blank=True, default=Sensitivity.NORMAL
+    )
+    text = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-written_at"], name="note_patient_time_idx")]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} by {self.author_id} at {self.written_at:%Y-%m-%d %H:%M}"

@@ -28,6 +28,7 @@ def do_record_consent(
     given_on: dt.date,
     expires_on: dt.date | None = None,
     recipient: str = "",
+    recipient_user: User | None = None,
     scope_note: str = "",
     refused: bool = False,
 ) -> Consent:
@@ -37,8 +38,10 @@ def do_record_consent(
         errors["given_on"] = "Consent cannot be dated in the future."
     if expires_on is not None and expires_on < given_on:
         errors["expires_on"] = "The expiry date is before the date consent was given."
-    if consent_type == ConsentType.SHARING and not recipient.strip():
+    if consent_type in (ConsentType.SHARING, ConsentType.PART2) and not (recipient.strip() or recipient_user):
         errors["recipient"] = "Name the person or organisation the patient allows us to share with."
+    if recipient_user is not None and recipient_user.organization_id != patient.organization_id:
+        errors["recipient_user"] = "Choose a member of this organisation's staff."
     if errors:
         raise ActionRefused(errors)
     with transaction.atomic():
@@ -49,7 +52,8 @@ def do_record_consent(
             method=method,
             given_on=given_on,
             expires_on=expires_on,
-            recipient=recipient.strip(),
+            recipient=recipient.strip() or (recipient_user.display_name() if recipient_user else ""),
+            recipient_user=recipient_user,
             scope_note=scope_note.strip(),
             recorded_by=user,
         )

@@ -57,3 +57,16 @@ class ReviewOutcome(models.TextChoices):
 
 
 EMERGENCY_PURPOSE = "ETREAT"  # HL7 v3 PurposeOfUse: emergency treatment
+
+
+class Sensitivity(models.TextChoices):
+    NORMAL = "", "Normal"
+    PART2 = "part2", "Substance use disorder record (42 CFR Part 2)"
+    PSYCHOTHERAPY = "psychotherapy", "Psychotherapy note"
+
+
+# The consent that lets a named care team member see each sensitive category.
+CONSENT_FOR_SENSITIVITY = {
+    Sensitivity.PART2: ConsentType.PART2,
+    Sensitivity.PSYCHOTHERAPY: ConsentType.SHARING,
+}

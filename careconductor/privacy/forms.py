@@ -6,7 +6,7 @@ from django import forms
 
 from careconductor.core import clock
 
-from .choices import AuditAction, EmergencyReason, ReviewOutcome
+from .choices import AuditAction, ConsentMethod, ConsentType, EmergencyReason, ReviewOutcome
 
 ACCOUNTING_YEARS = 6  # 45 CFR 164.528: disclosures in the six years before the request
 
@@ -85,3 +85,23 @@ class DisclosureForm(forms.Form):
     recipient_address = forms.CharField(label="Recipient's address", required=False, max_length=300)
     description = forms.CharField(label="What was disclosed", max_length=300)
     purpose = forms.CharField(label="Purpose", max_length=300)
+
+
+class ConsentRecordForm(forms.Form):
+    consent_type = forms.ChoiceField(label="Consent to", choices=ConsentType.choices)
+    recipient_user = forms.TypedChoiceField(
+        label="Staff member it names",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="For Part 2 and sharing consents that name someone on the care team.",
+    )
+    recipient = forms.CharField(label="Or a person or organisation outside", required=False, max_length=200)
+    method = forms.ChoiceField(label="How it was given", choices=ConsentMethod.choices)
+    given_on = forms.DateField(label="Date given", widget=DateInput)
+    expires_on = forms.DateField(label="Expires", required=False, widget=DateInput)
+    scope_note = forms.CharField(label="Scope or notes", required=False, max_length=300)
+
+    def __init__(self, *args: object, staff: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["recipient_user"].choices = [("", "—"), *staff]  # type: ignore[attr-defined]

@@ -13,9 +13,8 @@ from django.views.defaults import page_not_found
 from careconductor.core import clock
 from careconductor.core.errors import NotVisible
 
-from . import audit
 from .audit import AuditContext, audit_context
-from .choices import AuditAction
+from .signals import LOGOUT_REASON
 
 # Views that come from Django itself and are guarded by their own means.
 _TRUSTED_MODULES = ("django.views.static", "django.contrib.staticfiles")
@@ -70,9 +69,8 @@ class SessionLifetimeMiddleware:
             now = clock.now().timestamp()
             started = request.session.setdefault(LOGIN_STARTED, now)
             if now - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
-                user = request.user
-                logout(request)
-                audit.record(user, AuditAction.LOGOUT, detail="session lifetime reached")
+                setattr(request, LOGOUT_REASON, "session lifetime reached")
+                logout(request)  # audited by the user_logged_out receiver, with the reason
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 

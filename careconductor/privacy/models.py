@@ -88,6 +88,14 @@ class Consent(TimestampedModel):
     recipient = models.CharField(
         max_length=200, blank=True, help_text="For sharing: the named person or body"
     )
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="When the recipient is a member of staff (e.g. a care team member)",
+    )
     scope_note = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)

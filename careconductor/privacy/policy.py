@@ -134,3 +134,32 @@ def emergency_patient_ids(user: User, patient_ids: list[int]) -> set[int]:
             user=user, patient_id__in=patient_ids, expires_at__gt=clock.now()
         ).values_list("patient_id", flat=True)
     )
+
+
+# Who sees sensitive records (42 CFR Part 2, psychotherapy notes) without a consent naming them: the patient's
+# case manager and that manager's supervisor. Care team members, and anyone on emergency access, need the
+# patient's consent for that recipient; administrators never see them (minimum necessary).
+SENSITIVE_WITHOUT_CONSENT = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR})
+
+
+def allowed_sensitivities(user: User, patient: Patient, *, on_emergency: bool) -> set[str]:
+    """The sensitivity labels of this patient's records the user may see ("" = normal records).
+
+    For a patient already fetched through an `access_*` query (so visible); `on_emergency` says whether the
+    user sees them only through break-the-glass, which the caller has looked up already."""
+    from .choices import CONSENT_FOR_SENSITIVITY, Sensitivity
+    from .models import Consent
+
+    if not user.is_authenticated or user.organization_id != patient.organization_id:
+        return set()
+    allowed = {Sensitivity.NORMAL.value}
+    if user.role in SENSITIVE_WITHOUT_CONSENT and not on_emergency:
+        return allowed | {s.value for s in CONSENT_FOR_SENSITIVITY}
+    if user.role == Role.ADMIN:
+        return allowed
+    today = clock.today()
+    consents = Consent.objects.filter(
+        patient=patient, recipient_user=user, consent_type__in=CONSENT_FOR_SENSITIVITY.values()
+    )
+    in_force = {c.consent_type for c in consents if c.is_in_force(today)}
+    return allowed | {s.value for s, needed in CONSENT_FOR_SENSITIVITY.items() if needed in in_force}

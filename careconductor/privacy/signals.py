@@ -17,10 +17,15 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit.record(user, AuditAction.LOGIN)
 
 
+# Set on the request by code that logs a user out on its own initiative (e.g. the session lifetime), so the
+# one log-out event says why.
+LOGOUT_REASON = "careconductor_logout_reason"
+
+
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit.record(user, AuditAction.LOGOUT)
+        audit.record(user, AuditAction.LOGOUT, detail=str(getattr(request, LOGOUT_REASON, "")))
 
 
 @receiver(user_login_failed)

@@ -46,9 +46,7 @@ def _day_bounds(day: dt.date, end: bool = False) -> dt.datetime:
 def _audit_events(user: User, data: dict[str, object]) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.filter(organization_id_value=user.org_id).select_related("patient")
     if data.get("patient"):
-        qs = qs.filter(
-            patient__identifiers__value=data["patient"], patient__organization_id=user.org_id
-        )
+        qs = qs.filter(patient__identifiers__value=data["patient"], patient__organization_id=user.org_id)
     if data.get("user"):
         qs = qs.filter(username=data["user"])
     if data.get("action"):
