@@ -43,7 +43,10 @@ def _user(request: HttpRequest) -> User:
 
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else "/"
+    # A path on this site only: redirect() would take a bare word ("cases") for a view name and fail.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return "/"
 
 
 @staff_view()

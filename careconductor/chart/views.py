@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.models import User
@@ -243,7 +242,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, "Find the patient first.")
         else:
             try:
-                grant = do_break_glass(
+                do_break_glass(
                     user,
                     patient,
                     reason=EmergencyReason(form.cleaned_data["reason"]),
@@ -253,11 +252,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
                 for field, message in exc.errors.items():
                     form.add_error(field if field in form.fields else None, message)
             else:
-                messages.warning(
-                    request,
-                    f"Emergency access is open until {timezone.localtime(grant.expires_at):%H:%M}. "
-                    "It is recorded and will be reviewed by the privacy officer.",
-                )
+                # The chart's emergency banner says until when, and that it is reviewed.
                 return redirect("patients:chart", patient_id=patient.pk)
         matches = [patient] if patient is not None else []
     return render(

@@ -68,7 +68,8 @@ class EmergencyAccessForm(forms.Form):
         label="Why you need this record now", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
     acknowledge = forms.BooleanField(
-        label="I understand this access is recorded, time-limited and reviewed by the privacy officer."
+        label="I understand this access is recorded, time-limited and reviewed by the privacy officer.",
+        error_messages={"required": "Tick this box to confirm you understand."},
     )
 
 

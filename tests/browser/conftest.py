@@ -52,9 +52,10 @@ def page(browser):  # type: ignore[no-untyped-def]
 def screenshot(page):  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def _shot(name: str) -> Path:
+    def _shot(name: str, on=None) -> Path:  # type: ignore[no-untyped-def]
+        """Save a full-page screenshot of `on` (default: the test's page) to look at."""
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        (on or page).screenshot(path=str(path), full_page=True)
         return path
 
     return _shot
