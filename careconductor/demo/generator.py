@@ -51,6 +51,7 @@ from careconductor.privacy.models import Consent
 from . import clinical, data, narrative
 from .clinical import SHOWCASE, History, Timeline
 from .data import BEHAVIORAL, Weighted, medicare_id, member_number
+from .privacy import add_privacy_scenarios
 from .rows import Table, reserve_ids
 from .staff import PASSWORD, Assigner, DemoError, Login, Manager, create_staff, demo_logins
 
@@ -113,6 +114,10 @@ def build_demo(
         org = Organization.objects.create(name=ORGANIZATION_NAME, mfa_required_roles=[])
         builder = _Builder(org, random.Random(seed), patients, out, started)
         builder.run()
+        scenarios = add_privacy_scenarios(org)
+        out.write(
+            f"Privacy scenarios: {scenarios} records (emergency access to review, disclosures, Part 2).\n"
+        )
         audit.record(
             None,
             AuditAction.CREATE,
