@@ -8,12 +8,14 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from careconductor.accounts.choices import Role
+from careconductor.accounts.actions import do_create_user
+from careconductor.accounts.choices import Discipline, Role
+from careconductor.accounts.models import Team, User
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
 
-from .personas import World, make_staff
+from .personas import PASSWORD, World, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -74,12 +76,34 @@ def test_the_walk_covers_the_patient_pages() -> None:
     assert {"patients:chart", "cases:detail", "cases:transition", "cases:assign"} <= names
 
 
-@pytest.mark.parametrize("persona", ["bob", "charlie", "uma", "pia", "mo"])
+# Every role without a relationship to Paula: a case manager on her team, one in another organisation, the
+# supervisor of another team, a physician not on her care team, another organisation's admin, the UM reviewer,
+# the privacy officer, the medical director, and a patient.
+STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat"]
+
+
+@pytest.fixture
+def strangers(world: World) -> dict[str, User]:
+    south = Team.objects.create(organization=world.riverside, name="South")
+    tess = make_staff("tess", Role.SUPERVISOR, world.riverside, team=south)
+    south.supervisor = tess
+    south.save()
+    people = {
+        "tess": tess,
+        "pete": make_staff("pete", Role.CARE_TEAM, world.riverside, discipline=Discipline.PHYSICIAN),
+        "ana": make_staff("ana", Role.ADMIN, world.lakeside, discipline=Discipline.ADMINISTRATION),
+        "pat": do_create_user("pat", Role.PATIENT, world.riverside, PASSWORD),
+    }
+    return {name: people.get(name) or getattr(world, name) for name in STRANGERS}
+
+
+@pytest.mark.parametrize("persona", STRANGERS)
 @pytest.mark.parametrize("name", [n for n, _ in ALL_PATTERNS])
 def test_users_without_a_relationship_never_see_paula(
-    persona: str, name: str, world: World, grant: EmergencyAccess, login
+    persona: str, name: str, world: World, grant: EmergencyAccess, strangers: dict[str, User], login
 ) -> None:
-    client = login(getattr(world, persona))
+    user = strangers[persona]
+    client = login(user)
     url = _full(name, world, grant.pk)
     pattern = dict(ALL_PATTERNS)[name]
     role_scoped = name.startswith(ROLE_SCOPED.get(persona, "-"))
@@ -115,11 +139,9 @@ def test_users_without_a_relationship_never_see_paula(
         sorted(world.paula.consents.values_list("pk", "status")),
     )
     assert after == before, "a refused request changed Paula's record"
-    assert (
-        not AuditEvent.objects.filter(user=getattr(world, persona), patient=world.paula)
-        .exclude(action="refused")
-        .exists()
-    ), "a refused user left a successful read or change of Paula in the audit trail"
+    assert not AuditEvent.objects.filter(user=user, patient=world.paula).exclude(action="refused").exists(), (
+        "a refused user left a successful read or change of Paula in the audit trail"
+    )
 
 
 @pytest.mark.parametrize(
