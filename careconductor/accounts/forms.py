@@ -1,8 +1,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from .choices import STAFF_ROLES, Role
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, refusing a user name longer than any user's before it reaches authenticate().
+
+    AuthenticationForm sets the field's max_length after the field is built, so no length validator runs;
+    django-axes would then store the typed name in a 255-character column (an error on PostgreSQL)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))  # type: ignore[attr-defined]
 
 
 class SecondFactorForm(forms.Form):

@@ -30,10 +30,12 @@ from .actions import (
     do_verify_second_factor,
 )
 from .choices import Role
-from .forms import AuthenticatorSetupForm, SecondFactorForm, SecurityPolicyForm
+from .forms import AuthenticatorSetupForm, LoginForm, SecondFactorForm, SecurityPolicyForm
 from .models import User
 
-login_view = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
+login_view = public(
+    auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm)
+)
 logout_view = public(auth_views.LogoutView.as_view())
 
 

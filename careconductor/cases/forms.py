@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from careconductor.core.widgets import FastSelect
 from careconductor.privacy.choices import ConsentMethod
 
 from .choices import CaseStatus, ClosureReason, Program
@@ -17,7 +18,9 @@ class CaseFilterForm(forms.Form):
         label="Status", required=False, choices=[("", "Any"), ("open", "Open (any)"), *CaseStatus.choices]
     )
     program = forms.ChoiceField(label="Programme", required=False, choices=[("", "Any"), *Program.choices])
-    case_manager = forms.TypedChoiceField(label="Case manager", required=False, coerce=int, empty_value=None)
+    case_manager = forms.TypedChoiceField(
+        label="Case manager", required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
 
     def __init__(self, *args: object, managers: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -50,7 +53,7 @@ class ConsentForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    case_manager = forms.TypedChoiceField(label="Case manager", coerce=int)
+    case_manager = forms.TypedChoiceField(label="Case manager", coerce=int, widget=FastSelect)
     override_reason = forms.CharField(
         label="Reason for choosing someone other than the top suggestion",
         required=False,

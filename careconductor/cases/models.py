@@ -47,6 +47,7 @@ class Case(TimestampedModel):
         indexes = [
             models.Index(fields=["primary_case_manager", "status"], name="case_manager_status_idx"),
             models.Index(fields=["organization", "status", "program"], name="case_org_status_prog_idx"),
+            models.Index(fields=["organization", "-referred_at", "-id"], name="case_org_referred_idx"),
         ]
         constraints = [
             models.CheckConstraint(

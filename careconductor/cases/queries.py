@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Case as SqlCase
-from django.db.models import IntegerField, QuerySet, Sum, Value, When
+from django.db.models import Count, IntegerField, QuerySet, Sum, Value, When
 
 from careconductor.accounts.choices import ExperienceLevel, Role
 from careconductor.accounts.models import StaffProfile, Team, User
@@ -64,14 +64,19 @@ def case_list(
     return qs.order_by("-referred_at", "-pk")
 
 
-def points_used_by(user_ids: list[int]) -> dict[int, int]:
+def open_caseload(user_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(open cases, acuity points) per case manager, in one pass over their open cases."""
     rows = (
         Case.objects.open()
         .filter(primary_case_manager_id__in=user_ids)
         .values("primary_case_manager_id")
-        .annotate(points=Sum(points_expression()))
+        .annotate(cases=Count("id"), points=Sum(points_expression()))
     )
-    return {r["primary_case_manager_id"]: r["points"] or 0 for r in rows}
+    return {r["primary_case_manager_id"]: (r["cases"], r["points"] or 0) for r in rows}
+
+
+def points_used_by(user_ids: list[int]) -> dict[int, int]:
+    return {uid: points for uid, (_, points) in open_caseload(user_ids).items()}
 
 
 def _profiles(organization_id: int, team: Team | None = None) -> QuerySet[StaffProfile]:
@@ -134,16 +139,8 @@ def caseloads(user: User) -> list[CaseloadRow]:
     if user.role != Role.ADMIN:
         profiles = profiles.filter(team__supervisor=user)
     profile_list = list(profiles.order_by("team__name", "user__last_name", "user__first_name"))
-    ids = [p.user_id for p in profile_list]
-    used = points_used_by(ids)
-    counts = {
-        r["primary_case_manager_id"]: r["n"]
-        for r in Case.objects.open()
-        .filter(primary_case_manager_id__in=ids)
-        .values("primary_case_manager_id")
-        .annotate(n=Sum(Value(1)))
-    }
-    return [CaseloadRow(p, counts.get(p.user_id, 0), used.get(p.user_id, 0)) for p in profile_list]
+    load = open_caseload([p.user_id for p in profile_list])
+    return [CaseloadRow(p, *load.get(p.user_id, (0, 0))) for p in profile_list]
 
 
 RECENT_DISCHARGE_DAYS = 30

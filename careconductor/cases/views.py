@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -34,10 +35,15 @@ def _user(request: HttpRequest) -> User:
 
 
 def _managers(user: User) -> list[tuple[int, str]]:
+    """Whom the case-manager filter offers: yourself, or your teams' staff (everyone, for an admin)."""
     staff = User.objects.filter(
         organization_id=user.org_id, role__in=[Role.CASE_MANAGER, Role.SUPERVISOR], is_active=True
-    ).order_by("last_name", "first_name")
-    return [(u.pk, u.display_name()) for u in staff]
+    )
+    if user.role == Role.SUPERVISOR:
+        staff = staff.filter(Q(profile__team__supervisor=user) | Q(pk=user.pk))
+    elif user.role != Role.ADMIN:
+        staff = staff.filter(pk=user.pk)
+    return [(u.pk, u.display_name()) for u in staff.order_by("last_name", "first_name")]
 
 
 def _apply_errors(form: object, exc: ActionRefused) -> None:

@@ -53,6 +53,10 @@ class Patient(TimestampedModel):
         indexes = [
             models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
             models.Index(fields=["organization", "birth_date"], name="patient_org_birth_idx"),
+            # The patient list's order, within an organisation.
+            models.Index(
+                fields=["organization", "family_name", "given_name", "id"], name="patient_org_name_idx"
+            ),
         ]
 
     def __str__(self) -> str:

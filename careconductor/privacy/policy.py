@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from careconductor.accounts.choices import Role
@@ -42,41 +43,46 @@ ASSIGNING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 CREATING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
 
 
-def relationship_q(user: User, prefix: str = "") -> Q:
-    """A filter on Patient (or a model pointing at one through `prefix`) for the user's relationships."""
+def related_patient_ids(user: User) -> QuerySet[Any] | None:
+    """The ids of the patients the user has a relationship with, as one UNION of small indexed lookups
+    (cases they manage, cases their teams hold, care team memberships, emergency access). None when the
+    role sees no patients at all. Organisation is checked by the caller."""
     if not user.is_authenticated or user.organization_id is None or user.role not in BREAK_GLASS_ROLES:
-        return Q(pk__in=[])
-    p = prefix
-    org = Q(**{f"{p}organization_id": user.organization_id})
-    if user.role == Role.ADMIN:
-        return org
+        return None
+    case, care_team_member, emergency_access = (
+        apps.get_model("cases", "Case"),
+        apps.get_model("patients", "CareTeamMember"),
+        apps.get_model("privacy", "EmergencyAccess"),
+    )
     now = clock.now()
-    emergency = Q(**{f"{p}emergency_accesses__user": user}) & Q(
-        **{f"{p}emergency_accesses__expires_at__gt": now}
-    )
+    emergency = emergency_access.objects.filter(user=user, expires_at__gt=now).values("patient_id")
     if user.role not in CHART_ROLES:
-        return org & emergency
+        return emergency
     cutoff = now - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
-    case_current = Q(**{f"{p}cases__closed_at__isnull": True}) | Q(**{f"{p}cases__closed_at__gte": cutoff})
-    as_manager = Q(**{f"{p}cases__primary_case_manager": user}) & case_current
-    as_supervisor = Q(**{f"{p}cases__team__supervisor": user}) & case_current
+    current = Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
     today = clock.today()
+    managed = case.objects.filter(current, primary_case_manager=user).values("patient_id")
+    supervised = case.objects.filter(current, team__supervisor=user).values("patient_id")
     on_team = (
-        Q(**{f"{p}care_team__user": user})
-        & Q(**{f"{p}care_team__start_date__lte": today})
-        & (Q(**{f"{p}care_team__end_date__isnull": True}) | Q(**{f"{p}care_team__end_date__gte": today}))
+        care_team_member.objects.filter(user=user, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("patient_id")
     )
-    return org & (as_manager | as_supervisor | on_team | emergency)
+    return managed.union(supervised, on_team, emergency)
 
 
 def visible_patients(user: User) -> QuerySet[Patient]:
-    """Every patient the user may see. Built as `pk IN (subquery)` so joins never duplicate rows."""
-    from careconductor.patients.models import Patient
-
-    if user.is_authenticated and user.role == Role.ADMIN and user.organization_id is not None:
-        return Patient.objects.filter(organization_id=user.organization_id)
-    related = Patient.objects.filter(relationship_q(user)).values("pk")
-    return Patient.objects.filter(pk__in=related)
+    """Every patient the user may see, inside their organisation. `pk IN (UNION …)` keeps each part on its
+    own index and never duplicates rows (a join over every relation made pages take a second at 100,000
+    patients)."""
+    patient = apps.get_model("patients", "Patient")
+    if not user.is_authenticated or user.organization_id is None:
+        return patient.objects.none()
+    in_org = patient.objects.filter(organization_id=user.organization_id)
+    if user.role == Role.ADMIN:
+        return in_org
+    related = related_patient_ids(user)
+    return in_org.filter(pk__in=related) if related is not None else patient.objects.none()
 
 
 def can(user: User, action: Action | str, patient: Patient) -> bool:
