@@ -164,6 +164,9 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_int("CARECONDUCTOR_LOCKOUT_MINUTES
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# The pause runs a fixed time from the lock-out: otherwise every attempt during it, by anyone, would restart
+# it and a user could be kept locked out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "CareConductor"

@@ -159,7 +159,12 @@ def do_verify_second_factor(user: User, token: str) -> Device:
     """The device that accepts this code (an authenticator code or an unused recovery code, which is then
     spent); ActionRefused otherwise. Both outcomes are audited."""
     token = token.strip().replace(" ", "").lower()
+    # A 6-digit code goes to the authenticator, anything else to the recovery codes: trying a recovery code on
+    # the authenticator would count as a wrong code there and slow the user down.
+    is_authenticator_code = len(token) == 6 and token.isdigit()
     for device in devices_for_user(user, confirmed=True):
+        if isinstance(device, StaticDevice) == is_authenticator_code:
+            continue
         _refuse_if_throttled(device)
         if token and device.verify_token(token):
             kind = "recovery code" if isinstance(device, StaticDevice) else "authenticator"

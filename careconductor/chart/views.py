@@ -232,12 +232,17 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
     matches: list[Patient] = []
     if find.is_valid():
         matches = find_for_emergency(user, **find.cleaned_data)
-    form = EmergencyAccessForm(request.POST or None)
+    form = EmergencyAccessForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        patient = Patient.objects.filter(
-            pk=request.POST.get("patient_id", "0") or 0, organization_id=user.org_id
-        ).first()
-        if patient is None or not form.is_valid():
+        raw_id = request.POST.get("patient_id", "")
+        # Parsed at the edge: anything but a plausible id is "not found", never an error.
+        patient = (
+            Patient.objects.filter(pk=int(raw_id), organization_id=user.org_id).first()
+            if raw_id.isdigit() and len(raw_id) <= 18
+            else None
+        )
+        valid = form.is_valid()  # always, so the form has its cleaned data and field errors
+        if patient is None or not valid:
             if patient is None:
                 form.add_error(None, "Find the patient first.")
         else:
