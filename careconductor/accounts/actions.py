@@ -192,3 +192,40 @@ def do_set_mfa_roles(user: User, organization: Organization, roles: Sequence[str
             detail="second-factor roles: " + ",".join(sorted(set(roles))),
         )
     return organization
+
+
+def do_use_token(secret: str) -> ApiToken:
+    """Authenticate an API request by its bearer token: the one path every API call goes through.
+
+    Each use is audited (the token's user, `login` with the token's prefix); an unknown, expired or revoked
+    token is refused and the refusal audited too. The same words for all three, so a caller cannot tell them
+    apart."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret.strip())).first()
+    now = clock.now()
+    in_force = (
+        token is not None
+        and token.revoked_at is None
+        and (token.expires_at is None or token.expires_at > now)
+        and token.user.is_active
+    )
+    if not in_force:
+        audit.record(
+            token.user if token else None,
+            AuditAction.LOGIN_FAILED,
+            object_type="ApiToken",
+            object_id=token.prefix if token else "",
+            outcome=AuditOutcome.MINOR_FAILURE,
+            detail="API token refused",
+        )
+        raise ActionRefused("The access token is not valid.")
+    assert token is not None
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        audit.record(
+            token.user,
+            AuditAction.LOGIN,
+            object_type="ApiToken",
+            object_id=token.prefix,
+            detail="API token used",
+        )
+    return token
