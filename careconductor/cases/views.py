@@ -13,6 +13,7 @@ from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
+from careconductor.core.forms import show_refusal
 from careconductor.privacy import audit, policy
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
@@ -44,11 +45,6 @@ def _managers(user: User) -> list[tuple[int, str]]:
     elif user.role != Role.ADMIN:
         staff = staff.filter(pk=user.pk)
     return [(u.pk, u.display_name()) for u in staff.order_by("last_name", "first_name")]
-
-
-def _apply_errors(form: object, exc: ActionRefused) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else None, message)  # type: ignore[attr-defined]
 
 
 @staff_view()
@@ -139,7 +135,7 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
                 ),
             )
         except ActionRefused as exc:
-            _apply_errors(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"The case is now {target.label.lower()}.")
             return redirect("cases:detail", case_id=case.pk)
@@ -166,7 +162,7 @@ def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
         try:
             do_record_consent(user, case.patient, consent_type=ConsentType.CM_ENROLMENT, **form.cleaned_data)
         except ActionRefused as exc:
-            _apply_errors(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Consent to case management is recorded.")
             return redirect("cases:detail", case_id=case.pk)
@@ -185,7 +181,7 @@ def case_acuity(request: HttpRequest, case_id: int) -> HttpResponse:
         try:
             do_set_acuity(user, case, form.cleaned_data["acuity_tier"], note=form.cleaned_data["note"])
         except ActionRefused as exc:
-            _apply_errors(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"Acuity set to tier {form.cleaned_data['acuity_tier']}.")
             return redirect("cases:detail", case_id=case.pk)
@@ -216,7 +212,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
                     raise ActionRefused({"case_manager": "Choose a case manager from the list."})
                 do_assign_case(user, case, manager, override_reason=form.cleaned_data["override_reason"])
             except ActionRefused as exc:
-                _apply_errors(form, exc)
+                show_refusal(form, exc)
             else:
                 messages.success(request, f"{manager.display_name()} is now the case manager.")
                 return redirect("cases:detail", case_id=case.pk)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -15,6 +14,7 @@ from careconductor.cases.models import Case
 from careconductor.cases.queries import chart_summary
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.forms import show_refusal
 from careconductor.patients.actions import (
     PatientDetails,
     do_add_condition,
@@ -135,8 +135,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                     referral_reason=data["referral_reason"],
                 )
             except ActionRefused as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
+                show_refusal(form, exc)
             else:
                 messages.success(request, f"{patient.full_name} is registered and referred.")
                 if policy.can(user, policy.Action.VIEW, patient):
@@ -160,8 +159,7 @@ def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
             data = {**form.cleaned_data, "sensitivity": Sensitivity(form.cleaned_data["sensitivity"] or "")}
             do_add_condition(user, patient, **data)
         except ActionRefused as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Added to the problem list.")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -254,8 +252,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
                     explanation=form.cleaned_data["explanation"],
                 )
             except ActionRefused as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
+                show_refusal(form, exc)
             else:
                 # The chart's emergency banner says until when, and that it is reviewed.
                 return redirect("patients:chart", patient_id=patient.pk)
@@ -283,17 +280,11 @@ def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             do_record_disclosure(user, patient, **form.cleaned_data)
         except ActionRefused as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Disclosure recorded for the patient's accounting of disclosures.")
             return redirect("patients:chart", patient_id=patient.pk)
     return render_chart(request, patient, disclosure_form=form, status=400)
-
-
-def _apply(form: forms.Form, exc: ActionRefused) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else None, message)
 
 
 @staff_view()
@@ -311,7 +302,7 @@ def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
                 sensitivity=Sensitivity(form.cleaned_data["sensitivity"]),
             )
         except ActionRefused as exc:
-            _apply(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Note saved.")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -344,7 +335,7 @@ def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
                 scope_note=data["scope_note"],
             )
         except ActionRefused as exc:
-            _apply(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Consent recorded.")
             return redirect("patients:chart", patient_id=patient.pk)
