@@ -63,6 +63,12 @@ def event_hash(values: Iterable[object]) -> str:
     return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
 
 
+def head_mac(last_seq: int, last_hash: str) -> str:
+    return hmac.new(
+        _key(settings.SECRET_KEY), f"head|{last_seq}|{last_hash}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
 def append(events: list[AuditEvent]) -> list[AuditEvent]:
     """Chain and insert events in the caller's transaction (or a new one), holding the head row's lock."""
     if not events:
@@ -75,7 +81,7 @@ def append(events: list[AuditEvent]) -> list[AuditEvent]:
             event.seq, event.prev_hash = seq, prev
             prev = event.hash = event_hash(getattr(event, f) for f in HASHED_FIELDS)
         AuditEvent.objects.bulk_create(events)
-        AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
+        AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev, head_mac=head_mac(seq, prev))
     return events
 
 
@@ -91,31 +97,48 @@ class VerifyResult:
 
 
 def verify(chunk_size: int = 10_000) -> VerifyResult:
-    """Walk the whole chain in `seq` order, streaming, in one pass. Stops at the first broken event."""
+    """Walk the whole chain in `seq` order, one short keyset-paginated query per chunk (no long-lived cursor,
+    so PostgreSQL does not spool the table), in one pass; stops at the first broken event.
+
+    Events may be appended while it runs (a live system): at the end it reads the head, and if the head has
+    moved past what was read it carries on, so only events the head once covered and that are gone count as
+    removed."""
     expected_seq, prev = 1, GENESIS
-    checked = 0
-    rows = (
-        AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash").iterator(chunk_size=chunk_size)
-    )
-    for row in rows:
-        seq, stored_prev, stored_hash = row[0], row[-2], row[-1]
-        if seq != expected_seq:
-            what = "missing" if seq > expected_seq else "duplicated"
-            return VerifyResult(checked, expected_seq, f"event {expected_seq} is {what} (next found: {seq})")
-        if stored_prev != prev:
-            return VerifyResult(
-                checked, seq, f"event {seq} does not follow event {seq - 1} (prev_hash differs)"
-            )
-        if event_hash(row[:-1]) != stored_hash:
-            return VerifyResult(checked, seq, f"event {seq} was altered (its hash does not match its fields)")
-        prev, expected_seq = stored_hash, expected_seq + 1
-        checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
-    if last_seq != checked or last_hash != prev:
-        return VerifyResult(
-            checked,
-            checked + 1,
-            f"the chain ends at event {checked} but its head says {last_seq}: events removed",
+    fields = (*HASHED_FIELDS, "hash")
+    while True:
+        rows = list(
+            AuditEvent.objects.filter(seq__gte=expected_seq).order_by("seq").values_list(*fields)[:chunk_size]
         )
-    return VerifyResult(checked)
+        for row in rows:
+            seq, stored_prev, stored_hash = row[0], row[-2], row[-1]
+            if seq != expected_seq:
+                return VerifyResult(
+                    expected_seq - 1, expected_seq, f"event {expected_seq} is missing (next found: {seq})"
+                )
+            if stored_prev != prev:
+                return VerifyResult(
+                    seq - 1, seq, f"event {seq} does not follow event {seq - 1} (prev_hash differs)"
+                )
+            if event_hash(row[:-1]) != stored_hash:
+                return VerifyResult(
+                    seq - 1, seq, f"event {seq} was altered (its hash does not match its fields)"
+                )
+            prev, expected_seq = stored_hash, expected_seq + 1
+        if len(rows) == chunk_size:
+            continue
+        checked = expected_seq - 1
+        head = AuditChainHead.objects.filter(pk=1).first()
+        last_seq, last_hash, mac = (
+            (head.last_seq, head.last_hash, head.head_mac) if head else (0, GENESIS, "")
+        )
+        if head is not None and mac != head_mac(last_seq, last_hash):
+            return VerifyResult(checked, last_seq, "the chain head was altered (its seal does not match)")
+        if last_seq > checked and AuditEvent.objects.filter(seq__gte=expected_seq).exists():
+            continue  # written while we read: check those too
+        if last_seq != checked or last_hash != prev:
+            return VerifyResult(
+                checked,
+                checked + 1,
+                f"the chain ends at event {checked} but its head says {last_seq}: events removed",
+            )
+        return VerifyResult(checked)

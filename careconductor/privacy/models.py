@@ -117,6 +117,8 @@ class AuditChainHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # HMAC over (last_seq, last_hash): moving the head back to an earlier row's (readable) hash is detectable.
+    head_mac = models.CharField(max_length=64, default="")
 
     def __str__(self) -> str:
         return f"audit chain at {self.last_seq}"

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from careconductor.privacy import chain
+from careconductor.privacy import audit, chain
+from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.models import AuditChainHead, AuditEvent
 
 from ..personas import World
@@ -83,8 +84,42 @@ def test_it_catches_an_inserted_event_even_with_a_recomputed_plain_hash(world: W
     assert "event 4 was altered" in _verify_fails_at(4)
 
 
-def test_the_verify_walk_is_one_pass_in_chunks(world: World, django_assert_max_num_queries) -> None:
-    # Streaming: a handful of queries whatever the size (chunked cursor + the head row).
-    with django_assert_max_num_queries(4):
+def test_the_verify_walk_reads_one_short_query_per_chunk(world: World, django_assert_max_num_queries) -> None:
+    # Keyset pages, not one long-lived cursor (which PostgreSQL would spool to disk): the number of queries
+    # follows the number of chunks, plus the head.
+    events = AuditEvent.objects.count()
+    with django_assert_max_num_queries(events // 3 + 3):
         result = chain.verify(chunk_size=3)
-    assert result.ok and result.checked == AuditEvent.objects.count()
+    assert result.ok and result.checked == events
+    with django_assert_max_num_queries(2):
+        assert chain.verify(chunk_size=10_000).ok
+
+
+def test_it_catches_the_head_moved_back_over_removed_events(world: World) -> None:
+    # Remove the last two events and point the head at the one before, whose hash anyone can read.
+    head = AuditChainHead.objects.get()
+    keep = AuditEvent.objects.get(seq=head.last_seq - 2)
+    _sql(f"DELETE FROM {TABLE} WHERE seq > %s", [keep.seq])
+    _sql(
+        f"UPDATE {AuditChainHead._meta.db_table} SET last_seq = %s, last_hash = %s",
+        [keep.seq, keep.hash],
+    )
+    assert "chain head was altered" in _verify_fails_at(keep.seq)
+
+
+def test_events_written_while_it_verifies_are_not_taken_for_tampering(world: World, monkeypatch) -> None:
+    """On a live system a writer commits between the last chunk and the head read: the walk carries on."""
+    real_filter = AuditChainHead.objects.filter
+    appended: list[int] = []
+    writing = []
+
+    def head_after_a_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not writing:  # the first head read by verify: a colleague's page view commits just before it
+            writing.append(True)
+            appended.append(audit.record(world.alice, AuditAction.READ, patient=world.paula).seq)
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(AuditChainHead.objects, "filter", head_after_a_write)
+    result = chain.verify()
+    assert result.ok, result.problem
+    assert result.checked == appended[0]
