@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -148,22 +152,43 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _save_from_chart(
+    request: HttpRequest,
+    patient: Patient,
+    form: forms.Form,
+    change: Callable[[dict[str, Any]], object],
+    *,
+    done: str,
+    form_name: str,
+) -> HttpResponse:
+    """The shape every form on the chart shares: valid input goes to its action; a refusal is shown beside
+    the fields with the chart re-rendered and that form open; success returns to the chart with a message."""
+    if form.is_valid():
+        try:
+            change(form.cleaned_data)
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render_chart(request, patient, status=400, **{form_name: form})  # type: ignore[arg-type]
+
+
 @staff_view()
 @require_POST
 def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    form = ConditionForm(request.POST)
-    if form.is_valid():
-        try:
-            data = {**form.cleaned_data, "sensitivity": Sensitivity(form.cleaned_data["sensitivity"] or "")}
-            do_add_condition(user, patient, **data)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Added to the problem list.")
-            return redirect("patients:chart", patient_id=patient.pk)
-    return render_chart(request, patient, condition_form=form, status=400)
+    return _save_from_chart(
+        request,
+        patient,
+        ConditionForm(request.POST),
+        lambda data: do_add_condition(
+            user, patient, **{**data, "sensitivity": Sensitivity(data["sensitivity"] or "")}
+        ),
+        done="Added to the problem list.",
+        form_name="condition_form",
+    )
 
 
 @staff_view()
@@ -275,16 +300,14 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
 def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    form = DisclosureForm(request.POST)
-    if form.is_valid():
-        try:
-            do_record_disclosure(user, patient, **form.cleaned_data)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Disclosure recorded for the patient's accounting of disclosures.")
-            return redirect("patients:chart", patient_id=patient.pk)
-    return render_chart(request, patient, disclosure_form=form, status=400)
+    return _save_from_chart(
+        request,
+        patient,
+        DisclosureForm(request.POST),
+        lambda data: do_record_disclosure(user, patient, **data),
+        done="Disclosure recorded for the patient's accounting of disclosures.",
+        form_name="disclosure_form",
+    )
 
 
 @staff_view()
@@ -292,21 +315,16 @@ def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
 def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            do_add_note(
-                user,
-                patient,
-                text=form.cleaned_data["text"],
-                sensitivity=Sensitivity(form.cleaned_data["sensitivity"]),
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Note saved.")
-            return redirect("patients:chart", patient_id=patient.pk)
-    return render_chart(request, patient, note_form=form, status=400)
+    return _save_from_chart(
+        request,
+        patient,
+        NoteForm(request.POST),
+        lambda data: do_add_note(
+            user, patient, text=data["text"], sensitivity=Sensitivity(data["sensitivity"])
+        ),
+        done="Note saved.",
+        form_name="note_form",
+    )
 
 
 @staff_view()
@@ -314,32 +332,33 @@ def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
 def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    form = ConsentRecordForm(request.POST, staff=_consent_staff(patient))
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def record(data: dict[str, Any]) -> object:
         recipient_user = (
             User.objects.filter(pk=data["recipient_user"], organization_id=user.org_id).first()
             if data["recipient_user"]
             else None
         )
-        try:
-            do_record_consent(
-                user,
-                patient,
-                consent_type=ConsentType(data["consent_type"]),
-                method=ConsentMethod(data["method"]),
-                given_on=data["given_on"],
-                expires_on=data["expires_on"],
-                recipient=data["recipient"],
-                recipient_user=recipient_user,
-                scope_note=data["scope_note"],
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Consent recorded.")
-            return redirect("patients:chart", patient_id=patient.pk)
-    return render_chart(request, patient, consent_form=form, status=400)
+        return do_record_consent(
+            user,
+            patient,
+            consent_type=ConsentType(data["consent_type"]),
+            method=ConsentMethod(data["method"]),
+            given_on=data["given_on"],
+            expires_on=data["expires_on"],
+            recipient=data["recipient"],
+            recipient_user=recipient_user,
+            scope_note=data["scope_note"],
+        )
+
+    return _save_from_chart(
+        request,
+        patient,
+        ConsentRecordForm(request.POST, staff=_consent_staff(patient)),
+        record,
+        done="Consent recorded.",
+        form_name="consent_form",
+    )
 
 
 @staff_view()
