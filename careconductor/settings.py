@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "careconductor.patients",
     "careconductor.cases",
     "careconductor.chart",
+    "careconductor.fhir",
     "careconductor.demo",
 ]
 

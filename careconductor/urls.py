@@ -17,4 +17,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("patients/", include("careconductor.chart.urls")),
     path("cases/", include("careconductor.cases.urls")),
     path("privacy/", include("careconductor.privacy.urls")),
+    path("fhir/r4/", include("careconductor.fhir.urls")),
 ]

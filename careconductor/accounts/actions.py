@@ -18,7 +18,7 @@ from careconductor.privacy.choices import AuditAction, AuditOutcome
 
 from .choices import Role
 from .models import ApiToken, Organization, User
-from .tokens import hash_secret, new_secret
+from .tokens import hash_secret, new_secret, valid_scope
 
 DEFAULT_SCOPES = ("user/*.read",)
 
@@ -61,6 +61,13 @@ def do_create_token(
     """Returns the token row and the secret, which is never stored and cannot be shown again."""
     if not user.is_active:
         raise ActionRefused("That user is deactivated.")
+    unknown = [s for s in scopes if not valid_scope(s)]
+    if unknown:
+        raise ActionRefused(
+            {
+                "scopes": f"Not a scope: {', '.join(unknown)}. Use e.g. user/*.read, user/Patient.write, patient/*.read."
+            }
+        )
     secret = new_secret()
     expires = clock.now() + dt.timedelta(days=days) if days else None
     with transaction.atomic():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 
 from careconductor.accounts.choices import Role
@@ -208,6 +210,7 @@ def do_register_and_refer(
     acuity_tier: int = 2,
     team: Team | None = None,
     case_manager: User | None = None,
+    extra_identifiers: Sequence[tuple[str, str, str]] = (),
 ) -> Patient:
     """Register a new patient together with the referral that opens their first case, all or nothing.
 
@@ -222,7 +225,7 @@ def do_register_and_refer(
         raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")
     manager = case_manager or (user if user.role == Role.CASE_MANAGER else None)
     with transaction.atomic():
-        patient = do_create_patient(user, details)
+        patient = do_create_patient(user, details, extra_identifiers=extra_identifiers)
         # The patient is new in this transaction: the referral itself creates the relationship.
         _open_case(
             user,

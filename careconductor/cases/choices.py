@@ -28,6 +28,7 @@ class ReferralSource(models.TextChoices):
     RISK_LIST = "risk_list", "Risk stratification list"
     SELF = "self", "Patient or family"
     COMMUNITY = "community", "Community organisation"
+    INTERFACE = "interface", "Another system (FHIR or HL7 interface)"
 
 
 class ClosureReason(models.TextChoices):

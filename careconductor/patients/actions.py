@@ -117,6 +117,36 @@ def do_update_patient(user: User, patient: Patient, details: PatientDetails) -> 
     return patient
 
 
+def do_set_identifiers(user: User, patient: Patient, identifiers: Sequence[tuple[str, str, str]]) -> Patient:
+    """Replace the patient's identifiers from other systems (system, value, label). The MRN is ours and stays."""
+    policy.require(user, policy.Action.CHANGE, patient)
+    wanted = {
+        (system.strip(), value.strip()): label for system, value, label in identifiers if system != MRN_SYSTEM
+    }
+    try:
+        with transaction.atomic():
+            current = {(i.system, i.value): i for i in patient.identifiers.exclude(system=MRN_SYSTEM)}
+            if set(current) == set(wanted):
+                return patient
+            for key, row in current.items():
+                if key not in wanted:
+                    row.delete()
+            for (system, value), label in wanted.items():
+                if (system, value) not in current:
+                    PatientIdentifier.objects.create(
+                        patient=patient,
+                        organization_id=patient.organization_id,
+                        system=system,
+                        value=value,
+                        label=label,
+                    )
+            patient.save(update_fields=["updated_at"])  # a new version of the patient
+            audit.record(user, AuditAction.UPDATE, patient=patient, obj=patient, detail="identifiers")
+    except IntegrityError as exc:
+        raise ActionRefused({"identifier": "That identifier already belongs to another patient."}) from exc
+    return patient
+
+
 def do_add_condition(
     user: User,
     patient: Patient,

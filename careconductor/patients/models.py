@@ -48,6 +48,14 @@ class Patient(TimestampedModel):
         default=False, help_text="Limited health literacy: use plain language and teach-back."
     )
     deceased_date = models.DateField(null=True, blank=True)
+    portal_user = models.OneToOneField(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient_record",
+        help_text="The patient's own log-in (portal and patient-facing apps): it sees this record only.",
+    )
 
     class Meta:
         indexes = [
@@ -102,7 +110,7 @@ class PatientIdentifier(models.Model):
         return f"{self.label or self.system}: {self.value}"
 
 
-class PatientContact(models.Model):
+class PatientContact(TimestampedModel):
     """A caregiver or emergency contact (FHIR RelatedPerson)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="contacts")

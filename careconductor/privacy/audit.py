@@ -118,3 +118,16 @@ def record_reads(user: User, patients: Iterable[Patient], object_type: str = "Pa
     ]
     _mark_emergency(user, events)
     chain.append(events)
+
+
+def record_resource_reads(user: User, items: Iterable[tuple[int | None, str, str]], detail: str = "") -> None:
+    """One read event per API resource served (patient id, resource type, resource id), in one insert.
+    Resources that are not patient data (patient id None) are not recorded."""
+    events = [
+        _event(user, AuditAction.READ, patient=patient_id, object_type=kind, object_id=key, detail=detail)
+        for patient_id, kind, key in items
+        if patient_id is not None
+    ]
+    if events:
+        _mark_emergency(user, events)
+        chain.append(events)

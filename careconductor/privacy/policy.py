@@ -7,7 +7,8 @@ A staff user sees a patient only through a relationship inside their own organis
   - administrator of the organisation,
   - emergency access ("break-the-glass") the user opened for this patient, until it expires.
 UM reviewers, medical directors and the privacy officer have no chart access through this module:
-their narrower, function-scoped access arrives with their own features. Patients see nothing here yet.
+their narrower, function-scoped access arrives with their own features. A patient's own log-in sees their
+own record only (Patient.portal_user), read-only here; what they may change arrives with the portal.
 """
 
 from __future__ import annotations
@@ -49,26 +50,10 @@ def related_patient_ids(user: User) -> QuerySet[Any] | None:
     role sees no patients at all. Organisation is checked by the caller."""
     if not user.is_authenticated or user.organization_id is None or user.role not in BREAK_GLASS_ROLES:
         return None
-    case, care_team_member, emergency_access = (
-        apps.get_model("cases", "Case"),
-        apps.get_model("patients", "CareTeamMember"),
-        apps.get_model("privacy", "EmergencyAccess"),
-    )
-    now = clock.now()
-    emergency = emergency_access.objects.filter(user=user, expires_at__gt=now).values("patient_id")
-    if user.role not in CHART_ROLES:
-        return emergency
-    cutoff = now - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
-    current = Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
-    today = clock.today()
-    managed = case.objects.filter(current, primary_case_manager=user).values("patient_id")
-    supervised = case.objects.filter(current, team__supervisor=user).values("patient_id")
-    on_team = (
-        care_team_member.objects.filter(user=user, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .values("patient_id")
-    )
-    return managed.union(supervised, on_team, emergency)
+    emergency_access = apps.get_model("privacy", "EmergencyAccess")
+    emergency = emergency_access.objects.filter(user=user, expires_at__gt=clock.now()).values("patient_id")
+    parts = _relationship_parts(user)
+    return parts[0].union(*parts[1:], emergency) if parts else emergency
 
 
 def visible_patients(user: User) -> QuerySet[Patient]:
@@ -79,6 +64,8 @@ def visible_patients(user: User) -> QuerySet[Patient]:
     if not user.is_authenticated or user.organization_id is None:
         return patient.objects.none()
     in_org = patient.objects.filter(organization_id=user.organization_id)
+    if user.role == Role.PATIENT:
+        return in_org.filter(portal_user=user)
     if user.role == Role.ADMIN:
         return in_org
     related = related_patient_ids(user)
@@ -169,3 +156,61 @@ def allowed_sensitivities(user: User, patient: Patient, *, on_emergency: bool) -
     )
     in_force = {c.consent_type for c in consents if c.is_in_force(today)}
     return allowed | {s.value for s, needed in CONSENT_FOR_SENSITIVITY.items() if needed in in_force}
+
+
+def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
+    """The rows of many patients whose sensitivity label the user may see, as one filter: the set-wise form of
+    `allowed_sensitivities`, for searches across patients (the FHIR API). Normal rows always; sensitive rows
+    for the case manager and supervisor of a relationship that is not only break-the-glass; otherwise only
+    where a consent in force names the user."""
+    from .choices import CONSENT_FOR_SENSITIVITY, ConsentStatus, Sensitivity
+    from .models import Consent
+
+    allowed = Q(sensitivity=Sensitivity.NORMAL.value)
+    if not user.is_authenticated or user.role in (Role.ADMIN, Role.PATIENT):
+        # Patients reach their own sensitive records through the portal's own rules, not through this API.
+        return allowed
+    if user.role in SENSITIVE_WITHOUT_CONSENT:
+        related = _relationship_ids(user)
+        if related is not None:
+            allowed |= Q(
+                sensitivity__in=[s.value for s in CONSENT_FOR_SENSITIVITY],
+                **{f"{patient_field}__in": related},
+            )
+    today = clock.today()
+    for sensitivity, consent_type in CONSENT_FOR_SENSITIVITY.items():
+        consented = (
+            Consent.objects.filter(
+                recipient_user=user,
+                consent_type=consent_type,
+                status=ConsentStatus.ACTIVE,
+                given_on__lte=today,
+            )
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+            .values("patient_id")
+        )
+        allowed |= Q(sensitivity=sensitivity.value, **{f"{patient_field}__in": consented})
+    return allowed
+
+
+def _relationship_ids(user: User) -> QuerySet[Any] | None:
+    """The patients the user reaches through a relationship, leaving out break-the-glass access."""
+    parts = _relationship_parts(user)
+    return parts[0].union(*parts[1:]) if parts else None
+
+
+def _relationship_parts(user: User) -> list[QuerySet[Any]]:
+    case, care_team_member = apps.get_model("cases", "Case"), apps.get_model("patients", "CareTeamMember")
+    if user.organization_id is None or user.role not in CHART_ROLES:
+        return []
+    cutoff = clock.now() - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
+    current = Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
+    today = clock.today()
+    managed = case.objects.filter(current, primary_case_manager=user).values("patient_id")
+    supervised = case.objects.filter(current, team__supervisor=user).values("patient_id")
+    on_team = (
+        care_team_member.objects.filter(user=user, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("patient_id")
+    )
+    return [managed, supervised, on_team]

@@ -1,0 +1,68 @@
+"""Who is calling the API and what their token's SMART scopes let them do.
+
+Scopes follow SMART App Launch: `<context>/<resource type or *>.<permissions>`, where the context is
+`patient`, `user` or `system` and the permissions are v1 `read`, `write` or `*`, or v2 letters from `cruds`
+(create, read, update, delete, search). Scopes only narrow: what a token's user may see and change is still
+decided by privacy.policy, exactly as on the screens. A patient's token needs `patient/` scopes and sees that
+patient only; `patient/` scopes on a staff token give nothing, as there is no launch context to name a patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+from careconductor.accounts.actions import do_use_token
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import User
+from careconductor.accounts.tokens import parse_scope
+from careconductor.core.errors import ActionRefused
+
+from .errors import FhirError
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    scopes: tuple[str, ...]
+
+    def allows(self, resource_type: str, letter: str) -> bool:
+        """Whether the token's scopes grant the interaction (`c`, `r`, `u`, `d` or `s`) on the type."""
+        own_context = "patient" if self.user.role == Role.PATIENT else None
+        for text in self.scopes:
+            parsed = parse_scope(text)
+            if parsed is None:
+                continue
+            context, resource, letters = parsed
+            if own_context == "patient" and context != "patient":
+                continue
+            if own_context is None and context == "patient":
+                continue
+            if resource in ("*", resource_type) and letter in letters:
+                return True
+        return False
+
+    def require(self, resource_type: str, letter: str) -> None:
+        if not self.allows(resource_type, letter):
+            words = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}[letter]
+            raise FhirError(
+                403,
+                f"The access token's scopes do not allow you to {words} {resource_type} resources.",
+                code="forbidden",
+            )
+
+
+def authenticate(request: HttpRequest) -> Caller:
+    """The caller behind the request's bearer token (audited by do_use_token), or a 401."""
+    header = request.headers.get("Authorization", "")
+    kind, _, secret = header.partition(" ")
+    if kind.lower() != "bearer" or not secret.strip():
+        raise FhirError(401, "Send an access token: Authorization: Bearer <token>.", code="login")
+    try:
+        token = do_use_token(secret)
+    except ActionRefused as exc:
+        raise FhirError(401, str(exc), code="login") from exc
+    if token.user.organization_id is None:
+        raise FhirError(403, "The token's user belongs to no organisation.", code="forbidden")
+    return Caller(user=token.user, scopes=tuple(str(s) for s in token.scopes or ()))

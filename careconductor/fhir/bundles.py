@@ -1,0 +1,191 @@
+"""Transaction and batch Bundles POSTed to the base URL.
+
+A transaction is all or nothing: every entry runs inside one database transaction and the first failure
+undoes them all, answering with that entry's OperationOutcome. `urn:uuid:` fullUrls of created entries are
+replaced in later entries' references by the ids they got; entries are ordered so that a resource is
+created before those that refer to it. A batch runs each entry on its own and reports each result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from django.db import transaction
+
+from . import service
+from .auth import Caller
+from .errors import FhirError, bad_request, outcome
+
+MAX_ENTRIES = 5000
+
+
+def process(caller: Caller, data: Any, base_url: str) -> service.Answer:
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        raise bad_request("POST to the base URL takes a Bundle of type transaction or batch.")
+    kind = data.get("type")
+    if kind not in ("transaction", "batch"):
+        raise bad_request("The Bundle's type must be transaction or batch.", ["Bundle.type"])
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        raise bad_request("Bundle.entry must be a list.", ["Bundle.entry"])
+    if len(entries) > MAX_ENTRIES:
+        raise FhirError(413, f"A Bundle may hold at most {MAX_ENTRIES} entries.", code="too-costly")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict):
+            raise bad_request(f"Bundle.entry[{i}] needs a request.", [f"Bundle.entry[{i}].request"])
+    if kind == "batch":
+        return _batch(caller, entries, base_url)
+    return _transaction(caller, entries, base_url)
+
+
+def _run(caller: Caller, entry: dict[str, Any], base_url: str) -> service.Answer:
+    request = entry["request"]
+    method = str(request.get("method", "")).upper()
+    url = str(request.get("url", ""))
+    split = urlsplit(url.removeprefix(base_url))
+    parts = [p for p in split.path.split("/") if p]
+    pairs = parse_qsl(split.query, keep_blank_values=True)
+    if method == "POST" and len(parts) == 1:
+        return service.create(
+            caller, parts[0], entry.get("resource"), if_none_exist=str(request.get("ifNoneExist", ""))
+        )
+    if method == "PUT" and len(parts) == 2:
+        return service.update(
+            caller, parts[0], parts[1], entry.get("resource"), if_match=str(request.get("ifMatch", ""))
+        )
+    if method == "GET" and len(parts) == 1:
+        return service.search(caller, parts[0], pairs, base_url, lenient=False)
+    if method == "GET" and len(parts) == 2:
+        return service.read(caller, parts[0], parts[1])
+    if method == "GET" and len(parts) == 4 and parts[2] == "_history":
+        return service.vread(caller, parts[0], parts[1], parts[3])
+    if method == "DELETE":
+        raise FhirError(
+            405, "Records cannot be deleted here; change their status instead.", code="not-supported"
+        )
+    raise bad_request(f"{method} {url} is not an interaction this server supports in a Bundle.")
+
+
+def _response(answer: service.Answer) -> dict[str, Any]:
+    status = {200: "200 OK", 201: "201 Created"}.get(answer.status, str(answer.status))
+    found: dict[str, Any] = {"status": status}
+    if answer.location:
+        found["location"] = answer.location
+    if answer.body and answer.body.get("meta", {}).get("versionId"):
+        found["etag"] = f'W/"{answer.body["meta"]["versionId"]}"'
+        found["lastModified"] = answer.body["meta"]["lastUpdated"]
+    return found
+
+
+def _batch(caller: Caller, entries: list[dict[str, Any]], base_url: str) -> service.Answer:
+    results = []
+    for entry in entries:
+        try:
+            with transaction.atomic():
+                answer = _run(caller, entry, base_url)
+            results.append({"resource": answer.body, "response": _response(answer)})
+        except FhirError as exc:
+            results.append({"response": {"status": str(exc.status), "outcome": outcome(exc.issues)}})
+    return service.Answer(200, {"resourceType": "Bundle", "type": "batch-response", "entry": results})
+
+
+def _order(entries: list[dict[str, Any]]) -> list[int]:
+    """Entry positions with each created resource before the entries that refer to it (FHIR processes
+    DELETE, POST, PUT, GET in that order; references between POSTs decide the order among them)."""
+    placeholders = {
+        e.get("fullUrl"): i
+        for i, e in enumerate(entries)
+        if str(e.get("fullUrl", "")).startswith("urn:uuid:")
+    }
+    needs: dict[int, set[int]] = {}
+    for i, entry in enumerate(entries):
+        text = json.dumps(entry.get("resource") or {})
+        needs[i] = {j for url, j in placeholders.items() if j != i and f'"{url}"' in text}
+    rank = {"POST": 0, "PUT": 1, "GET": 2}
+    ordered: list[int] = []
+    state: dict[int, int] = {}
+
+    def visit(i: int) -> None:
+        if state.get(i) == 2:
+            return
+        if state.get(i) == 1:
+            raise bad_request("The Bundle's entries refer to each other in a circle.", [f"Bundle.entry[{i}]"])
+        state[i] = 1
+        for j in sorted(needs[i]):
+            visit(j)
+        state[i] = 2
+        ordered.append(i)
+
+    for i in sorted(
+        range(len(entries)),
+        key=lambda k: (rank.get(str(entries[k]["request"].get("method", "")).upper(), 3), k),
+    ):
+        visit(i)
+    return ordered
+
+
+def _resolve(value: Any, created: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (created.get(v, v) if k == "reference" and isinstance(v, str) else _resolve(v, created))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_resolve(v, created) for v in value]
+    return value
+
+
+def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -> service.Answer:
+    created: dict[str, str] = {}
+    results: dict[int, dict[str, Any]] = {}
+    try:
+        with transaction.atomic():
+            for i in _order(entries):
+                entry = dict(entries[i])
+                entry["resource"] = _resolve(entry.get("resource"), created)
+                try:
+                    answer = _run(caller, entry, base_url)
+                except FhirError as exc:
+                    for item in exc.issues:
+                        item["diagnostics"] = f"Bundle.entry[{i}]: {item.get('diagnostics', '')}"
+                    raise
+                if entry.get("fullUrl") and answer.location:
+                    created[str(entry["fullUrl"])] = answer.location
+                results[i] = {
+                    **({"fullUrl": f"{base_url}{answer.location}"} if answer.location else {}),
+                    "resource": answer.body,
+                    "response": _response(answer),
+                }
+            unresolved = [url for url in _placeholders(entries) if url not in created]
+            if unresolved:
+                raise bad_request(
+                    f"References to {', '.join(unresolved)} name no entry created in this Bundle."
+                )
+    except FhirError:
+        raise
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [results[i] for i in range(len(entries))],
+    }
+    return service.Answer(200, bundle)
+
+
+def _placeholders(entries: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k == "reference" and isinstance(v, str) and v.startswith("urn:uuid:"):
+                    found.add(v)
+                else:
+                    walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for entry in entries:
+        walk(entry.get("resource"))
+    return found

@@ -1,0 +1,82 @@
+"""The CapabilityStatement, generated from the registry: it lists exactly what each mapper declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from careconductor.core import clock
+
+from .registry import all_mappers, instant
+from .search import COMMON
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    resources = []
+    for mapper in all_mappers():
+        params = {**COMMON, **mapper.params}
+        resource: dict[str, Any] = {
+            "type": mapper.resource_type,
+            "interaction": [{"code": code} for code in sorted(mapper.interactions)],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": False,
+            "conditionalCreate": "create" in mapper.interactions and "identifier" in mapper.params,
+            "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "searchInclude": sorted(
+                f"{mapper.resource_type}:{name}" for name, p in mapper.params.items() if p.type == "reference"
+            ),
+            "searchRevInclude": sorted(
+                f"{other.resource_type}:{name}"
+                for other in all_mappers()
+                for name, p in other.params.items()
+                if p.type == "reference" and p.target == mapper.resource_type
+            ),
+            "searchParam": [
+                {"name": name, "type": p.type, "documentation": p.description}
+                for name, p in sorted(params.items())
+            ],
+        }
+        if mapper.description:
+            resource["documentation"] = mapper.description
+        if mapper.resource_type == "Patient":
+            resource["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                }
+            ]
+        resources.append(resource)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": instant(clock.now()),
+        "publisher": "CareConductor",
+        "kind": "instance",
+        "software": {"name": "CareConductor", "version": "0.1.0"},
+        "implementation": {"description": "CareConductor FHIR R4 API", "url": base_url.rstrip("/")},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Bearer tokens (careconductor token create) with SMART scopes; see docs/fhir.md.",
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "Send Authorization: Bearer <token>. Scopes: user/*.read, user/Patient.write, patient/*.read, system/*.read …",
+                },
+                "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            }
+        ],
+    }

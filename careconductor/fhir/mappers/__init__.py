@@ -1,0 +1,23 @@
+"""One module per resource type; each registers its Mapper with registry.register when imported."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "patient",
+    "related_person",
+    "practitioner",
+    "organization",
+    "coverage",
+    "condition",
+    "encounter",
+    "episode_of_care",
+    "care_team",
+    "consent",
+)
+
+
+def load_all() -> None:
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}")

@@ -1,0 +1,121 @@
+"""Small builders and readers shared by the mappers: codings, references, periods, and reading values out of
+an inbound resource with the element path named when something is missing or wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from careconductor.core.errors import ActionRefused
+
+EXT = "https://careconductor.org/fhir/StructureDefinition/"
+USERNAME_SYSTEM = "urn:careconductor:username"
+
+
+def coding(system: str, code: str, display: str = "") -> dict[str, Any]:
+    found = {"system": system, "code": code}
+    if display:
+        found["display"] = display
+    return found
+
+
+def concept(system: str, code: str, display: str = "", text: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = {"coding": [coding(system, code, display)]}
+    if text:
+        found["text"] = text
+    return found
+
+
+def ref(resource_type: str, key: Any, display: str = "") -> dict[str, Any]:
+    found = {"reference": f"{resource_type}/{key}"}
+    if display:
+        found["display"] = display
+    return found
+
+
+def day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def moment(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def period(start: Any, end: Any) -> dict[str, Any]:
+    found = {}
+    if start:
+        found["start"] = start.isoformat()
+    if end:
+        found["end"] = end.isoformat()
+    return found
+
+
+def compact(body: dict[str, Any]) -> dict[str, Any]:
+    """Leave out empty elements: FHIR forbids empty strings, lists and objects."""
+    return {k: v for k, v in body.items() if v not in (None, "", [], {})}
+
+
+def refused(path: str, message: str) -> ActionRefused:
+    return ActionRefused({path: message})
+
+
+def code_in(resource: dict[str, Any], path: str, system: str | None, allowed: dict[str, Any]) -> Any:
+    """The stored value for the first coding of a CodeableConcept at `path` (dot path) in our system."""
+    node = dig(resource, path)
+    codings = node.get("coding", []) if isinstance(node, dict) else []
+    for c in codings:
+        if (system is None or c.get("system") == system) and c.get("code") in allowed:
+            return allowed[c["code"]]
+    names = ", ".join(sorted(allowed))
+    raise refused(path, f"{path} needs a coding{f' from {system}' if system else ''}, one of: {names}.")
+
+
+def dig(resource: dict[str, Any], path: str) -> Any:
+    node: Any = resource
+    for part in path.split(".")[1:] if "." in path else [path]:
+        if isinstance(node, list):
+            node = node[0] if node else None
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def parse_day(text: Any, path: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text)[:10])
+    except ValueError as exc:
+        raise refused(path, f"{path} must be a full date (YYYY-MM-DD).") from exc
+
+
+def parse_moment(text: Any, path: str) -> dt.datetime | None:
+    if not text:
+        return None
+    from django.utils import timezone
+
+    value = str(text)
+    try:
+        if len(value) == 10:
+            found = dt.datetime.fromisoformat(value)
+        else:
+            found = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise refused(path, f"{path} must be a date-time.") from exc
+    return found if timezone.is_aware(found) else timezone.make_aware(found)
+
+
+def reference_id(value: Any, resource_type: str, path: str, *, required: bool = True) -> int | None:
+    """The id from a reference like {"reference": "Patient/12"}; transactions resolve urn:uuid first."""
+    text = value.get("reference", "") if isinstance(value, dict) else ""
+    if not text:
+        if required:
+            raise refused(path, f"{path} must refer to a {resource_type}.")
+        return None
+    parts = text.rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] != resource_type or not parts[-1].isdigit():
+        raise refused(
+            path, f"{path} must refer to a {resource_type} on this server (like {resource_type}/123)."
+        )
+    return int(parts[-1])

@@ -1,0 +1,1 @@
+"""Mapper to be written."""

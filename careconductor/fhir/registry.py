@@ -1,0 +1,143 @@
+"""The one registry of FHIR resource types: each type has a Mapper (domain rows ⇄ FHIR JSON) declaring its
+interactions and search parameters. The CapabilityStatement, the views and the history recorder all read
+this registry, so what the server says it does and what it does cannot drift apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from careconductor.privacy import policy
+
+from .auth import Caller
+from .errors import not_found
+
+READ = "read"
+VREAD = "vread"
+SEARCH = "search-type"
+HISTORY = "history-instance"
+CREATE = "create"
+UPDATE = "update"
+READ_ONLY = frozenset({READ, VREAD, SEARCH, HISTORY})
+READ_WRITE = READ_ONLY | {CREATE, UPDATE}
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    """A search parameter: its FHIR type and how one value becomes a filter.
+
+    `build(modifier, value, caller)` returns a Q over the mapper's model; search.py splits comma-separated
+    values (OR) and repeated parameters (AND) and parses date prefixes before calling it."""
+
+    type: str  # token | string | date | reference | number | uri
+    description: str
+    build: Callable[[str, str, Caller], Q]
+    target: str = ""  # for references: the resource type referred to
+    path: str = ""  # for references: the model field holding the referred row's id (for _include)
+    modifiers: frozenset[str] = field(default_factory=frozenset)
+
+
+class Mapper:
+    """Subclass per resource type and decorate with @register. Override what the type needs."""
+
+    resource_type: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    interactions: ClassVar[frozenset[str]] = READ_ONLY
+    params: ClassVar[dict[str, SearchParam]] = {}
+    # `_sort` keys: search parameter name → model field(s). `_id` and `_lastUpdated` are added for all.
+    sorts: ClassVar[dict[str, str]] = {}
+    # Lookup from the model to the Patient row; None for resources that are not patient data.
+    patient_field: ClassVar[str | None] = "patient"
+    # The model has a `sensitivity` label (42 CFR Part 2, psychotherapy) that the policy filters on.
+    sensitive: ClassVar[bool] = False
+    # Rows of other models whose change makes a new version of this resource: model → resource id of row.
+    tracked: ClassVar[dict[type[models.Model], Callable[[Any], str | None]]] = {}
+    # What each action's error key means in FHIR, for OperationOutcome.issue.expression.
+    error_paths: ClassVar[dict[str, str]] = {}
+    description: ClassVar[str] = ""
+
+    # --- reading ---------------------------------------------------------------------------------------------
+    def visible(self, caller: Caller) -> QuerySet[Any]:
+        """Every row the caller may see; the one place a type's access rule is applied."""
+        qs = self.model._default_manager.all()
+        if self.patient_field is not None:
+            qs = qs.filter(**{f"{self.patient_field}__in": policy.visible_patients(caller.user).values("pk")})
+            if self.sensitive:
+                qs = qs.filter(policy.sensitivity_q(caller.user, self.patient_field))
+        return self.with_related(qs)
+
+    def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        """select_related / prefetch_related for to_fhir, so a page of results costs a fixed number of queries."""
+        return qs
+
+    def get(self, caller: Caller, resource_id: str) -> Any:
+        key = self.pk_from_id(resource_id)
+        found = self.visible(caller).filter(pk=key).first() if key is not None else None
+        if found is None:
+            raise not_found(self.resource_type, resource_id)
+        return found
+
+    def pk_from_id(self, resource_id: str) -> Any:
+        return int(resource_id) if resource_id.isdigit() and len(resource_id) < 19 else None
+
+    def resource_id(self, row: Any) -> str:
+        return str(row.pk)
+
+    def version_id(self, row: Any) -> str:
+        return str(getattr(row, "version", 1))
+
+    def last_updated(self, row: Any) -> dt.datetime:
+        return row.updated_at  # type: ignore[no-any-return]
+
+    def patient_id(self, row: Any) -> int | None:
+        if self.patient_field is None:
+            return None
+        return getattr(row, f"{self.patient_field}_id", None)
+
+    def to_fhir(self, row: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def render(self, row: Any) -> dict[str, Any]:
+        """The resource with id and meta, as the API serves it."""
+        body = self.to_fhir(row)
+        meta = {"versionId": self.version_id(row), "lastUpdated": instant(self.last_updated(row))}
+        return {"resourceType": self.resource_type, "id": self.resource_id(row), "meta": meta, **body}
+
+    # --- writing (override with calls to the domain's do_* actions) --------------------------------------------
+    def create(self, caller: Caller, resource: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, caller: Caller, row: Any, resource: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def identifier_filter(self, system: str, value: str) -> Q | None:
+        """For conditional create: the filter for `identifier=system|value`, if the type has identifiers."""
+        param = self.params.get("identifier")
+        if param is None:
+            return None
+        return param.build("", f"{system}|{value}" if system else value, None)  # type: ignore[arg-type]
+
+
+REGISTRY: dict[str, Mapper] = {}
+
+
+def register(cls: type[Mapper]) -> type[Mapper]:
+    REGISTRY[cls.resource_type] = cls()
+    return cls
+
+
+def mapper_for(resource_type: str) -> Mapper | None:
+    return REGISTRY.get(resource_type)
+
+
+def all_mappers() -> Iterable[Mapper]:
+    return (REGISTRY[name] for name in sorted(REGISTRY))
+
+
+def instant(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

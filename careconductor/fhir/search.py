@@ -1,0 +1,257 @@
+"""FHIR search: parameters to a filtered, sorted query, pages with stable links, _include and _revinclude.
+
+Paging is stable while data changes: the first page fixes a snapshot (the highest row id at that moment)
+that every later page of the same search keeps, so rows created meanwhile never shift a page; the snapshot
+and offset travel in a signed `_page` token that cannot be altered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core import signing
+from django.db.models import Max, Q, QuerySet
+
+from careconductor.privacy import audit
+
+from .auth import Caller
+from .errors import FhirError, bad_request
+from .params import date, token
+from .registry import Mapper, SearchParam, mapper_for
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 200
+MAX_INCLUDED = 1000
+PAGE_SALT = "careconductor.fhir.page"
+CONTROL = {"_count", "_sort", "_include", "_revinclude", "_summary", "_total", "_format", "_page", "_pretty"}
+COMMON: dict[str, SearchParam] = {
+    "_id": token("pk", "The resource's logical id", transform=lambda v: int(v) if v.isdigit() else -1),
+    "_lastUpdated": date("updated_at", "When the resource last changed"),
+}
+
+
+@dataclass
+class Search:
+    mapper: Mapper
+    caller: Caller
+    pairs: list[tuple[str, str]]
+    lenient: bool = False
+    count: int = DEFAULT_COUNT
+    sort: list[str] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)
+    revincludes: list[str] = field(default_factory=list)
+    summary_count: bool = False
+    page: dict[str, int] | None = None
+    ignored: list[str] = field(default_factory=list)
+
+
+def parse(mapper: Mapper, caller: Caller, pairs: list[tuple[str, str]], *, lenient: bool) -> Search:
+    search = Search(mapper, caller, pairs, lenient=lenient)
+    for name, value in pairs:
+        match name:
+            case "_count":
+                if not value.isdigit():
+                    raise bad_request("_count must be a whole number.", ["_count"])
+                search.count = min(int(value), MAX_COUNT)
+            case "_sort":
+                search.sort = [s for s in value.split(",") if s]
+            case "_include":
+                search.includes.append(value)
+            case "_revinclude":
+                search.revincludes.append(value)
+            case "_summary":
+                if value != "count":
+                    raise bad_request("Only _summary=count is supported.", ["_summary"])
+                search.summary_count = True
+            case "_page":
+                try:
+                    search.page = signing.loads(value, salt=PAGE_SALT)
+                except signing.BadSignature as exc:
+                    raise bad_request("The _page token is not valid; start the search again.") from exc
+    return search
+
+
+def _split(value: str) -> list[str]:
+    # Commas separate alternatives (OR); "\\," is a literal comma.
+    return [part.replace("\x00", ",") for part in value.replace("\\,", "\x00").split(",") if part]
+
+
+def filtered(search: Search) -> QuerySet[Any]:
+    mapper, caller = search.mapper, search.caller
+    qs = mapper.visible(caller)
+    for name, value in search.pairs:
+        if name in CONTROL:
+            continue
+        base, _, modifier = name.partition(":")
+        param = mapper.params.get(base) or COMMON.get(base)
+        if param is None or "." in name:
+            if search.lenient:
+                search.ignored.append(name)
+                continue
+            known = ", ".join(sorted({*mapper.params, *COMMON}))
+            raise bad_request(
+                f"{mapper.resource_type} has no search parameter {name!r}. Supported: {known}.", [name]
+            )
+        if modifier and modifier not in param.modifiers and modifier != "missing":
+            raise bad_request(f"The modifier :{modifier} is not supported on {base}.", [name])
+        alternatives = _split(value)
+        if not alternatives:
+            raise bad_request(f"{name} needs a value.", [name])
+        if modifier == "missing":
+            raise bad_request(f":missing is not supported on {base}.", [name])
+        either = Q()
+        for alternative in alternatives:
+            either |= param.build(modifier, alternative, caller)
+        qs = qs.filter(either)
+    return qs
+
+
+def _order(search: Search) -> list[str]:
+    sorts = {"_id": "pk", "_lastUpdated": "updated_at", **search.mapper.sorts}
+    order: list[str] = []
+    for key in search.sort:
+        name = key.lstrip("-")
+        if name not in sorts:
+            raise bad_request(
+                f"Cannot sort {search.mapper.resource_type} by {name!r}. Sortable: {', '.join(sorted(sorts))}.",
+                ["_sort"],
+            )
+        order.extend(("-" if key.startswith("-") else "") + f for f in sorts[name].split(","))
+    return [*order, "pk"]
+
+
+def run(search: Search, base_url: str) -> dict[str, Any]:
+    """The searchset Bundle for the search: one page, its includes, the links and the total."""
+    mapper, caller = search.mapper, search.caller
+    qs = filtered(search)
+    if search.page is None:
+        snapshot = mapper.model._default_manager.aggregate(top=Max("pk"))["top"] or 0
+        offset = 0
+    else:
+        snapshot, offset = int(search.page.get("s", 0)), max(0, int(search.page.get("o", 0)))
+    qs = qs.filter(pk__lte=snapshot)
+    total = qs.count()
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total}
+    if search.summary_count:
+        return bundle
+    rows = list(qs.order_by(*_order(search))[offset : offset + search.count]) if search.count else []
+    entries = [_entry(mapper, row, base_url, "match") for row in rows]
+    included = _includes(search, rows, base_url) + _revincludes(search, rows, base_url)
+    audit.record_resource_reads(
+        caller.user,
+        [(mapper.patient_id(r), mapper.resource_type, mapper.resource_id(r)) for r in rows]
+        + [(p, t, i) for p, t, i, _ in included],
+        detail="FHIR search",
+    )
+    bundle["link"] = _links(search, base_url, snapshot, offset, total)
+    bundle["entry"] = entries + [entry for *_, entry in included]
+    if not bundle["entry"]:
+        del bundle["entry"]
+    return bundle
+
+
+def _entry(mapper: Mapper, row: Any, base_url: str, mode: str) -> dict[str, Any]:
+    resource = mapper.render(row)
+    return {
+        "fullUrl": f"{base_url}{mapper.resource_type}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": mode},
+    }
+
+
+def _reference_param(spec: str, kind: str) -> tuple[Mapper, SearchParam, Mapper]:
+    parts = spec.split(":")
+    if len(parts) not in (2, 3):
+        raise bad_request(f"{kind}={spec!r}: write SourceType:parameter[:TargetType].", [kind])
+    source = mapper_for(parts[0])
+    param = source.params.get(parts[1]) if source else None
+    if source is None or param is None or param.type != "reference" or not param.path:
+        raise bad_request(f"{kind}={spec!r} is not a reference this server can follow.", [kind])
+    if len(parts) == 3 and parts[2] != param.target:
+        raise bad_request(f"{kind}={spec!r}: {parts[1]} refers to {param.target} only.", [kind])
+    target = mapper_for(param.target)
+    if target is None:
+        raise bad_request(f"{kind}={spec!r}: {param.target} is not served here.", [kind])
+    return source, param, target
+
+
+def _includes(
+    search: Search, rows: list[Any], base_url: str
+) -> list[tuple[int | None, str, str, dict[str, Any]]]:
+    found: list[tuple[int | None, str, str, dict[str, Any]]] = []
+    for spec in search.includes:
+        source, param, target = _reference_param(spec, "_include")
+        if source.resource_type != search.mapper.resource_type:
+            raise bad_request(
+                f"_include={spec!r} must start with {search.mapper.resource_type}.", ["_include"]
+            )
+        _require_read(search.caller, target)
+        keys = {getattr(row, param.path) for row in rows} - {None}
+        # Included rows go through the target's own access rule: a reference never opens a record.
+        for row in target.visible(search.caller).filter(pk__in=keys)[:MAX_INCLUDED]:
+            found.append(_included(target, row, base_url))
+    return _unique(found)
+
+
+def _revincludes(
+    search: Search, rows: list[Any], base_url: str
+) -> list[tuple[int | None, str, str, dict[str, Any]]]:
+    found: list[tuple[int | None, str, str, dict[str, Any]]] = []
+    for spec in search.revincludes:
+        source, param, target = _reference_param(spec, "_revinclude")
+        if target.resource_type != search.mapper.resource_type:
+            raise bad_request(
+                f"_revinclude={spec!r} must point at {search.mapper.resource_type}.", ["_revinclude"]
+            )
+        _require_read(search.caller, source)
+        keys = [row.pk for row in rows]
+        for row in source.visible(search.caller).filter(**{f"{param.path}__in": keys})[:MAX_INCLUDED]:
+            found.append(_included(source, row, base_url))
+    return _unique(found)
+
+
+def _require_read(caller: Caller, mapper: Mapper) -> None:
+    if not caller.allows(mapper.resource_type, "r"):
+        raise FhirError(
+            403, f"The token's scopes do not allow reading {mapper.resource_type}.", code="forbidden"
+        )
+
+
+def _included(mapper: Mapper, row: Any, base_url: str) -> tuple[int | None, str, str, dict[str, Any]]:
+    return (
+        mapper.patient_id(row),
+        mapper.resource_type,
+        mapper.resource_id(row),
+        _entry(mapper, row, base_url, "include"),
+    )
+
+
+def _unique(
+    found: list[tuple[int | None, str, str, dict[str, Any]]],
+) -> list[tuple[int | None, str, str, dict[str, Any]]]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for item in found:
+        if (item[1], item[2]) not in seen:
+            seen.add((item[1], item[2]))
+            kept.append(item)
+    return kept
+
+
+def _links(search: Search, base_url: str, snapshot: int, offset: int, total: int) -> list[dict[str, str]]:
+    kept = [(k, v) for k, v in search.pairs if k != "_page" and k not in search.ignored]
+    here = f"{base_url}{search.mapper.resource_type}"
+
+    def url(at: int) -> str:
+        token_ = signing.dumps({"s": snapshot, "o": at}, salt=PAGE_SALT)
+        return f"{here}?{urlencode([*kept, ('_page', token_)])}"
+
+    links = [
+        {"relation": "self", "url": url(offset) if search.page else f"{here}?{urlencode(kept)}".rstrip("?")}
+    ]
+    if search.count and offset + search.count < total:
+        links.append({"relation": "next", "url": url(offset + search.count)})
+    if search.count and offset > 0:
+        links.append({"relation": "previous", "url": url(max(0, offset - search.count))})
+    return links

@@ -1,0 +1,229 @@
+"""The FHIR interactions, apart from HTTP: the views and the transaction/batch processor both call these.
+Each returns an Answer (status, body, headers). Reads go through the mapper's `visible` (privacy.policy) and
+are audited; writes go through the domain's do_* actions, which check the policy and audit themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.db import transaction
+
+from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.privacy import audit
+
+from . import search as searching
+from . import versions
+from .auth import Caller
+from .errors import FhirError, bad_request, issue, not_found
+from .registry import CREATE, HISTORY, READ, SEARCH, UPDATE, VREAD, Mapper, instant, mapper_for
+from .validation import validate
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any] | None
+    headers: dict[str, str] = field(default_factory=dict)
+    # What the entry created or found, for resolving urn:uuid references in transactions.
+    location: str = ""
+
+
+def mapper_or_404(resource_type: str, interaction: str) -> Mapper:
+    mapper = mapper_for(resource_type)
+    if mapper is None:
+        raise FhirError(
+            404, f"{resource_type!r} is not a resource type this server serves.", code="not-supported"
+        )
+    if interaction not in mapper.interactions:
+        raise FhirError(
+            405, f"{resource_type} does not support {interaction} here (see /metadata).", code="not-supported"
+        )
+    return mapper
+
+
+def _resource_headers(body: dict[str, Any]) -> dict[str, str]:
+    return {"ETag": f'W/"{body["meta"]["versionId"]}"', "Last-Modified": body["meta"]["lastUpdated"]}
+
+
+def _audit_read(caller: Caller, mapper: Mapper, row: Any, detail: str) -> None:
+    audit.record_resource_reads(
+        caller.user, [(mapper.patient_id(row), mapper.resource_type, mapper.resource_id(row))], detail=detail
+    )
+
+
+def read(caller: Caller, resource_type: str, resource_id: str) -> Answer:
+    mapper = mapper_or_404(resource_type, READ)
+    caller.require(resource_type, "r")
+    row = mapper.get(caller, resource_id)
+    body = mapper.render(row)
+    _audit_read(caller, mapper, row, "FHIR read")
+    return Answer(200, body, _resource_headers(body))
+
+
+def vread(caller: Caller, resource_type: str, resource_id: str, version_id: str) -> Answer:
+    mapper = mapper_or_404(resource_type, VREAD)
+    caller.require(resource_type, "r")
+    row = mapper.get(caller, resource_id)
+    body = versions.version(mapper, row, version_id)
+    _audit_read(caller, mapper, row, f"FHIR vread {version_id}")
+    return Answer(200, body, _resource_headers(body))
+
+
+def history(caller: Caller, resource_type: str, resource_id: str, base_url: str) -> Answer:
+    mapper = mapper_or_404(resource_type, HISTORY)
+    caller.require(resource_type, "r")
+    row = mapper.get(caller, resource_id)
+    kept = versions.versions(mapper, row)
+    _audit_read(caller, mapper, row, "FHIR history")
+    entries = [
+        {
+            "fullUrl": f"{base_url}{resource_type}/{resource_id}",
+            "resource": body,
+            "request": {
+                "method": "POST" if body["meta"]["versionId"] == "1" else "PUT",
+                "url": resource_type
+                if body["meta"]["versionId"] == "1"
+                else f"{resource_type}/{resource_id}",
+            },
+            "response": {
+                "status": "201 Created" if body["meta"]["versionId"] == "1" else "200 OK",
+                "etag": f'W/"{body["meta"]["versionId"]}"',
+                "lastModified": body["meta"]["lastUpdated"],
+            },
+        }
+        for body in kept
+    ]
+    bundle = {"resourceType": "Bundle", "type": "history", "total": len(entries), "entry": entries}
+    return Answer(200, bundle)
+
+
+def search(
+    caller: Caller, resource_type: str, pairs: list[tuple[str, str]], base_url: str, *, lenient: bool
+) -> Answer:
+    mapper = mapper_or_404(resource_type, SEARCH)
+    caller.require(resource_type, "s")
+    parsed = searching.parse(mapper, caller, pairs, lenient=lenient)
+    bundle = searching.run(parsed, base_url)
+    if parsed.ignored:
+        bundle.setdefault("entry", []).append(
+            {
+                "resource": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [
+                        issue(f"Ignored unknown parameter {name}.", code="not-supported", severity="warning")
+                        for name in parsed.ignored
+                    ],
+                },
+                "search": {"mode": "outcome"},
+            }
+        )
+    return Answer(200, bundle)
+
+
+def _refused(mapper: Mapper, exc: ActionRefused) -> FhirError:
+    issues = [
+        issue(
+            text,
+            code="business-rule" if not key else "invalid",
+            expression=[mapper.error_paths.get(key, key)] if key else None,
+        )
+        for key, text in exc.errors.items()
+    ]
+    return FhirError(422, "; ".join(exc.errors.values()), issues=issues)
+
+
+def _existing(caller: Caller, mapper: Mapper, condition: str) -> list[Any]:
+    pairs = parse_qsl(condition.split("?", 1)[-1], keep_blank_values=True)
+    if not pairs:
+        raise bad_request("If-None-Exist needs search parameters, e.g. identifier=system|value.")
+    parsed = searching.parse(mapper, caller, pairs, lenient=False)
+    return list(searching.filtered(parsed)[:2])
+
+
+def create(caller: Caller, resource_type: str, data: Any, *, if_none_exist: str = "") -> Answer:
+    mapper = mapper_or_404(resource_type, CREATE)
+    caller.require(resource_type, "c")
+    resource = validate(data, resource_type)
+    with transaction.atomic():
+        if if_none_exist:
+            found = _existing(caller, mapper, if_none_exist)
+            if len(found) > 1:
+                raise FhirError(412, "If-None-Exist matches more than one resource.", code="multiple-matches")
+            if found:
+                body = mapper.render(found[0])
+                _audit_read(caller, mapper, found[0], "FHIR conditional create: exists")
+                location = f"{resource_type}/{body['id']}"
+                return Answer(200, body, _resource_headers(body), location=location)
+        try:
+            row = mapper.create(caller, resource)
+        except ActionRefused as exc:
+            raise _refused(mapper, exc) from exc
+        except NotVisible as exc:
+            raise FhirError(403, "You may not add records to that patient.", code="forbidden") from exc
+    row = mapper.with_related(mapper.model._default_manager.filter(pk=row.pk)).get()
+    body = mapper.render(row)
+    location = f"{resource_type}/{body['id']}"
+    headers = {**_resource_headers(body), "Location": f"{location}/_history/{body['meta']['versionId']}"}
+    return Answer(201, body, headers, location=location)
+
+
+def update(caller: Caller, resource_type: str, resource_id: str, data: Any, *, if_match: str = "") -> Answer:
+    mapper = mapper_or_404(resource_type, UPDATE)
+    caller.require(resource_type, "u")
+    resource = validate(data, resource_type)
+    if resource.get("id") != resource_id:
+        raise bad_request("The resource's id must match the id in the URL.", [f"{resource_type}.id"])
+    with transaction.atomic():
+        row = mapper.get(caller, resource_id)
+        row = mapper.with_related(mapper.model._default_manager.select_for_update().filter(pk=row.pk)).get()
+        current = mapper.version_id(row)
+        wanted = if_match.strip().removeprefix("W/").strip('"')
+        if if_match and wanted != current:
+            raise FhirError(
+                412,
+                f"{resource_type}/{resource_id} is at version {current}, not {wanted}: read it again and re-apply your change.",
+                code="conflict",
+            )
+        try:
+            row = mapper.update(caller, row, resource)
+        except ActionRefused as exc:
+            raise _refused(mapper, exc) from exc
+        except NotVisible as exc:
+            raise not_found(resource_type, resource_id) from exc
+    row = mapper.with_related(mapper.model._default_manager.filter(pk=row.pk)).get()
+    body = mapper.render(row)
+    return Answer(200, body, _resource_headers(body), location=f"{resource_type}/{resource_id}")
+
+
+def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:
+    """Patient/$everything: the patient and every resource in their compartment the caller may see."""
+    patients = mapper_or_404("Patient", READ)
+    caller.require("Patient", "r")
+    patient = patients.get(caller, patient_id)
+    entries = [searching._entry(patients, patient, base_url, "match")]
+    served = [(patients.patient_id(patient), "Patient", patients.resource_id(patient))]
+    from .registry import all_mappers
+
+    for mapper in all_mappers():
+        if (
+            mapper.patient_field is None
+            or mapper.resource_type == "Patient"
+            or not caller.allows(mapper.resource_type, "r")
+        ):
+            continue
+        for row in mapper.visible(caller).filter(**{mapper.patient_field: patient.pk}).order_by("pk"):
+            entries.append(searching._entry(mapper, row, base_url, "match"))
+            served.append((mapper.patient_id(row), mapper.resource_type, mapper.resource_id(row)))
+    audit.record_resource_reads(caller.user, served, detail="FHIR $everything")
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+    return Answer(200, bundle)
+
+
+def stamp(body: dict[str, Any]) -> dict[str, Any]:
+    """Bundles and outcomes the server builds get an id-less meta.lastUpdated, as the spec shows."""
+    from careconductor.core import clock
+
+    body.setdefault("meta", {"lastUpdated": instant(clock.now())})
+    return body

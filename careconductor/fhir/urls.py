@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "fhir"
+
+TYPE = r"(?P<resource_type>[A-Z][A-Za-z]{1,63})"
+ID = r"(?P<resource_id>[A-Za-z0-9\-.]{1,64})"
+
+urlpatterns = [
+    path("", views.root, name="root"),
+    path("metadata", views.metadata, name="metadata"),
+    re_path(rf"^Patient/{ID}/\$everything$", views.patient_everything, name="patient_everything"),
+    re_path(rf"^{TYPE}/_search$", views.type_search, name="type_search"),
+    re_path(
+        rf"^{TYPE}/{ID}/_history/(?P<version_id>[A-Za-z0-9\-.]{{1,64}})$",
+        views.instance_version,
+        name="vread",
+    ),
+    re_path(rf"^{TYPE}/{ID}/_history$", views.instance_history, name="history"),
+    re_path(rf"^{TYPE}/{ID}$", views.instance, name="instance"),
+    re_path(rf"^{TYPE}$", views.type_level, name="type"),
+]

@@ -1,0 +1,89 @@
+"""Shared by the FHIR API tests: a client that sends bearer tokens and validates every resource the server
+returns with the FHIR R4 models of fhir.resources (R4B), so no test can pass on invalid output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from fhir.resources.R4B import get_fhir_model_class
+
+from careconductor.accounts.actions import do_create_token
+from careconductor.accounts.models import User
+from tests.personas import World
+
+BASE = "/fhir/r4/"
+FHIR_JSON = "application/fhir+json"
+
+
+def validate_fhir(body: Any) -> None:
+    """Validate a resource the server returned, and every resource inside a Bundle."""
+    assert isinstance(body, dict) and "resourceType" in body, body
+    get_fhir_model_class(body["resourceType"]).model_validate(body)
+    if body["resourceType"] == "Bundle":
+        for entry in body.get("entry", []):
+            if "resource" in entry:
+                validate_fhir(entry["resource"])
+            if "outcome" in entry.get("response", {}):
+                validate_fhir(entry["response"]["outcome"])
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: Any
+
+    def issue_paths(self) -> list[str]:
+        return [p for i in self.body.get("issue", []) for p in i.get("expression", [])]
+
+
+class Api:
+    """The API as one token holder sees it. Paths are relative to /fhir/r4/."""
+
+    def __init__(self, client: Client, secret: str) -> None:
+        self.client = client
+        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+    def _reply(self, response: Any) -> Reply:
+        body = json.loads(response.content) if response.content else {}
+        if body:
+            validate_fhir(body)
+        assert response["Content-Type"].startswith(FHIR_JSON)
+        return Reply(response.status_code, body, response)
+
+    def get(self, path: str, **headers: str) -> Reply:
+        return self._reply(self.client.get(BASE + path, **self.auth, **headers))
+
+    def post(self, path: str, body: Any, **headers: str) -> Reply:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self._reply(
+            self.client.post(BASE + path, data, content_type=FHIR_JSON, **self.auth, **headers)
+        )
+
+    def put(self, path: str, body: Any, **headers: str) -> Reply:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self._reply(self.client.put(BASE + path, data, content_type=FHIR_JSON, **self.auth, **headers))
+
+    def search(self, path: str, **headers: str) -> list[dict[str, Any]]:
+        """The matched resources of a search (not the _include-d ones)."""
+        reply = self.get(path, **headers)
+        assert reply.status == 200, reply.body
+        return [
+            e["resource"] for e in reply.body.get("entry", []) if e.get("search", {}).get("mode") == "match"
+        ]
+
+
+@pytest.fixture
+def api(world: World, client: Client) -> Callable[..., Api]:
+    """api(user, scopes=...) → an Api for a fresh token of that user (default scopes: user/*.*)."""
+
+    def make(user: User, scopes: tuple[str, ...] = ("user/*.*",)) -> Api:
+        _, secret = do_create_token(user, name="test", scopes=scopes)
+        return Api(client, secret)
+
+    return make
