@@ -51,6 +51,8 @@ from careconductor.privacy.models import Consent
 from . import clinical, data, narrative
 from .clinical import SHOWCASE, History, Timeline
 from .data import BEHAVIORAL, Weighted, medicare_id, member_number
+from .fhir import add_fhir_scenario
+from .fhir import usage as fhir_usage
 from .privacy import add_privacy_scenarios
 from .rows import Table, reserve_ids
 from .staff import PASSWORD, Assigner, DemoError, Login, Manager, create_staff, demo_logins
@@ -118,6 +120,7 @@ def build_demo(
         out.write(
             f"Privacy scenarios: {scenarios} records (emergency access to review, disclosures, Part 2).\n"
         )
+        add_fhir_scenario(org)
         audit.record(
             None,
             AuditAction.CREATE,
@@ -137,6 +140,7 @@ def build_demo(
 
 
 def write_logins(out: Writer, logins: list[Login]) -> None:
+    out.write(fhir_usage())
     out.write(f"Demo logins (password: {PASSWORD})\n")
     for login in logins:
         out.write(f"  {login.username:<20} {login.description}\n")

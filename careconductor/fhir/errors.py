@@ -25,7 +25,9 @@ class FhirError(Exception):
 def issue(
     diagnostics: str, *, code: str = "invalid", severity: str = "error", expression: list[str] | None = None
 ) -> dict[str, Any]:
-    found: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    found: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics.strip() or code}
+    # FHIR strings may not be empty or blank: a parameter named "" must not make the outcome itself invalid.
+    expression = [e for e in expression or [] if e.strip()]
     if expression:
         found["expression"] = expression
     return found

@@ -1,0 +1,118 @@
+"""Transaction and batch Bundles: urn:uuid references resolved, a transaction all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from careconductor.patients.models import Condition, Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def _patient(uuid: str, family: str, mbi: str) -> dict:
+    return {
+        "fullUrl": f"urn:uuid:{uuid}",
+        "resource": {
+            "resourceType": "Patient",
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-mbi", "value": mbi}],
+            "name": [{"use": "official", "family": family, "given": ["Ines"]}],
+            "gender": "female",
+            "birthDate": "1955-07-01",
+        },
+        "request": {"method": "POST", "url": "Patient"},
+    }
+
+
+def _condition(subject: str, code: str = "E11.9", display: str = "Type 2 diabetes mellitus") -> dict:
+    return {
+        "resource": {
+            "resourceType": "Condition",
+            "clinicalStatus": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+            },
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code, "display": display}]},
+            "subject": {"reference": subject},
+        },
+        "request": {"method": "POST", "url": "Condition"},
+    }
+
+
+def _bundle(kind: str, entries: list[dict]) -> dict:
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+def test_transaction_creates_all_and_resolves_references_in_any_order(world, api):
+    uuid = "6c1f5b0e-8a55-4c7e-9d6a-0d3f2a1b9c01"
+    # The Condition comes first in the Bundle but refers to the Patient created by the second entry.
+    bundle = _bundle("transaction", [_condition(f"urn:uuid:{uuid}"), _patient(uuid, "Castillo", "2EG4TE5MK70")])
+    reply = api(world.alice).post("", bundle)
+    assert reply.status == 200, reply.body
+    assert reply.body["type"] == "transaction-response"
+    condition_entry, patient_entry = reply.body["entry"]
+    assert patient_entry["response"]["status"] == "201 Created"
+    patient = Patient.objects.get(family_name="Castillo")
+    assert condition_entry["resource"]["subject"]["reference"] == f"Patient/{patient.pk}"
+    assert Condition.objects.filter(patient=patient, icd10_code="E11.9").exists()
+
+
+def test_transaction_with_one_invalid_entry_creates_nothing(world, api):
+    patients, conditions = Patient.objects.count(), Condition.objects.count()
+    uuid = "0b0e6f7a-1111-4c7e-9d6a-0d3f2a1b9c02"
+    bundle = _bundle(
+        "transaction",
+        [
+            _patient(uuid, "Moreau", "3EG4TE5MK71"),
+            _condition(f"urn:uuid:{uuid}"),
+            _condition(f"urn:uuid:{uuid}", code="NOT-A-CODE", display="nonsense"),
+        ],
+    )
+    reply = api(world.alice).post("", bundle)
+    assert reply.status == 422
+    assert "Bundle.entry[2]" in reply.body["issue"][0]["diagnostics"]
+    assert (Patient.objects.count(), Condition.objects.count()) == (patients, conditions)
+
+
+def test_transaction_with_a_structurally_invalid_resource_creates_nothing(world, api):
+    patients = Patient.objects.count()
+    broken = _patient("0b0e6f7a-2222-4c7e-9d6a-0d3f2a1b9c03", "Novak", "4EG4TE5MK72")
+    broken["resource"]["birthDate"] = "not a date"
+    reply = api(world.alice).post("", _bundle("transaction", [_patient("0b0e6f7a-3333-4c7e-9d6a-0d3f2a1b9c04", "Okoro", "5EG4TE5MK73"), broken]))
+    assert reply.status == 422
+    assert any("Patient.birthDate" in p for p in reply.issue_paths())
+    assert Patient.objects.count() == patients
+
+
+def test_reference_to_an_unknown_placeholder_is_refused(world, api):
+    conditions = Condition.objects.count()
+    reply = api(world.alice).post("", _bundle("transaction", [_condition("urn:uuid:00000000-0000-0000-0000-000000000000")]))
+    assert reply.status in (400, 422)
+    assert Condition.objects.count() == conditions
+
+
+def test_batch_keeps_the_good_entries_and_reports_the_bad(world, api):
+    bundle = _bundle(
+        "batch",
+        [
+            _condition(f"Patient/{world.paula.pk}", code="I50.22", display="Chronic systolic heart failure"),
+            _condition(f"Patient/{world.paula.pk}", code="BAD", display="x"),
+            {"request": {"method": "GET", "url": f"Patient/{world.paula.pk}"}},
+        ],
+    )
+    reply = api(world.alice).post("", bundle)
+    assert reply.status == 200
+    statuses = [e["response"]["status"] for e in reply.body["entry"]]
+    assert statuses == ["201 Created", "422", "200 OK"]
+    assert reply.body["entry"][1]["response"]["outcome"]["resourceType"] == "OperationOutcome"
+    assert world.paula.conditions.filter(icd10_code="I50.22").exists()
+
+
+def test_a_bundle_cannot_reach_a_patient_the_caller_may_not_see(world, api):
+    conditions = Condition.objects.count()
+    reply = api(world.bob).post("", _bundle("transaction", [_condition(f"Patient/{world.paula.pk}")]))
+    assert reply.status in (403, 404, 422)
+    assert Condition.objects.count() == conditions
+
+
+def test_only_transaction_and_batch_are_accepted(world, api):
+    assert api(world.alice).post("", _bundle("collection", [])).status == 400
+    assert api(world.alice).post("", {"resourceType": "Patient"}).status == 400

@@ -1,0 +1,48 @@
+"""The CapabilityStatement is generated from the registry and says what the server really does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from careconductor.fhir.registry import all_mappers
+
+from .conftest import validate_fhir
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metadata_lists_every_registered_type_with_its_parameters(client):
+    response = client.get("/fhir/r4/metadata")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    body = json.loads(response.content)
+    validate_fhir(body)
+    assert body["fhirVersion"] == "4.0.1"
+    listed = {r["type"]: r for r in body["rest"][0]["resource"]}
+    assert set(listed) == {m.resource_type for m in all_mappers()}
+    for mapper in all_mappers():
+        entry = listed[mapper.resource_type]
+        assert {i["code"] for i in entry["interaction"]} == set(mapper.interactions)
+        names = {p["name"] for p in entry["searchParam"]}
+        assert set(mapper.params) | {"_id", "_lastUpdated"} == names
+
+
+def test_every_listed_search_parameter_is_accepted(world, api):
+    """Truthfulness: each advertised parameter answers 200 (not 400 'unknown parameter')."""
+    alice = api(world.alice)
+    body = alice.get("metadata").body
+    samples = {"token": "x", "string": "a", "date": "ge2000-01-01", "reference": "Patient/1", "number": "1", "uri": "x"}
+    for resource in body["rest"][0]["resource"]:
+        for param in resource["searchParam"]:
+            reply = alice.get(f"{resource['type']}?{param['name']}={samples[param['type']]}")
+            assert reply.status == 200, (resource["type"], param["name"], reply.body)
+
+
+def test_advertised_interactions_answer_and_others_are_refused(world, api):
+    alice = api(world.alice)
+    for mapper in all_mappers():
+        if "create" not in mapper.interactions:
+            reply = alice.post(mapper.resource_type, {"resourceType": mapper.resource_type})
+            assert reply.status == 405, mapper.resource_type
