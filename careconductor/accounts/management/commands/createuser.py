@@ -10,7 +10,7 @@ from django.db import transaction
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import Organization
+from careconductor.accounts.models import Organization, User
 from careconductor.core.errors import ActionRefused
 
 
@@ -27,9 +27,16 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--email", default="")
+        parser.add_argument(
+            "--patient",
+            metavar="MRN",
+            help="With --role patient: the patient (by MRN) whose own log-in this is",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         org_name = self._organization_name(opts["organization"])
+        if bool(opts["patient"]) != (opts["role"] == Role.PATIENT):
+            raise CommandError("A patient's log-in needs --patient MRN, and only role patient takes it.")
         password = opts["password"]
         generated = False
         if not password:
@@ -52,11 +59,25 @@ class Command(BaseCommand):
                     last_name=opts["last_name"],
                     email=opts["email"],
                 )
+                if opts["patient"]:
+                    self._link(user, opts["patient"])
         except ActionRefused as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Created {user.username} ({Role(user.role).label}) in {org.name}.")
         if generated:
             self.stdout.write(f"Password: {password}")
+
+    def _link(self, user: User, mrn: str) -> None:
+        from careconductor.patients.actions import do_link_portal_user
+        from careconductor.patients.choices import MRN_SYSTEM
+        from careconductor.patients.models import Patient
+
+        patient = Patient.objects.filter(
+            organization_id=user.organization_id, identifiers__system=MRN_SYSTEM, identifiers__value=mrn
+        ).first()
+        if patient is None:
+            raise ActionRefused(f"No patient with MRN {mrn} in {user.organization}.")
+        do_link_portal_user(None, patient, user)
 
     def _organization_name(self, name: str | None) -> str:
         """The organisation to create the user in (created with the user if missing); checked before
