@@ -40,6 +40,8 @@ API = "api-token"
 
 def _takes(pattern: URLPattern, key: str) -> bool:
     return f"<int:{key}>" in str(pattern.pattern) or f"(?P<{key}>" in str(pattern.pattern)
+
+
 # Pages whose job is to show patient identities to one role: the privacy officer's audit pages.
 ROLE_SCOPED = {"pia": "privacy:"}
 

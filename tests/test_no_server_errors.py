@@ -113,7 +113,11 @@ def _url(name: str, world: World, ids: dict[str, int]) -> str:
     known = {"patient_id": world.paula.pk, "case_id": world.paula_case.pk}
     if not pattern.pattern.converters and pattern.pattern.regex.groupindex:
         # The FHIR API's regex routes (fuzzed with tokens in tests/fhir/test_search.py).
-        fhir = {"resource_type": "Patient", "resource_id": str(ids.get("patient_id", world.paula.pk)), "version_id": "1"}
+        fhir = {
+            "resource_type": "Patient",
+            "resource_id": str(ids.get("patient_id", world.paula.pk)),
+            "version_id": "1",
+        }
         return reverse(name, kwargs={k: fhir[k] for k in pattern.pattern.regex.groupindex})
     return reverse(name, kwargs={k: ids.get(k, known.get(k, 1)) for k in pattern.pattern.converters})
 

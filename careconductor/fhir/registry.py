@@ -92,7 +92,7 @@ class Mapper:
         return str(getattr(row, "version", 1))
 
     def last_updated(self, row: Any) -> dt.datetime:
-        return row.updated_at  # type: ignore[no-any-return]
+        return row.updated_at
 
     def patient_id(self, row: Any) -> int | None:
         if self.patient_field is None:

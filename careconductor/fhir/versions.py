@@ -98,7 +98,7 @@ def version(mapper: Mapper, row: Any, version_id: str) -> dict[str, Any]:
             f"Version {version_id} of {mapper.resource_type}/{current['id']} was not kept.",
             code="deleted",
         )
-    return kept.body  # type: ignore[no-any-return]
+    return kept.body
 
 
 def recorded(body: dict[str, Any]) -> dt.datetime:

@@ -28,9 +28,13 @@ def _condition(subject: str, code: str = "E11.9", display: str = "Type 2 diabete
         "resource": {
             "resourceType": "Condition",
             "clinicalStatus": {
-                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+                ]
             },
-            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code, "display": display}]},
+            "code": {
+                "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code, "display": display}]
+            },
             "subject": {"reference": subject},
         },
         "request": {"method": "POST", "url": "Condition"},
@@ -44,7 +48,9 @@ def _bundle(kind: str, entries: list[dict]) -> dict:
 def test_transaction_creates_all_and_resolves_references_in_any_order(world, api):
     uuid = "6c1f5b0e-8a55-4c7e-9d6a-0d3f2a1b9c01"
     # The Condition comes first in the Bundle but refers to the Patient created by the second entry.
-    bundle = _bundle("transaction", [_condition(f"urn:uuid:{uuid}"), _patient(uuid, "Castillo", "2EG4TE5MK70")])
+    bundle = _bundle(
+        "transaction", [_condition(f"urn:uuid:{uuid}"), _patient(uuid, "Castillo", "2EG4TE5MK70")]
+    )
     reply = api(world.alice).post("", bundle)
     assert reply.status == 200, reply.body
     assert reply.body["type"] == "transaction-response"
@@ -76,7 +82,12 @@ def test_transaction_with_a_structurally_invalid_resource_creates_nothing(world,
     patients = Patient.objects.count()
     broken = _patient("0b0e6f7a-2222-4c7e-9d6a-0d3f2a1b9c03", "Novak", "4EG4TE5MK72")
     broken["resource"]["birthDate"] = "not a date"
-    reply = api(world.alice).post("", _bundle("transaction", [_patient("0b0e6f7a-3333-4c7e-9d6a-0d3f2a1b9c04", "Okoro", "5EG4TE5MK73"), broken]))
+    reply = api(world.alice).post(
+        "",
+        _bundle(
+            "transaction", [_patient("0b0e6f7a-3333-4c7e-9d6a-0d3f2a1b9c04", "Okoro", "5EG4TE5MK73"), broken]
+        ),
+    )
     assert reply.status == 422
     assert any("Patient.birthDate" in p for p in reply.issue_paths())
     assert Patient.objects.count() == patients
@@ -84,7 +95,9 @@ def test_transaction_with_a_structurally_invalid_resource_creates_nothing(world,
 
 def test_reference_to_an_unknown_placeholder_is_refused(world, api):
     conditions = Condition.objects.count()
-    reply = api(world.alice).post("", _bundle("transaction", [_condition("urn:uuid:00000000-0000-0000-0000-000000000000")]))
+    reply = api(world.alice).post(
+        "", _bundle("transaction", [_condition("urn:uuid:00000000-0000-0000-0000-000000000000")])
+    )
     assert reply.status in (400, 422)
     assert Condition.objects.count() == conditions
 

@@ -33,7 +33,14 @@ def test_every_listed_search_parameter_is_accepted(world, api):
     """Truthfulness: each advertised parameter answers 200 (not 400 'unknown parameter')."""
     alice = api(world.alice)
     body = alice.get("metadata").body
-    samples = {"token": "x", "string": "a", "date": "ge2000-01-01", "reference": "Patient/1", "number": "1", "uri": "x"}
+    samples = {
+        "token": "x",
+        "string": "a",
+        "date": "ge2000-01-01",
+        "reference": "Patient/1",
+        "number": "1",
+        "uri": "x",
+    }
     for resource in body["rest"][0]["resource"]:
         for param in resource["searchParam"]:
             reply = alice.get(f"{resource['type']}?{param['name']}={samples[param['type']]}")

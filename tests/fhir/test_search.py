@@ -40,7 +40,7 @@ def caseload(world):
 
 
 def _next(reply) -> str | None:
-    link = next((l["url"] for l in reply.body.get("link", []) if l["relation"] == "next"), None)
+    link = next((link["url"] for link in reply.body.get("link", []) if link["relation"] == "next"), None)
     if link is None:
         return None
     parts = urlsplit(link)
@@ -59,7 +59,7 @@ def test_pages_cover_every_match_once_and_ignore_rows_created_meanwhile(caseload
         assert reply.body["total"] == 7
         seen += [e["resource"]["name"][0]["family"] for e in reply.body["entry"]]
     assert seen == [f"Zimmer{i}" for i in range(7)]
-    previous = next(l["url"] for l in reply.body["link"] if l["relation"] == "previous")
+    previous = next(link["url"] for link in reply.body["link"] if link["relation"] == "previous")
     assert "_page=" in previous
     # A fresh search sees the new patient.
     assert alice.get("Patient?family=zimmer&_summary=count").body["total"] == 8
@@ -151,12 +151,26 @@ query_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_s
         st.tuples(
             st.one_of(
                 st.sampled_from(
-                    sorted({name for m in all_mappers() for name in m.params}
-                           | {"_id", "_lastUpdated", "_count", "_sort", "_include", "_revinclude", "_summary", "_page"})
+                    sorted(
+                        {name for m in all_mappers() for name in m.params}
+                        | {
+                            "_id",
+                            "_lastUpdated",
+                            "_count",
+                            "_sort",
+                            "_include",
+                            "_revinclude",
+                            "_summary",
+                            "_page",
+                        }
+                    )
                 ),
                 query_text,
             ),
-            st.one_of(query_text, st.sampled_from(["ge2026", "lt1900-01-01", "eq", "Patient/1", "x|y", "-1", "9" * 30])),
+            st.one_of(
+                query_text,
+                st.sampled_from(["ge2026", "lt1900-01-01", "eq", "Patient/1", "x|y", "-1", "9" * 30]),
+            ),
         ),
         max_size=4,
     ),

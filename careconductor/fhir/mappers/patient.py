@@ -90,7 +90,7 @@ class PatientMapper(Mapper):
         return qs.prefetch_related("identifiers")
 
     def patient_id(self, row: Any) -> int | None:
-        return row.pk  # type: ignore[no-any-return]
+        return row.pk
 
     def to_fhir(self, row: Patient) -> dict[str, Any]:
         identifiers = sorted(row.identifiers.all(), key=lambda i: (i.system != MRN_SYSTEM, i.pk))
@@ -194,7 +194,7 @@ class PatientMapper(Mapper):
             interpreter_needed=bool(ext.get(INTERPRETER, {}).get("valueBoolean", False)),
             phone=phone[:40],
             email=email,
-            address_line=" ".join((address.get("line") or [])),
+            address_line=" ".join(address.get("line") or []),
             city=address.get("city", ""),
             state=address.get("state", ""),
             postal_code=address.get("postalCode", ""),

@@ -73,7 +73,7 @@ class Command(BaseCommand):
         from careconductor.patients.models import Patient
 
         patient = Patient.objects.filter(
-            organization_id=user.organization_id, identifiers__system=MRN_SYSTEM, identifiers__value=mrn
+            organization_id=user.org_id, identifiers__system=MRN_SYSTEM, identifiers__value=mrn
         ).first()
         if patient is None:
             raise ActionRefused(f"No patient with MRN {mrn} in {user.organization}.")
