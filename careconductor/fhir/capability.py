@@ -24,13 +24,15 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             "conditionalUpdate": False,
             "conditionalDelete": "not-supported",
             "searchInclude": sorted(
-                f"{mapper.resource_type}:{name}" for name, p in mapper.params.items() if p.type == "reference"
+                f"{mapper.resource_type}:{name}"
+                for name, p in mapper.params.items()
+                if p.type == "reference" and p.path
             ),
             "searchRevInclude": sorted(
                 f"{other.resource_type}:{name}"
                 for other in all_mappers()
                 for name, p in other.params.items()
-                if p.type == "reference" and p.target == mapper.resource_type
+                if p.type == "reference" and p.path and p.target == mapper.resource_type
             ),
             "searchParam": [
                 {"name": name, "type": p.type, "documentation": p.description}

@@ -177,7 +177,9 @@ def update(caller: Caller, resource_type: str, resource_id: str, data: Any, *, i
         raise bad_request("The resource's id must match the id in the URL.", [f"{resource_type}.id"])
     with transaction.atomic():
         row = mapper.get(caller, resource_id)
-        row = mapper.with_related(mapper.model._default_manager.select_for_update().filter(pk=row.pk)).get()
+        row = mapper.with_related(
+            mapper.model._default_manager.select_for_update(of=("self",)).filter(pk=row.pk)
+        ).get()
         current = mapper.version_id(row)
         wanted = if_match.strip().removeprefix("W/").strip('"')
         if if_match and wanted != current:

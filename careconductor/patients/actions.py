@@ -12,7 +12,15 @@ from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction, Sensitivity
 
-from .choices import MRN_SYSTEM, ContactMethod, Sex
+from .choices import (
+    MRN_SYSTEM,
+    ClinicalStatus,
+    ContactMethod,
+    ContactRelationship,
+    CoverageKind,
+    EncounterClass,
+    Sex,
+)
 from .models import (
     CareTeamMember,
     Condition,
@@ -236,3 +244,140 @@ def do_add_note(
             detail=f"sensitivity {sensitivity or 'normal'}",
         )
     return note
+
+
+# --- updates (the FHIR API's write path; each checks the policy and audits like the adds above) ---------------
+
+CONTACT_FIELDS = frozenset({"name", "relationship", "phone", "is_caregiver", "is_emergency_contact"})
+COVERAGE_FIELDS = frozenset({"kind", "payer", "plan_name", "member_id", "start_date", "end_date"})
+ENCOUNTER_FIELDS = frozenset(
+    {"encounter_class", "facility", "start", "end", "admission_type", "discharge_disposition", "reason"}
+)
+
+
+def _set_fields(row: object, fields: dict[str, object], allowed: frozenset[str]) -> None:
+    # The patient a row belongs to never changes through an update: that would skip the policy check on
+    # the new patient.
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"Cannot update {', '.join(sorted(unknown))} on {type(row).__name__}.")
+    for key, value in fields.items():
+        setattr(row, key, value.strip() if isinstance(value, str) else value)
+
+
+def do_update_contact(user: User, contact: PatientContact, **fields: object) -> PatientContact:
+    patient = contact.patient
+    policy.require(user, policy.Action.CHANGE, patient)
+    errors: dict[str, str] = {}
+    if "name" in fields and not str(fields["name"]).strip():
+        errors["name"] = "Enter the contact's name."
+    if "relationship" in fields and fields["relationship"] not in ContactRelationship.values:
+        errors["relationship"] = f"The relationship is one of {', '.join(ContactRelationship.values)}."
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        _set_fields(contact, fields, CONTACT_FIELDS)
+        contact.save()
+        audit.record(user, AuditAction.UPDATE, patient=patient, obj=contact)
+    return contact
+
+
+def do_update_coverage(user: User, coverage: Coverage, **fields: object) -> Coverage:
+    patient = coverage.patient
+    policy.require(user, policy.Action.CHANGE, patient)
+    errors: dict[str, str] = {}
+    if "payer" in fields and not str(fields["payer"]).strip():
+        errors["payer"] = "Name the payer."
+    if "kind" in fields and fields["kind"] not in CoverageKind.values:
+        errors["kind"] = f"The kind of coverage is one of {', '.join(CoverageKind.values)}."
+    start = fields.get("start_date", coverage.start_date)
+    end = fields.get("end_date", coverage.end_date)
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        errors["end_date"] = "The coverage ends before it starts."
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        _set_fields(coverage, fields, COVERAGE_FIELDS)
+        coverage.save()
+        audit.record(user, AuditAction.UPDATE, patient=patient, obj=coverage)
+    return coverage
+
+
+def do_update_condition(
+    user: User,
+    condition: Condition,
+    *,
+    icd10_code: str,
+    display: str,
+    chronic: bool,
+    onset_date: dt.date | None,
+    clinical_status: ClinicalStatus,
+    sensitivity: Sensitivity,
+) -> Condition:
+    patient = condition.patient
+    policy.require(user, policy.Action.CHANGE, patient)
+    if not is_icd10_cm(icd10_code):
+        raise ActionRefused({"icd10_code": f"{icd10_code!r} is not an ICD-10-CM code (e.g. E11.9, I50.22)."})
+    if not display.strip():
+        raise ActionRefused({"display": "Describe the condition."})
+    if clinical_status not in ClinicalStatus.values:
+        raise ActionRefused({"clinical_status": f"The status is one of {', '.join(ClinicalStatus.values)}."})
+    if sensitivity not in Sensitivity.values:
+        raise ActionRefused({"sensitivity": "Choose how sensitive the condition is."})
+    # A label the user may not see would hide the record from the user who just saved it.
+    on_emergency = bool(policy.emergency_patient_ids(user, [patient.pk]))
+    if sensitivity not in policy.allowed_sensitivities(user, patient, on_emergency=on_emergency):
+        raise ActionRefused({"sensitivity": "You may not record conditions with that sensitivity label."})
+    with transaction.atomic():
+        condition.icd10_code = icd10_code.strip().upper()
+        condition.display = display.strip()
+        condition.chronic = chronic
+        condition.onset_date = onset_date
+        condition.clinical_status = clinical_status
+        condition.sensitivity = sensitivity
+        condition.save()
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            patient=patient,
+            obj=condition,
+            detail=f"sensitivity {sensitivity or 'normal'}",
+        )
+    return condition
+
+
+def do_update_encounter(user: User, encounter: Encounter, **fields: object) -> Encounter:
+    patient = encounter.patient
+    policy.require(user, policy.Action.CHANGE, patient)
+    start, end = fields.get("start", encounter.start), fields.get("end", encounter.end)
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end < start:
+        raise ActionRefused({"end": "The encounter ends before it starts."})
+    if "encounter_class" in fields and fields["encounter_class"] not in EncounterClass.values:
+        raise ActionRefused({"encounter_class": f"The class is one of {', '.join(EncounterClass.values)}."})
+    with transaction.atomic():
+        _set_fields(encounter, fields, ENCOUNTER_FIELDS)
+        encounter.save()
+        audit.record(user, AuditAction.UPDATE, patient=patient, obj=encounter)
+    return encounter
+
+
+def do_link_portal_user(acting_user: User | None, patient: Patient, login: User) -> Patient:
+    """Give the patient their own log-in (role patient, same organisation): it sees this record only. The
+    portal's invitation flow will call this; until then an operator does, from the command line."""
+    if login.role != "patient":
+        raise ActionRefused({"login": "Only a log-in with the patient role can be a patient's own."})
+    if login.organization_id != patient.organization_id:
+        raise ActionRefused({"login": "The log-in must belong to the patient's organisation."})
+    if Patient.objects.filter(portal_user=login).exclude(pk=patient.pk).exists():
+        raise ActionRefused({"login": "That log-in already belongs to another patient."})
+    with transaction.atomic():
+        patient.portal_user = login
+        patient.save(update_fields=["portal_user"])
+        audit.record(
+            acting_user,
+            AuditAction.UPDATE,
+            patient=patient,
+            obj=patient,
+            detail=f"portal log-in {login.username}",
+        )
+    return patient

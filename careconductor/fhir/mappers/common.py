@@ -4,9 +4,14 @@ an inbound resource with the element path named when something is missing or wro
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from careconductor.core.errors import ActionRefused
+from careconductor.core.errors import ActionRefused, NotVisible
+
+if TYPE_CHECKING:
+    from careconductor.patients.models import Patient
+
+    from ..auth import Caller
 
 EXT = "https://careconductor.org/fhir/StructureDefinition/"
 USERNAME_SYSTEM = "urn:careconductor:username"
@@ -119,3 +124,14 @@ def reference_id(value: Any, resource_type: str, path: str, *, required: bool = 
             path, f"{path} must refer to a {resource_type} on this server (like {resource_type}/123)."
         )
     return int(parts[-1])
+
+
+def visible_patient(caller: Caller, value: Any, path: str) -> Patient:
+    """The patient a reference names, if the caller may see them; NotVisible (as if missing) otherwise."""
+    from careconductor.privacy import policy
+
+    key = reference_id(value, "Patient", path)
+    patient = policy.visible_patients(caller.user).filter(pk=key).first() if key is not None else None
+    if patient is None:
+        raise NotVisible
+    return patient
