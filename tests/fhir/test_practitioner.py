@@ -7,9 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import StaffProfile
 from careconductor.fhir.mappers.common import EXT, USERNAME_SYSTEM
+from careconductor.patients.actions import do_link_portal_user
 from tests.personas import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +163,15 @@ def test_a_profile_change_makes_a_new_version_of_both(world, api):
     assert (
         bob.get(f"Practitioner/{world.alice.pk}").body["meta"]["versionId"] == after.body["meta"]["versionId"]
     )
+
+
+def test_a_patient_sees_only_the_staff_who_look_after_them(world, api):
+    login = do_create_user("paula.portal", Role.PATIENT, world.riverside, "a-long-portal-password")
+    do_link_portal_user(world.adam, world.paula, login)
+    paula = api(login, scopes=("patient/*.read",))
+    seen = {r["id"] for r in paula.search("Practitioner?_count=100")}
+    assert str(world.alice.pk) in seen  # her case manager
+    assert str(world.dana.pk) in seen  # her care team physician
+    assert str(world.bob.pk) not in seen
+    assert paula.get(f"Practitioner/{world.bob.pk}").status == 404
+    assert paula.get(f"PractitionerRole/{world.alice.pk}").status == 200
