@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from _postgres import recreate_postgres  # bench/ is on sys.path when a benchmark runs
+
 if TYPE_CHECKING:
     from careconductor.privacy.models import AuditEvent
 
@@ -206,28 +208,6 @@ def _child_verify() -> None:
     print(json.dumps(result_json))
 
 
-def _recreate_postgres(url: str, *, drop_only: bool = False) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    db = dj_database_url.parse(url)
-    name = str(db["NAME"])
-    if "bench" not in name:
-        sys.exit(f"Refusing to drop {name!r}: the benchmark database's name must contain 'bench'.")
-    with psycopg.connect(
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or 5432,
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def _last_json(args: list[str], env: dict[str, str]) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, __file__, *args], env=env, stdout=subprocess.PIPE, text=True, check=True
@@ -242,7 +222,7 @@ def _run(n: int, seed: int, repeat: int, database_url: str | None) -> tuple[dict
         env |= {"CARECONDUCTOR_HOME": home, "DJANGO_SETTINGS_MODULE": "careconductor.settings"}
         if database_url:
             env["DATABASE_URL"] = database_url
-            _recreate_postgres(database_url)
+            recreate_postgres(database_url)
         try:
             built = _last_json(["--build", str(n), "--seed", str(seed)], env)
             runs = [_last_json(["--verify"], env) for _ in range(repeat)]
@@ -259,7 +239,7 @@ def _run(n: int, seed: int, repeat: int, database_url: str | None) -> tuple[dict
             )
         finally:
             if database_url:
-                _recreate_postgres(database_url, drop_only=True)
+                recreate_postgres(database_url, drop_only=True)
     if not verified["ok"] or verified["checked"] != n:
         sys.exit(f"verify did not pass on a fresh chain: {verified}")
     return built | verified, f"$ careconductor audit verify  ->  {command.stdout.strip()}"

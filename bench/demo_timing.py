@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _postgres import recreate_postgres  # bench/ is on sys.path when a benchmark runs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,35 +63,13 @@ def _child(patients: int, seed: int) -> None:
     print(json.dumps(result))
 
 
-def _recreate_postgres(url: str, *, drop_only: bool = False) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    db = dj_database_url.parse(url)
-    name = str(db["NAME"])
-    if "bench" not in name:
-        sys.exit(f"Refusing to drop {name!r}: the benchmark database's name must contain 'bench'.")
-    with psycopg.connect(
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or 5432,
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def _run(patients: int, seed: int, database_url: str | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="cc-bench-demo-") as home:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env |= {"CARECONDUCTOR_HOME": home, "DJANGO_SETTINGS_MODULE": "careconductor.settings"}
         if database_url:
             env["DATABASE_URL"] = database_url
-            _recreate_postgres(database_url)
+            recreate_postgres(database_url)
         try:
             done = subprocess.run(
                 [sys.executable, __file__, "--child", str(patients), "--seed", str(seed)],
@@ -100,7 +80,7 @@ def _run(patients: int, seed: int, database_url: str | None) -> dict[str, object
             )
         finally:
             if database_url:
-                _recreate_postgres(database_url, drop_only=True)
+                recreate_postgres(database_url, drop_only=True)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

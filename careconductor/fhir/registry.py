@@ -83,7 +83,7 @@ class Mapper:
         return found
 
     def pk_from_id(self, resource_id: str) -> Any:
-        return int(resource_id) if resource_id.isdigit() and len(resource_id) < 19 else None
+        return numeric_id(resource_id)
 
     def resource_id(self, row: Any) -> str:
         return str(row.pk)
@@ -137,6 +137,12 @@ def mapper_for(resource_type: str) -> Mapper | None:
 
 def all_mappers() -> Iterable[Mapper]:
     return (REGISTRY[name] for name in sorted(REGISTRY))
+
+
+def numeric_id(text: str) -> int | None:
+    """The row id a resource id names. Ids are exact strings: "007" is not record 7, and "٣" is not 3."""
+    plain = text.isascii() and text.isdigit() and not text.startswith("0") and len(text) < 19
+    return int(text) if plain else None
 
 
 def instant(moment: dt.datetime) -> str:

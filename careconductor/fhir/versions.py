@@ -43,8 +43,23 @@ def _changed(
     if kwargs.get("raw"):
         return
     key = key_of(instance)
-    if key is not None:
-        transaction.on_commit(partial(keep, mapper, key))
+    if key is None:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # Keep each resource once per transaction, not once per saved row (a transaction Bundle saves a
+        # patient, its identifiers and its case: re-rendering each time took most of an import's time). A
+        # registration made inside a savepoint since rolled back is gone, so it counts only while the
+        # savepoints it was made in are still open.
+        pending: dict[tuple[str, str], tuple[str, ...]] = connection.__dict__.setdefault("_fhir_pending", {})
+        if not connection.run_on_commit:
+            pending.clear()
+        savepoints = tuple(connection.savepoint_ids)
+        held = pending.get((mapper.resource_type, key))
+        if held is not None and savepoints[: len(held)] == held:
+            return
+        pending[(mapper.resource_type, key)] = savepoints
+    transaction.on_commit(partial(keep, mapper, key))
 
 
 def keep(mapper: Mapper, resource_id: str) -> None:

@@ -3,6 +3,7 @@ returns with the FHIR R4 models of fhir.resources (R4B), so no test can pass on 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,11 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from careconductor.accounts.actions import do_create_token
 from careconductor.accounts.models import User
+from careconductor.cases.actions import do_register_and_refer
+from careconductor.cases.choices import Program, ReferralSource
+from careconductor.patients.actions import PatientDetails
+from careconductor.patients.choices import Sex
+from careconductor.patients.models import Patient
 from tests.personas import World
 
 BASE = "/fhir/r4/"
@@ -87,3 +93,16 @@ def api(world: World, client: Client) -> Callable[..., Api]:
         return Api(client, secret)
 
     return make
+
+
+def register_patient(
+    user: User, family: str, given: str = "Test", born: dt.date = dt.date(1960, 1, 1), sex: Sex = Sex.MALE
+) -> Patient:
+    """A patient registered with a referral the user carries (a case manager keeps access), as on the screens."""
+    return do_register_and_refer(
+        user,
+        PatientDetails(given_name=given, family_name=family, birth_date=born, sex=sex),
+        program=Program.COMPLEX,
+        referral_source=ReferralSource.PCP,
+        referral_reason="Registered for a test",
+    )

@@ -11,25 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from careconductor.cases.actions import do_register_and_refer
-from careconductor.cases.choices import Program, ReferralSource
 from careconductor.fhir.registry import all_mappers
-from careconductor.patients.actions import PatientDetails
 from careconductor.patients.choices import Sex
 
-from .conftest import BASE, validate_fhir
+from .conftest import BASE, register_patient, validate_fhir
 
 pytestmark = pytest.mark.django_db
 
 
 def _register(world, family: str, born: dt.date) -> None:
-    do_register_and_refer(
-        world.alice,
-        PatientDetails(given_name="Test", family_name=family, birth_date=born, sex=Sex.FEMALE),
-        program=Program.CCM,
-        referral_source=ReferralSource.PCP,
-        referral_reason="Diabetes follow-up",
-    )
+    register_patient(world.alice, family, born=born, sex=Sex.FEMALE)
 
 
 @pytest.fixture

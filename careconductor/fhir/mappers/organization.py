@@ -15,7 +15,7 @@ from careconductor.accounts.models import Organization, Team
 from .. import params
 from ..auth import Caller
 from ..errors import not_found
-from ..registry import READ_ONLY, Mapper, register
+from ..registry import READ_ONLY, Mapper, numeric_id, register
 from .common import compact, concept, ref
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
@@ -29,10 +29,7 @@ def team_id(key: int) -> str:
 
 def parse_team_id(resource_id: str) -> int | None:
     """The team's pk from "team-<pk>", else None."""
-    number = resource_id.removeprefix(TEAM_PREFIX)
-    if resource_id.startswith(TEAM_PREFIX) and number.isdigit() and len(number) < 19:
-        return int(number)
-    return None
+    return numeric_id(resource_id.removeprefix(TEAM_PREFIX)) if resource_id.startswith(TEAM_PREFIX) else None
 
 
 @register

@@ -16,7 +16,7 @@ from careconductor.privacy import policy
 from .. import params
 from ..auth import Caller
 from ..errors import not_found
-from ..registry import READ_ONLY, Mapper, SearchParam, register
+from ..registry import READ_ONLY, Mapper, SearchParam, numeric_id, register
 from .common import EXT, USERNAME_SYSTEM, coding, compact, concept, ref
 from .organization import parse_team_id, team_id
 
@@ -163,17 +163,18 @@ class PractitionerRoleMapper(Mapper):
         return qs.exclude(user__role=Role.PATIENT).select_related("user", "team")
 
     def get(self, caller: Caller, resource_id: str) -> Any:
-        key = resource_id if resource_id.isdigit() and len(resource_id) < 19 else None
-        found = self.visible(caller).filter(user_id=int(key)).first() if key is not None else None
+        key = numeric_id(resource_id)
+        found = self.visible(caller).filter(user_id=key).first() if key is not None else None
         if found is None:
             raise not_found(self.resource_type, resource_id)
         return found
 
     def pk_from_id(self, resource_id: str) -> Any:
         # The profile's pk for the user's id (versions.keep looks rows up by pk).
-        if not resource_id.isdigit() or len(resource_id) >= 19:
+        key = numeric_id(resource_id)
+        if key is None:
             return None
-        return StaffProfile.objects.filter(user_id=int(resource_id)).values_list("pk", flat=True).first()
+        return StaffProfile.objects.filter(user_id=key).values_list("pk", flat=True).first()
 
     def resource_id(self, row: StaffProfile) -> str:
         return str(row.user_id)
