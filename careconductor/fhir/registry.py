@@ -66,7 +66,7 @@ class Mapper:
         """Every row the caller may see; the one place a type's access rule is applied."""
         qs = self.model._default_manager.all()
         if self.patient_field is not None:
-            qs = qs.filter(**{f"{self.patient_field}__in": policy.visible_patients(caller.user).values("pk")})
+            qs = qs.filter(policy.patient_q(caller.user, self.patient_field))
             if self.sensitive:
                 qs = qs.filter(policy.sensitivity_q(caller.user, self.patient_field))
         return self.with_related(qs)

@@ -42,6 +42,7 @@ class Search:
     includes: list[str] = field(default_factory=list)
     revincludes: list[str] = field(default_factory=list)
     summary_count: bool = False
+    count_total: bool = True
     page: dict[str, int] | None = None
     ignored: list[str] = field(default_factory=list)
 
@@ -60,6 +61,11 @@ def parse(mapper: Mapper, caller: Caller, pairs: list[tuple[str, str]], *, lenie
                 search.includes.append(value)
             case "_revinclude":
                 search.revincludes.append(value)
+            case "_total":
+                if value not in ("none", "estimate", "accurate"):
+                    raise bad_request("_total is none, estimate or accurate.", ["_total"])
+                # Counting every match costs most of a broad search; a client paging through may skip it.
+                search.count_total = value != "none"
             case "_summary":
                 if value != "count":
                     raise bad_request("Only _summary=count is supported.", ["_summary"])
@@ -131,11 +137,16 @@ def run(search: Search, base_url: str) -> dict[str, Any]:
     else:
         snapshot, offset = int(search.page.get("s", 0)), max(0, int(search.page.get("o", 0)))
     qs = qs.filter(pk__lte=snapshot)
-    total = qs.count()
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total}
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    total = qs.count() if search.count_total or search.summary_count else None
+    if total is not None:
+        bundle["total"] = total
     if search.summary_count:
         return bundle
-    rows = list(qs.order_by(*_order(search))[offset : offset + search.count]) if search.count else []
+    # One row more than the page, so a search without a total still knows whether a next page exists.
+    rows = list(qs.order_by(*_order(search))[offset : offset + search.count + 1]) if search.count else []
+    more = len(rows) > search.count
+    rows = rows[: search.count]
     entries = [_entry(mapper, row, base_url, "match") for row in rows]
     included = _includes(search, rows, base_url) + _revincludes(search, rows, base_url)
     audit.record_resource_reads(
@@ -144,7 +155,7 @@ def run(search: Search, base_url: str) -> dict[str, Any]:
         + [(p, t, i) for p, t, i, _ in included],
         detail="FHIR search",
     )
-    bundle["link"] = _links(search, base_url, snapshot, offset, total)
+    bundle["link"] = _links(search, base_url, snapshot, offset, more)
     bundle["entry"] = entries + [entry for *_, entry in included]
     if not bundle["entry"]:
         del bundle["entry"]
@@ -239,7 +250,7 @@ def _unique(
     return kept
 
 
-def _links(search: Search, base_url: str, snapshot: int, offset: int, total: int) -> list[dict[str, str]]:
+def _links(search: Search, base_url: str, snapshot: int, offset: int, more: bool) -> list[dict[str, str]]:
     kept = [(k, v) for k, v in search.pairs if k != "_page" and k not in search.ignored]
     here = f"{base_url}{search.mapper.resource_type}"
 
@@ -250,7 +261,7 @@ def _links(search: Search, base_url: str, snapshot: int, offset: int, total: int
     links = [
         {"relation": "self", "url": url(offset) if search.page else f"{here}?{urlencode(kept)}".rstrip("?")}
     ]
-    if search.count and offset + search.count < total:
+    if more:
         links.append({"relation": "next", "url": url(offset + search.count)})
     if search.count and offset > 0:
         links.append({"relation": "previous", "url": url(max(0, offset - search.count))})

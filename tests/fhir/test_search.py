@@ -171,3 +171,15 @@ def test_no_query_causes_a_server_error(world, api, kind, pairs):
     response = alice.client.get(BASE + kind, pairs, **alice.auth)
     assert response.status_code < 500, (kind, pairs, response.content[:300])
     validate_fhir(json.loads(response.content))
+
+
+def test_total_none_skips_the_count_but_still_pages(caseload, api):
+    alice = api(caseload.alice)
+    reply = alice.get("Patient?family=zimmer&_count=4&_total=none&_sort=family")
+    assert "total" not in reply.body
+    seen = [e["resource"]["name"][0]["family"] for e in reply.body["entry"]]
+    while (path := _next(reply)) is not None:
+        reply = alice.get(path)
+        seen += [e["resource"]["name"][0]["family"] for e in reply.body["entry"]]
+    assert seen == [f"Zimmer{i}" for i in range(7)]
+    assert alice.get("Patient?_total=maybe").status == 400
