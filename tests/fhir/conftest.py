@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 
 from careconductor.accounts.actions import do_create_token
@@ -36,6 +38,13 @@ def validate_fhir(body: Any) -> None:
                 validate_fhir(entry["resource"])
             if "outcome" in entry.get("response", {}):
                 validate_fhir(entry["response"]["outcome"])
+
+
+def query_count(action: Callable[[], object]) -> int:
+    """How many SQL queries the action runs (for "a page costs the same number of queries" checks)."""
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return len(queries.captured_queries)
 
 
 @dataclass
