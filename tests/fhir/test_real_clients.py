@@ -52,12 +52,30 @@ def base(live_server) -> str:  # type: ignore[no-untyped-def]
     return live_server.url + "/fhir/r4/"
 
 
+_OPEN_CLIENTS: list[smart_client.FHIRClient] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():  # type: ignore[no-untyped-def]
+    """Close fhirclient's kept-alive connections before the live server stops: a request thread left open
+    would otherwise try to close the test's shared SQLite connection from its own thread at exit."""
+    yield
+    while _OPEN_CLIENTS:
+        _OPEN_CLIENTS.pop().server.session.close()
+
+
 def _smart(base: str, secret: str) -> smart_client.FHIRClient:
     smart = smart_client.FHIRClient(settings={"app_id": "careconductor-test", "api_base": base})
+    _OPEN_CLIENTS.append(smart)
     # fhirclient signs requests only through an OAuth2 flow it runs itself; with a token issued elsewhere the
     # documented way is a header on its requests session, which every call goes through.
     smart.server.session.headers["Authorization"] = f"Bearer {secret}"
     return smart
+
+
+def _where(struct: dict[str, str], smart: smart_client.FHIRClient) -> list[SmartPatient]:
+    """A Patient search through fhirclient, following its pages."""
+    return list(SmartPatient.where(struct=struct).perform_resources_iter(smart.server))
 
 
 # --- fhirclient (SMART on FHIR) ------------------------------------------------------------------------------
@@ -90,14 +108,12 @@ def test_fhirclient_reads_and_searches_patients(world: World, base: str) -> None
     assert read.meta.versionId == str(paula.version)
     validate_fhir(_raw(base, secret, f"Patient/{paula.pk}"))
 
-    found = SmartPatient.where(struct={"family": "Reyes"}).perform_resources(smart.server)
+    found = _where({"family": "Reyes"}, smart)
     assert [p.id for p in found] == [str(paula.pk)]
     assert isinstance(found[0], SmartPatient)
     assert found[0].name[0].family == "Reyes"
-    assert SmartPatient.where(struct={"family": "Nobody-By-This-Name"}).perform_resources(smart.server) == []
-    by_date = SmartPatient.where(struct={"birthdate": "1956-03-14", "gender": "female"}).perform_resources(
-        smart.server
-    )
+    assert _where({"family": "Nobody-By-This-Name"}, smart) == []
+    by_date = _where({"birthdate": "1956-03-14", "gender": "female"}, smart)
     assert [p.id for p in by_date] == [str(paula.pk)]
     validate_fhir(_raw(base, secret, "Patient?family=Reyes"))
 
@@ -106,7 +122,7 @@ def test_fhirclient_reads_and_searches_patients(world: World, base: str) -> None
     stranger.prepare()
     with pytest.raises(FHIRNotFoundException):
         SmartPatient.read(str(paula.pk), stranger.server)
-    assert SmartPatient.where(struct={"family": "Reyes"}).perform_resources(stranger.server) == []
+    assert _where({"family": "Reyes"}, stranger) == []
 
 
 def test_fhirclient_follows_search_pages(world: World, base: str) -> None:
@@ -114,7 +130,7 @@ def test_fhirclient_follows_search_pages(world: World, base: str) -> None:
         _register(world.alice, f"Pagerson{n}", f"Page{n}")
     smart = _smart(base, _secret(world.alice))
     smart.prepare()
-    found = SmartPatient.where(struct={"family": "Pagerson", "_count": "3"}).perform_resources(smart.server)
+    found = _where({"family": "Pagerson", "_count": "3"}, smart)
     assert sorted(p.name[0].family for p in found) == [f"Pagerson{n}" for n in range(7)]
 
 
