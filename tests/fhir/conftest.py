@@ -115,3 +115,29 @@ def register_patient(
         referral_source=ReferralSource.PCP,
         referral_reason="Registered for a test",
     )
+
+
+def assert_bad_change_refused(
+    client: Api,
+    kind: str,
+    row: Any,
+    new_body: dict[str, Any],
+    change: dict[str, Any],
+    path: str,
+    shape: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body,
+) -> None:
+    """A create with the bad element and an update of `row` with it both answer 422 naming `path`; no row is
+    added and `row` keeps its version. `shape` tidies a body before it is sent."""
+    model = type(row)._default_manager
+    before = model.count()
+    created = client.post(kind, shape(new_body))
+    assert created.status == 422, created.body
+    assert path in created.issue_paths()
+    assert model.count() == before
+    current = client.get(f"{kind}/{row.pk}").body
+    updated = client.put(f"{kind}/{row.pk}", shape({**current, **change}))
+    assert updated.status == 422, updated.body
+    assert path in updated.issue_paths()
+    version = row.version
+    row.refresh_from_db()
+    assert row.version == version

@@ -14,7 +14,7 @@ from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, Sensitivity
 from careconductor.privacy.models import AuditEvent
 
-from .conftest import query_count
+from .conftest import assert_bad_change_refused, query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -275,16 +275,15 @@ def without_other_onsets(body):
     ],
 )
 def test_bad_input_gets_422_naming_the_element_and_changes_nothing(world, api, diabetes, change, path):
-    alice = api(world.alice)
-    before = Condition.objects.count()
-    created = alice.post("Condition", without_other_onsets(new_condition(world, **change)))
-    assert created.status == 422, created.body
-    assert path in created.issue_paths()
-    assert Condition.objects.count() == before
-    current = alice.get(f"Condition/{diabetes.pk}").body
-    updated = alice.put(f"Condition/{diabetes.pk}", without_other_onsets({**current, **change}))
-    assert updated.status == 422, updated.body
-    assert path in updated.issue_paths()
+    assert_bad_change_refused(
+        api(world.alice),
+        "Condition",
+        diabetes,
+        new_condition(world, **change),
+        change,
+        path,
+        shape=without_other_onsets,
+    )
     diabetes.refresh_from_db()
     assert (diabetes.icd10_code, diabetes.version) == ("E11.9", 1)
 

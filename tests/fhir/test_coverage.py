@@ -12,7 +12,7 @@ from careconductor.patients.choices import CoverageKind
 from careconductor.patients.models import Coverage
 from careconductor.privacy.models import AuditEvent
 
-from .conftest import query_count
+from .conftest import assert_bad_change_refused, query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -230,15 +230,8 @@ def test_the_care_team_may_not_update_and_a_stranger_finds_nothing(world, api, m
     ],
 )
 def test_bad_input_gets_422_naming_the_element_and_changes_nothing(world, api, medicare, change, path):
-    alice = api(world.alice)
-    before = Coverage.objects.count()
-    created = alice.post("Coverage", new_coverage(world, **change))
-    assert created.status == 422, created.body
-    assert path in created.issue_paths()
-    assert Coverage.objects.count() == before
-    current = alice.get(f"Coverage/{medicare.pk}").body
-    updated = alice.put(f"Coverage/{medicare.pk}", {**current, **change})
-    assert updated.status == 422, updated.body
-    assert path in updated.issue_paths()
+    assert_bad_change_refused(
+        api(world.alice), "Coverage", medicare, new_coverage(world, **change), change, path
+    )
     medicare.refresh_from_db()
     assert (medicare.payer, medicare.version) == ("Humana", 1)

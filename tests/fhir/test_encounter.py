@@ -11,7 +11,7 @@ from careconductor.patients.choices import AdmissionType, DischargeDisposition, 
 from careconductor.patients.models import Encounter
 from careconductor.privacy.models import AuditEvent
 
-from .conftest import query_count
+from .conftest import assert_bad_change_refused, query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -241,15 +241,8 @@ def test_the_care_team_may_not_update_and_a_stranger_finds_nothing(world, api, s
     ],
 )
 def test_bad_input_gets_422_naming_the_element_and_changes_nothing(world, api, stay, change, path):
-    alice = api(world.alice)
-    before = Encounter.objects.count()
-    created = alice.post("Encounter", new_encounter(world, **change))
-    assert created.status == 422, created.body
-    assert path in created.issue_paths()
-    assert Encounter.objects.count() == before
-    current = alice.get(f"Encounter/{stay.pk}").body
-    updated = alice.put(f"Encounter/{stay.pk}", {**current, **change})
-    assert updated.status == 422, updated.body
-    assert path in updated.issue_paths()
+    assert_bad_change_refused(
+        api(world.alice), "Encounter", stay, new_encounter(world, **change), change, path
+    )
     stay.refresh_from_db()
     assert (stay.encounter_class, stay.version) == ("IMP", 1)

@@ -9,7 +9,7 @@ from careconductor.patients.choices import ContactRelationship
 from careconductor.patients.models import PatientContact
 from careconductor.privacy.models import AuditEvent
 
-from .conftest import query_count
+from .conftest import assert_bad_change_refused, query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -187,16 +187,9 @@ def test_the_care_team_may_not_update_and_a_stranger_finds_nothing(world, api, m
     ],
 )
 def test_bad_input_gets_422_naming_the_element_and_changes_nothing(world, api, miguel, change, path):
-    alice = api(world.alice)
-    before = PatientContact.objects.count()
-    created = alice.post("RelatedPerson", new_contact(world, **change))
-    assert created.status == 422, created.body
-    assert path in created.issue_paths()
-    assert PatientContact.objects.count() == before
-    current = alice.get(f"RelatedPerson/{miguel.pk}").body
-    updated = alice.put(f"RelatedPerson/{miguel.pk}", {**current, **change})
-    assert updated.status == 422, updated.body
-    assert path in updated.issue_paths()
+    assert_bad_change_refused(
+        api(world.alice), "RelatedPerson", miguel, new_contact(world, **change), change, path
+    )
     miguel.refresh_from_db()
     assert miguel.version == 1
 
