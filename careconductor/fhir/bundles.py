@@ -137,33 +137,29 @@ def _resolve(value: Any, created: dict[str, str]) -> Any:
 
 
 def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -> service.Answer:
+    named = {str(e.get("fullUrl")) for e in entries if e.get("fullUrl")}
+    unresolved = sorted(url for url in _placeholders(entries) if url not in named)
+    if unresolved:
+        raise bad_request(f"References to {', '.join(unresolved)} name no entry of this Bundle.")
     created: dict[str, str] = {}
     results: dict[int, dict[str, Any]] = {}
-    try:
-        with transaction.atomic():
-            for i in _order(entries):
-                entry = dict(entries[i])
-                entry["resource"] = _resolve(entry.get("resource"), created)
-                try:
-                    answer = _run(caller, entry, base_url)
-                except FhirError as exc:
-                    for item in exc.issues:
-                        item["diagnostics"] = f"Bundle.entry[{i}]: {item.get('diagnostics', '')}"
-                    raise
-                if entry.get("fullUrl") and answer.location:
-                    created[str(entry["fullUrl"])] = answer.location
-                results[i] = {
-                    **({"fullUrl": f"{base_url}{answer.location}"} if answer.location else {}),
-                    "resource": answer.body,
-                    "response": _response(answer),
-                }
-            unresolved = [url for url in _placeholders(entries) if url not in created]
-            if unresolved:
-                raise bad_request(
-                    f"References to {', '.join(unresolved)} name no entry created in this Bundle."
-                )
-    except FhirError:
-        raise
+    with transaction.atomic():
+        for i in _order(entries):
+            entry = dict(entries[i])
+            entry["resource"] = _resolve(entry.get("resource"), created)
+            try:
+                answer = _run(caller, entry, base_url)
+            except FhirError as exc:
+                for item in exc.issues:
+                    item["diagnostics"] = f"Bundle.entry[{i}]: {item.get('diagnostics', '')}"
+                raise
+            if entry.get("fullUrl") and answer.location:
+                created[str(entry["fullUrl"])] = answer.location
+            results[i] = {
+                **({"fullUrl": f"{base_url}{answer.location}"} if answer.location else {}),
+                "resource": answer.body,
+                "response": _response(answer),
+            }
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction-response",

@@ -147,7 +147,7 @@ def run(search: Search, base_url: str) -> dict[str, Any]:
     rows = list(qs.order_by(*_order(search))[offset : offset + search.count + 1]) if search.count else []
     more = len(rows) > search.count
     rows = rows[: search.count]
-    entries = [_entry(mapper, row, base_url, "match") for row in rows]
+    entries = [entry(mapper, row, base_url, "match") for row in rows]
     included = _includes(search, rows, base_url) + _revincludes(search, rows, base_url)
     audit.record_resource_reads(
         caller.user,
@@ -162,7 +162,7 @@ def run(search: Search, base_url: str) -> dict[str, Any]:
     return bundle
 
 
-def _entry(mapper: Mapper, row: Any, base_url: str, mode: str) -> dict[str, Any]:
+def entry(mapper: Mapper, row: Any, base_url: str, mode: str) -> dict[str, Any]:
     resource = mapper.render(row)
     return {
         "fullUrl": f"{base_url}{mapper.resource_type}/{resource['id']}",
@@ -234,7 +234,7 @@ def _included(mapper: Mapper, row: Any, base_url: str) -> tuple[int | None, str,
         mapper.patient_id(row),
         mapper.resource_type,
         mapper.resource_id(row),
-        _entry(mapper, row, base_url, "include"),
+        entry(mapper, row, base_url, "include"),
     )
 
 

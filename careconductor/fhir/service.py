@@ -17,7 +17,7 @@ from . import search as searching
 from . import versions
 from .auth import Caller
 from .errors import FhirError, bad_request, issue, not_found
-from .registry import CREATE, HISTORY, READ, SEARCH, UPDATE, VREAD, Mapper, instant, mapper_for
+from .registry import CREATE, HISTORY, READ, SEARCH, UPDATE, VREAD, Mapper, all_mappers, mapper_for
 from .validation import validate
 
 
@@ -204,10 +204,8 @@ def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:
     patients = mapper_or_404("Patient", READ)
     caller.require("Patient", "r")
     patient = patients.get(caller, patient_id)
-    entries = [searching._entry(patients, patient, base_url, "match")]
+    entries = [searching.entry(patients, patient, base_url, "match")]
     served = [(patients.patient_id(patient), "Patient", patients.resource_id(patient))]
-    from .registry import all_mappers
-
     for mapper in all_mappers():
         if (
             mapper.patient_field is None
@@ -216,16 +214,8 @@ def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:
         ):
             continue
         for row in mapper.visible(caller).filter(**{mapper.patient_field: patient.pk}).order_by("pk"):
-            entries.append(searching._entry(mapper, row, base_url, "match"))
+            entries.append(searching.entry(mapper, row, base_url, "match"))
             served.append((mapper.patient_id(row), mapper.resource_type, mapper.resource_id(row)))
     audit.record_resource_reads(caller.user, served, detail="FHIR $everything")
     bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
     return Answer(200, bundle)
-
-
-def stamp(body: dict[str, Any]) -> dict[str, Any]:
-    """Bundles and outcomes the server builds get an id-less meta.lastUpdated, as the spec shows."""
-    from careconductor.core import clock
-
-    body.setdefault("meta", {"lastUpdated": instant(clock.now())})
-    return body

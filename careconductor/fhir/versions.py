@@ -8,7 +8,6 @@ API, like the audit trail, not domain logic: no decision hangs on it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -139,7 +138,3 @@ def version(mapper: Mapper, row: Any, version_id: str) -> dict[str, Any]:
             code="deleted",
         )
     return kept.body
-
-
-def recorded(body: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(body["meta"]["lastUpdated"].replace("Z", "+00:00"))
