@@ -145,17 +145,3 @@ def reference(field: str, target: str, description: str) -> SearchParam:
     return SearchParam(
         "reference", description, build, target=target, path=field, modifiers=frozenset({target})
     )
-
-
-def identifier(system_field: str, value_field: str, description: str, *, through: str = "") -> SearchParam:
-    """`identifier=[system|]value` over identifier rows (through a related name when `through` is given)."""
-    prefix = f"{through}__" if through else ""
-
-    def build(modifier: str, value: str, caller: Caller) -> Q:
-        given_system, bar, code = value.rpartition("|") if "|" in value else ("", "", value)
-        found = Q(**{f"{prefix}{value_field}": code})
-        if bar and given_system:
-            found &= Q(**{f"{prefix}{system_field}": given_system})
-        return found
-
-    return SearchParam("token", description, build)

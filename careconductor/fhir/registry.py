@@ -115,13 +115,6 @@ class Mapper:
     def update(self, caller: Caller, row: Any, resource: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def identifier_filter(self, system: str, value: str) -> Q | None:
-        """For conditional create: the filter for `identifier=system|value`, if the type has identifiers."""
-        param = self.params.get("identifier")
-        if param is None:
-            return None
-        return param.build("", f"{system}|{value}" if system else value, None)  # type: ignore[arg-type]
-
 
 REGISTRY: dict[str, Mapper] = {}
 
