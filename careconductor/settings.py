@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "careconductor.patients",
     "careconductor.cases",
     "careconductor.chart",
+    "careconductor.coordination",
+    "careconductor.assessments",
     "careconductor.fhir",
     "careconductor.demo",
 ]
