@@ -217,9 +217,13 @@ def parse_questionnaire(resource: Mapping[str, Any]) -> Instrument:
 class Answers:
     """A response's answers, keyed by linkId. A choice answer is its option's code."""
 
-    def __init__(self, instrument: Instrument, values: Mapping[str, list[AnswerValue]]) -> None:
+    def __init__(
+        self, instrument: Instrument, values: Mapping[str, list[AnswerValue]], *, sex: str = ""
+    ) -> None:
         self.instrument = instrument
         self.values = {k: list(v) for k, v in values.items() if v}
+        # The patient's administrative sex (FHIR: female, male, other, unknown), for sex-specific cut-offs.
+        self.sex = sex
 
     def has(self, link_id: str) -> bool:
         return bool(self.values.get(link_id))
@@ -342,11 +346,11 @@ def scorers() -> dict[tuple[str, str], Scorer]:
     return _SCORERS
 
 
-def score(instrument: Instrument, values: Mapping[str, list[AnswerValue]]) -> Result:
+def score(instrument: Instrument, values: Mapping[str, list[AnswerValue]], *, sex: str = "") -> Result:
     """Score a response. Without a scoring function (an instrument a deployer loaded for which none is
     shipped) the answers are kept and the result only says whether every required item is answered."""
     scorer = scorers().get(instrument.panel)
-    answers = Answers(instrument, values)
+    answers = Answers(instrument, values, sex=sex)
     if scorer is None:
         missing = answers.missing(instrument.required)
         if missing:

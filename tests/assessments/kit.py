@@ -23,12 +23,13 @@ def code_for(inst: engine.Instrument, link_id: str, ordinal: int) -> str:
     return found[0]
 
 
-def by_ordinals(inst: engine.Instrument, ordinals: dict[str, int]) -> engine.Result:
+def by_ordinals(inst: engine.Instrument, ordinals: dict[str, int], *, sex: str = "") -> engine.Result:
     """Score the answers whose options have these ordinals (linkId → ordinal)."""
     values = {k: [code_for(inst, k, v)] for k, v in ordinals.items()}
-    return engine.score(inst, values)
+    return engine.score(inst, values, sex=sex)
 
 
-def by_codes(inst: engine.Instrument, codes: dict[str, str | list[str]]) -> engine.Result:
+def by_codes(inst: engine.Instrument, codes: dict[str, str | list[str]], *, sex: str = "") -> engine.Result:
+    """Score answers given as option codes (a list for a repeating item)."""
     values = {k: v if isinstance(v, list) else [v] for k, v in codes.items()}
-    return engine.score(inst, values)
+    return engine.score(inst, values, sex=sex)
