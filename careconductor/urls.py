@@ -16,6 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", core_views.healthz, name="healthz"),
     path("patients/", include("careconductor.chart.urls")),
     path("cases/", include("careconductor.cases.urls")),
+    path("", include("careconductor.assessments.urls")),
+    path("", include("careconductor.coordination.urls")),
     path("privacy/", include("careconductor.privacy.urls")),
     path("fhir/r4/", include("careconductor.fhir.urls")),
 ]

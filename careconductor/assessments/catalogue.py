@@ -91,12 +91,10 @@ def shipped_files() -> list[Path]:
 def store(resource: dict[str, Any], *, shipped: bool) -> Questionnaire:
     """Keep one Questionnaire version; a deployer's version becomes the current one for its url."""
     instrument = engine.parse_questionnaire(resource)
-    row = Questionnaire.objects.filter(url=instrument.url, version=instrument.version).first()
-    clash = Questionnaire.objects.filter(slug=instrument.slug).exclude(pk=row.pk if row else None).first()
+    row = Questionnaire.objects.filter(url=instrument.url, business_version=instrument.version).first()
+    clash = Questionnaire.objects.filter(slug=instrument.slug).exclude(pk=row.pk if row else 0).first()
     if clash is not None:
-        raise ActionRefused(
-            f"The id {instrument.slug!r} already names {clash.title} {clash.version}; give the file its own id."
-        )
+        raise ActionRefused(f"The id {instrument.slug!r} already names {clash}; give the file its own id.")
     fields = {
         "slug": instrument.slug,
         "title": instrument.title,
@@ -106,7 +104,7 @@ def store(resource: dict[str, Any], *, shipped: bool) -> Questionnaire:
         "shipped": shipped,
     }
     if row is None:
-        row = Questionnaire.objects.create(url=instrument.url, version=instrument.version, **fields)
+        row = Questionnaire.objects.create(url=instrument.url, business_version=instrument.version, **fields)
     elif any(getattr(row, k) != v for k, v in fields.items()):
         for key, value in fields.items():
             setattr(row, key, value)
@@ -151,7 +149,7 @@ _PARSED: dict[tuple[int, str], engine.Instrument] = {}
 
 def instrument_for(row: Questionnaire) -> engine.Instrument:
     """The parsed instrument of a stored version (parsed once per version and change)."""
-    key = (row.pk, row.updated_at.isoformat())
+    key = (row.pk, f"{row.updated_at.isoformat()}/{row.version}")
     if key not in _PARSED:
         _PARSED[key] = engine.parse_questionnaire(row.resource)
     return _PARSED[key]

@@ -484,7 +484,7 @@ def response_items(instrument: Instrument, values: Mapping[str, list[AnswerValue
     for section in instrument.sections:
         items = []
         for item in section.questions:
-            answers = []
+            answers: list[dict[str, Any]] = []
             for value in values.get(item.link_id, []):
                 if item.type == "choice":
                     option = item.option(str(value))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -15,7 +17,8 @@ class Questionnaire(TimestampedModel):
 
     slug = models.SlugField(max_length=64, unique=True, help_text="The Questionnaire's id")
     url = models.CharField(max_length=200)
-    version = models.CharField(max_length=40)
+    # Questionnaire.version (the instrument's business version); `version` is the row's change counter.
+    business_version = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
     panel_system = models.CharField(max_length=200)
     panel_code = models.CharField(max_length=64)
@@ -24,10 +27,12 @@ class Questionnaire(TimestampedModel):
     current = models.BooleanField(default=True, help_text="The version new assessments use")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["url", "version"], name="questionnaire_url_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["url", "business_version"], name="questionnaire_url_version")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.title} {self.version}"
+        return f"{self.title} {self.business_version}"
 
 
 class Assessment(TimestampedModel):
@@ -64,7 +69,7 @@ class Assessment(TimestampedModel):
         return f"{self.questionnaire.title} for patient {self.patient_id} ({self.status})"
 
     @property
-    def authored_at(self):  # type: ignore[no-untyped-def]
+    def authored_at(self) -> dt.datetime:
         return self.completed_at or self.started_at
 
 
@@ -154,3 +159,10 @@ class RiskScore(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.model} {self.value}"
+
+    @property
+    def title(self) -> str:
+        return RISK_TITLES.get(self.model, self.model)
+
+
+RISK_TITLES = {"lace": "LACE index", "hospital": "HOSPITAL score", "charlson": "Charlson comorbidity index"}

@@ -11,6 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.assessments.queries import acuity_suggestion, reassessments_due
+from careconductor.chart.summary import chart_summary
+from careconductor.coordination.queries import my_open_tasks, patient_open_tasks
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
@@ -25,8 +28,9 @@ from .actions import do_assign_case, do_set_acuity, do_transition_case
 from .choices import CaseStatus
 from .forms import AcuityForm, AssignForm, CaseFilterForm, ConsentForm, TransitionForm
 from .models import Case, CaseAssignment, CaseStatusChange
-from .queries import access_case, assignment_candidates, case_list, caseloads, chart_summary
+from .queries import access_case, assignment_candidates, case_list, caseloads
 
+TASKS_SHOWN = 20
 PAGE_SIZE = 50
 ASSIGNERS = [Role.SUPERVISOR, Role.ADMIN]
 
@@ -66,11 +70,13 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     audit.record_reads(user, [c.patient for c in page.object_list], object_type="Case")
+    tasks = list(my_open_tasks(user)[:TASKS_SHOWN])
+    audit.record_reads(user, {t.patient for t in tasks}, object_type="Task")
     params.pop("page", None)
     return render(
         request,
         "cases/case_list.html",
-        {"form": form, "page": page, "nav": "cases", "querystring": params.urlencode()},
+        {"form": form, "page": page, "nav": "cases", "querystring": params.urlencode(), "tasks": tasks},
     )
 
 
@@ -102,6 +108,9 @@ def _case_context(user: User, case: Case) -> dict[str, object]:
         "acuity_form": AcuityForm(initial={"acuity_tier": case.acuity_tier}),
         "can_change": policy.may(user, policy.Action.CHANGE, case.patient),
         "can_assign": policy.may(user, policy.Action.ASSIGN, case.patient) and case.is_open,
+        "acuity_suggestion": acuity_suggestion(case) if case.is_open else None,
+        "reassessments": reassessments_due(case) if case.is_open else [],
+        "tasks": patient_open_tasks(case.patient),
         "nav": "cases",
     }
 

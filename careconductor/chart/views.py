@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.models import User
+from careconductor.assessments.queries import active_findings
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
-from careconductor.cases.queries import chart_summary
+from careconductor.coordination.queries import active_flags, patient_open_tasks
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
@@ -47,6 +48,7 @@ from careconductor.privacy.guards import refuse, staff_view
 from careconductor.privacy.models import EmergencyAccess
 
 from .forms import NewPatientForm
+from .summary import chart_summary
 
 PAGE_SIZE = 50
 
@@ -237,6 +239,9 @@ def render_chart(
         "cases": patient.cases.select_related("primary_case_manager").order_by("-referred_at"),
         "condition_form": condition_form or ConditionForm(),
         "can_change": policy.may(user, policy.Action.CHANGE, patient),
+        "flags": active_flags(patient).select_related("raised_by"),
+        "tasks": patient_open_tasks(patient),
+        "findings": active_findings(patient),
         "nav": "patients",
     }
     return render(request, "chart/chart.html", context, status=status)

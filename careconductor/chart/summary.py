@@ -1,0 +1,15 @@
+"""The chart header's summary: the case that matters now and every alert a case manager must see, safety
+flags first. Composed here, above the apps that own each part."""
+
+from __future__ import annotations
+
+from careconductor.cases.queries import ChartSummary
+from careconductor.cases.queries import chart_summary as case_summary
+from careconductor.coordination.queries import active_flags
+from careconductor.patients.models import Patient
+
+
+def chart_summary(patient: Patient) -> ChartSummary:
+    summary = case_summary(patient)
+    summary.alerts[:0] = [("danger", flag.text) for flag in active_flags(patient)]
+    return summary
