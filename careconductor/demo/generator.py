@@ -49,6 +49,7 @@ from careconductor.privacy.choices import AuditAction, ConsentMethod, ConsentSta
 from careconductor.privacy.models import Consent
 
 from . import clinical, data, narrative
+from .assessments import add_assessment_scenarios
 from .clinical import SHOWCASE, History, Timeline
 from .data import BEHAVIORAL, Weighted, medicare_id, member_number
 from .fhir import add_fhir_scenario
@@ -121,6 +122,10 @@ def build_demo(
             f"Privacy scenarios: {scenarios} records (emergency access to review, disclosures, Part 2).\n"
         )
         add_fhir_scenario(org)
+        assessed = add_assessment_scenarios(org)
+        out.write(
+            f"Assessment scenarios: {assessed} assessments (PHQ-9 trend, social needs, a safety task, a complex grid).\n"
+        )
         audit.record(
             None,
             AuditAction.CREATE,

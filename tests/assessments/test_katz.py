@@ -116,4 +116,4 @@ def test_json_is_valid_fhir_r4b_with_six_items_scored_1_or_0() -> None:
     assert inst.panel == katz.PANEL
     assert [i.text for i in inst.questions.values()] == LABELS
     for item in inst.questions.values():
-        assert sorted(o.ordinal for o in item.options) == [0, 1]
+        assert [(o.code, o.ordinal) for o in item.options] == [("independent", 1), ("dependent", 0)]

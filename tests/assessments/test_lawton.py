@@ -39,7 +39,7 @@ LABELS = {
 }
 
 
-def levels(chosen: dict[str, int]) -> dict[str, list[str]]:
+def levels(chosen: dict[str, int]) -> dict[str, list[engine.AnswerValue]]:
     """Answers by level number (1 = highest function); unlisted domains at level 1."""
     inst = instrument("lawton")
     return {

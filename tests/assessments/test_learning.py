@@ -15,7 +15,11 @@ from careconductor.patients.choices import LearningPreference
 
 from .kit import by_codes, instrument
 
-REQUIRED = {"learning-ways": ["video", "print"], "learning-language": "es", "learning-family": "LA33-6"}
+REQUIRED: dict[str, str | list[str]] = {
+    "learning-ways": ["video", "print"],
+    "learning-language": "es",
+    "learning-family": "LA33-6",
+}
 
 
 def test_the_ways_of_learning_are_the_patient_record_codes() -> None:
