@@ -11,10 +11,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import Team, User
+from careconductor.assessments.models import Assessment
+from careconductor.coordination.models import Flag, Task
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
 
+from .assessments.helpers import phq9_answers, record
 from .personas import PASSWORD, World, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -32,14 +35,16 @@ def _walk(patterns: list, prefix: str = "") -> list[tuple[str, URLPattern]]:
 
 
 ALL_PATTERNS = _walk(get_resolver().url_patterns)
-PATIENT_KWARGS = {"patient_id", "case_id", "grant_id", "consent_id", "resource_id"}
+PATIENT_KWARGS = {
+    "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id"
+}  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
 API = "api-token"
 
 
 def _takes(pattern: URLPattern, key: str) -> bool:
-    return f"<int:{key}>" in str(pattern.pattern) or f"(?P<{key}>" in str(pattern.pattern)
+    return f":{key}>" in str(pattern.pattern) or f"(?P<{key}>" in str(pattern.pattern)
 
 
 # Pages whose job is to show patient identities to one role: the privacy officer's audit pages.
@@ -57,9 +62,16 @@ def grant(world: World) -> EmergencyAccess:
         method=ConsentMethod.VERBAL,
         given_on=dt.date(2026, 11, 1),
     )
+    # An item-9 PHQ-9, so the assessment, task and flag pages have real targets.
+    record(world.alice, world.paula, "phq-9", phq9_answers(4, item9=1))
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
+
+
+def _first_pk(model: type, world: World) -> int:
+    row = model.objects.filter(patient=world.paula).order_by("pk").first()  # type: ignore[attr-defined]
+    return row.pk if row else 0
 
 
 def _full(name: str, world: World, grant_id: int = 0) -> str:
@@ -73,6 +85,11 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "resource_type": "Patient",
         "resource_id": str(world.paula.pk),
         "version_id": "1",
+        "assessment_id": _first_pk(Assessment, world),
+        "task_id": _first_pk(Task, world),
+        "flag_id": _first_pk(Flag, world),
+        "slug": "phq-9",
+        "number": 1,
     }
     kwargs = {k: v for k, v in values.items() if _takes(pattern, k)}
     return reverse(name, kwargs=kwargs)
@@ -125,6 +142,10 @@ def test_users_without_a_relationship_never_see_paula(
         world.paula_case.status_changes.count(),
         world.paula.conditions.count(),
         sorted(world.paula.consents.values_list("pk", "status")),
+        sorted(world.paula.assessments.values_list("pk", "status", "version")),
+        sorted(world.paula.tasks.values_list("pk", "status")),
+        sorted(world.paula.flags.values_list("pk", "status")),
+        world.paula.risk_scores.count(),
     )
     for method in ("get", "post"):
         response = getattr(client, method)(
@@ -137,6 +158,11 @@ def test_users_without_a_relationship_never_see_paula(
                 "method": "verbal",
                 "case_manager": world.bob.pk,
                 "acuity_tier": 1,
+                "status": "completed",
+                "note": "done",
+                "language": "en",
+                "phq9-1": "LA6571-9",
+                "go": "finish",
             },
         )
         if patient_page:
@@ -150,6 +176,10 @@ def test_users_without_a_relationship_never_see_paula(
         world.paula_case.status_changes.count(),
         world.paula.conditions.count(),
         sorted(world.paula.consents.values_list("pk", "status")),
+        sorted(world.paula.assessments.values_list("pk", "status", "version")),
+        sorted(world.paula.tasks.values_list("pk", "status")),
+        sorted(world.paula.flags.values_list("pk", "status")),
+        world.paula.risk_scores.count(),
     )
     assert after == before, "a refused request changed Paula's record"
     assert not AuditEvent.objects.filter(user=user, patient=world.paula).exclude(action="refused").exists(), (

@@ -17,6 +17,7 @@ import pytest
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.assessments.actions import do_compute_risk_scores
 from careconductor.fhir.registry import Mapper, all_mappers, mapper_for
 from careconductor.patients.actions import (
     do_add_condition,
@@ -29,6 +30,7 @@ from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
 from careconductor.privacy.models import AuditEvent
+from tests.assessments.helpers import phq9_answers, record
 from tests.personas import PASSWORD, World
 
 from .conftest import Api, register_patient
@@ -42,11 +44,17 @@ EXPECTED = [
     "Coverage",
     "Encounter",
     "EpisodeOfCare",
+    "Flag",
+    "Observation",
     "Organization",
     "Patient",
     "Practitioner",
     "PractitionerRole",
+    "Questionnaire",
+    "QuestionnaireResponse",
     "RelatedPerson",
+    "RiskAssessment",
+    "Task",
 ]
 # The types that hold patient data (Organization, Practitioner and PractitionerRole do not).
 TYPES = sorted(m.resource_type for m in all_mappers() if m.patient_field is not None)
@@ -93,6 +101,9 @@ def add_paula_records(world: World) -> None:
         method=ConsentMethod.VERBAL,
         given_on=dt.date(2026, 11, 1),
     )
+    # A PHQ-9 with item 9 above 0: a QuestionnaireResponse, its Observation, a Flag and urgent Tasks.
+    record(alice, paula, "phq-9", phq9_answers(12, item9=1))
+    do_compute_risk_scores(alice, paula)
 
 
 def register(user: User, given: str, family: str) -> Patient:

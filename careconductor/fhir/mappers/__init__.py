@@ -15,6 +15,12 @@ MODULES = (
     "episode_of_care",
     "care_team",
     "consent",
+    "questionnaire",
+    "questionnaire_response",
+    "observation",
+    "risk_assessment",
+    "flag",
+    "task",
 )
 
 
