@@ -15,7 +15,7 @@ from careconductor.coordination.models import Flag, Task
 from careconductor.core import clock
 from careconductor.privacy.models import AuditEvent
 from tests.assessments.helpers import phq9_answers, questionnaire, record
-from tests.assessments.kit import code_for, instrument
+from tests.assessments.kit import instrument
 
 from .conftest import query_count, register_patient
 
@@ -39,17 +39,19 @@ def unfinished(world):
 
 
 def loinc_items(answers: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """The answers as another system sends them: flat items with its own linkIds and the LOINC item codes."""
+    """The answers as another system (LHC-Forms) sends them: flat items whose linkIds are the LOINC item
+    codes ("/44250-9"), not ours. R4 response items have no `code` element."""
     inst = instrument("phq9")
     items = []
     for link_id, codes in answers.items():
         item = inst.questions[link_id]
         assert item.code is not None
         system, code = item.code
+        assert system == LOINC
         items.append(
             {
                 "linkId": f"/{code}",
-                "code": [{"system": system, "code": code}],
+                "text": item.text,
                 "answer": [{"valueCoding": {"system": LOINC, "code": c}} for c in codes],
             }
         )
@@ -126,9 +128,10 @@ def test_search_by_each_parameter(world, api, phq9, unfinished):
     assert ids(f"author=Practitioner/{world.alice.pk}") == both
     assert ids(f"_id={phq9.pk}") == [str(phq9.pk)]
     assert ids(f"_lastUpdated=ge{today.isoformat()}") == both
+    # The unfinished one was started after the other was completed.
     assert [r["id"] for r in alice.search("QuestionnaireResponse?_sort=-authored")] == [
-        str(phq9.pk),
         str(unfinished.pk),
+        str(phq9.pk),
     ]
 
 
@@ -179,7 +182,10 @@ def test_a_completed_phq9_with_loinc_items_is_scored_and_acted_on_as_on_screen(w
     body = reply.body
     assert body["status"] == "completed"
     assert "extension" not in body
-    assert reply.headers["Location"] == f"QuestionnaireResponse/{body['id']}/_history/{body['meta']['versionId']}"
+    assert (
+        reply.headers["Location"]
+        == f"QuestionnaireResponse/{body['id']}/_history/{body['meta']['versionId']}"
+    )
     assessment = Assessment.objects.get(pk=body["id"])
     assert assessment.source == AssessmentSource.INTERFACE
     assert assessment.answers == phq9_answers(14, item9=2)
@@ -227,7 +233,9 @@ def test_the_api_path_acts_like_the_screens(world, api):
         tasks = sorted(
             Task.objects.filter(focus=f"QuestionnaireResponse/{a.pk}").values_list("kind", "priority", "rule")
         )
-        flags = sorted(Flag.objects.filter(focus=f"QuestionnaireResponse/{a.pk}").values_list("rule", "status"))
+        flags = sorted(
+            Flag.objects.filter(focus=f"QuestionnaireResponse/{a.pk}").values_list("rule", "status")
+        )
         findings = sorted(Finding.objects.filter(assessment=a).values_list("domain", flat=True))
         return a.status, a.summary, scores, tasks, flags, findings
 
@@ -267,6 +275,21 @@ def test_an_in_progress_response_is_kept_as_sent_and_its_language_and_time(world
     assert not AssessmentScore.objects.filter(assessment=assessment).exists()
 
 
+def test_nested_items_and_loinc_definitions_are_matched_too(world, api):
+    items = loinc_items(phq9_answers(9))
+    for item in items[:3]:
+        item["linkId"] = f"/44249-1{item['linkId']}"
+    for n, item in enumerate(items[3:6]):
+        item["definition"] = f"http://loinc.org/rdf#{item['linkId'][1:]}"
+        item["linkId"] = f"q{n}"
+    body = new_response(world, {})
+    body["item"] = [{"linkId": "/44249-1", "text": "PHQ-9", "item": items}]
+    reply = api(world.alice).post("QuestionnaireResponse", body)
+    assert reply.status == 201, reply.body
+    assert reply.body["status"] == "completed"
+    assert Assessment.objects.get(pk=reply.body["id"]).answers == phq9_answers(9)
+
+
 def test_our_own_link_ids_and_a_versioned_canonical_are_accepted(world, api):
     alice = api(world.alice)
     ours = alice.get(f"QuestionnaireResponse/{record(world.alice, world.paula, 'phq-9', phq9_answers(4)).pk}")
@@ -298,8 +321,14 @@ def bad_answer(world: Any) -> dict[str, Any]:
             lambda world: new_response(world, phq9_answers(12), questionnaire=f"{PHQ9_URL}|0.0.1"),
             "QuestionnaireResponse.questionnaire",
         ),
-        (lambda world: new_response(world, phq9_answers(12), status="amended"), "QuestionnaireResponse.status"),
-        (lambda world: new_response(world, phq9_answers(12), status="stopped"), "QuestionnaireResponse.status"),
+        (
+            lambda world: new_response(world, phq9_answers(12), status="amended"),
+            "QuestionnaireResponse.status",
+        ),
+        (
+            lambda world: new_response(world, phq9_answers(12), status="stopped"),
+            "QuestionnaireResponse.status",
+        ),
         (
             lambda world: new_response(
                 world, phq9_answers(12), authored=(clock.now() + dt.timedelta(days=2)).isoformat()
@@ -335,7 +364,8 @@ def test_a_response_for_a_patient_the_caller_may_not_see_is_refused(world, api):
     before = Assessment.objects.count()
     alice = api(world.alice)
     reply = alice.post(
-        "QuestionnaireResponse", new_response(world, phq9_answers(12), subject={"reference": f"Patient/{lake.pk}"})
+        "QuestionnaireResponse",
+        new_response(world, phq9_answers(12), subject={"reference": f"Patient/{lake.pk}"}),
     )
     assert reply.status == 403
     assert reply.body["resourceType"] == "OperationOutcome"
@@ -385,8 +415,3 @@ def test_history_keeps_the_response_as_it_was_when_recorded(world, api):
     assert history.status == 200
     assert history.body["entry"][0]["resource"]["status"] == "completed"
     assert api(world.bob).get(f"QuestionnaireResponse/{created.body['id']}/_history").status == 404
-
-
-def test_the_patients_own_code_helper_matches_the_instrument():
-    # A guard on the helpers above: answers by ordinal give the codes the API receives.
-    assert code_for(instrument("phq9"), "phq9-9", 2) == "LA6570-1"

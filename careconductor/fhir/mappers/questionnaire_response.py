@@ -8,6 +8,7 @@ items are named by one `missing-answer` extension each."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -28,10 +29,38 @@ MISSING_ANSWER = EXT + "missing-answer"
 # The time a response was authored: when it was completed, else when it was started.
 AUTHORED = "fhir_authored"
 ACCEPTED_STATUSES = (AssessmentStatus.COMPLETED.value, AssessmentStatus.IN_PROGRESS.value)
+LOINC_CODE = re.compile(r"^\d{1,8}-\d$")
 
 
 def canonical(row: Questionnaire) -> str:
     return f"{row.url}|{row.business_version}"
+
+
+def _loinc_code(node: dict[str, Any]) -> str | None:
+    """The LOINC item code another system's item carries: in its linkId as LHC-Forms writes it ("/44250-9",
+    "/44249-1/44250-9") or at the end of a LOINC `definition`."""
+    candidates = [str(node.get("linkId", "")).rstrip("/").rsplit("/", 1)[-1]]
+    definition = str(node.get("definition", ""))
+    if "loinc.org" in definition:
+        candidates.append(re.split(r"[#/]", definition.rstrip("/"))[-1])
+    return next((c for c in candidates if LOINC_CODE.match(c)), None)
+
+
+def with_item_codes(items: Any) -> list[dict[str, Any]]:
+    """R4 response items carry no `code`: give each item whose linkId or definition names a LOINC code that
+    code, so the engine can match another system's items to ours (it matches by linkId first)."""
+    found = []
+    for node in items if isinstance(items, list) else []:
+        if not isinstance(node, dict):
+            continue
+        node = dict(node)
+        code = _loinc_code(node)
+        if code is not None:
+            node["code"] = [{"system": engine.LOINC, "code": code}]
+        if "item" in node:
+            node["item"] = with_item_codes(node["item"])
+        found.append(node)
+    return found
 
 
 def _questionnaire_q(modifier: str, value: str, caller: Caller) -> Q:
@@ -142,7 +171,7 @@ class QuestionnaireResponseMapper(Mapper):
             )
         questionnaire = self._questionnaire(resource)
         instrument = catalogue.instrument_for(questionnaire)
-        values = engine.values_from_response_items(instrument, resource.get("item") or [])
+        values = engine.values_from_response_items(instrument, with_item_codes(resource.get("item")))
         authored = parse_moment(resource.get("authored"), "QuestionnaireResponse.authored")
         language = str(resource.get("language") or "en").split("-")[0].lower()
         patient = visible_patient(caller, resource.get("subject"), "QuestionnaireResponse.subject")
