@@ -5,6 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from careconductor.core.languages import language_name
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Encounter, Patient
 
@@ -67,6 +68,10 @@ class Assessment(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.questionnaire.title} for patient {self.patient_id} ({self.status})"
+
+    @property
+    def language_display(self) -> str:
+        return language_name(self.language)
 
     @property
     def authored_at(self) -> dt.datetime:

@@ -42,7 +42,9 @@ class ObservationMapper(Mapper):
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient the score is about"),
         "subject": params.reference("patient_id", "Patient", "The patient the score is about"),
-        "code": coded_token("code_system", "code", "The score's code: [system|]code, e.g. http://loinc.org|44261-6"),
+        "code": coded_token(
+            "code_system", "code", "The score's code: [system|]code, e.g. http://loinc.org|44261-6"
+        ),
         "date": params.date("effective_at", "When the score was made (the response's completion)"),
         "category": SearchParam("token", f"{CATEGORY}|{SURVEY} (every score here)", _category),
         "derived-from": params.reference(

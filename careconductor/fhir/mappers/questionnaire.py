@@ -50,13 +50,17 @@ class QuestionnaireMapper(Mapper):
     params = {
         "_id": params.token("slug", "The resource's logical id (the instrument's slug, e.g. phq-9)"),
         "code": coded_token(
-            "panel_system", "panel_code", "The instrument's panel code (Questionnaire.code), e.g. LOINC 44249-1"
+            "panel_system",
+            "panel_code",
+            "The instrument's panel code (Questionnaire.code), e.g. LOINC 44249-1",
         ),
         "url": SearchParam("uri", "The canonical url, exactly", _url),
         "version": params.token("business_version", "The business version (Questionnaire.version)"),
         "name": params.string(["resource__name"], "The computable name (e.g. PHQ9), starts with"),
         "title": params.string(["title"], "The title, starts with"),
-        "status": params.token("resource__status", "The publication status (active for every instrument used)"),
+        "status": params.token(
+            "resource__status", "The publication status (active for every instrument used)"
+        ),
     }
     sorts = {"_id": "slug", "title": "title", "url": "url,business_version", "version": "business_version"}
 

@@ -9,6 +9,7 @@ items are named by one `missing-answer` extension each."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -46,10 +47,10 @@ def _loinc_code(node: dict[str, Any]) -> str | None:
     return next((c for c in candidates if LOINC_CODE.match(c)), None)
 
 
-def with_item_codes(items: Any) -> list[dict[str, Any]]:
+def with_item_codes(items: Any) -> list[Mapping[str, Any]]:
     """R4 response items carry no `code`: give each item whose linkId or definition names a LOINC code that
     code, so the engine can match another system's items to ours (it matches by linkId first)."""
-    found = []
+    found: list[Mapping[str, Any]] = []
     for node in items if isinstance(items, list) else []:
         if not isinstance(node, dict):
             continue

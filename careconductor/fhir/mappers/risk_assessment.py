@@ -61,14 +61,16 @@ class RiskAssessmentMapper(Mapper):
         else:
             known = sum(int(p.get("points", 0)) for p in row.basis)
             rationale = f"{row.title} not scored: inputs missing (at least {known} points from those known)"
-        qualitative = None
+        qualitative: dict[str, Any] | None = None
         if row.band:
             qualitative = {"text": row.band}
             if row.band in PROBABILITY_CODES:
                 qualitative["coding"] = [coding(RISK_PROBABILITY, row.band, PROBABILITY_CODES[row.band])]
         prediction = compact(
             {
-                "extension": [{"url": RISK_VALUE, "valueInteger": row.value}] if row.value is not None else [],
+                "extension": [{"url": RISK_VALUE, "valueInteger": row.value}]
+                if row.value is not None
+                else [],
                 "qualitativeRisk": qualitative,
                 "rationale": rationale,
             }

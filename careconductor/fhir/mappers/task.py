@@ -95,7 +95,9 @@ class TaskMapper(Mapper):
                 "for": ref("Patient", row.patient_id, row.patient.full_name),
                 "authoredOn": moment(row.created_at),
                 "lastModified": moment(row.updated_at),
-                "requester": ref("Practitioner", requester.pk, requester.display_name()) if requester else None,
+                "requester": ref("Practitioner", requester.pk, requester.display_name())
+                if requester
+                else None,
                 "owner": ref("Practitioner", owner.pk, owner.display_name()),
                 "restriction": {"period": {"end": moment(row.due_at)}},
                 "executionPeriod": {"end": moment(row.completed_at)} if row.completed_at else None,
