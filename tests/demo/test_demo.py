@@ -235,3 +235,28 @@ def test_it_refuses_a_database_where_its_user_names_are_taken_and_leaves_it_unto
     with pytest.raises(DemoError, match="admin"):
         build_demo(patients=10)
     assert not Patient.objects.exists() and User.objects.count() == 1
+
+
+def test_a_newcomer_sees_assessments_their_findings_a_safety_task_and_risk_scores(printed: str) -> None:
+    from careconductor.assessments.choices import AssessmentStatus, FindingDomain
+    from careconductor.assessments.models import Assessment, AssessmentScore, Finding, RiskScore
+    from careconductor.coordination.models import Flag, Task
+
+    assert "Assessment scenarios: 9 assessments" in printed
+    manager = User.objects.get(username="casemanager")
+    phq9 = AssessmentScore.objects.filter(code="44261-6", assessment__status=AssessmentStatus.COMPLETED)
+    trend = max(
+        (list(phq9.filter(patient_id=p).order_by("effective_at").values_list("value", flat=True))
+         for p in phq9.values_list("patient_id", flat=True).distinct()),
+        key=len,
+    )  # fmt: skip
+    assert trend == [19, 15, 12, 8]
+    domains = set(Finding.objects.values_list("domain", flat=True))
+    assert {FindingDomain.FOOD_INSECURITY, FindingDomain.TRANSPORTATION, FindingDomain.COMPLEXITY} <= domains
+    (flag,) = Flag.objects.all()
+    assert {t.owner.username for t in Task.objects.filter(patient=flag.patient)} == {
+        "casemanager",
+        "supervisor",
+    }
+    assert Assessment.objects.filter(status=AssessmentStatus.IN_PROGRESS, author=manager).count() == 1
+    assert RiskScore.objects.filter(model="lace").count() >= 4
