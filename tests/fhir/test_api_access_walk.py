@@ -17,7 +17,9 @@ import pytest
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.assessments import catalogue
 from careconductor.assessments.actions import do_compute_risk_scores
+from careconductor.assessments.models import Questionnaire
 from careconductor.fhir.registry import Mapper, all_mappers, mapper_for
 from careconductor.patients.actions import (
     do_add_condition,
@@ -61,6 +63,12 @@ TYPES = sorted(m.resource_type for m in all_mappers() if m.patient_field is not 
 STRANGERS = ["bob", "charlie", "uma", "pia"]
 
 
+def ensure_instruments() -> None:
+    """The shipped instruments, loaded after migrate; a transactional test's flush removes them for the next."""
+    if not Questionnaire.objects.filter(slug="phq-9").exists():
+        catalogue.sync()
+
+
 def add_paula_records(world: World) -> None:
     """One of each kind of record about Paula, made by her case manager through the actions."""
     alice, paula = world.alice, world.paula
@@ -102,6 +110,7 @@ def add_paula_records(world: World) -> None:
         given_on=dt.date(2026, 11, 1),
     )
     # A PHQ-9 with item 9 above 0: a QuestionnaireResponse, its Observation, a Flag and urgent Tasks.
+    ensure_instruments()
     record(alice, paula, "phq-9", phq9_answers(12, item9=1))
     do_compute_risk_scores(alice, paula)
 

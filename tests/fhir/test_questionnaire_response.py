@@ -18,6 +18,7 @@ from tests.assessments.helpers import phq9_answers, questionnaire, record
 from tests.assessments.kit import instrument
 
 from .conftest import query_count, register_patient
+from .test_api_access_walk import ensure_instruments
 
 pytestmark = pytest.mark.django_db
 
@@ -408,6 +409,7 @@ def test_a_transaction_can_carry_a_response(world, api):
 
 @pytest.mark.django_db(transaction=True)
 def test_history_keeps_the_response_as_it_was_when_recorded(world, api):
+    ensure_instruments()
     alice = api(world.alice)
     created = alice.post("QuestionnaireResponse", new_response(world, phq9_answers(5)))
     assert created.status == 201, created.body
