@@ -137,11 +137,9 @@ def sync() -> None:
             store(read_questionnaire(path), shipped=False)
 
 
-def sync_after_migrate(**kwargs: Any) -> None:
-    if kwargs.get("plan") is not None or kwargs.get("apps") is not None:
-        using = kwargs.get("using", "default")
-        if using == "default":
-            sync()
+def sync_after_migrate(using: str = "default", **kwargs: Any) -> None:
+    if using == "default":
+        sync()
 
 
 _PARSED: dict[tuple[int, str], engine.Instrument] = {}
