@@ -28,6 +28,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from careconductor.accounts.models import User  # noqa: E402
+from careconductor.assessments.models import Assessment  # noqa: E402
 from careconductor.cases.models import Case  # noqa: E402
 from careconductor.patients.models import Patient  # noqa: E402
 
@@ -42,6 +43,9 @@ def main() -> None:
     manager = User.objects.get(username="casemanager")
     case = Case.objects.filter(primary_case_manager=manager, status="active").order_by("pk").first()
     assert case is not None, "the demo's case manager has no active case"
+    # The demo's assessment scenarios: a patient with a PHQ-9 series, and the item-9 assessment.
+    series = Assessment.objects.filter(questionnaire__slug="phq-9", status="completed").order_by("pk").first()
+    assert series is not None, "the demo has no PHQ-9 (built before the assessments issue?)"
     pages = {
         "casemanager": [
             ("case list (own open cases)", "/cases/"),
@@ -49,6 +53,9 @@ def main() -> None:
             ("patient search 'ma'", "/patients/?q=ma"),
             ("chart", f"/patients/{case.patient_id}/"),
             ("case detail", f"/cases/{case.pk}/"),
+            ("assessments (patient)", f"/patients/{series.patient_id}/assessments/"),
+            ("assessment result", f"/assessments/{series.pk}/"),
+            ("PHQ-9 history (trend)", f"/patients/{series.patient_id}/assessments/history/phq-9/"),
         ],
         "supervisor": [
             ("case list (team)", "/cases/"),
