@@ -85,9 +85,12 @@ def do_save_answers(user: User, assessment: Assessment, raw: Mapping[str, Any]) 
     return assessment
 
 
-def do_complete_assessment(user: User, assessment: Assessment) -> Assessment:
+def do_complete_assessment(
+    user: User, assessment: Assessment, *, completed_at: dt.datetime | None = None
+) -> Assessment:
     """Score a finished assessment: keep its scores (Observations), its findings, and apply the safety rules.
-    An assessment with unanswered items stays in progress; ActionRefused names the items."""
+    An assessment with unanswered items stays in progress; ActionRefused names the items. `completed_at` is
+    for a response authored elsewhere earlier (the API); the screens complete it now."""
     policy.require(user, policy.Action.CHANGE, assessment.patient)
     instrument = catalogue.instrument_for(assessment.questionnaire)
     with transaction.atomic():
@@ -97,7 +100,7 @@ def do_complete_assessment(user: User, assessment: Assessment) -> Assessment:
         result = engine.score(instrument, assessment.answers, sex=assessment.patient.sex)
         if not result.complete:
             raise ActionRefused({link_id: "Answer this question." for link_id in result.missing})
-        _record_result(user, assessment, result)
+        _record_result(user, assessment, result, completed_at or clock.now())
     return assessment
 
 
@@ -126,7 +129,7 @@ def do_record_response(
             assessment.save(update_fields=["started_at"])
         assessment = do_save_answers(user, assessment, values)
         if completed and not assessment.missing:
-            assessment = do_complete_assessment(user, assessment)
+            assessment = do_complete_assessment(user, assessment, completed_at=authored)
     return assessment
 
 
@@ -138,8 +141,7 @@ def _locked(assessment: Assessment) -> Assessment:
     )
 
 
-def _record_result(user: User, assessment: Assessment, result: engine.Result) -> None:
-    now = clock.now()
+def _record_result(user: User, assessment: Assessment, result: engine.Result, now: dt.datetime) -> None:
     assessment.status = AssessmentStatus.COMPLETED
     assessment.completed_at = now
     assessment.summary = result.summary

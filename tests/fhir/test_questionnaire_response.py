@@ -417,3 +417,15 @@ def test_history_keeps_the_response_as_it_was_when_recorded(world, api):
     assert history.status == 200
     assert history.body["entry"][0]["resource"]["status"] == "completed"
     assert api(world.bob).get(f"QuestionnaireResponse/{created.body['id']}/_history").status == 404
+
+
+def test_a_completed_response_keeps_the_authored_time_sent_for_itself_and_its_observation(world, api):
+    authored = (clock.now() - dt.timedelta(days=3)).replace(microsecond=0)
+    reply = api(world.alice).post(
+        "QuestionnaireResponse", new_response(world, phq9_answers(12), authored=authored.isoformat())
+    )
+    assert reply.status == 201, reply.body
+    assessment = Assessment.objects.get(pk=int(reply.body["id"]))
+    assert assessment.completed_at == authored
+    assert assessment.scores.get().effective_at == authored
+    assert reply.body["authored"].startswith(authored.date().isoformat())
