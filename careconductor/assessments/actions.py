@@ -135,7 +135,7 @@ def do_record_response(
 
 def _locked(assessment: Assessment) -> Assessment:
     return (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("patient", "questionnaire", "case")
         .get(pk=assessment.pk)
     )

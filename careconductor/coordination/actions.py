@@ -65,7 +65,7 @@ def do_move_task(user: User, task: Task, target: TaskStatus, *, note: str = "") 
     if task.owner_id != user.pk and not policy.may(user, policy.Action.CHANGE, task.patient):
         raise ActionRefused("Only the task's owner or the patient's case staff may change it.")
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("patient").get(pk=task.pk)
+        task = Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task.pk)
         current = TaskStatus(task.status)
         if not rules.can_move(current, target):
             raise ActionRefused(
@@ -120,7 +120,7 @@ def do_acknowledge_flag(user: User, flag: Flag, *, note: str) -> Flag:
     if not note.strip():
         raise ActionRefused({"note": "Say what was done about the alert."})
     with transaction.atomic():
-        flag = Flag.objects.select_for_update().select_related("patient").get(pk=flag.pk)
+        flag = Flag.objects.select_for_update(of=("self",)).select_related("patient").get(pk=flag.pk)
         if flag.status != FlagStatus.ACTIVE:
             raise ActionRefused("This alert has already been acknowledged.")
         flag.status = FlagStatus.INACTIVE
