@@ -19,6 +19,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .engine import band_for
+
 # --- results ----------------------------------------------------------------------------------------------------
 
 
@@ -51,15 +53,6 @@ class RiskResult:
     def at_least(self) -> int:
         """The points of the inputs that are known: the value when complete, a lower bound otherwise."""
         return sum(p.points for p in self.basis)
-
-
-def _band(value: int, bands: tuple[tuple[int, str], ...]) -> str:
-    """The band of the highest lower bound at or below `value`; bands are (lowest value, name), ascending."""
-    found = bands[0][1]
-    for low, name in bands:
-        if value >= low:
-            found = name
-    return found
 
 
 def _non_negative(name: str, value: int | None) -> None:
@@ -354,6 +347,26 @@ def _incomplete_summary(name: str, at_least: int, missing: list[str]) -> str:
     )
 
 
+def _banded(
+    model: str,
+    title: str,
+    maximum: int,
+    basis: list[Point],
+    missing: list[str],
+    bands: tuple[tuple[int, str], ...],
+    says: str,
+) -> RiskResult:
+    """A banded score (0 to `maximum`): no value while inputs are missing, else the sum of the basis, its band and
+    `says` filled with {band} and {value}."""
+    at_least = sum(p.points for p in basis)
+    if missing:
+        summary = _incomplete_summary(title, at_least, missing)
+        return RiskResult(model, title, None, "", tuple(basis), tuple(missing), 0, maximum, summary)
+    band = band_for(at_least, bands)
+    summary = says.format(band=band.capitalize(), value=at_least)
+    return RiskResult(model, title, at_least, band, tuple(basis), (), 0, maximum, summary)
+
+
 # --- LACE -------------------------------------------------------------------------------------------------------
 
 LACE_BANDS = ((0, "low"), (5, "moderate"), (10, "high"))
@@ -423,31 +436,10 @@ def lace(stay: Stay | None, icd10_codes: Iterable[str], ed_visits_6_months: int 
         words = f"{visits} ED visit{'' if visits == 1 else 's'} in the 6 months before admission"
         basis.append(Point("E", words, lace_ed_points(visits)))
 
-    at_least = sum(p.points for p in basis)
-    if missing:
-        return RiskResult(
-            model="lace",
-            title="LACE index",
-            value=None,
-            band="",
-            basis=tuple(basis),
-            missing=tuple(missing),
-            minimum=0,
-            maximum=19,
-            summary=_incomplete_summary("LACE index", at_least, missing),
-        )
-    band = _band(at_least, LACE_BANDS)
-    return RiskResult(
-        model="lace",
-        title="LACE index",
-        value=at_least,
-        band=band,
-        basis=tuple(basis),
-        missing=(),
-        minimum=0,
-        maximum=19,
-        summary=f"{band.capitalize()} risk of readmission or death within 30 days (LACE {at_least}).",
-    )
+    return _banded(
+        "lace", "LACE index", 19, basis, missing, LACE_BANDS,
+        "{band} risk of readmission or death within 30 days (LACE {value}).",
+    )  # fmt: skip
 
 
 # --- HOSPITAL ---------------------------------------------------------------------------------------------------
@@ -536,31 +528,7 @@ def hospital(
         basis.append(Point("L", f"length of stay {_days(days)}", 2 if days >= 5 else 0))
     missing.extend(missing_stay)
 
-    at_least = sum(p.points for p in basis)
-    if missing:
-        return RiskResult(
-            model="hospital",
-            title="HOSPITAL score",
-            value=None,
-            band="",
-            basis=tuple(basis),
-            missing=tuple(missing),
-            minimum=0,
-            maximum=13,
-            summary=_incomplete_summary("HOSPITAL score", at_least, missing),
-        )
-    band = _band(at_least, HOSPITAL_BANDS)
-    return RiskResult(
-        model="hospital",
-        title="HOSPITAL score",
-        value=at_least,
-        band=band,
-        basis=tuple(basis),
-        missing=(),
-        minimum=0,
-        maximum=13,
-        summary=(
-            f"{band.capitalize()} risk of a potentially avoidable readmission within 30 days "
-            f"(HOSPITAL {at_least})."
-        ),
-    )
+    return _banded(
+        "hospital", "HOSPITAL score", 13, basis, missing, HOSPITAL_BANDS,
+        "{band} risk of a potentially avoidable readmission within 30 days (HOSPITAL {value}).",
+    )  # fmt: skip

@@ -289,15 +289,3 @@ def test_five_sections_one_per_domain_with_the_loinc_item_codes() -> None:
         "ahc-safety": [(LOINC, c) for c in ("95618-5", "95617-7", "95616-9", "95615-1")],
     }
     assert all(i.required for i in inst().questions.values())
-
-
-def test_spanish_for_the_title_every_section_item_and_option() -> None:
-    q = inst()
-    assert q.label("es") != q.title
-    assert "es" in q.languages
-    for section in q.sections:
-        assert section.translations.get("es"), section.link_id
-        for item in section.questions:
-            assert item.translations.get("es"), item.link_id
-            for option in item.options:
-                assert option.translations.get("es"), (item.link_id, option.code)

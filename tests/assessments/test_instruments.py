@@ -45,6 +45,22 @@ def test_loinc_coded_items_have_loinc_coded_or_own_answers(name: str) -> None:
             assert option.system, f"{item.link_id}: {option.code} has no system"
 
 
+# The issue asks for Spanish for PHQ-9, GAD-7 and AHC HRSN; PHQ-2 reuses PHQ-9's wording.
+SPANISH = ["phq9", "phq2", "gad7", "ahc_hrsn"]
+
+
+@pytest.mark.parametrize("name", SPANISH)
+def test_spanish_covers_the_title_every_section_item_and_option(name: str) -> None:
+    inst = instrument(name)
+    assert "es" in inst.languages and inst.label("es") != inst.title
+    for section in inst.sections:
+        assert section.translations.get("es"), section.link_id
+        for item in section.questions:
+            assert item.translations.get("es"), item.link_id
+            for option in item.options:
+                assert option.translations.get("es"), (item.link_id, option.code)
+
+
 def _complete_answers(inst: engine.Instrument) -> st.SearchStrategy[dict[str, list]]:
     parts = {}
     for item in inst.questions.values():
