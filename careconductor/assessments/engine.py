@@ -94,6 +94,9 @@ class Item:
     def option(self, code: str) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
 
+    def options_with_ordinal(self, ordinal: int) -> list[Option]:
+        return [o for o in self.options if o.ordinal == ordinal]
+
     @property
     def is_question(self) -> bool:
         return self.type in QUESTION_TYPES
@@ -252,10 +255,6 @@ class Answers:
         option = self.option(link_id)
         return option.ordinal if option else None
 
-    def value(self, link_id: str) -> AnswerValue | None:
-        found = self.values.get(link_id)
-        return found[0] if found else None
-
 
 # --- results ----------------------------------------------------------------------------------------------------
 
@@ -275,11 +274,16 @@ class Score:
 
     @property
     def interpretation(self) -> str:
-        if self.band:
-            return self.band
-        if self.positive is None:
-            return ""
-        return "positive" if self.positive else "negative"
+        return interpretation(self.band, self.positive)
+
+
+def interpretation(band: str, positive: bool | None) -> str:
+    """What a score says in one word or two: its band, else positive or negative for a screen."""
+    if band:
+        return band
+    if positive is None:
+        return ""
+    return "positive" if positive else "negative"
 
 
 @dataclass(frozen=True)

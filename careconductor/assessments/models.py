@@ -10,6 +10,7 @@ from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Encounter, Patient
 
 from .choices import AssessmentSource, AssessmentStatus, FindingDomain, FindingStatus
+from .engine import interpretation
 
 
 class Questionnaire(TimestampedModel):
@@ -105,11 +106,7 @@ class AssessmentScore(TimestampedModel):
 
     @property
     def interpretation(self) -> str:
-        if self.band:
-            return self.band
-        if self.positive is None:
-            return ""
-        return "positive" if self.positive else "negative"
+        return interpretation(self.band, self.positive)
 
 
 class Finding(TimestampedModel):

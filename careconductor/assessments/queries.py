@@ -132,7 +132,6 @@ def reassessments_due(case: Case) -> list[DueRow]:
     patient = case.patient
     intervals = rules.intervals_for(case.program)
     slugs = {i.slug for i in intervals}
-    current = {q.slug: q for q in Questionnaire.objects.filter(current=True)}
     by_url = {q.url: q.slug for q in Questionnaire.objects.filter(slug__in=slugs)}
     last: dict[str, dt.date] = {}
     done = (
@@ -155,5 +154,5 @@ def reassessments_due(case: Case) -> list[DueRow]:
         since=since,
     )
     url_of = {slug: url for url, slug in by_url.items()}
-    current_by_url = {q.url: q for q in current.values()}
+    current_by_url = {q.url: q for q in Questionnaire.objects.filter(current=True, url__in=list(by_url))}
     return [DueRow(d, current_by_url.get(url_of.get(d.slug, ""))) for d in due]

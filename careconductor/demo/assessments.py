@@ -37,7 +37,7 @@ def _by_ordinal(questionnaire: Questionnaire, ordinals: dict[str, int]) -> dict[
     instrument = catalogue.instrument_for(questionnaire)
     found = {}
     for link_id, wanted in ordinals.items():
-        option = next(o for o in instrument.questions[link_id].options if o.ordinal == wanted)
+        (option,) = instrument.questions[link_id].options_with_ordinal(wanted)
         found[link_id] = [option.code]
     return found
 

@@ -17,8 +17,7 @@ def instrument(name: str) -> engine.Instrument:
 
 def code_for(inst: engine.Instrument, link_id: str, ordinal: int) -> str:
     """The answer code of the option with this ordinal value."""
-    item = inst.questions[link_id]
-    found = [o.code for o in item.options if o.ordinal == ordinal]
+    found = [o.code for o in inst.questions[link_id].options_with_ordinal(ordinal)]
     assert len(found) == 1, f"{link_id} has {len(found)} options with ordinal {ordinal}"
     return found[0]
 
