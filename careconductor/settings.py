@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "careconductor.chart",
     "careconductor.coordination",
     "careconductor.assessments",
+    "careconductor.careplans",
     "careconductor.fhir",
     "careconductor.demo",
 ]
@@ -188,6 +189,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("CARECONDUCTOR_TIME_ZONE", "America/New_York")
 USE_I18N = True
+# The patient's printed plan (and, later, the portal) come in these languages.
+LANGUAGES = [("en", "English"), ("es", "Español")]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -229,3 +232,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CARECONDUCTOR_LOG_LEVEL", "WARNING")},
 }
+
+# Programmes whose care plans (and each revision) a supervisor approves before they come into force.
+CARE_PLAN_APPROVAL_PROGRAMS = frozenset(
+    p.strip() for p in os.environ.get("CARECONDUCTOR_PLAN_APPROVAL", "complex_cm").split(",") if p.strip()
+)

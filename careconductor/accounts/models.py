@@ -16,6 +16,9 @@ class Organization(TimestampedModel):
     """A tenant: a health system, clinic, plan or community organisation. Access never crosses it."""
 
     name = models.CharField(max_length=200, unique=True)
+    # Printed on patients' plans: the number that always answers, and the one for nights and weekends.
+    phone = models.CharField(max_length=40, blank=True)
+    after_hours_phone = models.CharField(max_length=40, blank=True)
     mfa_required_roles = models.JSONField(
         default=_all_staff_roles, blank=True, help_text="Roles that must use a second factor to log in"
     )
@@ -70,6 +73,7 @@ class StaffProfile(TimestampedModel):
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
     discipline = models.CharField(max_length=32, choices=Discipline.choices)
     credentials = models.CharField(max_length=100, blank=True, help_text="e.g. RN, CCM, LCSW")
+    work_phone = models.CharField(max_length=40, blank=True, help_text="Given to patients on their plan")
     experience_level = models.CharField(
         max_length=16, choices=ExperienceLevel.choices, default=ExperienceLevel.COMPETENT
     )

@@ -9,7 +9,7 @@ import datetime as dt
 from django.utils import timezone
 
 from careconductor.core import clock
-from careconductor.patients.choices import ClinicalStatus, EncounterClass
+from careconductor.patients.choices import ClinicalStatus, ConditionCategory, EncounterClass
 from careconductor.patients.models import Encounter, Patient
 
 from . import risk
@@ -29,7 +29,11 @@ def latest_stay(patient: Patient) -> Encounter | None:
 
 
 def risk_results(patient: Patient) -> tuple[list[risk.RiskResult], Encounter | None]:
-    codes = list(patient.conditions.filter(clinical_status__in=ACTIVE).values_list("icd10_code", flat=True))
+    codes = list(
+        patient.conditions.filter(
+            clinical_status__in=ACTIVE, category=ConditionCategory.PROBLEM_LIST
+        ).values_list("icd10_code", flat=True)
+    )
     age = patient.age_on(clock.today())
     encounter = latest_stay(patient)
     stay = None

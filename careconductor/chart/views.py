@@ -26,7 +26,7 @@ from careconductor.patients.actions import (
     do_add_note,
     possible_duplicates,
 )
-from careconductor.patients.choices import ContactMethod, Sex
+from careconductor.patients.choices import ConditionCategory, ContactMethod, Sex
 from careconductor.patients.forms import ConditionForm, NoteForm, PatientSearchForm
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient, find_for_emergency, search_patients
@@ -220,9 +220,9 @@ def render_chart(
         "disclosures": patient.disclosures.order_by("-disclosed_on")[:10],
         "patient": patient,
         "summary": chart_summary(patient),
-        "conditions": patient.conditions.filter(sensitivity__in=sensitivities).order_by(
-            "-chronic", "icd10_code"
-        ),
+        "conditions": patient.conditions.filter(
+            sensitivity__in=sensitivities, category=ConditionCategory.PROBLEM_LIST
+        ).order_by("-chronic", "icd10_code"),
         "notes": patient.notes.filter(sensitivity__in=sensitivities)
         .select_related("author")
         .order_by("-written_at")[:20],

@@ -32,6 +32,8 @@ class TaskKind(models.TextChoices):
     PHYSICIAN_REVIEW = "physician-review", "Physician review"
     SAFETY_PLANNING = "safety-planning", "Interpersonal safety follow-up"
     REASSESSMENT = "reassessment", "Reassessment"
+    CARE_PLAN = "care-plan", "Care plan intervention"
+    PLAN_APPROVAL = "plan-approval", "Care plan approval"
     OTHER = "other", "Other"
 
 

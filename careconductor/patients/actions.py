@@ -15,6 +15,7 @@ from careconductor.privacy.choices import AuditAction, Sensitivity
 from .choices import (
     MRN_SYSTEM,
     ClinicalStatus,
+    ConditionCategory,
     ContactMethod,
     ContactRelationship,
     CoverageKind,
@@ -180,6 +181,42 @@ def do_add_condition(
             sensitivity=sensitivity,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=condition)
+    return condition
+
+
+def do_add_health_concern(
+    user: User, patient: Patient, *, display: str, concern_code: str = "", icd10_code: str = ""
+) -> Condition:
+    """A need on the patient's list of health concerns (FHIR Condition, category health-concern). One active
+    concern per code: naming a need again returns the concern already there."""
+    policy.require(user, policy.Action.CHANGE, patient)
+    if not display.strip():
+        raise ActionRefused({"display": "Describe the concern."})
+    if icd10_code and not is_icd10_cm(icd10_code):
+        raise ActionRefused({"icd10_code": f"{icd10_code!r} is not an ICD-10-CM code (e.g. Z59.41)."})
+    with transaction.atomic():
+        if concern_code:
+            existing = (
+                Condition.objects.filter(
+                    patient=patient,
+                    category=ConditionCategory.HEALTH_CONCERN,
+                    concern_code=concern_code,
+                    clinical_status=ClinicalStatus.ACTIVE,
+                )
+                .order_by("pk")
+                .first()
+            )
+            if existing is not None:
+                return existing
+        condition = Condition.objects.create(
+            patient=patient,
+            category=ConditionCategory.HEALTH_CONCERN,
+            concern_code=concern_code[:40],
+            icd10_code=icd10_code.strip().upper(),
+            display=display.strip()[:200],
+            chronic=False,
+        )
+        audit.record(user, AuditAction.CREATE, patient=patient, obj=condition, detail="health concern")
     return condition
 
 

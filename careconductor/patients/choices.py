@@ -50,6 +50,12 @@ class CoverageKind(models.TextChoices):
     SELF_PAY = "self_pay", "Self-pay"
 
 
+class ConditionCategory(models.TextChoices):
+    # FHIR condition-category (problem-list-item) and US Core's health-concern
+    PROBLEM_LIST = "problem-list-item", "Problem list"
+    HEALTH_CONCERN = "health-concern", "Health concern"
+
+
 class ClinicalStatus(models.TextChoices):
     # FHIR condition-clinical
     ACTIVE = "active", "Active"

@@ -14,6 +14,7 @@ from .choices import (
     MRN_SYSTEM,
     AdmissionType,
     ClinicalStatus,
+    ConditionCategory,
     ContactMethod,
     ContactRelationship,
     CoverageKind,
@@ -138,10 +139,16 @@ class Coverage(TimestampedModel):
 
 
 class Condition(TimestampedModel):
-    """An entry on the problem list, coded in ICD-10-CM."""
+    """An entry on the problem list, coded in ICD-10-CM; or a health concern (a need such as food insecurity
+    found by an assessment or named by the patient), which has a code only where one fits."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
-    icd10_code = models.CharField(max_length=10)
+    category = models.CharField(
+        max_length=20, choices=ConditionCategory.choices, default=ConditionCategory.PROBLEM_LIST
+    )
+    # A health concern's own code (e.g. the finding domain "food-insecurity"), beside any ICD-10-CM code.
+    concern_code = models.CharField(max_length=40, blank=True)
+    icd10_code = models.CharField(max_length=10, blank=True)
     display = models.CharField(max_length=200)
     chronic = models.BooleanField(default=True)
     clinical_status = models.CharField(
@@ -156,7 +163,7 @@ class Condition(TimestampedModel):
         indexes = [models.Index(fields=["icd10_code"], name="condition_code_idx")]
 
     def __str__(self) -> str:
-        return f"{self.icd10_code} {self.display}"
+        return f"{self.icd10_code} {self.display}".strip()
 
 
 class Encounter(TimestampedModel):
