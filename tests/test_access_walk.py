@@ -12,6 +12,9 @@ from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import Team, User
 from careconductor.assessments.models import Assessment
+from careconductor.careplans import actions as careplans
+from careconductor.careplans.choices import BarrierKind, InterventionKind, OwnerType, Proposer
+from careconductor.careplans.models import Barrier, CarePlan, Goal, GoalStep, Intervention, Problem
 from careconductor.coordination.models import Flag, Task
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
@@ -36,7 +39,8 @@ def _walk(patterns: list, prefix: str = "") -> list[tuple[str, URLPattern]]:
 
 ALL_PATTERNS = _walk(get_resolver().url_patterns)
 PATIENT_KWARGS = {
-    "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id"
+    "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
+    "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -64,9 +68,42 @@ def grant(world: World) -> EmergencyAccess:
     )
     # An item-9 PHQ-9, so the assessment, task and flag pages have real targets.
     record(world.alice, world.paula, "phq-9", phq9_answers(4, item9=1))
+    _care_plan(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
+
+
+def _care_plan(world: World) -> None:
+    """A published plan with one of everything, so every care-plan page has a real target."""
+    plan = careplans.do_create_plan(world.alice, world.paula_case)
+    problem = careplans.do_add_problem_by_hand(world.alice, plan, title="Food insecurity")
+    goal = careplans.do_add_goal(
+        world.alice,
+        plan,
+        problem_ids=[problem.pk],
+        patient_words="I want enough food every week.",
+        proposed_by=Proposer.PATIENT,
+        measure="food",
+        target_text="Screens negative",
+    )
+    careplans.do_add_step(world.alice, goal, text="Apply for SNAP")
+    careplans.do_add_barrier(world.alice, goal, kind=BarrierKind.TRANSPORT, description="No car")
+    careplans.do_add_intervention(
+        world.alice,
+        plan,
+        goal=goal,
+        kind=InterventionKind.BENEFITS,
+        title="SNAP application",
+        owner_type=OwnerType.PATIENT,
+    )
+    careplans.do_publish(world.alice, plan, reason="")
+
+
+def _plan_state(world: World) -> list[tuple]:
+    return sorted(
+        CarePlan.objects.filter(patient=world.paula).values_list("pk", "status", "version", "current_version")
+    ) + sorted(Goal.objects.filter(patient=world.paula).values_list("pk", "version", "achievement"))
 
 
 def _first_pk(model: type, world: World) -> int:
@@ -88,6 +125,13 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "assessment_id": _first_pk(Assessment, world),
         "task_id": _first_pk(Task, world),
         "flag_id": _first_pk(Flag, world),
+        "plan_id": _first_pk(CarePlan, world),
+        "goal_id": _first_pk(Goal, world),
+        "problem_id": Problem.objects.filter(plan__patient=world.paula).values_list("pk", flat=True).first(),
+        "step_id": GoalStep.objects.filter(goal__patient=world.paula).values_list("pk", flat=True).first(),
+        "barrier_id": Barrier.objects.filter(goal__patient=world.paula).values_list("pk", flat=True).first(),
+        "intervention_id": _first_pk(Intervention, world),
+        "template_id": "food-insecurity",
         "slug": "phq-9",
         "number": 1,
     }
@@ -146,6 +190,7 @@ def test_users_without_a_relationship_never_see_paula(
         sorted(world.paula.tasks.values_list("pk", "status")),
         sorted(world.paula.flags.values_list("pk", "status")),
         world.paula.risk_scores.count(),
+        _plan_state(world),
     )
     for method in ("get", "post"):
         response = getattr(client, method)(
@@ -163,6 +208,18 @@ def test_users_without_a_relationship_never_see_paula(
                 "language": "en",
                 "phq9-1": "LA6571-9",
                 "go": "finish",
+                "reason": "walk",
+                "title": "x",
+                "patient_words": "x",
+                "measure": "food",
+                "target_text": "x",
+                "decision": "approve",
+                "agreed_on": "2026-01-01",
+                "agreed_by": "patient",
+                "goals": ["enough-food"],
+                "lifecycle": "on-hold",
+                "achievement": "improving",
+                "done": "1",
             },
         )
         if patient_page:
@@ -180,6 +237,7 @@ def test_users_without_a_relationship_never_see_paula(
         sorted(world.paula.tasks.values_list("pk", "status")),
         sorted(world.paula.flags.values_list("pk", "status")),
         world.paula.risk_scores.count(),
+        _plan_state(world),
     )
     assert after == before, "a refused request changed Paula's record"
     assert not AuditEvent.objects.filter(user=user, patient=world.paula).exclude(action="refused").exists(), (

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -19,6 +20,7 @@ from careconductor.cases.models import Case
 from careconductor.coordination.actions import do_create_task, do_move_task
 from careconductor.coordination.choices import TaskKind, TaskStatus
 from careconductor.coordination.rules import TERMINAL as TASK_TERMINAL
+from careconductor.coordination.rules import can_move as can_move_task
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.actions import do_add_health_concern
@@ -551,9 +553,10 @@ def _template_owner(plan: CarePlan, user: User, owner: str) -> tuple[OwnerType, 
     if owner in OWNER_DISCIPLINES:
         member = (
             plan.patient.care_team.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=clock.today()),
                 user__profile__discipline=OWNER_DISCIPLINES[owner],
                 user__is_active=True,
-                end_date__isnull=True,
+                start_date__lte=clock.today(),
             )
             .select_related("user")
             .first()
@@ -616,6 +619,8 @@ def do_apply_template(
                 proposed_by=Proposer.TEAM,
                 agreement=GoalAgreement.NOT_ASKED,
                 measure=item.measure,
+                # A template's "other" measure is described by its target.
+                measure_text=item.target_text[:200] if item.measure == "other" else "",
                 target_value=item.target_value if m.numeric else None,
                 target_text=library.localized(item, "target_text", language),
                 due_on=_in_days(today, item.due_in_days),
@@ -690,6 +695,10 @@ def _bring_into_force(user: User, plan: CarePlan, version: PlanVersion) -> None:
             focus=f"CarePlan/{plan.pk}",
         )
         intervention.save(update_fields=["task", "updated_at"])
+    # The version records the plan as it came into force: goals started, tasks made (nothing else can have
+    # changed since the version was made: a plan awaiting approval is locked).
+    version.content = snapshot.build(plan)
+    version.save(update_fields=["content"])
     plan.status = PlanStatus.ACTIVE
     plan.current_version = version.number
     plan.has_changes = False
@@ -786,9 +795,10 @@ def do_decide_version(user: User, version: PlanVersion, *, approve: bool, commen
         for task in plan.patient.tasks.filter(
             kind=TaskKind.PLAN_APPROVAL, focus=f"CarePlan/{plan.pk}"
         ).exclude(status__in=TASK_TERMINAL):
-            do_move_task(
-                user, task, TaskStatus.COMPLETED, note="Approved." if approve else "Returned for changes."
-            )
+            # Completed where the task table allows it from where the task stands; otherwise it is moot.
+            done = TaskStatus.COMPLETED
+            target = done if can_move_task(TaskStatus(task.status), done) else TaskStatus.CANCELLED
+            do_move_task(user, task, target, note="Approved." if approve else "Returned for changes.")
         audit.record(
             user,
             AuditAction.UPDATE,
@@ -813,6 +823,10 @@ def do_record_agreement(
     """The patient (or a proxy) reviewed the plan and agreed to it: to the version awaiting approval if there
     is one, else to the version in force. A later version needs its own agreement."""
     policy.require(user, policy.Action.CHANGE, plan.patient)
+    if plan.status not in OPEN_STATUSES:
+        raise ActionRefused(
+            f"This plan is {plan.get_status_display().lower()}; agreement is to a plan in use."
+        )
     version = _pending(plan) or plan.versions.filter(status=VersionStatus.IN_FORCE).first()
     if version is None:
         raise ActionRefused(
@@ -886,6 +900,10 @@ def do_end_plan(user: User, plan: CarePlan, target: PlanStatus, *, reason: str) 
         plan.versions.filter(status=VersionStatus.PENDING).update(
             status=VersionStatus.RETURNED, decision_comment="The plan ended before a decision."
         )
+        for intervention in plan.interventions.filter(task__isnull=False).select_related("task"):
+            task = intervention.task
+            if task is not None and task.status not in TASK_TERMINAL:
+                do_move_task(user, task, TaskStatus.CANCELLED, note=f"Care plan {target.label.lower()}.")
         plan.status = target
         plan.ended_at = clock.now()
         plan.end_reason = reason.strip()

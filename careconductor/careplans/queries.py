@@ -152,7 +152,10 @@ def standing(plan: CarePlan) -> Standing:
         discharges = [
             timezone.localdate(end)
             for end in plan.patient.encounters.filter(
-                encounter_class=EncounterClass.INPATIENT, end__isnull=False, end__gt=plan.last_reviewed_at
+                encounter_class=EncounterClass.INPATIENT,
+                end__isnull=False,
+                end__gt=plan.last_reviewed_at,
+                end__lte=clock.now(),
             ).values_list("end", flat=True)
         ]
         review = rules.review_state(plan.review_due, last, discharges, clock.today())

@@ -37,7 +37,7 @@ def approval_required(program: str) -> bool:
 G = GoalLifecycle
 GOAL_TRANSITIONS: dict[GoalLifecycle, frozenset[GoalLifecycle]] = {
     G.PROPOSED: frozenset({G.PLANNED, G.ACCEPTED, G.ACTIVE, G.REJECTED, G.CANCELLED, G.ENTERED_IN_ERROR}),
-    G.PLANNED: frozenset({G.ACCEPTED, G.ACTIVE, G.ON_HOLD, G.CANCELLED, G.ENTERED_IN_ERROR}),
+    G.PLANNED: frozenset({G.ACCEPTED, G.ACTIVE, G.ON_HOLD, G.REJECTED, G.CANCELLED, G.ENTERED_IN_ERROR}),
     G.ACCEPTED: frozenset({G.ACTIVE, G.ON_HOLD, G.CANCELLED, G.ENTERED_IN_ERROR}),
     G.ACTIVE: frozenset({G.ON_HOLD, G.COMPLETED, G.CANCELLED, G.ENTERED_IN_ERROR}),
     G.ON_HOLD: frozenset({G.ACTIVE, G.CANCELLED, G.ENTERED_IN_ERROR}),
@@ -158,7 +158,8 @@ def review_state(
 ) -> ReviewState:
     """A plan is reviewed by its date, or at once after a significant event: a discharge after the last review
     brings the review forward to the day of the discharge."""
-    later = sorted(d for d in discharges if d > last_reviewed)
+    # A discharge still to come (a planned end entered ahead) is not yet an event.
+    later = sorted(d for d in discharges if last_reviewed < d <= today)
     if later and later[0] < review_due:
         return ReviewState(later[0], True, f"discharged from hospital on {later[0]}")
     return ReviewState(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from .models import Barrier, CarePlan, Goal, GoalStep, Intervention
 
@@ -33,7 +33,7 @@ def build(plan: CarePlan) -> dict[str, Any]:
             Prefetch("barriers", queryset=Barrier.objects.order_by("resolved", "pk")),
             "problems",
         )
-        .order_by("patient_rank", "pk")
+        .order_by(F("patient_rank").asc(nulls_last=True), "pk")
     )
     interventions = list(
         Intervention.objects.filter(plan=plan).select_related("owner", "task").order_by("due_on", "pk")

@@ -50,6 +50,7 @@ from careconductor.privacy.models import Consent
 
 from . import clinical, data, narrative
 from .assessments import add_assessment_scenarios
+from .careplans import add_care_plan_scenarios
 from .clinical import SHOWCASE, History, Timeline
 from .data import BEHAVIORAL, Weighted, medicare_id, member_number
 from .fhir import add_fhir_scenario
@@ -125,6 +126,11 @@ def build_demo(
         assessed = add_assessment_scenarios(org)
         out.write(
             f"Assessment scenarios: {assessed} assessments (PHQ-9 trend, social needs, a safety task, a complex grid).\n"
+        )
+        planned = add_care_plan_scenarios(org)
+        out.write(
+            f"Care plan scenarios: {planned} plans (from a social-needs screen, a goal the PHQ-9s say is met, "
+            "one awaiting approval, an overdue review).\n"
         )
         audit.record(
             None,

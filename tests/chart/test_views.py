@@ -149,8 +149,8 @@ def test_the_chart_header_shows_what_a_case_manager_needs(
     )
     client = login(world.alice)
     with django_assert_max_num_queries(
-        33
-    ):  # constant: one query per chart section (flags, tasks, findings included), plus audit and session
+        38
+    ):  # constant: one query per chart section (flags, tasks, findings, the care plan card), audit, session
         body = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
     for expected in (
         "Paula Reyes",

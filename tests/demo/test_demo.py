@@ -168,12 +168,14 @@ def test_some_patients_were_discharged_in_the_last_two_weeks_and_referred_for_tr
 def test_patients_have_an_mrn_and_coded_chronic_conditions(printed: str) -> None:
     mrns = sorted(PatientIdentifier.objects.filter(system=MRN_SYSTEM).values_list("value", flat=True))
     assert mrns == [f"D{i:07d}" for i in range(1, PATIENTS + 1)]
-    codes = set(Condition.objects.values_list("icd10_code", flat=True))
+    codes = set(Condition.objects.filter(category="problem-list-item").values_list("icd10_code", flat=True))
     assert all(is_icd10_cm(code) for code in codes)
     assert {"E11.9", "I10", "J44.9"} <= codes
     per_patient = Patient.objects.values_list("pk", flat=True)
     counts = {pk: 0 for pk in per_patient}
-    for patient_id in Condition.objects.values_list("patient_id", flat=True):
+    for patient_id in Condition.objects.filter(category="problem-list-item").values_list(
+        "patient_id", flat=True
+    ):
         counts[patient_id] += 1
     assert set(counts.values()) <= {1, 2, 3, 4}
     assert Patient.objects.filter(preferred_language="es", interpreter_needed=True).exists()
@@ -254,9 +256,25 @@ def test_a_newcomer_sees_assessments_their_findings_a_safety_task_and_risk_score
     domains = set(Finding.objects.values_list("domain", flat=True))
     assert {FindingDomain.FOOD_INSECURITY, FindingDomain.TRANSPORTATION, FindingDomain.COMPLEXITY} <= domains
     (flag,) = Flag.objects.all()
-    assert {t.owner.username for t in Task.objects.filter(patient=flag.patient)} == {
+    safety_tasks = Task.objects.filter(patient=flag.patient).exclude(kind__in=["care-plan", "plan-approval"])
+    assert {t.owner.username for t in safety_tasks} == {
         "casemanager",
         "supervisor",
     }
     assert Assessment.objects.filter(status=AssessmentStatus.IN_PROGRESS, author=manager).count() == 1
     assert RiskScore.objects.filter(model="lace").count() >= 4
+
+
+def test_the_demo_has_care_plans_in_every_state_a_newcomer_should_see(printed: str) -> None:
+    from careconductor.careplans.models import CarePlan
+    from careconductor.careplans.progress import goal_progress
+    from careconductor.careplans.queries import standing
+
+    assert "Care plan scenarios: 5 plans" in printed
+    states = {p.title: standing(p) for p in CarePlan.objects.all()}
+    assert any(s.agreed for s in states.values()) and any(not s.agreed for s in states.values())
+    assert any(s.awaiting_approval for s in states.values())
+    assert any(s.review and s.review.overdue for s in states.values())
+    goals = [g for p in CarePlan.objects.all() for g in p.goals.all()]
+    assert any(v.to_confirm and v.suggestion.achievement == "achieved" for v in goal_progress(goals).values())
+    assert CarePlan.objects.filter(problems__source="finding").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,7 +20,16 @@ from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.assessments import catalogue
 from careconductor.assessments.actions import do_compute_risk_scores
-from careconductor.assessments.models import Questionnaire
+from careconductor.assessments.models import Finding, Questionnaire
+from careconductor.careplans.actions import (
+    do_add_goal,
+    do_add_intervention,
+    do_add_problem_from_finding,
+    do_create_plan,
+    do_decide_version,
+    do_publish,
+)
+from careconductor.careplans.choices import InterventionKind, OwnerType, Proposer, VersionStatus
 from careconductor.fhir.registry import Mapper, all_mappers, mapper_for
 from careconductor.patients.actions import (
     do_add_condition,
@@ -40,6 +50,7 @@ from .conftest import Api, register_patient
 pytestmark = pytest.mark.django_db
 
 EXPECTED = [
+    "CarePlan",
     "CareTeam",
     "Condition",
     "Consent",
@@ -47,6 +58,7 @@ EXPECTED = [
     "Encounter",
     "EpisodeOfCare",
     "Flag",
+    "Goal",
     "Observation",
     "Organization",
     "Patient",
@@ -113,6 +125,37 @@ def add_paula_records(world: World) -> None:
     ensure_instruments()
     record(alice, paula, "phq-9", phq9_answers(12, item9=1))
     do_compute_risk_scores(alice, paula)
+    add_paula_care_plan(world)
+
+
+def add_paula_care_plan(world: World) -> None:
+    """A care plan in force for the depression the PHQ-9 found: a health concern (Condition), a goal (Goal) and
+    an intervention (a Task for Alice), approved by Sam where the programme needs it."""
+    alice = world.alice
+    plan = do_create_plan(alice, world.paula_case, title="Feeling better")
+    finding = Finding.objects.get(patient=world.paula, domain="depression", status="active")
+    problem = do_add_problem_from_finding(alice, plan, finding)
+    goal = do_add_goal(
+        alice,
+        plan,
+        problem_ids=[problem.pk],
+        patient_words="I want to enjoy my grandchildren again",
+        proposed_by=Proposer.PATIENT,
+        measure="phq9",
+        target_value=Decimal(5),
+    )
+    do_add_intervention(
+        alice,
+        plan,
+        kind=InterventionKind.COUNSELLING,
+        title="Weekly call about mood",
+        owner_type=OwnerType.STAFF,
+        owner=alice,
+        goal=goal,
+    )
+    version = do_publish(alice, plan, reason="First version")
+    if version.status == VersionStatus.PENDING:
+        do_decide_version(world.sam, version, approve=True)
 
 
 def register(user: User, given: str, family: str) -> Patient:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from careconductor.core import clock
-from careconductor.patients.actions import do_add_condition
+from careconductor.patients.actions import do_add_condition, do_add_health_concern
 from careconductor.patients.models import Condition
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, Sensitivity
@@ -299,3 +299,99 @@ def test_history_keeps_each_version_with_its_label(world, api):
     assert [e["resource"]["onsetDateTime"] for e in history["entry"]] == ["2020-01-01", "2021-02-03"]
     assert all(e["resource"]["meta"]["security"] for e in history["entry"])
     assert api(world.dana).get(f"Condition/{created['id']}/_history/1").status == 404
+
+
+# --- health concerns --------------------------------------------------------------------------------------------
+US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONCERN = "https://careconductor.org/fhir/CodeSystem/health-concern"
+
+
+@pytest.fixture
+def food(world):
+    """A need an assessment found, with the ICD-10-CM Z code that fits it."""
+    return do_add_health_concern(
+        world.alice,
+        world.paula,
+        display="Food insecurity",
+        concern_code="food-insecurity",
+        icd10_code="Z59.41",
+    )
+
+
+@pytest.fixture
+def lonely(world):
+    """A need named by hand, with no code that fits."""
+    return do_add_health_concern(world.alice, world.paula, display="Lonely since her husband died")
+
+
+def test_a_health_concern_has_its_category_and_codes(world, api, food, lonely):
+    alice = api(world.alice)
+    body = alice.get(f"Condition/{food.pk}").body
+    assert body["category"] == [
+        {"coding": [{"system": US_CORE_CATEGORY, "code": "health-concern", "display": "Health Concern"}]}
+    ]
+    assert body["code"] == {
+        "coding": [
+            {"system": ICD10, "code": "Z59.41", "display": "Food insecurity"},
+            {"system": CONCERN, "code": "food-insecurity"},
+        ],
+        "text": "Food insecurity",
+    }
+    assert {"url": CHRONIC, "valueBoolean": False} in body["extension"]
+    body = alice.get(f"Condition/{lonely.pk}").body
+    assert body["code"] == {"text": "Lonely since her husband died"}
+    assert body["category"][0]["coding"][0]["code"] == "health-concern"
+
+
+def test_search_tells_the_problem_list_from_health_concerns(world, api, diabetes, food, lonely):
+    alice = api(world.alice)
+    concerns = sorted([str(food.pk), str(lonely.pk)])
+    problems = [str(diabetes.pk)]
+
+    def ids(query: str) -> list[str]:
+        return sorted(r["id"] for r in alice.search(f"Condition?{query}"))
+
+    assert ids("category=health-concern") == concerns
+    assert ids(f"category={US_CORE_CATEGORY}|health-concern") == concerns
+    assert ids(f"category={CATEGORY}|health-concern") == []
+    assert ids("category=problem-list-item") == problems
+    assert ids(f"category={CATEGORY}|problem-list-item") == problems
+    assert ids(f"category={US_CORE_CATEGORY}|problem-list-item") == []
+    assert ids("category=problem-list-item,health-concern") == sorted(problems + concerns)
+    assert ids("category=encounter-diagnosis") == []
+    assert ids(f"category=health-concern&patient={world.paula.pk}") == concerns
+    assert ids("code=Z59.41") == [str(food.pk)]
+    assert ids(f"code={ICD10}|z59.41") == [str(food.pk)]
+    assert ids(f"code={CONCERN}|food-insecurity") == [str(food.pk)]
+    assert ids("code=food-insecurity") == [str(food.pk)]
+    assert ids(f"code={ICD10}|food-insecurity") == []
+    assert ids(f"code={CONCERN}|E11.9") == []
+    assert ids("code:not=E11.9") == concerns
+
+
+def test_a_health_concern_is_not_changed_through_the_api(world, api, food):
+    alice = api(world.alice)
+    current = alice.get(f"Condition/{food.pk}").body
+    current["clinicalStatus"] = {"coding": [{"system": CLINICAL, "code": "resolved"}]}
+    reply = alice.put(f"Condition/{food.pk}", current)
+    assert reply.status == 422
+    assert reply.body["issue"][0]["diagnostics"].startswith("Health concerns change through the care plan")
+    assert reply.issue_paths() == ["Condition.category"]
+    food.refresh_from_db()
+    assert (food.clinical_status, food.version) == ("active", 1)
+
+
+def test_a_health_concern_is_not_created_through_the_api(world, api):
+    before = Condition.objects.count()
+    body = new_condition(
+        world, category=[{"coding": [{"system": US_CORE_CATEGORY, "code": "health-concern"}]}]
+    )
+    reply = api(world.alice).post("Condition", body)
+    assert reply.status == 422
+    assert reply.issue_paths() == ["Condition.category"]
+    assert Condition.objects.count() == before
+    problem = new_condition(world, category=[{"coding": [{"system": CATEGORY, "code": "problem-list-item"}]}])
+    created = api(world.alice).post("Condition", problem)
+    assert created.status == 201, created.body
+    assert Condition.objects.get(pk=created.body["id"]).category == "problem-list-item"

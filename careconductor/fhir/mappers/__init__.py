@@ -21,6 +21,8 @@ MODULES = (
     "risk_assessment",
     "flag",
     "task",
+    "goal",
+    "care_plan",
 )
 
 

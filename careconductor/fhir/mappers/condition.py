@@ -1,5 +1,8 @@
-"""Condition: an entry on a patient's problem list, coded in ICD-10-CM (patients.Condition). Conditions can
-carry a sensitivity label (42 CFR Part 2, psychotherapy), served as meta.security and filtered by the policy."""
+"""Condition: an entry on a patient's problem list, coded in ICD-10-CM, or a health concern (a need such as food
+insecurity that a care plan addresses, US Core category health-concern, coded only where a code fits), both
+patients.Condition. Conditions can carry a sensitivity label (42 CFR Part 2, psychotherapy), served as
+meta.security and filtered by the policy. Health concerns are made and changed through the care plan; the API
+creates and updates problem-list items only."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from careconductor.patients.actions import do_add_condition, do_update_condition
-from careconductor.patients.choices import ClinicalStatus
+from careconductor.patients.choices import ClinicalStatus, ConditionCategory
 from careconductor.patients.models import Condition
 from careconductor.privacy import policy
 from careconductor.privacy.choices import Sensitivity
@@ -36,6 +39,15 @@ CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 PROBLEM_LIST = "problem-list-item"
+US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+HEALTH_CONCERN = "health-concern"
+# A health concern's own code (e.g. the assessment domain "food-insecurity"), beside any ICD-10-CM code.
+CONCERN_CODE = "https://careconductor.org/fhir/CodeSystem/health-concern"
+# Each stored category as FHIR codes it: (system, code, display).
+CATEGORIES: dict[str, tuple[str, str, str]] = {
+    ConditionCategory.PROBLEM_LIST: (CATEGORY, PROBLEM_LIST, "Problem List Item"),
+    ConditionCategory.HEALTH_CONCERN: (US_CORE_CATEGORY, HEALTH_CONCERN, "Health Concern"),
+}
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 CHRONIC = EXT + "condition-chronic"
@@ -46,12 +58,30 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 FROM_LABEL = {code: stored for stored, (code, _) in LABELS.items()}
 ONSETS = ("onsetAge", "onsetPeriod", "onsetRange", "onsetString")
+HEALTH_CONCERN_REFUSAL = (
+    "Health concerns change through the care plan; the API adds and updates problem-list items only."
+)
 
 
 def _category(modifier: str, value: str, caller: Caller) -> Q:
     system, _, code = value.rpartition("|")
-    # Every condition here is a problem-list item. Not Q(): an empty Q vanishes when ORed with another.
-    return Q(pk__isnull=False) if system in ("", CATEGORY) and code == PROBLEM_LIST else Q(pk__in=[])
+    for stored, (category_system, category_code, _) in CATEGORIES.items():
+        if code == category_code and system in ("", category_system):
+            return Q(category=stored)
+    return Q(pk__in=[])
+
+
+def _code(modifier: str, value: str, caller: Caller) -> Q:
+    """ICD-10-CM codes (any case) and health-concern codes; without a system, either."""
+    system, _, code = value.rpartition("|")
+    if not code:
+        return Q(pk__in=[])
+    icd10 = Q(icd10_code=code.upper())
+    concern = Q(category=ConditionCategory.HEALTH_CONCERN, concern_code=code)
+    if system and system not in (ICD10_CM, CONCERN_CODE):
+        return Q(pk__in=[])
+    matched = icd10 if system == ICD10_CM else concern if system == CONCERN_CODE else icd10 | concern
+    return ~matched if modifier == "not" else matched
 
 
 @register
@@ -62,16 +92,22 @@ class ConditionMapper(Mapper):
     patient_field = "patient"
     sensitive = True
     description = (
-        "Problem lists of the patients the caller may see, coded in ICD-10-CM. Part 2 and psychotherapy "
-        "conditions carry meta.security (v3-ActCode ETH or PSY, with v3-Confidentiality R) and are served only "
-        "to those privacy.policy allows. On update, leaving meta.security out keeps the label; send only "
-        "v3-Confidentiality N to remove it."
+        "Problem lists of the patients the caller may see, coded in ICD-10-CM (category problem-list-item), and "
+        f"their health concerns (US Core category health-concern): needs a care plan addresses, coded in "
+        f"ICD-10-CM only where a code fits and in {CONCERN_CODE} by the need found, code.text always. Part 2 "
+        "and psychotherapy conditions carry meta.security (v3-ActCode ETH or PSY, with v3-Confidentiality R) "
+        "and are served only to those privacy.policy allows. On update, leaving meta.security out keeps the "
+        "label; send only v3-Confidentiality N to remove it. Create and update take problem-list items only: "
+        "health concerns change through the care plan."
     )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient who has the condition"),
         "subject": params.reference("patient_id", "Patient", "The patient who has the condition"),
-        "code": params.token(
-            "icd10_code", f"The ICD-10-CM code ({ICD10_CM})", system=ICD10_CM, transform=str.upper
+        "code": SearchParam(
+            "token",
+            f"The ICD-10-CM code ({ICD10_CM}) or a health concern's code ({CONCERN_CODE})",
+            _code,
+            modifiers=frozenset({"not"}),
         ),
         "clinical-status": params.token(
             "clinical_status",
@@ -81,7 +117,11 @@ class ConditionMapper(Mapper):
         ),
         "onset-date": params.date("onset_date", "When the condition began", is_date=True),
         "recorded-date": params.date("created_at", "When the condition was recorded"),
-        "category": SearchParam("token", f"{CATEGORY}|{PROBLEM_LIST} (every condition here)", _category),
+        "category": SearchParam(
+            "token",
+            f"{CATEGORY}|{PROBLEM_LIST} (the problem list) or {US_CORE_CATEGORY}|{HEALTH_CONCERN}",
+            _category,
+        ),
     }
     sorts = {
         "code": "icd10_code",
@@ -101,13 +141,19 @@ class ConditionMapper(Mapper):
 
     def to_fhir(self, row: Condition) -> dict[str, Any]:
         status = ClinicalStatus(row.clinical_status)
+        category_system, category_code, category_display = CATEGORIES.get(
+            row.category, CATEGORIES[ConditionCategory.PROBLEM_LIST]
+        )
+        codings = [coding(ICD10_CM, row.icd10_code, row.display)] if row.icd10_code else []
+        if row.category == ConditionCategory.HEALTH_CONCERN and row.concern_code:
+            codings.append(coding(CONCERN_CODE, row.concern_code))
         return compact(
             {
                 "extension": [{"url": CHRONIC, "valueBoolean": row.chronic}],
                 "clinicalStatus": concept(CLINICAL, status.value, status.label),
                 "verificationStatus": concept(VERIFICATION, "confirmed", "Confirmed"),
-                "category": [concept(CATEGORY, PROBLEM_LIST, "Problem List Item")],
-                "code": concept(ICD10_CM, row.icd10_code, row.display, text=row.display),
+                "category": [concept(category_system, category_code, category_display)],
+                "code": compact({"coding": codings, "text": row.display}),
                 "subject": ref("Patient", row.patient_id, row.patient.full_name),
                 "onsetDateTime": day(row.onset_date),
                 "recordedDate": moment(row.created_at),
@@ -158,6 +204,10 @@ class ConditionMapper(Mapper):
         if resource.get("verificationStatus") is not None:
             code_in(resource, "Condition.verificationStatus", VERIFICATION, {"confirmed": "confirmed"})
         categories = resource.get("category")
+        if any(
+            c.get("code") == HEALTH_CONCERN for item in categories or [] for c in item.get("coding") or []
+        ):
+            raise refused("Condition.category", HEALTH_CONCERN_REFUSAL)
         if categories is not None and not any(
             c.get("system") == CATEGORY and c.get("code") == PROBLEM_LIST
             for item in categories
@@ -205,6 +255,8 @@ class ConditionMapper(Mapper):
         return condition
 
     def update(self, caller: Caller, row: Condition, resource: dict[str, Any]) -> Condition:
+        if row.category == ConditionCategory.HEALTH_CONCERN:
+            raise refused("Condition.category", HEALTH_CONCERN_REFUSAL)
         fields = self._fields(resource)
         if reference_id(resource.get("subject"), "Patient", "Condition.subject") != row.patient_id:
             raise refused("Condition.subject", "A condition cannot move to another patient.")

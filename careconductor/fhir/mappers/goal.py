@@ -1,0 +1,196 @@
+"""Goal: a goal of a care plan (careplans.Goal), in the patient's own words (description) with the clinical
+statement beside it (note), its measure and target, and the Observations that count as progress towards it.
+Goals are served as they stand (the CarePlan shows which of them are part of the version in force).
+Read-only: goals change on the screens."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.utils import timezone
+
+from careconductor.assessments.models import AssessmentScore
+from careconductor.careplans.choices import Achievement, GoalLifecycle, Proposer
+from careconductor.careplans.measures import LOINC, MEASURES
+from careconductor.careplans.models import Goal, Problem
+from careconductor.privacy.choices import Sensitivity
+
+from .. import params
+from ..registry import READ_ONLY, Mapper, register
+from .common import EXT, compact, concept, day, ref
+
+LIFECYCLE = "http://hl7.org/fhir/goal-status"
+ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+PRIORITY = "http://terminology.hl7.org/CodeSystem/goal-priority"
+UCUM = "http://unitsofmeasure.org"
+RANK_EXT = EXT + "goal-patient-rank"
+PROPOSED_BY_EXT = EXT + "goal-proposed-by"
+AGREEMENT_EXT = EXT + "goal-patient-agreement"
+PRIORITIES = {1: ("high-priority", "High Priority"), 2: ("medium-priority", "Medium Priority")}
+LOW_PRIORITY = ("low-priority", "Low Priority")
+# How many of the latest Observations a goal names as its outcomes.
+OUTCOMES = 10
+START = "fhir_start_date"
+SCORES = "fhir_goal_scores"
+LOINC_CODES = sorted({m.loinc for m in MEASURES.values() if m.loinc})
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@register
+class GoalMapper(Mapper):
+    resource_type = "Goal"
+    model = Goal
+    interactions = READ_ONLY
+    patient_field = "patient"
+    description = (
+        "Goals of the care plans of the patients the caller may see: description in the patient's own words, "
+        "the clinical statement as a note, lifecycleStatus, achievementStatus (goal-achievement), priority "
+        f"from the patient's rank (rank 1 high, 2 medium, later low; the rank itself in {RANK_EXT}), "
+        f"{PROPOSED_BY_EXT} (patient, caregiver or team) and {AGREEMENT_EXT} (not-asked, agreed, declined), "
+        "target (the measure, LOINC-coded where it has a code; detailQuantity in UCUM or detailString; "
+        "dueDate), addresses the plan's health concerns (Condition) and outcomeReference the latest "
+        f"{OUTCOMES} Observations of the measure since the baseline."
+    )
+    params = {
+        "patient": params.reference("patient_id", "Patient", "The patient whose goal it is"),
+        "subject": params.reference("patient_id", "Patient", "The patient whose goal it is"),
+        "lifecycle-status": params.token(
+            "lifecycle",
+            f"proposed, planned, accepted, active, on-hold, completed, cancelled, entered-in-error or rejected "
+            f"({LIFECYCLE})",
+            system=LIFECYCLE,
+            codes={s: s for s in GoalLifecycle.values},
+        ),
+        "achievement-status": params.token(
+            "achievement",
+            f"How the goal is going ({ACHIEVEMENT}); a goal not yet assessed has none",
+            system=ACHIEVEMENT,
+            codes={a: a for a in Achievement.values},
+        ),
+        "target-date": params.date("due_on", "When the goal is due (target.dueDate)", is_date=True),
+        "start-date": params.date(
+            START, "When work on the goal started (the baseline, else when set)", is_date=True
+        ),
+    }
+    sorts = {
+        "target-date": "due_on",
+        "start-date": START,
+        "lifecycle-status": "lifecycle",
+        "achievement-status": "achievement",
+    }
+
+    def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        # The latest Observations of each patient for each measured code, in the same query for the whole page;
+        # the latest of them since a goal's start are then the latest since its start.
+        scores = (
+            AssessmentScore.objects.filter(code_system=LOINC, code__in=LOINC_CODES, status="final")
+            .annotate(
+                fhir_rank=Window(
+                    RowNumber(),
+                    partition_by=[F("patient_id"), F("code")],
+                    order_by=[F("effective_at").desc(), F("pk").desc()],
+                )
+            )
+            .filter(fhir_rank__lte=OUTCOMES)
+            .only("pk", "patient_id", "code", "effective_at")
+            .order_by("-effective_at", "-pk")
+        )
+        return (
+            qs.select_related("patient")
+            .prefetch_related(
+                Prefetch("problems", queryset=Problem.objects.select_related("condition").order_by("pk")),
+                Prefetch("patient__assessment_scores", queryset=scores, to_attr=SCORES),
+            )
+            .annotate(**{START: Coalesce(F("baseline_on"), TruncDate("created_at"))})
+        )
+
+    def start(self, row: Goal) -> Any:
+        return row.baseline_on or timezone.localdate(row.created_at)
+
+    def outcomes(self, row: Goal) -> list[int]:
+        """The ids of the latest Observations of the goal's measure since its start, oldest first. The baseline
+        reading itself is not progress (as careplans.progress.goal_progress counts it)."""
+        code = row.measure_def.loinc
+        if not code:
+            return []
+        latest: list[AssessmentScore] | None = getattr(row.patient, SCORES, None)
+        if latest is None:  # a row that did not come through with_related
+            latest = list(
+                AssessmentScore.objects.filter(
+                    patient_id=row.patient_id, code_system=LOINC, code=code, status="final"
+                ).order_by("-effective_at", "-pk")[:OUTCOMES]
+            )
+        start = self.start(row)
+        mine = []
+        for score in latest:
+            taken = timezone.localdate(score.effective_at)
+            if score.code == code and (taken > start or (taken == start and row.baseline_on is None)):
+                mine.append(score.pk)
+        return list(reversed(mine[:OUTCOMES]))
+
+    def target(self, row: Goal) -> dict[str, Any]:
+        m = row.measure_def
+        measure = concept(LOINC, m.loinc, m.label, text=m.label) if m.loinc else {"text": row.measure_label}
+        found: dict[str, Any] = {"measure": measure}
+        if m.numeric and row.target_value is not None:
+            found["detailQuantity"] = compact(
+                {
+                    "value": _number(row.target_value),
+                    "comparator": "<=" if m.better == "lower" else ">=",
+                    "unit": m.unit,
+                    "system": UCUM if m.unit else None,
+                    "code": m.unit,
+                }
+            )
+        elif row.target_text:
+            found["detailString"] = row.target_text
+        found["dueDate"] = day(row.due_on)
+        return compact(found)
+
+    def to_fhir(self, row: Goal) -> dict[str, Any]:
+        extensions: list[dict[str, Any]] = []
+        priority = None
+        if row.patient_rank is not None:
+            code, display = PRIORITIES.get(row.patient_rank, LOW_PRIORITY)
+            priority = concept(PRIORITY, code, display, text=f"Patient's rank {row.patient_rank}")
+            extensions.append({"url": RANK_EXT, "valuePositiveInt": row.patient_rank})
+        extensions.append({"url": PROPOSED_BY_EXT, "valueCode": row.proposed_by})
+        extensions.append({"url": AGREEMENT_EXT, "valueCode": row.agreement})
+        achievement = None
+        if row.achievement in Achievement.values:
+            achievement = concept(ACHIEVEMENT, row.achievement, Achievement(row.achievement).label)
+        return compact(
+            {
+                "extension": extensions,
+                "lifecycleStatus": row.lifecycle,
+                "achievementStatus": achievement,
+                "priority": priority,
+                "description": {"text": row.patient_words},
+                "subject": ref("Patient", row.patient_id, row.patient.full_name),
+                "startDate": day(self.start(row)),
+                "target": [self.target(row)],
+                "statusDate": day(timezone.localdate(row.achievement_set_at))
+                if row.achievement_set_at
+                else None,
+                "expressedBy": ref("Patient", row.patient_id, row.patient.full_name)
+                if row.proposed_by == Proposer.PATIENT
+                else None,
+                # Labelled conditions are named by reference only: the label decides who may read them.
+                "addresses": [
+                    ref(
+                        "Condition",
+                        p.condition_id,
+                        p.condition.display if p.condition.sensitivity == Sensitivity.NORMAL else "",
+                    )
+                    for p in row.problems.all()
+                ],
+                "note": [{"text": f"Clinical statement: {row.statement}"}] if row.statement else [],
+                "outcomeReference": [ref("Observation", key) for key in self.outcomes(row)],
+            }
+        )
