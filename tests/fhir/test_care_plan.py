@@ -574,3 +574,29 @@ def test_a_page_of_plans_costs_a_fixed_number_of_queries(
     assert query_count(lambda: page_has(10)) == one
     with django_assert_max_num_queries(one):
         page_has(10)
+
+
+def test_the_capability_statement_lists_care_plans_and_goals(world, api):
+    listed = {r["type"]: r for r in api(world.alice).get("metadata").body["rest"][0]["resource"]}
+    for kind, names in {
+        "CarePlan": {"patient", "subject", "status", "category", "date", "goal", "_id", "_lastUpdated"},
+        "Goal": {
+            "patient",
+            "subject",
+            "lifecycle-status",
+            "achievement-status",
+            "target-date",
+            "start-date",
+            "_id",
+            "_lastUpdated",
+        },
+    }.items():
+        assert {p["name"] for p in listed[kind]["searchParam"]} == names, kind
+        assert {i["code"] for i in listed[kind]["interaction"]} == {
+            "read",
+            "vread",
+            "search-type",
+            "history-instance",
+        }
+    assert "CarePlan:patient" in listed["CarePlan"]["searchInclude"]
+    assert "CarePlan:patient" in listed["Patient"]["searchRevInclude"]
