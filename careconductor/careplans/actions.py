@@ -105,7 +105,10 @@ def _editing(user: User, plan: CarePlan) -> None:
         raise ActionRefused(
             "A version of this plan is awaiting approval; it cannot change until it is decided."
         )
-    if plan.current_version and not plan.has_changes:
+    # Read the flags afresh: the plan object handed in may predate a version that has since come into force.
+    current, changed = CarePlan.objects.filter(pk=plan.pk).values_list("current_version", "has_changes").get()
+    plan.current_version, plan.has_changes = current, changed
+    if current and not changed:
         CarePlan.objects.filter(pk=plan.pk).update(has_changes=True)
         plan.has_changes = True
 

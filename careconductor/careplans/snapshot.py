@@ -36,7 +36,9 @@ def build(plan: CarePlan) -> dict[str, Any]:
         .order_by(F("patient_rank").asc(nulls_last=True), "pk")
     )
     interventions = list(
-        Intervention.objects.filter(plan=plan).select_related("owner", "task").order_by("due_on", "pk")
+        Intervention.objects.filter(plan=plan)
+        .select_related("owner", "task")
+        .order_by(F("due_on").asc(nulls_last=True), "pk")
     )
     return {
         "format": SNAPSHOT_FORMAT,

@@ -173,10 +173,14 @@ class CarePlanMapper(Mapper):
                     "problems", queryset=Problem.objects.order_by("-patient_priority", "position", "pk")
                 ),
                 # In the order snapshot.build takes them, so a draft reads as its first version will.
-                Prefetch("goals", queryset=Goal.objects.order_by("patient_rank", "pk")),
+                Prefetch(
+                    "goals", queryset=Goal.objects.order_by(F("patient_rank").asc(nulls_last=True), "pk")
+                ),
                 Prefetch(
                     "interventions",
-                    queryset=Intervention.objects.select_related("owner").order_by("due_on", "pk"),
+                    queryset=Intervention.objects.select_related("owner").order_by(
+                        F("due_on").asc(nulls_last=True), "pk"
+                    ),
                 ),
                 # Labelled conditions are named by reference only: the label decides who may read them.
                 Prefetch(
