@@ -190,6 +190,27 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _plan_page(request, access_plan(_user(request), plan_id))
 
 
+def _submit(
+    request: HttpRequest,
+    form: Form,
+    act: Callable[[dict[str, Any]], object],
+    success: str,
+    done_url: str,
+    redisplay: Callable[[], HttpResponse],
+) -> HttpResponse:
+    """Validate and act; then go to `done_url` with a message, or show the page again with the form's errors
+    beside their fields (the action's refusals included)."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(done_url)
+    return redisplay()
+
+
 def _post_form(
     request: HttpRequest,
     plan: CarePlan,
@@ -199,16 +220,15 @@ def _post_form(
     success: str,
     anchor: str = "",
 ) -> HttpResponse:
-    """Validate, act, and either go back to the plan with a message or show the plan with the form's errors."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(_plan_url(plan, anchor))
-    return _plan_page(request, plan, 400, **{form_name: form})
+    """A form posted from the plan page."""
+    return _submit(
+        request,
+        form,
+        act,
+        success,
+        _plan_url(plan, anchor),
+        lambda: _plan_page(request, plan, 400, **{form_name: form}),
+    )
 
 
 @staff_view()
@@ -491,15 +511,15 @@ def _goal_post(
     act: Callable[[dict[str, Any]], object],
     success: str,
 ) -> HttpResponse:
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("careplans:goal", goal_id=goal.pk)
-    return _goal_page(request, goal, 400, **{form_name: form})
+    """A form posted from the goal page."""
+    return _submit(
+        request,
+        form,
+        act,
+        success,
+        reverse("careplans:goal", args=[goal.pk]),
+        lambda: _goal_page(request, goal, 400, **{form_name: form}),
+    )
 
 
 @staff_view()
