@@ -345,12 +345,14 @@ def _contacts(plan: CarePlan) -> list[Contact]:
     today = clock.today()
     members = [
         m
-        for m in CareTeamMember.objects.filter(patient_id=plan.patient_id, user__is_active=True)
+        for m in CareTeamMember.objects.filter(
+            patient_id=plan.patient_id, user__is_active=True, user__isnull=False
+        )
         .select_related("user")
         .order_by("start_date", "pk")
         if (m.end_date is None or m.end_date >= today) and (manager is None or m.user_id != manager.pk)
     ]
-    people = [m.user_id for m in members] + ([manager.pk] if manager is not None else [])
+    people = [m.user_id for m in members if m.user_id] + ([manager.pk] if manager is not None else [])
     profiles = {p.user_id: p for p in StaffProfile.objects.filter(user_id__in=people)}
     contacts: list[Contact] = []
     if manager is not None and manager.is_active:
@@ -369,7 +371,9 @@ def _contacts(plan: CarePlan) -> list[Contact]:
     if org.after_hours_phone:
         contacts.append(Contact(_("Nights and weekends"), org.name, "", org.after_hours_phone))
     for member in members:
-        profile = profiles.get(member.user_id)
+        if member.user is None:  # people outside the system are on the chart, not on the patient's copy
+            continue
+        profile = profiles.get(member.user.pk)
         contacts.append(
             Contact(
                 member.role,

@@ -34,6 +34,8 @@ class TaskKind(models.TextChoices):
     REASSESSMENT = "reassessment", "Reassessment"
     CARE_PLAN = "care-plan", "Care plan intervention"
     PLAN_APPROVAL = "plan-approval", "Care plan approval"
+    CASE_CLOSURE = "case-closure", "Case closure approval"
+    FOLLOW_UP = "follow-up", "Follow-up"
     OTHER = "other", "Other"
 
 
@@ -48,3 +50,77 @@ class FlagCategory(models.TextChoices):
     SAFETY = "safety", "Safety"
     CLINICAL = "clinical", "Clinical"
     BEHAVIORAL = "behavioral", "Behavioral"
+
+
+class ContactMode(models.TextChoices):
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video"
+    IN_PERSON = "in_person", "In person"
+    PORTAL = "portal", "Portal message"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "E-mail"
+    LETTER = "letter", "Letter"
+
+
+# Modes that count as an interactive contact (TCM's 2-business-day contact; a successful follow-up).
+INTERACTIVE_MODES = frozenset(
+    {ContactMode.PHONE, ContactMode.VIDEO, ContactMode.IN_PERSON, ContactMode.PORTAL}
+)
+FACE_TO_FACE_MODES = frozenset({ContactMode.IN_PERSON})
+
+
+class ContactDirection(models.TextChoices):
+    OUTBOUND = "outbound", "We contacted them"
+    INBOUND = "inbound", "They contacted us"
+
+
+class ContactParty(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    CAREGIVER = "caregiver", "A caregiver or family member"
+    PROVIDER = "provider", "A provider (PCP, specialist, facility)"
+    OTHER = "other", "Someone else"
+
+
+class MedsTaken(models.TextChoices):
+    NOT_DISCUSSED = "", "Not discussed"
+    ALL = "all", "Taking all as prescribed"
+    SOME = "some", "Missing some doses"
+    NONE = "none", "Not taking them"
+
+
+class TeachBack(models.TextChoices):
+    NOT_DONE = "", "No education given"
+    CONFIRMED = "confirmed", "Teach-back: understanding confirmed"
+    RETAUGHT = "retaught", "Teach-back: re-explained, then confirmed"
+    NOT_CONFIRMED = "not_confirmed", "Teach-back: not yet understood"
+    NOT_ASKED = "not_asked", "Education given, teach-back not done"
+
+
+class TimeActivity(models.TextChoices):
+    CARE_PLANNING = "care_planning", "Care planning"
+    COORDINATION = "coordination", "Coordinating with providers or services"
+    MEDICATION = "medication", "Medication management"
+    EDUCATION = "education", "Education and self-management support"
+    RECORDS = "records", "Reviewing records and results"
+    OTHER = "other", "Other care management"
+
+
+class OutreachStep(models.TextChoices):
+    # The unable-to-reach protocol, in the order it is worked.
+    LETTER = "letter", "Letter sent to the patient"
+    CAREGIVER = "caregiver", "Caregiver or emergency contact tried"
+    PCP = "pcp", "Primary care provider notified"
+
+
+class ClosureStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting the supervisor"
+    APPROVED = "approved", "Approved and closed"
+    RETURNED = "returned", "Returned with comments"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class NotificationKind(models.TextChoices):
+    TASK_ASSIGNED = "task_assigned", "A task is assigned to me or my team"
+    TASK_ESCALATED = "task_escalated", "A task of my team is overdue and escalated to me"
+    CONTACT_DUE = "contact_due", "Morning summary of contacts due today"
+    CLOSURE = "closure", "Case closures and closing summaries"

@@ -14,6 +14,7 @@ from careconductor.privacy.choices import AuditAction, Sensitivity
 
 from .choices import (
     MRN_SYSTEM,
+    CareTeamCategory,
     ClinicalStatus,
     ConditionCategory,
     ContactMethod,
@@ -248,16 +249,90 @@ def do_add_contact(user: User, patient: Patient, **fields: object) -> PatientCon
 
 
 def do_add_care_team_member(
-    user: User, patient: Patient, *, member: User, role: str, start_date: dt.date | None = None
+    user: User,
+    patient: Patient,
+    *,
+    member: User | None = None,
+    role: str,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    category: str = CareTeamCategory.OTHER,
+    name: str = "",
+    organization_name: str = "",
+    phone: str = "",
+    email: str = "",
+    is_lead: bool = False,
 ) -> CareTeamMember:
+    """Someone joins the patient's care team: staff (whose membership opens the chart to them for its
+    period, through privacy.policy) or a person outside the system with a name and a way to reach them."""
     policy.require(user, policy.Action.CHANGE, patient)
-    if member.organization_id != patient.organization_id:
-        raise ActionRefused({"member": "Care team members must belong to the patient's organisation."})
+    errors: dict[str, str] = {}
+    if member is not None and (member.organization_id != patient.organization_id or not member.is_active):
+        errors["member"] = "Care team members must be active staff of the patient's organisation."
+    if member is None and not name.strip():
+        errors["name"] = "Choose a member of staff, or give the name of the person outside the system."
+    if member is None and not (phone.strip() or email.strip()):
+        errors["phone"] = "Give a phone number or e-mail address, so the team can reach them."
+    if not role.strip():
+        errors["role"] = (
+            "Say what they do on the team, e.g. primary care physician or daughter and caregiver."
+        )
+    if category not in CareTeamCategory.values:
+        errors["category"] = "Choose the kind of member."
+    start = start_date or clock.today()
+    if end_date is not None and end_date < start:
+        errors["end_date"] = "The end date comes before the start date."
+    if errors:
+        raise ActionRefused(errors)
     with transaction.atomic():
+        if is_lead:
+            patient.care_team.filter(is_lead=True).update(is_lead=False)
         membership = CareTeamMember.objects.create(
-            patient=patient, user=member, role=role, start_date=start_date or clock.today()
+            patient=patient,
+            user=member,
+            role=role.strip()[:100],
+            category=category,
+            name="" if member else name.strip()[:200],
+            organization_name=organization_name.strip()[:200],
+            phone=phone.strip()[:40],
+            email=email.strip(),
+            is_lead=is_lead,
+            start_date=start,
+            end_date=end_date,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=membership)
+    return membership
+
+
+def do_end_care_team_member(
+    user: User, membership: CareTeamMember, *, end_date: dt.date | None = None, reason: str = ""
+) -> CareTeamMember:
+    """Membership ends (and with it, for staff, the access it gave) on `end_date`, today by default."""
+    policy.require(user, policy.Action.CHANGE, membership.patient)
+    end = end_date or clock.today()
+    if end < membership.start_date:
+        raise ActionRefused({"end_date": "The end date comes before the member joined."})
+    if not reason.strip():
+        raise ActionRefused({"reason": "Say why they leave the team."})
+    with transaction.atomic():
+        membership.end_date = end
+        membership.end_reason = reason.strip()[:200]
+        membership.is_lead = membership.is_lead and end > clock.today()
+        membership.save(update_fields=["end_date", "end_reason", "is_lead", "updated_at"])
+        audit.record(user, AuditAction.UPDATE, patient=membership.patient, obj=membership, detail="ended")
+    return membership
+
+
+def do_set_care_team_lead(user: User, membership: CareTeamMember) -> CareTeamMember:
+    """One lead per team: the new lead replaces the old."""
+    policy.require(user, policy.Action.CHANGE, membership.patient)
+    if not membership.is_current(clock.today()):
+        raise ActionRefused("Only a current member can lead the team.")
+    with transaction.atomic():
+        membership.patient.care_team.filter(is_lead=True).exclude(pk=membership.pk).update(is_lead=False)
+        membership.is_lead = True
+        membership.save(update_fields=["is_lead", "updated_at"])
+        audit.record(user, AuditAction.UPDATE, patient=membership.patient, obj=membership, detail="lead")
     return membership
 
 

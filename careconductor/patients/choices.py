@@ -90,3 +90,16 @@ class DischargeDisposition(models.TextChoices):
     HOSPICE = "hospice", "Hospice"
     AMA = "ama", "Left against medical advice"
     EXPIRED = "expired", "Died"
+
+
+class CareTeamCategory(models.TextChoices):
+    PHYSICIAN = "physician", "Physician (PCP)"
+    NURSE_CM = "nurse_cm", "Nurse case manager"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    THERAPIST = "therapist", "Therapist"
+    CHW = "chw", "Community health worker"
+    SPECIALIST = "specialist", "Specialist"
+    CAREGIVER = "caregiver", "Family caregiver"
+    COMMUNITY = "community", "Community worker"
+    OTHER = "other", "Other"

@@ -13,6 +13,7 @@ from careconductor.privacy.choices import Sensitivity
 from .choices import (
     MRN_SYSTEM,
     AdmissionType,
+    CareTeamCategory,
     ClinicalStatus,
     ConditionCategory,
     ContactMethod,
@@ -188,16 +189,53 @@ class CareTeamMember(TimestampedModel):
     """A staff member on the patient's care team. Membership grants chart access for its period."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
-    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="care_team_memberships")
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_team_memberships",
+        help_text="Staff with a log-in; empty for a person outside the system",
+    )
+    # A person outside the system (a family caregiver, a community worker) has a name and contact instead.
+    name = models.CharField(max_length=200, blank=True)
+    organization_name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    category = models.CharField(
+        max_length=16, choices=CareTeamCategory.choices, default=CareTeamCategory.OTHER
+    )
     role = models.CharField(max_length=100, help_text="e.g. primary care physician, pharmacist")
+    is_lead = models.BooleanField(default=False, help_text="Leads the team (one lead at a time)")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "patient"], name="careteam_user_patient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(name=""), name="careteam_member_named"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="careteam_period_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} as {self.role}"
+        return f"{self.display_name} as {self.role}"
+
+    @property
+    def display_name(self) -> str:
+        return self.user.display_name() if self.user_id and self.user else self.name
+
+    @property
+    def is_external(self) -> bool:
+        return self.user_id is None
+
+    def is_current(self, today: dt.date) -> bool:
+        return self.start_date <= today and (self.end_date is None or self.end_date >= today)
 
 
 class Note(TimestampedModel):
