@@ -237,3 +237,72 @@ LOGGING = {
 CARE_PLAN_APPROVAL_PROGRAMS = frozenset(
     p.strip() for p in os.environ.get("CARECONDUCTOR_PLAN_APPROVAL", "complex_cm").split(",") if p.strip()
 )
+
+# --- Coordination and follow-up (docs/coordination.md) ---
+# Programmes in which closing a case needs the supervisor's approval.
+CLOSURE_APPROVAL_PROGRAMS = frozenset(
+    p.strip() for p in os.environ.get("CARECONDUCTOR_CLOSURE_APPROVAL", "complex_cm").split(",") if p.strip()
+)
+# Hours past its due time before an open task is escalated to the owner's supervisor.
+TASK_ESCALATION_HOURS = _env_int("CARECONDUCTOR_ESCALATION_HOURS", 24)
+# Failed attempts, on different days, before the unable-to-reach protocol begins.
+UNABLE_TO_REACH_ATTEMPTS = _env_int("CARECONDUCTOR_UNABLE_TO_REACH_ATTEMPTS", 3)
+# Public holidays that are not business days (the `holidays` package: a country, optionally a subdivision);
+# an organisation adds its own days as coordination.Holiday rows. Empty country: only those rows.
+HOLIDAY_COUNTRY = os.environ.get("CARECONDUCTOR_HOLIDAY_COUNTRY", "US")
+HOLIDAY_SUBDIVISION = os.environ.get("CARECONDUCTOR_HOLIDAY_SUBDIVISION", "") or None
+
+# --- Background work and notifications (docs/operations.md, "Background work and notifications") ---
+# CARECONDUCTOR_REDIS_URL        redis://HOST:6379/0 puts the task queue on Redis (several machines, one
+#                                `careconductor worker`); unset = SQLite file in the data folder, and
+#                                `careconductor serve` runs the worker itself
+# CARECONDUCTOR_SITE_URL         the address staff open, for links in e-mail and SMS; default http://localhost:8000
+# CARECONDUCTOR_EMAIL_BACKEND    default: each e-mail is a file in DATA_HOME/outbox; SMTP:
+#                                django.core.mail.backends.smtp.EmailBackend with CARECONDUCTOR_EMAIL_HOST, _PORT,
+#                                _USER, _PASSWORD, _USE_TLS
+# CARECONDUCTOR_FROM_EMAIL       default "CareConductor <careconductor@localhost>"
+# CARECONDUCTOR_SMS_BACKEND      a class with send(to, body); default careconductor.core.sms.ConsoleBackend
+INSTALLED_APPS += ["huey.contrib.djhuey"]
+
+REDIS_URL = os.environ.get("CARECONDUCTOR_REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"CARECONDUCTOR_REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL!r}"
+    )
+HUEY: dict[str, object] = {
+    "name": "careconductor",
+    # Task results are never read: the tasks write what they did to the database.
+    "results": False,
+    "immediate": False,
+    "utc": True,
+    "consumer": {
+        "workers": 2,
+        "worker_type": "thread",
+        # A consumer killed mid-task leaves its lock behind; without this the task would never run again.
+        "flush_locks": True,
+    },
+}
+if REDIS_URL:
+    HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+else:
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_HOME / "tasks.sqlite3")}
+
+SITE_URL = os.environ.get("CARECONDUCTOR_SITE_URL", "http://localhost:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"CARECONDUCTOR_SITE_URL must start with http:// or https://, not {SITE_URL!r}"
+    )
+
+EMAIL_BACKEND = os.environ.get(
+    "CARECONDUCTOR_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_HOME / "outbox"
+EMAIL_HOST = os.environ.get("CARECONDUCTOR_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_int("CARECONDUCTOR_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("CARECONDUCTOR_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CARECONDUCTOR_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("CARECONDUCTOR_EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("CARECONDUCTOR_FROM_EMAIL", "CareConductor <careconductor@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SMS_BACKEND = os.environ.get("CARECONDUCTOR_SMS_BACKEND", "careconductor.core.sms.ConsoleBackend")

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/", include("careconductor.cases.urls")),
     path("", include("careconductor.assessments.urls")),
     path("", include("careconductor.coordination.urls")),
+    path("", include("careconductor.coordination.notification_urls")),
     path("careplans/", include("careconductor.careplans.urls")),
     path("privacy/", include("careconductor.privacy.urls")),
     path("fhir/r4/", include("careconductor.fhir.urls")),

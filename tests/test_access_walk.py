@@ -15,7 +15,13 @@ from careconductor.assessments.models import Assessment
 from careconductor.careplans import actions as careplans
 from careconductor.careplans.choices import BarrierKind, InterventionKind, OwnerType, Proposer
 from careconductor.careplans.models import Barrier, CarePlan, Goal, GoalStep, Intervention, Problem
-from careconductor.coordination.models import Flag, Task
+from careconductor.cases.actions import do_transition_case
+from careconductor.cases.choices import CaseStatus
+from careconductor.cases.rules import TransitionRequest
+from careconductor.coordination import actions as coordination
+from careconductor.coordination.models import Flag, Notification, Task
+from careconductor.core import clock
+from careconductor.patients.actions import do_add_care_team_member
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
@@ -40,7 +46,7 @@ def _walk(patterns: list, prefix: str = "") -> list[tuple[str, URLPattern]]:
 ALL_PATTERNS = _walk(get_resolver().url_patterns)
 PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
-    "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id",
+    "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -69,6 +75,7 @@ def grant(world: World) -> EmergencyAccess:
     # An item-9 PHQ-9, so the assessment, task and flag pages have real targets.
     record(world.alice, world.paula, "phq-9", phq9_answers(4, item9=1))
     _care_plan(world)
+    _coordination(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
@@ -98,6 +105,45 @@ def _care_plan(world: World) -> None:
         owner_type=OwnerType.PATIENT,
     )
     careplans.do_publish(world.alice, plan, reason="")
+
+
+def _coordination(world: World) -> None:
+    """A contact, minutes this month, an external care-team member and a pending closure, so the contact, time,
+    care-team, closing and report pages have Paula in them to leak."""
+    now = clock.now()
+    for target in (CaseStatus.SCREENING, CaseStatus.ACTIVE):
+        do_transition_case(world.alice, world.paula_case, TransitionRequest(target))
+    world.paula_case.refresh_from_db()
+    coordination.do_log_contact(
+        world.alice,
+        world.paula,
+        coordination.ContactInput(
+            contact_at=now - dt.timedelta(hours=1),
+            mode="phone",
+            direction="outbound",
+            reached=True,
+            minutes=25,
+        ),
+        case=world.paula_case,
+    )
+    coordination.do_log_time(
+        world.alice, world.paula, on=clock.today(), activity="records", minutes=20, case=world.paula_case
+    )
+    do_add_care_team_member(
+        world.alice, world.paula, name="Rosa Reyes", role="Daughter", category="caregiver", phone="555-0100"
+    )
+    coordination.do_request_closure(world.alice, world.paula_case, reason="goals_met", summary="Goals met.")
+
+
+def _coordination_state(world: World) -> tuple:
+    return (
+        sorted(world.paula.contact_log.values_list("pk", "reached")),
+        sorted(world.paula.time_entries.values_list("pk", "minutes")),
+        sorted(world.paula.care_team.values_list("pk", "end_date", "is_lead")),
+        sorted(world.paula_case.closure_requests.values_list("pk", "status")),
+        sorted(world.paula_case.outreach_steps.values_list("pk", flat=True)),
+        world.paula_case.status,
+    )
 
 
 def _plan_state(world: World) -> list[tuple]:
@@ -131,6 +177,9 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "step_id": GoalStep.objects.filter(goal__patient=world.paula).values_list("pk", flat=True).first(),
         "barrier_id": Barrier.objects.filter(goal__patient=world.paula).values_list("pk", flat=True).first(),
         "intervention_id": _first_pk(Intervention, world),
+        "member_id": world.paula.care_team.values_list("pk", flat=True).first(),
+        # Someone else's notification about Paula (the closure request told the supervisor).
+        "notification_id": Notification.objects.order_by("pk").values_list("pk", flat=True).first() or 0,
         "template_id": "food-insecurity",
         "slug": "phq-9",
         "number": 1,
@@ -191,6 +240,7 @@ def test_users_without_a_relationship_never_see_paula(
         sorted(world.paula.flags.values_list("pk", "status")),
         world.paula.risk_scores.count(),
         _plan_state(world),
+        _coordination_state(world),
     )
     for method in ("get", "post"):
         response = getattr(client, method)(
@@ -220,6 +270,22 @@ def test_users_without_a_relationship_never_see_paula(
                 "lifecycle": "on-hold",
                 "achievement": "improving",
                 "done": "1",
+                "assignee": f"user:{user.pk}",
+                "step": "letter",
+                "summary": "x",
+                "comment": "x",
+                "contact_at": "2026-01-01T10:00",
+                "mode": "phone",
+                "direction": "outbound",
+                "reached": "yes",
+                "minutes": 5,
+                "on": "2026-01-01",
+                "activity": "records",
+                "end_date": "2026-01-01",
+                "role": "x",
+                "name": "x",
+                "phone": "1",
+                "category": "other",
             },
         )
         if patient_page:
@@ -238,6 +304,7 @@ def test_users_without_a_relationship_never_see_paula(
         sorted(world.paula.flags.values_list("pk", "status")),
         world.paula.risk_scores.count(),
         _plan_state(world),
+        _coordination_state(world),
     )
     assert after == before, "a refused request changed Paula's record"
     assert not AuditEvent.objects.filter(user=user, patient=world.paula).exclude(action="refused").exists(), (

@@ -55,7 +55,7 @@ def _next(request: HttpRequest) -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if _user(request).role in (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN, Role.CARE_TEAM):
-        return redirect("cases:list")
+        return redirect("coordination:worklist")  # the day starts on the worklist
     return redirect("patients:list")
 
 

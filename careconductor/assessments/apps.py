@@ -13,3 +13,4 @@ class AssessmentsConfig(AppConfig):
         # Reference data, not domain logic: the shipped Questionnaires are kept in the database after each
         # migrate so the API can search them and assessments can point at the exact version used.
         post_migrate.connect(sync_after_migrate, sender=self)
+        from . import worklist  # noqa: F401  (registers reassessments on the worklist)

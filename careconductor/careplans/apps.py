@@ -7,3 +7,6 @@ class CareplansConfig(AppConfig):
     name = "careconductor.careplans"
     label = "careplans"
     verbose_name = "Care plans"
+
+    def ready(self) -> None:
+        from . import coordination  # noqa: F401  (plan reviews on the worklist, goals in closing summaries)

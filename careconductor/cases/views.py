@@ -13,7 +13,7 @@ from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.assessments.queries import acuity_suggestion, reassessments_due
 from careconductor.chart.summary import chart_summary
-from careconductor.coordination.queries import my_open_tasks, patient_open_tasks
+from careconductor.coordination.queries import case_follow_up, my_open_tasks, patient_open_tasks
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
@@ -111,6 +111,7 @@ def _case_context(user: User, case: Case) -> dict[str, object]:
         "acuity_suggestion": acuity_suggestion(case) if case.is_open else None,
         "reassessments": reassessments_due(case) if case.is_open else [],
         "tasks": patient_open_tasks(case.patient),
+        "follow_up": case_follow_up(case) if case.is_open else None,
         "nav": "cases",
     }
 
@@ -129,6 +130,13 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _user(request)
     case = access_case(user, case_id)
     form = TransitionForm(request.POST)
+    if (
+        form.is_valid()
+        and form.cleaned_data["target"] == CaseStatus.CLOSED
+        and CaseStatus.CLOSED in case.allowed_targets()
+    ):
+        # Closing has its own page: the summary, the unable-to-reach protocol and the supervisor's approval.
+        return redirect("coordination:close_case", case_id=case.pk)
     if form.is_valid():
         target = CaseStatus(form.cleaned_data["target"])
         try:

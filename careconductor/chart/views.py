@@ -16,7 +16,7 @@ from careconductor.assessments.queries import active_findings
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
-from careconductor.coordination.queries import active_flags, patient_open_tasks
+from careconductor.coordination.queries import active_flags, care_team, patient_contacts, patient_open_tasks
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
@@ -234,7 +234,8 @@ def render_chart(
         "encounters": patient.encounters.order_by("-start")[:10],
         "coverages": patient.coverages.order_by("-start_date"),
         "contacts": patient.contacts.all(),
-        "care_team": patient.care_team.select_related("user").order_by("start_date"),
+        "care_team": [m for m in care_team(patient) if m.is_current(clock.today())],
+        "recent_contacts": patient_contacts(patient, 3),
         "consents": patient.consents.order_by("-given_on"),
         "cases": patient.cases.select_related("primary_case_manager").order_by("-referred_at"),
         "condition_form": condition_form or ConditionForm(),
@@ -384,5 +385,5 @@ def revoke_consent(request: HttpRequest, patient_id: int, consent_id: int) -> Ht
 
 
 def _consent_staff(patient: Patient) -> list[tuple[int, str]]:
-    members = patient.care_team.select_related("user").order_by("user__last_name")
-    return [(m.user_id, f"{m.user.display_name()} ({m.role})") for m in members]
+    members = patient.care_team.filter(user__isnull=False).select_related("user").order_by("user__last_name")
+    return [(m.user.pk, f"{m.user.display_name()} ({m.role})") for m in members if m.user is not None]

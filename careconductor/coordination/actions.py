@@ -4,26 +4,61 @@ screen) call these inside their own transaction, so a task exists exactly when i
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from careconductor.accounts.models import User
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import StaffProfile, Team, User
+from careconductor.cases import rules as case_rules
+from careconductor.cases.actions import do_transition_case
+from careconductor.cases.choices import CaseStatus, ClosureReason, Program
+from careconductor.cases.models import Case
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
-from careconductor.patients.models import Patient
+from careconductor.patients.models import CareTeamMember, Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import rules
-from .choices import FlagCategory, FlagStatus, TaskKind, TaskPriority, TaskStatus
-from .models import Flag, Task
+from . import hooks, rules
+from .choices import (
+    ClosureStatus,
+    ContactDirection,
+    ContactMode,
+    ContactParty,
+    FlagCategory,
+    FlagStatus,
+    MedsTaken,
+    NotificationKind,
+    OutreachStep,
+    TaskKind,
+    TaskPriority,
+    TaskStatus,
+    TeachBack,
+    TimeActivity,
+)
+from .models import (
+    CadenceRule,
+    ClosureRequest,
+    Contact,
+    Flag,
+    Holiday,
+    OutreachAttempt,
+    Task,
+    TaskReassignment,
+    TimeEntry,
+)
+from .notify import do_notify
 
 
 def do_create_task(
     requester: User,
     patient: Patient,
     *,
-    owner: User,
+    owner: User | None = None,
+    team: Team | None = None,
     title: str,
     due_at: dt.datetime,
     kind: TaskKind = TaskKind.OTHER,
@@ -33,11 +68,17 @@ def do_create_task(
     rule: str = "",
     focus: str = "",
 ) -> Task:
-    """A task for `owner` about `patient`. The requester must be able to see the patient, and the owner must
-    belong to the patient's organisation."""
+    """A task for `owner`, or for `team`'s queue until someone claims it, about `patient`. The requester must be
+    able to see the patient; the owner or team must belong to the patient's organisation."""
     policy.require(requester, policy.Action.VIEW, patient)
-    if owner.organization_id != patient.organization_id or not owner.is_active:
+    if owner is None and team is None:
+        raise ActionRefused({"owner": "Give the task to a person or to a team's queue."})
+    if owner is not None and (owner.organization_id != patient.organization_id or not owner.is_active):
         raise ActionRefused({"owner": "Tasks go to active staff of the patient's organisation."})
+    if team is not None and team.organization_id != patient.organization_id:
+        raise ActionRefused({"team": "Tasks go to teams of the patient's organisation."})
+    if priority not in TaskPriority.values:
+        raise ActionRefused({"priority": "Choose a priority."})
     if not title.strip():
         raise ActionRefused({"title": "Say what needs doing."})
     with transaction.atomic():
@@ -50,20 +91,214 @@ def do_create_task(
             description=description.strip(),
             priority=priority,
             owner=owner,
+            team=team if owner is None else None,
             requester=requester,
             rule=rule,
             focus=focus,
             due_at=due_at,
         )
         audit.record(requester, AuditAction.CREATE, patient=patient, obj=task, detail=rule or kind)
+        _tell_about_task(requester, task)
     return task
+
+
+def _tell_about_task(actor: User, task: Task) -> None:
+    """The new owner hears of the task (not when they gave it to themselves); a queue's members all do."""
+    if task.owner_id is not None:
+        recipients = [task.owner] if task.owner_id != actor.pk and task.owner else []
+    else:
+        recipients = [
+            p.user for p in StaffProfile.objects.filter(team_id=task.team_id or 0).select_related("user")
+        ]
+        # Only members who may already see the patient: a queue does not open a chart to the whole team.
+        recipients = [
+            u for u in recipients if u.pk != actor.pk and policy.can(u, policy.Action.VIEW, task.patient)
+        ]
+    if recipients:
+        do_notify(
+            recipients,
+            NotificationKind.TASK_ASSIGNED,
+            f"New {task.get_priority_display().lower()} task: {task.title}",
+            body=f"Due {timezone.localtime(task.due_at):%Y-%m-%d %H:%M}.",
+            url=f"/tasks/{task.pk}/",
+            patient=task.patient,
+        )
+
+
+def do_add_task_note(user: User, task: Task, note: str) -> Task:
+    """A note on the task, stamped with who and when; notes are kept, never edited."""
+    policy.require(user, policy.Action.VIEW, task.patient)
+    if not note.strip():
+        raise ActionRefused({"note": "Write the note."})
+    with transaction.atomic():
+        task = Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task.pk)
+        _append_note(task, user, note)
+        task.save(update_fields=["note", "updated_at"])
+        audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="note")
+    return task
+
+
+def _append_note(task: Task, user: User, note: str) -> None:
+    stamp = f"{timezone.localtime(clock.now()):%Y-%m-%d %H:%M} {user.display_name()}: {note.strip()}"
+    task.note = f"{task.note}\n{stamp}".strip()
+
+
+def do_reassign_task(
+    user: User, task: Task, *, owner: User | None = None, team: Team | None = None, reason: str
+) -> Task:
+    """Hand a task to another person or to a team's queue, saying why. The owner, a member of the queue's team
+    or anyone who may change the patient's record may do it."""
+    policy.require(user, policy.Action.VIEW, task.patient)
+    if not _may_work_on(user, task):
+        raise ActionRefused("Only the task's owner, its team or the patient's case staff may hand it over.")
+    errors: dict[str, str] = {}
+    if owner is None and team is None:
+        errors["owner"] = "Choose a person or a team's queue."
+    if owner is not None and (owner.organization_id != task.organization_id or not owner.is_active):
+        errors["owner"] = "Tasks go to active staff of the patient's organisation."
+    if owner is not None and owner.pk == task.owner_id:
+        errors["owner"] = "The task is already theirs."
+    if team is not None and team.organization_id != task.organization_id:
+        errors["team"] = "Tasks go to teams of the patient's organisation."
+    if not reason.strip():
+        errors["reason"] = "Say why the task changes hands."
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        task = Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task.pk)
+        if not task.is_open:
+            raise ActionRefused("A finished task cannot be handed over.")
+        TaskReassignment.objects.create(
+            task=task,
+            from_owner_id=task.owner_id,
+            from_team_id=task.team_id,
+            to_owner=owner,
+            to_team=team if owner is None else None,
+            by=user,
+            at=clock.now(),
+            reason=reason.strip()[:300],
+        )
+        task.owner = owner
+        task.team = team if owner is None else None
+        task.escalated_at = None  # a new owner gets the full delay before escalation
+        task.escalated_to = None
+        task.save(update_fields=["owner", "team", "escalated_at", "escalated_to", "updated_at"])
+        audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="reassigned")
+        _tell_about_task(user, task)
+    return task
+
+
+def do_claim_task(user: User, task: Task) -> Task:
+    """Take a task from one's team queue. Two people claiming at once: the second is told it is taken."""
+    policy.require(user, policy.Action.VIEW, task.patient)
+    with transaction.atomic():
+        task = Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task.pk)
+        if task.owner_id is not None:
+            who = "you" if task.owner_id == user.pk else "someone else"
+            raise ActionRefused(f"This task was already claimed by {who}.")
+        if not task.is_open:
+            raise ActionRefused("This task is finished.")
+        if not _in_team(user, task.team_id):
+            raise ActionRefused("Only members of the team can claim from its queue.")
+        TaskReassignment.objects.create(
+            task=task, from_team_id=task.team_id, to_owner=user, by=user, at=clock.now(), reason="claimed"
+        )
+        task.owner = user
+        task.save(update_fields=["owner", "updated_at"])
+        audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="claimed")
+    return task
+
+
+def _in_team(user: User, team_id: int | None) -> bool:
+    if team_id is None:
+        return False
+    return (
+        StaffProfile.objects.filter(user=user, team_id=team_id).exists()
+        or Team.objects.filter(pk=team_id, supervisor=user).exists()
+    )
+
+
+def _may_work_on(user: User, task: Task) -> bool:
+    if task.owner_id == user.pk or policy.may(user, policy.Action.CHANGE, task.patient):
+        return True
+    return task.owner_id is None and _in_team(user, task.team_id)
+
+
+def do_escalate_overdue_tasks(now: dt.datetime | None = None) -> int:
+    """Open tasks overdue by settings.TASK_ESCALATION_HOURS go, once, to the supervisor of the owner's team (or
+    of the queue's team): the supervisor is told and the task says so. The owner keeps the task. Run every few
+    minutes by the worker; safe to run twice."""
+    moment = now or clock.now()
+    delay = settings.TASK_ESCALATION_HOURS
+    cutoff = moment - dt.timedelta(hours=delay)
+    escalated = 0
+    candidates = (
+        Task.objects.open().filter(escalated_at__isnull=True, due_at__lte=cutoff).values_list("pk", flat=True)
+    )
+    for task_id in list(candidates[:500]):
+        with transaction.atomic():
+            task = (
+                Task.objects.select_for_update(of=("self",))
+                .select_related("patient", "owner", "team")
+                .get(pk=task_id)
+            )
+            if not task.is_open or not rules.escalation_due(
+                task.due_at, moment, delay, task.escalated_at is not None
+            ):
+                continue
+            supervisor = _supervisor_for(task)
+            if supervisor is None or supervisor.pk == task.owner_id:
+                # Nobody above the owner: mark it so the sweep does not look at it again.
+                task.escalated_at = moment
+                task.save(update_fields=["escalated_at", "updated_at"])
+                continue
+            task.escalated_at = moment
+            task.escalated_to = supervisor
+            late = moment - task.due_at
+            task.note = (
+                f"{task.note}\n{timezone.localtime(moment):%Y-%m-%d %H:%M} escalated to "
+                f"{supervisor.display_name()}: overdue by {late.days * 24 + late.seconds // 3600} h"
+            ).strip()
+            task.save(update_fields=["escalated_at", "escalated_to", "note", "updated_at"])
+            # The sweep did it, not the supervisor: no user on the event.
+            audit.record(
+                None,
+                AuditAction.UPDATE,
+                patient=task.patient,
+                obj=task,
+                detail=f"escalated to user {supervisor.pk}",
+            )
+            do_notify(
+                [supervisor],
+                NotificationKind.TASK_ESCALATED,
+                f"Overdue task escalated: {task.title}",
+                body=f"Owner: {task.owner_label()}. Due {timezone.localtime(task.due_at):%Y-%m-%d %H:%M}.",
+                url=f"/tasks/{task.pk}/",
+                patient=task.patient,
+            )
+            escalated += 1
+    return escalated
+
+
+def _supervisor_for(task: Task) -> User | None:
+    team_id = task.team_id
+    if task.owner_id is not None:
+        profile = (
+            StaffProfile.objects.filter(user_id=task.owner_id).select_related("team__supervisor").first()
+        )
+        team_id = profile.team_id if profile else None
+    if team_id is None:
+        return None
+    team = Team.objects.select_related("supervisor").filter(pk=team_id).first()
+    supervisor = team.supervisor if team else None
+    return supervisor if supervisor is not None and supervisor.is_active else None
 
 
 def do_move_task(user: User, task: Task, target: TaskStatus, *, note: str = "") -> Task:
     """Move a task along the transition table; its owner or anyone who may change the patient's record."""
     policy.require(user, policy.Action.VIEW, task.patient)
-    if task.owner_id != user.pk and not policy.may(user, policy.Action.CHANGE, task.patient):
-        raise ActionRefused("Only the task's owner or the patient's case staff may change it.")
+    if not _may_work_on(user, task):
+        raise ActionRefused("Only the task's owner, its team or the patient's case staff may change it.")
     with transaction.atomic():
         task = Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task.pk)
         current = TaskStatus(task.status)
@@ -75,8 +310,7 @@ def do_move_task(user: User, task: Task, target: TaskStatus, *, note: str = "") 
         if target == TaskStatus.COMPLETED:
             task.completed_at = clock.now()
         if note.strip():
-            stamp = f"{clock.now():%Y-%m-%d %H:%M} {user.display_name()}: {note.strip()}"
-            task.note = f"{task.note}\n{stamp}".strip()
+            _append_note(task, user, note)
         task.save(update_fields=["status", "completed_at", "note", "updated_at"])
         audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail=f"status {target}")
     return task
@@ -132,3 +366,443 @@ def do_acknowledge_flag(user: User, flag: Flag, *, note: str) -> Flag:
         )
         audit.record(user, AuditAction.UPDATE, patient=flag.patient, obj=flag, detail="acknowledged")
     return flag
+
+
+# --- Contacts and time --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContactInput:
+    """A contact as the form or the API gives it; validated in do_log_contact."""
+
+    contact_at: dt.datetime
+    mode: str
+    direction: str
+    reached: bool
+    minutes: int = 0
+    party: str = ContactParty.PATIENT
+    party_name: str = ""
+    patient_words: str = ""
+    meds_taken: str = ""
+    symptoms: str = ""
+    goal_progress: str = ""
+    barriers: str = ""
+    education: str = ""
+    teach_back: str = ""
+    next_steps: str = ""
+
+
+def _contact_errors(data: ContactInput, now: dt.datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.mode not in ContactMode.values:
+        errors["mode"] = "Choose how the contact happened."
+    if data.direction not in ContactDirection.values:
+        errors["direction"] = "Choose who reached out."
+    if data.party not in ContactParty.values:
+        errors["party"] = "Choose who the contact was with."
+    if data.contact_at > now + dt.timedelta(minutes=5):
+        errors["contact_at"] = "A contact cannot be in the future."
+    elif data.contact_at < now - dt.timedelta(days=366):
+        errors["contact_at"] = "Contacts more than a year old cannot be logged."
+    if not 0 <= data.minutes <= 600:
+        errors["minutes"] = "Minutes must be between 0 and 600."
+    if data.meds_taken not in MedsTaken.values:
+        errors["meds_taken"] = "Choose an answer about medicines."
+    if data.teach_back not in TeachBack.values:
+        errors["teach_back"] = "Choose the teach-back result."
+    elif data.teach_back and not data.education.strip():
+        errors["education"] = "Say what was taught, so the teach-back result means something."
+    elif data.education.strip() and not data.teach_back:
+        errors["teach_back"] = "Say whether teach-back confirmed understanding (or that it was not done)."
+    if data.reached and data.minutes == 0 and data.mode != ContactMode.PORTAL:
+        errors["minutes"] = "Give the minutes spent: they count toward the monthly care-management time."
+    if data.party != ContactParty.PATIENT and data.reached and not data.party_name.strip():
+        errors["party_name"] = "Name who you spoke with."
+    return errors
+
+
+def do_log_contact(user: User, patient: Patient, data: ContactInput, *, case: Case | None = None) -> Contact:
+    """Log a contact or an attempt. A reached contact moves the next due contact at once (the cadence is read
+    from the contact log); a failed attempt counts toward the unable-to-reach protocol."""
+    policy.require(user, policy.Action.CHANGE, patient)
+    if case is not None and case.patient_id != patient.pk:
+        raise ActionRefused({"case": "That case belongs to another patient."})
+    if errors := _contact_errors(data, clock.now()):
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        contact = Contact.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            case=case,
+            staff=user,
+            contact_at=data.contact_at,
+            mode=data.mode,
+            direction=data.direction,
+            party=data.party,
+            party_name=data.party_name.strip()[:200],
+            reached=data.reached,
+            minutes=data.minutes,
+            patient_words=data.patient_words.strip(),
+            meds_taken=data.meds_taken if data.reached else "",
+            symptoms=data.symptoms.strip() if data.reached else "",
+            goal_progress=data.goal_progress.strip() if data.reached else "",
+            barriers=data.barriers.strip() if data.reached else "",
+            education=data.education.strip() if data.reached else "",
+            teach_back=data.teach_back if data.reached else "",
+            next_steps=data.next_steps.strip(),
+        )
+        audit.record(user, AuditAction.CREATE, patient=patient, obj=contact, detail=f"contact {data.mode}")
+    return contact
+
+
+def do_log_time(
+    user: User,
+    patient: Patient,
+    *,
+    on: dt.date,
+    activity: str,
+    minutes: int,
+    note: str = "",
+    case: Case | None = None,
+) -> TimeEntry:
+    """Minutes of care management that were not a contact (those carry their own minutes)."""
+    policy.require(user, policy.Action.CHANGE, patient)
+    errors: dict[str, str] = {}
+    if activity not in TimeActivity.values:
+        errors["activity"] = "Choose the activity."
+    if not 1 <= minutes <= 600:
+        errors["minutes"] = "Minutes must be between 1 and 600."
+    today = clock.today()
+    if on > today:
+        errors["on"] = "Time cannot be logged for a day still to come."
+    elif on < today - dt.timedelta(days=366):
+        errors["on"] = "Time more than a year old cannot be logged."
+    if case is not None and case.patient_id != patient.pk:
+        errors["case"] = "That case belongs to another patient."
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        entry = TimeEntry.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            case=case,
+            staff=user,
+            on=on,
+            activity=activity,
+            minutes=minutes,
+            note=note.strip()[:300],
+        )
+        audit.record(user, AuditAction.CREATE, patient=patient, obj=entry, detail=f"{minutes} min")
+    return entry
+
+
+def do_record_outreach(user: User, case: Case, *, step: str, note: str) -> OutreachAttempt:
+    """One step of the unable-to-reach protocol: only once the protocol has begun, in its order."""
+    policy.require(user, policy.Action.CHANGE, case.patient)
+    if step not in OutreachStep.values:
+        raise ActionRefused({"step": "Choose the protocol step."})
+    if not note.strip():
+        raise ActionRefused({"note": "Say what was done (e.g. letter mailed to the home address)."})
+    with transaction.atomic():
+        state = reach_state_for(case)
+        if state.stage not in ("protocol", "may-close"):
+            raise ActionRefused(
+                {"step": "The unable-to-reach steps begin after the failed attempts the protocol asks for."}
+            )
+        if step != state.next_step:
+            expected = rules.STEP_LABELS.get(state.next_step, "none")
+            raise ActionRefused({"step": f"The next step of the protocol is: {expected}."})
+        attempt = OutreachAttempt.objects.create(
+            case=case, step=step, done_at=clock.now(), done_by=user, note=note.strip()
+        )
+        audit.record(user, AuditAction.CREATE, patient=case.patient, obj=attempt, detail=step)
+    return attempt
+
+
+def reach_state_for(case: Case) -> rules.ReachState:
+    """The case's unable-to-reach state from its contact log (the steps count only after the last success)."""
+    last_success = (
+        Contact.objects.filter(patient_id=case.patient_id, reached=True)
+        .order_by("-contact_at")
+        .values_list("contact_at", flat=True)
+        .first()
+    )
+    failed = Contact.objects.filter(
+        patient_id=case.patient_id, reached=False, direction=ContactDirection.OUTBOUND
+    )
+    steps = OutreachAttempt.objects.filter(case=case)
+    if last_success is not None:
+        failed = failed.filter(contact_at__gt=last_success)
+        steps = steps.filter(done_at__gt=last_success)
+    attempts = [timezone.localtime(t) for t in failed.values_list("contact_at", flat=True)]
+    return rules.reach_state(
+        attempts, set(steps.values_list("step", flat=True)), settings.UNABLE_TO_REACH_ATTEMPTS
+    )
+
+
+# --- Closing a case -----------------------------------------------------------------------------------------
+def closing_summary_draft(case: Case, takes_over: str = "") -> str:
+    """The closing summary the case manager starts from: goals and their final status, outcomes against
+    baseline (from the care plan), open work, who takes over. They edit it before closing."""
+    parts: list[str] = []
+    for section in hooks.SUMMARY_SECTIONS:
+        heading, lines = section(case)
+        if lines:
+            parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
+    open_tasks = [
+        f"{t.title} ({t.owner_label()}, due {timezone.localtime(t.due_at):%Y-%m-%d})"
+        for t in Task.objects.open().filter(patient_id=case.patient_id).select_related("owner", "team")
+    ]
+    parts.append("Open work and referrals\n" + ("\n".join(f"- {t}" for t in open_tasks) or "- none"))
+    parts.append(f"{TAKES_OVER}\n- {takes_over.strip() or NOT_NAMED}")
+    return "\n\n".join(parts)
+
+
+TAKES_OVER, NOT_NAMED = "Who takes over", "not yet named"
+
+
+def with_takes_over(summary: str, takes_over: str) -> str:
+    """The summary naming who takes over: filled into the draft's placeholder, or added at the end."""
+    name = takes_over.strip()
+    placeholder = f"{TAKES_OVER}\n- {NOT_NAMED}"
+    if not name or name in summary:
+        return summary.strip()
+    if placeholder in summary:
+        return summary.replace(placeholder, f"{TAKES_OVER}\n- {name}").strip()
+    return f"{summary.strip()}\n\n{TAKES_OVER}\n- {name}"
+
+
+def closure_needs_approval(user: User, case: Case) -> bool:
+    """Programmes in settings.CLOSURE_APPROVAL_PROGRAMS need the supervisor, unless the supervisor (or an
+    administrator) closes the case themselves."""
+    if case.program not in settings.CLOSURE_APPROVAL_PROGRAMS:
+        return False
+    return not _may_decide_closure(user, case)
+
+
+def _may_decide_closure(user: User, case: Case) -> bool:
+    return user.role == Role.ADMIN or (case.team.supervisor_id == user.pk)
+
+
+def do_request_closure(
+    user: User,
+    case: Case,
+    *,
+    reason: str,
+    summary: str,
+    reason_other: str = "",
+    takes_over: str = "",
+) -> ClosureRequest | Case:
+    """Close the case, or ask the supervisor to when the programme needs approval. Returns the closed case or
+    the pending request. Closing as unable to reach needs the protocol done first."""
+    policy.require(user, policy.Action.CHANGE, case.patient)
+    errors = _closure_errors(case, reason, reason_other, summary)
+    if errors:
+        raise ActionRefused(errors)
+    if not closure_needs_approval(user, case):
+        return _close(user, case, reason, reason_other, summary, takes_over)
+    with transaction.atomic():
+        if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
+            raise ActionRefused("A request to close this case is already waiting for the supervisor.")
+        supervisor = case.team.supervisor
+        if supervisor is None or not supervisor.is_active:
+            raise ActionRefused(
+                "The case's team has no supervisor to approve the closure; ask an administrator."
+            )
+        request = ClosureRequest.objects.create(
+            case=case,
+            requested_by=user,
+            requested_at=clock.now(),
+            reason=reason,
+            reason_other=reason_other.strip()[:200],
+            summary=with_takes_over(summary, takes_over),
+            takes_over=takes_over.strip()[:200],
+        )
+        request.task = do_create_task(
+            user,
+            case.patient,
+            owner=supervisor,
+            title=f"Approve closing the case ({ClosureReason(reason).label.lower()})",
+            due_at=clock.now() + dt.timedelta(days=2),
+            kind=TaskKind.CASE_CLOSURE,
+            case_id=case.pk,
+            rule="closure-approval",
+            focus=f"EpisodeOfCare/{case.pk}",
+        )
+        request.save(update_fields=["task", "updated_at"])
+        audit.record(user, AuditAction.CREATE, patient=case.patient, obj=request, detail="closure requested")
+    return request
+
+
+def _closure_errors(case: Case, reason: str, reason_other: str, summary: str) -> dict[str, str]:
+    if not case.is_open:
+        return {"": "This case is already finished."}
+    errors = case_rules.check_transition(
+        case_rules.CaseFacts(CaseStatus(case.status), True, True),
+        case_rules.TransitionRequest(
+            CaseStatus.CLOSED,
+            closure_reason=reason,
+            closure_reason_other=reason_other,
+            closing_summary=summary,
+        ),
+    )
+    if reason == ClosureReason.UNABLE_TO_REACH and not errors:
+        state = reach_state_for(case)
+        if state.stage != "may-close":
+            errors["closure_reason"] = "Finish the unable-to-reach protocol first: " + (
+                state.message or "there are no failed attempts since the last contact."
+            )
+    return errors
+
+
+def do_decide_closure(
+    user: User, request: ClosureRequest, *, approve: bool, comment: str = ""
+) -> ClosureRequest:
+    """The supervisor approves (the case closes and the summary goes to the team) or returns it with comments.
+    The person who asked cannot approve their own request."""
+    case = request.case
+    policy.require(user, policy.Action.VIEW, case.patient)
+    if not _may_decide_closure(user, case):
+        raise ActionRefused("Only the team's supervisor or an administrator decides on closing this case.")
+    if user.pk == request.requested_by_id:
+        raise ActionRefused("Someone other than the person who asked must approve the closure.")
+    if not approve and not comment.strip():
+        raise ActionRefused({"comment": "Say what needs to change before the case can close."})
+    with transaction.atomic():
+        request = (
+            ClosureRequest.objects.select_for_update(of=("self",)).select_related("case").get(pk=request.pk)
+        )
+        if request.status != ClosureStatus.PENDING:
+            raise ActionRefused("This request has already been decided.")
+        request.status = ClosureStatus.APPROVED if approve else ClosureStatus.RETURNED
+        request.decided_by = user
+        request.decided_at = clock.now()
+        request.comment = comment.strip()
+        request.save(update_fields=["status", "decided_by", "decided_at", "comment", "updated_at"])
+        if request.task is not None and request.task.is_open:
+            _finish_task(user, request.task, "approved" if approve else f"returned: {comment.strip()}")
+        if approve:
+            _close(
+                user, request.case, request.reason, request.reason_other, request.summary, request.takes_over
+            )
+        else:
+            do_notify(
+                [request.requested_by],
+                NotificationKind.CLOSURE,
+                "Closure returned by the supervisor",
+                body=comment.strip(),
+                url=f"/cases/{case.pk}/close/",
+                patient=case.patient,
+            )
+        audit.record(
+            user, AuditAction.UPDATE, patient=case.patient, obj=request, detail=f"closure {request.status}"
+        )
+    return request
+
+
+def _finish_task(user: User, task: Task, note: str) -> None:
+    task.status = TaskStatus.COMPLETED
+    task.completed_at = clock.now()
+    _append_note(task, user, note)
+    task.save(update_fields=["status", "completed_at", "note", "updated_at"])
+
+
+def _close(user: User, case: Case, reason: str, reason_other: str, summary: str, takes_over: str) -> Case:
+    with transaction.atomic():
+        text = with_takes_over(summary, takes_over)
+        case = do_transition_case(
+            user,
+            case,
+            case_rules.TransitionRequest(
+                CaseStatus.CLOSED,
+                closure_reason=reason,
+                closure_reason_other=reason_other,
+                closing_summary=text,
+            ),
+        )
+        today = clock.today()
+        team = [
+            m.user
+            for m in CareTeamMember.objects.filter(
+                patient_id=case.patient_id, user__isnull=False
+            ).select_related("user")
+            if m.is_current(today) and m.user is not None
+        ]
+        people = {u.pk: u for u in [*team, case.primary_case_manager, case.team.supervisor] if u is not None}
+        people.pop(user.pk, None)
+        if people:
+            do_notify(
+                people.values(),
+                NotificationKind.CLOSURE,
+                f"Case closed: {case.get_program_display()}",
+                body="The closing summary is on the case.",
+                url=f"/cases/{case.pk}/",
+                patient=case.patient,
+            )
+    return case
+
+
+# --- Settings: cadence and holidays -------------------------------------------------------------------------
+def _require_admin(user: User) -> int:
+    """The administrator's organisation; refused for anyone else."""
+    if user.role != Role.ADMIN or user.organization_id is None:
+        raise ActionRefused("Only an administrator changes the organisation's follow-up settings.")
+    return user.organization_id
+
+
+def do_set_cadence(
+    user: User, *, program: str, acuity_tier: int, interval_days: int, mode: str, by_whom: str = ""
+) -> CadenceRule:
+    """How often a programme's patients at a tier are contacted; replaces the default for that pair."""
+    org_id = _require_admin(user)
+    errors: dict[str, str] = {}
+    if program not in Program.values:
+        errors["program"] = "Choose a programme."
+    if acuity_tier not in (1, 2, 3, 4):
+        errors["acuity_tier"] = "Choose a tier from 1 to 4."
+    if not 1 <= interval_days <= 366:
+        errors["interval_days"] = "Give a number of days from 1 to 366."
+    if mode not in ContactMode.values:
+        errors["mode"] = "Choose how the contact is made."
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        rule, _ = CadenceRule.objects.update_or_create(
+            organization_id=org_id,
+            program=program,
+            acuity_tier=acuity_tier,
+            defaults={"interval_days": interval_days, "mode": mode, "by_whom": by_whom.strip()[:100]},
+        )
+        audit.record(
+            user, AuditAction.UPDATE, obj=rule, detail=f"{program} tier {acuity_tier}: {interval_days} d"
+        )
+    return rule
+
+
+def do_reset_cadence(user: User, rule: CadenceRule) -> None:
+    _require_admin(user)
+    if rule.organization_id != user.organization_id:
+        raise ActionRefused("That setting belongs to another organisation.")
+    with transaction.atomic():
+        audit.record(user, AuditAction.DELETE, obj=rule, detail="back to the default")
+        rule.delete()
+
+
+def do_add_holiday(user: User, *, date: dt.date, name: str) -> Holiday:
+    """A day the organisation is closed: it does not count as a business day (e.g. for the TCM 2-day call)."""
+    org_id = _require_admin(user)
+    if not name.strip():
+        raise ActionRefused({"name": "Name the day, e.g. Christmas Eve (offices closed)."})
+    with transaction.atomic():
+        if Holiday.objects.filter(organization_id=org_id, date=date).exists():
+            raise ActionRefused({"date": "That day is already a holiday."})
+        holiday = Holiday.objects.create(organization_id=org_id, date=date, name=name.strip()[:100])
+        audit.record(user, AuditAction.CREATE, obj=holiday, detail=str(date))
+    return holiday
+
+
+def do_remove_holiday(user: User, holiday: Holiday) -> None:
+    _require_admin(user)
+    if holiday.organization_id != user.organization_id:
+        raise ActionRefused("That day belongs to another organisation.")
+    with transaction.atomic():
+        audit.record(user, AuditAction.DELETE, obj=holiday, detail=str(holiday.date))
+        holiday.delete()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from careconductor.accounts.models import Organization, Team
+from careconductor.cases.choices import ClosureReason
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Patient
 
@@ -67,6 +68,7 @@ class Task(TimestampedModel):
     )
 
     objects = TaskQuerySet.as_manager()
+    OPEN_STATUSES = sorted(OPEN)  # for privacy.policy, which reaches this model through apps.get_model
 
     class Meta:
         indexes = [
@@ -285,7 +287,7 @@ class ClosureRequest(TimestampedModel):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="closure_requests")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
-    reason = models.CharField(max_length=20)
+    reason = models.CharField(max_length=20, choices=ClosureReason.choices)
     reason_other = models.CharField(max_length=200, blank=True)
     summary = models.TextField()
     takes_over = models.CharField(max_length=200, blank=True)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, QuerySet, Value, When
+from django.utils import timezone
 
 from careconductor.accounts.models import User
+from careconductor.cases.models import Case
+from careconductor.core import clock
 from careconductor.core.errors import NotVisible
-from careconductor.patients.models import Patient
+from careconductor.patients.models import CareTeamMember, Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from .choices import FlagStatus
-from .models import Flag, Task, TaskQuerySet
+from . import rules
+from .choices import ClosureStatus, FlagStatus
+from .models import ClosureRequest, Contact, Flag, Task, TaskQuerySet, TaskReassignment, TimeEntry
 from .rules import PRIORITY_RANK
 
 
@@ -37,7 +44,7 @@ def my_open_tasks(user: User) -> QuerySet[Task]:
 
 def patient_open_tasks(patient: Patient) -> QuerySet[Task]:
     """Open tasks on a patient whose chart the caller has already opened through access_patient."""
-    return ranked(Task.objects.open().filter(patient=patient)).select_related("owner")
+    return ranked(Task.objects.open().filter(patient=patient)).select_related("owner", "team")
 
 
 def active_flags(patient: Patient) -> QuerySet[Flag]:
@@ -47,7 +54,7 @@ def active_flags(patient: Patient) -> QuerySet[Flag]:
 def access_task(user: User, task_id: int) -> Task:
     task = (
         Task.objects.filter(policy.patient_q(user))
-        .select_related("patient", "owner")
+        .select_related("patient", "owner", "team", "requester", "escalated_to")
         .filter(pk=task_id)
         .first()
     )
@@ -63,3 +70,91 @@ def access_flag(user: User, flag_id: int) -> Flag:
         raise NotVisible
     audit.record(user, AuditAction.READ, patient=flag.patient, obj=flag)
     return flag
+
+
+def access_membership(user: User, member_id: int) -> CareTeamMember:
+    member = (
+        CareTeamMember.objects.filter(policy.patient_q(user))
+        .select_related("patient", "user")
+        .filter(pk=member_id)
+        .first()
+    )
+    if member is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=member.patient, obj=member)
+    return member
+
+
+def care_team(patient: Patient) -> list[CareTeamMember]:
+    """The team of a patient whose chart the caller has opened: the lead first, then current, then past."""
+    today = clock.today()
+    members = list(patient.care_team.select_related("user", "user__profile"))
+    members.sort(key=lambda m: (not m.is_current(today), not m.is_lead, m.display_name.lower()))
+    return members
+
+
+def patient_contacts(patient: Patient, limit: int = 50) -> list[Contact]:
+    return list(patient.contact_log.select_related("staff", "case").order_by("-contact_at", "-pk")[:limit])
+
+
+def patient_time(patient: Patient, since: dt.date) -> list[TimeEntry]:
+    return list(
+        patient.time_entries.filter(on__gte=since).select_related("staff", "case").order_by("-on", "-pk")
+    )
+
+
+def task_history(task: Task) -> list[TaskReassignment]:
+    return list(task.reassignments.select_related("from_owner", "from_team", "to_owner", "to_team", "by"))
+
+
+def pending_closure(case: Case) -> ClosureRequest | None:
+    return (
+        ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING)
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def last_closure_decision(case: Case) -> ClosureRequest | None:
+    return (
+        ClosureRequest.objects.filter(case=case)
+        .exclude(status=ClosureStatus.PENDING)
+        .select_related("requested_by", "decided_by")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class CaseFollowUp:
+    next_contact: rules.FollowUp | None  # None unless the case is active
+    reach: rules.ReachState
+    last_contact: Contact | None
+    cadence: rules.Cadence
+
+
+def case_follow_up(case: Case) -> CaseFollowUp:
+    """Where a case (already opened by the caller) stands with regular contact."""
+    from .actions import reach_state_for
+    from .worklist import cadence_of, cadence_table
+
+    last = (
+        Contact.objects.filter(patient_id=case.patient_id)
+        .select_related("staff")
+        .order_by("-contact_at")
+        .first()
+    )
+    last_success = (
+        last
+        if last is not None and last.reached
+        else Contact.objects.filter(patient_id=case.patient_id, reached=True).order_by("-contact_at").first()
+    )
+    cadence = cadence_of(case, cadence_table(case.organization_id))
+    follow = None
+    if case.status == "active":
+        follow = rules.next_contact(
+            timezone.localdate(last_success.contact_at) if last_success else None,
+            timezone.localdate(case.enrolled_at or case.referred_at),
+            cadence,
+            clock.today(),
+        )
+    return CaseFollowUp(follow, reach_state_for(case), last, cadence)

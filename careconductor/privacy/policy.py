@@ -4,6 +4,8 @@ A staff user sees a patient only through a relationship inside their own organis
   - assigned case manager of one of the patient's cases (open, or closed within RELATIONSHIP_GRACE_DAYS),
   - supervisor of the team that holds such a case,
   - active member of the patient's care team (for the period of membership),
+  - owner of an open task about the patient, until it is done (work given to someone carries the need to know
+    for it; a team's queue reaches only members who already have a relationship),
   - administrator of the organisation,
   - emergency access ("break-the-glass") the user opened for this patient, until it expires.
 UM reviewers, medical directors and the privacy officer have no chart access through this module:
@@ -222,4 +224,7 @@ def _relationship_parts(user: User) -> list[QuerySet[Any]]:
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
         .values("patient_id")
     )
-    return [managed, supervised, on_team]
+    task = apps.get_model("coordination", "Task")
+    open_statuses = task.OPEN_STATUSES
+    assigned = task.objects.filter(owner=user, status__in=open_statuses).values("patient_id")
+    return [managed, supervised, on_team, assigned]

@@ -257,7 +257,7 @@ def test_no_second_factor_is_asked_when_the_organisation_does_not_require_it_for
     do_set_mfa_roles(world.adam, world.riverside, sorted(str(r) for r in STAFF_ROLES - {Role.CASE_MANAGER}))
     client = login(world.alice, second_factor=False)
 
-    assert client.get(reverse("home"))["Location"] == reverse("cases:list")
+    assert client.get(reverse("home"))["Location"] == reverse("coordination:worklist")
     assert client.get(reverse("cases:detail", args=[world.paula_case.pk])).status_code == 200
     assert not TOTPDevice.objects.filter(user=world.alice).exists()
 

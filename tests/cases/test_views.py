@@ -47,23 +47,22 @@ def test_closing_needs_a_reason_and_a_summary_shown_beside_the_fields(world: Wor
     _post(client, case, "transition", {"target": "screening"})
     _post(client, case, "consent", {"method": "written", "given_on": "2026-11-01"})
     _post(client, case, "transition", {"target": "active"})
-    refused = _post(client, case, "transition", {"target": "closed"})
+    # Closing has its own page (summary, protocol, approval): the case page's button leads there.
+    assert _post(client, case, "transition", {"target": "closed"})["Location"] == f"/cases/{case.pk}/close/"
+    refused = client.post(reverse("coordination:close_case", args=[case.pk]), {"summary": ""})
     body = refused.content.decode()
     assert refused.status_code == 400
-    assert 'id="id_closure_reason_error"' in body and 'id="id_closing_summary_error"' in body
-    ok = _post(
-        client,
-        case,
-        "transition",
-        {
-            "target": "closed",
-            "closure_reason": "goals_met",
-            "closing_summary": "A1c 7.1, attends visits; PCP follows.",
-        },
+    assert 'id="id_reason_error"' in body and 'id="id_summary_error"' in body
+    world.paula_case.program = "ccm"  # a programme that closes without the supervisor's approval
+    world.paula_case.save(update_fields=["program"])
+    ok = client.post(
+        reverse("coordination:close_case", args=[case.pk]),
+        {"reason": "goals_met", "summary": "A1c 7.1, attends visits; PCP follows."},
     )
     assert ok.status_code == 302
     case.refresh_from_db()
     assert (case.status, case.closure_reason) == ("closed", "goals_met")
+    assert case.closing_summary.startswith("A1c 7.1")
 
 
 def test_an_impossible_transition_is_refused_in_plain_words(world: World, login) -> None:

@@ -30,6 +30,9 @@ from careconductor.careplans.actions import (
     do_publish,
 )
 from careconductor.careplans.choices import InterventionKind, OwnerType, Proposer, VersionStatus
+from careconductor.coordination.actions import ContactInput, do_log_contact
+from careconductor.coordination.choices import ContactDirection, ContactMode
+from careconductor.core import clock
 from careconductor.fhir.registry import Mapper, all_mappers, mapper_for
 from careconductor.patients.actions import (
     do_add_condition,
@@ -52,6 +55,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = [
     "CarePlan",
     "CareTeam",
+    "Communication",
     "Condition",
     "Consent",
     "Coverage",
@@ -126,6 +130,20 @@ def add_paula_records(world: World) -> None:
     record(alice, paula, "phq-9", phq9_answers(12, item9=1))
     do_compute_risk_scores(alice, paula)
     add_paula_care_plan(world)
+    # A call that reached her (a Communication).
+    do_log_contact(
+        alice,
+        paula,
+        ContactInput(
+            contact_at=clock.now() - dt.timedelta(hours=1),
+            mode=ContactMode.PHONE,
+            direction=ContactDirection.OUTBOUND,
+            reached=True,
+            minutes=15,
+            patient_words="Sleeping better this week",
+        ),
+        case=world.paula_case,
+    )
 
 
 def add_paula_care_plan(world: World) -> None:

@@ -53,3 +53,25 @@ def test_advertised_interactions_answer_and_others_are_refused(world, api):
         if "create" not in mapper.interactions:
             reply = alice.post(mapper.resource_type, {"resourceType": mapper.resource_type})
             assert reply.status == 405, mapper.resource_type
+
+
+def test_communication_is_listed_read_only_with_its_parameters(client):
+    body = json.loads(client.get("/fhir/r4/metadata").content)
+    listed = {r["type"]: r for r in body["rest"][0]["resource"]}
+    communication = listed["Communication"]
+    assert {i["code"] for i in communication["interaction"]} == {
+        "read",
+        "vread",
+        "history-instance",
+        "search-type",
+    }
+    assert {p["name"] for p in communication["searchParam"]} >= {
+        "patient",
+        "subject",
+        "sent",
+        "medium",
+        "status",
+        "sender",
+        "recipient",
+    }
+    assert "Communication:patient" in communication["searchInclude"]

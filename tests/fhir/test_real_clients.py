@@ -4,20 +4,26 @@ with the fhir.resources R4B models as well."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import requests
 from fhirclient import client as smart_client
 from fhirclient.models.bundle import Bundle as SmartBundle
+from fhirclient.models.communication import Communication as SmartCommunication
 from fhirclient.models.fhirelementfactory import FHIRElementFactory
 from fhirclient.models.patient import Patient as SmartPatient
+from fhirclient.models.task import Task as SmartTask
 from fhirclient.server import FHIRNotFoundException
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import ResourceNotFound
 
 from careconductor.accounts.actions import do_create_token
 from careconductor.accounts.models import User
+from careconductor.coordination.actions import ContactInput, do_create_task, do_log_contact
+from careconductor.coordination.choices import ContactDirection, ContactMode, ContactParty
+from careconductor.core import clock
 from careconductor.fhir.registry import all_mappers
 from careconductor.patients.choices import MRN_SYSTEM
 from careconductor.patients.models import Patient
@@ -251,3 +257,104 @@ def test_fhirpy_pages_through_a_search_seeing_each_patient_once(world: World, ba
     assert len(pages) == 3
     assert sorted(e["resource"]["id"] for p in pages for e in p.get("entry", [])) == sorted(expected)
     assert all(p["total"] == 12 for p in pages)
+
+
+# --- work items and the contact log, through both clients -------------------------------------------------------
+
+
+def test_both_clients_read_tasks_by_owner_and_status_and_the_contact_log(world: World, base: str) -> None:
+    """Task?owner=…&status=… (a person's tasks and a team's queue) and Communication?patient=… parse in both
+    clients' models; the contact log's attempts and caregiver messages as well as reached calls."""
+    alice, paula = world.alice, world.paula
+    mine = do_create_task(
+        alice,
+        paula,
+        owner=alice,
+        title="Call about the glucose log",
+        due_at=clock.now() + dt.timedelta(days=1),
+    )
+    queued = do_create_task(
+        alice, paula, team=world.north, title="Mail the new plan", due_at=clock.now() + dt.timedelta(days=2)
+    )
+
+    def contact(**fields: Any) -> int:
+        data = ContactInput(
+            contact_at=clock.now() - dt.timedelta(hours=fields.pop("hours_ago")),
+            mode=fields.pop("mode", ContactMode.PHONE),
+            direction=fields.pop("direction", ContactDirection.OUTBOUND),
+            **fields,
+        )
+        return do_log_contact(alice, paula, data, case=world.paula_case).pk
+
+    reached = contact(
+        hours_ago=1, reached=True, minutes=12, patient_words="Feeling steadier", next_steps="Fri"
+    )
+    missed = contact(hours_ago=26, reached=False)
+    texted = contact(
+        hours_ago=3,
+        mode=ContactMode.TEXT,
+        direction=ContactDirection.INBOUND,
+        party=ContactParty.CAREGIVER,
+        party_name="Marco Reyes",
+        reached=True,
+        minutes=3,
+    )
+    contacts = sorted(str(pk) for pk in (reached, missed, texted))
+    secret = _secret(alice)
+    owner_query = {"owner": f"Practitioner/{alice.pk}", "status": "requested"}
+    queue_query = {"owner": f"Organization/team-{world.north.pk}", "status": "requested"}
+
+    # fhirclient: strict R4 models.
+    smart = _smart(base, secret)
+    smart.prepare()
+    by_owner = list(SmartTask.where(struct=owner_query).perform_resources_iter(smart.server))
+    assert str(mine.pk) in [t.id for t in by_owner]
+    assert all(t.owner.reference == f"Practitioner/{alice.pk}" and t.status == "requested" for t in by_owner)
+    in_queue = list(SmartTask.where(struct=queue_query).perform_resources_iter(smart.server))
+    assert [t.id for t in in_queue] == [str(queued.pk)]
+    assert in_queue[0].owner.reference == f"Organization/team-{world.north.pk}"
+    assert in_queue[0].restriction.period.end.datetime is not None
+    log = list(
+        SmartCommunication.where(struct={"patient": str(paula.pk)}).perform_resources_iter(smart.server)
+    )
+    assert sorted(c.id for c in log) == contacts
+    by_id = {c.id: c for c in log}
+    assert by_id[str(reached)].status == "completed"
+    assert by_id[str(reached)].medium[0].coding[0].code == "PHONE"
+    assert by_id[str(reached)].payload[0].contentString == "Patient's words: Feeling steadier"
+    assert by_id[str(missed)].status == "not-done"
+    assert by_id[str(missed)].statusReason.coding[0].code == "recipient-unavailable"
+    assert by_id[str(texted)].sender.type == "RelatedPerson"
+    assert by_id[str(texted)].sender.display == "Marco Reyes"
+    read = SmartCommunication.read(str(reached), smart.server)
+    assert read.about[0].reference == f"EpisodeOfCare/{world.paula_case.pk}"
+    for path in (
+        f"Task?owner=Practitioner/{alice.pk}&status=requested",
+        f"Communication?patient={paula.pk}",
+        f"Communication/{missed}",
+    ):
+        raw = _raw(base, secret, path)
+        if raw["resourceType"] == "Bundle":
+            SmartBundle(raw)
+
+    # fhirpy.
+    client = SyncFHIRClient(base.rstrip("/"), authorization=f"Bearer {secret}")
+    tasks = client.resources("Task").search(owner=f"Practitioner/{alice.pk}", status="requested").fetch_all()
+    assert str(mine.pk) in [t.id for t in tasks]
+    queue = client.resources("Task").search(owner=f"Organization/team-{world.north.pk}").fetch_all()
+    assert [t.id for t in queue] == [str(queued.pk)]
+    found = client.resources("Communication").search(patient=f"Patient/{paula.pk}").sort("-sent").fetch_all()
+    assert [c.id for c in found] == [str(reached), str(texted), str(missed)]
+    assert found[0]["recipient"][0]["reference"] == f"Patient/{paula.pk}"
+    attempts = client.resources("Communication").search(patient=paula.pk, status="not-done").fetch_all()
+    assert [c.id for c in attempts] == [str(missed)]
+    assert client.reference("Communication", str(texted)).to_resource()["medium"][0]["coding"][0]["code"] == (
+        "MSGWRIT"
+    )
+
+    # Someone without a relationship to Paula finds none of it.
+    stranger = SyncFHIRClient(base.rstrip("/"), authorization=f"Bearer {_secret(world.bob)}")
+    assert stranger.resources("Communication").search(patient=paula.pk).fetch_all() == []
+    assert stranger.resources("Task").search(owner=f"Organization/team-{world.north.pk}").fetch_all() == []
+    with pytest.raises(ResourceNotFound):
+        stranger.reference("Communication", str(reached)).to_resource()

@@ -21,6 +21,7 @@ MODULES = (
     "risk_assessment",
     "flag",
     "task",
+    "communication",
     "goal",
     "care_plan",
 )

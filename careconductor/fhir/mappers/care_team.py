@@ -1,5 +1,27 @@
 """CareTeam: one per patient (id = the patient's id), gathering the patient's care team members and the case
-managers of their open cases. Read-only: membership changes on the chart, assignment through the cases."""
+managers of their open cases. Read-only: membership changes on the chart, assignment through the cases.
+
+Who a participant is:
+- A member of staff is `member` → Practitioner/N (their account, served by the Practitioner mapper).
+- A person outside the system (patients.CareTeamMember without a user) has no record of their own here, so it
+  is a *contained* resource, the FHIR way to carry a party that cannot be identified on its own:
+  - a family caregiver (category `caregiver`) is a contained RelatedPerson: it is someone with a personal
+    relationship to the patient (RelatedPerson.patient is the Patient), with the name, phone and e-mail the
+    team reaches them on, `relationship.text` their role in their own words and the caregiver extension the
+    RelatedPerson mapper uses. It is not linked to the patient's contacts (RelatedPerson/N): the two are kept
+    apart on the chart, and guessing a match by name would merge different people.
+  - anyone else (a community health worker, an outside PCP or specialist, a pharmacist) is a contained
+    Practitioner (name and telecom): R4 Practitioner is any person involved in providing care, employed by us
+    or not. Their agency or practice is `onBehalfOf`, a contained Organization with its name (R4 ctm-1 allows
+    onBehalfOf only for a Practitioner member, which is why caregivers have none).
+- `role` is one CodeableConcept: the kind of member coded in our CodeSystem care-team-category (the
+  CareTeamCategory values) with `text` the role as written on the chart ("Daughter, main caregiver").
+- `period` is the membership; an ended member stays with `period.end`, and a `note` says when and why they left.
+- The lead (one per team, CareTeamMember.is_lead, while their membership lasts) comes first and carries the
+  extension care-team-lead (valueBoolean true). R4 has no element for the lead; a second role coding would make
+  `role` say two different things (what the person does and their place on the team) and clients that read the
+  first role would see "lead" instead of "physician", so the lead is an extension on the participant.
+- Case managers of open cases follow, coded SNOMED 768821004 "Care team coordinator"."""
 
 from __future__ import annotations
 
@@ -11,16 +33,21 @@ from django.db.models.functions import Coalesce, Greatest
 
 from careconductor.cases.models import Case
 from careconductor.cases.rules import OPEN_STATUSES
+from careconductor.core import clock
+from careconductor.patients.choices import CareTeamCategory
 from careconductor.patients.models import CareTeamMember, Patient
 from careconductor.privacy import policy
 
 from .. import params
 from ..auth import Caller
 from ..registry import READ_ONLY, Mapper, SearchParam, register
-from .common import compact, concept, period, ref
+from .common import EXT, compact, concept, period, ref
+from .related_person import CAREGIVER
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
+CATEGORY = "https://careconductor.org/fhir/CodeSystem/care-team-category"
+LEAD = EXT + "care-team-lead"
 # meta.lastUpdated: the latest change of a member or a case (whose case manager is a participant).
 LAST_CHANGE = "fhir_last_updated"
 
@@ -117,16 +144,12 @@ class CareTeamMapper(Mapper):
         return max((r.updated_at for r in rows), default=row.created_at)
 
     def to_fhir(self, row: Patient) -> dict[str, Any]:
-        participants: list[dict[str, Any]] = [
-            compact(
-                {
-                    "role": [{"text": m.role}] if m.role else [],
-                    "member": ref("Practitioner", m.user_id, m.user.display_name()),
-                    "period": period(m.start_date, m.end_date),
-                }
-            )
-            for m in row.care_team.all()
-        ]
+        today = clock.today()
+        members = list(row.care_team.all())
+        # The lead first; the others keep their order (by start date).
+        members.sort(key=lambda m: not _leads(m, today))
+        participants = [_participant_of(m, today) for m in members]
+        contained = [found for m in members if m.user_id is None for found in _contained(m, row)]
         managers = {
             c.primary_case_manager_id: c.primary_case_manager
             for c in row.cases.all()
@@ -139,12 +162,81 @@ class CareTeamMapper(Mapper):
             }
             for key, manager in managers.items()
         ]
+        notes = [
+            {"text": f"{m.display_name} ({m.role}) left the team on {m.end_date.isoformat()}: {m.end_reason}"}
+            for m in members
+            if m.end_date is not None and m.end_date < today and m.end_reason
+        ]
         return compact(
             {
+                "contained": contained,
                 "status": "active",
                 "category": [concept(LOINC, "LA28865-6", "Longitudinal care-coordination focused care team")],
                 "subject": ref("Patient", row.pk),
                 "participant": participants,
                 "managingOrganization": [ref("Organization", row.organization_id)],
+                "note": notes,
             }
         )
+
+
+def _leads(member: CareTeamMember, today: dt.date) -> bool:
+    """The lead, while their membership lasts (a lead whose end date has passed leads no more)."""
+    return member.is_lead and (member.end_date is None or member.end_date >= today)
+
+
+def _contained_id(member: CareTeamMember) -> str:
+    return f"member-{member.pk}"
+
+
+def _participant_of(member: CareTeamMember, today: dt.date) -> dict[str, Any]:
+    kind = CareTeamCategory(member.category) if member.category in CareTeamCategory.values else None
+    role = concept(CATEGORY, kind.value, kind.label, text=member.role) if kind else {"text": member.role}
+    if member.user_id is not None and member.user is not None:
+        who = ref("Practitioner", member.user_id, member.user.display_name())
+        on_behalf_of = None
+    else:
+        who = {"reference": f"#{_contained_id(member)}", "display": member.name}
+        on_behalf_of = (
+            {"reference": f"#{_contained_id(member)}-org", "display": member.organization_name}
+            if member.organization_name and member.category != CareTeamCategory.CAREGIVER
+            else None
+        )
+    return compact(
+        {
+            "extension": [{"url": LEAD, "valueBoolean": True}] if _leads(member, today) else [],
+            "role": [role] if member.role or kind else [],
+            "member": who,
+            "onBehalfOf": on_behalf_of,
+            "period": period(member.start_date, member.end_date),
+        }
+    )
+
+
+def _contained(member: CareTeamMember, patient: Patient) -> list[dict[str, Any]]:
+    """The person outside the system (and their organisation) as contained resources; see the module doc."""
+    telecom = [{"system": "phone", "value": member.phone}] if member.phone else []
+    telecom += [{"system": "email", "value": member.email}] if member.email else []
+    key = _contained_id(member)
+    if member.category == CareTeamCategory.CAREGIVER:
+        return [
+            compact(
+                {
+                    "resourceType": "RelatedPerson",
+                    "id": key,
+                    "extension": [{"url": CAREGIVER, "valueBoolean": True}],
+                    "patient": ref("Patient", patient.pk),
+                    "relationship": [{"text": member.role}] if member.role else [],
+                    "name": [{"text": member.name}],
+                    "telecom": telecom,
+                }
+            )
+        ]
+    found = [
+        compact(
+            {"resourceType": "Practitioner", "id": key, "name": [{"text": member.name}], "telecom": telecom}
+        )
+    ]
+    if member.organization_name:
+        found.append({"resourceType": "Organization", "id": f"{key}-org", "name": member.organization_name})
+    return found

@@ -1,5 +1,17 @@
-"""Task: a work item for a member of staff about a patient (coordination.Task), raised by a rule (a PHQ-9
-item 9 above 0 gives urgent same-day follow-ups) or by hand. Tasks move on the screens; read-only here."""
+"""Task: a work item about a patient (coordination.Task), raised by a rule (a PHQ-9 item 9 above 0 gives urgent
+same-day follow-ups) or by hand, for a member of staff or waiting in a team's queue. Tasks move on the screens;
+read-only here.
+
+- `owner` is the member of staff (Practitioner/N) or, for a task waiting in a team's queue until someone claims
+  it, the team (Organization/team-N, as the Organization mapper serves teams; the display says "… queue").
+- `restriction.period.end` is when it is due; `executionPeriod.end` when it was done.
+- An open task escalated to a supervisor because it is overdue has `businessStatus` escalated (in our
+  CodeSystem task-business-status, the text naming the supervisor); the note that the escalation wrote says
+  when. Handing the task to someone else ends the escalation, as on the screens.
+
+Search: `period` is R4's Task `period`, over Task.executionPeriod: what we know of it is its end (when the task
+was done), so it compares that moment and open tasks have none. The due time has no R4 parameter; `due` is ours,
+over `restriction.period.end`, for worklists (`due=lt2026-11-20&status=requested`). Both take the date prefixes."""
 
 from __future__ import annotations
 
@@ -10,17 +22,21 @@ from django.db.models import Q, QuerySet
 
 from careconductor.coordination.choices import TaskKind, TaskPriority, TaskStatus
 from careconductor.coordination.models import Task
+from careconductor.coordination.rules import OPEN
 
 from .. import params
 from ..auth import Caller
 from ..registry import READ_ONLY, Mapper, SearchParam, register
 from .common import compact, concept, moment, ref
+from .organization import parse_team_id, team_id
 
 TASK_KIND = "https://careconductor.org/fhir/CodeSystem/task-kind"
+BUSINESS_STATUS = "https://careconductor.org/fhir/CodeSystem/task-business-status"
 STATUS = "http://hl7.org/fhir/task-status"
 PRIORITY = "http://hl7.org/fhir/request-priority"
 # What a task is about, as kept in Task.focus: a reference to a resource of this server.
 FOCUS = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
+ESCALATED = Q(escalated_to__isnull=False, status__in=OPEN)
 
 
 def _focus(modifier: str, value: str, caller: Caller) -> Q:
@@ -28,6 +44,28 @@ def _focus(modifier: str, value: str, caller: Caller) -> Q:
     if len(parts) < 2 or (modifier and modifier != parts[-2]):
         return Q(pk__in=[])
     return Q(focus=f"{parts[-2]}/{parts[-1]}")
+
+
+def _owner(modifier: str, value: str, caller: Caller) -> Q:
+    """Practitioner/N (or N) for a person's tasks; Organization/team-N (or team-N) for a team's queue."""
+    parts = value.rstrip("/").split("/")
+    key = parts[-1]
+    kind = parts[-2] if len(parts) >= 2 else modifier
+    if modifier and kind != modifier:
+        return Q(pk__in=[])
+    if kind in ("", "Organization") and (team := parse_team_id(key)) is not None:
+        return Q(owner__isnull=True, team_id=team)
+    if kind in ("", "Practitioner") and key.isdigit() and len(key) <= 18:
+        return Q(owner_id=int(key))
+    return Q(pk__in=[])
+
+
+def _business_status(modifier: str, value: str, caller: Caller) -> Q:
+    system, bar, code = value.rpartition("|")
+    matched = (
+        ESCALATED if code == "escalated" and (not bar or system in ("", BUSINESS_STATUS)) else Q(pk__in=[])
+    )
+    return ~matched if modifier == "not" else matched
 
 
 @register
@@ -38,17 +76,33 @@ class TaskMapper(Mapper):
     patient_field = "patient"
     description = (
         "Work items about the patients the caller may see: for the patient, owned by a member of staff "
-        f"(Practitioner). code is coded in {TASK_KIND}; description is the title; focus is what raised it "
-        "(e.g. the QuestionnaireResponse whose answers set off a safety rule); restriction.period.end is the "
-        "due time and executionPeriod.end when it was done."
+        "(Practitioner) or waiting in a team's queue (owner Organization/team-N) until someone claims it. "
+        f"code is coded in {TASK_KIND}; description is the title; focus is what raised it (e.g. the "
+        "QuestionnaireResponse whose answers set off a safety rule); restriction.period.end is the due time "
+        "and executionPeriod.end when it was done; an open task escalated to a supervisor because it is "
+        f"overdue has businessStatus escalated ({BUSINESS_STATUS})."
     )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient the task is for"),
         "subject": params.reference("patient_id", "Patient", "The patient the task is for"),
-        "owner": params.reference("owner_id", "Practitioner", "The member of staff who is to do it"),
+        "owner": SearchParam(
+            "reference",
+            "Who is to do it: a member of staff (Practitioner/N) or, for the tasks waiting in a team's queue, "
+            "the team (Organization/team-N)",
+            _owner,
+            target="Practitioner",
+            path="owner_id",
+            modifiers=frozenset({"Practitioner", "Organization"}),
+        ),
         "requester": params.reference("requester_id", "Practitioner", "Who asked for it"),
         "status": params.token(
             "status", f"The status ({STATUS})", system=STATUS, codes={s: s for s in TaskStatus.values}
+        ),
+        "business-status": SearchParam(
+            "token",
+            f"escalated ({BUSINESS_STATUS}): open tasks escalated to a supervisor because they are overdue",
+            _business_status,
+            modifiers=frozenset({"not"}),
         ),
         "priority": params.token(
             "priority",
@@ -67,26 +121,49 @@ class TaskMapper(Mapper):
         ),
         "authored-on": params.date("created_at", "When the task was created"),
         "modified": params.date("updated_at", "When the task last changed"),
+        "period": params.date(
+            "completed_at",
+            "R4 Task period, over executionPeriod: when the task was done (executionPeriod.end, compared as "
+            "that moment); open tasks have no executionPeriod and match no value",
+        ),
+        "due": params.date(
+            "due_at",
+            "CareConductor's own: when the task is due (restriction.period.end); R4 has no parameter for it",
+        ),
     }
     sorts = {
         "authored-on": "created_at",
         "modified": "updated_at",
         "status": "status",
         "priority": "priority",
-        "period": "due_at",
+        "period": "completed_at",
+        "due": "due_at",
     }
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
-        return qs.select_related("patient", "owner", "requester")
+        return qs.select_related("patient", "owner", "team", "requester", "escalated_to")
+
+    def owner(self, row: Task) -> dict[str, Any] | None:
+        if row.owner is not None:
+            return ref("Practitioner", row.owner_id, row.owner.display_name())
+        if row.team is not None:
+            return ref("Organization", team_id(row.team.pk), row.owner_label())
+        return None
 
     def to_fhir(self, row: Task) -> dict[str, Any]:
         kind = TaskKind(row.kind)
-        owner, requester = row.owner, row.requester
+        requester = row.requester
         notes = [row.description] if row.description else []
         notes += [line for line in row.note.splitlines() if line.strip()]
+        escalated = row.escalated_to if row.is_open else None
         return compact(
             {
                 "status": row.status,
+                "businessStatus": concept(
+                    BUSINESS_STATUS, "escalated", "Escalated", text=f"Escalated to {escalated.display_name()}"
+                )
+                if escalated is not None
+                else None,
                 "intent": "order",
                 "priority": row.priority,
                 "code": concept(TASK_KIND, kind.value, kind.label, text=kind.label),
@@ -98,7 +175,7 @@ class TaskMapper(Mapper):
                 "requester": ref("Practitioner", requester.pk, requester.display_name())
                 if requester
                 else None,
-                "owner": ref("Practitioner", owner.pk, owner.display_name()),
+                "owner": self.owner(row),
                 "restriction": {"period": {"end": moment(row.due_at)}},
                 "executionPeriod": {"end": moment(row.completed_at)} if row.completed_at else None,
                 "note": [{"text": text} for text in notes],

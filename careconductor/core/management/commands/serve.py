@@ -1,11 +1,49 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def should_embed_worker(conf: Any) -> bool:
+    """Whether `serve` runs the background worker itself: only when the queue is the SQLite file in the data
+    folder. A Redis queue is shared by several machines, and each running the periodic jobs would repeat
+    them; there the operator runs one `careconductor worker`."""
+    huey = getattr(conf, "HUEY", None)
+    if not isinstance(huey, dict) or huey.get("immediate"):
+        return False
+    return str(huey.get("huey_class", "")).rsplit(".", 1)[-1] == "SqliteHuey"
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """`careconductor worker` as a child process. Not threads in this process: gunicorn's master forks its
+    workers from here (again whenever one is replaced), and forking a process that runs other threads can
+    copy a held lock into the child; and the huey consumer wants the main thread for its signals.
+
+    The child gets its own session so Ctrl+C in the terminal reaches only serve, which then stops it with one
+    SIGINT (a graceful stop: running tasks finish). If serve dies without stopping it, the worker notices
+    that its parent is gone and stops itself."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "careconductor", "worker", "--parent-pid", str(os.getpid())],
+        start_new_session=True,
+    )
+
+
+def stop_worker(worker: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGINT)
+    try:
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 class Command(BaseCommand):
@@ -19,6 +57,11 @@ class Command(BaseCommand):
             type=int,
             default=int(os.environ.get("CARECONDUCTOR_WORKERS", "2")),
             help="gunicorn worker processes (default 2, or CARECONDUCTOR_WORKERS)",
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start the background worker (run `careconductor worker` yourself)",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -53,4 +96,21 @@ class Command(BaseCommand):
             db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"PostgreSQL {db.get('HOST')}/{db['NAME']}"
         )
         self.stdout.write(f"CareConductor is running at http://{bind}/  (data: {where}; Ctrl+C stops it)")
-        Server().run()
+        worker = None
+        if opts["no_worker"]:
+            self.stdout.write("Background worker: not started (--no-worker); run `careconductor worker`.")
+        elif should_embed_worker(settings):
+            worker = start_worker()
+            self.stdout.write(f"Background worker: running (pid {worker.pid}, queue in the data folder).")
+        else:
+            self.stdout.write(
+                "Background worker: the queue is on Redis; run `careconductor worker` on one machine."
+            )
+        serve_pid = os.getpid()
+        try:
+            Server().run()
+        finally:
+            # gunicorn's workers are forked inside run() and leave through this block too: only serve itself
+            # stops the worker.
+            if worker is not None and os.getpid() == serve_pid:
+                stop_worker(worker)

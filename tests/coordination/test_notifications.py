@@ -1,0 +1,648 @@
+"""Notifications: in the app always, by e-mail or SMS as each user chose, never with clinical detail outside
+the system; delivered by huey (SQLite or Redis), with the periodic escalation and morning summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import time_machine
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+from django.urls import URLResolver, include, path, reverse
+from huey.consumer_options import ConsumerConfig  # type: ignore[import-untyped]
+from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
+from huey.exceptions import TaskLockedException  # type: ignore[import-untyped]
+from huey.storage import RedisStorage  # type: ignore[import-untyped]
+
+from careconductor import urls as root_urls
+from careconductor.accounts.models import StaffProfile, User
+from careconductor.coordination import notify, tasks
+from careconductor.coordination.actions import do_create_task
+from careconductor.coordination.choices import NotificationKind, TaskPriority
+from careconductor.coordination.models import Notification, NotificationPreference
+from careconductor.core import clock, sms
+from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.management.commands.serve import should_embed_worker
+
+from ..personas import World
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+K = NotificationKind
+
+# The pages are tested through the project's URLconf, plus the notification URLs while careconductor/urls.py
+# does not include them yet.
+urlpatterns: list[Any] = list(root_urls.urlpatterns)
+if not any(isinstance(p, URLResolver) and p.app_name == "notifications" for p in urlpatterns):
+    urlpatterns.append(path("", include("careconductor.coordination.notification_urls")))
+pytestmark = pytest.mark.urls(__name__)
+
+
+@pytest.fixture(autouse=True)
+def _queue_in_memory_and_sms_kept(settings) -> Iterator[None]:
+    """Tasks run as soon as they are queued (huey's immediate mode, an in-memory queue); texts go to
+    sms.outbox. E-mail goes to django.core.mail.outbox (the test runner's locmem backend)."""
+    settings.SMS_BACKEND = "careconductor.core.sms.LocmemBackend"
+    settings.SITE_URL = "https://care.example.org"
+    sms.outbox.clear()
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def reachable(world: World) -> World:
+    """Alice and Sam have e-mail addresses; Alice has a work phone for texts."""
+    for user in (world.alice, world.sam, world.bob):
+        User.objects.filter(pk=user.pk).update(email=f"{user.username}@riverside.example")
+        user.refresh_from_db()
+    StaffProfile.objects.filter(user=world.alice).update(work_phone="+1 555 0199")
+    world.alice.refresh_from_db()
+    return world
+
+
+def notify_and_commit(django_capture_on_commit_callbacks, *args: Any, **kwargs: Any) -> list[Notification]:
+    with django_capture_on_commit_callbacks(execute=True):
+        return notify.do_notify(*args, **kwargs)
+
+
+# --- Who gets what ----------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_without_a_choice_a_user_gets_it_in_the_app_and_by_email_but_not_by_sms(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    [n] = notify_and_commit(
+        django_capture_on_commit_callbacks, [reachable.alice], K.TASK_ASSIGNED, "New task", url="/worklist/"
+    )
+    n.refresh_from_db()
+    assert n.user == reachable.alice and n.read_at is None and n.url == "/worklist/"
+    assert [m.to for m in mail.outbox] == [["alice@riverside.example"]]
+    assert mail.outbox[0].from_email == "CareConductor <careconductor@localhost>"
+    assert sms.outbox == []
+    assert n.email_sent_at is not None and n.sms_sent_at is None
+
+
+@pytest.mark.django_db
+def test_a_user_who_chose_sms_gets_a_text_at_their_work_phone(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    notify.do_set_preferences(reachable.alice, {K.TASK_ESCALATED: notify.Choice(email=False, sms=True)})
+    [n] = notify_and_commit(
+        django_capture_on_commit_callbacks,
+        [reachable.alice],
+        K.TASK_ESCALATED,
+        "Escalated",
+        patient=reachable.paula,
+    )
+    assert mail.outbox == []
+    [text] = sms.outbox
+    assert text.to == "+1 555 0199"
+    assert text.body.startswith("CareConductor: ") and "https://care.example.org/notifications/" in text.body
+    n.refresh_from_db()
+    assert n.sms_sent_at is not None and n.email_sent_at is None
+
+
+@pytest.mark.django_db
+def test_a_user_who_wants_neither_sees_it_in_the_app_only(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    notify.do_set_preferences(reachable.alice, {K.CLOSURE: notify.Choice(email=False, sms=False)})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        [n] = notify.do_notify([reachable.alice], K.CLOSURE, "Case closed")
+    assert callbacks == []  # nothing is even queued
+    assert mail.outbox == [] and sms.outbox == []
+    assert notify.unread_count(reachable.alice) == 1
+    n.refresh_from_db()
+    assert n.email_sent_at is None and n.sms_sent_at is None
+
+
+@pytest.mark.django_db
+def test_a_choice_for_one_kind_leaves_the_others_at_the_default(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    notify.do_set_preferences(reachable.alice, {K.CLOSURE: notify.Choice(email=False, sms=True)})
+    notify_and_commit(django_capture_on_commit_callbacks, [reachable.alice], K.TASK_ASSIGNED, "New task")
+    assert len(mail.outbox) == 1 and sms.outbox == []
+
+
+@pytest.mark.django_db
+def test_each_distinct_active_user_gets_one_notification(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    User.objects.filter(pk=reachable.bob.pk).update(is_active=False)
+    reachable.bob.refresh_from_db()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC), tick=False):
+        created = notify_and_commit(
+            django_capture_on_commit_callbacks,
+            [reachable.alice, reachable.sam, reachable.alice, reachable.bob],
+            K.TASK_ASSIGNED,
+            "New task",
+        )
+    assert sorted(n.user.username for n in created) == ["alice", "sam"]
+    assert {n.created_at for n in created} == {dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)}
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@riverside.example", "sam@riverside.example"]
+    assert notify.do_notify([], K.TASK_ASSIGNED, "Nobody") == []
+
+
+@pytest.mark.django_db
+def test_nothing_is_sent_when_the_callers_transaction_rolls_back(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task")
+        raise RuntimeError("the change failed")
+    assert callbacks == []
+    assert not Notification.objects.exists() and mail.outbox == []
+
+
+# --- What leaves the system -------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_email_and_sms_hold_only_the_patients_initials_and_a_link(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    notify.do_set_preferences(reachable.alice, {K.TASK_ESCALATED: notify.Choice(email=True, sms=True)})
+    paula = reachable.paula
+    [n] = notify_and_commit(
+        django_capture_on_commit_callbacks,
+        [reachable.alice],
+        K.TASK_ESCALATED,
+        "Overdue: call Paula Reyes about her insulin doses",
+        body="PHQ-9 item 9 answered 'several days'; A1c 11.2",
+        url=f"/patients/{paula.pk}/",
+        patient=paula,
+    )
+    [email] = mail.outbox
+    [text] = sms.outbox
+    assert "Paula" in n.title  # the in-app title may name the patient
+    outside = " ".join([str(email.subject), str(email.body), text.body])
+    for detail in ("Paula", "Reyes", "insulin", "PHQ", "A1c", "11.2", paula.mrn, f"/patients/{paula.pk}"):
+        assert detail not in outside, detail
+    assert "(P. R.)" in email.body and "(P. R.)" in text.body
+    assert "(P. R.)" not in email.subject  # subjects show on lock screens
+    assert "https://care.example.org/notifications/" in email.body
+    assert "escalated" in email.subject.lower()
+
+
+def test_the_outside_wording_comes_from_the_kind_unless_the_caller_gives_safe_text() -> None:
+    assert notify.outside_message(K.CONTACT_DUE) == "Your worklist for today is ready."
+    assert notify.outside_message(K.CONTACT_DUE, text="3 items on your worklist today (1 overdue)") == (
+        "3 items on your worklist today (1 overdue)."
+    )
+    assert set(notify.OUTSIDE_WORDING) == set(NotificationKind.values)
+
+
+# --- Delivery ---------------------------------------------------------------------------------------------
+class FlakySms:
+    """Fails the first send, as a provider might."""
+
+    calls = 0
+
+    def send(self, to: str, body: str) -> None:
+        FlakySms.calls += 1
+        if FlakySms.calls == 1:
+            raise ConnectionError("provider unreachable")
+        sms.outbox.append(sms.SmsMessage(to, body))
+
+
+@pytest.mark.django_db
+def test_delivery_stamps_each_channel_once_and_a_retry_sends_only_what_failed(
+    reachable: World, settings
+) -> None:
+    settings.SMS_BACKEND = f"{__name__}.FlakySms"
+    FlakySms.calls = 0
+    n = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task")[0]  # not committed: nothing queued
+    sent_at = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
+    with time_machine.travel(sent_at, tick=False):
+        with pytest.raises(ConnectionError):
+            tasks.deliver.call_local(n.pk, ["email", "sms"], "A task was assigned to you.")
+        n.refresh_from_db()
+        assert n.email_sent_at == sent_at and n.sms_sent_at is None and len(mail.outbox) == 1
+        tasks.deliver.call_local(n.pk, ["email", "sms"], "A task was assigned to you.")  # the retry
+    n.refresh_from_db()
+    assert n.sms_sent_at == sent_at and len(mail.outbox) == 1 and len(sms.outbox) == 1
+    tasks.deliver.call_local(n.pk, ["email", "sms"], "again")
+    assert len(mail.outbox) == 1 and len(sms.outbox) == 1
+    assert tasks.deliver.retries == 3
+
+
+@pytest.mark.django_db
+def test_no_number_or_no_address_skips_that_channel_and_stamps_nothing(reachable: World) -> None:
+    n = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task")[0]
+    StaffProfile.objects.filter(user=reachable.alice).update(work_phone="")
+    User.objects.filter(pk=reachable.alice.pk).update(email="")
+    tasks.deliver.call_local(n.pk, ["email", "sms"], "A task was assigned to you.")
+    n.refresh_from_db()
+    assert n.email_sent_at is None and n.sms_sent_at is None
+    assert mail.outbox == [] and sms.outbox == []
+    tasks.deliver.call_local(987654, ["email"], "gone")  # a deleted notification is no error
+
+
+def test_sms_backends(capsys: pytest.CaptureFixture[str], settings) -> None:
+    settings.SMS_BACKEND = "careconductor.core.sms.ConsoleBackend"
+    sms.send_sms(" +1 555 0100 ", "hello")
+    assert capsys.readouterr().out == "SMS to +1 555 0100: hello\n"
+    settings.SMS_BACKEND = "careconductor.core.sms.LocmemBackend"
+    sms.send_sms("+1 555 0100", "hi")
+    assert sms.outbox == [sms.SmsMessage("+1 555 0100", "hi")]
+    with pytest.raises(ValueError):
+        sms.send_sms("  ", "nobody")
+
+
+# --- Reading and marking read -----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_users_mark_only_their_own_notifications_read(reachable: World) -> None:
+    [mine] = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "For Alice")
+    with pytest.raises(NotVisible):
+        notify.do_mark_read(reachable.bob, mine.pk)
+    with time_machine.travel(dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC), tick=False):
+        notify.do_mark_read(reachable.alice, mine.pk)
+    notify.do_mark_read(reachable.alice, mine.pk)  # again: the first reading counts
+    mine.refresh_from_db()
+    assert mine.read_at == dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+def test_recent_lists_unread_first_then_newest_and_counts_unread(reachable: World) -> None:
+    alice = reachable.alice
+    for day, title in ((1, "oldest"), (2, "middle"), (3, "newest")):
+        with time_machine.travel(dt.datetime(2026, 3, day, 12, tzinfo=dt.UTC), tick=False):
+            notify.do_notify([alice], K.TASK_ASSIGNED, title)
+    notify.do_notify([reachable.bob], K.TASK_ASSIGNED, "Bob's")
+    newest = Notification.objects.get(title="newest")
+    notify.do_mark_read(alice, newest.pk)
+    assert [n.title for n in notify.recent(alice)] == ["middle", "oldest", "newest"]
+    assert [n.title for n in notify.recent(alice, 1)] == ["middle"]
+    assert notify.unread_count(alice) == 2
+    assert notify.do_mark_all_read(alice) == 2 and notify.unread_count(alice) == 0
+    assert notify.unread_count(reachable.bob) == 1
+
+
+# --- Pages ------------------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_notifications_page_lists_only_the_users_own_unread_first(reachable: World, login) -> None:
+    with time_machine.travel(dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC), tick=False):
+        [read] = notify.do_notify([reachable.alice], K.CLOSURE, "Closure approved")
+    notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task for Alice", url="/worklist/")
+    notify.do_notify([reachable.bob], K.TASK_ASSIGNED, "Bob's secret task")
+    notify.do_mark_read(reachable.alice, read.pk)
+    client: Client = login(reachable.alice)
+    page = client.get(reverse("notifications:list"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.index("New task for Alice") < html.index("Closure approved")
+    assert "Bob&#x27;s secret task" not in html and "Bob's secret task" not in html
+    assert "1 unread." in html and reverse("notifications:settings") in html
+
+
+@pytest.mark.django_db
+def test_marking_read_from_the_page(reachable: World, login) -> None:
+    [first, second] = [
+        notify.do_notify([reachable.alice], K.TASK_ASSIGNED, title, url="/worklist/")[0]
+        for title in ("a", "b")
+    ]
+    [bobs] = notify.do_notify([reachable.bob], K.TASK_ASSIGNED, "Bob's")
+    client: Client = login(reachable.alice)
+    assert client.get(reverse("notifications:mark_read", args=[first.pk])).status_code == 405
+    response = client.post(reverse("notifications:mark_read", args=[first.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("notifications:list")
+    response = client.post(reverse("notifications:mark_read", args=[second.pk]), {"next": "/worklist/"})
+    assert response["Location"] == "/worklist/"  # "Open" marks it read and goes there
+    response = client.post(
+        reverse("notifications:mark_read", args=[first.pk]), {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("notifications:list")
+    for nasty in ("javascript:alert(1)", "//evil.example/", "a\x00b", "x" * 10_000):
+        response = client.post(reverse("notifications:mark_read", args=[first.pk]), {"next": nasty})
+        assert response.status_code == 302 and not response["Location"].startswith(("javascript", "//"))
+    # Someone else's notification answers as if it did not exist.
+    assert client.post(reverse("notifications:mark_read", args=[bobs.pk])).status_code == 404
+    assert client.post(reverse("notifications:mark_read", args=[999999])).status_code == 404
+    bobs.refresh_from_db()
+    assert bobs.read_at is None and notify.unread_count(reachable.alice) == 0
+    notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "c")
+    assert client.post(reverse("notifications:mark_all_read")).status_code == 302
+    assert notify.unread_count(reachable.alice) == 0 and notify.unread_count(reachable.bob) == 1
+
+
+@pytest.mark.django_db
+def test_the_settings_page_shows_labelled_checkboxes_and_saves_choices(reachable: World, login) -> None:
+    client: Client = login(reachable.alice)
+    url = reverse("notifications:settings")
+    html = client.get(url).content.decode()
+    for kind in NotificationKind:
+        for channel in ("email", "sms"):
+            assert f'<label for="id_{kind.value}_{channel}">' in html
+        assert kind.label in html
+    assert 'name="task_assigned_email" id="id_task_assigned_email" checked' in html  # the default: e-mail on
+    assert 'name="task_assigned_sms" id="id_task_assigned_sms" checked' not in html
+    response = client.post(
+        url, {"task_escalated_sms": "on", "task_escalated_email": "on", "closure_email": "on"}
+    )
+    assert response.status_code == 302 and response["Location"] == url
+    saved = {p.kind: (p.email, p.sms) for p in NotificationPreference.objects.filter(user=reachable.alice)}
+    assert saved == {
+        K.TASK_ESCALATED: (True, True),
+        K.CLOSURE: (True, False),
+        K.TASK_ASSIGNED: (False, False),
+        K.CONTACT_DUE: (False, False),
+    }
+    assert notify.preferences(reachable.alice)[K.TASK_ESCALATED] == notify.Choice(email=True, sms=True)
+    assert 'name="task_escalated_sms" id="id_task_escalated_sms" checked' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_choosing_sms_without_a_work_phone_is_refused_beside_the_checkbox(reachable: World, login) -> None:
+    client: Client = login(reachable.sam)  # Sam has an e-mail address but no work phone
+    response = client.post(reverse("notifications:settings"), {"closure_sms": "on"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(
+        r'<td class="has-error">\s*<div class="field-check"><input[^>]*id="id_closure_sms"', html
+    )
+    assert 'id="id_closure_sms_error"' in html and "work phone" in html
+    assert not NotificationPreference.objects.filter(user=reachable.sam).exists()
+    with pytest.raises(ActionRefused) as refused:
+        notify.do_set_preferences(reachable.sam, {K.CLOSURE: notify.Choice(email=True, sms=True)})
+    assert set(refused.value.errors) == {"closure_sms"}
+
+
+@pytest.mark.django_db
+def test_the_pages_need_a_log_in(client: Client) -> None:
+    for name in ("notifications:list", "notifications:settings"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+# --- Periodic jobs ----------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_five_minute_job_escalates_an_overdue_task_to_the_supervisor(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    task = do_create_task(
+        reachable.alice,
+        reachable.paula,
+        owner=reachable.alice,
+        title="Call Paula about her insulin",
+        due_at=clock.now() - dt.timedelta(hours=30),
+    )
+    assert tasks.escalate_overdue.call_local.__name__ == "escalate_overdue"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.escalate_overdue.call_local() == 1
+    task.refresh_from_db()
+    assert task.escalated_to == reachable.sam and task.escalated_at is not None
+    [n] = Notification.objects.filter(user=reachable.sam, kind=K.TASK_ESCALATED)
+    assert "insulin" in n.title  # in the app, the supervisor sees what it is about
+    [email] = mail.outbox
+    assert email.to == ["sam@riverside.example"] and "insulin" not in str(email.body) + email.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.escalate_overdue.call_local() == 0  # once only
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_one_escalation_sweep_at_a_time_and_a_stale_lock_is_cleared_when_the_worker_starts(
+    world: World, settings
+) -> None:
+    with tasks.ESCALATION_LOCK, pytest.raises(TaskLockedException):
+        tasks.escalate_overdue.call_local()
+    assert tasks.escalate_overdue.call_local() == 0  # released afterwards
+    tasks.ESCALATION_LOCK.acquire()  # as a worker killed mid-sweep leaves it
+    HUEY.create_consumer(**ConsumerConfig(**settings.HUEY["consumer"]).values)
+    assert not tasks.ESCALATION_LOCK.is_locked()
+
+
+def test_the_jobs_are_scheduled_every_five_minutes_and_at_seven_on_weekdays_local_time(settings) -> None:
+    settings.TIME_ZONE = "America/New_York"
+    every_five = tasks.escalate_overdue.s().validate_datetime
+    summary = tasks.morning_summary.s().validate_datetime
+    # huey's clock is naive UTC. 2026-03-02 is a Monday; New York is UTC-5 until 8 March, then UTC-4.
+    assert every_five(dt.datetime(2026, 3, 2, 12, 5)) and not every_five(dt.datetime(2026, 3, 2, 12, 7))
+    assert summary(dt.datetime(2026, 3, 2, 12, 0))  # 07:00 in New York
+    assert not summary(dt.datetime(2026, 3, 2, 7, 0))  # 07:00 UTC is 02:00 there
+    assert summary(dt.datetime(2026, 3, 9, 11, 0))  # after the change to summer time
+    assert not summary(dt.datetime(2026, 3, 7, 12, 0))  # Saturday
+    assert not summary(dt.datetime(2026, 3, 2, 12, 1))
+    assert HUEY.utc
+
+
+@pytest.mark.django_db
+def test_the_morning_summary_counts_what_is_due_and_is_sent_once_a_day(
+    reachable: World, django_capture_on_commit_callbacks
+) -> None:
+    pytest.importorskip("careconductor.coordination.worklist")
+    now = clock.now()
+    for title, due in (
+        ("Overdue call", now - dt.timedelta(days=2)),
+        ("Call today", now + dt.timedelta(hours=2)),
+    ):
+        do_create_task(
+            reachable.alice,
+            reachable.paula,
+            owner=reachable.alice,
+            title=title,
+            due_at=due,
+            priority=TaskPriority.URGENT,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = tasks.morning_summary.call_local()
+    [n] = Notification.objects.filter(kind=K.CONTACT_DUE)
+    assert n.user == reachable.alice and n.url == "/worklist/"
+    assert n.title == "2 items on your worklist today (1 overdue)"
+    assert sent == 1  # Bob, Sam and Charlie have nothing due; Dana is not a case manager
+    [email] = [m for m in mail.outbox if "worklist" in m.subject]
+    assert "2 items on your worklist today (1 overdue)." in str(email.body)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.morning_summary.call_local() == 0
+    assert Notification.objects.filter(kind=K.CONTACT_DUE).count() == 1
+
+
+# --- The queue on Redis -----------------------------------------------------------------------------------
+@pytest.fixture
+def redis_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[redis.Redis]:
+    """The app's huey instance with its queue on the real Redis (database 15, emptied before and after)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    HUEY.immediate = False
+    monkeypatch.setattr(HUEY, "storage", RedisStorage(HUEY.name, url=REDIS_URL))
+    yield client
+    HUEY.storage.close()
+    client.flushdb()
+    client.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_goes_through_redis_to_a_running_consumer(
+    reachable: World, redis_queue: redis.Redis
+) -> None:
+    with transaction.atomic():
+        [n] = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task", patient=reachable.paula)
+        assert HUEY.pending_count() == 0  # queued only when the change commits
+    assert HUEY.pending_count() == 1
+    assert list(redis_queue.scan_iter("huey.redis.*"))
+    consumer = HUEY.create_consumer(workers=1, periodic=False, worker_type="thread", max_delay=0.2)
+    consumer._set_signal_handlers = lambda: None  # leave pytest's Ctrl+C alone
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not Notification.objects.get(pk=n.pk).email_sent_at:
+            time.sleep(0.1)
+    finally:
+        consumer.stop(graceful=True)
+    n.refresh_from_db()
+    assert n.email_sent_at is not None and HUEY.pending_count() == 0
+    [email] = mail.outbox
+    assert email.to == ["alice@riverside.example"] and "(P. R.)" in str(email.body)
+
+
+@pytest.mark.django_db
+def test_a_task_queued_by_another_process_on_redis_runs_here(
+    reachable: World, redis_queue: redis.Redis, tmp_path: Path
+) -> None:
+    """Two machines sharing a Redis: the settings with CARECONDUCTOR_REDIS_URL queue there, and a worker
+    elsewhere picks the task up."""
+    [n] = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task")
+    code = (
+        "import django; django.setup();"
+        "from huey.contrib.djhuey import HUEY; from careconductor.coordination.tasks import deliver;"
+        f"deliver({n.pk}, ['email'], 'A task was assigned to you.');"
+        "print(type(HUEY).__name__, HUEY.name, HUEY.pending_count())"
+    )
+    env = {
+        **os.environ,
+        "CARECONDUCTOR_HOME": str(tmp_path),
+        "CARECONDUCTOR_REDIS_URL": REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "careconductor.settings",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["RedisHuey", "careconductor", "1"], out.stderr[-2000:]
+    assert not (tmp_path / "tasks.sqlite3").exists()
+    task = HUEY.dequeue()
+    assert task.name == "deliver" and task.args == (n.pk, ["email"], "A task was assigned to you.")
+    tasks.deliver.call_local(*task.args)  # what the worker's execute() runs, in this test's transaction
+    n.refresh_from_db()
+    assert n.email_sent_at is not None and len(mail.outbox) == 1
+
+
+# --- The worker process and serve ---------------------------------------------------------------------------
+def _wait_for(log: Path, text: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = log.read_text() if log.exists() else ""
+        if text in content:
+            return content
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not seen within {timeout} s:\n{log.read_text() if log.exists() else ''}")
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "CARECONDUCTOR_HOME": str(home), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)
+    env.pop("CARECONDUCTOR_REDIS_URL", None)
+    return env
+
+
+def test_the_worker_command_starts_with_the_tasks_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "careconductor", "worker", "--workers", "1", "--no-periodic"],
+            env=_env(tmp_path),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        started = _wait_for(log, "careconductor.coordination.tasks.morning_summary")
+        assert "Huey consumer started with 1 thread" in started
+        for name in ("deliver", "escalate_overdue"):
+            assert f"careconductor.coordination.tasks.{name}" in started
+        assert (tmp_path / "tasks.sqlite3").exists()  # the embedded queue, in the data folder
+        time.sleep(1)  # huey sets its signal handlers just after logging the list
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Consumer exiting" in log.read_text()
+
+
+def test_a_worker_whose_parent_dies_stops_by_itself(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, subprocess, sys;"
+            f"out = open({str(log)!r}, 'w');"
+            "subprocess.Popen([sys.executable, '-m', 'careconductor', 'worker', '--workers', '1', '--no-periodic',"
+            " '--parent-pid', str(os.getpid())], stdout=out, stderr=out).wait()",
+        ],
+        env=_env(tmp_path),
+    )
+    try:
+        _wait_for(log, "Huey consumer started")
+        parent.kill()  # as `kill -9` of serve would
+        parent.wait()
+        _wait_for(log, "Consumer exiting", timeout=30)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def test_serve_embeds_the_worker_only_for_the_queue_in_the_data_folder() -> None:
+    class Conf:
+        HUEY: dict[str, object] = {"huey_class": "huey.SqliteHuey", "filename": "/x/tasks.sqlite3"}
+
+    assert should_embed_worker(Conf)
+    Conf.HUEY = {"huey_class": "huey.RedisHuey", "url": "redis://127.0.0.1:6379/0"}
+    assert not should_embed_worker(Conf)
+    Conf.HUEY = {"huey_class": "huey.SqliteHuey", "immediate": True}
+    assert not should_embed_worker(Conf)
+    assert not should_embed_worker(object())
+
+
+def test_serve_runs_one_worker_and_stops_it_with_itself(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "careconductor", "serve", "--port", str(port), "--workers", "2"],
+            env=_env(tmp_path),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        started = _wait_for(log, "Huey consumer started")
+        _wait_for(log, "Booting worker with pid")
+        match = re.search(r"Background worker: running \(pid (\d+)", started)
+        assert match, started
+        time.sleep(1)  # both gunicorn workers up: neither may start a consumer of its own
+        assert log.read_text().count("Huey consumer started") == 1
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Consumer exiting" in log.read_text()
