@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from careconductor.accounts.choices import Role
@@ -232,8 +233,13 @@ def do_escalate_overdue_tasks(now: dt.datetime | None = None) -> int:
     delay = settings.TASK_ESCALATION_HOURS
     cutoff = moment - dt.timedelta(hours=delay)
     escalated = 0
+    # The delay runs from the due time, or from the last hand-over when that came later: a new owner gets it whole.
     candidates = (
-        Task.objects.open().filter(escalated_at__isnull=True, due_at__lte=cutoff).values_list("pk", flat=True)
+        Task.objects.open()
+        .filter(escalated_at__isnull=True, due_at__lte=cutoff)
+        .annotate(handed_over=Max("reassignments__at"))
+        .filter(Q(handed_over__isnull=True) | Q(handed_over__lte=cutoff))
+        .values_list("pk", flat=True)
     )
     for task_id in list(candidates[:500]):
         with transaction.atomic():
@@ -242,8 +248,10 @@ def do_escalate_overdue_tasks(now: dt.datetime | None = None) -> int:
                 .select_related("patient", "owner", "team")
                 .get(pk=task_id)
             )
+            last_handover = task.reassignments.aggregate(at=Max("at"))["at"]
+            start = max(task.due_at, last_handover) if last_handover else task.due_at
             if not task.is_open or not rules.escalation_due(
-                task.due_at, moment, delay, task.escalated_at is not None
+                start, moment, delay, task.escalated_at is not None
             ):
                 continue
             supervisor = _supervisor_for(task)
@@ -594,6 +602,9 @@ def do_request_closure(
     """Close the case, or ask the supervisor to when the programme needs approval. Returns the closed case or
     the pending request. Closing as unable to reach needs the protocol done first."""
     policy.require(user, policy.Action.CHANGE, case.patient)
+    case = Case.objects.select_related("patient", "team__supervisor").get(
+        pk=case.pk
+    )  # the status as it is now
     errors = _closure_errors(case, reason, reason_other, summary)
     if errors:
         raise ActionRefused(errors)

@@ -365,6 +365,7 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "next": request.GET.get("next") or request.POST.get("next", ""),
             "nav": "patients",
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -425,6 +426,7 @@ def time_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "can_change": policy.may(user, policy.Action.CHANGE, patient),
             "nav": "patients",
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -465,7 +467,10 @@ def new_task(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, f"Task created for {task.owner_label()}.")
             return redirect("coordination:task", task_id=task.pk)
     return render(
-        request, "coordination/task_new.html", {"patient": patient, "form": form, "nav": "patients"}
+        request,
+        "coordination/task_new.html",
+        {"patient": patient, "form": form, "nav": "patients"},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -628,6 +633,7 @@ def care_team_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "can_change": policy.may(user, policy.Action.CHANGE, patient),
             "nav": "patients",
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
 
@@ -27,9 +28,17 @@ def _column(field: models.Field[Any, Any]) -> str:
     return field.column
 
 
+def _sqlite_datetime(value: dt.datetime, zone: dt.tzinfo) -> str:
+    """What SQLite's adapt_datetimefield_value stores (the UTC wall time as text), without its checks: it was a
+    tenth of the generator's profile."""
+    return str(value.astimezone(zone).replace(tzinfo=None) if value.tzinfo is not None else value)
+
+
 def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
     kind = field.get_internal_type()
     if kind == "DateTimeField":
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            return partial(_sqlite_datetime, zone=connection.timezone)
         return connection.ops.adapt_datetimefield_value
     if kind == "DateField":
         return connection.ops.adapt_datefield_value
