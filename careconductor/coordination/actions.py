@@ -570,6 +570,7 @@ TAKES_OVER, NOT_NAMED = "Who takes over", "not yet named"
 def with_takes_over(summary: str, takes_over: str) -> str:
     """The summary naming who takes over: filled into the draft's placeholder, or added at the end."""
     name = takes_over.strip()
+    summary = summary.replace("\r\n", "\n")  # browsers send CRLF from a textarea
     placeholder = f"{TAKES_OVER}\n- {NOT_NAMED}"
     if not name or name in summary:
         return summary.strip()

@@ -148,7 +148,9 @@ class TaskForm(forms.Form):
 
 class ReassignForm(forms.Form):
     assignee = forms.ChoiceField(label="Hand to")
-    reason = forms.CharField(label="Why", max_length=300)
+    reason = forms.CharField(
+        label="Why", max_length=300, error_messages={"required": "Say why the task changes hands."}
+    )
 
     def __init__(self, *args: Any, assignees: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,13 +167,13 @@ class CareTeamMemberForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
-        help_text="Leave empty for someone outside the system",
+        help_text="Or choose “Someone outside the system” for a family caregiver or community worker",
     )
     name = forms.CharField(label="Name (outside the system)", required=False, max_length=200)
     organization_name = forms.CharField(label="Organisation", required=False, max_length=200)
     phone = forms.CharField(label="Phone", required=False, max_length=40)
     email = forms.EmailField(label="E-mail", required=False)
-    category = forms.ChoiceField(label="Kind of member", choices=CareTeamCategory.choices)
+    category = forms.ChoiceField(label="Kind of member", choices=[("", "Choose…"), *CareTeamCategory.choices])
     role = forms.CharField(
         label="Role on the team",
         max_length=100,
@@ -226,6 +228,7 @@ class OutreachForm(forms.Form):
 
 class MonthForm(forms.Form):
     month = forms.RegexField(
+        widget=forms.TextInput(attrs={"type": "month"}),
         label="Month",
         regex=r"^\d{4}-(0[1-9]|1[0-2])$",
         error_messages={"invalid": "Give a month as YYYY-MM."},

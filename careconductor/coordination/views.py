@@ -254,6 +254,11 @@ def team_view(request: HttpRequest) -> HttpResponse:
     for r in rows:
         capacity = r["profile"].caseload_capacity or 1
         r["percent"] = round(100 * r["points"] / capacity)
+        # The meter turns amber past 85% of capacity and red at capacity or beyond.
+        r["low_mark"], r["high_mark"] = (
+            round(capacity * 0.85),
+            capacity - 1 if r["percent"] >= 100 else capacity,
+        )
     urgent = [i for i in worklist.items if i.band == Band.URGENT or (i.overdue and i.band <= Band.TRANSITION)]
     names = {p.user_id: p.user.display_name() for p in profiles}
     return render(

@@ -223,7 +223,7 @@ def test_a_task_is_handed_over_and_a_queue_task_claimed(
     handover.get_by_role("button", name="Hand over").click()
     why = page.locator("#reassign .field", has=page.locator("#id_reason"))
     expect(why).to_have_class(re.compile(r"\bhas-error\b"))
-    expect(why.locator(".error")).to_have_text("This field is required.")
+    expect(why.locator(".error")).to_have_text("Say why the task changes hands.")
     settle(page)
     assert not TaskReassignment.objects.filter(task=scene.own_task).exists()
     print(f"\n[task] hand-over error in view: {_in_view(page, why.locator('.error'))}")
@@ -371,7 +371,7 @@ def test_closing_a_case_drafts_the_summary_and_the_supervisor_decides(  # type: 
     settle(page)
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and HER_GOAL in case.closing_summary
-    assert "Who takes over: Dr Dana Tester (PCP) and her daughter Lucía" in case.closing_summary
+    assert "Who takes over\n- Dr Dana Tester (PCP) and her daughter Lucía" in case.closing_summary
     assert ClosureRequest.objects.get().status == ClosureStatus.APPROVED
     settle(page)  # the badge request of the last page writes the session
     context.close()

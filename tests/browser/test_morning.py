@@ -302,7 +302,11 @@ def test_a_morning_call_the_top_patient_and_see_the_row_move(  # type: ignore[no
 
     # Back on the worklist: the row has left "Contacts due" for "Other work" (the next call in 7 days).
     expect(page).to_have_url(re.compile(r"/worklist/$"))
-    expect(page.locator(".flash")).to_have_text("Contact logged: the next contact is now due from today.")
+    # The message names the patient and the new due day: one interval (7 days, tier 4) from today.
+    next_due = clock.today() + dt.timedelta(days=7)
+    expect(page.locator(".flash")).to_have_text(
+        f"Contact with Olive Ashworth logged; next contact due {next_due:%a %b} {next_due.day}."
+    )
     contacts = band(page, "Contacts due").locator("tbody tr")
     expect(contacts).to_have_count(1)
     expect(contacts.first).to_contain_text("Bramley, Dora")
