@@ -108,7 +108,7 @@ def test_severe_depression_goes_to_the_care_team_physician(world: World) -> None
 
 
 def test_with_no_physician_on_the_team_the_review_falls_to_the_case_manager_with_a_note(world: World) -> None:
-    world.paula.care_team.update(end_date=dt.date(2020, 1, 1))
+    world.paula.care_team.update(start_date=dt.date(2019, 1, 1), end_date=dt.date(2020, 1, 1))
     record(world.alice, world.paula, "phq-9", phq9_answers(21))
     (task,) = Task.objects.filter(patient=world.paula)
     assert task.owner == world.alice
