@@ -210,7 +210,6 @@ def team_view(request: HttpRequest) -> HttpResponse:
     """Who is behind: caseload balance and overdue work per person, then the team's urgent items."""
     user = _user(request)
     worklist = build_team_worklist(user)
-    audit.record_reads(user, list(worklist.patients.values()), object_type="Worklist")
     profiles = StaffProfile.objects.filter(
         user__organization_id=user.organization_id or 0, user__is_active=True
     )
@@ -259,7 +258,15 @@ def team_view(request: HttpRequest) -> HttpResponse:
             round(capacity * 0.85),
             capacity - 1 if r["percent"] >= 100 else capacity,
         )
-    urgent = [i for i in worklist.items if i.band == Band.URGENT or (i.overdue and i.band <= Band.TRANSITION)]
+    urgent = [
+        i for i in worklist.items if i.band == Band.URGENT or (i.overdue and i.band <= Band.TRANSITION)
+    ][:100]
+    # Only the patients named on the page are read; the counts name nobody.
+    audit.record_reads(
+        user,
+        list({i.patient_id: worklist.patients[i.patient_id] for i in urgent}.values()),
+        object_type="Worklist",
+    )
     names = {p.user_id: p.user.display_name() for p in profiles}
     return render(
         request,
@@ -273,7 +280,7 @@ def team_view(request: HttpRequest) -> HttpResponse:
                     "patient": worklist.patients.get(i.patient_id),
                     "who": names.get(i.staff_id or 0, "a queue" if i.staff_id is None else "someone else"),
                 }
-                for i in urgent[:100]
+                for i in urgent
             ],
         },
     )

@@ -869,13 +869,15 @@ class _Builder:
         due_at = dt.datetime.combine(
             self.today - dt.timedelta(days=due_days_ago), dt.time(a.randint(9, 17)), tzinfo=self.tz
         )
+        # Drawn whatever the branch: which branch depends on the time of day, the draws must not.
+        early, sweep = dt.timedelta(hours=a.randint(0, 72)), dt.timedelta(minutes=a.randint(1, 15))
         completed_at = escalated_at = escalated_to = None
         note = ""
         if status == TaskStatus.COMPLETED:
-            completed_at = min(due_at - dt.timedelta(hours=a.randint(0, 72)), self.now)
+            completed_at = min(due_at - early, self.now)
         elif due_at + self.escalation <= self.now:
             # What coordination.actions.do_escalate_overdue_tasks would have done by now.
-            escalated_at = due_at + self.escalation + dt.timedelta(minutes=a.randint(1, 15))
+            escalated_at = due_at + self.escalation + sweep
             escalated_to = w.supervisor_id
             late = escalated_at - due_at
             note = (

@@ -37,7 +37,7 @@ def _sqlite_datetime(value: dt.datetime, zone: dt.tzinfo) -> str:
 def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
     kind = field.get_internal_type()
     if kind == "DateTimeField":
-        if connection.vendor == "sqlite" and settings.USE_TZ:
+        if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone is not None:
             return partial(_sqlite_datetime, zone=connection.timezone)
         return connection.ops.adapt_datetimefield_value
     if kind == "DateField":

@@ -278,3 +278,34 @@ def test_the_demo_has_care_plans_in_every_state_a_newcomer_should_see(printed: s
     goals = [g for p in CarePlan.objects.all() for g in p.goals.all()]
     assert any(v.to_confirm and v.suggestion.achievement == "achieved" for v in goal_progress(goals).values())
     assert CarePlan.objects.filter(problems__source="finding").exists()
+
+
+def test_the_demo_morning_shows_every_kind_of_coordination_work(printed: str) -> None:
+    """`casemanager`'s first morning: an overdue and a due-today contact, a discharge call pending, an
+    unable-to-reach step, an urgent task, a team-queue task, an escalated task, a closure waiting for the
+    supervisor, care teams with a caregiver and a lead, a programme cadence, a day off and minutes to report."""
+    from careconductor.coordination.billing import monthly_report
+    from careconductor.coordination.models import CadenceRule, ClosureRequest, Holiday, Task, TimeEntry
+    from careconductor.coordination.rules import Band
+    from careconductor.coordination.worklist import build_worklist
+    from careconductor.core import clock
+
+    assert "Coordination scenarios:" in printed
+    manager = User.objects.get(username="casemanager")
+    items = build_worklist(manager).items
+    kinds = {(i.band, i.kind, i.overdue) for i in items}
+    assert (Band.CONTACT, "contact", True) in kinds
+    assert any(i.kind == "contact" and "due today" in i.reason for i in items)
+    assert (Band.CONTACT, "outreach", True) in kinds
+    assert any(i.kind == "transition" and "2 business days" in i.reason for i in items)
+    assert any(i.band == Band.URGENT and i.kind == "task" for i in items)
+    assert Task.objects.filter(owner__isnull=True, team__isnull=False).exists()
+    assert Task.objects.filter(escalated_to__username="supervisor").exists()
+    assert ClosureRequest.objects.filter(status="pending", task__owner__username="supervisor").exists()
+    assert CareTeamMember.objects.filter(user__isnull=True, category="caregiver").exists()
+    assert CareTeamMember.objects.filter(is_lead=True).exists()
+    assert CadenceRule.objects.exists() and Holiday.objects.exists()
+    assert TimeEntry.objects.exists()
+    last_month = (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    report = monthly_report(User.objects.get(username="admin"), last_month)
+    assert any(line.code == "99490" for row in report.rows for line in row.result.lines)
