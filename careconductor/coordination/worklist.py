@@ -129,11 +129,17 @@ def build_team_worklist(user: User, *, today: dt.date | None = None) -> Worklist
     team_ids = list(teams.values_list("pk", flat=True))
     members = StaffProfile.objects.filter(team_id__in=team_ids).values("user_id")
     tasks = Task.objects.open().filter(Q(owner_id__in=members) | Q(owner__isnull=True, team_id__in=team_ids))
-    return compute(cases, tasks.filter(policy.patient_q(user)), user, today)
+    # The team view counts contacts, tasks and discharge deadlines per person; reviews are left to each person.
+    return compute(cases, tasks.filter(policy.patient_q(user)), user, today, reviews=False)
 
 
 def compute(
-    cases: Sequence[Case], tasks: QuerySet[Task], user: User, today: dt.date | None = None
+    cases: Sequence[Case],
+    tasks: QuerySet[Task],
+    user: User,
+    today: dt.date | None = None,
+    *,
+    reviews: bool = True,
 ) -> Worklist:
     today = today or timezone.localdate()
     task_list = list(tasks.select_related("patient", "owner", "team"))
@@ -175,7 +181,7 @@ def compute(
         for c in cases
         if c.status in (CaseStatus.REFERRED, CaseStatus.SCREENING)
     ]
-    for source in hooks.WORKLIST_SOURCES:
+    for source in hooks.WORKLIST_SOURCES if reviews else ():
         items += source(active, today)
     return Worklist(
         items=rules.rank(items),
