@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -842,6 +843,16 @@ def time_report_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _own_row(model: Any, organization_id: int, raw: str) -> Any:
+    """A row of the administrator's own organisation by the id a form sent; 404 for anything else."""
+    row = (
+        model.objects.filter(organization_id=organization_id, pk=int(raw)).first() if raw.isdigit() else None
+    )
+    if row is None:
+        raise Http404
+    return row
+
+
 # --- Follow-up settings (administrators) ---------------------------------------------------------------
 @staff_view(roles=(Role.ADMIN,))
 @require_http_methods(["GET", "POST"])
@@ -861,23 +872,14 @@ def follow_up_settings(request: HttpRequest) -> HttpResponse:
                 do_add_holiday(user, **holiday_form.cleaned_data)
                 messages.success(request, "Day off added.")
                 return redirect("coordination:follow_up_settings")
-            if request.POST.get("form") == "reset":
-                rule = CadenceRule.objects.filter(
-                    organization_id=org_id, pk=request.POST.get("id") or 0
-                ).first()
-                if rule is None:
-                    raise Http404
-                do_reset_cadence(user, rule)
-                messages.success(request, "Back to the default cadence.")
-                return redirect("coordination:follow_up_settings")
-            if request.POST.get("form") == "remove-holiday":
-                holiday = Holiday.objects.filter(
-                    organization_id=org_id, pk=request.POST.get("id") or 0
-                ).first()
-                if holiday is None:
-                    raise Http404
-                do_remove_holiday(user, holiday)
-                messages.success(request, "Day off removed.")
+            removals: dict[str, tuple[Any, Callable[[User, Any], None], str]] = {
+                "reset": (CadenceRule, do_reset_cadence, "Back to the default cadence."),
+                "remove-holiday": (Holiday, do_remove_holiday, "Day off removed."),
+            }
+            if (removal := removals.get(request.POST.get("form", ""))) is not None:
+                model, action, done = removal
+                action(user, _own_row(model, org_id, request.POST.get("id", "")))
+                messages.success(request, done)
                 return redirect("coordination:follow_up_settings")
         except ActionRefused as exc:
             show_refusal(cadence_form if request.POST.get("form") == "cadence" else holiday_form, exc)

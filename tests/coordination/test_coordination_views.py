@@ -439,3 +439,10 @@ def test_a_supervisor_of_another_team_gets_404_on_the_closure_decision(
     assert client.get(url("close_case", world.paula_case.pk)).status_code == 404
     assert ClosureRequest.objects.get().status == "pending"
     assert clock.today() == TUESDAY
+
+
+@pytest.mark.parametrize("form", ["reset", "remove-holiday"])
+@pytest.mark.parametrize("raw", ["abc", "", "999999", "-1"])
+def test_removing_a_setting_with_a_bad_id_is_not_found(world: World, login, form: str, raw: str) -> None:
+    response = login(world.adam).post(reverse("coordination:follow_up_settings"), {"form": form, "id": raw})
+    assert response.status_code == 404
