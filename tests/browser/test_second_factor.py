@@ -50,7 +50,7 @@ def test_a_case_manager_enrols_an_authenticator_and_logs_in_with_a_code(
     assert len(codes) == 10
     screenshot("recovery-codes")
     page.get_by_role("link", name="I have saved them, continue").click()
-    assert "Cases" in page.locator("h1").inner_text()
+    assert "My worklist" in page.locator("h1").inner_text()  # a case manager lands on the worklist
 
     # Next day: log out, log in again, and use a recovery code (the phone is at home).
     page.get_by_role("button", name="Log out").click()
@@ -58,7 +58,7 @@ def test_a_case_manager_enrols_an_authenticator_and_logs_in_with_a_code(
     page.wait_for_url("**/account/second-factor/**")
     page.get_by_role("textbox", name="Code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
-    assert "Cases" in page.locator("h1").inner_text()
+    assert "My worklist" in page.locator("h1").inner_text()  # a case manager lands on the worklist
     assert TOTPDevice.objects.filter(user=world.bob, confirmed=True).count() == 1
     details = list(AuditEvent.objects.filter(user=world.bob).values_list("action", "detail"))
     assert ("login", "second factor: recovery code") in details
