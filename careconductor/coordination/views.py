@@ -69,6 +69,7 @@ from .queries import (
     access_membership,
     access_task,
     care_team,
+    case_follow_up,
     last_closure_decision,
     patient_contacts,
     patient_time,
@@ -76,7 +77,7 @@ from .queries import (
     task_history,
 )
 from .rules import Band
-from .worklist import Worklist, build_team_worklist, build_worklist, cadence_of, cadence_table
+from .worklist import Worklist, build_team_worklist, build_worklist, cadence_table
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
 FOLD_AFTER = 10
@@ -346,26 +347,8 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             else:
                 messages.success(request, _contact_message(patient, contact))
                 return _back(request, reverse("coordination:contacts", args=[patient.pk]))
-    open_cases = list(patient.cases.filter(status__in=OPEN_STATUSES).select_related("team"))
-    table = cadence_table(patient.organization_id)
-    last = next((c for c in patient_contacts(patient, 200) if c.reached), None)
-    follow_ups = []
-    for case in open_cases:
-        if case.status != "active":
-            continue
-        cadence = cadence_of(case, table)
-        follow_ups.append(
-            (
-                case,
-                rules.next_contact(
-                    timezone.localdate(last.contact_at) if last else None,
-                    timezone.localdate(case.enrolled_at or case.referred_at),
-                    cadence,
-                    clock.today(),
-                ),
-                reach_state_for(case),
-            )
-        )
+    # Where each active case stands: the same reading as the case page's follow-up card.
+    follow_ups = [(case, case_follow_up(case)) for case in patient.cases.filter(status="active")]
     return render(
         request,
         "coordination/contacts.html",
@@ -388,8 +371,9 @@ def _contact_message(patient: Patient, contact: Any) -> str:
     case = contact.case
     if case is None or case.status != "active":
         return f"Contact with {patient.full_name} logged."
-    cadence = cadence_of(case, cadence_table(patient.organization_id))
-    follow = rules.next_contact(timezone.localdate(contact.contact_at), clock.today(), cadence, clock.today())
+    follow = case_follow_up(case).next_contact
+    if follow is None:
+        return f"Contact with {patient.full_name} logged."
     return f"Contact with {patient.full_name} logged; next contact due {follow.due_on:%a %b} {follow.due_on.day}."
 
 
