@@ -1,0 +1,120 @@
+"""Permission-checked reads of medications, and what the staff screen and the patient portal say about them.
+
+Functions taking a Patient are for a patient the caller has already opened (through patients.queries
+.access_patient, or the portal's own access): they check nothing and record nothing again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from careconductor.accounts.models import User
+from careconductor.core import clock
+from careconductor.core.errors import NotVisible
+from careconductor.patients.models import Patient
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction
+
+from . import rules
+from .models import DoseReport, Medication
+
+
+def access_medication(user: User, medication_id: int) -> Medication:
+    """The medication if the user may see its patient (the read is audited); NotVisible otherwise."""
+    medication = (
+        Medication.objects.filter(policy.patient_q(user))
+        .select_related("patient", "added_by")
+        .filter(pk=medication_id)
+        .first()
+    )
+    if medication is None:  # patient_q is policy.can(user, "view", …) as a filter: one query
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=medication.patient, obj=medication)
+    return medication
+
+
+def active_medications(patient: Patient, day: dt.date | None = None) -> QuerySet[Medication]:
+    """The medications the patient takes on `day` (today unless given), those taken as needed included."""
+    day = day or clock.today()
+    return Medication.objects.filter(patient=patient, start_date__lte=day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day)
+    )
+
+
+def patient_medications(patient: Patient) -> list[Medication]:
+    """All the patient's medications, for the staff list: current ones first, then stopped or ended ones."""
+    today = clock.today()
+    rows = list(Medication.objects.filter(patient=patient).select_related("added_by"))
+    rows.sort(key=lambda m: not m.current_on(today))
+    return rows
+
+
+@dataclass(frozen=True)
+class DoseSlot:
+    """One dose due on a day, and what was reported about it (None: nothing yet)."""
+
+    medication: Medication
+    slot: str
+    taken: bool | None
+
+
+def doses_for_day(patient: Patient, day: dt.date) -> list[DoseSlot]:
+    """The doses due on `day`, in time order, with the answers given so far (two queries)."""
+    medications = [m for m in active_medications(patient, day) if m.times]
+    reported = DoseReport.objects.filter(patient=patient, day=day).values_list(
+        "medication_id", "slot", "taken"
+    )
+    answers = {(medication_id, slot): taken for medication_id, slot, taken in reported}
+    slots = [
+        DoseSlot(medication=m, slot=slot, taken=answers.get((m.pk, slot)))
+        for m in medications
+        for slot in m.times
+    ]
+    slots.sort(key=lambda d: (d.slot, d.medication.name.lower(), d.medication.pk))
+    return slots
+
+
+def _window_doses(patient: Patient, days: int) -> tuple[list[Medication], list[rules.Dose], set[rules.Dose]]:
+    """The medications that ran in the window, the doses they scheduled and the doses reported taken: two
+    queries however many medications there are."""
+    first, last = rules.window(clock.today(), days)
+    medications = [
+        m
+        for m in Medication.objects.filter(patient=patient, start_date__lte=last).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=first)
+        )
+        if m.times
+    ]
+    scheduled = [
+        (m.pk, day, slot)
+        for m in medications
+        for day, slot in rules.scheduled_slots(m.times, m.start_date, m.end_date, first, last)
+    ]
+    taken = set(
+        DoseReport.objects.filter(
+            patient=patient,
+            day__gte=first,
+            day__lte=last,
+            taken=True,
+            medication__in=[m.pk for m in medications],
+        ).values_list("medication_id", "day", "slot")
+    )
+    return medications, scheduled, taken
+
+
+def adherence_for(patient: Patient, days: int = rules.ADHERENCE_DAYS) -> rules.Adherence:
+    """The share of the patient's scheduled doses reported taken over the last `days` days (rules.adherence)."""
+    _, scheduled, taken = _window_doses(patient, days)
+    return rules.adherence(scheduled, taken)
+
+
+def adherence_by_medication(patient: Patient, days: int = rules.ADHERENCE_DAYS) -> dict[int, rules.Adherence]:
+    """The same, medication by medication (keyed by id), for the medications that scheduled doses in the
+    window."""
+    medications, scheduled, taken = _window_doses(patient, days)
+    return {
+        m.pk: rules.adherence([d for d in scheduled if d[0] == m.pk], {d for d in taken if d[0] == m.pk})
+        for m in medications
+    }
