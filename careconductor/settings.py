@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "careconductor.coordination",
     "careconductor.assessments",
     "careconductor.careplans",
+    "careconductor.medications",
+    "careconductor.engagement",
+    "careconductor.education",
     "careconductor.fhir",
     "careconductor.demo",
 ]
@@ -197,6 +200,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (message attachments) live in the data folder and are never served as static files: a view
+# checks access to the patient before sending one.
+MEDIA_ROOT = DATA_HOME / "uploads"
+PORTAL_INVITATION_DAYS = _env_int("CARECONDUCTOR_PORTAL_INVITATION_DAYS", 7)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

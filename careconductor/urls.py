@@ -20,6 +20,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("careconductor.coordination.urls")),
     path("", include("careconductor.coordination.notification_urls")),
     path("careplans/", include("careconductor.careplans.urls")),
+    path("portal/", include("careconductor.engagement.urls")),
+    path("", include("careconductor.engagement.staff_urls")),
+    path("", include("careconductor.medications.urls")),
+    path("", include("careconductor.education.urls")),
     path("privacy/", include("careconductor.privacy.urls")),
     path("fhir/r4/", include("careconductor.fhir.urls")),
 ]

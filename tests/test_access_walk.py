@@ -21,6 +21,16 @@ from careconductor.cases.rules import TransitionRequest
 from careconductor.coordination import actions as coordination
 from careconductor.coordination.models import Flag, Notification, Task
 from careconductor.core import clock
+from careconductor.engagement import actions as engagement
+from careconductor.engagement.models import (
+    Message,
+    MessageAttachment,
+    PortalInvitation,
+    ProxyGrant,
+    Threshold,
+)
+from careconductor.medications import actions as medications
+from careconductor.medications.models import DoseReport, Medication
 from careconductor.patients.actions import do_add_care_team_member
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
@@ -47,6 +57,7 @@ ALL_PATTERNS = _walk(get_resolver().url_patterns)
 PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
+    "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -76,6 +87,8 @@ def grant(world: World) -> EmergencyAccess:
     record(world.alice, world.paula, "phq-9", phq9_answers(4, item9=1))
     _care_plan(world)
     _coordination(world)
+    _medication(world)
+    _engagement(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
@@ -146,6 +159,67 @@ def _coordination_state(world: World) -> tuple:
     )
 
 
+def _medication(world: World) -> None:
+    """A medication with a dose reported, so the medication pages have a real target."""
+    medication = medications.do_add_medication(
+        world.alice,
+        world.paula,
+        name="Metformin",
+        dose="500 mg tablet",
+        instructions="With breakfast and supper",
+        times=["08:00", "18:00"],
+        start_date=clock.today(),
+    )
+    medications.do_report_doses(
+        world.alice, world.paula, day=clock.today(), answers={(medication.pk, "08:00"): True}
+    )
+
+
+def _medication_state(world: World) -> tuple:
+    return (
+        sorted(Medication.objects.filter(patient=world.paula).values_list("pk", "version", "end_date")),
+        sorted(DoseReport.objects.filter(patient=world.paula).values_list("pk", "taken")),
+    )
+
+
+def _engagement(world: World) -> None:
+    """Paula in the portal: her own log-in, a proxy invited, a message with a photo and a reply, her own alert
+    limit and a high reading, so every portal and engagement page has her to leak."""
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    made = engagement.do_invite_patient(world.alice, world.paula)
+    login = engagement.do_accept_invitation(
+        made.secret, username="paula", password=PASSWORD, birth_date=world.paula.birth_date
+    )
+    world.paula.refresh_from_db()
+    engagement.do_grant_proxy(login, world.paula, name="Rosa Reyes", relationship="child")
+    photo = SimpleUploadedFile("foot.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40)
+    message = engagement.do_send_message(login, world.paula, subject="Reyes foot", body="Look", files=[photo])
+    engagement.do_send_message(world.alice, world.paula, subject="", body="Calling you", reply_to=message)
+    engagement.do_set_threshold(
+        world.alice, world.paula, measure="glucose", low=Decimal(80), high=Decimal(250)
+    )
+    engagement.do_report_blood_pressure(login, world.paula, systolic=Decimal(185), diastolic=Decimal(95))
+
+
+def _engagement_state(world: World) -> tuple:
+    return (
+        sorted(Message.objects.filter(patient=world.paula).values_list("pk", "read_at")),
+        sorted(ProxyGrant.objects.filter(patient=world.paula).values_list("pk", "proxy", "revoked_at")),
+        sorted(
+            PortalInvitation.objects.filter(patient=world.paula).values_list(
+                "pk", "accepted_at", "withdrawn_at"
+            )
+        ),
+        sorted(Threshold.objects.filter(patient=world.paula).values_list("pk", "low", "high")),
+        world.paula.readings.count(),
+        world.paula.check_ins.count(),
+        world.paula.portal_use.count(),
+    )
+
+
 def _plan_state(world: World) -> list[tuple]:
     return sorted(
         CarePlan.objects.filter(patient=world.paula).values_list("pk", "status", "version", "current_version")
@@ -178,6 +252,17 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "barrier_id": Barrier.objects.filter(goal__patient=world.paula).values_list("pk", flat=True).first(),
         "intervention_id": _first_pk(Intervention, world),
         "member_id": world.paula.care_team.values_list("pk", flat=True).first(),
+        "assignment_id": world.paula.education_assignments.values_list("pk", flat=True).first() or 0,
+        "medication_id": _first_pk(Medication, world),
+        "invitation_id": _first_pk(PortalInvitation, world),
+        "threshold_id": _first_pk(Threshold, world),
+        "message_id": _first_pk(Message, world),
+        "attachment_id": MessageAttachment.objects.filter(message__patient=world.paula)
+        .values_list("pk", flat=True)
+        .first(),
+        "proxy_id": _first_pk(ProxyGrant, world),
+        "measure": "glucose",
+        "secret": "not-a-real-invitation",
         # Someone else's notification about Paula (the closure request told the supervisor).
         "notification_id": Notification.objects.order_by("pk").values_list("pk", flat=True).first() or 0,
         "template_id": "food-insecurity",
@@ -200,8 +285,9 @@ def test_the_walk_covers_the_patient_pages() -> None:
 
 # Every role without a relationship to Paula: a case manager on her team, one in another organisation, the
 # supervisor of another team, a physician not on her care team, another organisation's admin, the UM reviewer,
-# the privacy officer, the medical director, and a patient.
-STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat"]
+# the privacy officer, the medical director, a log-in with the patient role and no record, another patient of
+# Alice's with his own portal log-in (omar), and the proxy another patient chose (vera).
+STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat", "omar", "vera"]
 
 
 @pytest.fixture
@@ -215,8 +301,36 @@ def strangers(world: World) -> dict[str, User]:
         "pete": make_staff("pete", Role.CARE_TEAM, world.riverside, discipline=Discipline.PHYSICIAN),
         "ana": make_staff("ana", Role.ADMIN, world.lakeside, discipline=Discipline.ADMINISTRATION),
         "pat": do_create_user("pat", Role.PATIENT, world.riverside, PASSWORD),
+        **_other_patient(world),
     }
     return {name: people.get(name) or getattr(world, name) for name in STRANGERS}
+
+
+def _other_patient(world: World) -> dict[str, User]:
+    """Omar, another patient of Alice's, in the portal with his own log-in, and Vera, whom he made his proxy."""
+    from careconductor.cases.actions import do_register_and_refer
+    from careconductor.cases.choices import Program, ReferralSource
+    from careconductor.patients.actions import PatientDetails
+    from careconductor.patients.choices import Sex
+
+    omar = do_register_and_refer(
+        world.alice,
+        PatientDetails(given_name="Omar", family_name="Haddad", birth_date=dt.date(1960, 1, 2), sex=Sex.MALE),
+        program=Program.COMPLEX,
+        referral_source=ReferralSource.PCP,
+        referral_reason="Heart failure",
+        acuity_tier=2,
+    )
+    made = engagement.do_invite_patient(world.alice, omar)
+    omar_login = engagement.do_accept_invitation(
+        made.secret, username="omar", password=PASSWORD, birth_date=omar.birth_date
+    )
+    omar.refresh_from_db()
+    _grant, invited = engagement.do_grant_proxy(omar_login, omar, name="Vera Haddad", relationship="spouse")
+    vera = engagement.do_accept_invitation(
+        invited.secret, username="vera", password=PASSWORD, first_name="Vera", last_name="Haddad"
+    )
+    return {"omar": omar_login, "vera": vera}
 
 
 @pytest.mark.parametrize("persona", STRANGERS)
@@ -241,6 +355,8 @@ def test_users_without_a_relationship_never_see_paula(
         world.paula.risk_scores.count(),
         _plan_state(world),
         _coordination_state(world),
+        _medication_state(world),
+        _engagement_state(world),
     )
     for method in ("get", "post"):
         response = getattr(client, method)(
@@ -286,6 +402,19 @@ def test_users_without_a_relationship_never_see_paula(
                 "name": "x",
                 "phone": "1",
                 "category": "other",
+                "systolic": 190,
+                "diastolic": 100,
+                "value": 60,
+                "rating": "well",
+                "mood": 1,
+                "subject": "x",
+                "body": "x",
+                "low": 50,
+                "high": 400,
+                "email": "x@example.org",
+                "relationship": "friend",
+                "patient": world.paula.pk,
+                "reply_to": _first_pk(Message, world),
             },
         )
         if patient_page:
@@ -305,6 +434,8 @@ def test_users_without_a_relationship_never_see_paula(
         world.paula.risk_scores.count(),
         _plan_state(world),
         _coordination_state(world),
+        _medication_state(world),
+        _engagement_state(world),
     )
     assert after == before, "a refused request changed Paula's record"
     assert not AuditEvent.objects.filter(user=user, patient=world.paula).exclude(action="refused").exists(), (

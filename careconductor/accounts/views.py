@@ -51,11 +51,14 @@ def _next(request: HttpRequest) -> str:
     return "/"
 
 
-@staff_view()
+@signed_in_view
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Only sends each person to where their day starts; each page there has its own guard."""
     if _user(request).role in (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN, Role.CARE_TEAM):
         return redirect("coordination:worklist")  # the day starts on the worklist
+    if _user(request).role == Role.PATIENT:
+        return redirect("portal:home")
     return redirect("patients:list")
 
 

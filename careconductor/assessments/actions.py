@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from careconductor.accounts.choices import Discipline
+from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import User
 from careconductor.cases.models import Case
 from careconductor.coordination.actions import do_create_task, do_raise_flag
@@ -24,6 +24,11 @@ from careconductor.privacy.choices import AuditAction
 from . import catalogue, engine, rules
 from .choices import AssessmentSource, AssessmentStatus, FindingStatus
 from .models import Assessment, AssessmentScore, Finding, Questionnaire, RiskScore
+
+
+def _right_for(source: str) -> policy.Action:
+    """A patient answering in the portal reports on their own record; everyone else changes the record."""
+    return policy.Action.REPORT if source == AssessmentSource.PATIENT else policy.Action.CHANGE
 
 
 def _check_case(patient: Patient, case: Case | None) -> None:
@@ -45,7 +50,7 @@ def do_start_assessment(
     source: AssessmentSource = AssessmentSource.STAFF,
 ) -> Assessment:
     """An empty, in-progress assessment, saved as answers come in."""
-    policy.require(user, policy.Action.CHANGE, patient)
+    policy.require(user, _right_for(source), patient)
     _check_case(patient, case)
     instrument = catalogue.instrument_for(questionnaire)
     with transaction.atomic():
@@ -66,7 +71,7 @@ def do_start_assessment(
 def do_save_answers(user: User, assessment: Assessment, raw: Mapping[str, Any]) -> Assessment:
     """Merge answers into an in-progress assessment (an empty answer clears the item). Bad answers change
     nothing. A safety signal in the answers given so far is acted on now, not at completion."""
-    policy.require(user, policy.Action.CHANGE, assessment.patient)
+    policy.require(user, _right_for(assessment.source), assessment.patient)
     instrument = catalogue.instrument_for(assessment.questionnaire)
     cleared = [k for k, v in raw.items() if v in (None, "", [])]
     values = engine.clean_values(instrument, {k: v for k, v in raw.items() if k not in cleared})
@@ -91,7 +96,7 @@ def do_complete_assessment(
     """Score a finished assessment: keep its scores (Observations), its findings, and apply the safety rules.
     An assessment with unanswered items stays in progress; ActionRefused names the items. `completed_at` is
     for a response authored elsewhere earlier (the API); the screens complete it now."""
-    policy.require(user, policy.Action.CHANGE, assessment.patient)
+    policy.require(user, _right_for(assessment.source), assessment.patient)
     instrument = catalogue.instrument_for(assessment.questionnaire)
     with transaction.atomic():
         assessment = _locked(assessment)
@@ -220,7 +225,8 @@ def _recipients(
     assessment, with a note saying who was missing."""
     found: list[tuple[User, str]] = []
     manager = case.primary_case_manager if case is not None else None
-    fallback = manager or user
+    # A patient answering in the portal is never the one to follow up on their own answers.
+    fallback = manager or (None if user.role == Role.PATIENT else user)
     for role in wanted:
         owner: User | None
         if role == rules.CASE_MANAGER:
@@ -231,6 +237,8 @@ def _recipients(
             owner = _care_team_physician(assessment.patient)
         note = "" if owner is not None else f"No {role} to send this to: please arrange it."
         owner = owner or fallback
+        if owner is None:
+            continue  # the flag on the chart still shows it
         if all(o.pk != owner.pk for o, _ in found):
             found.append((owner, note))
     return found

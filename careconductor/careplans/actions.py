@@ -937,8 +937,10 @@ def do_record_reading(
     note: str = "",
 ) -> Reading:
     """A value for a goal's measure that did not arrive by itself (a lab result read out, a reading the patient
-    gives by phone). Goals measured by it show the new value at once."""
-    policy.require(user, policy.Action.CHANGE, patient)
+    gives by phone). Goals measured by it show the new value at once. A patient's own report (the portal)
+    needs only the right to report on the record."""
+    right = policy.Action.REPORT if source == ReadingSource.SELF_REPORT else policy.Action.CHANGE
+    policy.require(user, right, patient)
     m = MEASURES.get(measure_key)
     errors: dict[str, str] = {}
     if m is None or not m.numeric or m.instrument:

@@ -39,6 +39,9 @@ MEASURES: dict[str, Measure] = {
         Measure("bp-diastolic", "Diastolic blood pressure", "8462-4", "mm[Hg]", "lower", Decimal(5)),
         Measure("weight", "Body weight", "29463-7", "kg", "lower", Decimal(1)),
         Measure("steps", "Steps a day", "41950-7", "/d", "higher", Decimal(500)),
+        # Home readings the patient logs in the portal: capillary glucose by meter, peak flow by meter.
+        Measure("glucose", "Blood sugar (by meter)", "41653-7", "mg/dL", "lower", Decimal(20)),
+        Measure("peak-flow", "Peak flow", "19935-6", "L/min", "higher", Decimal(20)),
         Measure("appointments", "Attends appointments"),
         Measure("medications", "Takes medicines as prescribed"),
         Measure("food", "Has enough food"),

@@ -36,6 +36,7 @@ class TaskKind(models.TextChoices):
     PLAN_APPROVAL = "plan-approval", "Care plan approval"
     CASE_CLOSURE = "case-closure", "Case closure approval"
     FOLLOW_UP = "follow-up", "Follow-up"
+    SELF_REPORT = "self-report", "Patient report past its alert limit"
     OTHER = "other", "Other"
 
 
@@ -124,3 +125,4 @@ class NotificationKind(models.TextChoices):
     TASK_ESCALATED = "task_escalated", "A task of my team is overdue and escalated to me"
     CONTACT_DUE = "contact_due", "Morning summary of contacts due today"
     CLOSURE = "closure", "Case closures and closing summaries"
+    PORTAL_MESSAGE = "portal_message", "A patient sends a message through the portal"

@@ -40,6 +40,7 @@ OUTSIDE_WORDING: dict[str, str] = {
     NotificationKind.TASK_ESCALATED: "An overdue task for a patient of your team was escalated to you",
     NotificationKind.CONTACT_DUE: "Your worklist for today is ready",
     NotificationKind.CLOSURE: "A case closure on your caseload needs your attention",
+    NotificationKind.PORTAL_MESSAGE: "A patient on your caseload sent you a message",
 }
 
 

@@ -199,6 +199,8 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "total": sum(g["count"] for g in groups),
             "due_now": due_now,
+            # Patients with portal messages nobody on the team has opened (the rows say how many each).
+            "message_patients": sum(1 for i in worklist.items if i.kind == "message"),
             "overdue": overdue,
             "today": timezone.localdate(),
             "supervising": user.role in SUPERVISING,

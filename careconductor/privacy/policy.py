@@ -10,7 +10,8 @@ A staff user sees a patient only through a relationship inside their own organis
   - emergency access ("break-the-glass") the user opened for this patient, until it expires.
 UM reviewers, medical directors and the privacy officer have no chart access through this module:
 their narrower, function-scoped access arrives with their own features. A patient's own log-in sees their
-own record only (Patient.portal_user), read-only here; what they may change arrives with the portal.
+own record (Patient.portal_user) and the records of patients who made them their proxy (an active
+engagement.ProxyGrant), and may only REPORT there: readings, check-ins, messages, self-assessments.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Action(StrEnum):
     VIEW = "view"
     CHANGE = "change"
     ASSIGN = "assign"
+    # What a patient or their proxy adds through the portal (readings, check-ins, messages); staff who may
+    # change the record may report for the patient too.
+    REPORT = "report"
 
 
 CHART_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER, Role.CARE_TEAM})
@@ -68,7 +72,9 @@ def visible_patients(user: User) -> QuerySet[Patient]:
         return patient.objects.none()
     in_org = patient.objects.filter(organization_id=user.organization_id)
     if user.role == Role.PATIENT:
-        return in_org.filter(portal_user=user)
+        grant = apps.get_model("engagement", "ProxyGrant")
+        proxied = grant.objects.filter(proxy=user, revoked_at__isnull=True).values("patient_id")
+        return in_org.filter(Q(portal_user=user) | Q(pk__in=proxied))
     if user.role == Role.ADMIN:
         return in_org
     related = related_patient_ids(user)
@@ -98,6 +104,7 @@ def can_create_patients(user: User) -> bool:
 
 
 CHANGING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
+REPORTING_ROLES = CHANGING_ROLES | {Role.PATIENT}
 
 
 def may(user: User, action: Action | str, patient: Patient) -> bool:
@@ -106,7 +113,15 @@ def may(user: User, action: Action | str, patient: Patient) -> bool:
     action = Action(action)
     if action == Action.CHANGE and user.role not in CHANGING_ROLES:
         return False
+    if action == Action.REPORT and user.role not in REPORTING_ROLES:
+        return False
     return can(user, action, patient)
+
+
+def is_own_record(user: User, patient: Patient) -> bool:
+    """The patient's own portal log-in (not a proxy): only they manage their proxies and answer
+    self-assessments about themselves."""
+    return user.is_authenticated and patient.portal_user_id == user.pk
 
 
 def require(user: User, action: Action | str, patient: Patient) -> None:

@@ -1,0 +1,344 @@
+"""Permission-checked reads for the portal and the staff side of engagement, and the figures on the chart's
+self-management card."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import StaffProfile, User
+from careconductor.careplans.choices import ReadingSource
+from careconductor.careplans.models import Reading
+from careconductor.cases.models import Case
+from careconductor.coordination.choices import FlagStatus
+from careconductor.coordination.models import Flag
+from careconductor.core import clock
+from careconductor.core.errors import NotVisible
+from careconductor.patients.models import Patient
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction
+
+from . import rules
+from .choices import CheckInKind, ThresholdMeasure
+from .models import CheckIn, Message, MessageAttachment, PortalUse, ProxyGrant, Threshold
+
+
+# --- who the portal is acting for -------------------------------------------------------------------------------
+def portal_patients(user: User) -> list[Patient]:
+    """The records a portal log-in may use: their own first, then those who made them their proxy."""
+    if user.role != Role.PATIENT:
+        return []
+    found = list(policy.visible_patients(user).order_by("family_name", "given_name"))
+    return sorted(found, key=lambda p: p.portal_user_id != user.pk)
+
+
+def access_portal_patient(user: User, patient_id: int | None) -> Patient:
+    """The record the portal shows: the one asked for if the log-in may use it, else their own."""
+    choices = portal_patients(user)
+    if not choices:
+        raise NotVisible
+    chosen = next((p for p in choices if p.pk == patient_id), choices[0])
+    audit.record(user, AuditAction.READ, patient=chosen, obj=chosen, detail="portal")
+    return chosen
+
+
+def case_manager_for(patient: Patient) -> User | None:
+    """Who answers for the patient: the case manager of their most recent open case."""
+    case = (
+        Case.objects.open()
+        .filter(patient=patient, primary_case_manager__isnull=False, primary_case_manager__is_active=True)
+        .select_related("primary_case_manager")
+        .order_by("-referred_at")
+        .first()
+    )
+    return case.primary_case_manager if case is not None else None
+
+
+def team_phone(patient: Patient) -> str:
+    """The number a patient calls: their case manager's work phone, else the organisation's."""
+    manager = case_manager_for(patient)
+    if manager is not None:
+        phone = StaffProfile.objects.filter(user=manager).values_list("work_phone", flat=True).first()
+        if phone:
+            return phone
+    return patient.organization.phone or "911"
+
+
+# --- thresholds -------------------------------------------------------------------------------------------------
+def _as_limit(row: Threshold) -> rules.Limit:
+    return rules.Limit(row.measure, row.low, row.high)
+
+
+def limits_for(patient: Patient) -> dict[str, rules.Limit]:
+    """The alert limits in force for the patient: their own, else their open programmes', else the defaults."""
+    programmes = list(Case.objects.open().filter(patient=patient).values_list("program", flat=True))
+    rows = list(
+        Threshold.objects.filter(organization_id=patient.organization_id).filter(
+            Q(patient=patient) | Q(patient__isnull=True, program__in=[*programmes, ""])
+        )
+    )
+    # A programme's own row beats the organisation's row for every programme.
+    programme_rows = sorted((r for r in rows if r.patient_id is None), key=lambda r: r.program != "")
+    codes = patient.conditions.filter(clinical_status="active").values_list("icd10_code", flat=True)
+    return rules.effective_limits(
+        heart_failure=rules.has_heart_failure(codes),
+        programme_rows=[_as_limit(r) for r in programme_rows],
+        patient_rows=[_as_limit(r) for r in rows if r.patient_id == patient.pk],
+    )
+
+
+def patient_thresholds(patient: Patient) -> dict[str, Threshold]:
+    return {t.measure: t for t in Threshold.objects.filter(patient=patient).select_related("set_by")}
+
+
+def access_threshold(user: User, threshold_id: int) -> Threshold:
+    found = (
+        Threshold.objects.filter(patient__isnull=False)
+        .filter(policy.patient_q(user))
+        .select_related("patient")
+        .filter(pk=threshold_id)
+        .first()
+    )
+    if found is None or found.patient is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=found.patient, obj=found)
+    return found
+
+
+# --- messages ---------------------------------------------------------------------------------------------------
+def patient_messages(patient: Patient, limit: int = 100) -> list[Message]:
+    return list(
+        Message.objects.filter(patient=patient)
+        .select_related("sender", "read_by")
+        .prefetch_related("attachments")
+        .order_by("-sent_at", "-pk")[:limit]
+    )
+
+
+def access_message(user: User, message_id: int) -> Message:
+    found = (
+        Message.objects.filter(policy.patient_q(user))
+        .select_related("patient", "sender", "read_by")
+        .prefetch_related("attachments")
+        .filter(pk=message_id)
+        .first()
+    )
+    if found is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=found.patient, obj=found)
+    return found
+
+
+def access_attachment(user: User, attachment_id: int) -> MessageAttachment:
+    found = (
+        MessageAttachment.objects.filter(policy.patient_q(user, "message__patient"))
+        .select_related("message__patient")
+        .filter(pk=attachment_id)
+        .first()
+    )
+    if found is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=found.message.patient, obj=found, detail="download")
+    return found
+
+
+def unread_from_patients(patient_ids: list[int]) -> dict[int, int]:
+    """Messages from the patient's side nobody on the team has opened, per patient (one query)."""
+    if not patient_ids:
+        return {}
+    rows = (
+        Message.objects.filter(from_patient=True, read_at__isnull=True, patient_id__in=patient_ids)
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+    )
+    return {r["patient_id"]: r["n"] for r in rows}
+
+
+def unread_for_patient(patient: Patient) -> int:
+    return Message.objects.filter(patient=patient, from_patient=False, read_at__isnull=True).count()
+
+
+def active_proxies(patient: Patient) -> list[ProxyGrant]:
+    return list(
+        ProxyGrant.objects.filter(patient=patient, revoked_at__isnull=True)
+        .select_related("proxy")
+        .order_by("name")
+    )
+
+
+def access_grant(user: User, grant_id: int) -> ProxyGrant:
+    found = (
+        ProxyGrant.objects.filter(policy.patient_q(user))
+        .select_related("patient")
+        .filter(pk=grant_id)
+        .first()
+    )
+    if found is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=found.patient, obj=found)
+    return found
+
+
+# --- readings and the self-management card --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReadingView:
+    measure: str
+    label: str
+    unit: str
+    value: Decimal
+    taken_at: dt.datetime
+    alert: bool  # past the patient's limit
+
+
+LABELS = {
+    "bp": ("Blood pressure", "mmHg"),
+    "glucose": ("Blood sugar", "mg/dL"),
+    "weight": ("Weight", "kg"),
+    "peak-flow": ("Peak flow", "L/min"),
+}
+
+
+def self_readings(patient: Patient, since: dt.datetime) -> list[Reading]:
+    return list(
+        Reading.objects.filter(
+            patient=patient, source=ReadingSource.SELF_REPORT, taken_at__gte=since
+        ).order_by("taken_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class LatestReading:
+    label: str
+    text: str  # "182/96 mmHg"
+    taken_at: dt.datetime
+    past_limit: bool
+    limit_text: str  # "alert at 180/120"
+
+
+def _limit_text(measure: str, limits: dict[str, rules.Limit]) -> str:
+    if measure == "bp":
+        s, d = limits.get(ThresholdMeasure.BP_SYSTOLIC), limits.get(ThresholdMeasure.BP_DIASTOLIC)
+        if s and d and s.high and d.high:
+            return f"alert at {s.high:.0f}/{d.high:.0f} or above"
+        return ""
+    limit = limits.get(measure)
+    if limit is None:
+        return ""
+    parts = []
+    if limit.low is not None:
+        parts.append(f"below {limit.low:.0f}")
+    if limit.high is not None:
+        parts.append(
+            f"above {limit.high:.0f}" if measure in rules.ABOVE_ONLY else f"{limit.high:.0f} or above"
+        )
+    return "alert " + " or ".join(parts) if parts else ""
+
+
+def latest_readings(patient: Patient, limits: dict[str, rules.Limit]) -> list[LatestReading]:
+    """The newest self-reported value of each measure, against the patient's limits (one query)."""
+    since = clock.now() - dt.timedelta(days=90)
+    newest: dict[str, Reading] = {}
+    for reading in self_readings(patient, since):
+        newest[reading.measure] = reading
+    out: list[LatestReading] = []
+    sys_, dia = newest.get("bp-systolic"), newest.get("bp-diastolic")
+    if sys_ and dia:
+        breach = rules.check_blood_pressure(sys_.value, dia.value, limits, "")
+        out.append(
+            LatestReading(
+                "Blood pressure",
+                f"{sys_.value:.0f}/{dia.value:.0f} mmHg",
+                sys_.taken_at,
+                breach is not None,
+                _limit_text("bp", limits),
+            )
+        )
+    for key in ("glucose", "weight", "peak-flow"):
+        latest = newest.get(key)
+        if latest is None:
+            continue
+        reading = latest
+        if key == "glucose":
+            past = rules.check_glucose(reading.value, limits, "") is not None
+        elif key == "peak-flow":
+            past = rules.check_peak_flow(reading.value, limits, "") is not None
+        else:
+            past = False  # weight alerts are about change, shown by its own flag
+        label, unit = LABELS[key]
+        limit_key = ThresholdMeasure.WEIGHT_GAIN if key == "weight" else key
+        text = _limit_text(limit_key, limits) if key != "weight" else ""
+        if key == "weight" and limits.get(ThresholdMeasure.WEIGHT_GAIN):
+            gain = limits[ThresholdMeasure.WEIGHT_GAIN].high
+            text = f"alert on a gain of {gain:.1f} kg in 3 days" if gain is not None else ""
+        out.append(
+            LatestReading(label, f"{reading.value.normalize():f} {unit}", reading.taken_at, past, text)
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class SelfManagement:
+    """The chart card: how the patient is managing between contacts."""
+
+    has_portal: bool
+    proxies: int
+    last_check_in: CheckIn | None
+    last_use: dt.date | None
+    days_since_use: int | None
+    adherence_share: Decimal | None
+    adherence_scheduled: int
+    adherence_taken: int
+    readings: list[LatestReading]
+    open_alerts: list[Flag]
+    unread_messages: int
+
+
+def self_management(patient: Patient) -> SelfManagement:
+    """Everything on the card, in a fixed number of queries."""
+    from careconductor.medications.queries import adherence_for
+
+    today = clock.today()
+    last_use = PortalUse.objects.filter(patient=patient).aggregate(day=Max("day"))["day"]
+    adherence = adherence_for(patient, days=30)
+    alerts = list(
+        Flag.objects.filter(
+            patient=patient, status=FlagStatus.ACTIVE, rule__startswith="self-report:"
+        ).order_by("-raised_at")
+    )
+    return SelfManagement(
+        has_portal=patient.portal_user_id is not None,
+        proxies=ProxyGrant.objects.filter(
+            patient=patient, revoked_at__isnull=True, proxy__isnull=False
+        ).count(),
+        last_check_in=CheckIn.objects.filter(patient=patient).select_related("goal").first(),
+        last_use=last_use,
+        days_since_use=(today - last_use).days if last_use else None,
+        adherence_share=adherence.share,
+        adherence_scheduled=adherence.scheduled,
+        adherence_taken=adherence.taken,
+        readings=latest_readings(patient, limits_for(patient)),
+        open_alerts=alerts,
+        unread_messages=unread_from_patients([patient.pk]).get(patient.pk, 0),
+    )
+
+
+def recent_check_ins(patient: Patient, limit: int = 20) -> QuerySet[CheckIn]:
+    return CheckIn.objects.filter(patient=patient).select_related("goal", "reported_by")[:limit]
+
+
+def goal_check_ins(patient: Patient) -> dict[int, CheckIn]:
+    """The latest check-in per goal."""
+    latest: dict[int, CheckIn] = {}
+    for row in CheckIn.objects.filter(patient=patient, kind=CheckInKind.GOAL).order_by("reported_at", "pk"):
+        if row.goal_id is not None:
+            latest[row.goal_id] = row
+    return latest
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    return timezone.localtime(moment)

@@ -1,0 +1,209 @@
+"""The staff side of engagement: inviting the patient, alert limits, what the patient reports, and messages
+answered from the chart. Thin views over queries and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from careconductor.accounts.models import User
+from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.forms import show_refusal
+from careconductor.patients.models import Patient
+from careconductor.patients.queries import access_patient
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.guards import staff_view
+
+from . import actions, queries
+from .forms import InviteForm, StaffMessageForm, ThresholdForm
+from .models import PortalInvitation
+from .views import attachment_response
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _portal_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
+    user = _user(request)
+    return {
+        "patient": patient,
+        "s": queries.self_management(patient),
+        "limits": queries.limits_for(patient),
+        "own_limits": queries.patient_thresholds(patient),
+        "invitations": list(
+            PortalInvitation.objects.filter(
+                patient=patient, accepted_at__isnull=True, withdrawn_at__isnull=True
+            )
+            .select_related("created_by", "grant")
+            .order_by("-created_at")
+        ),
+        "proxies": queries.active_proxies(patient),
+        "check_ins": list(queries.recent_check_ins(patient, 15)),
+        "readings": list(reversed(queries.self_readings(patient, _since(90))))[:30],
+        "can_change": policy.may(user, policy.Action.CHANGE, patient),
+        "invite_form": extra.pop("invite_form", None) or InviteForm(initial={"email": patient.email}),
+        "threshold_form": extra.pop("threshold_form", None) or ThresholdForm(),
+        "nav": "patients",
+        **extra,
+    }
+
+
+def _since(days: int) -> Any:
+    import datetime as dt
+
+    from careconductor.core import clock
+
+    return clock.now() - dt.timedelta(days=days)
+
+
+@staff_view()
+@require_GET
+def portal_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(_user(request), patient_id)
+    return render(request, "engagement/staff/portal.html", _portal_context(request, patient))
+
+
+@staff_view()
+@require_POST
+def invite(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            made = actions.do_invite_patient(user, patient, email=form.cleaned_data["email"])
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            context = _portal_context(request, patient, new_link=request.build_absolute_uri(made.path))
+            return render(request, "engagement/staff/portal.html", context)
+    return render(
+        request,
+        "engagement/staff/portal.html",
+        _portal_context(request, patient, invite_form=form),
+        status=422,
+    )
+
+
+@staff_view()
+@require_POST
+def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    user = _user(request)
+    invitation = (
+        PortalInvitation.objects.filter(policy.patient_q(user))
+        .select_related("patient")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        raise NotVisible
+    try:
+        actions.do_withdraw_invitation(user, invitation)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Invitation withdrawn: the link no longer works.")
+    return redirect("engagement:portal", patient_id=invitation.patient_id)
+
+
+@staff_view()
+@require_POST
+def set_threshold(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = ThresholdForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_set_threshold(
+                user,
+                patient,
+                measure=form.cleaned_data["measure"],
+                low=form.cleaned_data["low"],
+                high=form.cleaned_data["high"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, "Alert limit saved for this patient.")
+            return redirect("engagement:portal", patient_id=patient.pk)
+    context = _portal_context(request, patient, threshold_form=form)
+    return render(request, "engagement/staff/portal.html", context, status=422)
+
+
+@staff_view()
+@require_POST
+def clear_threshold(request: HttpRequest, threshold_id: int) -> HttpResponse:
+    user = _user(request)
+    threshold = queries.access_threshold(user, threshold_id)
+    patient_id = threshold.patient_id
+    try:
+        actions.do_clear_threshold(user, threshold)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Back to the programme's or the default limit.")
+    return redirect("engagement:portal", patient_id=patient_id)
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's messages, newest first; opening the page marks the patient's messages read. A reply or a
+    new message goes to the patient's portal (they get an e-mail that says only that a message is waiting)."""
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    form = StaffMessageForm(request.POST or None, request.FILES or None)
+    reply_to = None
+    wanted = request.POST.get("reply_to", "") if request.method == "POST" else request.GET.get("reply", "")
+    if wanted.isdigit():
+        reply_to = queries.access_message(user, int(wanted))
+        if reply_to.patient_id != patient.pk:
+            raise NotVisible
+        form.fields["subject"].required = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_send_message(
+                user,
+                patient,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+                reply_to=reply_to,
+            )
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, "Message sent to the patient's portal.")
+            return redirect("engagement:messages", patient_id=patient.pk)
+    items = queries.patient_messages(patient)
+    audit.record(
+        user, AuditAction.READ, patient=patient, object_type="Message", detail=f"{len(items)} messages"
+    )
+    actions.do_mark_patient_messages_read(user, patient)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "engagement/staff/messages.html",
+        {
+            "patient": patient,
+            "items": items,
+            "form": form,
+            "reply_to": reply_to,
+            "can_change": policy.may(user, policy.Action.CHANGE, patient),
+            "nav": "patients",
+        },
+        status=status,
+    )
+
+
+@staff_view()
+@require_GET
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    return attachment_response(queries.access_attachment(_user(request), attachment_id))
