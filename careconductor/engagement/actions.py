@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -579,11 +580,14 @@ def do_mark_read(user: User, message: Message) -> Message:
         return message
     policy.require(user, policy.Action.VIEW, message.patient)
     with transaction.atomic():
+        now = clock.now()
+        # One statement so two readers at once mark it once; version and updated_at move as a save would
+        # move them (the FHIR Communication gains `received`, a new version).
         updated = Message.objects.filter(pk=message.pk, read_at__isnull=True).update(
-            read_at=clock.now(), read_by=user
+            read_at=now, read_by=user, version=F("version") + 1, updated_at=now
         )
         if updated:
-            message.refresh_from_db(fields=["read_at", "read_by"])
+            message.refresh_from_db(fields=["read_at", "read_by", "version", "updated_at"])
             audit.record(user, AuditAction.UPDATE, patient=message.patient, obj=message, detail="read")
     return message
 
@@ -592,8 +596,9 @@ def do_mark_patient_messages_read(user: User, patient: Patient) -> int:
     """Staff opened the patient's messages: every unread one from the patient's side is read now."""
     policy.require(user, policy.Action.VIEW, patient)
     with transaction.atomic():
+        now = clock.now()
         count = Message.objects.filter(patient=patient, from_patient=True, read_at__isnull=True).update(
-            read_at=clock.now(), read_by=user
+            read_at=now, read_by=user, version=F("version") + 1, updated_at=now
         )
         if count:
             audit.record(

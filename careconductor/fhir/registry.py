@@ -102,6 +102,13 @@ class Mapper:
     def to_fhir(self, row: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    def parts(self) -> tuple[Mapper, ...]:
+        """The mappers of the models the type is served from: itself, or one per model (see UnionMapper)."""
+        return (self,)
+
+    def part_of(self, row: Any) -> Mapper:
+        return self
+
     def render(self, row: Any) -> dict[str, Any]:
         """The resource with id and meta, as the API serves it."""
         body = self.to_fhir(row)
@@ -114,6 +121,93 @@ class Mapper:
 
     def update(self, caller: Caller, row: Any, resource: dict[str, Any]) -> Any:
         raise NotImplementedError
+
+
+class UnionMapper(Mapper):
+    """A resource type served from several models, each through a mapper of its own (a part) that is not
+    registered: Observation from assessment scores, readings and check-ins. Each part serves its own ids
+    (a prefix such as `reading-` keeps them apart), declares every search parameter of the union (one that
+    cannot match its rows matches nothing) and the same `_sort` keys; search pages over the union of the
+    parts' queries in SQL (search.py), so a page costs the same number of queries however many rows match.
+    `params` and `sorts` here are what the type declares (the CapabilityStatement, the checks of names)."""
+
+    members: ClassVar[tuple[type[Mapper], ...]]
+
+    def __init__(self) -> None:
+        self._parts = tuple(member() for member in self.members)
+        self._by_model = {part.model: part for part in self._parts}
+
+    def parts(self) -> tuple[Mapper, ...]:
+        return self._parts
+
+    def part_of(self, row: Any) -> Mapper:
+        return self._by_model[type(row)]
+
+    def visible(self, caller: Caller) -> QuerySet[Any]:
+        raise TypeError(f"{self.resource_type} is served from several models: use parts().")
+
+    def get(self, caller: Caller, resource_id: str) -> Any:
+        for part in self._parts:
+            if part.pk_from_id(resource_id) is not None:
+                return part.get(caller, resource_id)
+        raise not_found(self.resource_type, resource_id)
+
+    def pk_from_id(self, resource_id: str) -> Any:
+        return next((k for p in self._parts if (k := p.pk_from_id(resource_id)) is not None), None)
+
+    def resource_id(self, row: Any) -> str:
+        return self.part_of(row).resource_id(row)
+
+    def version_id(self, row: Any) -> str:
+        return self.part_of(row).version_id(row)
+
+    def last_updated(self, row: Any) -> dt.datetime:
+        return self.part_of(row).last_updated(row)
+
+    def patient_id(self, row: Any) -> int | None:
+        return self.part_of(row).patient_id(row)
+
+    def to_fhir(self, row: Any) -> dict[str, Any]:
+        return self.part_of(row).to_fhir(row)
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return self.part_of(row).render(row)
+
+
+def declared(
+    type_: str, description: str, *, like: SearchParam | None = None, modifiers: frozenset[str] = frozenset()
+) -> SearchParam:
+    """A UnionMapper's parameter as the type declares it; its parts build the filters (`like`: a part's
+    reference parameter whose target and path it shares)."""
+
+    def build(modifier: str, value: str, caller: Caller) -> Q:
+        raise TypeError("A UnionMapper's parameters are built by its parts.")
+
+    if like is not None:
+        return SearchParam(
+            like.type, description, build, target=like.target, path=like.path, modifiers=like.modifiers
+        )
+    return SearchParam(type_, description, build, modifiers=modifiers)
+
+
+def prefixed_id(prefix: str) -> Callable[[str], int | None]:
+    """pk_from_id for a part whose ids are `<prefix><pk>`, e.g. reading-12."""
+
+    def pk_from_id(resource_id: str) -> int | None:
+        return numeric_id(resource_id[len(prefix) :]) if resource_id.startswith(prefix) else None
+
+    return pk_from_id
+
+
+def prefixed_id_param(prefix: str) -> SearchParam:
+    """`_id` for a part whose ids are `<prefix><pk>` (the common `_id` reads plain numbers)."""
+    key_of = prefixed_id(prefix)
+
+    def build(modifier: str, value: str, caller: Caller) -> Q:
+        key = key_of(value)
+        return Q(pk=key) if key is not None else Q(pk__in=[])
+
+    return SearchParam("token", "The resource's logical id", build)
 
 
 REGISTRY: dict[str, Mapper] = {}

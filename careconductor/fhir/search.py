@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet, Value
 
 from careconductor.privacy import audit
 
@@ -83,9 +83,12 @@ def _split(value: str) -> list[str]:
     return [part.replace("\x00", ",") for part in value.replace("\\,", "\x00").split(",") if part]
 
 
-def filtered(search: Search) -> QuerySet[Any]:
+def filtered(search: Search, part: Mapper | None = None) -> QuerySet[Any]:
+    """The rows the search matches: of the mapper, or of one part of a UnionMapper. Names and modifiers are
+    checked against what the type declares; a part without a parameter has no row it could match."""
     mapper, caller = search.mapper, search.caller
-    qs = mapper.visible(caller)
+    part = part or mapper
+    qs = part.visible(caller)
     for name, value in search.pairs:
         if name in CONTROL:
             continue
@@ -106,47 +109,107 @@ def filtered(search: Search) -> QuerySet[Any]:
             raise bad_request(f"{name} needs a value.", [name])
         if modifier == "missing":
             raise bad_request(f":missing is not supported on {base}.", [name])
+        own = param if part is mapper else part.params.get(base) or COMMON.get(base)
+        if own is None:
+            qs = qs.filter(pk__in=[])
+            continue
         either = Q()
         for alternative in alternatives:
-            either |= param.build(modifier, alternative, caller)
+            either |= own.build(modifier, alternative, caller)
         qs = qs.filter(either)
     return qs
 
 
-def _order(search: Search) -> list[str]:
-    sorts = {"_id": "pk", "_lastUpdated": "updated_at", **search.mapper.sorts}
-    order: list[str] = []
+def _sort_keys(search: Search) -> list[tuple[str, bool]]:
+    """(sort key, descending) for each `_sort` key, checked against what the type declares."""
+    known = {"_id", "_lastUpdated", *search.mapper.sorts}
+    keys = []
     for key in search.sort:
         name = key.lstrip("-")
-        if name not in sorts:
+        if name not in known:
             raise bad_request(
-                f"Cannot sort {search.mapper.resource_type} by {name!r}. Sortable: {', '.join(sorted(sorts))}.",
+                f"Cannot sort {search.mapper.resource_type} by {name!r}. Sortable: {', '.join(sorted(known))}.",
                 ["_sort"],
             )
-        order.extend(("-" if key.startswith("-") else "") + f for f in sorts[name].split(","))
+        keys.append((name, key.startswith("-")))
+    return keys
+
+
+def _sort_fields(part: Mapper, name: str) -> list[str]:
+    return {"_id": "pk", "_lastUpdated": "updated_at", **part.sorts}[name].split(",")
+
+
+def _order(search: Search) -> list[str]:
+    order: list[str] = []
+    for name, descending in _sort_keys(search):
+        order.extend(("-" if descending else "") + f for f in _sort_fields(search.mapper, name))
     return [*order, "pk"]
+
+
+def _matches(search: Search, snapshots: list[int], offset: int) -> tuple[int | None, list[Any], bool]:
+    """The total (if wanted), the page's rows and whether more follow."""
+    if len(search.mapper.parts()) > 1:
+        return _union_matches(search, snapshots, offset)
+    qs = filtered(search).filter(pk__lte=snapshots[0])
+    total = qs.count() if search.count_total or search.summary_count else None
+    if search.summary_count:
+        return total, [], False
+    # One row more than the page, so a search without a total still knows whether a next page exists.
+    rows = list(qs.order_by(*_order(search))[offset : offset + search.count + 1]) if search.count else []
+    return total, rows[: search.count], len(rows) > search.count
+
+
+def _union_matches(search: Search, snapshots: list[int], offset: int) -> tuple[int | None, list[Any], bool]:
+    """A UnionMapper's page: one UNION ALL of the parts' matching (part, pk, sort values), counted and sliced
+    in SQL, then the page's rows fetched part by part, so a page costs the same queries however deep it is."""
+    parts = search.mapper.parts()
+    keys = _sort_keys(search)
+    selects = []
+    for index, (part, snapshot) in enumerate(zip(parts, snapshots, strict=True)):
+        values: dict[str, Any] = {}
+        for name, _ in keys:
+            for field_name in _sort_fields(part, name):
+                values[f"sort_{len(values)}"] = F(field_name)
+        qs = filtered(search, part).filter(pk__lte=snapshot).order_by()
+        qs = qs.annotate(part_index=Value(index), row_key=F("pk"), **values)
+        selects.append(qs.values_list("part_index", "row_key", *values))
+    combined = selects[0].union(*selects[1:], all=True)
+    total = combined.count() if search.count_total or search.summary_count else None
+    if search.summary_count or not search.count:
+        return total, [], False
+    directions = [descending for name, descending in keys for _ in _sort_fields(parts[0], name)]
+    ordering = [("-" if d else "") + f"sort_{n}" for n, d in enumerate(directions)]
+    found = list(combined.order_by(*ordering, "row_key", "part_index")[offset : offset + search.count + 1])
+    more = len(found) > search.count
+    found = found[: search.count]
+    loaded: dict[tuple[int, int], Any] = {}
+    for index, part in enumerate(parts):
+        wanted = [key for at, key, *_ in found if at == index]
+        if wanted:
+            rows = part.with_related(part.model._default_manager.filter(pk__in=wanted))
+            loaded.update({(index, row.pk): row for row in rows})
+    return total, [loaded[(at, key)] for at, key, *_ in found], more
 
 
 def run(search: Search, base_url: str) -> dict[str, Any]:
     """The searchset Bundle for the search: one page, its includes, the links and the total."""
     mapper, caller = search.mapper, search.caller
-    qs = filtered(search)
+    parts = mapper.parts()
     if search.page is None:
-        snapshot = mapper.model._default_manager.aggregate(top=Max("pk"))["top"] or 0
+        snapshots = [part.model._default_manager.aggregate(top=Max("pk"))["top"] or 0 for part in parts]
         offset = 0
     else:
-        snapshot, offset = int(search.page.get("s", 0)), max(0, int(search.page.get("o", 0)))
-    qs = qs.filter(pk__lte=snapshot)
+        kept = search.page.get("s", 0)
+        snapshots = [int(s) for s in kept] if isinstance(kept, list) else [int(kept)]
+        offset = max(0, int(search.page.get("o", 0)))
+        if len(snapshots) != len(parts):
+            raise bad_request("The _page token is not valid; start the search again.")
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
-    total = qs.count() if search.count_total or search.summary_count else None
+    total, rows, more = _matches(search, snapshots, offset)
     if total is not None:
         bundle["total"] = total
     if search.summary_count:
         return bundle
-    # One row more than the page, so a search without a total still knows whether a next page exists.
-    rows = list(qs.order_by(*_order(search))[offset : offset + search.count + 1]) if search.count else []
-    more = len(rows) > search.count
-    rows = rows[: search.count]
     entries = [entry(mapper, row, base_url, "match") for row in rows]
     included = _includes(search, rows, base_url) + _revincludes(search, rows, base_url)
     audit.record_resource_reads(
@@ -155,7 +218,9 @@ def run(search: Search, base_url: str) -> dict[str, Any]:
         + [(p, t, i) for p, t, i, _ in included],
         detail="FHIR search",
     )
-    bundle["link"] = _links(search, base_url, snapshot, offset, more)
+    bundle["link"] = _links(
+        search, base_url, snapshots[0] if len(snapshots) == 1 else snapshots, offset, more
+    )
     bundle["entry"] = entries + [entry for *_, entry in included]
     if not bundle["entry"]:
         del bundle["entry"]
@@ -184,7 +249,15 @@ def _reference_param(spec: str, kind: str) -> tuple[Mapper, SearchParam, Mapper]
     target = mapper_for(param.target)
     if target is None:
         raise bad_request(f"{kind}={spec!r}: {param.target} is not served here.", [kind])
+    if len(target.parts()) > 1:
+        # A row id alone does not say which of the target's models it is in.
+        raise bad_request(f"{kind}={spec!r} is not a reference this server can follow.", [kind])
     return source, param, target
+
+
+def parts_name(spec: str) -> str:
+    """The parameter name of an _include/_revinclude value (SourceType:parameter[:TargetType])."""
+    return spec.split(":")[1]
 
 
 def _includes(
@@ -192,13 +265,19 @@ def _includes(
 ) -> list[tuple[int | None, str, str, dict[str, Any]]]:
     found: list[tuple[int | None, str, str, dict[str, Any]]] = []
     for spec in search.includes:
-        source, param, target = _reference_param(spec, "_include")
+        source, _, target = _reference_param(spec, "_include")
         if source.resource_type != search.mapper.resource_type:
             raise bad_request(
                 f"_include={spec!r} must start with {search.mapper.resource_type}.", ["_include"]
             )
         _require_read(search.caller, target)
-        keys = {getattr(row, param.path) for row in rows} - {None}
+        keys: set[Any] = set()
+        for row in rows:
+            # Each part of a UnionMapper names where it keeps the reference (or has none).
+            own = search.mapper.part_of(row).params.get(parts_name(spec))
+            if own is not None and own.path:
+                keys.add(getattr(row, own.path))
+        keys -= {None}
         # Included rows go through the target's own access rule: a reference never opens a record.
         for row in target.visible(search.caller).filter(pk__in=keys)[:MAX_INCLUDED]:
             found.append(_included(target, row, base_url))
@@ -210,15 +289,19 @@ def _revincludes(
 ) -> list[tuple[int | None, str, str, dict[str, Any]]]:
     found: list[tuple[int | None, str, str, dict[str, Any]]] = []
     for spec in search.revincludes:
-        source, param, target = _reference_param(spec, "_revinclude")
+        source, _, target = _reference_param(spec, "_revinclude")
         if target.resource_type != search.mapper.resource_type:
             raise bad_request(
                 f"_revinclude={spec!r} must point at {search.mapper.resource_type}.", ["_revinclude"]
             )
         _require_read(search.caller, source)
         keys = [row.pk for row in rows]
-        for row in source.visible(search.caller).filter(**{f"{param.path}__in": keys})[:MAX_INCLUDED]:
-            found.append(_included(source, row, base_url))
+        for part in source.parts():
+            own = part.params.get(parts_name(spec))
+            if own is None or not own.path:
+                continue
+            for row in part.visible(search.caller).filter(**{f"{own.path}__in": keys})[:MAX_INCLUDED]:
+                found.append(_included(source, row, base_url))
     return _unique(found)
 
 
@@ -250,7 +333,9 @@ def _unique(
     return kept
 
 
-def _links(search: Search, base_url: str, snapshot: int, offset: int, more: bool) -> list[dict[str, str]]:
+def _links(
+    search: Search, base_url: str, snapshot: int | list[int], offset: int, more: bool
+) -> list[dict[str, str]]:
     kept = [(k, v) for k, v in search.pairs if k != "_page" and k not in search.ignored]
     here = f"{base_url}{search.mapper.resource_type}"
 

@@ -213,9 +213,11 @@ def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:
             or not caller.allows(mapper.resource_type, "r")
         ):
             continue
-        for row in mapper.visible(caller).filter(**{mapper.patient_field: patient.pk}).order_by("pk"):
-            entries.append(searching.entry(mapper, row, base_url, "match"))
-            served.append((mapper.patient_id(row), mapper.resource_type, mapper.resource_id(row)))
+        for part in mapper.parts():
+            assert part.patient_field is not None
+            for row in part.visible(caller).filter(**{part.patient_field: patient.pk}).order_by("pk"):
+                entries.append(searching.entry(mapper, row, base_url, "match"))
+                served.append((mapper.patient_id(row), mapper.resource_type, mapper.resource_id(row)))
     audit.record_resource_reads(caller.user, served, detail="FHIR $everything")
     bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
     return Answer(200, bundle)

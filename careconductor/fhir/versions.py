@@ -25,8 +25,10 @@ from .registry import Mapper, all_mappers
 
 def connect() -> None:
     for mapper in all_mappers():
-        watched: dict[type[Model], Callable[[Any], str | None]] = {mapper.model: mapper.resource_id}
-        watched.update(mapper.tracked)
+        watched: dict[type[Model], Callable[[Any], str | None]] = {}
+        for part in mapper.parts():
+            watched[part.model] = part.resource_id
+            watched.update(part.tracked)
         for model, key_of in watched.items():
             post_save.connect(
                 partial(_changed, mapper, key_of),
@@ -81,29 +83,36 @@ def keep_many(work: list[tuple[Mapper, list[str]]], chunk: int = 500) -> None:
     now = clock.now()
     kept: list[ResourceVersion] = []
     for mapper, resource_ids in work:
-        keys = {mapper.pk_from_id(i) for i in resource_ids} - {None}
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), chunk):
-            rows = mapper.with_related(
-                mapper.model._default_manager.filter(pk__in=ordered[start : start + chunk])
-            )
-            for row in rows:
-                body = mapper.render(row)
-                kept.append(
-                    ResourceVersion(
-                        resource_type=mapper.resource_type,
-                        resource_id=body["id"],
-                        version_id=int(body["meta"]["versionId"]),
-                        recorded_at=now,
-                        method="POST" if body["meta"]["versionId"] == "1" else "PUT",
-                        patient_id=mapper.patient_id(row),
-                        body=body,
-                    )
-                )
+        for part in mapper.parts():
+            kept.extend(_render_versions(part, resource_ids, now, chunk))
     if kept:
         with transaction.atomic():
             # The first kept copy of a version stands (a version's content never changes).
             ResourceVersion.objects.bulk_create(kept, ignore_conflicts=True, batch_size=chunk)
+
+
+def _render_versions(mapper: Mapper, resource_ids: list[str], now: Any, chunk: int) -> list[ResourceVersion]:
+    kept: list[ResourceVersion] = []
+    keys = {mapper.pk_from_id(i) for i in resource_ids} - {None}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), chunk):
+        rows = mapper.with_related(
+            mapper.model._default_manager.filter(pk__in=ordered[start : start + chunk])
+        )
+        for row in rows:
+            body = mapper.render(row)
+            kept.append(
+                ResourceVersion(
+                    resource_type=mapper.resource_type,
+                    resource_id=body["id"],
+                    version_id=int(body["meta"]["versionId"]),
+                    recorded_at=now,
+                    method="POST" if body["meta"]["versionId"] == "1" else "PUT",
+                    patient_id=mapper.patient_id(row),
+                    body=body,
+                )
+            )
+    return kept
 
 
 def versions(mapper: Mapper, row: Any) -> list[dict[str, Any]]:

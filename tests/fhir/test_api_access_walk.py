@@ -144,6 +144,29 @@ def add_paula_records(world: World) -> None:
         ),
         case=world.paula_case,
     )
+    add_paula_portal_records(world)
+
+
+def add_paula_portal_records(world: World) -> None:
+    """Paula in the portal: her own log-in reports a blood pressure past the limit (an Observation and a Flag)
+    and how she feels (a check-in), writes to the team (a Communication), and gets education (a
+    DocumentReference)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from careconductor.education.actions import do_assign_material, do_record_delivery
+    from careconductor.engagement import actions as engagement
+
+    made = engagement.do_invite_patient(world.alice, world.paula)
+    login = engagement.do_accept_invitation(
+        made.secret, username="paula", password=PASSWORD, birth_date=world.paula.birth_date
+    )
+    world.paula.refresh_from_db()
+    engagement.do_report_blood_pressure(login, world.paula, systolic=Decimal(184), diastolic=Decimal(96))
+    engagement.do_report_wellbeing(login, world.paula, mood=2, symptoms=["tired"])
+    photo = SimpleUploadedFile("foot.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40)
+    engagement.do_send_message(login, world.paula, subject="My foot", body="See the photo", files=[photo])
+    assignment = do_assign_material(world.alice, world.paula, slug="heart-failure-daily-weights")
+    do_record_delivery(world.alice, assignment, format_used="teach-back", teach_back="confirmed")
 
 
 def add_paula_care_plan(world: World) -> None:
@@ -183,7 +206,15 @@ def register(user: User, given: str, family: str) -> Patient:
 def rows_of(mapper: Mapper, patient: Patient) -> list[Any]:
     """The mapper's rows about the patient, read straight from the database (not through the policy)."""
     assert mapper.patient_field is not None
-    return list(mapper.model._default_manager.filter(**{mapper.patient_field: patient.pk}).order_by("pk"))
+    rows: list[Any] = []
+    for part in mapper.parts():  # a type served from several models (Observation, Communication) walks each
+        assert part.patient_field is not None
+        found = part.model._default_manager.filter(**{part.patient_field: patient.pk}).order_by("pk")
+        if part.resource_type == "Observation" and part.model.__name__ == "Reading":
+            # A diastolic reading is a component of its systolic panel, not a resource of its own.
+            found = found.exclude(measure="bp-diastolic")
+        rows += list(found)
+    return rows
 
 
 def patient_mapper_or_skip(resource_type: str) -> Mapper:

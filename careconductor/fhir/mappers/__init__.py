@@ -24,6 +24,7 @@ MODULES = (
     "communication",
     "goal",
     "care_plan",
+    "document_reference",
 )
 
 

@@ -1,5 +1,9 @@
-"""Communication: one entry of the contact log (coordination.Contact), a contact with the patient or about them,
-or an attempt that did not reach anyone. Contacts are logged on the screens; read-only here.
+"""Communication, served from two models (registry.UnionMapper), read-only: secure portal messages
+(engagement.Message, id `message-<pk>`, see message.py) and the contact log (coordination.Contact, id `<pk>`):
+a contact with the patient or about them, or an attempt that did not reach anyone. Contacts are logged on the
+screens. `category` portal-message finds messages only (contacts have no category).
+
+Contacts:
 
 - `status` is `completed` when the person was reached. A failed attempt (no answer, a message left) is
   `not-done` with `statusReason` recipient-unavailable (communication-not-done-reason): in R4's event status,
@@ -38,8 +42,9 @@ from careconductor.coordination.models import Contact
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, Mapper, SearchParam, register
+from ..registry import READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
 from .common import EXT, coding, compact, concept, moment, ref
+from .message import CATEGORY, PORTAL_MESSAGE, MessageCommunication
 
 MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
 NOT_DONE = "http://terminology.hl7.org/CodeSystem/communication-not-done-reason"
@@ -100,21 +105,11 @@ def _status(modifier: str, value: str, caller: Caller) -> Q:
     return ~matched if modifier == "not" else matched
 
 
-@register
-class CommunicationMapper(Mapper):
+class ContactCommunication(Mapper):
     resource_type = "Communication"
     model = Contact
     interactions = READ_ONLY
     patient_field = "patient"
-    description = (
-        "The contact log of the patients the caller may see: each contact with the patient or about them, and "
-        "each attempt. status completed when the person was reached, not-done with statusReason "
-        f"recipient-unavailable ({NOT_DONE}) for an attempt; medium in {MODE}; sender and recipient by "
-        "direction (the member of staff as Practitioner, the patient as Patient, a caregiver or provider by "
-        "name); about the case (EpisodeOfCare); payload the labelled parts of the conversation (patient's "
-        f"words, symptoms, medicines, goal progress, barriers, education, next steps); {MINUTES} the minutes "
-        "spent (valueDuration); the teach-back result as a note."
-    )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient the contact was about"),
         "subject": params.reference("patient_id", "Patient", "The patient the contact was about"),
@@ -201,3 +196,54 @@ class CommunicationMapper(Mapper):
                 "note": [{"text": teach_back}] if teach_back else [],
             }
         )
+
+
+@register
+class CommunicationMapper(UnionMapper):
+    resource_type = "Communication"
+    model = Contact  # the first part's; search, versions and $everything go through parts()
+    members = (ContactCommunication, MessageCommunication)
+    interactions = READ_ONLY
+    patient_field = "patient"
+    description = (
+        "Of the patients the caller may see, read-only: (1) the contact log (id N), each contact with the "
+        "patient or about them, and each attempt. status completed when the person was reached, not-done with "
+        f"statusReason recipient-unavailable ({NOT_DONE}) for an attempt; medium in {MODE}; sender and "
+        "recipient by direction (the member of staff as Practitioner, the patient as Patient, a caregiver or "
+        "provider by name); about the case (EpisodeOfCare); payload the labelled parts of the conversation "
+        f"(patient's words, symptoms, medicines, goal progress, barriers, education, next steps); {MINUTES} the "
+        "minutes spent (valueDuration); the teach-back result as a note. (2) Secure portal messages (id "
+        f"message-N): status completed, category {CATEGORY}|{PORTAL_MESSAGE}, medium ONLINEWRIT, topic the "
+        "subject line; sender the Patient (a proxy by name, type RelatedPerson) or the member of staff "
+        "(Practitioner); recipient the patient's CareTeam or the Patient; sent, received when the other side "
+        "opened it; inResponseTo the message answered; payload the body (contentString) and each attachment "
+        "(contentAttachment: contentType, size, title, url of the download page; no data)."
+    )
+    params = {
+        "patient": declared("reference", "The patient", like=ContactCommunication.params["patient"]),
+        "subject": declared("reference", "The patient", like=ContactCommunication.params["subject"]),
+        "sent": declared("date", "When the message was sent, or the contact (or attempt) happened"),
+        "medium": declared(
+            "token",
+            f"How: {', '.join(code for code, _ in MEDIUMS.values())} ({MODE}); messages are ONLINEWRIT",
+            modifiers=frozenset({"not"}),
+        ),
+        "status": declared(
+            "token",
+            f"completed (a message; a contact that reached the person) or not-done (an attempt) ({STATUS})",
+            modifiers=frozenset({"not"}),
+        ),
+        "category": declared("token", f"{CATEGORY}|{PORTAL_MESSAGE}: the secure portal messages"),
+        "sender": declared(
+            "reference",
+            "Who sent it: the member of staff (Practitioner/N) or the patient (Patient/N); caregivers, proxies "
+            "and others are named only, and cannot be searched for",
+            like=ContactCommunication.params["sender"],
+        ),
+        "recipient": declared(
+            "reference",
+            "Who it was for: the member of staff (Practitioner/N) or the patient (Patient/N)",
+            like=ContactCommunication.params["recipient"],
+        ),
+    }
+    sorts = {"sent": "contact_at"}

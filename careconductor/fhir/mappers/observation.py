@@ -1,6 +1,13 @@
-"""Observation: a score from a completed assessment (assessments.AssessmentScore), category survey, derived
-from the QuestionnaireResponse it was scored from. Scores are made only by scoring a response (POST a
-QuestionnaireResponse), so Observations are read-only here."""
+"""Observation, served from three models (registry.UnionMapper), read-only:
+
+- a score from a completed assessment (assessments.AssessmentScore, id `<pk>`), category survey, derived from
+  the QuestionnaireResponse it was scored from (scores are made only by scoring a response);
+- a measured value (careplans.Reading, id `reading-<pk>`): the patient's own readings from the portal and those
+  staff typed in (reading.py);
+- a portal check-in (engagement.CheckIn, id `check-in-<pk>`), category survey (check_in.py).
+
+`GET Observation?patient=X` pages over all three; a parameter one of them has no use for matches none of its
+rows (derived-from: scores only; focus: check-ins only; component-code: blood pressure readings only)."""
 
 from __future__ import annotations
 
@@ -12,9 +19,11 @@ from careconductor.assessments.models import AssessmentScore
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, Mapper, SearchParam, register
+from ..registry import READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
+from .check_in import CODES_SYSTEM, CheckInObservation
 from .common import compact, concept, moment, ref
 from .questionnaire import coded_token
+from .reading import BP_PANEL, CATEGORIES, ReadingObservation
 
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 SURVEY = "survey"
@@ -27,18 +36,11 @@ def _category(modifier: str, value: str, caller: Caller) -> Q:
     return Q(pk__isnull=False) if system in ("", CATEGORY) and code == SURVEY else Q(pk__in=[])
 
 
-@register
-class ObservationMapper(Mapper):
+class ScoreObservation(Mapper):
     resource_type = "Observation"
     model = AssessmentScore
     interactions = READ_ONLY
     patient_field = "patient"
-    description = (
-        "Scores of completed assessments of the patients the caller may see (category survey): the total "
-        "coded as the instrument defines it (LOINC where one exists, e.g. 44261-6 PHQ-9 total), valueInteger, "
-        "the band as interpretation.text (positive/negative screens also coded v3-ObservationInterpretation "
-        "POS/NEG), the possible range as referenceRange, and derivedFrom the QuestionnaireResponse."
-    )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient the score is about"),
         "subject": params.reference("patient_id", "Patient", "The patient the score is about"),
@@ -77,3 +79,54 @@ class ObservationMapper(Mapper):
                 "derivedFrom": [ref("QuestionnaireResponse", row.assessment_id)],
             }
         )
+
+
+@register
+class ObservationMapper(UnionMapper):
+    resource_type = "Observation"
+    model = AssessmentScore  # the first part's; search, versions and $everything go through parts()
+    members = (ScoreObservation, ReadingObservation, CheckInObservation)
+    interactions = READ_ONLY
+    patient_field = "patient"
+    description = (
+        "Three kinds, read-only, of the patients the caller may see. (1) Scores of completed assessments "
+        "(id N, category survey): the total coded as the instrument defines it (LOINC where one exists, e.g. "
+        "44261-6 PHQ-9 total), valueInteger, the band as interpretation.text (positive/negative screens also "
+        "coded v3-ObservationInterpretation POS/NEG), the possible range as referenceRange, derivedFrom the "
+        "QuestionnaireResponse. (2) Readings (id reading-N), the patient's own from the portal and those staff "
+        f"typed in: blood pressure as one vital-signs panel (LOINC {BP_PANEL}) with systolic 8480-6 and "
+        "diastolic 8462-4 components; body weight 29463-7 vital-signs; blood sugar by meter 41653-7 and HbA1c "
+        "4548-4 laboratory; peak flow 19935-6 exam; steps 41950-7 activity; valueQuantity in UCUM; performer "
+        "the Patient for a self-report (a proxy by name as RelatedPerson, staff as Practitioner) and the "
+        "extension reading-source (lab, self-report, clinic, staff). (3) Portal check-ins (id check-in-N, "
+        f"category survey, code in {CODES_SYSTEM}): goal-check-in with the rating as valueCodeableConcept and "
+        "focus the Goal; mood-and-symptoms with the mood (1-5) as valueInteger and one component per symptom."
+    )
+    params = {
+        "patient": declared("reference", "The patient it is about", like=ScoreObservation.params["patient"]),
+        "subject": declared("reference", "The patient it is about", like=ScoreObservation.params["subject"]),
+        "code": declared(
+            "token",
+            "The code: [system|]code, e.g. http://loinc.org|44261-6 (PHQ-9 total), 85354-9 (blood pressure), "
+            f"29463-7 (body weight), {CODES_SYSTEM}|mood-and-symptoms",
+            modifiers=frozenset({"not"}),
+        ),
+        "component-code": declared(
+            "token", "A component's code: http://loinc.org|8480-6 or 8462-4 find the blood pressure panels"
+        ),
+        "date": declared("date", "When it was measured, scored or reported"),
+        "category": declared(
+            "token",
+            f"{CATEGORY}|code: survey (scores, check-ins), "
+            f"{', '.join(sorted({c for c, _ in CATEGORIES.values()}))} (readings)",
+        ),
+        "derived-from": declared(
+            "reference",
+            "The QuestionnaireResponse a score was made from",
+            like=ScoreObservation.params["derived-from"],
+        ),
+        "focus": declared(
+            "reference", "The Goal a goal check-in is about", like=CheckInObservation.params["focus"]
+        ),
+    }
+    sorts = {"date": "effective_at", "code": "code"}
