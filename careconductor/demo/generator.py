@@ -69,6 +69,8 @@ from .careplans import add_care_plan_scenarios
 from .clinical import SHOWCASE, History, Timeline
 from .coordination import add_coordination_scenarios
 from .data import BEHAVIORAL, Weighted, medicare_id, member_number
+from .education import add_education_scenarios
+from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
 from .fhir import usage as fhir_usage
 from .privacy import add_privacy_scenarios
@@ -224,6 +226,12 @@ def build_demo(
             f"Coordination scenarios: {coordinated} records (a morning's worklist: overdue and due contacts, "
             "a discharge on the last business day, an unable-to-reach patient, urgent and queued tasks, a closure to approve, "
             "care teams and a month of time).\n"
+        )
+        taught = add_education_scenarios(org)
+        engaged = add_engagement_scenarios(org)
+        out.write(
+            f"Portal and education scenarios: {engaged} reports, messages and log-ins (a blood pressure past its "
+            f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given.\n"
         )
         audit.record(
             None,

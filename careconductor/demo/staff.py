@@ -13,6 +13,8 @@ from django.contrib.auth.hashers import make_password
 from careconductor.accounts.choices import Discipline, ExperienceLevel, Role
 from careconductor.accounts.models import Organization, StaffProfile, Team, User
 from careconductor.cases.rules import ACUITY_POINTS, EXPERIENCED, HIGH_ACUITY_TIERS
+from careconductor.engagement.models import ProxyGrant
+from careconductor.patients.models import Patient
 
 from . import data
 from .data import BEHAVIORAL, NORTH, SOUTH
@@ -303,6 +305,15 @@ def demo_logins(org: Organization) -> list[Login]:
 
 
 def _describe(user: User) -> str:
+    if user.role == Role.PATIENT:
+        own = Patient.objects.filter(portal_user=user).first()
+        helped = (
+            ProxyGrant.objects.filter(proxy=user, revoked_at__isnull=True).select_related("patient").first()
+        )
+        if own is not None:
+            return f"{'Patient portal (opens /portal/)':<44} {own.full_name}"
+        if helped is not None:
+            return f"{'Patient portal, as proxy':<44} {user.get_full_name()} for {helped.patient.full_name}"
     profile: StaffProfile | None = getattr(user, "profile", None)
     what = Role(user.role).label
     if profile is not None and user.role == Role.CASE_MANAGER:

@@ -19,7 +19,7 @@ from careconductor.engagement import actions
 from careconductor.engagement.choices import ProxyRelationship
 from careconductor.engagement.models import Message, PortalInvitation, ProxyGrant, Threshold
 from careconductor.engagement.queries import access_portal_patient, portal_patients, unread_from_patients
-from careconductor.patients.models import Condition
+from careconductor.patients.actions import do_add_condition
 from careconductor.privacy import policy
 from careconductor.privacy.models import AuditEvent
 from tests.personas import PASSWORD, World
@@ -195,9 +195,7 @@ def test_low_sugar_alerts(portal: Portal) -> None:
 
 def test_heart_failure_weight_gain_over_3_days_alerts(portal: Portal) -> None:
     world = portal.world
-    Condition.objects.create(
-        patient=portal.other, icd10_code="I50.22", display="Chronic systolic heart failure"
-    )
+    do_add_condition(world.alice, portal.other, icd10_code="I50.22", display="Chronic systolic heart failure")
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     actions.do_report_reading(
         portal.other_login, portal.other, measure="weight", value=D("90.0"), taken_at=start

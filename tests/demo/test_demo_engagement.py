@@ -1,0 +1,58 @@
+"""The demo shows the portal the moment it starts: patients with log-ins, a proxy, a month of readings, an
+alert raised this morning, unread messages on casemanager's worklist."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from careconductor.accounts.models import Organization, User
+from careconductor.coordination.choices import TaskKind, TaskPriority
+from careconductor.coordination.models import Flag, Task
+from careconductor.coordination.worklist import build_worklist
+from careconductor.demo.engagement import add_engagement_scenarios
+from careconductor.demo.generator import ORGANIZATION_NAME, build_demo
+from careconductor.engagement.models import Message, ProxyGrant
+from careconductor.engagement.queries import self_management
+from careconductor.patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo() -> str:
+    out = io.StringIO()
+    build_demo(patients=60, seed=7, out=out)
+    return out.getvalue()
+
+
+def test_the_demo_patient_has_a_log_in_a_proxy_and_a_month_of_reports(demo: str) -> None:
+    patient = Patient.objects.get(portal_user__username="patient")
+    assert ProxyGrant.objects.get(patient=patient, proxy__username="caregiver").is_active
+    card = self_management(patient)
+    assert card.days_since_use == 0  # this morning's reading
+    assert card.adherence_share is not None and 0 < card.adherence_share < 1
+    assert card.last_check_in is not None
+    assert any(r.past_limit and r.label == "Blood pressure" for r in card.readings)
+    assert "patient              Patient portal" in demo and "caregiver" in demo
+
+
+def test_the_alerts_and_messages_reach_casemanagers_worklist(demo: str) -> None:
+    manager = User.objects.get(username="casemanager")
+    patient = Patient.objects.get(portal_user__username="patient")
+    assert Flag.objects.filter(patient=patient, rule="self-report:bp-high", status="active").exists()
+    task = Task.objects.get(patient=patient, kind=TaskKind.SELF_REPORT)
+    assert task.owner == manager and task.priority == TaskPriority.URGENT
+    weight = Patient.objects.get(portal_user__username="patient2")
+    assert Flag.objects.filter(patient=weight, rule="self-report:weight-gain").exists()
+    items = build_worklist(manager).items
+    kinds = {(i.kind, i.patient_id) for i in items}
+    assert ("message", patient.pk) in kinds and ("message", weight.pk) in kinds
+    assert ("flag", patient.pk) in kinds or ("task", patient.pk) in kinds
+    assert Message.objects.filter(patient=patient, attachments__isnull=False).exists()
+
+
+def test_a_second_run_adds_nothing(demo: str) -> None:
+    org = Organization.objects.get(name=ORGANIZATION_NAME)
+    assert add_engagement_scenarios(org) == 0
