@@ -116,7 +116,9 @@ def _done(request: HttpRequest, outcome: actions.ReportOutcome, saved: str) -> H
         "instruction": outcome.breach.instruction if outcome.breach else "",
         "emergency": bool(outcome.breach and outcome.breach.emergency),
     }
-    return redirect("portal:done")
+    # After a reading past a limit, open the page at "What to do now": on a phone the call button is then in
+    # view without scrolling past the header and the menu.
+    return redirect(reverse("portal:done") + ("#what-to-do" if outcome.breach else ""))
 
 
 @portal_view

@@ -10,8 +10,9 @@ from django.utils.safestring import SafeString, mark_safe
 register = template.Library()
 
 
-def _block(lines: list[str]) -> list[str]:
-    """One block (lines between blank lines) as HTML pieces: headings, runs of list items, paragraphs."""
+def _block(lines: list[str], level: int = 3) -> list[str]:
+    """One block (lines between blank lines) as HTML pieces: headings (<h`level`>), runs of list items,
+    paragraphs."""
     html: list[str] = []
     items: list[str] = []
     para: list[str] = []
@@ -24,7 +25,7 @@ def _block(lines: list[str]) -> list[str]:
             html.append("<p>" + " ".join(para) + "</p>")
             para = []
         if kind == "h":
-            html.append(f"<h3>{escape(line[3:].strip())}</h3>")
+            html.append(f"<h{level}>{escape(line[3:].strip())}</h{level}>")
         elif kind == "li":
             items.append(escape(line[2:].strip()))
         elif kind == "p":
@@ -32,13 +33,14 @@ def _block(lines: list[str]) -> list[str]:
     return html
 
 
-def render_body(text: str) -> SafeString:
+def render_body(text: str, level: int = 3) -> SafeString:
     html: list[str] = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
-        html += _block([line.strip() for line in block.split("\n") if line.strip()])
+        html += _block([line.strip() for line in block.split("\n") if line.strip()], level)
     return mark_safe("\n".join(html))  # every piece of text in it was escaped by _block
 
 
 @register.filter(name="material_body")
-def material_body(text: str) -> SafeString:
-    return render_body(text or "")
+def material_body(text: str, level: int = 3) -> SafeString:
+    """`level`: the heading level of the body's "## " headings (2 where the material's title is the page's h1)."""
+    return render_body(text or "", min(max(int(level), 2), 6))
