@@ -303,6 +303,11 @@ def _alert(user: User, patient: Patient, breach: rules.Breach, focus: str) -> No
     )
 
 
+def _phone(patient: Patient) -> str:
+    """The number the patient's instructions give: the team's, or where to find it when none is on file."""
+    return team_phone(patient) or _("the number on your care plan")
+
+
 def _taken_at(value: dt.datetime | None) -> dt.datetime:
     now = clock.now()
     if value is None:
@@ -347,7 +352,7 @@ def do_report_blood_pressure(
                 for key, value in (("bp-systolic", systolic), ("bp-diastolic", diastolic))
             ]
         )
-        breach = rules.check_blood_pressure(systolic, diastolic, limits_for(patient), team_phone(patient))
+        breach = rules.check_blood_pressure(systolic, diastolic, limits_for(patient), _phone(patient))
         if breach is not None:
             _alert(user, patient, breach, f"Observation/reading-{outcome.readings[0].pk}")
             outcome.breach = breach
@@ -364,7 +369,7 @@ def do_report_reading(
     _check_values({measure: value})
     when = _taken_at(taken_at)
     limits = limits_for(patient)
-    phone = team_phone(patient)
+    phone = _phone(patient)
     with transaction.atomic():
         earlier = list(
             Reading.objects.filter(
@@ -429,7 +434,7 @@ def do_report_wellbeing(
             reported_by=user,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=check_in, detail="wellbeing")
-        breach = rules.check_wellbeing(mood, symptoms, team_phone(patient))
+        breach = rules.check_wellbeing(mood, symptoms, _phone(patient))
         if breach is not None:
             _alert(user, patient, breach, f"Observation/check-in-{check_in.pk}")
     return ReportOutcome(check_in=check_in, breach=breach)

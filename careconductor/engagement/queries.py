@@ -66,7 +66,9 @@ def team_phone(patient: Patient) -> str:
         phone = StaffProfile.objects.filter(user=manager).values_list("work_phone", flat=True).first()
         if phone:
             return phone
-    return patient.organization.phone or "911"
+    org = patient.organization
+    # Never 911 here: the instructions name emergency services themselves; this is the team's own line.
+    return org.phone or org.after_hours_phone
 
 
 # --- thresholds -------------------------------------------------------------------------------------------------

@@ -148,9 +148,10 @@ def test_the_chart_header_shows_what_a_case_manager_needs(
         end=dt.datetime(2026, 11, 18, 15, tzinfo=dt.UTC),
     )
     client = login(world.alice)
-    with django_assert_max_num_queries(
-        38
-    ):  # constant: one query per chart section (flags, tasks, findings, the care plan card), audit, session
+    # Constant: one query per chart section (flags, tasks, findings, the care plan card, the self-management card's
+    # eight: portal use, adherence, alerts, proxies, last check-in, readings and the limits they are read against,
+    # unread messages), audit, session.
+    with django_assert_max_num_queries(46):
         body = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
     for expected in (
         "Paula Reyes",
