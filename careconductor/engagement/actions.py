@@ -610,3 +610,55 @@ def do_mark_patient_messages_read(user: User, patient: Patient) -> int:
                 user, AuditAction.UPDATE, patient=patient, object_type="Message", detail=f"{count} read"
             )
     return count
+
+
+def _require_admin(user: User) -> int:
+    if user.role != Role.ADMIN or user.organization_id is None:
+        raise ActionRefused("Only an administrator sets the organisation's alert limits.")
+    return user.organization_id
+
+
+def do_set_programme_threshold(
+    user: User, *, program: str, measure: str, low: Decimal | None, high: Decimal | None, reason: str = ""
+) -> Threshold:
+    """The organisation's default limit for a measure in one programme (blank: every programme). A patient's
+    own limit still comes first."""
+    from careconductor.cases.choices import Program
+
+    org_id = _require_admin(user)
+    errors = rules.check_limit_values(measure, low, high)
+    if program and program not in Program.values:
+        errors["program"] = "Choose a programme."
+    if measure not in ThresholdMeasure.values:
+        errors["measure"] = "Choose a measure."
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        threshold, created = Threshold.objects.update_or_create(
+            organization_id=org_id,
+            patient=None,
+            program=program,
+            measure=measure,
+            defaults={"low": low, "high": high, "set_by": user, "reason": reason.strip()[:200]},
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE if created else AuditAction.UPDATE,
+            obj=threshold,
+            detail=f"{program or 'all'} {measure}",
+        )
+    return threshold
+
+
+def do_clear_programme_threshold(user: User, threshold: Threshold) -> None:
+    org_id = _require_admin(user)
+    if threshold.patient_id is not None or threshold.organization_id != org_id:
+        raise NotVisible
+    with transaction.atomic():
+        audit.record(
+            user,
+            AuditAction.DELETE,
+            obj=threshold,
+            detail=f"{threshold.program or 'all'} {threshold.measure}",
+        )
+        threshold.delete()

@@ -207,6 +207,18 @@ class ThresholdForm(forms.Form):
     reason = forms.CharField(label="Why this patient's limit differs", required=False, max_length=200)
 
 
+class ProgrammeThresholdForm(ThresholdForm):
+    program = forms.ChoiceField(label="Programme", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from careconductor.cases.choices import Program
+
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = [("", "Every programme"), *Program.choices]  # type: ignore[attr-defined]
+        self.fields["reason"].label = "Why (e.g. the programme's protocol)"
+        self.order_fields(["program", "measure", "low", "high", "reason"])
+
+
 class StaffMessageForm(MessageForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("thresholds/<int:threshold_id>/clear/", staff_views.clear_threshold, name="clear_threshold"),
     path("patients/<int:patient_id>/messages/", staff_views.messages_page, name="messages"),
     path("message-attachments/<int:attachment_id>/", staff_views.attachment, name="attachment"),
+    path("settings/alert-limits/", staff_views.alert_limit_settings, name="alert_limits"),
 ]

@@ -10,6 +10,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
@@ -20,8 +21,9 @@ from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import staff_view
 
 from . import actions, queries
-from .forms import InviteForm, StaffMessageForm, ThresholdForm
-from .models import PortalInvitation
+from .forms import InviteForm, ProgrammeThresholdForm, StaffMessageForm, ThresholdForm
+from .models import PortalInvitation, Threshold
+from .rules import DEFAULT_LIMITS, HEART_FAILURE_WEIGHT
 from .views import attachment_response
 
 
@@ -207,3 +209,53 @@ def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_GET
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     return attachment_response(queries.access_attachment(_user(request), attachment_id))
+
+
+@staff_view(roles=(Role.ADMIN,))
+@require_http_methods(["GET", "POST"])
+def alert_limit_settings(request: HttpRequest) -> HttpResponse:
+    """The organisation's alert limits per programme, over the shipped defaults; a patient's own limit, set on
+    their portal page, still comes first."""
+    user = _user(request)
+    org_id = user.org_id
+    form = ProgrammeThresholdForm(request.POST if request.POST.get("form") == "limit" else None)
+    if request.method == "POST":
+        if request.POST.get("form") == "clear":
+            wanted = request.POST.get("id", "")
+            row = Threshold.objects.filter(
+                organization_id=org_id,
+                patient__isnull=True,
+                pk=int(wanted) if wanted.isdigit() else 0,
+            ).first()
+            if row is None:
+                raise NotVisible
+            actions.do_clear_programme_threshold(user, row)
+            messages.success(request, "Back to the default limit.")
+            return redirect("engagement:alert_limits")
+        if form.is_valid():
+            try:
+                actions.do_set_programme_threshold(
+                    user,
+                    program=form.cleaned_data["program"],
+                    measure=form.cleaned_data["measure"],
+                    low=form.cleaned_data["low"],
+                    high=form.cleaned_data["high"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ActionRefused as exc:
+                show_refusal(form, exc)
+            else:
+                messages.success(request, "Alert limit saved.")
+                return redirect("engagement:alert_limits")
+    rows = Threshold.objects.filter(organization_id=org_id, patient__isnull=True).select_related("set_by")
+    return render(
+        request,
+        "engagement/staff/alert_limits.html",
+        {
+            "form": form,
+            "rows": rows.order_by("program", "measure"),
+            "defaults": [*DEFAULT_LIMITS.values(), HEART_FAILURE_WEIGHT],
+            "nav": "alert-limits",
+        },
+        status=422 if request.method == "POST" else 200,
+    )

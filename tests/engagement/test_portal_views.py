@@ -245,3 +245,15 @@ def test_the_join_page_makes_the_login_and_opens_the_portal(client: Client, worl
     assert client.get(reverse("portal:home")).status_code == 200
     client.logout()
     assert client.get(made.path).status_code == 404  # used once
+
+
+def test_the_alert_limits_page_is_for_administrators(client: Client, login, portal: Portal) -> None:
+    login(portal.world.adam)
+    url = reverse("engagement:alert_limits")
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"form": "limit", "program": "ccm", "measure": "glucose", "low": "300", "high": "100"})
+    assert bad.status_code == 422 and 'id="id_high_error"' in bad.content.decode()
+    good = client.post(url, {"form": "limit", "program": "ccm", "measure": "glucose", "low": "80", "high": "250"})
+    assert good.status_code == 302
+    login(portal.world.alice)
+    assert client.get(url).status_code == 403
