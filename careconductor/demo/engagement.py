@@ -12,6 +12,7 @@ import zlib
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from careconductor.accounts.models import Organization, User
 from careconductor.careplans.actions import do_record_reading
@@ -57,8 +58,10 @@ def _login(manager: User, patient: Patient, username: str) -> User:
 
 
 def _at(days_ago: int, hour: int) -> dt.datetime:
+    """`hour` o'clock local time, `days_ago` days back (never later than half an hour ago)."""
     now = clock.now()
-    moment = (now - dt.timedelta(days=days_ago)).replace(hour=hour, minute=10, second=0, microsecond=0)
+    day = timezone.localtime(now - dt.timedelta(days=days_ago))
+    moment = day.replace(hour=hour, minute=10, second=0, microsecond=0)
     return min(moment, now - dt.timedelta(minutes=30))
 
 
@@ -66,10 +69,10 @@ def _history(login: User, patient: Patient, rng: random.Random) -> int:
     """30 days of home readings, a pill box kept most days, and weekly goal check-ins."""
     made = 0
     for days_ago in range(30, 0, -2):
-        drift = Decimal(days_ago) / 3  # pressure coming down over the month
+        drift = Decimal(days_ago // 3)  # pressure coming down over the month
         for key, value in (
             ("bp-systolic", Decimal(138) + drift + rng.randint(-4, 4)),
-            ("bp-diastolic", Decimal(86) + drift / 2 + rng.randint(-3, 3)),
+            ("bp-diastolic", Decimal(86) + drift // 2 + rng.randint(-3, 3)),
             ("glucose", Decimal(rng.randint(118, 190))),
         ):
             do_record_reading(
@@ -81,7 +84,8 @@ def _history(login: User, patient: Patient, rng: random.Random) -> int:
                 source=ReadingSource.SELF_REPORT,
             )
             made += 1
-    start = clock.today() - dt.timedelta(days=30)
+    # Started last week, so every scheduled dose so far falls in the days the portal takes reports for.
+    start = clock.today() - dt.timedelta(days=6)
     metformin = do_add_medication(
         _manager(patient),
         patient,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
 from careconductor.patients.models import Patient
@@ -21,6 +22,7 @@ from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import staff_view
 
 from . import actions, queries
+from .choices import ThresholdMeasure
 from .forms import InviteForm, ProgrammeThresholdForm, StaffMessageForm, ThresholdForm
 from .models import PortalInvitation, Threshold
 from .rules import DEFAULT_LIMITS, HEART_FAILURE_WEIGHT
@@ -35,8 +37,11 @@ def _portal_context(request: HttpRequest, patient: Patient, **extra: Any) -> dic
     user = _user(request)
     return {
         "patient": patient,
+        "summary": chart_summary(patient),
         "s": queries.self_management(patient),
-        "limits": queries.limits_for(patient),
+        "limits": [
+            (ThresholdMeasure(key).label, limit) for key, limit in queries.limits_for(patient).items()
+        ],
         "own_limits": queries.patient_thresholds(patient),
         "invitations": list(
             PortalInvitation.objects.filter(
@@ -195,6 +200,7 @@ def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         "engagement/staff/messages.html",
         {
             "patient": patient,
+            "summary": chart_summary(patient),
             "items": items,
             "form": form,
             "reply_to": reply_to,

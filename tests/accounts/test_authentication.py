@@ -201,7 +201,17 @@ def test_a_user_name_too_long_for_any_user_is_refused_before_authentication(
 
 def test_staff_patterns_are_walked() -> None:
     names = {name for name, _ in STAFF_PATTERNS}
-    assert {"home", "patients:chart", "cases:detail", "cases:transition", "security_settings"} <= names
+    assert {"patients:chart", "cases:detail", "cases:transition", "security_settings"} <= names
+
+
+def test_home_only_sends_each_person_to_where_their_day_starts(world: World, login, client: Client) -> None:
+    # "home" is guarded as signed-in (patients land there too); what it sends a half-logged-in user to still
+    # asks for the second factor.
+    login(world.alice, second_factor=False)
+    first = client.get("/")
+    assert first.status_code == 302 and first["Location"] == "/worklist/"
+    second = client.get(first["Location"])
+    assert second.status_code == 302 and "second-factor" in second["Location"]
 
 
 def test_a_password_alone_opens_no_staff_page(world: World, login) -> None:
