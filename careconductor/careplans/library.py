@@ -15,18 +15,18 @@ shipped file is a bug, and raises.
 from __future__ import annotations
 
 import re
-import threading
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 
 from careconductor.assessments.choices import FindingDomain
 from careconductor.core.errors import ActionRefused
+from careconductor.core.file_library import FileLibrary, Source
 
 from .choices import BarrierKind, InterventionKind
 from .measures import MEASURES
@@ -48,8 +48,6 @@ TARGET_LIMIT = Decimal(10) ** 7
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ICD10 = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?")
 _ICD10_PREFIX = re.compile(r"[A-Z][0-9A-Z]{0,2}(?:\.?[0-9A-Z]{1,4})?")
-
-Source = Literal["shipped", "deployer"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -340,75 +338,27 @@ def _target_value(r: _Reader, numeric: bool, measure_key: str) -> Decimal | None
     return value
 
 
-def read_template(path: Path, source: Source = "deployer") -> Template:
-    """The template in the file at `path`. ActionRefused says what is wrong, naming the file."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ActionRefused(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB.")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ActionRefused(f"{path.name} is not a readable UTF-8 text file: {exc}") from exc
-    return replace(parse_template(text, path.name), source=source, path=path)
-
-
-# --- The library ---------------------------------------------------------------------------------------------
-
-
 def deployer_dir() -> Path:
     """Where an admin puts edited or added templates; read on every change, no restart needed."""
     return Path(settings.DATA_HOME) / "careplan-templates"
 
 
-Signature = tuple[tuple[str, int, int], ...]
-_lock = threading.Lock()
-_cache: tuple[Signature, dict[str, Template], tuple[str, ...]] | None = None
+_LIBRARY: FileLibrary[Template] = FileLibrary(
+    shipped_dir=lambda: SHIPPED_DIR,
+    deployer_dir=lambda: deployer_dir(),
+    parse=lambda text, name: parse_template(text, name),
+    order=lambda kv: (kv[1].title.casefold(), kv[0]),
+    max_bytes=MAX_FILE_BYTES,
+)
 
 
-def _files() -> tuple[list[tuple[Path, Source]], list[str]]:
-    files: list[tuple[Path, Source]] = [(p, "shipped") for p in sorted(SHIPPED_DIR.glob("*.toml"))]
-    folder = deployer_dir()
-    try:
-        found = (
-            sorted(p for p in folder.glob("*.toml") if not p.name.startswith(".")) if folder.is_dir() else []
-        )
-    except OSError as exc:
-        return files, [f"{folder} cannot be read: {exc}"]
-    return files + [(p, "deployer") for p in found], []
-
-
-def _signature(files: list[tuple[Path, Source]]) -> Signature:
-    sig = []
-    for path, _ in files:
-        try:
-            st = path.stat()
-        except OSError:
-            continue  # removed since the listing; the next call sees it gone
-        # mtime and size: an edit saved within the clock's resolution still changes the size most times
-        sig.append((str(path), st.st_mtime_ns, st.st_size))
-    return tuple(sig)
+def read_template(path: Path, source: Source = "deployer") -> Template:
+    """The template in the file at `path`. ActionRefused says what is wrong, naming the file."""
+    return _LIBRARY.read(path, source)
 
 
 def _load() -> tuple[dict[str, Template], tuple[str, ...]]:
-    global _cache
-    files, folder_errors = _files()
-    signature = _signature(files)
-    cached = _cache
-    if cached is not None and cached[0] == signature and not folder_errors:
-        return cached[1], cached[2]
-    with _lock:
-        found: dict[str, Template] = {}
-        errors = list(folder_errors)
-        for path, source in files:
-            if source == "shipped":
-                found[path.stem] = read_template(path, "shipped")  # a broken shipped file is a bug: raise
-                continue
-            try:
-                found[path.stem] = read_template(path, "deployer")
-            except ActionRefused as exc:
-                errors.append(str(exc))
-        ordered = dict(sorted(found.items(), key=lambda kv: (kv[1].title.casefold(), kv[0])))
-        _cache = (signature, ordered, tuple(errors))
-        return ordered, tuple(errors)
+    return _LIBRARY.load()
 
 
 def all_templates() -> dict[str, Template]:

@@ -28,15 +28,15 @@ so a material removed later still shows on the record."""
 from __future__ import annotations
 
 import re
-import threading
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 
 from careconductor.core.errors import ActionRefused
+from careconductor.core.file_library import FileLibrary, Source
 
 from .choices import MaterialFormat, Topic
 
@@ -55,8 +55,6 @@ _LANGUAGE = re.compile(r"[a-z]{2}")
 _URL = re.compile(r"https://[^\s<>\"']+")
 _TOP_KEYS = ("slug", "topic", "format", "reading_level", "media_url")
 _TEXT_KEYS = ("title", "summary", "body")
-
-Source = Literal["shipped", "deployer"]
 
 
 @dataclass(frozen=True)
@@ -200,72 +198,25 @@ def material_from_data(data: dict[str, Any], name: str = "") -> Material:
     )
 
 
-def read_material(path: Path, source: Source = "deployer") -> Material:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ActionRefused(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB.")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ActionRefused(f"{path.name} is not a readable UTF-8 text file: {exc}") from exc
-    return replace(parse_material(text, path.name), source=source, path=path)
-
-
-# --- The library ---------------------------------------------------------------------------------------------
-
-
 def deployer_dir() -> Path:
     return Path(settings.DATA_HOME) / "education"
 
 
-Signature = tuple[tuple[str, int, int], ...]
-_lock = threading.Lock()
-_cache: tuple[Signature, dict[str, Material], tuple[str, ...]] | None = None
+_LIBRARY: FileLibrary[Material] = FileLibrary(
+    shipped_dir=lambda: SHIPPED_DIR,
+    deployer_dir=lambda: deployer_dir(),
+    parse=lambda text, name: parse_material(text, name),
+    order=lambda kv: (kv[1].topic, kv[1].sort_title, kv[0]),
+    max_bytes=MAX_FILE_BYTES,
+)
 
 
-def _files() -> tuple[list[tuple[Path, Source]], list[str]]:
-    files: list[tuple[Path, Source]] = [(p, "shipped") for p in sorted(SHIPPED_DIR.glob("*.toml"))]
-    folder = deployer_dir()
-    try:
-        found = (
-            sorted(p for p in folder.glob("*.toml") if not p.name.startswith(".")) if folder.is_dir() else []
-        )
-    except OSError as exc:
-        return files, [f"{folder} cannot be read: {exc}"]
-    return files + [(p, "deployer") for p in found], []
-
-
-def _signature(files: list[tuple[Path, Source]]) -> Signature:
-    sig = []
-    for path, _ in files:
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        sig.append((str(path), st.st_mtime_ns, st.st_size))
-    return tuple(sig)
+def read_material(path: Path, source: Source = "deployer") -> Material:
+    return _LIBRARY.read(path, source)
 
 
 def _load() -> tuple[dict[str, Material], tuple[str, ...]]:
-    global _cache
-    files, folder_errors = _files()
-    signature = _signature(files)
-    cached = _cache
-    if cached is not None and cached[0] == signature and not folder_errors:
-        return cached[1], cached[2]
-    with _lock:
-        found: dict[str, Material] = {}
-        errors = list(folder_errors)
-        for path, source in files:
-            if source == "shipped":
-                found[path.stem] = read_material(path, "shipped")  # a broken shipped file is a bug: raise
-                continue
-            try:
-                found[path.stem] = read_material(path, "deployer")
-            except ActionRefused as exc:
-                errors.append(str(exc))
-        ordered = dict(sorted(found.items(), key=lambda kv: (kv[1].topic, kv[1].sort_title, kv[0])))
-        _cache = (signature, ordered, tuple(errors))
-        return ordered, tuple(errors)
+    return _LIBRARY.load()
 
 
 def all_materials() -> dict[str, Material]:
