@@ -3,9 +3,11 @@ goes through `portal_view`, which fixes whose record is shown and the language."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careconductor.accounts.models import User
@@ -121,43 +124,55 @@ def _done(request: HttpRequest, outcome: actions.ReportOutcome, saved: str) -> H
     return redirect(reverse("portal:done") + ("#what-to-do" if outcome.breach else ""))
 
 
+def _report(
+    request: HttpRequest,
+    form: forms.Form,
+    submit: Callable[[dict[str, Any]], actions.ReportOutcome],
+    saved: str,
+    template: str,
+    renamed: dict[str, str] | None = None,
+    **extra: Any,
+) -> HttpResponse:
+    """Every check-in form: save through the action, then the saved page (with what to do, when a limit was
+    passed); a refusal goes beside its field."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = submit(form.cleaned_data)
+        except ActionRefused as exc:
+            show_refusal(form, ActionRefused({(renamed or {}).get(k, k): v for k, v in exc.errors.items()}))
+        else:
+            return _done(request, outcome, saved)
+    status = 422 if request.method == "POST" else 200
+    return _render(request, template, "check-in", status, form=form, **extra)
+
+
 @portal_view
 @require_http_methods(["GET", "POST"])
 def blood_pressure(request: HttpRequest) -> HttpResponse:
-    form = BloodPressureForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            outcome = actions.do_report_blood_pressure(
-                _user(request),
-                _patient(request),
-                systolic=Decimal(form.cleaned_data["systolic"]),
-                diastolic=Decimal(form.cleaned_data["diastolic"]),
-            )
-        except ActionRefused as exc:
-            show_refusal(form, _renamed(exc, {"bp-systolic": "systolic", "bp-diastolic": "diastolic"}))
-        else:
-            return _done(request, outcome, _("Your blood pressure is saved."))
-    status = 422 if request.method == "POST" else 200
-    return _render(
+    user, patient = _user(request), _patient(request)
+    return _report(
         request,
+        BloodPressureForm(request.POST or None),
+        lambda data: actions.do_report_blood_pressure(
+            user, patient, systolic=Decimal(data["systolic"]), diastolic=Decimal(data["diastolic"])
+        ),
+        _("Your blood pressure is saved."),
         "reading.html",
-        "check-in",
-        status,
-        form=form,
+        {"bp-systolic": "systolic", "bp-diastolic": "diastolic"},
         heading=_("Blood pressure"),
         hint=_("Sit quietly for 5 minutes before you measure. Type the two numbers the meter shows."),
     )
 
 
-def _renamed(exc: ActionRefused, names: dict[str, str]) -> ActionRefused:
-    return ActionRefused({names.get(k, k): v for k, v in exc.errors.items()})
-
-
-HEADINGS = {"glucose": "Blood sugar", "weight": "Weight", "peak-flow": "Peak flow"}
+HEADINGS = {
+    "glucose": gettext_lazy("Blood sugar"),
+    "weight": gettext_lazy("Weight"),
+    "peak-flow": gettext_lazy("Peak flow"),
+}
 HINTS = {
-    "glucose": "Type the number your meter shows.",
-    "weight": "Weigh yourself in the morning, after using the toilet and before eating.",
-    "peak-flow": "Blow three times and type your best number.",
+    "glucose": gettext_lazy("Type the number your meter shows."),
+    "weight": gettext_lazy("Weigh yourself in the morning, after using the toilet and before eating."),
+    "peak-flow": gettext_lazy("Blow three times and type your best number."),
 }
 
 
@@ -166,47 +181,35 @@ HINTS = {
 def reading(request: HttpRequest, measure: str) -> HttpResponse:
     if measure not in READING_MEASURES:
         raise NotVisible
+    user, patient = _user(request), _patient(request)
     form = ReadingForm(request.POST or None, measure=measure)
-    if request.method == "POST" and form.is_valid():
-        try:
-            outcome = actions.do_report_reading(
-                _user(request), _patient(request), measure=measure, value=form.value_in_store_unit()
-            )
-        except ActionRefused as exc:
-            show_refusal(form, _renamed(exc, {measure: "value"}))
-        else:
-            return _done(request, outcome, _("Your reading is saved."))
-    status = 422 if request.method == "POST" else 200
-    return _render(
+    return _report(
         request,
+        form,
+        lambda data: actions.do_report_reading(
+            user, patient, measure=measure, value=form.value_in_store_unit()
+        ),
+        _("Your reading is saved."),
         "reading.html",
-        "check-in",
-        status,
-        form=form,
-        heading=_(HEADINGS[measure]),
-        hint=_(HINTS[measure]),
+        {measure: "value"},
+        heading=str(HEADINGS[measure]),
+        hint=str(HINTS[measure]),
     )
 
 
 @portal_view
 @require_http_methods(["GET", "POST"])
 def feeling(request: HttpRequest) -> HttpResponse:
-    form = WellbeingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            outcome = actions.do_report_wellbeing(
-                _user(request),
-                _patient(request),
-                mood=form.cleaned_data.get("mood") or None,
-                symptoms=form.cleaned_data["symptoms"],
-                note=form.cleaned_data["note"],
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            return _done(request, outcome, _("Thank you. Your care team can see how you are feeling."))
-    status = 422 if request.method == "POST" else 200
-    return _render(request, "feeling.html", "check-in", status, form=form)
+    user, patient = _user(request), _patient(request)
+    return _report(
+        request,
+        WellbeingForm(request.POST or None),
+        lambda data: actions.do_report_wellbeing(
+            user, patient, mood=data.get("mood") or None, symptoms=data["symptoms"], note=data["note"]
+        ),
+        _("Thank you. Your care team can see how you are feeling."),
+        "feeling.html",
+    )
 
 
 @portal_view
@@ -216,18 +219,17 @@ def goal_check_in(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = next((g for g in portal_data.goals_to_check_in(patient) if g.pk == goal_id), None)
     if goal is None:
         raise NotVisible
-    form = GoalCheckInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            check = actions.do_check_in_goal(
-                _user(request), goal, rating=form.cleaned_data["rating"], note=form.cleaned_data["note"]
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            return _done(request, actions.ReportOutcome(check_in=check), _("Thank you for checking in."))
-    status = 422 if request.method == "POST" else 200
-    return _render(request, "goal_check_in.html", "check-in", status, form=form, goal=goal)
+    user = _user(request)
+    return _report(
+        request,
+        GoalCheckInForm(request.POST or None),
+        lambda data: actions.ReportOutcome(
+            check_in=actions.do_check_in_goal(user, goal, rating=data["rating"], note=data["note"])
+        ),
+        _("Thank you for checking in."),
+        "goal_check_in.html",
+        goal=goal,
+    )
 
 
 @portal_view
