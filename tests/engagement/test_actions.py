@@ -311,16 +311,25 @@ def test_a_care_team_physician_reads_but_does_not_write_to_the_patient(portal: P
 # --- programme limits ---------------------------------------------------------------------------------------------
 def test_an_administrator_sets_a_programme_limit_that_a_patients_own_limit_beats(portal: Portal) -> None:
     world = portal.world
-    actions.do_set_programme_threshold(world.adam, program="complex_cm", measure="glucose", low=D(80), high=D(250))
+    actions.do_set_programme_threshold(
+        world.adam, program="complex_cm", measure="glucose", low=D(80), high=D(250)
+    )
     assert actions.do_report_reading(portal.paula_login, world.paula, measure="glucose", value=D(260)).breach
     actions.do_set_threshold(world.alice, world.paula, measure="glucose", low=D(60), high=D(350))
-    assert actions.do_report_reading(portal.paula_login, world.paula, measure="glucose", value=D(300)).breach is None
+    assert (
+        actions.do_report_reading(portal.paula_login, world.paula, measure="glucose", value=D(300)).breach
+        is None
+    )
 
 
 def test_only_an_administrator_sets_programme_limits(portal: Portal) -> None:
     with pytest.raises(ActionRefused):
-        actions.do_set_programme_threshold(portal.world.alice, program="", measure="glucose", low=D(80), high=None)
+        actions.do_set_programme_threshold(
+            portal.world.alice, program="", measure="glucose", low=D(80), high=None
+        )
     with pytest.raises(ActionRefused) as refused:
-        actions.do_set_programme_threshold(portal.world.adam, program="nope", measure="glucose", low=D(80), high=None)
+        actions.do_set_programme_threshold(
+            portal.world.adam, program="nope", measure="glucose", low=D(80), high=None
+        )
     assert "program" in refused.value.errors
     assert not Threshold.objects.exists()

@@ -251,9 +251,29 @@ def test_the_alert_limits_page_is_for_administrators(client: Client, login, port
     login(portal.world.adam)
     url = reverse("engagement:alert_limits")
     assert client.get(url).status_code == 200
-    bad = client.post(url, {"form": "limit", "program": "ccm", "measure": "glucose", "low": "300", "high": "100"})
+    bad = client.post(
+        url, {"form": "limit", "program": "ccm", "measure": "glucose", "low": "300", "high": "100"}
+    )
     assert bad.status_code == 422 and 'id="id_high_error"' in bad.content.decode()
-    good = client.post(url, {"form": "limit", "program": "ccm", "measure": "glucose", "low": "80", "high": "250"})
+    good = client.post(
+        url, {"form": "limit", "program": "ccm", "measure": "glucose", "low": "80", "high": "250"}
+    )
     assert good.status_code == 302
     login(portal.world.alice)
     assert client.get(url).status_code == 403
+
+
+def test_a_patient_who_turned_on_a_second_factor_must_give_it(client: Client, portal: Portal) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import current_code
+
+    patient_client(client, portal.paula_login)
+    setup = client.get(reverse("second_factor_setup"))
+    assert setup.status_code == 200 and "Back to my portal" in setup.content.decode()
+    device = TOTPDevice.objects.create(user=portal.paula_login, name="Phone", confirmed=True)
+    patient_client(client, portal.paula_login)
+    asked = client.get(reverse("portal:home"))
+    assert asked.status_code == 302 and "second-factor" in asked["Location"]
+    assert client.post(reverse("second_factor"), {"token": current_code(device)}).status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 200
