@@ -174,13 +174,15 @@ def do_accept_invitation(
                 raise ActionRefused(_("Log out first: this invitation makes a new log-in for the patient."))
             login = existing
         else:
+            own = invitation.kind == InvitationKind.PATIENT
             login = do_create_user(
                 username.strip(),
                 Role.PATIENT,
                 patient.organization,
                 password,
-                first_name=first_name.strip(),
-                last_name=last_name.strip(),
+                # The patient's own log-in carries their name, so staff see who wrote, not a user name.
+                first_name=patient.given_name if own else first_name.strip(),
+                last_name=patient.family_name if own else last_name.strip(),
                 email=invitation.email,
             )
         now = clock.now()

@@ -333,3 +333,8 @@ def test_only_an_administrator_sets_programme_limits(portal: Portal) -> None:
         )
     assert "program" in refused.value.errors
     assert not Threshold.objects.exists()
+
+
+def test_the_patients_own_login_carries_their_name(portal: Portal) -> None:
+    assert portal.paula_login.get_full_name() == "Paula Reyes"
+    assert portal.daughter.get_full_name() == "Rosa Reyes"
