@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from careconductor.cases.actions import do_refer_case, do_register_and_refer
 from careconductor.cases.choices import CaseStatus, ClosureReason, Program, ReferralSource
@@ -105,7 +106,9 @@ def test_search_by_each_parameter(world, api):
     assert ids("type=tcm") == []
     assert ids(f"care-manager=Practitioner/{world.alice.pk}") == me
     assert ids(f"care-manager={world.bob.pk}") == []
-    referred = case.referred_at.date().isoformat()
+    # The search takes dates in the server's time zone: between midnight UTC and midnight in New York the
+    # UTC date is a day ahead.
+    referred = timezone.localdate(case.referred_at).isoformat()
     assert ids(f"date={referred}") == me
     assert ids(f"date=ge{referred}&date=le{referred}") == me
     assert ids(f"date=gt{referred}") == []
