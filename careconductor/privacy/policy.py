@@ -72,9 +72,12 @@ def visible_patients(user: User) -> QuerySet[Patient]:
         return patient.objects.none()
     in_org = patient.objects.filter(organization_id=user.organization_id)
     if user.role == Role.PATIENT:
+        # `pk IN (own UNION proxied)`, each part on its own index: `portal_user = me OR pk IN proxied` made both
+        # databases walk the organisation's patients (150-230 ms at 100,000; bench/README.md, issue 8).
         grant = apps.get_model("engagement", "ProxyGrant")
-        proxied = grant.objects.filter(proxy=user, revoked_at__isnull=True).values("patient_id")
-        return in_org.filter(Q(portal_user=user) | Q(pk__in=proxied))
+        own = patient.objects.filter(portal_user=user).order_by().values("pk")
+        proxied = grant.objects.filter(proxy=user, revoked_at__isnull=True).order_by().values("patient_id")
+        return in_org.filter(pk__in=own.union(proxied))
     if user.role == Role.ADMIN:
         return in_org
     related = related_patient_ids(user)
