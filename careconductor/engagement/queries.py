@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import StaffProfile, User
@@ -188,16 +187,6 @@ def access_grant(user: User, grant_id: int) -> ProxyGrant:
 
 
 # --- readings and the self-management card --------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReadingView:
-    measure: str
-    label: str
-    unit: str
-    value: Decimal
-    taken_at: dt.datetime
-    alert: bool  # past the patient's limit
-
-
 LABELS = {
     "bp": ("Blood pressure", "mmHg"),
     "glucose": ("Blood sugar", "mg/dL"),
@@ -341,7 +330,3 @@ def goal_check_ins(patient: Patient) -> dict[int, CheckIn]:
         if row.goal_id is not None:
             latest[row.goal_id] = row
     return latest
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    return timezone.localtime(moment)

@@ -430,8 +430,6 @@ def _portal_message(request: HttpRequest, message_id: int) -> Any:
 @require_http_methods(["GET", "POST"])
 def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
     message = _portal_message(request, message_id)
-    root = message
-    actions.do_mark_read(_user(request), message)
     form = ReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -441,7 +439,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
                 subject="",
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
-                reply_to=root,
+                reply_to=message,
             )
         except ActionRefused as exc:
             show_refusal(form, exc)
@@ -450,7 +448,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
             return redirect("portal:message", message_id=reply.pk)
     status = 422 if request.method == "POST" else 200
     thread = portal_data.thread(message)
-    for item in thread:
+    for item in thread:  # opening a conversation reads the team's messages in it
         actions.do_mark_read(_user(request), item)
     return _render(request, "message.html", "messages", status, message=message, thread=thread, form=form)
 

@@ -277,3 +277,19 @@ def test_a_patient_who_turned_on_a_second_factor_must_give_it(client: Client, po
     assert asked.status_code == 302 and "second-factor" in asked["Location"]
     assert client.post(reverse("second_factor"), {"token": current_code(device)}).status_code == 302
     assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_opening_the_teams_message_marks_it_read_and_a_reply_joins_the_thread(
+    client: Client, portal: Portal
+) -> None:
+    world = portal.world
+    sent = actions.do_send_message(world.alice, world.paula, subject="Your labs", body="All fine.")
+    patient_client(client, portal.paula_login)
+    assert client.get(reverse("portal:home")).context["portal_unread"] == 1
+    client.get(reverse("portal:message", args=[sent.pk]))
+    sent.refresh_from_db()
+    assert sent.read_at is not None and sent.read_by == portal.paula_login
+    client.post(reverse("portal:message", args=[sent.pk]), {"body": "Thank you"})
+    reply = Message.objects.get(reply_to=sent)
+    assert reply.subject == "Re: Your labs" and reply.from_patient
+    assert client.get(reverse("portal:home")).context["portal_unread"] == 0
