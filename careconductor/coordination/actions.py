@@ -754,10 +754,7 @@ def _close(user: User, case: Case, reason: str, reason_other: str, summary: str,
 
 # --- Settings: cadence and holidays -------------------------------------------------------------------------
 def _require_admin(user: User) -> int:
-    """The administrator's organisation; refused for anyone else."""
-    if user.role != Role.ADMIN or user.organization_id is None:
-        raise ActionRefused("Only an administrator changes the organisation's follow-up settings.")
-    return user.organization_id
+    return policy.require_admin(user, "Only an administrator changes the organisation's follow-up settings.")
 
 
 def do_set_cadence(

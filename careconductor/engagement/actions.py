@@ -615,9 +615,7 @@ def do_mark_patient_messages_read(user: User, patient: Patient) -> int:
 
 
 def _require_admin(user: User) -> int:
-    if user.role != Role.ADMIN or user.organization_id is None:
-        raise ActionRefused("Only an administrator sets the organisation's alert limits.")
-    return user.organization_id
+    return policy.require_admin(user, "Only an administrator sets the organisation's alert limits.")
 
 
 def do_set_programme_threshold(

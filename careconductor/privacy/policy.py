@@ -137,6 +137,15 @@ def require(user: User, action: Action | str, patient: Patient) -> None:
         raise ActionRefused("Your role may look at this record but not make this change.")
 
 
+def require_admin(user: User, refusal: str) -> int:
+    """The administrator's organisation, for organisation-wide settings; ActionRefused(refusal) for anyone else."""
+    from careconductor.core.errors import ActionRefused
+
+    if user.role != Role.ADMIN or user.organization_id is None:
+        raise ActionRefused(refusal)
+    return user.organization_id
+
+
 def may_break_glass(user: User, patient: Patient) -> bool:
     return (
         user.is_authenticated
