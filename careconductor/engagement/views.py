@@ -78,7 +78,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "home",
         upcoming=portal_data.upcoming(patient),
         goals=portal_data.goals_to_check_in(patient),
-        last_check_in=queries.recent_check_ins(patient, 1).first(),
         alerts=portal_data.recent_instructions(patient),
     )
 
