@@ -9,9 +9,11 @@ CARECONDUCTOR_SECURE 1 when served behind TLS: secure cookies and HSTS
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -54,9 +56,17 @@ def _secret_key(home: Path) -> str:
         return os.environ["CARECONDUCTOR_SECRET_KEY"]
     path = home / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
+        # Written whole under another name, then linked into place: processes starting together on a new data
+        # folder (a server and its worker, parallel test workers) never read a half-written key, and the first
+        # link wins, so they all read the same one.
+        fd, written = tempfile.mkstemp(dir=home, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):
+                os.link(written, path)
+        finally:
+            os.unlink(written)
     return path.read_text().strip()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,22 @@ def test_the_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
     first = (tmp_path / "secret_key").read_text()
     assert _settings_import(tmp_path).returncode == 0
     assert (tmp_path / "secret_key").read_text() == first and len(first) >= 50
+
+
+def test_processes_starting_together_on_a_new_data_folder_share_one_secret_key(tmp_path: Path) -> None:
+    """Parallel test workers, or a server and its worker, start on a new data folder: one is still writing the
+    key (here slowed down by a second) when the other reads it. Both must end with the same, whole key."""
+    slow = (
+        "import secrets, time; made = secrets.token_urlsafe; "
+        "secrets.token_urlsafe = lambda n: (time.sleep(1), made(n))[1]; "
+    )
+    read = "from careconductor import settings; print(settings.SECRET_KEY)"
+    env = {**os.environ, "CARECONDUCTOR_HOME": str(tmp_path)}
+    writer = subprocess.Popen([sys.executable, "-c", slow + read], env=env, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    reader = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, timeout=60)
+    keys = {writer.communicate(timeout=60)[0].strip(), reader.stdout.strip()}
+    assert keys == {(tmp_path / "secret_key").read_text().strip()}
+    assert len(keys.pop()) >= 50
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".secret_key")] == []
