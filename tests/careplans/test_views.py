@@ -15,6 +15,7 @@ from careconductor.careplans.choices import GoalLifecycle, PlanStatus, VersionSt
 from careconductor.careplans.models import CarePlan, Goal, Intervention
 from careconductor.coordination.choices import TaskKind
 from careconductor.coordination.models import Task
+from careconductor.core import clock
 
 from ..assessments.helpers import phq9_answers, record
 from ..personas import World
@@ -96,12 +97,13 @@ def test_from_findings_to_an_approved_agreed_printed_plan(world: World, login) -
     assert goal.lifecycle == GoalLifecycle.ACTIVE
 
     client = login(world.alice)
+    today = clock.today().isoformat()  # an agreement cannot be older than the version it agrees to
     client.post(
         reverse("careplans:agreement", args=[plan.pk]),
-        {"agreed_on": "2026-11-22", "method": "in-person", "agreed_by": "patient"},
+        {"agreed_on": today, "method": "in-person", "agreed_by": "patient"},
     )
     page = _text(client.get(reverse("careplans:plan", args=[plan.pk])))
-    assert "Agreed by the patient on 2026-11-22" in page and "Not agreed with the patient" not in page
+    assert f"Agreed by the patient on {today}" in page and "Not agreed with the patient" not in page
 
     printed = _text(client.get(reverse("careplans:print", args=[plan.pk])))
     assert "Quiero volver a disfrutar de mis nietos." in printed and 'lang="es"' in printed
@@ -169,7 +171,7 @@ def test_form_errors_show_beside_their_fields_and_change_nothing(world: World, l
             "what_matters": "",
             "decision": "x",
             "participants": "Paula",
-            "decided_on": "2026-11-22",
+            "decided_on": clock.today().isoformat(),
         },
     )
     assert bad.status_code == 400 and "at least two options" in bad.content.decode()

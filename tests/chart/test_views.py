@@ -9,6 +9,7 @@ from django.urls import reverse
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
+from careconductor.core import clock
 from careconductor.patients.actions import PatientDetails, do_add_encounter
 from careconductor.patients.choices import EncounterClass, Sex
 from careconductor.patients.models import Patient
@@ -144,8 +145,9 @@ def test_the_chart_header_shows_what_a_case_manager_needs(
         world.paula,
         encounter_class=EncounterClass.INPATIENT,
         facility="Riverside General",
-        start=dt.datetime(2026, 11, 10, 8, tzinfo=dt.UTC),
-        end=dt.datetime(2026, 11, 18, 15, tzinfo=dt.UTC),
+        # Discharged four days ago: the header names recent discharges only.
+        start=clock.now() - dt.timedelta(days=12),
+        end=clock.now() - dt.timedelta(days=4),
     )
     client = login(world.alice)
     # Constant: one query per chart section (flags, tasks, findings, the care plan card, the self-management card's
