@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import time
+from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careconductor.accounts.models import User
+from careconductor.demo.generator import build_demo
 
 from .personas import PASSWORD, World, build_world
+from .shared import ModuleDb, is_transactional, module_transaction, reread
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +32,40 @@ def _fast_test_settings(request: pytest.FixtureRequest, settings) -> None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="module")
+def module_db(request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker) -> Iterator[ModuleDb]:
+    """One transaction around the module's tests, for data built once per module (tests/shared.py)."""
+    mine = [item for item in request.session.items if getattr(item, "module", None) is request.module]
+    with module_transaction(django_db_blocker, enabled=not any(map(is_transactional, mine))) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="module")
+def shared_world(module_db: ModuleDb) -> World | None:
+    return module_db.build(build_world) if module_db.enabled else None
+
+
+# The demo organisation the module's demo tests read: built once per module (a 200-patient demo takes ~2 s).
+DEMO_PATIENTS = 200
+
+
+@pytest.fixture(scope="module")
+def shared_demo(module_db: ModuleDb) -> str:
+    out = io.StringIO()
+    module_db.build(build_demo, patients=DEMO_PATIENTS, seed=7, out=out)
+    return out.getvalue()
+
+
 @pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+def demo(shared_demo: str, db: None) -> str:
+    """What `careconductor demo` printed; its organisation is in the database (seed 7, DEMO_PATIENTS patients)."""
+    return shared_demo
+
+
+@pytest.fixture
+def world(shared_world: World | None, db: None) -> World:
+    """The personas (tests/personas.py): built once per module, read afresh for each test."""
+    return reread(shared_world) if shared_world is not None else build_world()
 
 
 def pass_second_factor(client: Client, user: User) -> None:
@@ -53,17 +90,40 @@ def login(client: Client):  # type: ignore[no-untyped-def]
     and, for roles that need one, the second-factor page. Returns the client."""
 
     def _login(user: User, *, second_factor: bool = True) -> Client:
-        client.logout()
-        response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302, f"log-in failed for {user.username}"
-        user.refresh_from_db()
-        if second_factor and user.mfa_required:
-            pass_second_factor(client, user)
-        return client
+        return log_in(client, user, second_factor=second_factor)
 
     return _login
 
 
+def log_in(client: Client, user: User, *, second_factor: bool = True) -> Client:
+    """The `login` fixture's work, for data built once per module too."""
+    client.logout()
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, f"log-in failed for {user.username}"
+    user.refresh_from_db()
+    if second_factor and user.mfa_required:
+        pass_second_factor(client, user)
+    return client
+
+
+# The guard against tests that only pass on the day they were written: with this set, the whole run (and every
+# world built in it) happens that many days ahead of the real date. scripts/test sets it for the PostgreSQL pass.
+CLOCK_SHIFT = "CARECONDUCTOR_TEST_CLOCK_SHIFT_DAYS"
+
+
+def clock_shift() -> int:
+    return int(os.environ.get(CLOCK_SHIFT) or 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if clock_shift():
+        # tick=True: time goes on from there; a test's own time_machine.travel nests inside this one.
+        traveller = time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=clock_shift()), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
 def pytest_report_header() -> str:
     engine = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-    return f"careconductor database: {engine}"
+    shifted = f", clock moved {clock_shift()} days ahead ({dt.date.today()})" if clock_shift() else ""
+    return f"careconductor database: {engine}{shifted}"

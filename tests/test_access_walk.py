@@ -4,8 +4,12 @@ would show (STYLE.md habit 3, DEVELOPERS rule 4)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from careconductor.accounts.actions import do_create_user
@@ -17,6 +21,7 @@ from careconductor.careplans.choices import BarrierKind, InterventionKind, Owner
 from careconductor.careplans.models import Barrier, CarePlan, Goal, GoalStep, Intervention, Problem
 from careconductor.cases.actions import do_transition_case
 from careconductor.cases.choices import CaseStatus
+from careconductor.cases.models import Case
 from careconductor.cases.rules import TransitionRequest
 from careconductor.coordination import actions as coordination
 from careconductor.coordination.models import Flag, Notification, Task
@@ -32,12 +37,15 @@ from careconductor.engagement.models import (
 from careconductor.medications import actions as medications
 from careconductor.medications.models import DoseReport, Medication
 from careconductor.patients.actions import do_add_care_team_member
+from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
 
 from .assessments.helpers import phq9_answers, record
+from .conftest import log_in
 from .personas import PASSWORD, World, make_staff
+from .shared import ModuleDb, reread
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +80,14 @@ def _takes(pattern: URLPattern, key: str) -> bool:
 ROLE_SCOPED = {"pia": "privacy:"}
 
 
-@pytest.fixture
-def grant(world: World) -> EmergencyAccess:
-    """An emergency access to Paula by a colleague outside the walk, so the review page has a real target."""
+@pytest.fixture(scope="module")
+def shared_grant(module_db: ModuleDb, shared_world: World) -> EmergencyAccess:
+    return module_db.build(_grant, shared_world)
+
+
+def _grant(world: World) -> EmergencyAccess:
+    """An emergency access to Paula by a colleague outside the walk, so the review page has a real target, and
+    one of everything about her (built once per module: tests/shared.py)."""
     ed = make_staff("ed", Role.CASE_MANAGER, world.riverside, team=world.north, capacity=60)
     do_record_consent(
         world.alice,
@@ -148,14 +161,14 @@ def _coordination(world: World) -> None:
     coordination.do_request_closure(world.alice, world.paula_case, reason="goals_met", summary="Goals met.")
 
 
-def _coordination_state(world: World) -> tuple:
+def _coordination_state(paula: Patient, case: Case) -> tuple:
     return (
-        sorted(world.paula.contact_log.values_list("pk", "reached")),
-        sorted(world.paula.time_entries.values_list("pk", "minutes")),
-        sorted(world.paula.care_team.values_list("pk", "end_date", "is_lead")),
-        sorted(world.paula_case.closure_requests.values_list("pk", "status")),
-        sorted(world.paula_case.outreach_steps.values_list("pk", flat=True)),
-        world.paula_case.status,
+        sorted(paula.contact_log.values_list("pk", "reached")),
+        sorted(paula.time_entries.values_list("pk", "minutes")),
+        sorted(paula.care_team.values_list("pk", "end_date", "is_lead")),
+        sorted(case.closure_requests.values_list("pk", "status")),
+        sorted(case.outreach_steps.values_list("pk", flat=True)),
+        case.status,
     )
 
 
@@ -175,10 +188,10 @@ def _medication(world: World) -> None:
     )
 
 
-def _medication_state(world: World) -> tuple:
+def _medication_state(paula: Patient) -> tuple:
     return (
-        sorted(Medication.objects.filter(patient=world.paula).values_list("pk", "version", "end_date")),
-        sorted(DoseReport.objects.filter(patient=world.paula).values_list("pk", "taken")),
+        sorted(Medication.objects.filter(patient=paula).values_list("pk", "version", "end_date")),
+        sorted(DoseReport.objects.filter(patient=paula).values_list("pk", "taken")),
     )
 
 
@@ -204,26 +217,41 @@ def _engagement(world: World) -> None:
     engagement.do_report_blood_pressure(login, world.paula, systolic=Decimal(185), diastolic=Decimal(95))
 
 
-def _engagement_state(world: World) -> tuple:
+def _engagement_state(paula: Patient) -> tuple:
     return (
-        sorted(Message.objects.filter(patient=world.paula).values_list("pk", "read_at")),
-        sorted(ProxyGrant.objects.filter(patient=world.paula).values_list("pk", "proxy", "revoked_at")),
+        sorted(Message.objects.filter(patient=paula).values_list("pk", "read_at")),
+        sorted(ProxyGrant.objects.filter(patient=paula).values_list("pk", "proxy", "revoked_at")),
         sorted(
-            PortalInvitation.objects.filter(patient=world.paula).values_list(
-                "pk", "accepted_at", "withdrawn_at"
-            )
+            PortalInvitation.objects.filter(patient=paula).values_list("pk", "accepted_at", "withdrawn_at")
         ),
-        sorted(Threshold.objects.filter(patient=world.paula).values_list("pk", "low", "high")),
-        world.paula.readings.count(),
-        world.paula.check_ins.count(),
-        world.paula.portal_use.count(),
+        sorted(Threshold.objects.filter(patient=paula).values_list("pk", "low", "high")),
+        paula.readings.count(),
+        paula.check_ins.count(),
+        paula.portal_use.count(),
     )
 
 
-def _plan_state(world: World) -> list[tuple]:
+def _plan_state(paula: Patient) -> list[tuple]:
     return sorted(
-        CarePlan.objects.filter(patient=world.paula).values_list("pk", "status", "version", "current_version")
-    ) + sorted(Goal.objects.filter(patient=world.paula).values_list("pk", "version", "achievement"))
+        CarePlan.objects.filter(patient=paula).values_list("pk", "status", "version", "current_version")
+    ) + sorted(Goal.objects.filter(patient=paula).values_list("pk", "version", "achievement"))
+
+
+def _paula_state(paula: Patient, case: Case) -> tuple:
+    """Everything about Paula a refused request must leave as it was."""
+    return (
+        case.status_changes.count(),
+        paula.conditions.count(),
+        sorted(paula.consents.values_list("pk", "status")),
+        sorted(paula.assessments.values_list("pk", "status", "version")),
+        sorted(paula.tasks.values_list("pk", "status")),
+        sorted(paula.flags.values_list("pk", "status")),
+        paula.risk_scores.count(),
+        _plan_state(paula),
+        _coordination_state(paula, case),
+        _medication_state(paula),
+        _engagement_state(paula),
+    )
 
 
 def _first_pk(model: type, world: World) -> int:
@@ -290,8 +318,61 @@ def test_the_walk_covers_the_patient_pages() -> None:
 STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat", "omar", "vera"]
 
 
+@pytest.fixture(scope="module")
+def shared_strangers(
+    module_db: ModuleDb, shared_world: World, shared_grant: EmergencyAccess
+) -> dict[str, User]:
+    return module_db.build(_strangers, shared_world)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What every walk test starts from (the same at each test's start: each rolls back its own changes)."""
+
+    urls: dict[str, str]  # every URL pattern filled in with Paula's ids
+    before: tuple  # _paula_state
+    user_ids: dict[str, int]  # persona -> user id
+    sessions: dict[str, str]  # persona -> session key (logged in through the log-in pages)
+    paula_id: int
+    case_id: int
+    bob_id: int
+    message_id: int
+
+
+@pytest.fixture(scope="module")
+def shared_walk(
+    module_db: ModuleDb, shared_world: World, shared_grant: EmergencyAccess, shared_strangers: dict[str, User]
+) -> Walk:
+    def build() -> Walk:
+        world = reread(shared_world)
+        return Walk(
+            urls={name: _full(name, world, shared_grant.pk) for name, _ in ALL_PATTERNS},
+            before=_paula_state(world.paula, world.paula_case),
+            user_ids={name: user.pk for name, user in shared_strangers.items()},
+            sessions={name: _session(user) for name, user in shared_strangers.items()},
+            paula_id=world.paula.pk,
+            case_id=world.paula_case.pk,
+            bob_id=world.bob.pk,
+            message_id=_first_pk(Message, world),
+        )
+
+    return module_db.build(build)
+
+
 @pytest.fixture
-def strangers(world: World) -> dict[str, User]:
+def walk(shared_walk: Walk, db: None) -> Walk:
+    return shared_walk
+
+
+def _session(user: User) -> str:
+    """A session of the user's, logged in through the log-in (and second-factor) pages once for the module. Its
+    idle time-out is stretched so it outlives the module on a slow machine; each test's use of it rolls back."""
+    with override_settings(SESSION_COOKIE_AGE=settings.SESSION_ABSOLUTE_SECONDS):
+        client = log_in(Client(), user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _strangers(world: World) -> dict[str, User]:
     south = Team.objects.create(organization=world.riverside, name="South")
     tess = make_staff("tess", Role.SUPERVISOR, world.riverside, team=south)
     south.supervisor = tess
@@ -336,28 +417,15 @@ def _other_patient(world: World) -> dict[str, User]:
 @pytest.mark.parametrize("persona", STRANGERS)
 @pytest.mark.parametrize("name", [n for n, _ in ALL_PATTERNS])
 def test_users_without_a_relationship_never_see_paula(
-    persona: str, name: str, world: World, grant: EmergencyAccess, strangers: dict[str, User], login
+    persona: str, name: str, walk: Walk, client: Client
 ) -> None:
-    user = strangers[persona]
-    client = login(user)
-    url = _full(name, world, grant.pk)
+    user = User.objects.get(pk=walk.user_ids[persona])
+    client.cookies[settings.SESSION_COOKIE_NAME] = walk.sessions[persona]
+    url = walk.urls[name]
     pattern = dict(ALL_PATTERNS)[name]
     role_scoped = name.startswith(ROLE_SCOPED.get(persona, "-"))
     patient_page = any(_takes(pattern, k) for k in PATIENT_KWARGS) and not role_scoped
     refusals = (401,) if getattr(pattern.callback, "access_policy", "") == API else (403, 404, 405)
-    before = (
-        world.paula_case.status_changes.count(),
-        world.paula.conditions.count(),
-        sorted(world.paula.consents.values_list("pk", "status")),
-        sorted(world.paula.assessments.values_list("pk", "status", "version")),
-        sorted(world.paula.tasks.values_list("pk", "status")),
-        sorted(world.paula.flags.values_list("pk", "status")),
-        world.paula.risk_scores.count(),
-        _plan_state(world),
-        _coordination_state(world),
-        _medication_state(world),
-        _engagement_state(world),
-    )
     for method in ("get", "post"):
         response = getattr(client, method)(
             url,
@@ -367,7 +435,7 @@ def test_users_without_a_relationship_never_see_paula(
                 "display": "x",
                 "given_on": "2026-01-01",
                 "method": "verbal",
-                "case_manager": world.bob.pk,
+                "case_manager": walk.bob_id,
                 "acuity_tier": 1,
                 "status": "completed",
                 "note": "done",
@@ -413,8 +481,8 @@ def test_users_without_a_relationship_never_see_paula(
                 "high": 400,
                 "email": "x@example.org",
                 "relationship": "friend",
-                "patient": world.paula.pk,
-                "reply_to": _first_pk(Message, world),
+                "patient": walk.paula_id,
+                "reply_to": walk.message_id,
             },
         )
         if patient_page:
@@ -424,21 +492,11 @@ def test_users_without_a_relationship_never_see_paula(
         body = response.content.decode(errors="replace")
         if not role_scoped:
             assert "Reyes" not in body, f"{persona} saw Paula's name at {method.upper()} {url}"
-    after = (
-        world.paula_case.status_changes.count(),
-        world.paula.conditions.count(),
-        sorted(world.paula.consents.values_list("pk", "status")),
-        sorted(world.paula.assessments.values_list("pk", "status", "version")),
-        sorted(world.paula.tasks.values_list("pk", "status")),
-        sorted(world.paula.flags.values_list("pk", "status")),
-        world.paula.risk_scores.count(),
-        _plan_state(world),
-        _coordination_state(world),
-        _medication_state(world),
-        _engagement_state(world),
+    paula = Patient.objects.get(pk=walk.paula_id)
+    assert _paula_state(paula, Case.objects.get(pk=walk.case_id)) == walk.before, (
+        "a refused request changed Paula's record"
     )
-    assert after == before, "a refused request changed Paula's record"
-    assert not AuditEvent.objects.filter(user=user, patient=world.paula).exclude(action="refused").exists(), (
+    assert not AuditEvent.objects.filter(user=user, patient=paula).exclude(action="refused").exists(), (
         "a refused user left a successful read or change of Paula in the audit trail"
     )
 
@@ -446,10 +504,8 @@ def test_users_without_a_relationship_never_see_paula(
 @pytest.mark.parametrize(
     "name", [n for n, p in ALL_PATTERNS if getattr(p.callback, "access_policy", "") != "public"]
 )
-def test_anonymous_visitors_are_sent_to_log_in(
-    name: str, world: World, grant: EmergencyAccess, client
-) -> None:
-    response = client.get(_full(name, world, grant.pk))
+def test_anonymous_visitors_are_sent_to_log_in(name: str, walk: Walk, client) -> None:
+    response = client.get(walk.urls[name])
     if getattr(dict(ALL_PATTERNS)[name].callback, "access_policy", "") == API:
         assert response.status_code == 401
         assert response["WWW-Authenticate"].startswith("Bearer")

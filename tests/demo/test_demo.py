@@ -1,19 +1,16 @@
 """`careconductor demo`: a believable organisation that respects the same rules as data made through the actions.
 
-The demo app is not in INSTALLED_APPS of the test settings, so the generator is called directly and the
-command is passed to call_command as an instance.
+One demo (DEMO_PATIENTS patients, seed 7) is built for this module and shared by its tests (tests/shared.py);
+test_demo_runs.py covers runs on an empty database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 from collections import defaultdict
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from careconductor.accounts.choices import ExperienceLevel, Role
 from careconductor.accounts.models import StaffProfile, User
@@ -23,8 +20,7 @@ from careconductor.cases.models import Case, CaseAssignment, CaseStatusChange
 from careconductor.cases.queries import points_used_by
 from careconductor.cases.rules import EXPERIENCED, HIGH_ACUITY_TIERS, TRANSITIONS, TransitionRequest
 from careconductor.core import clock
-from careconductor.demo.generator import ORGANIZATION_NAME, PASSWORD, DemoError, build_demo
-from careconductor.demo.management.commands.demo import Command
+from careconductor.demo.generator import PASSWORD
 from careconductor.patients.choices import MRN_SYSTEM, EncounterClass
 from careconductor.patients.models import (
     CareTeamMember,
@@ -32,34 +28,18 @@ from careconductor.patients.models import (
     Coverage,
     Encounter,
     Patient,
-    PatientContact,
     PatientIdentifier,
 )
 from careconductor.patients.rules import is_icd10_cm
 from careconductor.privacy.choices import ConsentStatus, ConsentType
 from careconductor.privacy.models import AuditEvent, Consent
 
+from ..conftest import DEMO_PATIENTS as PATIENTS
+
 pytestmark = pytest.mark.django_db
 
-PATIENTS = 200
-ROW_MODELS = (
-    User, StaffProfile, Patient, PatientIdentifier, PatientContact, Coverage, Condition, Encounter, CareTeamMember,
-    Case, CaseStatusChange, CaseAssignment, Consent, AuditEvent,
-)  # fmt: skip
 
-
-@pytest.fixture
-def printed() -> str:
-    out = io.StringIO()
-    build_demo(patients=PATIENTS, seed=7, out=out)
-    return out.getvalue()
-
-
-def row_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in ROW_MODELS}
-
-
-def test_it_builds_every_case_status_and_every_programme(printed: str) -> None:
+def test_it_builds_every_case_status_and_every_programme(demo: str) -> None:
     assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus.values)
     assert set(Case.objects.values_list("program", flat=True)) == set(Program.values)
     assert set(Case.objects.values_list("acuity_tier", flat=True)) == {1, 2, 3, 4}
@@ -67,7 +47,7 @@ def test_it_builds_every_case_status_and_every_programme(printed: str) -> None:
     assert Case.objects.count() > PATIENTS * 0.75, "most patients have a case"
 
 
-def test_it_has_staff_of_every_role_and_case_managers_of_every_level(printed: str) -> None:
+def test_it_has_staff_of_every_role_and_case_managers_of_every_level(demo: str) -> None:
     # Patients have portal log-ins too (demo/engagement.py).
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     staff = User.objects.exclude(role=Role.PATIENT)
@@ -79,9 +59,9 @@ def test_it_has_staff_of_every_role_and_case_managers_of_every_level(printed: st
     assert all(User.objects.get(username=name).check_password(PASSWORD) for name in ("admin", "casemanager"))
 
 
-def test_it_prints_one_login_per_role_and_the_password(printed: str) -> None:
-    assert f"Demo logins (password: {PASSWORD})" in printed
-    logins = printed.split("Demo logins", 1)[1]
+def test_it_prints_one_login_per_role_and_the_password(demo: str) -> None:
+    assert f"Demo logins (password: {PASSWORD})" in demo
+    logins = demo.split("Demo logins", 1)[1]
     for username in ("casemanager", "supervisor", "admin"):
         assert f"  {username} " in logins
     for role in ("Care team member", "UM reviewer", "Medical director", "Privacy officer"):
@@ -90,20 +70,20 @@ def test_it_prints_one_login_per_role_and_the_password(printed: str) -> None:
         assert f"Case manager ({level.label.lower()})" in logins
 
 
-def test_only_proficient_or_expert_case_managers_carry_tier_3_and_4(printed: str) -> None:
+def test_only_proficient_or_expert_case_managers_carry_tier_3_and_4(demo: str) -> None:
     high = Case.objects.filter(acuity_tier__in=HIGH_ACUITY_TIERS)
     assert high.exists()
     levels = set(high.values_list("primary_case_manager__profile__experience_level", flat=True)) - {None}
     assert levels <= set(EXPERIENCED)
 
 
-def test_open_caseloads_stay_within_capacity(printed: str) -> None:
+def test_open_caseloads_stay_within_capacity(demo: str) -> None:
     profiles = StaffProfile.objects.filter(user__role=Role.CASE_MANAGER)
     used = points_used_by([p.user_id for p in profiles])
     assert all(used.get(p.user_id, 0) <= p.caseload_capacity for p in profiles)
 
 
-def test_every_enrolled_case_has_a_manager_and_an_enrolment_consent_given_by_enrolment(printed: str) -> None:
+def test_every_enrolled_case_has_a_manager_and_an_enrolment_consent_given_by_enrolment(demo: str) -> None:
     enrolled = Case.objects.filter(status__in=[CaseStatus.ACTIVE, CaseStatus.ON_HOLD, CaseStatus.CLOSED])
     assert enrolled.exists()
     consents: dict[int, list[dt.date]] = defaultdict(list)
@@ -115,7 +95,7 @@ def test_every_enrolled_case_has_a_manager_and_an_enrolment_consent_given_by_enr
         assert min(consents[case.patient_id]) <= clock.localdate(case.enrolled_at)
 
 
-def test_status_histories_follow_the_transition_table(printed: str) -> None:
+def test_status_histories_follow_the_transition_table(demo: str) -> None:
     histories: dict[int, list[CaseStatusChange]] = defaultdict(list)
     for change in CaseStatusChange.objects.order_by("case_id", "changed_at", "pk"):
         histories[change.case_id].append(change)
@@ -136,7 +116,7 @@ def test_status_histories_follow_the_transition_table(printed: str) -> None:
         )
 
 
-def test_every_assigned_case_has_its_assignment_row(printed: str) -> None:
+def test_every_assigned_case_has_its_assignment_row(demo: str) -> None:
     assigned = dict(
         Case.objects.filter(primary_case_manager__isnull=False).values_list("pk", "primary_case_manager")
     )
@@ -145,7 +125,7 @@ def test_every_assigned_case_has_its_assignment_row(printed: str) -> None:
     assert Case.objects.filter(status=CaseStatus.REFERRED, primary_case_manager__isnull=True).exists()
 
 
-def test_casemanager_can_enrol_her_screening_patient_through_the_real_action(printed: str) -> None:
+def test_casemanager_can_enrol_her_screening_patient_through_the_real_action(demo: str) -> None:
     casemanager = User.objects.get(username="casemanager")
     mine = Case.objects.filter(primary_case_manager=casemanager)
     assert mine.filter(status=CaseStatus.REFERRED).exists()
@@ -156,7 +136,7 @@ def test_casemanager_can_enrol_her_screening_patient_through_the_real_action(pri
 
 
 def test_some_patients_were_discharged_in_the_last_two_weeks_and_referred_for_transitional_care(
-    printed: str,
+    demo: str,
 ) -> None:
     recent = Encounter.objects.filter(
         encounter_class=EncounterClass.INPATIENT, end__gte=clock.now() - dt.timedelta(days=14)
@@ -167,7 +147,7 @@ def test_some_patients_were_discharged_in_the_last_two_weeks_and_referred_for_tr
     assert tcm.exists() and set(tcm.values_list("referral_source", flat=True)) == {ReferralSource.HOSPITAL}
 
 
-def test_patients_have_an_mrn_and_coded_chronic_conditions(printed: str) -> None:
+def test_patients_have_an_mrn_and_coded_chronic_conditions(demo: str) -> None:
     mrns = sorted(PatientIdentifier.objects.filter(system=MRN_SYSTEM).values_list("value", flat=True))
     assert mrns == [f"D{i:07d}" for i in range(1, PATIENTS + 1)]
     codes = set(Condition.objects.filter(category="problem-list-item").values_list("icd10_code", flat=True))
@@ -184,69 +164,19 @@ def test_patients_have_an_mrn_and_coded_chronic_conditions(printed: str) -> None
     assert Coverage.objects.values("kind").distinct().count() >= 5
 
 
-def test_one_audit_event_records_the_run(printed: str) -> None:
+def test_one_audit_event_records_the_run(demo: str) -> None:
     # The bulk rows are recorded by one event; the privacy scenarios (made through actions) have their own.
     event = AuditEvent.objects.get(object_type="DemoData")
     assert (event.action, event.patient_id) == ("create", None)
     assert event.detail == f"demo seed 7, {PATIENTS} patients"
 
 
-class _Rollback(Exception):
-    pass
-
-
-def _fingerprint(seed: int) -> list[tuple[object, ...]]:
-    """What a run builds from a fresh database, which is then rolled back."""
-    rows: list[tuple[object, ...]] = []
-    try:
-        with transaction.atomic():
-            build_demo(patients=60, seed=seed)
-            rows = list(
-                Patient.objects.order_by("identifiers__value")
-                .filter(identifiers__system=MRN_SYSTEM)
-                .values_list("given_name", "family_name", "birth_date", "preferred_language", "city")
-            )
-            rows += list(
-                Case.objects.order_by("patient__identifiers__value")
-                .filter(patient__identifiers__system=MRN_SYSTEM)
-                .values_list("program", "status", "acuity_tier", "primary_case_manager__username")
-            )
-            raise _Rollback
-    except _Rollback:
-        return rows
-
-
-def test_the_same_seed_builds_the_same_organisation_and_another_seed_does_not() -> None:
-    first = _fingerprint(3)
-    assert Patient.objects.count() == 0
-    assert _fingerprint(3) == first
-    assert _fingerprint(4) != first
-
-
-def test_a_second_run_adds_nothing_and_still_prints_the_logins() -> None:
-    call_command(Command(), "--patients", "60", "--seed", "5", stdout=io.StringIO())
-    before = row_counts()
-    out = io.StringIO()
-    call_command(Command(), "--patients", "90", stdout=out)
-    assert row_counts() == before
-    assert "demo data already present" in out.getvalue()
-    assert f"password: {PASSWORD}" in out.getvalue() and "casemanager" in out.getvalue()
-    assert Patient.objects.filter(organization__name=ORGANIZATION_NAME).count() == 60
-
-
-def test_it_refuses_a_database_where_its_user_names_are_taken_and_leaves_it_untouched() -> None:
-    User.objects.create_user("admin", password="x-long-password-1")
-    with pytest.raises(DemoError, match="admin"):
-        build_demo(patients=10)
-    assert not Patient.objects.exists() and User.objects.count() == 1
-
-
-def test_a_newcomer_sees_assessments_their_findings_a_safety_task_and_risk_scores(printed: str) -> None:
+def test_a_newcomer_sees_assessments_their_findings_a_safety_task_and_risk_scores(demo: str) -> None:
     from careconductor.assessments.choices import AssessmentStatus, FindingDomain
     from careconductor.assessments.models import Assessment, AssessmentScore, Finding, RiskScore
     from careconductor.coordination.models import Flag, Task
 
-    assert "Assessment scenarios: 9 assessments" in printed
+    assert "Assessment scenarios: 9 assessments" in demo
     manager = User.objects.get(username="casemanager")
     phq9 = AssessmentScore.objects.filter(code="44261-6", assessment__status=AssessmentStatus.COMPLETED)
     trend = max(
@@ -269,12 +199,12 @@ def test_a_newcomer_sees_assessments_their_findings_a_safety_task_and_risk_score
     assert RiskScore.objects.filter(model="lace").count() >= 4
 
 
-def test_the_demo_has_care_plans_in_every_state_a_newcomer_should_see(printed: str) -> None:
+def test_the_demo_has_care_plans_in_every_state_a_newcomer_should_see(demo: str) -> None:
     from careconductor.careplans.models import CarePlan
     from careconductor.careplans.progress import goal_progress
     from careconductor.careplans.queries import standing
 
-    assert "Care plan scenarios: 5 plans" in printed
+    assert "Care plan scenarios: 5 plans" in demo
     states = {p.title: standing(p) for p in CarePlan.objects.all()}
     assert any(s.agreed for s in states.values()) and any(not s.agreed for s in states.values())
     assert any(s.awaiting_approval for s in states.values())
@@ -284,7 +214,7 @@ def test_the_demo_has_care_plans_in_every_state_a_newcomer_should_see(printed: s
     assert CarePlan.objects.filter(problems__source="finding").exists()
 
 
-def test_the_demo_morning_shows_every_kind_of_coordination_work(printed: str) -> None:
+def test_the_demo_morning_shows_every_kind_of_coordination_work(demo: str) -> None:
     """`casemanager`'s first morning: an overdue and a due-today contact, a discharge call pending, an
     unable-to-reach step, an urgent task, a team-queue task, an escalated task, a closure waiting for the
     supervisor, care teams with a caregiver and a lead, a programme cadence, a day off and minutes to report."""
@@ -294,7 +224,7 @@ def test_the_demo_morning_shows_every_kind_of_coordination_work(printed: str) ->
     from careconductor.coordination.worklist import build_worklist
     from careconductor.core import clock
 
-    assert "Coordination scenarios:" in printed
+    assert "Coordination scenarios:" in demo
     manager = User.objects.get(username="casemanager")
     items = build_worklist(manager).items
     kinds = {(i.band, i.kind, i.overdue) for i in items}

@@ -3,8 +3,6 @@ alert raised this morning, unread messages on casemanager's worklist."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from careconductor.accounts.models import Organization, User
@@ -12,19 +10,12 @@ from careconductor.coordination.choices import TaskKind, TaskPriority
 from careconductor.coordination.models import Flag, Task
 from careconductor.coordination.worklist import build_worklist
 from careconductor.demo.engagement import add_engagement_scenarios
-from careconductor.demo.generator import ORGANIZATION_NAME, build_demo
+from careconductor.demo.generator import ORGANIZATION_NAME
 from careconductor.engagement.models import Message, ProxyGrant
 from careconductor.engagement.queries import self_management
 from careconductor.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo() -> str:
-    out = io.StringIO()
-    build_demo(patients=60, seed=7, out=out)
-    return out.getvalue()
 
 
 def test_the_demo_patient_has_a_log_in_a_proxy_and_a_month_of_reports(demo: str) -> None:

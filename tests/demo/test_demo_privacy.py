@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from careconductor.accounts.models import User
-from careconductor.demo.generator import ORGANIZATION_NAME, build_demo
+from careconductor.demo.generator import ORGANIZATION_NAME
 from careconductor.patients.models import Note
 from careconductor.privacy import chain, policy
 from careconductor.privacy.models import Disclosure, EmergencyAccess
@@ -14,8 +14,7 @@ from careconductor.privacy.models import Disclosure, EmergencyAccess
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_carries_privacy_scenarios_made_through_the_actions() -> None:
-    build_demo(patients=200, seed=1)
+def test_the_demo_carries_privacy_scenarios_made_through_the_actions(demo: str) -> None:
     grant = EmergencyAccess.objects.get()
     assert grant.reviewed_at is None and grant.patient.organization.name == ORGANIZATION_NAME
     assert Disclosure.objects.count() == 2
@@ -26,6 +25,5 @@ def test_the_demo_carries_privacy_scenarios_made_through_the_actions() -> None:
     assert chain.verify().ok
 
 
-def test_the_demo_asks_no_second_factor_so_a_newcomer_gets_straight_in() -> None:
-    build_demo(patients=60, seed=3)
+def test_the_demo_asks_no_second_factor_so_a_newcomer_gets_straight_in(demo: str) -> None:
     assert not User.objects.get(username="casemanager").mfa_required

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from careconductor.accounts.models import Organization
 from careconductor.demo.education import add_education_scenarios
-from careconductor.demo.generator import ORGANIZATION_NAME, build_demo
+from careconductor.demo.generator import ORGANIZATION_NAME
 from careconductor.education.models import Assignment, Delivery
 from careconductor.privacy.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_assigns_and_delivers_believable_education_with_one_print_prompt_case() -> None:
-    build_demo(patients=60, seed=7, out=io.StringIO())  # the demo command adds the education scenarios
+def test_the_demo_assigns_and_delivers_believable_education_with_one_print_prompt_case(demo: str) -> None:
+    # The demo command adds the education scenarios.
     org = Organization.objects.get(name=ORGANIZATION_NAME)
     assert Assignment.objects.count() >= 4
     assert add_education_scenarios(org) == 0  # made once
@@ -36,8 +34,7 @@ def test_no_demo_case_manager_means_nothing_to_add() -> None:
     assert add_education_scenarios(Organization.objects.create(name="Empty")) == 0
 
 
-def test_a_second_run_adds_nothing() -> None:
-    build_demo(patients=60, seed=7, out=io.StringIO())
+def test_a_second_run_adds_nothing(demo: str) -> None:
     org = Organization.objects.get(name=ORGANIZATION_NAME)
     add_education_scenarios(org)
     before = Assignment.objects.count(), Delivery.objects.count()

@@ -47,6 +47,7 @@ from careconductor.privacy.choices import ConsentMethod, ConsentType
 from careconductor.privacy.models import AuditEvent
 from tests.assessments.helpers import phq9_answers, record
 from tests.personas import PASSWORD, World
+from tests.shared import ModuleDb
 
 from .conftest import Api, register_patient
 
@@ -241,12 +242,21 @@ def entries(body: dict[str, Any]) -> set[tuple[str, str]]:
     }
 
 
-@pytest.fixture
-def paula_world(world: World) -> World:
+def _add_walk_records(world: World) -> None:
     add_paula_records(world)
     # Each stranger has a patient of their own, so their searches and _revincludes return something.
     register(world.bob, "Bobby", "Tables")
     register(world.charlie, "Carla", "Lake")
+
+
+@pytest.fixture(scope="module")
+def _walk_records(module_db: ModuleDb, shared_world: World) -> None:
+    """Paula's records, built once for the module (tests/shared.py); each test rolls back its own changes."""
+    module_db.build(_add_walk_records, shared_world)
+
+
+@pytest.fixture
+def paula_world(_walk_records: None, world: World) -> World:
     return world
 
 

@@ -12,7 +12,8 @@ NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=zoneinfo.ZoneInfo("America/New_Yor
 TODAY = NOW.date()
 
 
-@pytest.fixture(autouse=True)
+# Module scope: the shared world (tests/shared.py) is built on this afternoon too.
+@pytest.fixture(autouse=True, scope="module")
 def _frozen() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
