@@ -17,7 +17,7 @@ from careconductor.accounts.models import User
 from careconductor.demo.generator import build_demo
 
 from .personas import PASSWORD, World, build_world
-from .shared import ModuleDb, is_transactional, module_transaction, reread
+from .shared import FAST_HASHERS, ModuleDb, is_transactional, module_transaction, reread
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,10 @@ def _fast_test_settings(request: pytest.FixtureRequest, settings) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     if request.node.get_closest_marker("real_hasher") is None:
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        settings.PASSWORD_HASHERS = FAST_HASHERS
+    else:
+        # New passwords get Argon2; the module's shared people (made with the fast hasher) can still log in.
+        settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, *FAST_HASHERS]
 
 
 @pytest.fixture(scope="module")

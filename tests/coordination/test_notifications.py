@@ -38,7 +38,16 @@ from careconductor.core.management.commands.serve import should_embed_worker
 
 from ..personas import World
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+
+def _redis_database() -> int:
+    """A Redis database of this test process's own (these tests empty it): 15 counts down by the xdist worker's
+    number, from the base scripts/test gives each pass that runs beside another."""
+    base = int(os.environ.get("CARECONDUCTOR_TEST_REDIS_DB") or 15)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    return base - worker
+
+
+REDIS_URL = f"redis://127.0.0.1:6379/{_redis_database()}"
 K = NotificationKind
 
 # The pages are tested through the project's URLconf, plus the notification URLs while careconductor/urls.py
@@ -476,7 +485,8 @@ def test_the_morning_summary_counts_what_is_due_and_is_sent_once_a_day(
 # --- The queue on Redis -----------------------------------------------------------------------------------
 @pytest.fixture
 def redis_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[redis.Redis]:
-    """The app's huey instance with its queue on the real Redis (database 15, emptied before and after)."""
+    """The app's huey instance with its queue on the real Redis (a database of its own, emptied before and
+    after)."""
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
     HUEY.immediate = False
