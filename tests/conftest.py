@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import io
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -130,3 +132,21 @@ def pytest_report_header() -> str:
     engine = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     shifted = f", clock moved {clock_shift()} days ahead ({dt.date.today()})" if clock_shift() else ""
     return f"careconductor database: {engine}{shifted}"
+
+
+# What each test module costs (set-up, test and tear-down of all its tests, summed over the workers), printed
+# at the end of a run beside pytest's slowest tests: a module of many cheap tests is easy to miss there.
+MODULE_SECONDS: collections.Counter[str] = collections.Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    MODULE_SECONDS[report.nodeid.split("::", 1)[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not MODULE_SECONDS:
+        return
+    terminalreporter.section("costliest 10 test modules (seconds, all workers)")
+    for module, seconds in MODULE_SECONDS.most_common(10):
+        terminalreporter.write_line(f"{seconds:8.1f}  {module}")
+    terminalreporter.write_line(f"{sum(MODULE_SECONDS.values()):8.1f}  all {len(MODULE_SECONDS)} modules")

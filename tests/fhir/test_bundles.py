@@ -129,3 +129,26 @@ def test_a_bundle_cannot_reach_a_patient_the_caller_may_not_see(world, api):
 def test_only_transaction_and_batch_are_accepted(world, api):
     assert api(world.alice).post("", _bundle("collection", [])).status == 400
     assert api(world.alice).post("", {"resourceType": "Patient"}).status == 400
+
+
+def test_a_batch_reads_a_version_and_refuses_a_delete(world, api):
+    """A batch's GET of `Type/id/_history/n` is a vread; a DELETE entry is answered 405 beside the others."""
+    paula = world.paula
+    reply = api(world.alice).post(
+        "",
+        _bundle(
+            "batch",
+            [
+                {"request": {"method": "GET", "url": f"Patient/{paula.pk}/_history/{paula.version}"}},
+                {"request": {"method": "GET", "url": f"Patient/{paula.pk}/_history/999"}},
+                {"request": {"method": "DELETE", "url": f"Patient/{paula.pk}"}},
+            ],
+        ),
+    )
+    assert reply.status == 200
+    read, missing, deleted = reply.body["entry"]
+    assert read["response"]["status"] == "200 OK"
+    assert read["resource"]["meta"]["versionId"] == str(paula.version)
+    assert missing["response"]["status"] == "404"
+    assert deleted["response"]["status"] == "405"
+    assert Patient.objects.filter(pk=paula.pk).exists()
