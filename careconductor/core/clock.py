@@ -17,3 +17,11 @@ def today() -> dt.date:
 
 def localdate(moment: dt.datetime) -> dt.date:
     return timezone.localdate(moment)
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day that many years earlier; 29 February becomes the 28th in a year without one."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)

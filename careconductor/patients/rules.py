@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from careconductor.core import clock
+
 # Any letter first: ICD-10-CM uses U too (U07.1 COVID-19, U09.9 post-COVID condition).
 ICD10_CM = re.compile(r"^[A-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 MAX_AGE_YEARS = 120
@@ -13,16 +15,9 @@ MAX_AGE_YEARS = 120
 def birth_date_errors(birth_date: dt.date, today: dt.date) -> str:
     if birth_date > today:
         return "The birth date is in the future."
-    if birth_date < _years_before(today, MAX_AGE_YEARS):
+    if birth_date < clock.years_before(today, MAX_AGE_YEARS):
         return f"The birth date is more than {MAX_AGE_YEARS} years ago."
     return ""
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February, in a year without one
-        return day.replace(year=day.year - years, day=28)
 
 
 def is_icd10_cm(code: str) -> bool:

@@ -39,10 +39,11 @@ class AccountingForm(forms.Form):
         data = super().clean() or {}
         today = clock.today()
         end: dt.date = data.get("date_to") or today
-        start: dt.date = data.get("date_from") or end.replace(year=end.year - ACCOUNTING_YEARS)
+        earliest = clock.years_before(end, ACCOUNTING_YEARS)
+        start: dt.date = data.get("date_from") or earliest
         if start > end:
             self.add_error("date_to", "The end date is before the start date.")
-        elif start < end.replace(year=end.year - ACCOUNTING_YEARS):
+        elif start < earliest:
             self.add_error("date_from", f"An accounting covers at most {ACCOUNTING_YEARS} years.")
         data["date_from"], data["date_to"] = start, end
         return data

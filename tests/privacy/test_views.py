@@ -10,6 +10,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from careconductor.core import clock
 from careconductor.privacy.actions import do_break_glass, do_record_disclosure
 from careconductor.privacy.choices import EmergencyReason
 from careconductor.privacy.models import AuditEvent
@@ -59,7 +60,12 @@ def test_the_review_queue_lists_unreviewed_emergency_access(world: World, login)
 
 
 def test_the_accounting_lists_disclosures_for_a_period_up_to_six_years(world: World, login) -> None:
-    for day, recipient in ((dt.date(2019, 1, 5), "Old Court"), (dt.date(2026, 6, 1), "County Public Health")):
+    today = clock.today()
+    recent = today - dt.timedelta(days=180)
+    for day, recipient in (
+        (today - dt.timedelta(days=7 * 366), "Old Court"),
+        (recent, "County Public Health"),
+    ):
         do_record_disclosure(
             world.alice,
             world.paula,
@@ -79,9 +85,26 @@ def test_the_accounting_lists_disclosures_for_a_period_up_to_six_years(world: Wo
     rows = _csv(client.get(url, {"patient": world.paula.mrn, "format": "csv"}))
     assert rows == [
         ["date", "recipient", "address", "what", "purpose"],
-        ["2026-06-01", "County Public Health", "", "Immunisation record", "Required by law"],
+        [recent.isoformat(), "County Public Health", "", "Immunisation record", "Required by law"],
     ]
     assert AuditEvent.objects.filter(user=world.pia, patient=world.paula, action="export").exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"date_to": "2028-02-29"}, ""),  # six years back is 28 February 2022 (was a server error)
+        ({"date_from": "2022-02-28", "date_to": "2028-02-29"}, ""),
+        ({"date_from": "2022-02-27", "date_to": "2028-02-29"}, "An accounting covers at most 6 years."),
+    ],
+)
+def test_an_accounting_that_ends_on_a_leap_day(
+    world: World, login, query: dict[str, str], error: str
+) -> None:
+    response = login(world.pia).get(reverse("privacy:accounting"), {"patient": world.paula.mrn, **query})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (error in body) if error else ("An accounting covers at most" not in body)
 
 
 def test_a_disclosure_needs_recipient_what_and_why(world: World, login) -> None:
