@@ -37,6 +37,9 @@ def test_a_phq9_on_a_tablet_shows_the_result_and_the_urgent_task(live_server, br
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("textbox", name="Code").fill(current_code(device))
     page.get_by_role("button", name="Continue").click()
+    # Wait for the log-in to finish: the live server shares its SQLite connection with this thread, so two
+    # requests (or a request and a query here) at once can collide.
+    page.wait_for_url(lambda url: "/login/" not in url and "second-factor" not in url)
 
     page.goto(f"{live_server.url}/patients/{world.paula.pk}/")
     page.get_by_role("link", name="Assessments, scores and risk").click()

@@ -22,6 +22,7 @@ def _log_in(page, base: str, user) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("textbox", name="Code").fill(current_code(device))
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(lambda url: "/login/" not in url and "second-factor" not in url)
 
 
 def test_break_the_glass_and_the_privacy_officer_reviews_it(live_server, browser, screenshot) -> None:  # type: ignore[no-untyped-def]

@@ -58,6 +58,7 @@ def test_a_case_manager_enrols_an_authenticator_and_logs_in_with_a_code(
     page.wait_for_url("**/account/second-factor/**")
     page.get_by_role("textbox", name="Code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(lambda url: "/login/" not in url and "second-factor" not in url)
     assert "My worklist" in page.locator("h1").inner_text()  # a case manager lands on the worklist
     assert TOTPDevice.objects.filter(user=world.bob, confirmed=True).count() == 1
     details = list(AuditEvent.objects.filter(user=world.bob).values_list("action", "detail"))
