@@ -97,6 +97,7 @@ def do_create_task(
             rule=rule,
             focus=focus,
             due_at=due_at,
+            grants_access=policy.has_standing_relationship(requester, patient),
         )
         audit.record(requester, AuditAction.CREATE, patient=patient, obj=task, detail=rule or kind)
         _tell_about_task(requester, task)
@@ -183,7 +184,10 @@ def do_reassign_task(
         task.team = team if owner is None else None
         task.escalated_at = None  # a new owner gets the full delay before escalation
         task.escalated_to = None
-        task.save(update_fields=["owner", "team", "escalated_at", "escalated_to", "updated_at"])
+        task.grants_access = policy.has_standing_relationship(user, task.patient)
+        task.save(
+            update_fields=["owner", "team", "escalated_at", "escalated_to", "grants_access", "updated_at"]
+        )
         audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="reassigned")
         _tell_about_task(user, task)
     return task

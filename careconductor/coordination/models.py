@@ -56,6 +56,9 @@ class Task(TimestampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     rule = models.CharField(max_length=64, blank=True, help_text="The rule that raised it, if any")
+    # An open task lets its owner open the patient's chart only when it was given by someone with a standing
+    # relationship (privacy.policy): work given under one's own emergency access passes no access on.
+    grants_access = models.BooleanField(default=True)
     focus = models.CharField(
         max_length=100, blank=True, help_text='What it is about, e.g. "QuestionnaireResponse/12"'
     )

@@ -5,7 +5,8 @@ A staff user sees a patient only through a relationship inside their own organis
   - supervisor of the team that holds such a case (users with the supervisor or administrator role),
   - active member of the patient's care team (for the period of membership),
   - owner of an open task about the patient, until it is done (work given to someone carries the need to know
-    for it; a team's queue reaches only members who already have a relationship),
+    for it; a team's queue reaches only members who already have a relationship), when it was given by someone
+    with a standing relationship: a task given under one's own emergency access grants nothing,
   - administrator of the organisation,
   - emergency access ("break-the-glass") the user opened for this patient, until it expires.
 UM reviewers, medical directors and the privacy officer have no chart access through this module:
@@ -169,7 +170,8 @@ def emergency_patient_ids(user: User, patient_ids: list[int]) -> set[int]:
 
 
 # Who sees sensitive records (42 CFR Part 2, psychotherapy notes) without a consent naming them: the patient's
-# case manager and that manager's supervisor. Care team members, and anyone on emergency access, need the
+# case manager and the supervisor of the case's team (`_is_case_staff`), not anyone of those roles with some
+# other relationship (a task, a care team place). Everyone else, and anyone on emergency access, needs the
 # patient's consent for that recipient; administrators never see them (minimum necessary).
 SENSITIVE_WITHOUT_CONSENT = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR})
 
@@ -185,7 +187,7 @@ def allowed_sensitivities(user: User, patient: Patient, *, on_emergency: bool) -
     if not user.is_authenticated or user.organization_id != patient.organization_id:
         return set()
     allowed = {Sensitivity.NORMAL.value}
-    if user.role in SENSITIVE_WITHOUT_CONSENT and not on_emergency:
+    if not on_emergency and _is_case_staff(user, patient):
         return allowed | {s.value for s in CONSENT_FOR_SENSITIVITY}
     if user.role == Role.ADMIN:
         return allowed
@@ -200,8 +202,8 @@ def allowed_sensitivities(user: User, patient: Patient, *, on_emergency: bool) -
 def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
     """The rows of many patients whose sensitivity label the user may see, as one filter: the set-wise form of
     `allowed_sensitivities`, for searches across patients (the FHIR API). Normal rows always; sensitive rows
-    for the case manager and supervisor of a relationship that is not only break-the-glass; otherwise only
-    where a consent in force names the user."""
+    of the patients whose case the user manages or supervises; otherwise only where a consent in force names
+    the user."""
     from .choices import CONSENT_FOR_SENSITIVITY, ConsentStatus, Sensitivity
     from .models import Consent
 
@@ -209,13 +211,12 @@ def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
     if not user.is_authenticated or user.role in (Role.ADMIN, Role.PATIENT):
         # Patients reach their own sensitive records through the portal's own rules, not through this API.
         return allowed
-    if user.role in SENSITIVE_WITHOUT_CONSENT:
-        related = _relationship_ids(user)
-        if related is not None:
-            allowed |= Q(
-                sensitivity__in=[s.value for s in CONSENT_FOR_SENSITIVITY],
-                **{f"{patient_field}__in": related},
-            )
+    case_staff = _case_staff_parts(user)
+    if case_staff:
+        allowed |= Q(
+            sensitivity__in=[s.value for s in CONSENT_FOR_SENSITIVITY],
+            **{f"{patient_field}__in": case_staff[0].union(*case_staff[1:])},
+        )
     today = clock.today()
     for sensitivity, consent_type in CONSENT_FOR_SENSITIVITY.items():
         consented = (
@@ -230,6 +231,46 @@ def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
         )
         allowed |= Q(sensitivity=sensitivity.value, **{f"{patient_field}__in": consented})
     return allowed
+
+
+def has_standing_relationship(user: User, patient: Patient) -> bool:
+    """A relationship that is not break-the-glass: the user's own emergency access never passes access on (a
+    task they give grants nothing, also not to themselves)."""
+    if not user.is_authenticated or user.organization_id != patient.organization_id:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    related = _relationship_ids(user)
+    return related is not None and type(patient).objects.filter(pk=patient.pk, pk__in=related).exists()
+
+
+def _is_case_staff(user: User, patient: Patient) -> bool:
+    """The patient's case manager, or the supervisor of the team holding the case (a current case: open, or
+    closed within the grace period). Only they see sensitive records without a consent naming them; a task, a
+    care team membership or another relationship is not enough."""
+    if user.organization_id is None or user.role not in SENSITIVE_WITHOUT_CONSENT:
+        return False
+    staff = Q(primary_case_manager=user)
+    if user.role in SUPERVISING_ROLES:
+        staff |= Q(team__supervisor=user)
+    return _current_cases().filter(staff, patient_id=patient.pk).exists()
+
+
+def _case_staff_parts(user: User) -> list[QuerySet[Any]]:
+    """`_is_case_staff` for many patients: the ids of those whose case the user manages or supervises."""
+    if user.organization_id is None or user.role not in SENSITIVE_WITHOUT_CONSENT:
+        return []
+    parts = [_current_cases().filter(primary_case_manager=user).values("patient_id")]
+    if user.role in SUPERVISING_ROLES:
+        parts.append(_current_cases().filter(team__supervisor=user).values("patient_id"))
+    return parts
+
+
+def _current_cases() -> QuerySet[Any]:
+    cutoff = clock.now() - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
+    return apps.get_model("cases", "Case").objects.filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
+    )
 
 
 def _relationship_ids(user: User) -> QuerySet[Any] | None:
@@ -260,5 +301,7 @@ def _relationship_parts(user: User) -> list[QuerySet[Any]]:
     )
     task = apps.get_model("coordination", "Task")
     open_statuses = task.OPEN_STATUSES
-    assigned = task.objects.filter(owner=user, status__in=open_statuses).values("patient_id")
+    assigned = task.objects.filter(owner=user, status__in=open_statuses, grants_access=True).values(
+        "patient_id"
+    )
     return [managed, *supervised, on_team, assigned]

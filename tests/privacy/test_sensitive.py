@@ -7,14 +7,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import Team
+from careconductor.coordination.actions import do_create_task, do_reassign_task
+from careconductor.core import clock
 from careconductor.patients.actions import do_add_condition, do_add_note
 from careconductor.privacy import policy
 from careconductor.privacy.actions import do_break_glass, do_record_consent, do_revoke_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason, Sensitivity
 
-from ..personas import World
+from ..fhir.conftest import api  # noqa: F401  (the fixture)
+from ..personas import World, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +105,6 @@ def test_revocation_takes_effect_at_once(records: World, login) -> None:
 
 def test_an_expired_consent_no_longer_counts(records: World) -> None:
     _consent(records, ConsentType.PART2, records.dana, expires_on=dt.date(2026, 11, 2))
-    import time_machine
-
     with time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC), tick=False):
         assert "part2" in policy.allowed_sensitivities(records.dana, records.paula, on_emergency=False)
     with time_machine.travel(dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC), tick=False):
@@ -142,3 +146,68 @@ def test_recording_a_consent_from_the_chart_names_the_care_team_member(records: 
         {"consent_type": "part2", "method": "written", "given_on": "2026-11-20"},
     )
     assert refused.status_code == 400 and 'id="id_recipient_error"' in refused.content.decode()
+
+
+# --- Only the patient's own case staff see them without a consent (issue 17) ---------------------------------
+def _give_task(world: World, giver, owner):  # type: ignore[no-untyped-def]
+    return do_create_task(
+        giver, world.paula, owner=owner, title="Call the pharmacy", due_at=clock.now() + dt.timedelta(days=1)
+    )
+
+
+def test_a_case_manager_given_a_routine_task_sees_the_chart_but_no_sensitive_record(
+    records: World,
+    login,
+    api,  # noqa: F811
+) -> None:
+    _give_task(records, records.alice, records.bob)
+    assert _seen(_chart(login, records.bob, records)) == {""}
+    assert policy.allowed_sensitivities(records.bob, records.paula, on_emergency=False) == {""}
+    conditions = api(records.bob).search(f"Condition?patient={records.paula.pk}")
+    assert [c["code"]["coding"][0]["code"] for c in conditions] == []
+    assert [c["code"]["coding"][0]["code"] for c in api(records.alice).search("Condition")] == ["F11.20"]
+
+
+def test_a_supervisor_of_another_team_given_a_task_sees_no_sensitive_record(records: World, login) -> None:
+    south = Team.objects.create(organization=records.riverside, name="South")
+    tess = make_staff("tess", Role.SUPERVISOR, records.riverside, team=south)
+    south.supervisor = tess
+    south.save()
+    _give_task(records, records.alice, tess)
+    assert _seen(_chart(login, tess, records)) == {""}
+
+
+def test_a_task_given_under_ones_own_emergency_access_grants_nothing_after_it_ends(
+    records: World, login
+) -> None:
+    ed = make_staff("ed", Role.CASE_MANAGER, records.riverside, team=records.north, capacity=60)
+    do_break_glass(
+        ed, records.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="ED called at night."
+    )
+    assert _seen(_chart(login, ed, records)) == {""}  # emergency access never shows sensitive records
+    mine = _give_task(records, ed, ed)
+    colleague = _give_task(records, ed, records.bob)
+    with time_machine.travel(clock.now() + dt.timedelta(hours=25)):
+        assert not policy.can(ed, "view", records.paula)
+        assert not policy.can(records.bob, "view", records.paula)
+        assert login(ed).get(reverse("patients:chart", args=[records.paula.pk])).status_code == 404
+    assert not (mine.grants_access or colleague.grants_access)
+
+
+def test_a_task_handed_over_passes_access_on_only_from_a_standing_relationship(records: World) -> None:
+    ed = make_staff("ed", Role.CASE_MANAGER, records.riverside, team=records.north, capacity=60)
+    task = _give_task(records, records.alice, ed)
+    assert policy.can(ed, "view", records.paula)
+    do_reassign_task(ed, task, owner=records.bob, reason="Bob knows her")
+    assert policy.can(records.bob, "view", records.paula)
+    # Tess opens Paula's record in an emergency, gives herself a task and hands it to Pete.
+    tess = make_staff("tess", Role.SUPERVISOR, records.riverside)
+    pete = make_staff("pete", Role.CASE_MANAGER, records.riverside)
+    do_break_glass(
+        tess,
+        records.paula,
+        reason=EmergencyReason.EMERGENCY_CARE,
+        explanation="Called by the ED about her at night.",
+    )
+    passed = do_reassign_task(tess, _give_task(records, tess, tess), owner=pete, reason="Day shift")
+    assert not policy.can(pete, "view", records.paula) and not passed.grants_access
