@@ -169,8 +169,30 @@ def do_add_problem_from_finding(user: User, plan: CarePlan, finding: Finding) ->
         return _add_problem(user, plan, condition, ProblemSource.FINDING, title, finding)
 
 
+def do_add_problems(
+    user: User,
+    plan: CarePlan,
+    *,
+    findings: list[Finding],
+    conditions: list[Condition],
+    by_hand: dict[str, Any] | None = None,
+) -> list[Problem]:
+    """Several problems at once (the plan page's one form): all of them, or none when one is refused."""
+    with transaction.atomic():
+        added = [do_add_problem_from_finding(user, plan, f) for f in findings]
+        added += [do_add_problem_from_condition(user, plan, c) for c in conditions]
+        if by_hand is not None:
+            added.append(do_add_problem_by_hand(user, plan, **by_hand))
+    return added
+
+
 def do_add_problem_from_condition(user: User, plan: CarePlan, condition: Condition) -> Problem:
-    if condition.patient_id != plan.patient_id or condition.category != ConditionCategory.PROBLEM_LIST:
+    if (
+        condition.patient_id != plan.patient_id
+        or condition.category != ConditionCategory.PROBLEM_LIST
+        # Not a record the user may see (same words: a hidden record is not hinted at).
+        or condition.sensitivity not in policy.record_sensitivities(user, plan.patient)
+    ):
         raise ActionRefused("Choose a condition from this patient's problem list.")
     with transaction.atomic():
         _editing(user, plan)

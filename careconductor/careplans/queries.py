@@ -70,7 +70,22 @@ def access_goal(user: User, goal_id: int) -> Goal:
 def access_problem(user: User, problem_id: int) -> Problem:
     problem = _plan_part(user, Problem, "plan", problem_id)
     assert isinstance(problem, Problem)
+    if not visible_problems(user, problem.plan).filter(pk=problem.pk).exists():
+        raise NotVisible  # a problem made from a sensitive record the user may not see
     return problem
+
+
+def visible_problems(user: User, plan: CarePlan, allowed: set[str] | None = None) -> QuerySet[Problem]:
+    """The plan's problems, without those made from a record whose sensitivity label (42 CFR Part 2,
+    psychotherapy) the user may not see: a problem carries its condition's label."""
+    rows = plan.problems.select_related("condition", "finding")
+    return policy.restrict_sensitive(rows, user, plan.patient, "condition__sensitivity", allowed)
+
+
+def hidden_problem_ids(user: User, plan: CarePlan) -> set[int]:
+    return set(plan.problems.values_list("pk", flat=True)) - set(
+        visible_problems(user, plan).values_list("pk", flat=True)
+    )
 
 
 def access_intervention(user: User, intervention_id: int) -> Intervention:

@@ -23,8 +23,28 @@ def _decimal(value: Any) -> str | None:
     return None if value is None else f"{value:f}"
 
 
-def build(plan: CarePlan) -> dict[str, Any]:
-    """The plan as it stands now (five queries, whatever its size)."""
+def build(plan: CarePlan, hidden_problems: set[int] | frozenset[int] = frozenset()) -> dict[str, Any]:
+    """The plan as it stands now (five queries, whatever its size), without `hidden_problems` (problems made
+    from a sensitive record, for a reader who may not see it)."""
+    return without_problems(_build(plan), hidden_problems)
+
+
+def without_problems(content: dict[str, Any], hidden: set[int] | frozenset[int]) -> dict[str, Any]:
+    """A version's content without the given problems, and goals without links to them: a reader sees no
+    problem made from a sensitive record they may not see, in any version."""
+    if not hidden:
+        return content
+    return {
+        **content,
+        "problems": [p for p in content.get("problems", []) if p["id"] not in hidden],
+        "goals": [
+            {**g, "problems": [pk for pk in g.get("problems", []) if pk not in hidden]}
+            for g in content.get("goals", [])
+        ],
+    }
+
+
+def _build(plan: CarePlan) -> dict[str, Any]:
     problems = list(plan.problems.select_related("condition"))
     goals = list(
         Goal.objects.filter(plan=plan)

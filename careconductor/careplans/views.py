@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -71,7 +72,9 @@ from .queries import (
     access_problem,
     access_step,
     access_version,
+    hidden_problem_ids,
     standing,
+    visible_problems,
 )
 from .rules import GOAL_TRANSITIONS
 from .trend import goal_trend
@@ -109,18 +112,27 @@ def _staff_choices(plan: CarePlan) -> list[tuple[int, str]]:
 
 
 def _plan_context(user: User, plan: CarePlan, **forms_in: Form) -> dict[str, Any]:
+    allowed = policy.record_sensitivities(user, plan.patient)  # decided once for the page
+    problems = visible_problems(user, plan, allowed)
     goals = list(
         plan.goals.prefetch_related(
-            "problems", "steps", "barriers", "interventions__owner", "interventions__task"
+            Prefetch("problems", queryset=problems),
+            "steps",
+            "barriers",
+            "interventions__owner",
+            "interventions__task",
         )
     )
     findings_on_plan = set(plan.problems.exclude(finding=None).values_list("finding_id", flat=True))
     conditions_on_plan = set(plan.problems.values_list("condition_id", flat=True))
     findings = [f for f in active_findings(plan.patient) if f.pk not in findings_on_plan]
-    problem_list = (
-        plan.patient.conditions.filter(category=ConditionCategory.PROBLEM_LIST, clinical_status="active")
-        .exclude(pk__in=conditions_on_plan)
-        .filter(sensitivity__in=policy.allowed_sensitivities(user, plan.patient, on_emergency=False))
+    problem_list = policy.restrict_sensitive(
+        plan.patient.conditions.filter(
+            category=ConditionCategory.PROBLEM_LIST, clinical_status="active"
+        ).exclude(pk__in=conditions_on_plan),
+        user,
+        plan.patient,
+        allowed=allowed,
     )
     domains = {f.domain for f in active_findings(plan.patient)}
     codes = set(
@@ -140,7 +152,7 @@ def _plan_context(user: User, plan: CarePlan, **forms_in: Form) -> dict[str, Any
         "patient": plan.patient,
         "summary": chart_summary(plan.patient),
         "standing": state,
-        "problems": list(plan.problems.select_related("condition", "finding")),
+        "problems": list(problems),
         "goals": goals,
         "loose_interventions": list(plan.interventions.filter(goal=None).select_related("owner", "task")),
         "decisions": list(plan.decisions.all()),
@@ -333,32 +345,27 @@ def add_problems(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = access_plan(user, plan_id)
     finding_ids = {int(v) for v in request.POST.getlist("finding") if v.isdigit()}
     condition_ids = {int(v) for v in request.POST.getlist("condition") if v.isdigit()}
-    findings = [f for f in active_findings(plan.patient) if f.pk in finding_ids]
-    conditions = list(
-        plan.patient.conditions.filter(pk__in=condition_ids, category=ConditionCategory.PROBLEM_LIST)
-    )
     form = ProblemByHandForm(request.POST if request.POST.get("title") else None)
-    added = 0
+    if form.is_bound and not form.is_valid():
+        return _plan_page(request, plan, 400, problem_form=form)
     try:
-        for finding in findings:
-            actions.do_add_problem_from_finding(user, plan, finding)
-            added += 1
-        for condition in conditions:
-            actions.do_add_problem_from_condition(user, plan, condition)
-            added += 1
-        if form.is_bound:
-            if not form.is_valid():
-                return _plan_page(request, plan, 400, problem_form=form)
-            actions.do_add_problem_by_hand(user, plan, **form.cleaned_data)
-            added += 1
-    except ActionRefused as exc:
+        added = actions.do_add_problems(
+            user,
+            plan,
+            findings=[f for f in active_findings(plan.patient) if f.pk in finding_ids],
+            conditions=list(
+                plan.patient.conditions.filter(pk__in=condition_ids, category=ConditionCategory.PROBLEM_LIST)
+            ),
+            by_hand=form.cleaned_data if form.is_bound else None,
+        )
+    except ActionRefused as exc:  # nothing was added: the request is one action
         if form.is_bound:
             show_refusal(form, exc)
             return _plan_page(request, plan, 400, problem_form=form)
         messages.error(request, str(exc))
         return redirect(_plan_url(plan, "problems"))
     if added:
-        messages.success(request, f"{added} problem{'s' if added != 1 else ''} added.")
+        messages.success(request, f"{len(added)} problem{'s' if len(added) != 1 else ''} added.")
     else:
         messages.error(request, "Tick a finding or a condition, or describe the problem.")
     return redirect(_plan_url(plan, "problems"))
@@ -387,8 +394,8 @@ def update_problem(request: HttpRequest, problem_id: int) -> HttpResponse:
 
 
 # --- goals --------------------------------------------------------------------------------------------------------
-def _goal_form(plan: CarePlan, data: Any = None, **kwargs: Any) -> GoalForm:
-    return GoalForm(data, problems=[(p.pk, p.title) for p in plan.problems.all()], **kwargs)
+def _goal_form(user: User, plan: CarePlan, data: Any = None, **kwargs: Any) -> GoalForm:
+    return GoalForm(data, problems=[(p.pk, p.title) for p in visible_problems(user, plan)], **kwargs)
 
 
 @staff_view()
@@ -397,7 +404,7 @@ def goal_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     user = _user(request)
     plan = access_plan(user, plan_id)
     _require_change(user, plan)
-    form = _goal_form(plan, request.POST or None)
+    form = _goal_form(user, plan, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             goal = actions.do_add_goal(user, plan, **form.action_fields())
@@ -430,11 +437,15 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
     plan = goal.plan
     _require_change(user, plan)
     initial = {f: getattr(goal, f) for f in actions.GOAL_FIELDS}
-    initial["problems"] = [str(p.pk) for p in goal.problems.all()]
-    form = _goal_form(plan, request.POST or None, initial=initial)
+    hidden = hidden_problem_ids(user, plan)
+    initial["problems"] = [str(p.pk) for p in goal.problems.all() if p.pk not in hidden]
+    form = _goal_form(user, plan, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        fields = form.action_fields()
+        # Links to problems the user cannot see stay as they were.
+        fields["problem_ids"] += [pk for pk in goal.problems.values_list("pk", flat=True) if pk in hidden]
         try:
-            actions.do_update_goal(user, goal, **form.action_fields())
+            actions.do_update_goal(user, goal, **fields)
         except ActionRefused as exc:
             show_refusal(form, exc)
         else:
@@ -793,7 +804,7 @@ def template_apply(request: HttpRequest, plan_id: int, template_id: str) -> Http
     form = TemplateGoalsForm(
         request.POST or None,
         goals=[(g.key, g.patient_words) for g in found.goals],
-        problems=[(p.pk, p.title) for p in plan.problems.all()],
+        problems=[(p.pk, p.title) for p in visible_problems(user, plan)],
         initial={"goals": [g.key for g in found.goals]},
     )
     if request.method == "POST" and form.is_valid():
@@ -804,7 +815,9 @@ def template_apply(request: HttpRequest, plan_id: int, template_id: str) -> Http
                 plan,
                 template_id,
                 goal_keys=d["goals"],
-                problem=plan.problems.filter(pk=d["problem"]).first() if d["problem"] else None,
+                problem=visible_problems(user, plan).filter(pk=d["problem"]).first()
+                if d["problem"]
+                else None,
             )
         except ActionRefused as exc:
             show_refusal(form, exc)
@@ -852,10 +865,15 @@ def versions(request: HttpRequest, plan_id: int) -> HttpResponse:
     left = by_number.get(chosen("a", numbers[1] if len(numbers) > 1 else 0))
     right = by_number.get(chosen("b", numbers[0] if numbers else 0))
     compare = None
+    hidden = hidden_problem_ids(user, plan)
     if left is not None and working:
-        compare = snapshot.compare(left.content, snapshot.build(plan))
+        compare = snapshot.compare(
+            snapshot.without_problems(left.content, hidden), snapshot.build(plan, hidden)
+        )
     elif left is not None and right is not None:
-        compare = snapshot.compare(left.content, right.content)
+        compare = snapshot.compare(
+            snapshot.without_problems(left.content, hidden), snapshot.without_problems(right.content, hidden)
+        )
     return render(
         request,
         "careplans/versions.html",

@@ -199,6 +199,27 @@ def allowed_sensitivities(user: User, patient: Patient, *, on_emergency: bool) -
     return allowed | {s.value for s, needed in CONSENT_FOR_SENSITIVITY.items() if needed in in_force}
 
 
+def record_sensitivities(user: User, patient: Patient) -> set[str]:
+    """`allowed_sensitivities` for a patient the user sees, deciding itself whether that is only through
+    break-the-glass (no standing relationship): the one call a page or query needs."""
+    return allowed_sensitivities(user, patient, on_emergency=not has_standing_relationship(user, patient))
+
+
+def restrict_sensitive(
+    rows: QuerySet[Any],
+    user: User,
+    patient: Patient,
+    field: str = "sensitivity",
+    allowed: set[str] | None = None,
+) -> QuerySet[Any]:
+    """Rows of one patient's, without those whose sensitivity label (`field`, which may follow a relation:
+    a plan problem's is `condition__sensitivity`) the user may not see. A page that restricts several lists
+    decides once (`allowed`, from `record_sensitivities`)."""
+    if allowed is None:
+        allowed = record_sensitivities(user, patient)
+    return rows.filter(**{f"{field}__in": allowed})
+
+
 def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
     """The rows of many patients whose sensitivity label the user may see, as one filter: the set-wise form of
     `allowed_sensitivities`, for searches across patients (the FHIR API). Normal rows always; sensitive rows
