@@ -402,6 +402,22 @@ class ContactInput:
     next_steps: str = ""
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up task for oneself, made with the contact it follows (due at 17:00 local time that day)."""
+
+    title: str
+    due_on: dt.date
+
+
+def _follow_up_errors(follow_up: FollowUp, today: dt.date) -> dict[str, str]:
+    if not follow_up.title.strip():
+        return {"follow_up_title": "Say what needs doing."}
+    if not today <= follow_up.due_on <= today + dt.timedelta(days=366):
+        return {"follow_up_due": "Give a day from today to a year ahead."}
+    return {}
+
+
 def _contact_errors(data: ContactInput, now: dt.datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     if data.mode not in ContactMode.values:
@@ -431,13 +447,24 @@ def _contact_errors(data: ContactInput, now: dt.datetime) -> dict[str, str]:
     return errors
 
 
-def do_log_contact(user: User, patient: Patient, data: ContactInput, *, case: Case | None = None) -> Contact:
-    """Log a contact or an attempt. A reached contact moves the next due contact at once (the cadence is read
-    from the contact log); a failed attempt counts toward the unable-to-reach protocol."""
+def do_log_contact(
+    user: User,
+    patient: Patient,
+    data: ContactInput,
+    *,
+    case: Case | None = None,
+    follow_up: FollowUp | None = None,
+) -> Contact:
+    """Log a contact or an attempt, and the follow-up task it calls for if any: both, or neither. A reached
+    contact moves the next due contact at once (the cadence is read from the contact log); a failed attempt
+    counts toward the unable-to-reach protocol."""
     policy.require(user, policy.Action.CHANGE, patient)
     if case is not None and case.patient_id != patient.pk:
         raise ActionRefused({"case": "That case belongs to another patient."})
-    if errors := _contact_errors(data, clock.now()):
+    errors = _contact_errors(data, clock.now())
+    if follow_up is not None:
+        errors |= _follow_up_errors(follow_up, clock.today())
+    if errors:
         raise ActionRefused(errors)
     with transaction.atomic():
         contact = Contact.objects.create(
@@ -462,6 +489,17 @@ def do_log_contact(user: User, patient: Patient, data: ContactInput, *, case: Ca
             next_steps=data.next_steps.strip(),
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=contact, detail=f"contact {data.mode}")
+        if follow_up is not None:
+            do_create_task(
+                user,
+                patient,
+                owner=user,
+                title=follow_up.title,
+                due_at=timezone.make_aware(dt.datetime.combine(follow_up.due_on, dt.time(17, 0))),
+                kind=TaskKind.FOLLOW_UP,
+                case_id=contact.case_id,
+                focus=f"Communication/{contact.pk}",
+            )
     return contact
 
 

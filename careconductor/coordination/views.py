@@ -41,6 +41,7 @@ from careconductor.privacy.guards import staff_view
 from . import billing, forms, rules
 from .actions import (
     ContactInput,
+    FollowUp,
     closing_summary_draft,
     closure_needs_approval,
     do_acknowledge_flag,
@@ -61,7 +62,7 @@ from .actions import (
     reach_state_for,
 )
 from .calendar import public_holidays
-from .choices import TaskKind, TaskPriority, TaskStatus
+from .choices import TaskPriority, TaskStatus
 from .models import CadenceRule, ClosureRequest, Holiday
 from .notify import unread_count
 from .queries import (
@@ -331,19 +332,10 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                         next_steps=d["next_steps"],
                     ),
                     case=_patient_case(patient, d["case"]),
+                    follow_up=FollowUp(d["follow_up_title"], d["follow_up_due"])
+                    if d["follow_up_title"]
+                    else None,
                 )
-                if d["follow_up_title"]:
-                    due = timezone.make_aware(dt.datetime.combine(d["follow_up_due"], dt.time(17, 0)))
-                    do_create_task(
-                        user,
-                        patient,
-                        owner=user,
-                        title=d["follow_up_title"],
-                        due_at=due,
-                        kind=TaskKind.FOLLOW_UP,
-                        case_id=contact.case_id,
-                        focus=f"Communication/{contact.pk}",
-                    )
             except ActionRefused as exc:
                 show_refusal(form, exc)
             else:

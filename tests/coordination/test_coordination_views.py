@@ -14,6 +14,7 @@ import time_machine
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
@@ -156,6 +157,23 @@ REFUSALS = {
         lambda w, s: contact_form(teach_back="confirmed"),
         "education",
         rows(Contact),
+    ),
+    # A contact and its follow-up task are one action: a refused follow-up keeps the contact out too (issue 17).
+    "contact whose follow-up is due yesterday": Refusal(
+        "alice",
+        lambda w, s: url("contacts", w.paula.pk),
+        lambda w, s: contact_form(
+            follow_up_title="Call back", follow_up_due=f"{TUESDAY - dt.timedelta(days=1)}"
+        ),
+        "follow_up_due",
+        lambda w, s: (Contact.objects.count(), Task.objects.count()),
+    ),
+    "contact whose follow-up is due in the year 9999": Refusal(
+        "alice",
+        lambda w, s: url("contacts", w.paula.pk),
+        lambda w, s: contact_form(follow_up_title="Call back", follow_up_due="9999-12-31"),
+        "follow_up_due",
+        lambda w, s: (Contact.objects.count(), Task.objects.count()),
     ),
     "time of no minutes": Refusal(
         "alice",
@@ -446,3 +464,19 @@ def test_a_supervisor_of_another_team_gets_404_on_the_closure_decision(
 def test_removing_a_setting_with_a_bad_id_is_not_found(world: World, login, form: str, raw: str) -> None:
     response = login(world.adam).post(reverse("coordination:follow_up_settings"), {"form": form, "id": raw})
     assert response.status_code == 404
+
+
+def test_a_contact_with_a_follow_up_makes_the_task_for_oneself_due_that_evening(
+    world: World, scene: Scene, login
+) -> None:
+    tomorrow = TUESDAY + dt.timedelta(days=1)
+    response = login(world.alice).post(
+        url("contacts", world.paula.pk),
+        contact_form(follow_up_title="Call back about the refill", follow_up_due=f"{tomorrow}"),
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get(patient=world.paula)
+    task = Task.objects.get(title="Call back about the refill")
+    assert (task.owner, task.kind, task.focus) == (world.alice, "follow-up", f"Communication/{contact.pk}")
+    local_due = timezone.localtime(task.due_at)
+    assert (local_due.date(), local_due.hour) == (tomorrow, 17)
