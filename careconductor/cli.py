@@ -11,9 +11,16 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careconductor.settings")
+    import django
     from django.core.management import execute_from_command_line
 
     args = sys.argv[1:] if argv is None else argv
+    if args:
+        django.setup()
+        from careconductor.core.first_run import prepare_database
+
+        if (refusal := prepare_database(args[0])) is not None:
+            sys.exit(refusal)
     execute_from_command_line(["careconductor", *args])
 
 

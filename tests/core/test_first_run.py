@@ -1,0 +1,38 @@
+"""Commands on an empty data folder prepare the database first; on an older database they name the command to
+run in one line, never a traceback (issue 17 §2: `careconductor createuser` on a fresh install failed with
+"no such table: accounts_organization")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _careconductor(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the data folder's own SQLite
+    return subprocess.run(
+        [sys.executable, "-m", "careconductor", *args],
+        env={**env, "CARECONDUCTOR_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_command_on_an_empty_data_folder_migrates_first_and_an_old_database_is_named(
+    tmp_path: Path,
+) -> None:
+    first = _careconductor(tmp_path, "createuser", "ada", "--role", "admin", "--password", "Correct-horse-9")
+    assert first.returncode == 0, first.stderr
+    assert "Preparing a new database" in first.stderr
+    assert "Created ada (Administrator)" in first.stdout
+
+    assert _careconductor(tmp_path, "migrate", "coordination", "0005", "-v", "0").returncode == 0
+    behind = _careconductor(tmp_path, "createuser", "bea", "--role", "admin", "--password", "Correct-horse-9")
+    assert behind.returncode == 1
+    assert behind.stderr.strip() == (
+        "The database is 1 migration(s) behind this version: run `careconductor migrate` first."
+    )
+    assert "Traceback" not in behind.stderr + behind.stdout
