@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "careconductor.education",
     "careconductor.fhir",
     "careconductor.demo",
+    "careconductor.administration",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +215,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # checks access to the patient before sending one.
 MEDIA_ROOT = DATA_HOME / "uploads"
 PORTAL_INVITATION_DAYS = _env_int("CARECONDUCTOR_PORTAL_INVITATION_DAYS", 7)
+# A new staff member's one-time link to choose a password (Django's password-reset token) works this long.
+STAFF_INVITATION_DAYS = _env_int("CARECONDUCTOR_STAFF_INVITATION_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = STAFF_INVITATION_DAYS * 24 * 60 * 60
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -296,6 +296,11 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "template_id": "food-insecurity",
         "slug": "phq-9",
         "number": 1,
+        # The administrator's set-up pages (no patient data): Paula's team and case manager.
+        "team_id": world.north.pk,
+        "staff_id": world.alice.pk,
+        "uidb64": "MQ",
+        "token": "not-a-real-token",
     }
     kwargs = {k: v for k, v in values.items() if _takes(pattern, k)}
     return reverse(name, kwargs=kwargs)

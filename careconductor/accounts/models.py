@@ -58,6 +58,9 @@ class Team(TimestampedModel):
     supervisor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="supervised_teams"
     )
+    # The programmes (cases.choices.Program values) whose new referrals this team receives; a referral goes
+    # to the registering person's own team first, then to a team that receives its programme.
+    programs = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -55,6 +55,10 @@ def _next(request: HttpRequest) -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Only sends each person to where their day starts; each page there has its own guard."""
+    from careconductor.administration.queries import setup_incomplete  # the set-up app sits above accounts
+
+    if setup_incomplete(_user(request)):
+        return redirect("administration:start")  # a new organisation's first morning: the checklist
     if _user(request).role in (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN, Role.CARE_TEAM):
         return redirect("coordination:worklist")  # the day starts on the worklist
     if _user(request).role == Role.PATIENT:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from careconductor.accounts.models import User
 from careconductor.cases.models import Case
+from careconductor.cases.programs import program_rules
 from careconductor.core import clock
 from careconductor.core.errors import NotVisible
 from careconductor.patients.models import Patient
@@ -130,7 +131,9 @@ class DueRow:
 def reassessments_due(case: Case) -> list[DueRow]:
     """What the case's programme says is due (or overdue) in the next two weeks."""
     patient = case.patient
-    intervals = rules.intervals_for(case.program)
+    intervals = rules.intervals_for(
+        case.program, program_rules(case.organization_id, case.program).reassessment_days
+    )
     slugs = {i.slug for i in intervals}
     by_url = {q.url: q.slug for q in Questionnaire.objects.filter(slug__in=slugs)}
     last: dict[str, dt.date] = {}

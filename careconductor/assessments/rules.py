@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from careconductor.coordination.choices import TaskKind, TaskPriority
 
@@ -127,8 +127,12 @@ DEFAULT_INTERVALS = (
 PROGRAM_INTERVALS: dict[str, tuple[Interval, ...]] = {}
 
 
-def intervals_for(program: str) -> tuple[Interval, ...]:
-    return PROGRAM_INTERVALS.get(program, DEFAULT_INTERVALS)
+def intervals_for(program: str, days: Mapping[str, int] | None = None) -> tuple[Interval, ...]:
+    """The programme's intervals, with the days an organisation set for it (cases.programs) in place."""
+    intervals = PROGRAM_INTERVALS.get(program, DEFAULT_INTERVALS)
+    if not days:
+        return intervals
+    return tuple(replace(i, days=days.get(i.slug, i.days)) for i in intervals)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from careconductor.cases.models import Case
+from careconductor.cases.programs import rules_by_program
 from careconductor.coordination.hooks import worklist_source
 from careconductor.coordination.rules import Band, WorkItem, short_date
 from careconductor.coordination.worklist import case_fields
@@ -48,10 +49,13 @@ def reassessment_items(cases: Sequence[Case], today: dt.date) -> list[WorkItem]:
             patient_id__in=patient_ids, domain=FindingDomain.DEPRESSION, status=FindingStatus.ACTIVE
         ).values_list("patient_id", flat=True)
     )
+    org_rules = {org: rules_by_program(org) for org in {c.organization_id for c in cases}}
     out = []
     for case in cases:
         due_list = rules.reassessments_due(
-            rules.intervals_for(case.program),
+            rules.intervals_for(
+                case.program, org_rules[case.organization_id][case.program].reassessment_days
+            ),
             last[case.patient_id],
             today=today,
             depression_active=case.patient_id in depressed,

@@ -17,6 +17,7 @@ from careconductor.accounts.models import User
 from careconductor.assessments.choices import FindingStatus
 from careconductor.assessments.models import Finding
 from careconductor.cases.models import Case
+from careconductor.cases.programs import program_rules
 from careconductor.coordination.actions import do_create_task, do_move_task
 from careconductor.coordination.choices import TaskKind, TaskStatus
 from careconductor.coordination.rules import TERMINAL as TASK_TERMINAL
@@ -80,7 +81,7 @@ def do_create_plan(user: User, case: Case, *, title: str = "") -> CarePlan:
                 case=case,
                 title=(title.strip() or f"Care plan: {case.get_program_display()}")[:200],
                 created_by=user,
-                requires_approval=rules.approval_required(case.program),
+                requires_approval=program_rules(case.organization_id, case.program).plan_approval,
             )
             audit.record(user, AuditAction.CREATE, patient=case.patient, obj=plan)
     except IntegrityError as exc:

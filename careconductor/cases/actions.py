@@ -200,6 +200,16 @@ def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
     return case
 
 
+def _receiving_team(user: User, program: Program) -> Team | None:
+    """The registering person's own team, else the team that receives this programme's referrals, else the
+    organisation's first team."""
+    teams = Team.objects.filter(organization_id=user.org_id).order_by("pk")
+    own = teams.filter(members__user=user).first()
+    if own is not None:
+        return own
+    return next((t for t in teams if program in t.programs), None) or teams.first()
+
+
 def do_register_and_refer(
     user: User,
     details: PatientDetails,
@@ -216,11 +226,7 @@ def do_register_and_refer(
 
     By default a case manager who registers a patient carries the referral (and so keeps access); anyone
     else routes it to their own team, where the team's supervisor assigns it."""
-    team = (
-        team
-        or Team.objects.filter(members__user=user).first()
-        or (Team.objects.filter(organization_id=user.org_id).order_by("pk").first())
-    )
+    team = team or _receiving_team(user, program)
     if team is None:
         raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")
     manager = case_manager or (user if user.role == Role.CASE_MANAGER else None)

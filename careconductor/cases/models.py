@@ -107,3 +107,23 @@ class CaseAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} to user {self.case_manager_id} at {self.assigned_at:%Y-%m-%d %H:%M}"
+
+
+class ProgramSetting(TimestampedModel):
+    """One organisation's rules for one programme, set on the administrator's Programmes page. A programme
+    without a row follows the installation's defaults (CARECONDUCTOR_PLAN_APPROVAL and _CLOSURE_APPROVAL)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="program_settings")
+    program = models.CharField(max_length=16, choices=Program.choices)
+    plan_approval = models.BooleanField(help_text="A supervisor approves each care plan and revision")
+    closure_approval = models.BooleanField(help_text="A supervisor approves closing a case")
+    # Days between reassessments by instrument slug, where the programme differs from the default.
+    reassessment_days = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "program"], name="program_setting_unique_in_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_program_display()} in organisation {self.organization_id}"

@@ -17,6 +17,7 @@ from careconductor.cases import rules as case_rules
 from careconductor.cases.actions import do_transition_case
 from careconductor.cases.choices import CaseStatus, ClosureReason, Program
 from careconductor.cases.models import Case
+from careconductor.cases.programs import program_rules
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.models import CareTeamMember, Patient
@@ -622,9 +623,9 @@ def with_takes_over(summary: str, takes_over: str) -> str:
 
 
 def closure_needs_approval(user: User, case: Case) -> bool:
-    """Programmes in settings.CLOSURE_APPROVAL_PROGRAMS need the supervisor, unless the supervisor (or an
-    administrator) closes the case themselves."""
-    if case.program not in settings.CLOSURE_APPROVAL_PROGRAMS:
+    """Programmes whose rules ask for it (cases.programs: the organisation's, else the installation's default)
+    need the supervisor, unless the supervisor (or an administrator) closes the case themselves."""
+    if not program_rules(case.organization_id, case.program).closure_approval:
         return False
     return not _may_decide_closure(user, case)
 

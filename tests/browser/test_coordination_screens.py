@@ -383,7 +383,8 @@ def test_the_follow_up_settings_of_an_administrator(live_server, browser, screen
 
     w = scene.world
     context, page = log_in(browser, live_server.url, w.adam, TABLET)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Follow-up settings").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Set-up").click()
+    page.get_by_role("navigation", name="Set-up").get_by_role("link", name="Follow-up settings").click()
     expect(page).to_have_url(re.compile(r"/settings/follow-up/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Follow-up settings")
     table = page.locator("table").first

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "administration"
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("organisation/", views.organization, name="organization"),
+    path("teams/", views.teams, name="teams"),
+    path("teams/<int:team_id>/", views.teams, name="team"),
+    path("staff/", views.staff, name="staff"),
+    path("staff/invite/", views.invite, name="invite"),
+    path("staff/<int:staff_id>/", views.staff_member, name="staff_member"),
+    path("programmes/", views.programs, name="programs"),
+    path("welcome/<str:uidb64>/<str:token>/", views.welcome, name="welcome"),
+]
