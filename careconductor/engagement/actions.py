@@ -70,6 +70,7 @@ def _new_invitation(
     user: User, patient: Patient, kind: InvitationKind, email: str, grant: ProxyGrant | None = None
 ) -> Invitation:
     secret = secrets.token_urlsafe(32)
+    days = getattr(settings, "PORTAL_INVITATION_DAYS", INVITATION_DAYS)
     invitation = PortalInvitation.objects.create(
         organization_id=patient.organization_id,
         patient=patient,
@@ -78,8 +79,7 @@ def _new_invitation(
         email=email,
         secret_hash=_hash(secret),
         created_by=user,
-        expires_at=clock.now()
-        + dt.timedelta(days=getattr(settings, "PORTAL_INVITATION_DAYS", INVITATION_DAYS)),
+        expires_at=clock.now() + dt.timedelta(days=days),
     )
     if email:
         link = f"{settings.SITE_URL.rstrip('/')}/portal/join/{secret}/"
@@ -88,7 +88,7 @@ def _new_invitation(
             lambda: send_mail(
                 "Your CareConductor portal invitation",
                 f"You are invited to the CareConductor patient portal. Open this link to make your log-in "
-                f"(it works once, for {INVITATION_DAYS} days):\n\n{link}\n",
+                f"(it works once, for {days} day{'s' if days != 1 else ''}):\n\n{link}\n",
                 None,
                 [email],
                 fail_silently=True,

@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from careconductor.accounts.models import User
 from careconductor.careplans.models import Reading
 from careconductor.coordination.choices import TaskKind, TaskPriority
 from careconductor.coordination.models import Flag, Notification, Task
+from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.engagement import actions
 from careconductor.engagement.choices import ProxyRelationship
@@ -338,3 +340,16 @@ def test_only_an_administrator_sets_programme_limits(portal: Portal) -> None:
 def test_the_patients_own_login_carries_their_name(portal: Portal) -> None:
     assert portal.paula_login.get_full_name() == "Paula Reyes"
     assert portal.daughter.get_full_name() == "Rosa Reyes"
+
+
+def test_the_invitation_e_mail_states_the_configured_days(
+    world: World, settings, django_capture_on_commit_callbacks
+) -> None:
+    """It said "7 days" whatever CARECONDUCTOR_PORTAL_INVITATION_DAYS was (issue 17 §5)."""
+    settings.PORTAL_INVITATION_DAYS = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_invite_patient(world.alice, world.paula, email="paula@example.org")
+    (message,) = mail.outbox
+    assert "for 3 days" in message.body and "7 days" not in message.body
+    left = PortalInvitation.objects.get().expires_at - clock.now()
+    assert dt.timedelta(days=3) - dt.timedelta(minutes=1) < left <= dt.timedelta(days=3)
