@@ -75,6 +75,7 @@ from .fhir import add_fhir_scenario
 from .fhir import usage as fhir_usage
 from .privacy import add_privacy_scenarios
 from .rows import Table, reserve_ids
+from .setup import add_setup_scenarios
 from .staff import PASSWORD, Assigner, DemoError, Login, Manager, create_staff, demo_logins
 
 __all__ = ["DEFAULT_PATIENTS", "DEFAULT_SEED", "ORGANIZATION_NAME", "PASSWORD", "DemoError", "build_demo"]
@@ -232,6 +233,11 @@ def build_demo(
         out.write(
             f"Portal and education scenarios: {engaged} reports, messages and log-ins (a blood pressure past its "
             f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given.\n"
+        )
+        set_up = add_setup_scenarios(org)
+        out.write(
+            f"Set-up scenarios: {set_up} (teams receiving their programmes, transitional care's own rules, "
+            "a community health worker invited who has not joined yet).\n"
         )
         audit.record(
             None,

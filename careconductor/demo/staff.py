@@ -286,7 +286,11 @@ class Login:
 
 def demo_logins(org: Organization) -> list[Login]:
     """One line per role (and per case manager level), read back from the database, memorable names first."""
-    users = list(User.objects.filter(organization=org).select_related("profile__team").order_by("pk"))
+    users = [
+        u
+        for u in User.objects.filter(organization=org).select_related("profile__team").order_by("pk")
+        if u.has_usable_password()  # not someone invited who has not chosen a password yet
+    ]
     by_name = {u.username: u for u in users}
     shown = [by_name[n] for n in ("casemanager", "supervisor", "admin") if n in by_name]
     levels_shown = {ExperienceLevel.EXPERT.value}

@@ -1,0 +1,34 @@
+"""The demo's set-up screens (issue 17 §2): teams that receive their programmes, transitional care's own rules,
+an invited person who has not joined; what the administrator sees on a fresh demo."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from careconductor.accounts.models import Team, User
+from careconductor.administration.queries import setup_incomplete
+from careconductor.cases.choices import Program
+from careconductor.cases.programs import program_rules
+from careconductor.demo.generator import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_administrator_sees_teams_programmes_and_an_invitation(demo: str, client) -> None:  # type: ignore[no-untyped-def]
+    admin = User.objects.get(username="admin")
+    assert not setup_incomplete(admin), "the demo's day starts on the worklist"
+    assert all(t.programs for t in Team.objects.filter(organization=admin.organization))
+    tcm = program_rules(admin.org_id, Program.TCM)
+    assert (tcm.customised, tcm.plan_approval, tcm.reassessment_days) == (True, False, {"ahc-hrsn": 30})
+    invited = User.objects.get(first_name="Grace", last_name="Kim", role="care_team")
+    assert not invited.has_usable_password()
+    assert invited.username not in demo, "someone without a password is not offered as a demo log-in"
+
+    assert client.post(reverse("login"), {"username": "admin", "password": PASSWORD}).status_code == 302
+    teams = client.get(reverse("administration:teams")).content.decode()
+    assert "Transitional care" in teams and "Behavioral Health" in teams
+    staff = client.get(reverse("administration:staff")).content.decode()
+    assert "Grace Kim" in staff and "invited" in staff
+    programmes = client.get(reverse("administration:programs")).content.decode()
+    assert programmes.count("(defaults)") == len(Program) - 1
