@@ -285,8 +285,8 @@ def _apply(user: User, assessment: Assessment, action: rules.SafetyAction) -> No
 
 
 def do_compute_risk_scores(user: User, patient: Patient) -> list[RiskScore]:
-    """LACE, HOSPITAL and Charlson from what the chart holds now, each kept with its basis and what was
-    missing."""
+    """LACE, HOSPITAL and Charlson from what the chart holds now, each kept with its basis, what was missing and
+    the label of any sensitive record it counted (chart_facts.risk_results)."""
     from .chart_facts import risk_results
 
     policy.require(user, policy.Action.CHANGE, patient)
@@ -304,8 +304,9 @@ def do_compute_risk_scores(user: User, patient: Patient) -> list[RiskScore]:
                 encounter=encounter if r.model in ("lace", "hospital") else None,
                 computed_at=now,
                 computed_by=user,
+                sensitivity=label,
             )
-            for r in results
+            for r, label in results
         ]
         for row in rows:
             audit.record(user, AuditAction.CREATE, patient=patient, obj=row, detail=row.model)

@@ -5,12 +5,14 @@ CareConductor yet, so HOSPITAL reports them as missing rather than guessing."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.utils import timezone
 
 from careconductor.core import clock
 from careconductor.patients.choices import ClinicalStatus, ConditionCategory, EncounterClass
 from careconductor.patients.models import Encounter, Patient
+from careconductor.privacy.choices import Sensitivity
 
 from . import risk
 
@@ -28,12 +30,26 @@ def latest_stay(patient: Patient) -> Encounter | None:
     )
 
 
-def risk_results(patient: Patient) -> tuple[list[risk.RiskResult], Encounter | None]:
-    codes = list(
-        patient.conditions.filter(
-            clinical_status__in=ACTIVE, category=ConditionCategory.PROBLEM_LIST
-        ).values_list("icd10_code", flat=True)
+def risk_results(patient: Patient) -> tuple[list[tuple[risk.RiskResult, Sensitivity]], Encounter | None]:
+    """Each score with the label of the sensitive records it counted (42 CFR Part 2, psychotherapy; NORMAL when
+    none): a score whose result changes without a label's conditions names them or depends on them. Part 2 is
+    the stricter of the two and wins when both counted."""
+    problem_list = patient.conditions.filter(
+        clinical_status__in=ACTIVE, category=ConditionCategory.PROBLEM_LIST
     )
+    conditions = list(problem_list.values_list("icd10_code", "sensitivity"))
+    scores, encounter = _scorer(patient)
+    results = scores([code for code, _ in conditions])
+    labels: list[Sensitivity] = [Sensitivity.NORMAL] * len(results)
+    for label in (Sensitivity.PSYCHOTHERAPY, Sensitivity.PART2):
+        if any(sensitivity == label for _, sensitivity in conditions):
+            without = scores([code for code, sensitivity in conditions if sensitivity != label])
+            labels = [label if r != w else old for r, w, old in zip(results, without, labels, strict=True)]
+    return list(zip(results, labels, strict=True)), encounter
+
+
+def _scorer(patient: Patient) -> tuple[Callable[[list[str]], list[risk.RiskResult]], Encounter | None]:
+    """The scores as a function of the problem list's codes (the rest of the chart read once), and the stay."""
     age = patient.age_on(clock.today())
     encounter = latest_stay(patient)
     stay = None
@@ -54,16 +70,16 @@ def risk_results(patient: Patient) -> tuple[list[risk.RiskResult], Encounter | N
             start__gte=encounter.start - dt.timedelta(days=365),
             start__lt=encounter.start,
         ).count()
-    results = [
-        risk.lace(stay, codes, ed_visits),
-        risk.hospital(
-            stay,
-            haemoglobin_g_dl=None,
-            sodium_mmol_l=None,
-            oncology_discharge=None,
-            procedure_during_stay=None,
-            admissions_12_months=admissions,
-        ),
-        risk.charlson(codes, age=age),
-    ]
-    return results, encounter
+    hospital = risk.hospital(
+        stay,
+        haemoglobin_g_dl=None,
+        sodium_mmol_l=None,
+        oncology_discharge=None,
+        procedure_during_stay=None,
+        admissions_12_months=admissions,
+    )
+
+    def scores(codes: list[str]) -> list[risk.RiskResult]:
+        return [risk.lace(stay, codes, ed_visits), hospital, risk.charlson(codes, age=age)]
+
+    return scores, encounter

@@ -8,6 +8,7 @@ from django.db import models
 from careconductor.core.languages import language_name
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Encounter, Patient
+from careconductor.privacy.choices import Sensitivity
 
 from .choices import AssessmentSource, AssessmentStatus, FindingDomain, FindingStatus
 from .engine import interpretation
@@ -155,6 +156,11 @@ class RiskScore(TimestampedModel):
     )
     computed_at = models.DateTimeField()
     computed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The label of the sensitive records (42 CFR Part 2, psychotherapy) the score counted, if any: its basis
+    # names their codes and its value depends on them, so it is shown only to those who may see them.
+    sensitivity = models.CharField(
+        max_length=16, choices=Sensitivity.choices, blank=True, default=Sensitivity.NORMAL
+    )
 
     class Meta:
         indexes = [models.Index(fields=["patient", "model", "-computed_at"], name="risk_patient_model_idx")]

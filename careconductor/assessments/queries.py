@@ -92,10 +92,16 @@ def score_history(patient: Patient, questionnaire_url: str) -> list[HistoryPoint
     return points
 
 
-def latest_risk_scores(patient: Patient) -> list[RiskScore]:
-    """The newest LACE, HOSPITAL and Charlson results."""
+def latest_risk_scores(user: User, patient: Patient) -> list[RiskScore]:
+    """The newest LACE, HOSPITAL and Charlson results the user may see: a score that counted a sensitive record
+    (42 CFR Part 2, psychotherapy) carries its label, so it is left out, not counted or hinted at, for whoever
+    may not see that record (the newest one they may see is shown instead)."""
+    return _latest(policy.restrict_sensitive(patient.risk_scores.all(), user, patient))
+
+
+def _latest(rows: QuerySet[RiskScore]) -> list[RiskScore]:
     latest: dict[str, RiskScore] = {}
-    for row in patient.risk_scores.order_by("-computed_at", "-pk")[:30]:
+    for row in rows.order_by("-computed_at", "-pk")[:30]:
         latest.setdefault(row.model, row)
     return [latest[m] for m in ("lace", "hospital", "charlson") if m in latest]
 
@@ -114,7 +120,8 @@ def latest_grid_total(patient: Patient) -> int | None:
 
 
 def acuity_suggestion(case: Case) -> rules.AcuitySuggestion:
-    risks = {r.model: r.value for r in latest_risk_scores(case.patient)}
+    # The suggestion is the case staff's decision aid and names no diagnosis: it weighs every score.
+    risks = {r.model: r.value for r in _latest(case.patient.risk_scores.all())}
     return rules.suggest_acuity(latest_grid_total(case.patient), risks.get("lace"), risks.get("hospital"))
 
 

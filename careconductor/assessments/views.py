@@ -58,7 +58,7 @@ def patient_assessments_page(request: HttpRequest, patient_id: int) -> HttpRespo
             "in_progress": [a for a in assessments if a.status == AssessmentStatus.IN_PROGRESS],
             "completed": [a for a in assessments if a.status == AssessmentStatus.COMPLETED],
             "findings": active_findings(patient),
-            "risk_scores": latest_risk_scores(patient),
+            "risk_scores": latest_risk_scores(user, patient),
             "can_change": policy.may(user, policy.Action.CHANGE, patient),
             "nav": "patients",
         },

@@ -58,6 +58,20 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 FROM_LABEL = {code: stored for stored, (code, _) in LABELS.items()}
 ONSETS = ("onsetAge", "onsetPeriod", "onsetRange", "onsetString")
+
+
+def labelled(body: dict[str, Any], sensitivity: str) -> dict[str, Any]:
+    """A rendered resource with its sensitivity label, if any, in meta.security (also for resources derived from
+    a labelled record, such as a risk score that counted one)."""
+    if sensitivity in LABELS:
+        code, display = LABELS[Sensitivity(sensitivity)]
+        body["meta"]["security"] = [
+            coding(ACT_CODE, code, display),
+            coding(CONFIDENTIALITY, "R", "restricted"),
+        ]
+    return body
+
+
 HEALTH_CONCERN_REFUSAL = (
     "Health concerns change through the care plan; the API adds and updates problem-list items only."
 )
@@ -161,14 +175,7 @@ class ConditionMapper(Mapper):
         )
 
     def render(self, row: Any) -> dict[str, Any]:
-        body = super().render(row)
-        if row.sensitivity in LABELS:
-            code, display = LABELS[Sensitivity(row.sensitivity)]
-            body["meta"]["security"] = [
-                coding(ACT_CODE, code, display),
-                coding(CONFIDENTIALITY, "R", "restricted"),
-            ]
-        return body
+        return labelled(super().render(row), row.sensitivity)
 
     # --- writing ---------------------------------------------------------------------------------------------
     def _sensitivity(self, resource: dict[str, Any], current: Sensitivity) -> Sensitivity:

@@ -13,6 +13,7 @@ from careconductor.assessments.models import RiskScore
 from .. import params
 from ..registry import READ_ONLY, Mapper, register
 from .common import EXT, coding, compact, concept, moment, ref
+from .condition import labelled
 
 RISK_MODEL = "https://careconductor.org/fhir/CodeSystem/risk-model"
 RISK_VALUE = EXT + "risk-score-value"
@@ -34,12 +35,15 @@ class RiskAssessmentMapper(Mapper):
     model = RiskScore
     interactions = READ_ONLY
     patient_field = "patient"
+    # A score that counted a Part 2 or psychotherapy record carries its label (its basis names the code).
+    sensitive = True
     description = (
         "Risk scores computed from the charts of the patients the caller may see: LACE index, HOSPITAL score "
         f"and Charlson comorbidity index (code and method in {RISK_MODEL}: lace, hospital, charlson). The score "
         f"is prediction.rationale and the extension {RISK_VALUE} (absent when an input was missing), the band "
         "prediction.qualitativeRisk; each note is one input and its points, or an input that was missing. "
-        "basis refers to the hospital stay the score was computed from."
+        "basis refers to the hospital stay the score was computed from. A score that counted a Part 2 or "
+        "psychotherapy diagnosis carries its label in meta.security and is served only to whoever may read it."
     )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient assessed"),
@@ -53,6 +57,9 @@ class RiskAssessmentMapper(Mapper):
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("patient", "computed_by")
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return labelled(super().render(row), row.sensitivity)
 
     def to_fhir(self, row: RiskScore) -> dict[str, Any]:
         model = concept(RISK_MODEL, row.model, row.title, text=row.title)
