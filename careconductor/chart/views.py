@@ -214,6 +214,7 @@ def render_chart(
     emergency = EmergencyAccess.objects.filter(user=user, patient=patient, expires_at__gt=clock.now()).first()
     # Sensitive records the user may not see are left out entirely, not counted or hinted at.
     sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=emergency is not None)
+    allowed = policy.allowed_actions(user, patient)
     context = {
         "emergency": emergency,
         "disclosure_form": disclosure_form or DisclosureForm(initial={"disclosed_on": clock.today()}),
@@ -226,7 +227,7 @@ def render_chart(
         "notes": patient.notes.filter(sensitivity__in=sensitivities)
         .select_related("author")
         .order_by("-written_at")[:20],
-        "note_form": note_form or NoteForm(),
+        "note_form": note_form or NoteForm(sensitivities=sensitivities),
         "consent_form": consent_form
         or ConsentRecordForm(
             staff=_consent_staff(patient), initial={"given_on": clock.today(), "method": "verbal"}
@@ -239,7 +240,8 @@ def render_chart(
         "consents": patient.consents.order_by("-given_on"),
         "cases": patient.cases.select_related("primary_case_manager").order_by("-referred_at"),
         "condition_form": condition_form or ConditionForm(),
-        "can_change": policy.may(user, policy.Action.CHANGE, patient),
+        "can_change": policy.Action.CHANGE in allowed,
+        "can_write_note": policy.Action.WRITE_NOTE in allowed,
         "flags": active_flags(patient).select_related("raised_by"),
         "tasks": patient_open_tasks(patient),
         "findings": active_findings(patient),
@@ -324,9 +326,9 @@ def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _save_from_chart(
         request,
         patient,
-        NoteForm(request.POST),
+        NoteForm(request.POST, sensitivities=policy.record_sensitivities(user, patient)),
         lambda data: do_add_note(
-            user, patient, text=data["text"], sensitivity=Sensitivity(data["sensitivity"])
+            user, patient, text=data["text"], sensitivity=Sensitivity(data.get("sensitivity") or "")
         ),
         done="Note saved.",
         form_name="note_form",

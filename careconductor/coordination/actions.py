@@ -459,7 +459,7 @@ def do_log_contact(
     """Log a contact or an attempt, and the follow-up task it calls for if any: both, or neither. A reached
     contact moves the next due contact at once (the cadence is read from the contact log); a failed attempt
     counts toward the unable-to-reach protocol."""
-    policy.require(user, policy.Action.CHANGE, patient)
+    policy.require(user, policy.Action.LOG_CONTACT, patient)
     if case is not None and case.patient_id != patient.pk:
         raise ActionRefused({"case": "That case belongs to another patient."})
     errors = _contact_errors(data, clock.now())
@@ -515,7 +515,7 @@ def do_log_time(
     case: Case | None = None,
 ) -> TimeEntry:
     """Minutes of care management that were not a contact (those carry their own minutes)."""
-    policy.require(user, policy.Action.CHANGE, patient)
+    policy.require(user, policy.Action.LOG_TIME, patient)
     errors: dict[str, str] = {}
     if activity not in TimeActivity.values:
         errors["activity"] = "Choose the activity."

@@ -100,8 +100,8 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
-def _require_change(user: User, patient: Patient) -> None:
-    if not policy.may(user, policy.Action.CHANGE, patient):
+def _require_change(user: User, patient: Patient, action: policy.Action = policy.Action.CHANGE) -> None:
+    if not policy.may(user, action, patient):
         raise PermissionDenied("Your role may read this record but not change it.")
 
 
@@ -297,7 +297,7 @@ def team_view(request: HttpRequest) -> HttpResponse:
 def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    can_change = policy.may(user, policy.Action.CHANGE, patient)
+    can_change = policy.may(user, policy.Action.LOG_CONTACT, patient)
     cases = _case_choices(patient)
     initial = {
         "contact_at": timezone.localtime(clock.now()).strftime("%Y-%m-%dT%H:%M"),
@@ -307,7 +307,7 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     }
     form = forms.ContactForm(request.POST or None, cases=cases, initial=initial)
     if request.method == "POST":
-        _require_change(user, patient)
+        _require_change(user, patient, policy.Action.LOG_CONTACT)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -381,7 +381,7 @@ def time_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         request.POST or None, cases=cases, initial={"on": clock.today(), "case": cases[0][0] if cases else ""}
     )
     if request.method == "POST":
-        _require_change(user, patient)
+        _require_change(user, patient, policy.Action.LOG_TIME)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -414,7 +414,7 @@ def time_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "month_start": month_start,
             "entry_minutes": sum(e.minutes for e in entries),
             "contact_minutes": contact_minutes,
-            "can_change": policy.may(user, policy.Action.CHANGE, patient),
+            "can_change": policy.may(user, policy.Action.LOG_TIME, patient),
             "nav": "patients",
         },
         status=400 if request.method == "POST" else 200,

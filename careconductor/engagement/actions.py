@@ -506,7 +506,7 @@ def do_send_message(
     """A secure message: from the patient's side to the care team, or from staff to the patient. Attachments
     are checked (pictures and PDFs, by their content, not their name) before anything is saved."""
     from_patient = user.role == Role.PATIENT
-    policy.require(user, policy.Action.REPORT if from_patient else policy.Action.CHANGE, patient)
+    policy.require(user, policy.Action.REPORT if from_patient else policy.Action.MESSAGE, patient)
     errors: dict[str, str] = {}
     if not body.strip():
         errors["body"] = _("Write your message.")

@@ -204,7 +204,7 @@ def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
             "items": items,
             "form": form,
             "reply_to": reply_to,
-            "can_change": policy.may(user, policy.Action.CHANGE, patient),
+            "can_change": policy.may(user, policy.Action.MESSAGE, patient),
             "nav": "patients",
         },
         status=status,

@@ -31,7 +31,7 @@ def do_add_medication(
     end_date: dt.date | None = None,
 ) -> Medication:
     """A medication the patient is to take, at the daily times given (none: as needed)."""
-    policy.require(user, policy.Action.CHANGE, patient)
+    policy.require(user, policy.Action.MEDICATIONS, patient)
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "Name the medication."
@@ -63,7 +63,7 @@ def do_stop_medication(
     user: User, medication: Medication, *, reason: str, end_date: dt.date | None = None
 ) -> Medication:
     """The medication stops: `end_date` (today unless given) is the last day a dose is due."""
-    policy.require(user, policy.Action.CHANGE, medication.patient)
+    policy.require(user, policy.Action.MEDICATIONS, medication.patient)
     end_date = end_date or clock.today()
     with transaction.atomic():
         medication = Medication.objects.select_for_update().select_related("patient").get(pk=medication.pk)

@@ -30,7 +30,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require_change(user: User, patient: Patient) -> None:
     """Posts that change the list refuse (403) a role that may only read it."""
-    if not policy.may(user, policy.Action.CHANGE, patient):
+    if not policy.may(user, policy.Action.MEDICATIONS, patient):
         raise PermissionDenied("Your role may look at this list but not change it.")
 
 
@@ -60,7 +60,7 @@ def _page(
             "current": current,
             "ended": [m for m in medications if m not in current],
             "overall": queries.adherence_for(patient),
-            "can_change": policy.may(user, policy.Action.CHANGE, patient),
+            "can_change": policy.may(user, policy.Action.MEDICATIONS, patient),
             "form": form or MedicationForm(),
             "stopping": stopping[0].pk if stopping else None,
             "nav": "patients",

@@ -339,11 +339,16 @@ def do_set_care_team_lead(user: User, membership: CareTeamMember) -> CareTeamMem
 def do_add_note(
     user: User, patient: Patient, *, text: str, sensitivity: Sensitivity = Sensitivity.NORMAL
 ) -> Note:
-    policy.require(user, policy.Action.CHANGE, patient)
+    policy.require(user, policy.Action.WRITE_NOTE, patient)
     if not text.strip():
         raise ActionRefused({"text": "Write the note."})
     if sensitivity not in Sensitivity.values:
         raise ActionRefused({"sensitivity": "Choose how sensitive the note is."})
+    if sensitivity not in policy.record_sensitivities(user, patient):
+        # Nobody files a note they could not read back (an administrator a Part 2 note, say).
+        raise ActionRefused(
+            {"sensitivity": "You may not see notes with this label, so you cannot write one."}
+        )
     with transaction.atomic():
         note = Note.objects.create(
             patient=patient, author=user, written_at=clock.now(), sensitivity=sensitivity, text=text.strip()

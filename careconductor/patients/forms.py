@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from django import forms
 
 from careconductor.privacy.choices import Sensitivity
@@ -30,3 +33,15 @@ class NoteForm(forms.Form):
         required=False,
         help_text="Part 2 and psychotherapy notes are hidden from the care team unless the patient consents.",
     )
+
+    def __init__(
+        self, *args: Any, sensitivities: Collection[str] = (Sensitivity.NORMAL,), **kwargs: Any
+    ) -> None:
+        """`sensitivities`: the labels the writer may see (privacy.policy.record_sensitivities); no one labels a
+        note they could not read, and the choice does not hint at labels they may not see."""
+        super().__init__(*args, **kwargs)
+        choices = [(v, label) for v, label in Sensitivity.choices if v in sensitivities]
+        if len(choices) == 1:
+            del self.fields["sensitivity"]  # only normal notes: nothing to choose
+        else:
+            self.fields["sensitivity"].choices = choices  # type: ignore[attr-defined]

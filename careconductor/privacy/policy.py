@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.db.models import Q, QuerySet
 
-from careconductor.accounts.choices import Role
+from careconductor.accounts.choices import Discipline, Role
 from careconductor.core import clock
 
 if TYPE_CHECKING:
@@ -42,6 +42,12 @@ class Action(StrEnum):
     # What a patient or their proxy adds through the portal (readings, check-ins, messages); staff who may
     # change the record may report for the patient too.
     REPORT = "report"
+    # The work a care-team member shares with the case staff (CARE_TEAM_WORK).
+    LOG_CONTACT = "log_contact"
+    WRITE_NOTE = "write_note"
+    LOG_TIME = "log_time"
+    MESSAGE = "message"
+    MEDICATIONS = "medications"
 
 
 CHART_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER, Role.CARE_TEAM})
@@ -110,16 +116,70 @@ def can_create_patients(user: User) -> bool:
 CHANGING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
 REPORTING_ROLES = CHANGING_ROLES | {Role.PATIENT}
 
+# Who does what on a patient they see, in one table. Case staff (CHANGING_ROLES) do all of it. A care-team
+# member (role care_team) does the work of their discipline, and only while on the patient's care team (a task
+# or emergency access lets them read, not write): clinical disciplines log contacts and time (their minutes
+# count toward CCM billing), write notes and message the patient; a pharmacist also keeps the medication list.
+CLINICAL_DISCIPLINES = frozenset(
+    {
+        Discipline.NURSE,
+        Discipline.SOCIAL_WORK,
+        Discipline.CHW,
+        Discipline.PHYSICIAN,
+        Discipline.PHARMACIST,
+        Discipline.THERAPIST,
+    }
+)
+CARE_TEAM_WORK: dict[Action, frozenset[Discipline]] = {
+    Action.LOG_CONTACT: CLINICAL_DISCIPLINES,
+    Action.WRITE_NOTE: CLINICAL_DISCIPLINES,
+    Action.LOG_TIME: CLINICAL_DISCIPLINES,
+    Action.MESSAGE: CLINICAL_DISCIPLINES,
+    Action.MEDICATIONS: frozenset({Discipline.PHARMACIST}),
+}
+
 
 def may(user: User, action: Action | str, patient: Patient) -> bool:
-    """`can` plus the role's right to the action: care team members read; case staff change; only
-    supervisors and admins assign."""
+    """`can` plus the role's right to the action: care team members read and do their discipline's share of
+    the work (CARE_TEAM_WORK); case staff change; only supervisors and admins assign."""
     action = Action(action)
-    if action == Action.CHANGE and user.role not in CHANGING_ROLES:
+    if action in CARE_TEAM_WORK and user.role == Role.CARE_TEAM:
+        return care_team_discipline(user, patient) in CARE_TEAM_WORK[action] and can(user, action, patient)
+    if (action == Action.CHANGE or action in CARE_TEAM_WORK) and user.role not in CHANGING_ROLES:
         return False
     if action == Action.REPORT and user.role not in REPORTING_ROLES:
         return False
     return can(user, action, patient)
+
+
+def allowed_actions(user: User, patient: Patient) -> frozenset[Action]:
+    """Every action `may` allows the user on this patient, decided at once for a page that offers several
+    (one query, two for a care-team member)."""
+    if not can(user, Action.VIEW, patient):
+        return frozenset()
+    allowed = {Action.VIEW}
+    if user.role in CHANGING_ROLES:
+        allowed |= {Action.CHANGE, *CARE_TEAM_WORK}
+    if user.role in ASSIGNING_ROLES:
+        allowed.add(Action.ASSIGN)
+    if user.role in REPORTING_ROLES:
+        allowed.add(Action.REPORT)
+    if user.role == Role.CARE_TEAM:
+        discipline = care_team_discipline(user, patient)
+        allowed |= {action for action, disciplines in CARE_TEAM_WORK.items() if discipline in disciplines}
+    return frozenset(allowed)
+
+
+def care_team_discipline(user: User, patient: Patient) -> str | None:
+    """The user's discipline when they are on the patient's care team today, else None."""
+    member = apps.get_model("patients", "CareTeamMember")
+    today = clock.today()
+    return (
+        member.objects.filter(user=user, patient=patient, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values_list("user__profile__discipline", flat=True)
+        .first()
+    )
 
 
 def is_own_record(user: User, patient: Patient) -> bool:

@@ -346,11 +346,24 @@ def test_a_good_contact_from_the_worklist_goes_back_to_it(world: World, scene: S
 
 
 # --- Read-only roles ---------------------------------------------------------------------------------------------
-def test_a_care_team_member_reads_but_cannot_change(world: World, scene: Scene, login) -> None:
+def test_a_care_team_member_logs_contacts_and_time_but_changes_nothing_else(
+    world: World, scene: Scene, login
+) -> None:
+    """Dana (a physician on Paula's care team) does her discipline's share (privacy.policy.CARE_TEAM_WORK,
+    issue 17 §4); the case's own work stays with the case staff."""
     client = login(world.dana)
     pid, cid = world.paula.pk, world.paula_case.pk
     contacts = client.get(url("contacts", pid))
-    assert contacts.status_code == 200 and "Log a contact or an attempt" not in contacts.content.decode()
+    assert contacts.status_code == 200 and "Log a contact or an attempt" in contacts.content.decode()
+    assert client.post(url("contacts", pid), contact_form()).status_code == 302
+    assert (
+        client.post(
+            url("time", pid), {"on": f"{TUESDAY}", "activity": "records", "minutes": "10"}
+        ).status_code
+        == 302
+    )
+    assert Contact.objects.filter(staff=world.dana).count() == 1
+    assert TimeEntry.objects.filter(staff=world.dana, minutes=10).count() == 1
     assert client.get(url("care_team", pid)).status_code == 200
     assert client.get(url("task", scene.task.pk)).status_code == 200
     before = (
@@ -362,8 +375,6 @@ def test_a_care_team_member_reads_but_cannot_change(world: World, scene: Scene, 
         ClosureRequest.objects.count(),
     )
     refused = {
-        url("contacts", pid): contact_form(),
-        url("time", pid): {"on": f"{TUESDAY}", "activity": "records", "minutes": "10"},
         url("new_task", pid): {
             "title": "x",
             "assignee": f"user:{world.dana.pk}",

@@ -202,14 +202,13 @@ def test_what_a_valid_contact_may_leave_out(world: World) -> None:
     assert audit_rows(action=AuditAction.CREATE, object_type="Contact", user=world.alice) == 3
 
 
-def test_only_case_staff_log_contacts(world: World) -> None:
-    with pytest.raises(ActionRefused):
-        do_log_contact(world.dana, world.paula, GOOD)  # care team: reads the chart, does not log
+def test_case_staff_and_the_care_team_log_contacts_and_no_one_else(world: World) -> None:
+    do_log_contact(world.dana, world.paula, GOOD)  # a physician on her care team (policy.CARE_TEAM_WORK)
     with pytest.raises(NotVisible):
         do_log_contact(world.bob, world.paula, GOOD)
     with pytest.raises(NotVisible):
         do_log_contact(world.charlie, world.paula, GOOD)
-    assert Contact.objects.count() == 0
+    assert list(Contact.objects.values_list("staff__username", flat=True)) == ["dana"]
 
 
 def test_time_entries_are_checked_like_contacts(world: World) -> None:

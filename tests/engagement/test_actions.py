@@ -22,6 +22,7 @@ from careconductor.engagement.choices import ProxyRelationship
 from careconductor.engagement.models import Message, PortalInvitation, ProxyGrant, Threshold
 from careconductor.engagement.queries import access_portal_patient, portal_patients, unread_from_patients
 from careconductor.patients.actions import do_add_condition
+from careconductor.patients.models import CareTeamMember
 from careconductor.privacy import policy
 from careconductor.privacy.models import AuditEvent
 from tests.personas import PASSWORD, World
@@ -305,9 +306,15 @@ def test_more_than_three_files_are_refused(portal: Portal) -> None:
     assert not Message.objects.exists()
 
 
-def test_a_care_team_physician_reads_but_does_not_write_to_the_patient(portal: Portal) -> None:
-    with pytest.raises(ActionRefused):
-        actions.do_send_message(portal.world.dana, portal.world.paula, subject="x", body="y")
+def test_a_care_team_physician_messages_the_patient_only_while_on_the_care_team(portal: Portal) -> None:
+    world = portal.world
+    sent = actions.do_send_message(world.dana, world.paula, subject="Your new inhaler", body="Two puffs.")
+    assert (sent.sender, sent.from_patient) == (world.dana, False)
+    CareTeamMember.objects.filter(user=world.dana).update(
+        start_date=clock.today() - dt.timedelta(days=30), end_date=clock.today() - dt.timedelta(days=1)
+    )
+    with pytest.raises(NotVisible):
+        actions.do_send_message(world.dana, world.paula, subject="x", body="y")
 
 
 # --- programme limits ---------------------------------------------------------------------------------------------
