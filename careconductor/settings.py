@@ -264,8 +264,23 @@ CARE_PLAN_APPROVAL_PROGRAMS = frozenset(
 CLOSURE_APPROVAL_PROGRAMS = frozenset(
     p.strip() for p in os.environ.get("CARECONDUCTOR_CLOSURE_APPROVAL", "complex_cm").split(",") if p.strip()
 )
-# Hours past its due time before an open task is escalated to the owner's supervisor.
-TASK_ESCALATION_HOURS = _env_int("CARECONDUCTOR_ESCALATION_HOURS", 24)
+# Hours past its due time before an open task is escalated to the owner's supervisor, by priority
+# (coordination/escalation.py). CARECONDUCTOR_ESCALATION_HOURS, from before priorities had their own delay, is
+# still the routine default. A more urgent priority never waits longer than a less urgent one.
+TASK_ESCALATION_HOURS = _env_int(
+    "CARECONDUCTOR_ESCALATION_HOURS_ROUTINE", _env_int("CARECONDUCTOR_ESCALATION_HOURS", 24)
+)
+TASK_ESCALATION_HOURS_URGENT = _env_int("CARECONDUCTOR_ESCALATION_HOURS_URGENT", 2)
+TASK_ESCALATION_HOURS_ASAP = _env_int("CARECONDUCTOR_ESCALATION_HOURS_ASAP", 1)
+TASK_ESCALATION_HOURS_STAT = _env_int("CARECONDUCTOR_ESCALATION_HOURS_STAT", 1)
+for _priority, _hours in (
+    ("ROUTINE", TASK_ESCALATION_HOURS),
+    ("URGENT", TASK_ESCALATION_HOURS_URGENT),
+    ("ASAP", TASK_ESCALATION_HOURS_ASAP),
+    ("STAT", TASK_ESCALATION_HOURS_STAT),
+):
+    if _hours < 0:
+        raise ImproperlyConfigured(f"CARECONDUCTOR_ESCALATION_HOURS_{_priority} must not be negative")
 # Failed attempts, on different days, before the unable-to-reach protocol begins.
 UNABLE_TO_REACH_ATTEMPTS = _env_int("CARECONDUCTOR_UNABLE_TO_REACH_ATTEMPTS", 3)
 # Public holidays that are not business days (the `holidays` package: a country, optionally a subdivision);

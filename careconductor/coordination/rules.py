@@ -230,6 +230,20 @@ STEP_LABELS = {"letter": "send a letter", "caregiver": "try the caregiver", "pcp
 
 
 # --- Escalation ---------------------------------------------------------------------------------------------
+# FHIR request-priority in rising order of urgency: routine < urgent < asap < stat.
+URGENCY_ORDER = (TaskPriority.ROUTINE, TaskPriority.URGENT, TaskPriority.ASAP, TaskPriority.STAT)
+
+
+def escalation_delay_hours(priority: str, hours: Mapping[str, int]) -> int:
+    """Hours an open task of `priority` may stay overdue before it goes to the supervisor: its own delay from
+    `hours`, but never more than that of a less urgent priority (a misconfigured urgent delay above the routine
+    one is cut to it). A priority missing from `hours` takes the next less urgent one's; unknown ones count as
+    routine."""
+    level = URGENCY_ORDER.index(TaskPriority(priority)) if priority in TaskPriority.values else 0
+    known = [hours[p] for p in URGENCY_ORDER[: level + 1] if p in hours]
+    return min(known) if known else 24
+
+
 def escalation_due(due_at: dt.datetime, now: dt.datetime, delay_hours: int, already: bool) -> bool:
     """An open task is escalated once, `delay_hours` after it fell due."""
     return not already and now >= due_at + dt.timedelta(hours=delay_hours)

@@ -1,7 +1,7 @@
 """Background work (huey, through huey.contrib.djhuey, which finds this module by its name).
 
 deliver            e-mail and SMS for one notification, queued by notify.do_notify when its transaction commits
-escalate_overdue   every 5 minutes: overdue tasks go to the supervisor (actions.do_escalate_overdue_tasks)
+escalate_overdue   every 5 minutes: overdue tasks go to the supervisor (escalation.do_escalate_overdue_tasks)
 morning_summary    07:00 local time (settings.TIME_ZONE), Monday to Friday: each case manager and supervisor
                    with something due today is told how much
 
@@ -76,8 +76,8 @@ ESCALATION_LOCK = lock_task("coordination.escalate_overdue")
 
 @db_periodic_task(crontab(minute="*/5"))
 def escalate_overdue() -> int:
-    # Imported here so that the worker starts even while coordination.actions cannot be imported.
-    from .actions import do_escalate_overdue_tasks
+    # Imported here so that the worker starts even while coordination.escalation cannot be imported.
+    from .escalation import do_escalate_overdue_tasks
 
     with ESCALATION_LOCK:
         escalated = do_escalate_overdue_tasks()

@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -37,6 +36,7 @@ from careconductor.coordination.choices import (
     TaskStatus,
     TimeActivity,
 )
+from careconductor.coordination.escalation import escalation_delays
 from careconductor.coordination.models import Contact, OutreachAttempt, Task, TimeEntry
 from careconductor.coordination.rules import DEFAULT_CADENCE_DAYS
 from careconductor.core import clock
@@ -371,7 +371,7 @@ class _Builder:
         self.p_pharmacist = min(0.25, 600 / n_patients)
         self.p_social_worker = min(0.2, 400 / n_patients)
         self.case_ids: list[int] = []
-        self.escalation = dt.timedelta(hours=settings.TASK_ESCALATION_HOURS)
+        self.escalation = {p: dt.timedelta(hours=h) for p, h in escalation_delays().items()}
         self.supervisor_names = {
             u.pk: u.display_name() for u in User.objects.filter(pk__in=self.staff.supervisor_ids)
         }
@@ -889,9 +889,9 @@ class _Builder:
         note = ""
         if status == TaskStatus.COMPLETED:
             completed_at = min(due_at - early, self.now)
-        elif due_at + self.escalation <= self.now:
-            # What coordination.actions.do_escalate_overdue_tasks would have done by now.
-            escalated_at = due_at + self.escalation + sweep
+        elif due_at + self.escalation[priority] <= self.now:
+            # What coordination.escalation.do_escalate_overdue_tasks would have done by now.
+            escalated_at = due_at + self.escalation[priority] + sweep
             escalated_to = w.supervisor_id
             late = escalated_at - due_at
             note = (

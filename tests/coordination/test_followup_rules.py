@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from careconductor.coordination import rules
 from careconductor.coordination.calendar import holiday_set
+from careconductor.coordination.choices import TaskPriority
 from careconductor.coordination.models import Holiday
 from careconductor.coordination.rules import Band, Cadence, WorkItem
 
@@ -319,6 +320,32 @@ def test_an_overdue_task_escalates_once_after_the_delay() -> None:
     assert rules.escalation_due(due, due + dt.timedelta(days=3), 24, already=False)
     assert not rules.escalation_due(due, due + dt.timedelta(days=3), 24, already=True)
     assert rules.escalation_due(due, due + dt.timedelta(hours=2), 2, already=False)
+
+
+R, U, A, S = TaskPriority.ROUTINE, TaskPriority.URGENT, TaskPriority.ASAP, TaskPriority.STAT
+DEFAULT_HOURS = {R: 24, U: 2, A: 1, S: 1}
+
+
+@pytest.mark.parametrize(
+    ("priority", "hours", "delay"),
+    [
+        (R, DEFAULT_HOURS, 24),
+        (U, DEFAULT_HOURS, 2),
+        (A, DEFAULT_HOURS, 1),
+        (S, DEFAULT_HOURS, 1),
+        ("unknown", DEFAULT_HOURS, 24),  # counts as routine
+        (U, {R: 24, U: 8, A: 1, S: 1}, 8),
+        (U, {R: 4, U: 8, A: 1, S: 1}, 4),  # never longer than a less urgent priority
+        (S, {R: 24, U: 2, A: 6, S: 12}, 2),
+        (A, {R: 24, U: 2}, 2),  # unset: the next less urgent one's
+        (R, {}, 24),
+        (U, {R: 0, U: 2}, 0),  # 0: escalated as soon as it is overdue
+    ],
+)
+def test_the_escalation_delay_depends_on_the_priority(
+    priority: str, hours: dict[str, int], delay: int
+) -> None:
+    assert rules.escalation_delay_hours(priority, hours) == delay
 
 
 # --- The worklist's order ----------------------------------------------------------------------------------------
