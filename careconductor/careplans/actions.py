@@ -702,10 +702,11 @@ def _bring_into_force(user: User, plan: CarePlan, version: PlanVersion) -> None:
         if target != goal.lifecycle:
             goal.lifecycle = target
             goal.save(update_fields=["lifecycle", "updated_at"])
-    for intervention in plan.interventions.filter(
-        owner_type=OwnerType.STAFF, task__isnull=True, owner__isnull=False
-    ).exclude(
-        status__in=[InterventionStatus.CANCELLED, InterventionStatus.COMPLETED, InterventionStatus.STOPPED]
+    closed = [InterventionStatus.CANCELLED, InterventionStatus.COMPLETED, InterventionStatus.STOPPED]
+    for intervention in (
+        plan.interventions.filter(owner_type=OwnerType.STAFF, task__isnull=True, owner__isnull=False)
+        .exclude(status__in=closed)
+        .select_related("goal")
     ):
         assert intervention.owner is not None
         due = intervention.due_on or rules.next_review(clock.today(), 14)
@@ -713,7 +714,10 @@ def _bring_into_force(user: User, plan: CarePlan, version: PlanVersion) -> None:
             user,
             plan.patient,
             owner=intervention.owner,
-            title=intervention.title,
+            # The task is the staff member's: in English even where the plan keeps the patient's words.
+            title=library.staff_title(
+                intervention.goal.template if intervention.goal else "", intervention.title
+            ),
             description=f"Care plan intervention ({intervention.get_kind_display().lower()}).",
             kind=TaskKind.CARE_PLAN,
             due_at=timezone.make_aware(dt.datetime.combine(due, dt.time(17, 0))),

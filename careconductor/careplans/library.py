@@ -125,6 +125,20 @@ def localized(obj: object, field_name: str, language: str) -> str:
     return english
 
 
+def staff_title(template_id: str, title: str) -> str:
+    """The English title of a template's intervention, given the title in any of its languages: a task made from
+    it is for staff, who read English, while the plan keeps the patient's words for the printout. A title the
+    template does not have (staff typed or edited it) is returned as it is."""
+    found = template(template_id) if template_id else None
+    if found is None:
+        return title
+    for goal in found.goals:
+        for action in goal.interventions:
+            if title in (action.title, action.title_es):
+                return action.title
+    return title
+
+
 # --- Parsing -------------------------------------------------------------------------------------------------
 
 

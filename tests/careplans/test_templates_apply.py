@@ -243,3 +243,28 @@ def test_a_goal_measured_in_words_is_applied_too(world: World, frozen) -> None: 
     eating = next(g for g in goals if g.measure == "other")
     check_goal(eating, toml_goal("eating-plan"), "es")
     assert eating.measure_label  # something tells staff how it is measured
+
+
+def test_staff_get_their_tasks_in_english_while_the_patients_copy_stays_in_spanish(
+    world: World, frozen
+) -> None:  # type: ignore[no-untyped-def]
+    # Issue 17 §5: Alice's worklist showed "Cita de control…" for Paula's physician and herself.
+    plan = actions.do_create_plan(world.alice, world.paula_case)
+    (goal,) = apply(world.alice, plan, ["lower-a1c"])
+    actions.do_publish(world.alice, plan, reason="")
+    source = toml_goal("lower-a1c")["interventions"]
+    interventions = list(goal.interventions.order_by("pk").select_related("task"))
+    assert [i.title for i in interventions] == [s["title_es"] for s in source]  # the printout's words
+    assert all(i.task is not None for i in interventions)
+    assert [i.task.title for i in interventions] == [s["title"] for s in source]  # type: ignore[union-attr]
+
+
+def test_a_title_staff_typed_themselves_is_the_tasks_title(world: World, frozen) -> None:  # type: ignore[no-untyped-def]
+    plan = actions.do_create_plan(world.alice, world.paula_case)
+    (goal,) = apply(world.alice, plan, ["lower-a1c"])
+    first = goal.interventions.order_by("pk").first()
+    assert first is not None
+    Intervention.objects.filter(pk=first.pk).update(title="Call the clinic about her glucometer")
+    actions.do_publish(world.alice, plan, reason="")
+    first.refresh_from_db()
+    assert first.task is not None and first.task.title == "Call the clinic about her glucometer"
