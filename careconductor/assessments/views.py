@@ -11,11 +11,12 @@ from careconductor.cases.queries import visible_cases
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
+from careconductor.core.languages import language_name
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
 
-from . import catalogue, trend
+from . import catalogue, engine, trend
 from .actions import do_complete_assessment, do_compute_risk_scores, do_save_answers, do_start_assessment
 from .choices import AssessmentStatus
 from .forms import SectionForm, StartForm
@@ -163,6 +164,13 @@ def _finish(request: HttpRequest, assessment: Assessment, number: int) -> HttpRe
     return redirect("assessments:detail", assessment_id=assessment.pk)
 
 
+def _shown(item: engine.Item, value: engine.AnswerValue, language: str) -> str:
+    option = item.option(str(value)) if item.type == "choice" else None
+    if option is not None:
+        return option.label(language)
+    return "Yes" if value is True else "No" if value is False else str(value)
+
+
 @staff_view()
 @require_http_methods(["GET"])
 def detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
@@ -170,19 +178,16 @@ def detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
     user = _user(request)
     assessment = access_assessment(user, assessment_id)
     instrument = catalogue.instrument_for(assessment.questionnaire)
+    # Staff read each question and its answer in English; when the patient was asked in another language, the
+    # question and answer as they were asked sit beside them (never an English question with a Spanish answer).
+    asked_in = assessment.language if assessment.language != "en" else ""
     answers = []
     for s in instrument.sections:
         for item in s.questions:
             given = assessment.answers.get(item.link_id, [])
-            shown = []
-            for value in given:
-                option = item.option(str(value)) if item.type == "choice" else None
-                shown.append(
-                    option.label(assessment.language)
-                    if option
-                    else ("Yes" if value is True else "No" if value is False else str(value))
-                )
-            answers.append((item, shown))
+            shown = [_shown(item, value, "en") for value in given]
+            asked = ", ".join(_shown(item, value, asked_in) for value in given) if asked_in else ""
+            answers.append((item, shown, f"{item.label(asked_in)}: {asked}" if asked else ""))
     focus = f"QuestionnaireResponse/{assessment.pk}"
     return render(
         request,
@@ -197,6 +202,7 @@ def detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
             "tasks": assessment.patient.tasks.filter(focus=focus).select_related("owner").order_by("pk"),
             "flags": assessment.patient.flags.filter(focus=focus).order_by("pk"),
             "answers": answers,
+            "asked_in": language_name(asked_in) if asked_in else "",
             "missing": [instrument.questions[k] for k in assessment.missing if k in instrument.questions],
             "nav": "patients",
         },

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from careconductor.assessments.actions import do_complete_assessment, do_save_answers, do_start_assessment
 from careconductor.assessments.choices import AssessmentStatus
 from careconductor.assessments.models import Assessment, RiskScore
 from careconductor.cases.models import Case
@@ -17,7 +18,7 @@ from careconductor.patients.actions import do_add_condition, do_add_encounter
 from careconductor.patients.choices import AdmissionType, EncounterClass
 
 from ..personas import World
-from .helpers import phq9_answers, record
+from .helpers import phq9_answers, questionnaire, record
 from .kit import code_for, instrument
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,35 @@ def test_the_questions_come_in_the_patients_language(world: World, login) -> Non
     body = client.get(reverse("assessments:section", args=[assessment.pk, 1])).content.decode()
     assert "Poco interés o placer en hacer cosas" in body and "Varios días" in body
     assert 'lang="es"' in body
+
+
+def _answer_rows(html: str) -> list[list[str]]:
+    """The cells of each row of the result's answers table, as plain text."""
+    table = html.split("<h2>Answers</h2>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows
+    ]
+
+
+def test_a_result_answered_in_spanish_pairs_english_questions_with_english_answers(
+    world: World, login
+) -> None:
+    # Issue 17 §5: the English question sat beside the Spanish answer ("Little interest…" — "Varios días").
+    assessment = do_start_assessment(world.alice, world.paula, questionnaire("phq-9"), language="es")
+    do_complete_assessment(world.alice, do_save_answers(world.alice, assessment, phq9_answers(9)))
+    html = login(world.alice).get(reverse("assessments:detail", args=[assessment.pk])).content.decode()
+    first = next(r for r in _answer_rows(html) if r and r[0] == "Little interest or pleasure in doing things")
+    # The patient's own words stay beside them, question and answer both in the language they were asked in.
+    assert first == ["Little interest or pleasure in doing things", "Nearly every day",
+                     "Poco interés o placer en hacer cosas: Casi todos los días"]  # fmt: skip
+
+
+def test_a_result_answered_in_english_has_no_second_language_column(world: World, login) -> None:
+    assessment = record(world.alice, world.paula, "phq-9", phq9_answers(9))
+    html = login(world.alice).get(reverse("assessments:detail", args=[assessment.pk])).content.decode()
+    first = next(r for r in _answer_rows(html) if r and r[0] == "Little interest or pleasure in doing things")
+    assert first == ["Little interest or pleasure in doing things", "Nearly every day"]
 
 
 def test_item_9_shows_the_alert_on_the_chart_and_the_tasks_on_the_result_and_the_case_list(
