@@ -15,6 +15,7 @@ from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import User
 from careconductor.cases.models import Case
 from careconductor.coordination.actions import do_create_task, do_raise_flag
+from careconductor.coordination.models import Task
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.models import Patient
@@ -265,8 +266,10 @@ def _apply(user: User, assessment: Assessment, action: rules.SafetyAction) -> No
     case = _open_case(assessment)
     due = rules.due_time(timezone.localtime(clock.now()), same_day=action.same_day)
     title = assessment.questionnaire.title
+    # One piece of work for several people: the others are copies of the first (done once, done for all).
+    first: Task | None = None
     for owner, note in _recipients(user, assessment, case, action.recipients):
-        do_create_task(
+        made = do_create_task(
             user,
             assessment.patient,
             owner=owner,
@@ -278,7 +281,9 @@ def _apply(user: User, assessment: Assessment, action: rules.SafetyAction) -> No
             case_id=case.pk if case is not None else None,
             rule=action.signal,
             focus=focus,
+            copy_of=first,
         )
+        first = first or made
 
 
 # --- risk scores ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from careconductor.accounts.choices import Role
@@ -71,9 +72,11 @@ def do_create_task(
     case_id: int | None = None,
     rule: str = "",
     focus: str = "",
+    copy_of: Task | None = None,
 ) -> Task:
     """A task for `owner`, or for `team`'s queue until someone claims it, about `patient`. The requester must be
-    able to see the patient; the owner or team must belong to the patient's organisation."""
+    able to see the patient; the owner or team must belong to the patient's organisation. `copy_of`: the same
+    work given to someone else too (completing one completes both, do_move_task)."""
     policy.require(requester, policy.Action.VIEW, patient)
     if owner is None and team is None:
         raise ActionRefused({"owner": "Give the task to a person or to a team's queue."})
@@ -85,6 +88,8 @@ def do_create_task(
         raise ActionRefused({"priority": "Choose a priority."})
     if not title.strip():
         raise ActionRefused({"title": "Say what needs doing."})
+    if copy_of is not None and copy_of.patient_id != patient.pk:
+        raise ActionRefused("A copy of a task is about the same patient.")
     with transaction.atomic():
         task = Task.objects.create(
             organization_id=patient.organization_id,
@@ -101,6 +106,7 @@ def do_create_task(
             focus=focus,
             due_at=due_at,
             grants_access=policy.has_standing_relationship(requester, patient),
+            copy_of_id=(copy_of.copy_of_id or copy_of.pk) if copy_of is not None else None,
         )
         audit.record(requester, AuditAction.CREATE, patient=patient, obj=task, detail=rule or kind)
         _tell_about_task(requester, task)
@@ -233,7 +239,9 @@ def _may_work_on(user: User, task: Task) -> bool:
 
 
 def do_move_task(user: User, task: Task, target: TaskStatus, *, note: str = "") -> Task:
-    """Move a task along the transition table; its owner or anyone who may change the patient's record."""
+    """Move a task along the transition table; its owner or anyone who may change the patient's record.
+    Completing a task completes its open copies too (the same work given to several people), in the same
+    transaction, each with a note saying who did it."""
     policy.require(user, policy.Action.VIEW, task.patient)
     if not _may_work_on(user, task):
         raise ActionRefused("Only the task's owner, its team or the patient's case staff may change it.")
@@ -251,7 +259,31 @@ def do_move_task(user: User, task: Task, target: TaskStatus, *, note: str = "") 
             _append_note(task, user, note)
         task.save(update_fields=["status", "completed_at", "note", "updated_at"])
         audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail=f"status {target}")
+        if target == TaskStatus.COMPLETED:
+            _complete_copies(user, task)
     return task
+
+
+def _complete_copies(user: User, task: Task) -> None:
+    """The work is done whoever did it: the other open copies are completed, whatever open state they are in."""
+    first = task.copy_of_id or task.pk
+    copies = (
+        Task.objects.open()
+        .filter(Q(pk=first) | Q(copy_of_id=first))
+        .exclude(pk=task.pk)
+        .select_for_update(of=("self",))
+        .select_related("patient")
+    )
+    for copy in copies:
+        _finish_task(
+            user,
+            copy,
+            f"done: completed on the linked task {task.pk} ({task.owner_label()})",
+            task.completed_at,
+        )
+        audit.record(
+            user, AuditAction.UPDATE, patient=copy.patient, obj=copy, detail=f"completed with task {task.pk}"
+        )
 
 
 def do_raise_flag(
@@ -678,9 +710,9 @@ def do_decide_closure(
     return request
 
 
-def _finish_task(user: User, task: Task, note: str) -> None:
+def _finish_task(user: User, task: Task, note: str, at: dt.datetime | None = None) -> None:
     task.status = TaskStatus.COMPLETED
-    task.completed_at = clock.now()
+    task.completed_at = at or clock.now()
     _append_note(task, user, note)
     task.save(update_fields=["status", "completed_at", "note", "updated_at"])
 

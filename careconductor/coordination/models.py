@@ -69,6 +69,11 @@ class Task(TimestampedModel):
     escalated_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # One piece of work given to several people (a same-day safety follow-up for the case manager and a copy for
+    # the supervisor): the copies point at the first task, and completing any of them completes them all.
+    copy_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
+    )
 
     objects = TaskQuerySet.as_manager()
     OPEN_STATUSES = sorted(OPEN)  # for privacy.policy, which reaches this model through apps.get_model

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Case as SqlCase
-from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from careconductor.accounts.models import User
@@ -105,6 +105,16 @@ def patient_time(patient: Patient, since: dt.date) -> list[TimeEntry]:
 
 def task_history(task: Task) -> list[TaskReassignment]:
     return list(task.reassignments.select_related("from_owner", "from_team", "to_owner", "to_team", "by"))
+
+
+def linked_tasks(task: Task) -> list[Task]:
+    """The same work given to others (Task.copy_of): done by one, done for all."""
+    first = task.copy_of_id or task.pk
+    return list(
+        Task.objects.filter(Q(pk=first) | Q(copy_of_id=first))
+        .exclude(pk=task.pk)
+        .select_related("owner", "team")
+    )
 
 
 def pending_closure(case: Case) -> ClosureRequest | None:

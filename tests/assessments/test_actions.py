@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.assessments.actions import do_complete_assessment, do_save_answers, do_start_assessment
 from careconductor.assessments.choices import AssessmentStatus, FindingDomain
 from careconductor.assessments.models import Assessment, AssessmentScore, Finding
-from careconductor.coordination.choices import FlagStatus, TaskKind, TaskPriority
+from careconductor.coordination.actions import do_move_task
+from careconductor.coordination.choices import FlagStatus, TaskKind, TaskPriority, TaskStatus
 from careconductor.coordination.models import Flag, Task
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.privacy.models import AuditEvent
@@ -86,6 +88,32 @@ def test_item_9_raises_a_flag_and_same_day_urgent_tasks_for_the_case_manager_and
         assert (task.priority, task.kind) == (TaskPriority.URGENT, TaskKind.SAFETY_CHECK)
         assert timezone.localtime(task.due_at).date() == timezone.localdate()
         assert task.case_id == world.paula_case.pk
+
+
+def test_the_supervisors_copy_of_the_safety_task_is_done_when_the_case_manager_completes_hers(
+    world: World, login
+) -> None:
+    record(world.alice, world.paula, "phq-9", phq9_answers(2, item9=1))
+    alices, sams = Task.objects.filter(patient=world.paula).order_by("owner__username")
+    page = login(world.alice).get(reverse("coordination:task", args=[alices.pk])).content.decode()
+    assert "Also given to" in page and "Sam Tester</a> (to do)" in page
+    do_move_task(world.alice, alices, TaskStatus.IN_PROGRESS)
+    done = do_move_task(world.alice, alices, TaskStatus.COMPLETED, note="Called her: safe, plan agreed")
+    sams.refresh_from_db()
+    # One transaction: both are done, the copy says who did it and where.
+    assert (sams.status, sams.completed_at) == (TaskStatus.COMPLETED, done.completed_at)
+    assert sams.note.endswith(f"Alice Tester: done: completed on the linked task {alices.pk} (Alice Tester)")
+    assert AuditEvent.objects.filter(
+        object_type="Task",
+        object_id=str(sams.pk),
+        detail=f"completed with task {alices.pk}",
+        user=world.alice,
+    ).exists()
+    # And the other way round: the supervisor completing hers completes the case manager's.
+    record(world.alice, world.paula, "phq-9", phq9_answers(2, item9=2))
+    sams = Task.objects.open().get(patient=world.paula, owner=world.sam)
+    do_move_task(world.sam, sams, TaskStatus.COMPLETED)
+    assert not Task.objects.open().filter(patient=world.paula).exists()
 
 
 def test_item_9_is_acted_on_when_saved_not_only_when_completed_and_only_once(world: World) -> None:
