@@ -135,6 +135,37 @@ def test_a_goal_check_in_is_tied_to_the_goal(client: Client, portal: Portal) -> 
     assert check.goal == goal and check.rating == "partly" and check.reported_by == portal.paula_login
 
 
+NOTE_ES = "Es posible que su equipo de atención haya escrito parte de esto en inglés."
+
+
+def test_words_staff_typed_in_english_carry_a_note_in_the_spanish_portal(
+    client: Client, portal: Portal
+) -> None:
+    # Issue 17 §5: Alice types goals and steps in English; Paula reads the portal in Spanish and was not told.
+    world = portal.world
+    plan = do_create_plan(world.alice, world.paula_case)
+    goal = do_add_goal(
+        world.alice,
+        plan,
+        patient_words="Walk to church on Sundays",
+        measure="other",
+        measure_text="Sundays walked",
+        target_text="Every Sunday in May",
+        lifecycle="active",
+    )
+    do_decide_version(world.sam, do_publish(world.alice, plan, reason="First plan"), approve=True)
+    patient_client(client, portal.paula_login)
+    pages = [reverse(n) for n in ("portal:home", "portal:plan", "portal:check_in")]
+    pages.append(reverse("portal:goal_check_in", args=[goal.pk]))
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert "Walk to church on Sundays" in page and NOTE_ES in page, url
+    client.post(reverse("portal:language"), {"language": "en"})
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert "Walk to church on Sundays" in page and "in English" not in page, url
+
+
 def test_a_message_with_a_bad_attachment_shows_the_error_and_sends_nothing(
     client: Client, portal: Portal
 ) -> None:
