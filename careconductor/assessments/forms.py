@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from careconductor.core.languages import language_name
+from careconductor.core.languages import own_name
 
 from . import engine
 
@@ -15,7 +15,7 @@ class StartForm(forms.Form):
     def __init__(self, *args: Any, languages: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"] = forms.ChoiceField(
-            label="Language of the questions", choices=[(c, language_name(c)) for c in languages]
+            label="Language of the questions", choices=[(c, own_name(c)) for c in languages]
         )
 
 

@@ -11,7 +11,7 @@ from careconductor.cases.queries import visible_cases
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
-from careconductor.core.languages import language_name
+from careconductor.core.languages import language_name, own_name
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
@@ -46,9 +46,11 @@ def patient_assessments_page(request: HttpRequest, patient_id: int) -> HttpRespo
     for a in assessments:
         if a.status == AssessmentStatus.COMPLETED:
             latest.setdefault(a.questionnaire.url, a)
-    instruments = [
-        (q, catalogue.instrument_for(q), latest.get(q.url)) for q in catalogue.current_questionnaires()
-    ]
+    instruments = []
+    for q in catalogue.current_questionnaires():
+        instrument = catalogue.instrument_for(q)
+        languages = [(code, own_name(code)) for code in sorted(instrument.languages)]
+        instruments.append((q, languages, latest.get(q.url)))
     return render(
         request,
         "assessments/patient_assessments.html",

@@ -13,7 +13,7 @@ class AssignForm(forms.Form):
         choices=[
             ("", "The patient's language (English if not available)"),
             ("en", "English"),
-            ("es", "Spanish"),
+            ("es", "Español"),
         ],
     )
     reason = forms.CharField(

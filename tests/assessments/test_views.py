@@ -125,6 +125,15 @@ def test_a_result_answered_in_english_has_no_second_language_column(world: World
     assert first == ["Little interest or pleasure in doing things", "Nearly every day"]
 
 
+def test_the_language_picker_names_each_language_in_its_own_words(world: World, login) -> None:
+    # Issue 17 §5: the picker offered "en" and "es".
+    html = login(world.alice).get(reverse("assessments:patient", args=[world.paula.pk])).content.decode()
+    options = re.findall(r'<option value="(\w+)"[^>]*>([^<]*)</option>', html.split('id="lang-phq-9"', 1)[1])
+    assert options[:2] == [("en", "English"), ("es", "Español")]
+    assert re.search(r"<option value=\"es\"[^>]*\sselected>", html)  # Paula's language comes chosen
+    assert ">en<" not in html and ">es<" not in html and "en, es" not in html
+
+
 def test_item_9_shows_the_alert_on_the_chart_and_the_tasks_on_the_result_and_the_case_list(
     world: World, login
 ) -> None:
