@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -56,6 +55,7 @@ from .models import (
     TimeEntry,
 )
 from .notify import do_notify
+from .reach import reach_state_for
 
 
 def do_create_task(
@@ -523,27 +523,6 @@ def do_record_outreach(user: User, case: Case, *, step: str, note: str) -> Outre
         )
         audit.record(user, AuditAction.CREATE, patient=case.patient, obj=attempt, detail=step)
     return attempt
-
-
-def reach_state_for(case: Case) -> rules.ReachState:
-    """The case's unable-to-reach state from its contact log (the steps count only after the last success)."""
-    last_success = (
-        Contact.objects.filter(patient_id=case.patient_id, reached=True)
-        .order_by("-contact_at")
-        .values_list("contact_at", flat=True)
-        .first()
-    )
-    failed = Contact.objects.filter(
-        patient_id=case.patient_id, reached=False, direction=ContactDirection.OUTBOUND
-    )
-    steps = OutreachAttempt.objects.filter(case=case)
-    if last_success is not None:
-        failed = failed.filter(contact_at__gt=last_success)
-        steps = steps.filter(done_at__gt=last_success)
-    attempts = [timezone.localtime(t) for t in failed.values_list("contact_at", flat=True)]
-    return rules.reach_state(
-        attempts, set(steps.values_list("step", flat=True)), settings.UNABLE_TO_REACH_ATTEMPTS
-    )
 
 
 # --- Closing a case -----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Places where apps built on coordination add to it without an import cycle: assessments and care plans
-register worklist sources and closing-summary sections from their AppConfig.ready()."""
+register worklist sources and closing-summary sections from their AppConfig.ready(); the portal (engagement)
+registers what counts as reaching the patient besides the contact log."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from django.db.models import Subquery
+
     from careconductor.cases.models import Case
 
     from .rules import WorkItem
@@ -18,13 +21,25 @@ WorklistSource = Callable[[Sequence["Case"], dt.date], list["WorkItem"]]
 # A section gets a case and returns (heading, lines) for its closing summary.
 SummarySection = Callable[["Case"], tuple[str, list[str]]]
 
+# A reach source names what the patient did themselves (checked in, wrote a message …) and gives, for each, a
+# subquery of its latest moment for OuterRef("patient_id"): annotated on the cases' own query, so it costs no
+# query of its own (coordination/reach.py).
+ReachSource = Callable[[], list[tuple[str, "Subquery"]]]
+
 WORKLIST_SOURCES: list[WorklistSource] = []
 SUMMARY_SECTIONS: list[SummarySection] = []
+REACH_SOURCES: list[ReachSource] = []
 
 
 def worklist_source(fn: WorklistSource) -> WorklistSource:
     if fn not in WORKLIST_SOURCES:
         WORKLIST_SOURCES.append(fn)
+    return fn
+
+
+def reach_source(fn: ReachSource) -> ReachSource:
+    if fn not in REACH_SOURCES:
+        REACH_SOURCES.append(fn)
     return fn
 
 

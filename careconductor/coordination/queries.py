@@ -144,7 +144,7 @@ class CaseFollowUp:
 
 def case_follow_up(case: Case) -> CaseFollowUp:
     """Where a case (already opened by the caller) stands with regular contact."""
-    from .actions import reach_state_for
+    from .reach import reach_state_for
     from .worklist import cadence_of, cadence_table
 
     last = (

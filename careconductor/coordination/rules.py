@@ -229,6 +229,34 @@ def reach_state(
 STEP_LABELS = {"letter": "send a letter", "caregiver": "try the caregiver", "pcp": "notify the PCP"}
 
 
+@dataclass(frozen=True)
+class PortalActivity:
+    """The patient's own latest use of the portal: when, and what they did ("wrote a message")."""
+
+    at: dt.datetime
+    what: str
+
+
+def last_reached(contact: dt.datetime | None, portal: PortalActivity | None) -> dt.datetime | None:
+    """Since when the patient counts as reachable for the unable-to-reach protocol: their last reached contact,
+    or their own last check-in, reading or message in the portal if later. Failed attempts before it no longer
+    count: a patient writing to the team today is not lost to follow-up."""
+    moments = [m for m in (contact, portal.at if portal else None) if m is not None]
+    return max(moments) if moments else None
+
+
+def portal_note(portal: PortalActivity | None, last_contact: dt.datetime | None, today: dt.date) -> str:
+    """What a contact row adds when the patient used the portal today after the last reached contact: the
+    cadence still asks for the team's own contact, but the patient is there to be reached."""
+    if (
+        portal is None
+        or portal.at.date() != today
+        or (last_contact is not None and last_contact >= portal.at)
+    ):
+        return ""
+    return f"; {portal.what} in the portal today"
+
+
 # --- Escalation ---------------------------------------------------------------------------------------------
 # FHIR request-priority in rising order of urgency: routine < urgent < asap < stat.
 URGENCY_ORDER = (TaskPriority.ROUTINE, TaskPriority.URGENT, TaskPriority.ASAP, TaskPriority.STAT)

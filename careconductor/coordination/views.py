@@ -59,7 +59,6 @@ from .actions import (
     do_request_closure,
     do_reset_cadence,
     do_set_cadence,
-    reach_state_for,
 )
 from .calendar import public_holidays
 from .choices import TaskPriority, TaskStatus
@@ -78,6 +77,7 @@ from .queries import (
     pending_closure,
     task_history,
 )
+from .reach import reach_state_for
 from .rules import Band
 from .worklist import Worklist, build_team_worklist, build_worklist, cadence_table
 

@@ -37,6 +37,7 @@ from .choices import (
     TaskPriority,
 )
 from .models import CadenceRule, Contact, Flag, OutreachAttempt, Task
+from .reach import portal_activity, portal_labels, with_portal_activity
 from .rules import Band, WorkItem
 
 # Discharges that start transitional care: to a community setting (clinical.md §7, TCM).
@@ -108,7 +109,8 @@ def _with_last_success(qs: QuerySet[Case]) -> QuerySet[Case]:
         .order_by("-contact_at")
         .values("contact_at")[:1]
     )
-    return qs.annotate(last_success=Subquery(last)).select_related("patient")
+    # The patient's own portal activity too (reach.py): it counts as reaching them for the unable-to-reach steps.
+    return with_portal_activity(qs.annotate(last_success=Subquery(last)).select_related("patient"))
 
 
 def build_worklist(user: User, *, today: dt.date | None = None) -> Worklist:
@@ -256,23 +258,28 @@ def _contact_items(cases: Sequence[Case], organization_id: int | None, today: dt
         case_id__in=[c.pk for c in cases]
     ).values_list("case_id", "step", "done_at"):
         steps[case_id].append((step, done_at))
+    labels = portal_labels()
     out = []
     for case in cases:
         last: dt.datetime | None = getattr(case, "last_success", None)
         cadence = cadence_of(case, table)
+        # The cadence asks for the team's own contact: it runs from the last reached contact only.
         follow = rules.next_contact(
             timezone.localdate(last) if last else None,
             timezone.localdate(case.enrolled_at or case.referred_at),
             cadence,
             today,
         )
+        portal = portal_activity(case, labels)
+        since = rules.last_reached(last, portal)
         attempts = [
-            timezone.localtime(a) for a in failed.get(case.patient_id, []) if last is None or a > last
+            timezone.localtime(a) for a in failed.get(case.patient_id, []) if since is None or a > since
         ]
-        done = {s for s, at in steps.get(case.pk, []) if last is None or at > last}
+        done = {s for s, at in steps.get(case.pk, []) if since is None or at > since}
         reach = rules.reach_state(attempts, done, settings.UNABLE_TO_REACH_ATTEMPTS)
         common = case_fields(case)
         how = f" by {cadence.mode.replace('_', ' ')}" + (f", {cadence.by_whom}" if cadence.by_whom else "")
+        how += rules.portal_note(portal, timezone.localtime(last) if last else None, today)
         if reach.stage in ("protocol", "may-close"):
             out.append(
                 WorkItem(

@@ -312,6 +312,43 @@ def test_the_protocol_never_begins_before_the_required_number_of_days(
     assert (state.stage == "may-close") <= (set(rules.PROTOCOL_STEPS) <= done)
 
 
+NOON = dt.datetime(2027, 3, 8, 12, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
+MESSAGE = rules.PortalActivity(NOON, "wrote a message")
+
+
+@pytest.mark.parametrize(
+    ("contact", "portal", "reached"),
+    [
+        (None, None, None),
+        (NOON, None, NOON),
+        (None, MESSAGE, NOON),
+        (NOON - HOUR, MESSAGE, NOON),  # the portal after the last call: reached then
+        (NOON + HOUR, MESSAGE, NOON + HOUR),
+    ],
+)
+def test_the_patients_own_portal_use_counts_as_reaching_them(
+    contact: dt.datetime | None, portal: rules.PortalActivity | None, reached: dt.datetime | None
+) -> None:
+    assert rules.last_reached(contact, portal) == reached
+
+
+@pytest.mark.parametrize(
+    ("portal", "contact", "today", "note"),
+    [
+        (MESSAGE, None, NOON.date(), "; wrote a message in the portal today"),
+        (MESSAGE, NOON - HOUR, NOON.date(), "; wrote a message in the portal today"),
+        (MESSAGE, NOON + HOUR, NOON.date(), ""),  # reached by the team since
+        (MESSAGE, None, NOON.date() + dt.timedelta(days=1), ""),  # not today
+        (None, None, NOON.date(), ""),
+    ],
+)
+def test_a_contact_row_says_when_the_patient_used_the_portal_today(
+    portal: rules.PortalActivity | None, contact: dt.datetime | None, today: dt.date, note: str
+) -> None:
+    assert rules.portal_note(portal, contact, today) == note
+
+
 # --- Escalation --------------------------------------------------------------------------------------------------
 def test_an_overdue_task_escalates_once_after_the_delay() -> None:
     due = dt.datetime(2027, 3, 1, 17, 0, tzinfo=dt.UTC)
