@@ -3,6 +3,7 @@ fields, the instruction after a high reading, messages with attachments, proxies
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -164,6 +165,29 @@ def test_words_staff_typed_in_english_carry_a_note_in_the_spanish_portal(
     for url in pages:
         page = client.get(url).content.decode()
         assert "Walk to church on Sundays" in page and "in English" not in page, url
+
+
+SVG_NUMBER = re.compile(r'\s(x|y|x1|x2|y1|y2|cx|cy|r|points|viewBox)="([^"]*)"')
+NUMBER = r"-?\d+(?:\.\d+)?"
+
+
+def test_the_spanish_chart_draws_its_points_with_decimal_points(client: Client, portal: Portal) -> None:
+    # Issue 17 §5: the Spanish page wrote cy="14,0" and cx="366,4", which the browser rejects.
+    world = portal.world
+    for value in ("81.3", "80.6", "82.9"):
+        actions.do_report_reading(portal.paula_login, world.paula, measure="weight", value=Decimal(value))
+    patient_client(client, portal.paula_login)
+    page = client.get(reverse("portal:trends")).content.decode()
+    assert '<html lang="es">' in page and "<svg" in page
+    found = SVG_NUMBER.findall(page.split("<svg", 1)[1].split("</svg>", 1)[0])
+    assert len(found) > 10 and any(name == "cy" for name, _ in found)
+    for name, value in found:
+        if name == "points":  # x,y pairs
+            assert re.fullmatch(rf"{NUMBER},{NUMBER}(?: {NUMBER},{NUMBER})*", value), value
+        elif name == "viewBox":
+            assert re.fullmatch(rf"{NUMBER}(?: {NUMBER}){{3}}", value), value
+        else:
+            assert re.fullmatch(NUMBER, value), f'{name}="{value}"'
 
 
 def test_a_message_with_a_bad_attachment_shows_the_error_and_sends_nothing(
