@@ -80,6 +80,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "nav": "patients",
             "can_create": policy.can_create_patients(user),
+            "can_break_glass": policy.may_use_emergency_access(user),
             "querystring": request.GET.urlencode(),
         },
     )

@@ -207,10 +207,14 @@ def require_admin(user: User, refusal: str) -> int:
     return user.organization_id
 
 
+def may_use_emergency_access(user: User) -> bool:
+    """Whether the role may break the glass at all: only they are offered the emergency access page."""
+    return user.is_authenticated and user.role in BREAK_GLASS_ROLES
+
+
 def may_break_glass(user: User, patient: Patient) -> bool:
     return (
-        user.is_authenticated
-        and user.role in BREAK_GLASS_ROLES
+        may_use_emergency_access(user)
         and user.organization_id == patient.organization_id
         and not can(user, Action.VIEW, patient)
     )

@@ -186,3 +186,26 @@ def test_unknown_and_invisible_patients_look_the_same(world: World, login) -> No
     # Identical but for the per-response CSRF token.
     strip = re.compile(rb'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+"')
     assert strip.sub(b"", missing.content) == strip.sub(b"", hidden.content)
+
+
+@pytest.mark.parametrize(
+    ("persona", "offered"),
+    [
+        ("alice", True),
+        ("sam", True),
+        ("dana", True),
+        ("adam", True),
+        ("mo", True),
+        ("uma", False),
+        ("pia", False),
+    ],
+)
+def test_emergency_access_is_offered_only_to_those_who_may_use_it(
+    world: World, login, persona: str, offered: bool
+) -> None:
+    # Issue 17 §5: the UM reviewer and the privacy officer were offered a link that answered 403.
+    user = getattr(world, persona)
+    client = login(user)
+    link = reverse("patients:emergency_access")
+    assert (link in client.get(reverse("patients:list")).content.decode()) is offered
+    assert client.get(link).status_code == (200 if offered else 403)
