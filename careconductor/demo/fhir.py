@@ -52,7 +52,10 @@ def _details(patient: Patient) -> PatientDetails:
     return PatientDetails(**{name: getattr(patient, name) for name in PatientDetails.__dataclass_fields__})
 
 
-def usage(base_url: str = "http://127.0.0.1:8000") -> str:
+def usage() -> str:
+    """How to try the API, at the address the site is served at (CARECONDUCTOR_SITE_URL; scripts/start sets it
+    from HOST and PORT)."""
+    base_url = settings.SITE_URL
     path = token_path()
     if not path.exists():
         return ""

@@ -16,7 +16,8 @@ from django.db import transaction
 
 from careconductor.accounts.models import StaffProfile, User
 from careconductor.cases.models import Case, CaseAssignment, CaseStatusChange
-from careconductor.demo.generator import ORGANIZATION_NAME, PASSWORD, DemoError, build_demo
+from careconductor.demo.fhir import token_path
+from careconductor.demo.generator import ORGANIZATION_NAME, PASSWORD, DemoError, build_demo, write_logins
 from careconductor.demo.management.commands.demo import Command
 from careconductor.patients.choices import MRN_SYSTEM
 from careconductor.patients.models import (
@@ -90,3 +91,14 @@ def test_it_refuses_a_database_where_its_user_names_are_taken_and_leaves_it_unto
     with pytest.raises(DemoError, match="admin"):
         build_demo(patients=10)
     assert not Patient.objects.exists() and User.objects.count() == 1
+
+
+def test_the_curl_line_names_the_address_the_site_is_served_at(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Issue 17 §5: it said port 8000 whatever port `PORT=8765 ./scripts/start` served on.
+    settings.DATA_HOME = tmp_path
+    settings.SITE_URL = "http://127.0.0.1:8765"
+    token_path().write_text("demo-secret")
+    out = io.StringIO()
+    write_logins(out, [])
+    assert '"http://127.0.0.1:8765/fhir/r4/Patient?_count=5"' in out.getvalue()
+    assert "8000" not in out.getvalue()
