@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from .choices import TaskPriority, TaskStatus
@@ -312,6 +312,8 @@ class WorkItem:
     acuity_tier: int = 0
     program: str = ""
     staff_id: int | None = None  # whose work it is: the case manager or the task's owner
+    rule: str = ""  # the rule that raised a flag or task: an alert and the task it raised share it
+    short: str = ""  # a task's reason without its title, for the row that shows it beside its alert
 
 
 def rank_key(item: WorkItem) -> tuple[int, int, int, float, int]:
@@ -322,3 +324,52 @@ def rank_key(item: WorkItem) -> tuple[int, int, int, float, int]:
 
 def rank(items: Iterable[WorkItem]) -> list[WorkItem]:
     return sorted(items, key=rank_key)
+
+
+def merge_alerts(items: Iterable[WorkItem]) -> list[WorkItem]:
+    """An alert (flag) and the task its rule raised for the same patient are one row: the alert's words, the
+    task's deadline and owner, both links. A flag whose task is someone else's, or a task without a flag, stays
+    a row of its own. Items keep their order otherwise; rank afterwards."""
+    items = list(items)
+    tasks: dict[tuple[int, str], WorkItem] = {}
+    for item in rank(i for i in items if i.kind == "task" and i.rule):
+        tasks.setdefault((item.patient_id, item.rule), item)  # the most pressing, if several
+    used: set[int | None] = set()
+    out: list[WorkItem] = []
+    for item in items:
+        task = tasks.get((item.patient_id, item.rule)) if item.kind == "flag" and item.rule else None
+        if task is None or task.task_id in used:
+            out.append(item)
+            continue
+        used.add(task.task_id)
+        out.append(
+            replace(
+                task,
+                band=Band.URGENT,
+                kind="alert",
+                reason=f"{item.reason} – {task.short or task.reason}",
+                flag_id=item.flag_id,
+                priority_rank=min(item.priority_rank, task.priority_rank),
+            )
+        )
+    return [i for i in out if not (i.kind == "task" and i.task_id in used)]
+
+
+@dataclass(frozen=True)
+class PatientGroup:
+    """A patient's rows on the worklist, most pressing first; the group sits where its first row ranks."""
+
+    patient_id: int
+    items: tuple[WorkItem, ...]
+
+    @property
+    def band(self) -> Band:
+        return self.items[0].band
+
+
+def group_by_patient(items: Iterable[WorkItem]) -> list[PatientGroup]:
+    """Ranked items gathered per patient, in the order of each patient's first item."""
+    groups: dict[int, list[WorkItem]] = {}
+    for item in items:
+        groups.setdefault(item.patient_id, []).append(item)
+    return [PatientGroup(pid, tuple(rows)) for pid, rows in groups.items()]

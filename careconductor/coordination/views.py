@@ -145,9 +145,11 @@ def _patient_case(patient: Patient, case_id: int | None) -> Case | None:
 
 # --- The worklist -------------------------------------------------------------------------------------------
 def _rows(worklist: Worklist, form: forms.WorklistFilterForm) -> list[dict[str, Any]]:
+    """The filtered rows gathered per patient (one heading, then their rows, most pressing first); each patient
+    sits in the section of their most pressing row."""
     filters = form.cleaned_data if form.is_valid() else {}
     program, tier, band = filters.get("program") or "", filters.get("tier"), filters.get("band")
-    groups: dict[Band, list[dict[str, Any]]] = defaultdict(list)
+    kept = []
     for item in worklist.items:
         case = worklist.cases.get(item.case_id) if item.case_id else None
         if program and item.program != program and not (case and case.program == program):
@@ -156,27 +158,40 @@ def _rows(worklist: Worklist, form: forms.WorklistFilterForm) -> list[dict[str, 
             continue
         if band is not None and item.band != band:
             continue
-        groups[item.band].append(
+        kept.append(item)
+    sections: dict[Band, list[dict[str, Any]]] = defaultdict(list)
+    for group in rules.group_by_patient(kept):
+        rows: list[dict[str, Any]] = [
             {
                 "item": item,
-                "patient": worklist.patients.get(item.patient_id),
-                "case": case,
+                "case": worklist.cases.get(item.case_id) if item.case_id else None,
                 "task": worklist.tasks.get(item.task_id) if item.task_id else None,
                 "flag": worklist.flags.get(item.flag_id) if item.flag_id else None,
             }
+            for item in group.items
+        ]
+        case = next((r["case"] for r in rows if r["case"] is not None), None)
+        sections[group.band].append(
+            {
+                "patient": worklist.patients.get(group.patient_id),
+                "case": case,
+                "rows": rows,
+                "count": len(rows),
+            }
         )
-    # Long lists of reviews and routine work fold after a screenful; what must happen today never does.
+    # Long lists of reviews and routine work fold after a screenful of patients; what must happen today never does.
     out = []
     for b in Band:
-        if rows := groups.get(b):
-            fold = FOLD_AFTER if b >= Band.REVIEW else len(rows)
+        if groups := sections.get(b):
+            fold = FOLD_AFTER if b >= Band.REVIEW else len(groups)
             out.append(
                 {
                     "band": b,
                     "label": rules.BAND_LABELS[b],
-                    "rows": rows[:fold],
-                    "more": rows[fold:],
-                    "count": len(rows),
+                    "groups": groups[:fold],
+                    "more": groups[fold:],
+                    "patients": len(groups),
+                    "count": sum(g["count"] for g in groups),
                 }
             )
     return out
@@ -246,7 +261,7 @@ def team_view(request: HttpRequest) -> HttpResponse:
             continue
         if item.kind in ("contact", "outreach") and item.band == Band.CONTACT:
             row["contacts_overdue" if item.overdue else "due_today"] += 1
-        elif item.kind == "task" and item.overdue:
+        elif item.kind in ("task", "alert") and item.overdue:
             row["tasks_overdue"] += 1
             task = worklist.tasks.get(item.task_id or 0)
             row["escalated"] += 1 if task is not None and task.escalated_to_id else 0

@@ -162,6 +162,7 @@ def compute(
             priority_rank=0,
             overdue=True,
             staff_id=manager_of.get(f.patient_id),
+            rule=f.rule,
         )
         for f in flags
     ]
@@ -187,7 +188,7 @@ def compute(
     for source in hooks.WORKLIST_SOURCES if reviews else ():
         items += source(active, today)
     return Worklist(
-        items=rules.rank(items),
+        items=rules.rank(rules.merge_alerts(items)),
         patients=patients,
         cases={c.pk: c for c in cases},
         tasks={t.pk: t for t in task_list},
@@ -206,11 +207,11 @@ def _task_items(tasks: Iterable[Task], today: dt.date) -> list[WorkItem]:
             if overdue
             else ("due today" if due_day == today else f"due {rules.short_date(due_day, today)}")
         )
-        reason = f"{t.get_priority_display()} task, {when}: {t.title}"
-        if t.owner_id is None:
-            reason = f"In the {t.team} queue – claim it. {reason}"
-        if t.escalated_to_id:
-            reason += " (escalated)"
+        head = f"{t.get_priority_display()} task, {when}"
+        queue = f"In the {t.team} queue – claim it. " if t.owner_id is None else ""
+        escalated = " (escalated)" if t.escalated_to_id else ""
+        reason = f"{queue}{head}: {t.title}{escalated}"
+        short = f"{queue}{t.get_priority_display().lower()} task, {when}{escalated}"
         out.append(
             WorkItem(
                 Band.URGENT if urgent else Band.OTHER,
@@ -223,6 +224,8 @@ def _task_items(tasks: Iterable[Task], today: dt.date) -> list[WorkItem]:
                 priority_rank=rules.PRIORITY_RANK.get(TaskPriority(t.priority), 9),
                 overdue=overdue,
                 staff_id=t.owner_id,
+                rule=t.rule,
+                short=short,
             )
         )
     return out

@@ -228,7 +228,8 @@ def test_a_morning_call_the_top_patient_and_see_the_row_move(  # type: ignore[no
     expect(page).to_have_url(re.compile(r"/worklist/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("My worklist")
     headings = [
-        re.sub(r"\s*\(\d+\)$", "", t.strip()) for t in page.locator("section.worklist h2").all_inner_texts()
+        re.sub(r"\s*\(\d+ patients?(, \d+ items)?\)$", "", t.strip())
+        for t in page.locator("section.worklist h2").all_inner_texts()
     ]
     assert headings == BANDS, headings
 
@@ -240,9 +241,12 @@ def test_a_morning_call_the_top_patient_and_see_the_row_move(  # type: ignore[no
         "Discharged from St Mary's"
     )
 
-    contacts = band(page, "Contacts due").locator("tbody tr")
+    # One group per patient: the name once, then their rows (the contact first, their reassessments after it).
+    contacts = band(page, "Contacts due").locator("tbody.patient-group")
     expect(contacts).to_have_count(2)
     top = contacts.first
+    expect(top.locator("th", has_text="Ashworth, Olive")).to_have_count(1)
+    expect(top.locator("tr").first).to_have_attribute("data-kind", "contact")
     expect(top).to_contain_text("Ashworth, Olive")
     expect(top).to_contain_text(
         re.compile(r"Contact overdue by 2 d \(last reached \w{3} \d+; every 7 days\) by phone")
@@ -300,18 +304,23 @@ def test_a_morning_call_the_top_patient_and_see_the_row_move(  # type: ignore[no
     page.get_by_role("button", name="Save contact").focus()
     page.keyboard.press("Enter")
 
-    # Back on the worklist: the row has left "Contacts due" for "Other work" (the next call in 7 days).
+    # Back on the worklist: the row has left "Contacts due" (the next call in 7 days).
     expect(page).to_have_url(re.compile(r"/worklist/$"))
     # The message names the patient and the new due day: one interval (7 days, tier 4) from today.
     next_due = clock.today() + dt.timedelta(days=7)
     expect(page.locator(".flash")).to_have_text(
         f"Contact with Olive Ashworth logged; next contact due {next_due:%a %b} {next_due.day}."
     )
-    contacts = band(page, "Contacts due").locator("tbody tr")
+    contacts = band(page, "Contacts due").locator("tbody.patient-group")
     expect(contacts).to_have_count(1)
     expect(contacts.first).to_contain_text("Bramley, Dora")
     expect(band(page, "Contacts due")).not_to_contain_text("Ashworth")
-    moved = band(page, "Other work").locator("tbody tr", has_text="Ashworth, Olive")
+    # Her most pressing row is now a reassessment: her group, with the contact next week, sits there.
+    group = band(page, "Reassessments and plan reviews").locator(
+        "tbody.patient-group", has_text="Ashworth, Olive"
+    )
+    expect(group).to_have_count(1)
+    moved = group.locator('tr[data-kind="contact"]')
     expect(moved).to_have_count(1)
     expect(moved).to_contain_text(re.compile(r"Next contact due \w{3} \d+ \(every 7 days\) by phone"))
     expect(moved).not_to_have_class(re.compile(r"\boverdue\b"))

@@ -442,3 +442,88 @@ def test_ranking_is_a_stable_total_order(items: list[WorkItem], seed: int) -> No
     if Band.URGENT in bands and Band.OTHER in bands:
         last_urgent = len(bands) - 1 - bands[::-1].index(Band.URGENT)
         assert last_urgent < bands.index(Band.OTHER)
+
+
+# --- The worklist's rows: an alert with its task, a patient's rows together ----------------------------------------
+def flag(patient: int, rule: str, flag_id: int) -> WorkItem:
+    return WorkItem(
+        Band.URGENT,
+        "flag",
+        patient,
+        T,
+        f"Alert {flag_id}",
+        flag_id=flag_id,
+        priority_rank=0,
+        overdue=True,
+        rule=rule,
+    )
+
+
+def task(patient: int, rule: str, task_id: int, **kw: object) -> WorkItem:
+    kw.setdefault("band", Band.URGENT)
+    return WorkItem(
+        kind="task",
+        patient_id=patient,
+        due=kw.pop("due", T),  # type: ignore[arg-type]
+        reason=f"Task {task_id}: title",
+        task_id=task_id,
+        priority_rank=2,
+        rule=rule,
+        short=f"task {task_id}",
+        staff_id=7,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("items", "rows"),
+    [
+        # (kind, reason, flag_id, task_id) of each row, in order
+        ([flag(1, "bp", 10), task(1, "bp", 20)], [("alert", "Alert 10 – task 20", 10, 20)]),
+        ([task(1, "bp", 20), flag(1, "bp", 10)], [("alert", "Alert 10 – task 20", 10, 20)]),
+        # another rule, another patient, a task without a rule: separate rows
+        (
+            [flag(1, "bp", 10), task(1, "glucose", 20), task(2, "bp", 21), task(1, "", 22)],
+            [
+                ("flag", "Alert 10", 10, None),
+                ("task", "Task 20: title", None, 20),
+                ("task", "Task 21: title", None, 21),
+                ("task", "Task 22: title", None, 22),
+            ],
+        ),
+        (
+            [flag(1, "", 10), task(1, "", 20)],
+            [("flag", "Alert 10", 10, None), ("task", "Task 20: title", None, 20)],
+        ),
+        # two tasks of the rule (the owner's own and a copy in a queue): the more pressing one joins the alert
+        (
+            [flag(1, "bp", 10), task(1, "bp", 20, due=T + dt.timedelta(hours=2)), task(1, "bp", 21)],
+            [("alert", "Alert 10 – task 21", 10, 21), ("task", "Task 20: title", None, 20)],
+        ),
+        ([task(1, "bp", 20)], [("task", "Task 20: title", None, 20)]),
+    ],
+)
+def test_an_alert_and_the_task_its_rule_raised_are_one_row(
+    items: list[WorkItem], rows: list[tuple[str, str, int | None, int | None]]
+) -> None:
+    merged = rules.merge_alerts(items)
+    assert [(i.kind, i.reason, i.flag_id, i.task_id) for i in merged] == rows
+    for alert in (i for i in merged if i.kind == "alert"):
+        assert (alert.band, alert.priority_rank, alert.staff_id) == (Band.URGENT, 0, 7)
+
+
+def test_a_patients_rows_are_one_group_where_the_first_ranks() -> None:
+    ranked = rules.rank(
+        [
+            item(Band.OTHER, "a routine", priority_rank=3),
+            WorkItem(Band.URGENT, "flag", 2, T, "b alert", priority_rank=0, overdue=True),
+            WorkItem(Band.CONTACT, "contact", 1, T, "a contact", overdue=True),
+            WorkItem(Band.REVIEW, "reassessment", 2, T, "b review"),
+            WorkItem(Band.REVIEW, "reassessment", 1, T, "a review"),
+        ]
+    )
+    groups = rules.group_by_patient(ranked)
+    assert [(g.patient_id, g.band, [i.reason for i in g.items]) for g in groups] == [
+        (2, Band.URGENT, ["b alert", "b review"]),
+        (1, Band.CONTACT, ["a contact", "a review", "a routine"]),
+    ]

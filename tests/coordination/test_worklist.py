@@ -216,7 +216,15 @@ def test_the_queue_task_of_the_users_team_appears_to_be_claimed(
     claim = reverse("coordination:task_claim", args=[queued.pk])
     assert f'action="{claim}"' in page
     assert f'action="{reverse("coordination:task_claim", args=[morning["routine"].pk])}"' not in page
-    # The page shows the rows in the worklist's order.
+    # The page shows the rows in the worklist's order, each patient once with all their rows (the reassessments
+    # of each come with them), where their most pressing row ranks.
+    p = morning["patients"]
+    names = [
+        f"{p[k].family_name}, {p[k].given_name}"
+        for k in ("flagged", "urgent", "overdue", "today", "home", "routine")
+    ]
+    positions = [page.index(name) for name in names]
+    assert positions == sorted(positions) and all(page.count(name) == 1 for name in names)
     positions = [
         page.index(text)
         for text in (
@@ -225,11 +233,41 @@ def test_the_queue_task_of_the_users_team_appears_to_be_claimed(
             "Contact overdue by 7 d",
             "Contact due today",
             "interactive contact due by Tue Mar 9",
-            "Reassessment:",
             "Routine task, due Mar 12",
         )
     ]
     assert positions == sorted(positions)
+
+
+def test_an_alert_and_its_task_are_one_row_and_a_patients_rows_one_group(
+    world: World, morning: dict[str, Any], login
+) -> None:
+    flora = morning["patients"]["flagged"]
+    follow_up = task(
+        world.alice,
+        flora,
+        "Call Flora about her safety",
+        TODAY,
+        priority=TaskPriority.URGENT,
+        rule="test-safety",
+    )
+    rows = rows_for(build_worklist(world.alice).items, flora)
+    # The alert and the task its rule raised: one row with both; the queue task and the reviews are her others.
+    [alert] = [i for i in rows if i.band == Band.URGENT]
+    assert (alert.kind, alert.flag_id, alert.task_id) == ("alert", morning["flag"].pk, follow_up.pk)
+    assert alert.reason == "Safety alert: Said she does not feel safe at home – urgent task, due today"
+    assert sorted(i.kind for i in rows) == ["alert", "reassessment", "task"]
+
+    page = login(world.alice).get(reverse("coordination:worklist")).content.decode()
+    groups = re.findall(r'<tbody class="patient-group" data-patient="(\d+)">(.*?)</tbody>', page, re.S)
+    assert [pid for pid, _ in groups].count(str(flora.pk)) == 1  # one patient, one group
+    [group] = [body for pid, body in groups if pid == str(flora.pk)]
+    assert group.count("Worklist, Flora") == 1 and group.count("<tr ") == 3
+    assert 'rowspan="3"' in group and "3 items" in group
+    assert reverse("coordination:task", args=[follow_up.pk]) in group and "Review alert" in group
+    assert "Book transport" in group and "Reassessment:" in group
+    assert "Safety alert: Said she does not feel safe at home" in group
+    assert page.count("Said she does not feel safe at home") == 1
 
 
 def test_filters_narrow_the_page(world: World, morning: dict[str, Any], login) -> None:
