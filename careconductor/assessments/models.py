@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.db import models
@@ -36,6 +37,13 @@ class Questionnaire(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.title} {self.business_version}"
+
+    @property
+    def short_title(self) -> str:
+        """What people call it: the abbreviation the title ends its brackets with ("AHC HRSN", "PHQ-9"), else
+        the title. Not the resource's `name`, which is a code for computers ("AHCHRSNCore")."""
+        found = re.findall(r"\(([^()]+)\)", self.title)
+        return found[-1].strip() if found else self.title
 
 
 class Assessment(TimestampedModel):
@@ -135,8 +143,7 @@ class Finding(TimestampedModel):
         name = FindingDomain(self.domain).label
         if self.detail:
             name = f"{name}: {self.detail}"
-        q = self.assessment.questionnaire
-        short = q.resource.get("name") or q.title
+        short = self.assessment.questionnaire.short_title
         when = (self.assessment.completed_at or self.found_at).date().isoformat()
         return f"{name} ({short}, {when})"
 

@@ -35,6 +35,7 @@ SHIPPED_DIR = Path(__file__).parent / "library"
 MAX_FILE_BYTES = 200_000
 MAX_DUE_IN_DAYS = 730  # two years: a care plan is reviewed well before then
 OWNERS = ("case-manager", "patient", "caregiver", "physician", "pharmacist", "social-worker")
+OWNER_WORDS = {owner: owner.replace("-", " ") for owner in OWNERS}  # "case manager": for the screens
 # Lengths of the fields a picked template is copied into (models.Goal.template, Goal.target_text, GoalStep.text,
 # Barrier.description); free text (patient words, statements) is capped so a paste by mistake is caught.
 MAX_ID = 60
@@ -66,6 +67,10 @@ class InterventionTemplate:
     owner: str  # one of OWNERS
     title_es: str = ""
     due_in_days: int | None = None
+
+    @property
+    def owner_words(self) -> str:
+        return OWNER_WORDS.get(self.owner, self.owner)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,11 +1,12 @@
 """Places where apps built on coordination add to it without an import cycle: assessments and care plans
 register worklist sources and closing-summary sections from their AppConfig.ready(); the portal (engagement)
-registers what counts as reaching the patient besides the contact log."""
+registers what counts as reaching the patient besides the contact log; each app that raises flags and tasks by
+a rule gives the rule's words for the screens."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ SummarySection = Callable[["Case"], tuple[str, list[str]]]
 # subquery of its latest moment for OuterRef("patient_id"): annotated on the cases' own query, so it costs no
 # query of its own (coordination/reach.py).
 ReachSource = Callable[[], list[tuple[str, "Subquery"]]]
+
+# The words for each rule that raises a flag or a task (Task.rule, Flag.rule): the rule is kept as a code.
+RULE_LABELS: dict[str, str] = {"closure-approval": "Closing a case needs the supervisor's approval"}
 
 WORKLIST_SOURCES: list[WorklistSource] = []
 SUMMARY_SECTIONS: list[SummarySection] = []
@@ -47,3 +51,12 @@ def summary_section(fn: SummarySection) -> SummarySection:
     if fn not in SUMMARY_SECTIONS:
         SUMMARY_SECTIONS.append(fn)
     return fn
+
+
+def rule_labels(labels: Mapping[str, str]) -> None:
+    RULE_LABELS.update(labels)
+
+
+def rule_label(rule: str) -> str:
+    """The rule in words for the screens (the code itself for a rule no app has named)."""
+    return RULE_LABELS.get(rule, rule)

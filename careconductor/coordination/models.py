@@ -8,6 +8,7 @@ from careconductor.cases.choices import ClosureReason
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Patient
 
+from . import hooks
 from .choices import (
     INTERACTIVE_MODES,
     ClosureStatus,
@@ -102,6 +103,10 @@ class Task(TimestampedModel):
     @property
     def in_queue(self) -> bool:
         return self.owner_id is None
+
+    @property
+    def rule_label(self) -> str:
+        return hooks.rule_label(self.rule) if self.rule else ""
 
     def owner_label(self) -> str:
         if self.owner_id and self.owner:

@@ -9,4 +9,9 @@ class EngagementConfig(AppConfig):
     verbose_name = "Patient engagement"
 
     def ready(self) -> None:
+        from careconductor.coordination.hooks import rule_labels
+
         from . import worklist  # noqa: F401  (unread messages on the worklist)
+        from .choices import SELF_REPORT_RULES
+
+        rule_labels(SELF_REPORT_RULES)

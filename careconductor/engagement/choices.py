@@ -51,3 +51,18 @@ class ThresholdMeasure(models.TextChoices):
     GLUCOSE = "glucose", _("Blood sugar (mg/dL)")
     WEIGHT_GAIN = "weight-gain-3d", _("Weight gain over 3 days (kg)")
     PEAK_FLOW = "peak-flow", _("Peak flow (L/min)")
+
+
+# The rules a patient's own report can raise an alert by (engagement.rules, Breach.rule), in words for the staff's
+# screens; registered with coordination from EngagementConfig.ready().
+SELF_REPORT_RULES = {
+    "self-report:bp-high": "Blood pressure the patient reported at or above the alert limit",
+    "self-report:bp-low": "Blood pressure the patient reported below the alert limit",
+    "self-report:glucose-low": "Blood sugar the patient reported below the alert limit",
+    "self-report:glucose-high": "Blood sugar the patient reported above the alert limit",
+    "self-report:weight-gain": "Weight gain the patient reported at or past the alert limit",
+    "self-report:peak-flow-low": "Peak flow the patient reported below the alert limit",
+    "self-report:chest-pain": "Chest pain the patient reported",
+    "self-report:low-mood": "A very low mood the patient reported",
+    "message:symptoms": "Symptoms the patient wrote of in a portal message",
+}

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from careconductor.accounts.models import Organization
+from careconductor.cases.choices import Program
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Patient
 
@@ -153,6 +154,10 @@ class Threshold(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.measure} threshold ({self.low}–{self.high})"
+
+    @property
+    def program_label(self) -> str:
+        return Program(self.program).label if self.program in Program.values else self.program
 
 
 class Message(TimestampedModel):

@@ -57,6 +57,8 @@ class ReviewOutcome(models.TextChoices):
 
 
 EMERGENCY_PURPOSE = "ETREAT"  # HL7 v3 PurposeOfUse: emergency treatment
+# The purposes of use the audit trail records, in words for its screen (the CSV export keeps the codes).
+PURPOSE_WORDS = {"TREAT": "Treatment", EMERGENCY_PURPOSE: "Emergency treatment", "OPERATIONS": "Operations"}
 
 
 class Sensitivity(models.TextChoices):

@@ -5,9 +5,11 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from careconductor.accounts.choices import Role
 from careconductor.core.models import TimestampedModel
 
 from .choices import (
+    PURPOSE_WORDS,
     AuditAction,
     AuditOutcome,
     ConsentMethod,
@@ -76,6 +78,14 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only")
+
+    @property
+    def role_words(self) -> str:
+        return Role(self.role).label if self.role in Role.values else self.role
+
+    @property
+    def purpose_words(self) -> str:
+        return PURPOSE_WORDS.get(self.purpose, self.purpose)
 
 
 class Consent(TimestampedModel):

@@ -63,7 +63,7 @@ def test_a_complete_phq9_keeps_its_total_band_and_finding(world: World) -> None:
     )
     (finding,) = Finding.objects.filter(patient=world.paula)
     assert finding.domain == FindingDomain.DEPRESSION
-    assert finding.label.startswith("Depression symptoms (PHQ9, ")
+    assert finding.label.startswith("Depression symptoms (PHQ-9, ")
     assert not Task.objects.exists()
 
 

@@ -43,7 +43,7 @@ def test_from_findings_to_an_approved_agreed_printed_plan(world: World, login) -
     plan = _plan(world)
     assert started["Location"] == reverse("careplans:plan", args=[plan.pk])
     page = _text(client.get(started["Location"]))
-    assert "Depression symptoms (PHQ9" in page  # the finding is offered as a problem
+    assert "Depression symptoms (PHQ-9" in page  # the finding is offered as a problem
     assert "Not agreed with the patient" in page
 
     finding_id = re.search(r'name="finding" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
