@@ -177,7 +177,9 @@ class RiskScore(TimestampedModel):
 
     @property
     def title(self) -> str:
-        return RISK_TITLES.get(self.model, self.model)
+        title = RISK_TITLES.get(self.model, self.model)
+        age_adjusted = self.model == "charlson" and any(p.get("component") == "age" for p in self.basis)
+        return f"{title} (age-adjusted)" if age_adjusted else title
 
 
 RISK_TITLES = {"lace": "LACE index", "hospital": "HOSPITAL score", "charlson": "Charlson comorbidity index"}

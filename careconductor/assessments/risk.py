@@ -254,7 +254,10 @@ def charlson(icd10_codes: Iterable[str], *, age: int | None = None) -> RiskResul
     summary = f"Charlson Comorbidity Index {count} {from_conditions}."
     if age is not None:
         age_points = charlson_age_points(age)
-        basis = (*basis, Point("age", f"age {age} (Charlson 1994 age points)", age_points))
+        basis = (
+            *basis,
+            Point("age", f"age {age} (the combined age-comorbidity index's age points)", age_points),
+        )
         title, maximum = "Charlson Comorbidity Index (age-adjusted)", CHARLSON_MAXIMUM + 4
         summary = (
             f"Age-adjusted Charlson Comorbidity Index {count + age_points}: {count} {from_conditions} "
@@ -425,7 +428,8 @@ def lace(stay: Stay | None, icd10_codes: Iterable[str], ed_visits_6_months: int 
 
     score, conditions = lace_comorbidity(icd10_codes)
     counted = [p.input for p in conditions if p.points]
-    words = f"Charlson score {score} (LACE weights)"
+    # Not called a Charlson score: the page shows the Charlson index beside it, and this differs by design.
+    words = f"comorbidity score {score} with LACE's weights"
     words += f": {'; '.join(counted)}" if counted else ": no qualifying diagnoses"
     basis.append(Point("C", words, lace_comorbidity_points(score)))
 

@@ -330,7 +330,9 @@ def test_charlson_age_points_only_when_age_is_given(age: int, age_points: int) -
     assert all(p.component != "age" for p in without.basis)
     result = charlson(["I50.22", "E11.22"], age=age)
     assert result.value == 3 + age_points
-    assert result.basis[-1] == risk.Point("age", f"age {age} (Charlson 1994 age points)", age_points)
+    assert result.basis[-1] == risk.Point(
+        "age", f"age {age} (the combined age-comorbidity index's age points)", age_points
+    )
     assert result.title == "Charlson Comorbidity Index (age-adjusted)"
     assert result.maximum == 33
     assert result.summary == (
@@ -454,9 +456,12 @@ def test_lace_c_from_diagnoses(codes: list[str], expected: int) -> None:
 def test_lace_c_says_what_it_counted() -> None:
     result = lace(stay(0), ["I50.22", "F03.90", "N18.4"], 0)
     assert result.basis[2] == risk.Point(
-        "C", "Charlson score 5 (LACE weights): I50.22 congestive heart failure; F03.90 dementia", 5
+        "C", "comorbidity score 5 with LACE's weights: I50.22 congestive heart failure; F03.90 dementia", 5
     )
-    assert lace(stay(0), [], 0).basis[2].input == "Charlson score 0 (LACE weights): no qualifying diagnoses"
+    assert (
+        lace(stay(0), [], 0).basis[2].input
+        == "comorbidity score 0 with LACE's weights: no qualifying diagnoses"
+    )
 
 
 @pytest.mark.parametrize(("visits", "expected"), [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 4), (40, 4)])

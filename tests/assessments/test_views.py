@@ -209,6 +209,34 @@ def test_risk_scores_are_computed_from_the_chart_with_their_basis(world: World, 
     assert "LACE index" in page and "Missing:" in page
 
 
+def test_the_risk_section_shows_one_charlson_score(world: World, login) -> None:
+    # Issue 17 §5: LACE's comorbidity line said "Charlson score 2" beside "Charlson comorbidity index: 6".
+    import datetime as dt
+
+    from django.utils import timezone
+
+    admitted = timezone.now() - dt.timedelta(days=10)
+    do_add_encounter(
+        world.alice,
+        world.paula,
+        encounter_class=EncounterClass.INPATIENT,
+        start=admitted,
+        end=admitted + dt.timedelta(days=5),
+        admission_type=AdmissionType.EMERGENCY,
+    )
+    do_add_condition(world.alice, world.paula, icd10_code="I50.22", display="Chronic systolic heart failure")
+    client = login(world.alice)
+    client.post(reverse("assessments:compute_risk", args=[world.paula.pk]))
+    charlson = RiskScore.objects.get(model="charlson")
+    html = client.get(reverse("assessments:patient", args=[world.paula.pk])).content.decode()
+    risk = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('id="risk"', 1)[1].split("</section>", 1)[0])
+    )
+    # Every number the section gives as a Charlson score is the Charlson index it shows, said once.
+    assert re.findall(r"Charlson[^:\d]*:? (\d+)", risk) == [str(charlson.value)]
+    assert f"Charlson comorbidity index (age-adjusted): {charlson.value}" in risk
+
+
 def test_the_case_suggests_an_acuity_tier_and_a_person_confirms_it(world: World, login) -> None:
     grid = instrument("icm_grid")
     answers = {link_id: [code_for(grid, link_id, 2)] for link_id in grid.questions}  # 40: tier 4
