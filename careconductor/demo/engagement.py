@@ -196,7 +196,12 @@ def add_engagement_scenarios(org: Organization) -> int:
     actions.do_report_wellbeing(login, patient, mood=3, symptoms=["tired", "swelling"], note="Ankle is sore.")
     # This morning's reading, past the limit: the alert, the urgent task and what she was told.
     actions.do_report_blood_pressure(login, patient, systolic=Decimal(184), diastolic=Decimal(102))
-    made += 6
+    # Then a headache, and a higher reading: the same alert and task say so, and the case manager is told again.
+    actions.do_report_wellbeing(
+        login, patient, mood=3, symptoms=["headache"], note="Headache since breakfast."
+    )
+    actions.do_report_blood_pressure(login, patient, systolic=Decimal(185), diastolic=Decimal(110))
+    made += 8
     made += _heart_failure(manager, org)
     return made
 

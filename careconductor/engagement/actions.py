@@ -17,7 +17,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careconductor.accounts.actions import do_create_user
@@ -26,9 +25,7 @@ from careconductor.accounts.models import User
 from careconductor.careplans.actions import do_record_reading
 from careconductor.careplans.choices import ReadingSource
 from careconductor.careplans.models import Goal, Reading
-from careconductor.coordination.actions import do_add_task_note, do_create_task, do_raise_flag
-from careconductor.coordination.choices import FlagCategory, NotificationKind, TaskKind, TaskPriority
-from careconductor.coordination.models import Task
+from careconductor.coordination.choices import NotificationKind
 from careconductor.coordination.notify import do_notify
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
@@ -37,7 +34,7 @@ from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import attachments, rules
+from . import alerts, attachments, rules
 from .choices import CheckInKind, GoalRating, InvitationKind, ProxyRelationship, Symptom, ThresholdMeasure
 from .models import CheckIn, Message, MessageAttachment, PortalInvitation, PortalUse, ProxyGrant, Threshold
 from .queries import case_manager_for, limits_for, team_phone
@@ -272,39 +269,6 @@ class ReportOutcome:
     breach: rules.Breach | None = None
 
 
-def _alert(user: User, patient: Patient, breach: rules.Breach, focus: str) -> None:
-    """A flag on the chart and an urgent task for the case manager; a second breach of the same kind while the
-    first is open adds a note to the open task instead of a second task."""
-    flag = do_raise_flag(
-        user, patient, text=breach.staff_text, category=FlagCategory.CLINICAL, rule=breach.rule, focus=focus
-    )
-    open_task = (
-        Task.objects.filter(patient=patient, rule=breach.rule, status__in=Task.OPEN_STATUSES)
-        .order_by("-created_at")
-        .first()
-    )
-    if open_task is not None:
-        do_add_task_note(user, open_task, f"Another report: {breach.staff_text}.")
-        return
-    manager = case_manager_for(patient)
-    if manager is None:
-        return  # no one holds the case: the flag shows on the chart and the worklists of the care team
-    now = clock.now()
-    do_create_task(
-        user,
-        patient,
-        owner=manager,
-        title=f"Call the patient: {breach.staff_text[:150]}",
-        due_at=now + dt.timedelta(hours=1 if breach.emergency else 2),
-        kind=TaskKind.SELF_REPORT,
-        priority=TaskPriority.ASAP if breach.emergency else TaskPriority.URGENT,
-        description=f"Reported in the portal by {user.display_name()} at {timezone.localtime(now):%H:%M}. "
-        f"The patient was told: {breach.instruction}",
-        rule=breach.rule,
-        focus=focus or f"Flag/{flag.pk}",
-    )
-
-
 def _phone(patient: Patient) -> str:
     """The number the patient's instructions give: the team's, or where to find it when none is on file."""
     return team_phone(patient) or _("the number on your care plan")
@@ -356,7 +320,13 @@ def do_report_blood_pressure(
         )
         breach = rules.check_blood_pressure(systolic, diastolic, limits_for(patient), _phone(patient))
         if breach is not None:
-            _alert(user, patient, breach, f"Observation/reading-{outcome.readings[0].pk}")
+            alerts.alert(
+                user,
+                patient,
+                breach,
+                f"Observation/reading-{outcome.readings[0].pk}",
+                readings=outcome.readings,
+            )
             outcome.breach = breach
     return outcome
 
@@ -388,7 +358,7 @@ def do_report_reading(
         else:
             breach = rules.check_peak_flow(value, limits, phone)
         if breach is not None:
-            _alert(user, patient, breach, f"Observation/reading-{reading.pk}")
+            alerts.alert(user, patient, breach, f"Observation/reading-{reading.pk}", readings=[reading])
     return ReportOutcome(readings=[reading], breach=breach)
 
 
@@ -437,8 +407,10 @@ def do_report_wellbeing(
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=check_in, detail="wellbeing")
         breach = rules.check_wellbeing(mood, symptoms, _phone(patient))
+        focus = f"Observation/check-in-{check_in.pk}"
         if breach is not None:
-            _alert(user, patient, breach, f"Observation/check-in-{check_in.pk}")
+            alerts.alert(user, patient, breach, focus, symptoms=set(check_in.symptoms), report_pk=check_in.pk)
+        alerts.add_symptoms_to_open_alerts(user, patient, check_in)
     return ReportOutcome(check_in=check_in, breach=breach)
 
 
@@ -547,6 +519,16 @@ def do_send_message(
             user, AuditAction.CREATE, patient=patient, obj=message, detail=f"{len(checked)} attachments"
         )
         if from_patient:
+            # A message that mentions symptoms is not routine: an alert and a task, as a reading past its limit.
+            if found := rules.message_symptoms(f"{message.subject}\n{message.body}"):
+                alerts.alert(
+                    user,
+                    patient,
+                    rules.message_breach(found),
+                    f"Communication/message-{message.pk}",
+                    symptoms=set(found),
+                    report_pk=message.pk,
+                )
             manager = case_manager_for(patient)
             if manager is not None:
                 do_notify(

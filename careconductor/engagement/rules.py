@@ -9,7 +9,9 @@ Peak flow has no default: its action point is a share of the patient's personal 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -98,6 +100,7 @@ class Breach:
     staff_text: str
     instruction: str
     emergency: bool = False  # the instruction starts with calling emergency services
+    safety: bool = False  # a safety alert (thoughts of self-harm), not a clinical one
 
 
 def _past_high(measure: str, value: Decimal, limit: Limit) -> bool:
@@ -273,3 +276,129 @@ def check_reading_value(measure: str, value: Decimal) -> str:
             "high": high,
         }
     return ""
+
+
+# --- An alert already open: a new report past the limit, or new symptoms -------------------------------------------
+# The readings each rule watches, and which way is worse (+1: higher, -1: lower).
+ALERT_MEASURES: dict[str, tuple[tuple[str, ...], int]] = {
+    "self-report:bp-high": (("bp-systolic", "bp-diastolic"), 1),
+    "self-report:bp-low": (("bp-systolic", "bp-diastolic"), -1),
+    "self-report:glucose-high": (("glucose",), 1),
+    "self-report:glucose-low": (("glucose",), -1),
+    "self-report:weight-gain": (("weight",), 1),
+    "self-report:peak-flow-low": (("peak-flow",), -1),
+}
+
+# Symptoms in the staff's words (alerts and tasks are read by staff, whatever the patient's language).
+SYMPTOM_WORDS = {
+    Symptom.SHORT_OF_BREATH.value: "short of breath",
+    Symptom.SWELLING.value: "swollen feet or legs",
+    Symptom.CHEST_PAIN.value: "chest pain",
+    Symptom.DIZZY.value: "dizzy",
+    Symptom.SHAKY.value: "shaky or confused",
+    Symptom.THIRSTY.value: "very thirsty",
+    Symptom.HEADACHE.value: "bad headache",
+    Symptom.WHEEZING.value: "wheezing",
+    Symptom.PAIN.value: "pain",
+    Symptom.TIRED.value: "very tired",
+    Symptom.POOR_SLEEP.value: "poor sleep",
+    "bleeding": "bleeding",
+    "self-harm": "thoughts of suicide or self-harm",
+}
+
+
+def is_worse(
+    direction: int,
+    earlier: Mapping[str, Decimal],
+    new: Mapping[str, Decimal],
+    earlier_symptoms: Set[str] = frozenset(),
+    new_symptoms: Set[str] = frozenset(),
+) -> bool:
+    """Whether a report on an open alert is worse than what the alert already holds: a value further past the
+    limit than every earlier one since the alert opened (`earlier`: the highest, or lowest, per measure), or a
+    symptom not reported before."""
+    if set(new_symptoms) - set(earlier_symptoms):
+        return True
+    for measure, value in new.items():
+        before = earlier.get(measure)
+        if before is not None and (value > before if direction > 0 else value < before):
+            return True
+    return False
+
+
+def alert_text(staff_text: str, symptoms: Iterable[str]) -> str:
+    """The alert's words: the latest report, and the symptoms reported with it (at most 200 characters)."""
+    words = [SYMPTOM_WORDS.get(s, s) for s in sorted(set(symptoms))]
+    text = f"{staff_text}; also reports {', '.join(words)}" if words else staff_text
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+# --- Portal messages that mention symptoms --------------------------------------------------------------------------
+# Words that make a message more than routine, English and Spanish, matched without case or accents at the start of
+# a word ("suicid" finds suicide, suicidal, suicida). Small on purpose: a person reads every message; these only
+# decide that someone reads this one now. Negations ("no chest pain") still match: better read early than late.
+MESSAGE_WORDS: dict[str, tuple[str, ...]] = {
+    "chest-pain": (
+        "chest pain",
+        "chest pressure",
+        "pain in my chest",
+        "dolor de pecho",
+        "dolor en el pecho",
+        "presion en el pecho",
+    ),
+    "short-of-breath": (
+        "short of breath",
+        "shortness of breath",
+        "can't breathe",
+        "cannot breathe",
+        "trouble breathing",
+        "falta de aire",
+        "me falta el aire",
+        "no puedo respirar",
+    ),
+    "headache": ("headache", "dolor de cabeza"),
+    "dizzy": ("dizz", "light-headed", "lightheaded", "faint", "mareo", "mareada", "mareado", "desmay"),
+    "bleeding": ("bleeding", "blood in", "sangrado", "sangrando", "sangre en"),
+    "self-harm": (
+        "suicid",
+        "kill myself",
+        "end my life",
+        "want to die",
+        "hurt myself",
+        "matarme",
+        "quitarme la vida",
+        "no quiero vivir",
+        "hacerme dano",
+    ),
+}
+MESSAGE_RULE = "message:symptoms"
+MESSAGE_EMERGENCIES = frozenset({"chest-pain", "short-of-breath", "self-harm"})
+
+
+def _plain(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def message_symptoms(text: str) -> list[str]:
+    """The symptoms a message mentions (keys of MESSAGE_WORDS), in the table's order."""
+    plain = _plain(text)
+    return [
+        symptom
+        for symptom, words in MESSAGE_WORDS.items()
+        if any(re.search(rf"\b{re.escape(word)}", plain) for word in words)
+    ]
+
+
+def message_breach(symptoms: Sequence[str]) -> Breach:
+    """What a message mentioning symptoms raises: an alert and a task more urgent than routine (as soon as possible
+    for chest pain, breathing and self-harm). The patient was told nothing new: the portal already says to call
+    911 or 988 in an emergency."""
+    words = ", ".join(SYMPTOM_WORDS.get(s, s) for s in symptoms)
+    return Breach(
+        MESSAGE_RULE,
+        f"Portal message mentions {words}",
+        "",
+        emergency=bool(MESSAGE_EMERGENCIES & set(symptoms)),
+        safety="self-harm" in symptoms,
+    )

@@ -32,11 +32,16 @@ def test_the_demo_patient_has_a_log_in_a_proxy_and_a_month_of_reports(demo: str)
 def test_the_alerts_and_messages_reach_casemanagers_worklist(demo: str) -> None:
     manager = User.objects.get(username="casemanager")
     patient = Patient.objects.get(portal_user__username="patient")
-    assert Flag.objects.filter(patient=patient, rule="self-report:bp-high", status="active").exists()
+    flag = Flag.objects.get(patient=patient, rule="self-report:bp-high", status="active")
     task = Task.objects.get(patient=patient, kind=TaskKind.SELF_REPORT)
     assert task.owner == manager and task.priority == TaskPriority.URGENT
+    # 184/102, then a headache and 185/110: one alert and task with the worse value, the case manager told again.
+    assert "185/110" in flag.text and "headache" in flag.text and "185/110" in task.title
+    assert manager.notifications.filter(url=f"/tasks/{task.pk}/", title__startswith="Worse:").exists()
     weight = Patient.objects.get(portal_user__username="patient2")
     assert Flag.objects.filter(patient=weight, rule="self-report:weight-gain").exists()
+    # "Short of breath" in a message: not routine.
+    assert Flag.objects.filter(patient=weight, rule="message:symptoms").exists()
     items = build_worklist(manager).items
     kinds = {(i.kind, i.patient_id) for i in items}
     assert ("message", patient.pk) in kinds and ("message", weight.pk) in kinds
