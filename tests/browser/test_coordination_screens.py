@@ -216,7 +216,10 @@ def test_a_task_is_handed_over_and_a_queue_task_claimed(
     context, page = log_in(browser, live_server.url, w.alice, TABLET)
 
     page.goto(f"{live_server.url}/tasks/{scene.own_task.pk}/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Send the diabetes diet leaflet in Spanish")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paula Reyes")  # the patient banner
+    expect(
+        page.get_by_role("heading", level=2, name="Send the diabetes diet leaflet in Spanish")
+    ).to_be_visible()
     expect(page.get_by_role("button", name="Claim this task")).to_have_count(0)  # already Alice's
     handover = page.locator("#reassign")
     handover.get_by_label("Hand to").select_option(label="Bob Tester")
@@ -261,7 +264,7 @@ def test_the_care_team_with_a_caregiver_who_leads_and_the_add_forms_error(  # ty
     w = scene.world
     context, page = log_in(browser, live_server.url, w.alice, TABLET)
     page.goto(f"{live_server.url}/patients/{w.paula.pk}/care-team/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Care team of Paula Reyes")
+    expect(page.get_by_role("heading", level=2, name="Care team of Paula Reyes")).to_be_visible()
     rows = page.locator("table tbody tr")
     daughter = rows.filter(has_text=DAUGHTER)
     expect(daughter.locator(".badge", has_text="Lead")).to_be_visible()
@@ -310,7 +313,7 @@ def test_closing_a_case_drafts_the_summary_and_the_supervisor_decides(  # type: 
     case = w.paula_case
     context, page = log_in(browser, live_server.url, w.alice, LAPTOP)
     page.goto(f"{live_server.url}/cases/{case.pk}/close/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Close the case")
+    expect(page.get_by_role("heading", level=2, name="Close the case")).to_be_visible()
     expect(page.locator("main")).to_contain_text("your request and summary go to Sam Tester")
     summary = page.get_by_label("Closing summary")
     draft = summary.input_value()

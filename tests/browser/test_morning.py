@@ -262,7 +262,7 @@ def test_a_morning_call_the_top_patient_and_see_the_row_move(  # type: ignore[no
     # The top row's one button.
     top.get_by_role("link", name="Log contact").click()
     expect(page).to_have_url(re.compile(rf"/patients/{m.overdue.pk}/contacts/\?case=\d+&next=/worklist/"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Contacts with Olive Ashworth")
+    expect(page.get_by_role("heading", level=2, name="Contacts with Olive Ashworth")).to_be_visible()
     settle(page)
     before = Contact.objects.filter(patient=m.overdue).count()
 
