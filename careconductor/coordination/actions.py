@@ -31,6 +31,7 @@ from .choices import (
     ContactParty,
     FlagCategory,
     FlagStatus,
+    InterpreterUse,
     MedsTaken,
     NotificationKind,
     OutreachStep,
@@ -350,6 +351,7 @@ class ContactInput:
     minutes: int = 0
     party: str = ContactParty.PATIENT
     party_name: str = ""
+    interpreter: str = ""
     patient_words: str = ""
     meds_taken: str = ""
     symptoms: str = ""
@@ -384,6 +386,8 @@ def _contact_errors(data: ContactInput, now: dt.datetime) -> dict[str, str]:
         errors["direction"] = "Choose who reached out."
     if data.party not in ContactParty.values:
         errors["party"] = "Choose who the contact was with."
+    if data.interpreter not in InterpreterUse.values:
+        errors["interpreter"] = "Choose whether an interpreter was used."
     if data.contact_at > now + dt.timedelta(minutes=5):
         errors["contact_at"] = "A contact cannot be in the future."
     elif data.contact_at < now - dt.timedelta(days=366):
@@ -435,6 +439,7 @@ def do_log_contact(
             direction=data.direction,
             party=data.party,
             party_name=data.party_name.strip()[:200],
+            interpreter=data.interpreter,
             reached=data.reached,
             minutes=data.minutes,
             patient_words=data.patient_words.strip(),

@@ -97,6 +97,13 @@ class TeachBack(models.TextChoices):
     NOT_ASKED = "not_asked", "Education given, teach-back not done"
 
 
+class InterpreterUse(models.TextChoices):
+    NOT_RECORDED = "", "Not recorded"
+    NONE = "none", "None"
+    PROFESSIONAL = "professional", "Professional interpreter"
+    FAMILY = "family", "Family member or friend"
+
+
 class TimeActivity(models.TextChoices):
     CARE_PLANNING = "care_planning", "Care planning"
     COORDINATION = "coordination", "Coordinating with providers or services"

@@ -12,6 +12,7 @@ from .choices import (
     ContactDirection,
     ContactMode,
     ContactParty,
+    InterpreterUse,
     MedsTaken,
     OutreachStep,
     TaskPriority,
@@ -69,6 +70,7 @@ class ContactForm(forms.Form):
     )
     party = forms.ChoiceField(label="With", choices=ContactParty.choices, initial=ContactParty.PATIENT)
     party_name = forms.CharField(label="Their name", required=False, max_length=200)
+    interpreter = forms.ChoiceField(label="Interpreter", required=False, choices=InterpreterUse.choices)
     minutes = forms.IntegerField(
         label="Minutes", min_value=0, max_value=600, initial=0, help_text="Counts toward monthly time."
     )

@@ -17,6 +17,7 @@ from .choices import (
     ContactParty,
     FlagCategory,
     FlagStatus,
+    InterpreterUse,
     MedsTaken,
     NotificationKind,
     OutreachStep,
@@ -176,6 +177,7 @@ class Contact(TimestampedModel):
     direction = models.CharField(max_length=10, choices=ContactDirection.choices)
     party = models.CharField(max_length=12, choices=ContactParty.choices, default=ContactParty.PATIENT)
     party_name = models.CharField(max_length=200, blank=True)
+    interpreter = models.CharField(max_length=16, choices=InterpreterUse.choices, blank=True)
     reached = models.BooleanField()
     minutes = models.PositiveSmallIntegerField(default=0)
     patient_words = models.TextField(blank=True, help_text="What the patient said, in their own words")

@@ -338,6 +338,7 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                         minutes=d["minutes"],
                         party=d["party"],
                         party_name=d["party_name"],
+                        interpreter=d["interpreter"],
                         patient_words=d["patient_words"],
                         meds_taken=d["meds_taken"],
                         symptoms=d["symptoms"],
