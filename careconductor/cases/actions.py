@@ -65,6 +65,13 @@ def _open_case(
         raise ActionRefused("The patient and team must belong to your organisation.")
     if not referral_reason.strip():
         raise ActionRefused({"referral_reason": "Say why the patient is referred."})
+    if len(referral_reason.strip()) > rules.MAX_REFERRAL_REASON:
+        raise ActionRefused(
+            {
+                "referral_reason": f"Keep the reason to {rules.MAX_REFERRAL_REASON:,} characters "
+                f"(it has {len(referral_reason.strip()):,}): put longer documents in a note."
+            }
+        )
     if acuity_tier not in rules.ACUITY_POINTS:
         raise ActionRefused({"acuity_tier": "Acuity tier must be 1 to 4."})
     if case_manager is not None and case_manager.role not in (Role.CASE_MANAGER, Role.SUPERVISOR):

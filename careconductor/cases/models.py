@@ -24,7 +24,8 @@ class Case(TimestampedModel):
     program = models.CharField(max_length=16, choices=Program.choices)
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.REFERRED)
     referral_source = models.CharField(max_length=16, choices=ReferralSource.choices)
-    referral_reason = models.CharField(max_length=300)
+    # Kept whole, as the referrer wrote it (cases.rules.MAX_REFERRAL_REASON bounds a paste by mistake).
+    referral_reason = models.TextField()
     referred_at = models.DateTimeField()
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
     primary_case_manager = models.ForeignKey(

@@ -25,6 +25,8 @@ OPEN_STATUSES = frozenset({S.REFERRED, S.SCREENING, S.ACTIVE, S.ON_HOLD})
 TERMINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 # Moves that must say why (the case manager's note is kept with the change).
 NOTE_REQUIRED = frozenset({S.ON_HOLD, S.DECLINED, S.INELIGIBLE})
+# The longest reason for referral kept: a referral letter's gist, not the letter (a paste by mistake is refused).
+MAX_REFERRAL_REASON = 4000
 
 TRANSITION_LABELS: dict[CaseStatus, str] = {
     S.SCREENING: "Start screening",

@@ -42,7 +42,9 @@ class NewPatientForm(forms.Form):
     # The referral that opens the first case: it is what links the patient to a case manager.
     program = forms.ChoiceField(label="Programme", choices=Program.choices)
     referral_source = forms.ChoiceField(label="Referred by", choices=ReferralSource.choices)
-    referral_reason = forms.CharField(label="Reason for referral", max_length=300, widget=forms.Textarea)
+    # No max_length: a browser would stop typing and cut a paste at it without a word; the action refuses a
+    # reason past cases.rules.MAX_REFERRAL_REASON beside the field instead.
+    referral_reason = forms.CharField(label="Reason for referral", widget=forms.Textarea)
     confirm_not_duplicate = forms.BooleanField(
         label="I checked: this is not the same person as the possible duplicate shown above",
         required=False,

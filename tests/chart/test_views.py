@@ -96,6 +96,34 @@ def test_registering_a_patient_refers_them_and_opens_the_chart(world: World, log
     assert "Tomas Okafor" in chart and patient.mrn in chart
 
 
+LONG_REASON = (
+    "Referred by Dr Osei after a second admission for decompensated heart failure in six weeks. Lives alone on "
+    "the third floor without a lift; daughter visits at weekends. Missed two cardiology appointments for lack of "
+    "transport. Takes furosemide irregularly because of night-time urination. Weight up 3 kg since discharge. "
+    "Please call before visiting: hard of hearing, prefers the afternoon."
+)
+
+
+def test_a_long_referral_reason_is_kept_whole(world: World, login) -> None:
+    # Issue 17 §5: the reason was cut at 300 characters (the text box stopped there without a word).
+    assert len(LONG_REASON) > 300
+    client = login(world.alice)
+    form = client.get(reverse("patients:new")).content.decode()
+    assert not re.search(r'<textarea[^>]*name="referral_reason"[^>]*maxlength', form)
+    client.post(reverse("patients:new"), {**NEW_PATIENT, "referral_reason": LONG_REASON})
+    assert Case.objects.get(patient__family_name="Okafor").referral_reason == LONG_REASON
+
+
+def test_a_referral_reason_past_the_limit_is_refused_beside_its_field(world: World, login) -> None:
+    before = Patient.objects.count()
+    response = login(world.alice).post(
+        reverse("patients:new"), {**NEW_PATIENT, "referral_reason": "x" * 4001}
+    )
+    body = response.content.decode()
+    assert 'id="id_referral_reason_error"' in body and "4,000 characters" in body
+    assert Patient.objects.count() == before
+
+
 def test_a_likely_duplicate_is_shown_before_a_second_record_is_made(world: World, login) -> None:
     client = login(world.alice)
     data = {**NEW_PATIENT, "given_name": "PAULA", "family_name": "reyes", "birth_date": "1956-03-14"}

@@ -194,6 +194,30 @@ def test_a_case_manager_refers_her_own_patient_to_her_own_team(world, api):
     assert case.primary_case_manager is None
 
 
+LONG_REASON = (
+    "Discharged yesterday after a second heart-failure admission in six weeks. " * 6
+)  # 450 characters
+
+
+def test_a_long_referral_reason_is_kept_whole(world, api):
+    # Issue 17 §5: the reason was silently cut at 300 characters.
+    assert len(LONG_REASON) > 300
+    body = referral(world, extension=[{"url": EXT + "referral-reason", "valueString": LONG_REASON}])
+    reply = api(world.alice).post("EpisodeOfCare", body)
+    assert reply.status == 201, reply.body
+    assert Case.objects.get(pk=reply.body["id"]).referral_reason == LONG_REASON.strip()
+    assert ext(reply.body, "referral-reason")["valueString"] == LONG_REASON.strip()
+
+
+def test_a_referral_reason_past_the_limit_is_refused_naming_the_extension(world, api):
+    before = Case.objects.count()
+    body = referral(world, extension=[{"url": EXT + "referral-reason", "valueString": "x" * 4001}])
+    reply = api(world.alice).post("EpisodeOfCare", body)
+    assert reply.status == 422
+    assert any("referral-reason" in path for path in reply.issue_paths()), reply.body
+    assert Case.objects.count() == before
+
+
 def test_referrals_are_refused_for_patients_not_visible_and_for_bad_input(world, api):
     before = Case.objects.count()
     assert api(world.bob).post("EpisodeOfCare", referral(world)).status == 403

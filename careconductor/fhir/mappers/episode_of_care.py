@@ -276,7 +276,7 @@ class EpisodeOfCareMapper(Mapper):
             patient,
             program=self._program(resource),
             referral_source=ReferralSource.INTERFACE,
-            referral_reason=reason[:300],
+            referral_reason=reason,
             team=self._team(caller, resource),
             case_manager=self._case_manager(caller, resource),
             acuity_tier=self._acuity(ext, 2),
