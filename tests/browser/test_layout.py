@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from careconductor.accounts.choices import Role
 from careconductor.assessments.actions import do_compute_risk_scores
 from careconductor.coordination.actions import ContactInput, do_log_contact
+from careconductor.core import clock
 from careconductor.patients.actions import do_add_care_team_member, do_add_condition, do_add_encounter
 from careconductor.patients.choices import AdmissionType, EncounterClass
 
@@ -52,7 +52,7 @@ def _paula_with_a_full_chart():  # type: ignore[no-untyped-def]
         ("J44.1", "Chronic obstructive pulmonary disease with (acute) exacerbation"),
     ):
         do_add_condition(world.alice, paula, icd10_code=code, display=words)
-    admitted = timezone.now() - dt.timedelta(days=12)
+    admitted = clock.now() - dt.timedelta(days=12)
     do_add_encounter(
         world.alice,
         paula,
@@ -71,7 +71,7 @@ def _paula_with_a_full_chart():  # type: ignore[no-untyped-def]
         world.alice,
         paula,
         ContactInput(
-            contact_at=timezone.now() - dt.timedelta(hours=2),
+            contact_at=clock.now() - dt.timedelta(hours=2),
             mode="phone",
             direction="outbound",
             reached=True,
