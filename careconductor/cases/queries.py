@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, QuerySet, Sum, Value, When
@@ -153,6 +154,8 @@ class ChartSummary:
     age: int
     case: Case | None
     alerts: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
+    # Active allergies (chart.summary adds them); None when nobody has recorded whether there are any.
+    allergies: list[Any] | None = None
 
 
 def chart_summary(patient: Patient) -> ChartSummary:

@@ -75,7 +75,7 @@ from .fhir import add_fhir_scenario
 from .fhir import usage as fhir_usage
 from .privacy import add_privacy_scenarios
 from .rows import Table, reserve_ids
-from .setup import add_setup_scenarios
+from .setup import add_allergy_scenarios, add_setup_scenarios
 from .staff import PASSWORD, Assigner, DemoError, Login, Manager, create_staff, demo_logins
 
 __all__ = ["DEFAULT_PATIENTS", "DEFAULT_SEED", "ORGANIZATION_NAME", "PASSWORD", "DemoError", "build_demo"]
@@ -235,9 +235,10 @@ def build_demo(
             f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given.\n"
         )
         set_up = add_setup_scenarios(org)
+        allergies = add_allergy_scenarios(org)
         out.write(
             f"Set-up scenarios: {set_up} (teams receiving their programmes, transitional care's own rules, "
-            "a community health worker invited who has not joined yet).\n"
+            f"a community health worker invited who has not joined yet); {allergies} allergy entries.\n"
         )
         audit.record(
             None,

@@ -103,3 +103,44 @@ class CareTeamCategory(models.TextChoices):
     CAREGIVER = "caregiver", "Family caregiver"
     COMMUNITY = "community", "Community worker"
     OTHER = "other", "Other"
+
+
+class AllergyCategory(models.TextChoices):
+    # FHIR allergy-intolerance-category
+    MEDICATION = "medication", "Medication"
+    FOOD = "food", "Food"
+    ENVIRONMENT = "environment", "Environment (latex, pollen, insect stings…)"
+    BIOLOGIC = "biologic", "Biologic (vaccine, blood product)"
+
+
+class AllergyCriticality(models.TextChoices):
+    # FHIR allergy-intolerance-criticality: the potential for a serious reaction next time
+    LOW = "low", "Low risk"
+    HIGH = "high", "High risk"
+    UNABLE_TO_ASSESS = "unable-to-assess", "Unable to assess"
+
+
+class AllergyStatus(models.TextChoices):
+    # FHIR allergyintolerance-clinical
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AllergyVerification(models.TextChoices):
+    # FHIR allergyintolerance-verification (entered-in-error is a status change kept in the audit trail)
+    CONFIRMED = "confirmed", "Confirmed"
+    UNCONFIRMED = "unconfirmed", "Reported, not confirmed"
+    REFUTED = "refuted", "Refuted"
+
+
+class ReactionSeverity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe (anaphylaxis)"
+
+
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+# SNOMED CT 716186003 "No known allergy": recorded as an entry so that "asked, none" differs from "not asked".
+NO_KNOWN_ALLERGIES = (SNOMED, "716186003", "No known allergies")

@@ -12,7 +12,12 @@ from careconductor.privacy.choices import Sensitivity
 
 from .choices import (
     MRN_SYSTEM,
+    NO_KNOWN_ALLERGIES,
     AdmissionType,
+    AllergyCategory,
+    AllergyCriticality,
+    AllergyStatus,
+    AllergyVerification,
     CareTeamCategory,
     ClinicalStatus,
     ConditionCategory,
@@ -21,6 +26,7 @@ from .choices import (
     CoverageKind,
     DischargeDisposition,
     EncounterClass,
+    ReactionSeverity,
     Sex,
 )
 
@@ -255,3 +261,41 @@ class Note(TimestampedModel):
 
     def __str__(self) -> str:
         return f"note {self.pk} by {self.author_id} at {self.written_at:%Y-%m-%d %H:%M}"
+
+
+class Allergy(TimestampedModel):
+    """An allergy or intolerance (FHIR AllergyIntolerance): what, how bad the reaction was, how likely a
+    serious one is next time. "No known allergies" is its own entry (NO_KNOWN_ALLERGIES), so an empty list
+    still means "not asked"."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
+    substance = models.CharField(max_length=200)
+    # An RxNorm or SNOMED CT code when one is known; the substance's words are what staff read.
+    code_system = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=40, blank=True)
+    category = models.CharField(
+        max_length=16, choices=AllergyCategory.choices, default=AllergyCategory.MEDICATION
+    )
+    criticality = models.CharField(max_length=20, choices=AllergyCriticality.choices, blank=True)
+    clinical_status = models.CharField(
+        max_length=12, choices=AllergyStatus.choices, default=AllergyStatus.ACTIVE
+    )
+    verification = models.CharField(
+        max_length=12, choices=AllergyVerification.choices, default=AllergyVerification.UNCONFIRMED
+    )
+    reaction = models.CharField(max_length=200, blank=True, help_text="e.g. hives, swelling of the lips")
+    severity = models.CharField(max_length=12, choices=ReactionSeverity.choices, blank=True)
+    onset_date = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "clinical_status"], name="allergy_patient_status_idx")]
+
+    @property
+    def is_no_known_allergies(self) -> bool:
+        return self.code == NO_KNOWN_ALLERGIES[1] and self.code_system == NO_KNOWN_ALLERGIES[0]
+
+    def __str__(self) -> str:
+        return self.substance

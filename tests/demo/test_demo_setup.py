@@ -32,3 +32,14 @@ def test_the_demo_administrator_sees_teams_programmes_and_an_invitation(demo: st
     assert "Grace Kim" in staff and "invited" in staff
     programmes = client.get(reverse("administration:programs")).content.decode()
     assert programmes.count("(defaults)") == len(Program) - 1
+
+
+def test_most_demo_patients_were_asked_about_allergies(demo: str) -> None:
+    from careconductor.patients.models import Allergy, Patient
+
+    patients = Patient.objects.count()
+    asked = Allergy.objects.values("patient_id").distinct().count()
+    none_known = Allergy.objects.filter(code="716186003").count()
+    assert 0.6 * patients <= asked < patients, "most were asked; some are still to ask"
+    assert 0.3 * patients <= none_known <= 0.5 * patients
+    assert Allergy.objects.filter(criticality="high", severity="severe").exists()

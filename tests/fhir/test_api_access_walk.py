@@ -40,6 +40,7 @@ from careconductor.patients.actions import (
     do_add_coverage,
     do_add_encounter,
 )
+from careconductor.patients.allergies import AllergyDetails, do_record_allergy
 from careconductor.patients.choices import ContactRelationship, CoverageKind, EncounterClass
 from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_record_consent
@@ -118,6 +119,9 @@ def add_paula_records(world: World) -> None:
         phone="555-0101",
         is_caregiver=True,
         is_emergency_contact=True,
+    )
+    do_record_allergy(
+        alice, paula, AllergyDetails(substance="Penicillin", reaction="Hives", severity="moderate")
     )
     do_record_consent(
         alice,

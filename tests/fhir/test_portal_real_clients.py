@@ -66,7 +66,11 @@ def test_fhirclient_searches_a_patients_own_vital_signs_and_alerts(world: World,
     ]
     flags = SmartFlag.where(struct={"status": "active"}).perform_resources(smart.server)
     assert [(f.code.text, f.author.reference) for f in flags] == [
-        ("Patient-reported blood pressure 186/97 mmHg at or above the alert limit", f"Patient/{paula.pk}")
+        # The check-in's symptom earlier that day goes with the alert (issue 17 §5).
+        (
+            "Patient-reported blood pressure 186/97 mmHg at or above the alert limit; also reports poor sleep",
+            f"Patient/{paula.pk}",
+        )
     ]
     read = SmartObservation.read(f"reading-{pressure.pk}", smart.server)
     assert read.effectiveDateTime.isostring.startswith(pressure.taken_at.date().isoformat())

@@ -25,6 +25,7 @@ MODULES = (
     "goal",
     "care_plan",
     "document_reference",
+    "allergy_intolerance",
 )
 
 
