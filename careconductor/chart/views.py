@@ -121,7 +121,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     hidden_duplicates = 0
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        found = possible_duplicates(user, data["given_name"], data["family_name"], data["birth_date"])
+        found = possible_duplicates(
+            user, data["given_name"], data["family_name"], data["birth_date"], phone=data["phone"]
+        )
         visible_ids = set(
             policy.visible_patients(user).filter(pk__in=[p.pk for p in found]).values_list("pk", flat=True)
         )

@@ -59,6 +59,7 @@ from careconductor.patients.models import (
     PatientContact,
     PatientIdentifier,
 )
+from careconductor.patients.rules import digits, search_key
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction, ConsentMethod, ConsentStatus, ConsentType
 from careconductor.privacy.models import Consent
@@ -277,7 +278,7 @@ class _Tables:
             Patient,
             "id organization_id given_name family_name birth_date sex preferred_language interpreter_needed "
             "phone email address_line city state postal_code preferred_contact_method preferred_contact_times "
-            "learning_preferences health_literacy_concern deceased_date",
+            "learning_preferences health_literacy_concern deceased_date search_names phone_digits",
             m,
         )
         self.cases = Table(
@@ -447,6 +448,9 @@ class _Builder:
             "learning_preferences": sorted(rng.sample(LEARNING, rng.randint(1, 3)), key=LEARNING.index),
             "health_literacy_concern": rng.random() < (0.3 if language != "en" else 0.17),
         }
+        # What Patient.save() keeps for search; bulk inserts skip save().
+        details["search_names"] = search_key(given, family)
+        details["phone_digits"] = digits(str(details["phone"]))
         coded = clinical.conditions(rng, age)
         for _, code in coded:
             onset = self.day(rng.randint(1, max(1, min(25, age - 30))) * 365 + rng.randint(0, 364))

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from careconductor.accounts.models import User
 from careconductor.core import clock
@@ -33,7 +34,7 @@ from .models import (
     PatientContact,
     PatientIdentifier,
 )
-from .rules import birth_date_errors, is_icd10_cm
+from .rules import birth_date_errors, digits, fold, is_icd10_cm
 
 
 @dataclass
@@ -70,15 +71,23 @@ def _check_details(details: PatientDetails) -> None:
         raise ActionRefused(errors)
 
 
-def possible_duplicates(user: User, given_name: str, family_name: str, birth_date: dt.date) -> list[Patient]:
-    """Patients in the user's organisation with the same name and birth date (case-insensitive)."""
+def possible_duplicates(
+    user: User, given_name: str, family_name: str, birth_date: dt.date, phone: str = ""
+) -> list[Patient]:
+    """Patients in the user's organisation who may be this person: born that day, or with day and month
+    swapped (a common typing slip), and with the same family name or given name, accents and case aside
+    ("Jose Sanchez" finds José Sánchez), or the same phone number."""
+    days = {birth_date}
+    if birth_date.day <= 12 and birth_date.day != birth_date.month:
+        days.add(birth_date.replace(month=birth_date.day, day=birth_date.month))
+    same_name = Q(search_names__contains=f" {fold(family_name)} ") | Q(
+        search_names__contains=f" {fold(given_name)} "
+    )
+    same_phone = Q(phone_digits=digits(phone)) if len(digits(phone)) >= 7 else Q(pk__in=[])
     return list(
-        Patient.objects.filter(
-            organization_id=user.org_id,
-            given_name__iexact=given_name.strip(),
-            family_name__iexact=family_name.strip(),
-            birth_date=birth_date,
-        ).prefetch_related("identifiers")
+        Patient.objects.filter(organization_id=user.org_id, birth_date__in=days)
+        .filter(same_name | same_phone)
+        .prefetch_related("identifiers")[:10]
     )
 
 

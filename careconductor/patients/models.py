@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.db.models.functions import Lower
@@ -29,6 +30,7 @@ from .choices import (
     ReactionSeverity,
     Sex,
 )
+from .rules import digits, search_key
 
 
 class Patient(TimestampedModel):
@@ -65,6 +67,10 @@ class Patient(TimestampedModel):
         help_text="The patient's own log-in (portal and patient-facing apps): it sees this record only.",
     )
 
+    # Kept by save() for search: the names folded (no accents, lower case) and the phone's digits.
+    search_names = models.CharField(max_length=320, blank=True, editable=False)
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+
     class Meta:
         indexes = [
             models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
@@ -77,6 +83,13 @@ class Patient(TimestampedModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_names = search_key(self.given_name, self.family_name, self.preferred_name)
+        self.phone_digits = digits(self.phone)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_names", "phone_digits"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import Q, QuerySet
 
@@ -12,6 +13,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from .models import Patient, PatientIdentifier
+from .rules import digits, fold
 
 
 def access_patient(user: User, patient_id: int) -> Patient:
@@ -23,15 +25,30 @@ def access_patient(user: User, patient_id: int) -> Patient:
     return patient
 
 
+PHONE_DIGITS = 4  # a word of at least this many digits also searches phone numbers
+
+
 def search_patients(user: User, text: str = "", birth_date: dt.date | None = None) -> QuerySet[Patient]:
-    """Visible patients matching a name (any part), an identifier value, and/or a birth date."""
+    """Visible patients matching each word: the start of any of their names, without accents or case
+    ("sanchez" finds Sánchez; "Rivera, Marisol" finds Marisol Rivera), an identifier value, or part of their
+    phone number ("555-0100", "5550100"); and/or a birth date."""
     qs = policy.visible_patients(user)
-    for word in text.split():
+    phone = digits(text)
+    if len(phone) >= PHONE_DIGITS and not re.search(r"[^\d\s()+.\-]", text):
+        # The whole text is a phone number, however it is written.
+        return qs.filter(
+            Q(phone_digits__contains=phone)
+            | Q(pk__in=PatientIdentifier.objects.filter(value=text.strip()).values("patient_id"))
+        ).order_by("family_name", "given_name", "pk")
+    for word in re.split(r"[\s,]+", text.strip()):
+        if not word:
+            continue
+        folded = fold(word)
+        if not folded:
+            continue
         # The identifier match is a subquery, not a join, so no DISTINCT over the whole list is needed.
         qs = qs.filter(
-            Q(given_name__istartswith=word)
-            | Q(family_name__istartswith=word)
-            | Q(preferred_name__istartswith=word)
+            Q(search_names__contains=f" {folded}")
             | Q(pk__in=PatientIdentifier.objects.filter(value=word).values("patient_id"))
         )
     if birth_date:
