@@ -38,6 +38,8 @@ def do_refer_case(
     any patient to themselves and so open the chart. New patients go through `do_register_and_refer`."""
     if user.role not in policy.ASSIGNING_ROLES or patient.organization_id != user.organization_id:
         policy.require(user, policy.Action.CHANGE, patient)
+    if Case.objects.open().filter(patient=patient, program=program).exists():
+        raise ActionRefused({"program": "The patient already has an open case in this programme."})
     return _open_case(
         user,
         patient,
@@ -207,7 +209,7 @@ def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
     return case
 
 
-def _receiving_team(user: User, program: Program) -> Team | None:
+def receiving_team(user: User, program: Program) -> Team | None:
     """The registering person's own team, else the team that receives this programme's referrals, else the
     organisation's first team."""
     teams = Team.objects.filter(organization_id=user.org_id).order_by("pk")
@@ -233,7 +235,7 @@ def do_register_and_refer(
 
     By default a case manager who registers a patient carries the referral (and so keeps access); anyone
     else routes it to their own team, where the team's supervisor assigns it."""
-    team = team or _receiving_team(user, program)
+    team = team or receiving_team(user, program)
     if team is None:
         raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")
     manager = case_manager or (user if user.role == Role.CASE_MANAGER else None)

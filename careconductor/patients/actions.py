@@ -230,8 +230,24 @@ def do_add_health_concern(
     return condition
 
 
+def _coverage_errors(fields: dict[str, object]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not str(fields.get("payer", "")).strip():
+        errors["payer"] = "Name the payer."
+    if fields.get("kind") not in CoverageKind.values:
+        errors["kind"] = f"The kind of coverage is one of {', '.join(CoverageKind.values)}."
+    start, end = fields.get("start_date"), fields.get("end_date")
+    if not isinstance(start, dt.date):
+        errors["start_date"] = "Give the day the coverage began."
+    elif isinstance(end, dt.date) and end < start:
+        errors["end_date"] = "The coverage ends before it starts."
+    return errors
+
+
 def do_add_coverage(user: User, patient: Patient, **fields: object) -> Coverage:
     policy.require(user, policy.Action.CHANGE, patient)
+    if errors := _coverage_errors(fields):
+        raise ActionRefused(errors)
     with transaction.atomic():
         coverage = Coverage.objects.create(patient=patient, **fields)
         audit.record(user, AuditAction.CREATE, patient=patient, obj=coverage)
@@ -243,6 +259,8 @@ def do_add_encounter(user: User, patient: Patient, **fields: object) -> Encounte
     start, end = fields.get("start"), fields.get("end")
     if isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end < start:
         raise ActionRefused({"end": "The encounter ends before it starts."})
+    if fields.get("encounter_class") not in EncounterClass.values:
+        raise ActionRefused({"encounter_class": f"The class is one of {', '.join(EncounterClass.values)}."})
     with transaction.atomic():
         encounter = Encounter.objects.create(patient=patient, **fields)
         audit.record(user, AuditAction.CREATE, patient=patient, obj=encounter)
@@ -251,6 +269,12 @@ def do_add_encounter(user: User, patient: Patient, **fields: object) -> Encounte
 
 def do_add_contact(user: User, patient: Patient, **fields: object) -> PatientContact:
     policy.require(user, policy.Action.CHANGE, patient)
+    if not str(fields.get("name", "")).strip():
+        raise ActionRefused({"name": "Enter the contact's name."})
+    if fields.get("relationship") not in ContactRelationship.values:
+        raise ActionRefused(
+            {"relationship": f"The relationship is one of {', '.join(ContactRelationship.values)}."}
+        )
     with transaction.atomic():
         contact = PatientContact.objects.create(patient=patient, **fields)
         audit.record(user, AuditAction.CREATE, patient=patient, obj=contact)
