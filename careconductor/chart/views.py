@@ -245,6 +245,7 @@ def render_chart(
         "condition_form": condition_form or ConditionForm(),
         "can_change": policy.Action.CHANGE in allowed,
         "can_write_note": policy.Action.WRITE_NOTE in allowed,
+        "can_log_contact": policy.Action.LOG_CONTACT in allowed,
         "flags": active_flags(patient).select_related("raised_by"),
         "tasks": patient_open_tasks(patient),
         "findings": active_findings(patient),

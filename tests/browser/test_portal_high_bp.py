@@ -64,9 +64,12 @@ def test_a_high_blood_pressure_from_the_phone_reaches_the_worklist(live_server, 
     page.goto(f"{base}/worklist/")
     settle(page)
     urgent = band(page, "Urgent")
-    rows = urgent.locator("tbody tr", has_text="Reyes, Paula")
-    expect(rows.filter(has_text="Alert: Patient-reported blood pressure 186/104 mmHg")).to_have_count(1)
-    expect(rows.filter(has_text="Call the patient: Patient-reported blood pressure 186/104")).to_have_count(1)
+    # Her rows are one group; the alert and the call it raised are one row with both links (issue 17 §5).
+    rows = urgent.locator("tbody.patient-group", has_text="Reyes, Paula").locator("tr")
+    alert_row = rows.filter(has_text="Alert: Patient-reported blood pressure 186/104 mmHg")
+    expect(alert_row).to_have_count(1)
+    expect(alert_row).to_contain_text("urgent task, due today")
+    expect(alert_row.get_by_role("link", name="Open task")).to_have_count(1)
     screenshot("portal-high-bp-3-worklist", on=page)
 
     rows.filter(has_text="Alert: Patient-reported").get_by_role("link", name="Review alert").click()
@@ -90,7 +93,7 @@ def test_a_high_blood_pressure_from_the_phone_reaches_the_worklist(live_server, 
 
     page.goto(f"{base}/worklist/")
     settle(page)
-    paula_rows = page.locator("section.worklist tbody tr", has_text="Reyes, Paula")
+    paula_rows = page.locator("section.worklist tbody.patient-group", has_text="Reyes, Paula").locator("tr")
     expect(paula_rows.filter(has_text="Alert: Patient-reported")).to_have_count(0)
     expect(band(page, "Urgent").locator("tbody tr", has_text="Call the patient")).to_have_count(1)  # the call
     screenshot("portal-high-bp-5-worklist-after", on=page)
