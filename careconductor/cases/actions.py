@@ -19,6 +19,8 @@ from .choices import CaseStatus, Program, ReferralSource
 from .models import Case, CaseAssignment, CaseStatusChange
 from .queries import assignment_candidates
 
+NO_TEAM = "Your organisation has no team to receive referrals yet. Ask an administrator."
+
 
 def do_refer_case(
     user: User,
@@ -27,11 +29,12 @@ def do_refer_case(
     program: Program,
     referral_source: ReferralSource,
     referral_reason: str,
-    team: Team,
+    team: Team | None = None,
     case_manager: User | None = None,
     acuity_tier: int = 2,
 ) -> Case:
-    """Open a new case for an existing patient (a second programme, a readmission after an old case).
+    """Open a new case for an existing patient (a second programme, a readmission after an old case). Without
+    a team, the referral goes where a new patient's would (`receiving_team`).
 
     Supervisors and admins take in referrals for any patient of their organisation: that is their intake
     role. Anyone else needs a relationship with the patient already; otherwise a case manager could refer
@@ -40,6 +43,9 @@ def do_refer_case(
         policy.require(user, policy.Action.CHANGE, patient)
     if Case.objects.open().filter(patient=patient, program=program).exists():
         raise ActionRefused({"program": "The patient already has an open case in this programme."})
+    team = team or receiving_team(user, program)
+    if team is None:
+        raise ActionRefused(NO_TEAM)
     return _open_case(
         user,
         patient,
@@ -237,7 +243,7 @@ def do_register_and_refer(
     else routes it to their own team, where the team's supervisor assigns it."""
     team = team or receiving_team(user, program)
     if team is None:
-        raise ActionRefused("Your organisation has no team to receive referrals yet. Ask an administrator.")
+        raise ActionRefused(NO_TEAM)
     manager = case_manager or (user if user.role == Role.CASE_MANAGER else None)
     with transaction.atomic():
         patient = do_create_patient(user, details, extra_identifiers=extra_identifiers)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
-from careconductor.cases.actions import do_refer_case, receiving_team
+from careconductor.cases.actions import do_refer_case
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
@@ -125,19 +125,13 @@ def refer(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = f.ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        team = receiving_team(user, Program(d["program"]))
         try:
-            if team is None:
-                raise ActionRefused(
-                    "Your organisation has no team to receive referrals yet. Ask an administrator."
-                )
             case = do_refer_case(
                 user,
                 patient,
                 program=Program(d["program"]),
                 referral_source=ReferralSource(d["referral_source"]),
                 referral_reason=d["referral_reason"],
-                team=team,
                 case_manager=user if user.role == Role.CASE_MANAGER else None,
                 acuity_tier=d["acuity_tier"],
             )
