@@ -7,8 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
-
 from .choices import Achievement, AgreedBy, GoalAgreement, GoalLifecycle, PlanStatus, Proposer
 from .measures import Measure
 
@@ -25,12 +23,6 @@ PLAN_TRANSITIONS: dict[PlanStatus, frozenset[PlanStatus]] = {
 
 def can_move_plan(current: PlanStatus, target: PlanStatus) -> bool:
     return target in PLAN_TRANSITIONS[current]
-
-
-def approval_required(program: str) -> bool:
-    """Programmes whose plans a supervisor approves before they (or a revision) come into force; set by
-    CARECONDUCTOR_PLAN_APPROVAL (a comma-separated list of programme codes)."""
-    return program in settings.CARE_PLAN_APPROVAL_PROGRAMS
 
 
 # --- goals ------------------------------------------------------------------------------------------------------

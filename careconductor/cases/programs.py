@@ -39,24 +39,20 @@ def default_rules(program: str) -> ProgramRules:
     )
 
 
+def _rules(program: str, row: ProgramSetting | None) -> ProgramRules:
+    if row is None:
+        return default_rules(program)
+    return ProgramRules(program, row.plan_approval, row.closure_approval, dict(row.reassessment_days), True)
+
+
 def rules_by_program(organization_id: int) -> dict[str, ProgramRules]:
     saved = {s.program: s for s in ProgramSetting.objects.filter(organization_id=organization_id)}
-    found = {}
-    for program in Program.values:
-        row = saved.get(program)
-        found[program] = (
-            ProgramRules(program, row.plan_approval, row.closure_approval, dict(row.reassessment_days), True)
-            if row
-            else default_rules(program)
-        )
-    return found
+    return {program: _rules(program, saved.get(program)) for program in Program.values}
 
 
 def program_rules(organization_id: int, program: str) -> ProgramRules:
     row = ProgramSetting.objects.filter(organization_id=organization_id, program=program).first()
-    if row is None:
-        return default_rules(program)
-    return ProgramRules(program, row.plan_approval, row.closure_approval, dict(row.reassessment_days), True)
+    return _rules(program, row)
 
 
 def do_set_program_rules(

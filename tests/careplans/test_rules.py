@@ -23,6 +23,7 @@ from careconductor.careplans.choices import (
     Proposer,
 )
 from careconductor.careplans.measures import MEASURES, Measure
+from careconductor.cases.programs import default_rules
 
 G = GoalLifecycle
 A = Achievement
@@ -94,7 +95,8 @@ def test_approval_follows_the_setting(
     settings, programs: frozenset[str], program: str, required: bool
 ) -> None:  # type: ignore[no-untyped-def]
     settings.CARE_PLAN_APPROVAL_PROGRAMS = programs
-    assert rules.approval_required(program) is required
+    # The installation's default (CARECONDUCTOR_PLAN_APPROVAL), until an organisation sets its own.
+    assert default_rules(program).plan_approval is required
 
 
 # --- goal lifecycle -------------------------------------------------------------------------------------------
