@@ -133,3 +133,5 @@ class NotificationKind(models.TextChoices):
     CONTACT_DUE = "contact_due", "Morning summary of contacts due today"
     CLOSURE = "closure", "Case closures and closing summaries"
     PORTAL_MESSAGE = "portal_message", "A patient sends a message through the portal"
+    MENTION = "mention", "A colleague mentions me in a note"
+    HANDOVER = "handover", "Cases or work are handed over to me"

@@ -8,6 +8,7 @@ import base64
 import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from careconductor.privacy.models import AuditEvent
 
@@ -46,6 +47,8 @@ def test_a_case_manager_enrols_an_authenticator_and_logs_in_with_a_code(
 
     page.get_by_role("textbox", name="Code").fill(_code_for(secret))
     page.get_by_role("button", name="Confirm").click()
+    # all_inner_texts() does not wait: wait for the next page first (a loaded CI machine answered late).
+    expect(page.locator("ul.codes code")).to_have_count(10)
     codes = page.locator("ul.codes code").all_inner_texts()
     assert len(codes) == 10
     screenshot("recovery-codes")
