@@ -5,6 +5,24 @@ from django.db import models
 MRN_SYSTEM = "urn:careconductor:mrn"
 
 
+class IdentifierUse(models.TextChoices):
+    # FHIR identifier-use. "old" marks an identifier that no longer identifies the patient but is kept so
+    # records that still carry it can be found (a duplicate's MRN after the records were merged).
+    USUAL = "usual", "In use"
+    OLD = "old", "Old (kept so old papers can be found)"
+
+
+# Identifiers staff give on the chart's details page: the URI each label stands for. A system that is not
+# listed can still arrive through the FHIR API and is shown with its own label.
+IDENTIFIER_SYSTEMS: dict[str, tuple[str, str]] = {
+    "medicaid": ("urn:careconductor:medicaid", "Medicaid ID"),
+    "medicare": ("urn:careconductor:medicare-mbi", "Medicare number (MBI)"),
+    "member": ("urn:careconductor:health-plan-member", "Health plan member number"),
+    "hospital-mrn": ("urn:careconductor:hospital-mrn", "Hospital MRN"),
+    "other": ("urn:careconductor:other", "Other identifier"),
+}
+
+
 class Sex(models.TextChoices):
     # FHIR administrative-gender
     FEMALE = "female", "Female"

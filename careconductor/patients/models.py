@@ -27,6 +27,7 @@ from .choices import (
     CoverageKind,
     DischargeDisposition,
     EncounterClass,
+    IdentifierUse,
     ReactionSeverity,
     Sex,
 )
@@ -66,6 +67,11 @@ class Patient(TimestampedModel):
         related_name="patient_record",
         help_text="The patient's own log-in (portal and patient-facing apps): it sees this record only.",
     )
+    # Set when an administrator merged this record into another (patients/merge.py): the record is kept, never
+    # deleted, so old links and FHIR reads of it lead to the record that replaced it.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records", editable=False
+    )
 
     # Kept by save() for search: the names folded (no accents, lower case) and the phone's digits.
     search_names = models.CharField(max_length=320, blank=True, editable=False)
@@ -104,12 +110,16 @@ class Patient(TimestampedModel):
         return language_name(self.preferred_language)
 
     @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+    @property
     def mrn(self) -> str:
-        # Uses the prefetched identifiers when present, so list pages do not query per row.
-        for ident in self.identifiers.all():
-            if ident.system == MRN_SYSTEM:
-                return ident.value
-        return ""
+        # Uses the prefetched identifiers when present, so list pages do not query per row. A merged-in
+        # duplicate's MRN is kept as old: the record's own MRN comes first.
+        mrns = [i for i in self.identifiers.all() if i.system == MRN_SYSTEM]
+        mrns.sort(key=lambda i: (i.use == IdentifierUse.OLD, i.pk))
+        return mrns[0].value if mrns else ""
 
 
 class PatientIdentifier(models.Model):
@@ -118,6 +128,7 @@ class PatientIdentifier(models.Model):
     system = models.CharField(max_length=200, help_text="URI of the assigning authority")
     value = models.CharField(max_length=100)
     label = models.CharField(max_length=50, blank=True, help_text="e.g. MRN, Medicaid ID")
+    use = models.CharField(max_length=8, choices=IdentifierUse.choices, default=IdentifierUse.USUAL)
 
     class Meta:
         constraints = [
@@ -312,3 +323,25 @@ class Allergy(TimestampedModel):
 
     def __str__(self) -> str:
         return self.substance
+
+
+class PatientMerge(models.Model):
+    """An administrator merged a duplicate record into the record kept (patients/merge.py). Append-only: the
+    history a privacy officer reviews. `duplicate_as_was` holds the duplicate's identity at the time (names,
+    birth date, identifiers, contact details), never clinical content; `moved` counts what moved, by kind."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    kept = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_kept")
+    duplicate = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="merge_into_other")
+    merged_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    duplicate_as_was = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict, help_text="Kind of record → how many moved")
+    notes = models.JSONField(default=list, help_text="What the merge did besides moving rows, in plain words")
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-merged_at"], name="merge_org_time_idx")]
+
+    def __str__(self) -> str:
+        return f"merge {self.duplicate_id} into {self.kept_id} at {self.merged_at:%Y-%m-%d %H:%M}"
