@@ -34,6 +34,7 @@ from .models import (
     PatientContact,
     PatientIdentifier,
 )
+from .nicknames import same_name
 from .rules import birth_date_errors, digits, fold, is_icd10_cm
 
 
@@ -76,17 +77,20 @@ def possible_duplicates(
 ) -> list[Patient]:
     """Patients in the user's organisation who may be this person: born that day, or with day and month
     swapped (a common typing slip), and with the same family name or given name, accents and case aside
-    ("Jose Sanchez" finds José Sánchez), or the same phone number."""
+    ("Jose Sanchez" finds José Sánchez), a given name's usual short form ("Lupe" finds Guadalupe,
+    nicknames.py), or the same phone number. Records merged into another are left out: their person is the
+    record they were merged into."""
     days = {birth_date}
     if birth_date.day <= 12 and birth_date.day != birth_date.month:
         days.add(birth_date.replace(month=birth_date.day, day=birth_date.month))
-    same_name = Q(search_names__contains=f" {fold(family_name)} ") | Q(
-        search_names__contains=f" {fold(given_name)} "
-    )
+    names = Q(search_names__contains=f" {fold(family_name)} ") if fold(family_name) else Q(pk__in=[])
+    for name in same_name(given_name) | same_name(fold(given_name).partition(" ")[0]):
+        names |= Q(search_names__contains=f" {name} ")
     same_phone = Q(phone_digits=digits(phone)) if len(digits(phone)) >= 7 else Q(pk__in=[])
     return list(
-        Patient.objects.filter(organization_id=user.org_id, birth_date__in=days)
-        .filter(same_name | same_phone)
+        Patient.objects.filter(organization_id=user.org_id, birth_date__in=days, merged_into__isnull=True)
+        .filter(names | same_phone)
+        .order_by("pk")
         .prefetch_related("identifiers")[:10]
     )
 

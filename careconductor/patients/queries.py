@@ -13,6 +13,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from .models import Patient, PatientIdentifier
+from .nicknames import same_name
 from .rules import digits, fold
 
 
@@ -30,9 +31,11 @@ PHONE_DIGITS = 4  # a word of at least this many digits also searches phone numb
 
 def search_patients(user: User, text: str = "", birth_date: dt.date | None = None) -> QuerySet[Patient]:
     """Visible patients matching each word: the start of any of their names, without accents or case
-    ("sanchez" finds Sánchez; "Rivera, Marisol" finds Marisol Rivera), an identifier value, or part of their
-    phone number ("555-0100", "5550100"); and/or a birth date."""
-    qs = policy.visible_patients(user)
+    ("sanchez" finds Sánchez; "Rivera, Marisol" finds Marisol Rivera), a name it is the short or long form of
+    ("lupe" finds Guadalupe, "robert" finds Bob; nicknames.py), an identifier value (an old MRN too), or part
+    of their phone number ("555-0100", "5550100"); and/or a birth date. Records merged into another are left
+    out: the search finds the record they were merged into, which holds their identifiers."""
+    qs = policy.visible_patients(user).filter(merged_into__isnull=True)
     phone = digits(text)
     if len(phone) >= PHONE_DIGITS and not re.search(r"[^\d\s()+.\-]", text):
         # The whole text is a phone number, however it is written.
@@ -47,10 +50,12 @@ def search_patients(user: User, text: str = "", birth_date: dt.date | None = Non
         if not folded:
             continue
         # The identifier match is a subquery, not a join, so no DISTINCT over the whole list is needed.
-        qs = qs.filter(
-            Q(search_names__contains=f" {folded}")
-            | Q(pk__in=PatientIdentifier.objects.filter(value=word).values("patient_id"))
+        match = Q(search_names__contains=f" {folded}") | Q(
+            pk__in=PatientIdentifier.objects.filter(value=word).values("patient_id")
         )
+        for name in sorted(same_name(folded) - {folded}):
+            match |= Q(search_names__contains=f" {name} ")
+        qs = qs.filter(match)
     if birth_date:
         qs = qs.filter(birth_date=birth_date)
     return qs.order_by("family_name", "given_name", "pk")
