@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -102,6 +104,8 @@ class CaseAssignment(models.Model):
     suggested_rank = models.PositiveIntegerField(null=True, blank=True, help_text="1 = the top suggestion")
     was_eligible = models.BooleanField(default=True)
     override_reason = models.TextField(blank=True)
+    # Why the case changed hands (a bulk reassignment or a deactivation), kept with each case it moved.
+    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["assigned_at", "pk"]
@@ -128,3 +132,47 @@ class ProgramSetting(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_program_display()} in organisation {self.organization_id}"
+
+
+class CoverQuerySet(models.QuerySet["Cover"]):
+    def in_force(self, day: dt.date) -> CoverQuerySet:
+        """Covers running on `day` (both ends inclusive), not cancelled."""
+        return self.filter(start_date__lte=day, end_date__gte=day, cancelled_at__isnull=True)
+
+
+class Cover(TimestampedModel):
+    """A colleague covers an absent case manager's due work between two dates (both inclusive, in the
+    organisation's time zone). Written only by cases.cover; privacy.policy lets the delegate open the absent
+    person's patients while it is in force, and the delegate's worklist shows their due work."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    absent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covers")
+    delegate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covering")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = CoverQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date", "pk"]
+        indexes = [
+            models.Index(fields=["delegate", "end_date"], name="cover_delegate_end_idx"),
+            models.Index(fields=["absent", "end_date"], name="cover_absent_end_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")), name="cover_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(absent=models.F("delegate")), name="cover_not_oneself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.delegate_id} covers user {self.absent_id} {self.start_date}–{self.end_date}"

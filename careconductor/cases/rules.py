@@ -105,6 +105,27 @@ def acuity_points(tier: int) -> int:
     return ACUITY_POINTS[tier]
 
 
+def experience_allows(tier: int, experience: ExperienceLevel | str) -> bool:
+    """The experience rule: tier 3–4 cases go only to proficient or expert staff (ARCHITECTURE.md §2)."""
+    return tier not in HIGH_ACUITY_TIERS or experience in EXPERIENCED
+
+
+def experience_task_needed(
+    old_tier: int | None, new_tier: int, holder_experience: ExperienceLevel | str
+) -> bool:
+    """Whether the supervisor gets a task to reassign the case: its tier rose (or it is new: `old_tier` None)
+    and its case manager may not carry that tier. A tier going down, or staying, never asks again."""
+    if old_tier is not None and new_tier <= old_tier:
+        return False
+    return not experience_allows(new_tier, holder_experience)
+
+
+def experience_words(experience: ExperienceLevel | str) -> str:
+    """How the task names the holder: 'a novice', 'a competent case manager'."""
+    level = ExperienceLevel(experience)
+    return "a novice" if level == ExperienceLevel.NOVICE else f"a {level.label.lower()} case manager"
+
+
 @dataclass(frozen=True)
 class Candidate:
     staff_id: int
@@ -113,6 +134,7 @@ class Candidate:
     languages: Sequence[str]
     capacity: int
     points_used: int
+    team_id: int | None = None
 
     @property
     def remaining(self) -> int:
@@ -137,7 +159,7 @@ def rank_candidates(
     for c in candidates:
         reasons: list[str] = []
         eligible = True
-        if tier in HIGH_ACUITY_TIERS and c.experience not in EXPERIENCED:
+        if not experience_allows(tier, c.experience):
             eligible = False
             reasons.append(f"tier {tier} needs proficient or expert staff ({c.experience.label.lower()})")
         if c.remaining < points:
@@ -153,3 +175,65 @@ def rank_candidates(
         key=lambda r: (not r.eligible, not r.shares_language, -r.candidate.remaining, r.candidate.name)
     )
     return ranked
+
+
+@dataclass(frozen=True)
+class SelectedCase:
+    """One case of a bulk reassignment, as the ranking needs it."""
+
+    label: str  # how refusals name it: the patient and programme
+    tier: int
+    language: str
+    manager_id: int | None  # its current case manager
+
+
+def selection_problems(selection: Sequence[SelectedCase], c: Candidate) -> list[str]:
+    """Why `c` may not take the whole selection: each case the experience rule refuses them (named), and
+    capacity after the move (their points plus the points of the cases that are not theirs already)."""
+    problems = [
+        f"{s.label}: tier {s.tier} needs proficient or expert staff ({c.experience.label.lower()})"
+        for s in selection
+        if not experience_allows(s.tier, c.experience)
+    ]
+    incoming = sum(acuity_points(s.tier) for s in selection if s.manager_id != c.staff_id)
+    if c.remaining < incoming:
+        problems.append(f"no room: {c.remaining} of {c.capacity} points left, the cases need {incoming}")
+    return problems
+
+
+def rank_for_selection(
+    selection: Sequence[SelectedCase],
+    candidates: Iterable[Candidate],
+    *,
+    team_ids: frozenset[int] = frozenset(),
+) -> list[RankedCandidate]:
+    """Rank staff for several cases at once: eligible for every case first (the experience rule for each tier
+    3–4 case, and room for all their points after the move), then those speaking the most of the patients'
+    languages, then members of the cases' teams (`team_ids`), then the most room left after
+    the move. The cases' own manager is left out: they are who the cases leave."""
+    leaving = {s.manager_id for s in selection}
+    languages = [s.language for s in selection if s.language]
+    ranked: list[tuple[tuple[object, ...], RankedCandidate]] = []
+    for c in candidates:
+        if c.staff_id in leaving:
+            continue
+        problems = selection_problems(selection, c)
+        spoken = sum(1 for lang in languages if lang in c.languages)
+        incoming = sum(acuity_points(s.tier) for s in selection)
+        after = c.remaining - incoming
+        reasons = list(problems)
+        if spoken:
+            reasons.append(
+                "speaks every patient's language"
+                if spoken == len(languages)
+                else f"speaks the language of {spoken} of {len(languages)} patients"
+            )
+        on_team = c.team_id in team_ids
+        if on_team:
+            reasons.append("on the cases' team")
+        if not problems:
+            reasons.append(f"{after} of {c.capacity} points free after the move")
+        key = (bool(problems), -spoken, not on_team, -after, c.name)
+        ranked.append((key, RankedCandidate(c, not problems, spoken == len(languages) > 0, reasons)))
+    ranked.sort(key=lambda pair: pair[0])
+    return [r for _, r in ranked]
