@@ -7,6 +7,8 @@ A staff user sees a patient only through a relationship inside their own organis
   - owner of an open task about the patient, until it is done (work given to someone carries the need to know
     for it; a team's queue reaches only members who already have a relationship), when it was given by someone
     with a standing relationship: a task given under one's own emergency access grants nothing,
+  - delegate covering for the case manager during an active cover (cases.Cover): the absent person's open
+    cases and open tasks, until the cover ends,
   - administrator of the organisation,
   - emergency access ("break-the-glass") the user opened for this patient, until it expires.
 UM reviewers, medical directors and the privacy officer have no chart access through this module:
@@ -56,6 +58,8 @@ BREAK_GLASS_ROLES = CHART_ROLES | {Role.MEDICAL_DIRECTOR}
 ASSIGNING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 SUPERVISING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 CREATING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
+# Who may cover an absent colleague's caseload (cases.Cover): people who carry cases themselves.
+COVERING_ROLES = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR})
 
 
 def related_patient_ids(user: User) -> QuerySet[Any] | None:
@@ -389,4 +393,22 @@ def _relationship_parts(user: User) -> list[QuerySet[Any]]:
     assigned = task.objects.filter(owner=user, status__in=open_statuses, grants_access=True).values(
         "patient_id"
     )
-    return [managed, *supervised, on_team, assigned]
+    return [managed, *supervised, on_team, assigned, *_covering_parts(user, today)]
+
+
+def _covering_parts(user: User, today: dt.date) -> list[QuerySet[Any]]:
+    """While a cover is in force (cases.Cover, both dates inclusive) the delegate reaches the absent case
+    manager's patients: those of their open cases, and of their open tasks that carry access. It ends with
+    the cover. Only case staff cover (COVERING_ROLES), so other roles pay nothing for it."""
+    if user.role not in COVERING_ROLES:
+        return []
+    covered = (
+        apps.get_model("cases", "Cover").objects.in_force(today).filter(delegate=user).values("absent_id")
+    )
+    case, task = apps.get_model("cases", "Case"), apps.get_model("coordination", "Task")
+    return [
+        case.objects.filter(closed_at__isnull=True, primary_case_manager__in=covered).values("patient_id"),
+        task.objects.filter(owner__in=covered, status__in=task.OPEN_STATUSES, grants_access=True).values(
+            "patient_id"
+        ),
+    ]
