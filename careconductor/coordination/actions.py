@@ -156,10 +156,17 @@ def _append_note(task: Task, user: User, note: str) -> None:
 
 
 def do_reassign_task(
-    user: User, task: Task, *, owner: User | None = None, team: Team | None = None, reason: str
+    user: User,
+    task: Task,
+    *,
+    owner: User | None = None,
+    team: Team | None = None,
+    reason: str,
+    tell: bool = True,
 ) -> Task:
     """Hand a task to another person or to a team's queue, saying why. The owner, a member of the queue's team
-    or anyone who may change the patient's record may do it."""
+    or anyone who may change the patient's record may do it. `tell=False`: the caller tells the new owner
+    itself, once for many tasks (a bulk reassignment, cases.reassign)."""
     policy.require(user, policy.Action.VIEW, task.patient)
     if not _may_work_on(user, task):
         raise ActionRefused("Only the task's owner, its team or the patient's case staff may hand it over.")
@@ -199,7 +206,8 @@ def do_reassign_task(
             update_fields=["owner", "team", "escalated_at", "escalated_to", "grants_access", "updated_at"]
         )
         audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="reassigned")
-        _tell_about_task(user, task)
+        if tell:
+            _tell_about_task(user, task)
     return task
 
 
