@@ -334,6 +334,8 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
+    # The patient it is about, if any: the inbox shows the details only while the user may still read them.
+    patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
@@ -359,3 +361,23 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}"
+
+
+class NoteMention(models.Model):
+    """A colleague named with @username in a chart note (coordination.mentions). Made with the note, in its
+    transaction, only for someone who may read that note; the staff inbox lists them. Read or unread is the
+    notification's `read_at`, so the inbox, the notifications page and the top bar's count agree."""
+
+    note = models.ForeignKey("patients.Note", on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    notification = models.OneToOneField(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="mention"
+    )
+    notified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "user"], name="note_mention_once")]
+        indexes = [models.Index(fields=["user", "-notified_at"], name="note_mention_user_idx")]
+
+    def __str__(self) -> str:
+        return f"note {self.note_id} mentions {self.user_id}"

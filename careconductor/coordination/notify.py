@@ -41,6 +41,8 @@ OUTSIDE_WORDING: dict[str, str] = {
     NotificationKind.CONTACT_DUE: "Your worklist for today is ready",
     NotificationKind.CLOSURE: "A case closure on your caseload needs your attention",
     NotificationKind.PORTAL_MESSAGE: "A patient on your caseload sent you a message",
+    NotificationKind.MENTION: "A colleague mentioned you in a note about a patient",
+    NotificationKind.HANDOVER: "Work was handed over to you",
 }
 
 
@@ -105,6 +107,7 @@ def do_notify(
                 title=title.strip()[:200],
                 body=body.strip(),
                 url=url[:300],
+                patient=patient,
                 created_at=now,
             )
             created.append(notification)
