@@ -16,6 +16,8 @@ from careconductor.assessments.queries import active_findings
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
+from careconductor.coordination import mentions
+from careconductor.coordination.mention_forms import MentionNoteForm
 from careconductor.coordination.queries import active_flags, care_team, patient_contacts, patient_open_tasks
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
@@ -23,7 +25,6 @@ from careconductor.core.forms import show_refusal
 from careconductor.patients.actions import (
     PatientDetails,
     do_add_condition,
-    do_add_note,
     possible_duplicates,
 )
 from careconductor.patients.choices import ConditionCategory, ContactMethod, Sex
@@ -218,6 +219,7 @@ def render_chart(
     # Sensitive records the user may not see are left out entirely, not counted or hinted at.
     sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=emergency is not None)
     allowed = policy.allowed_actions(user, patient)
+    offer_mentions = policy.Action.WRITE_NOTE in allowed and note_form is None
     context = {
         "emergency": emergency,
         "disclosure_form": disclosure_form or DisclosureForm(initial={"disclosed_on": clock.today()}),
@@ -230,7 +232,11 @@ def render_chart(
         "notes": patient.notes.filter(sensitivity__in=sensitivities)
         .select_related("author")
         .order_by("-written_at")[:20],
-        "note_form": note_form or NoteForm(sensitivities=sensitivities),
+        "note_form": note_form
+        or MentionNoteForm(
+            sensitivities=sensitivities,
+            candidates=mentions.mention_candidates(user, patient) if offer_mentions else (),
+        ),
         "consent_form": consent_form
         or ConsentRecordForm(
             staff=_consent_staff(patient), initial={"given_on": clock.today(), "method": "verbal"}
@@ -327,16 +333,26 @@ def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
 def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    return _save_from_chart(
-        request,
-        patient,
-        NoteForm(request.POST, sensitivities=policy.record_sensitivities(user, patient)),
-        lambda data: do_add_note(
-            user, patient, text=data["text"], sensitivity=Sensitivity(data.get("sensitivity") or "")
-        ),
-        done="Note saved.",
-        form_name="note_form",
+
+    def write(data: dict[str, Any]) -> None:
+        # @mentions are told in the note's transaction (coordination.mentions, issue 17 §4).
+        written = mentions.do_add_note(
+            user,
+            patient,
+            text=data["text"],
+            sensitivity=Sensitivity(data.get("sensitivity") or ""),
+            mention=data.get("mention") or [],
+        )
+        if written.told:
+            told = ", ".join(person.display_name() for person in written.told)
+            messages.info(request, f"Mentioned in their inbox: {told}.")
+
+    form = MentionNoteForm(
+        request.POST,
+        sensitivities=policy.record_sensitivities(user, patient),
+        candidates=mentions.mention_candidates(user, patient),
     )
+    return _save_from_chart(request, patient, form, write, done="Note saved.", form_name="note_form")
 
 
 @staff_view()
