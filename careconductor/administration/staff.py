@@ -17,8 +17,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from careconductor.accounts.choices import STAFF_ROLES, Discipline, ExperienceLevel, Role
 from careconductor.accounts.models import ApiToken, StaffProfile, Team, User
-from careconductor.cases.actions import do_assign_case
 from careconductor.cases.models import Case
+from careconductor.cases.reassign import do_reassign_cases
 from careconductor.cases.rules import OPEN_STATUSES
 from careconductor.coordination.actions import do_reassign_task
 from careconductor.coordination.models import Task
@@ -222,12 +222,16 @@ def do_deactivate_staff(admin: User, member: User, *, hand_over_to: User | None,
     why = f"{member.display_name()} deactivated: {reason.strip()}"
     with transaction.atomic():
         assert hand_over_to is not None or not work
-        for case in work.cases:
+        if work.cases:
+            # The same hand-over as a supervisor's bulk reassignment: the cases with their tasks, one notice.
             try:
-                do_assign_case(admin, case, hand_over_to, override_reason=why)  # type: ignore[arg-type]
+                do_reassign_cases(admin, work.cases, hand_over_to, reason=why, override_reason=why)  # type: ignore[arg-type]
             except ActionRefused as exc:
-                raise ActionRefused({"hand_over_to": f"{case.patient}: {exc}"}) from exc
-        for task in work.tasks:
+                raise ActionRefused({"hand_over_to": str(exc)}) from exc
+        # Tasks on no case of theirs (another manager's patient, a queue task they claimed) move one by one.
+        for task in Task.objects.filter(owner=member, status__in=Task.OPEN_STATUSES).select_related(
+            "patient"
+        ):
             do_reassign_task(admin, task, owner=hand_over_to, reason=why)
         today = clock.today()
         CareTeamMember.objects.filter(user=member, end_date__isnull=True).update(
