@@ -14,7 +14,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction, ConsentType
 from careconductor.privacy.queries import consent_in_force
 
-from . import rules
+from . import hooks, rules
 from .choices import CaseStatus, Program, ReferralSource
 from .models import Case, CaseAssignment, CaseStatusChange
 from .queries import assignment_candidates
@@ -112,6 +112,9 @@ def _open_case(
                 case=case, case_manager=case_manager, assigned_by=user, assigned_at=now
             )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=case)
+        if case_manager is not None and case_manager.pk == user.pk:
+            # Taken at intake without the ranked suggestion: the experience rule is checked now.
+            hooks.run_holder_checks(user, case, None)
     return case
 
 
@@ -189,15 +192,19 @@ def do_assign_case(
             override_reason=override_reason.strip() if is_override else "",
         )
         audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail="assigned")
+        if case_manager.pk == user.pk:
+            hooks.run_holder_checks(user, case, None)
     return assignment
 
 
 def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
+    """Change the acuity tier, keeping the change in the case's history. A rise the case manager may not carry
+    (the experience rule) gives the team's supervisor a task to reassign the case (cases.experience)."""
     policy.require(user, policy.Action.CHANGE, case.patient)
     if tier not in rules.ACUITY_POINTS:
         raise ActionRefused({"acuity_tier": "Acuity tier must be 1 to 4."})
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("patient").get(pk=case.pk)
+        case = Case.objects.select_for_update().select_related("patient", "team").get(pk=case.pk)
         if not case.is_open:
             raise ActionRefused("The acuity of a finished case cannot change.")
         old = case.acuity_tier
@@ -212,6 +219,7 @@ def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
             note=f"Acuity tier {old} → {tier}" + (f": {note.strip()}" if note.strip() else ""),
         )
         audit.record(user, AuditAction.UPDATE, patient=case.patient, obj=case, detail=f"acuity {tier}")
+        hooks.run_holder_checks(user, case, old)
     return case
 
 
