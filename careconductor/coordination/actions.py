@@ -44,6 +44,7 @@ from .choices import (
 
 # Re-exported: the demo and tests knew it here before escalation had its own module.
 from .escalation import do_escalate_overdue_tasks as do_escalate_overdue_tasks
+from .inbox import tell_about_handover
 from .models import (
     CadenceRule,
     ClosureRequest,
@@ -206,7 +207,9 @@ def do_reassign_task(
             update_fields=["owner", "team", "escalated_at", "escalated_to", "grants_access", "updated_at"]
         )
         audit.record(user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="reassigned")
-        if tell:
+        if tell and owner is not None:
+            tell_about_handover(user, task, reason)  # a hand-over in their inbox (issue 17 §4)
+        elif tell:
             _tell_about_task(user, task)
     return task
 

@@ -486,7 +486,8 @@ def test_a_task_changes_hands_only_with_a_reason(world: World, bob_covers: CareT
         world.alice,
         "Alice on leave",
     )
-    assert Notification.objects.filter(user=world.bob, kind=NotificationKind.TASK_ASSIGNED).count() == 1
+    # Handed to a person: a hand-over in Bob's inbox (issue 17 §4), not a second "new task".
+    assert Notification.objects.filter(user=world.bob, kind=NotificationKind.HANDOVER).count() == 1
     assert audit_rows(object_type="Task", object_id=str(task.pk), detail="reassigned") == 1
 
     do_reassign_task(world.bob, task, team=world.north, reason="Anyone on North can do it")
