@@ -4,7 +4,6 @@ the monthly time report. Views parse, fetch through access_* and change through 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -79,10 +78,10 @@ from .queries import (
 )
 from .reach import reach_state_for
 from .rules import Band
-from .worklist import Worklist, build_team_worklist, build_worklist, cadence_table
+from .worklist import build_team_worklist, build_worklist, cadence_table
+from .worklist_rows import worklist_rows
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
-FOLD_AFTER = 10
 CLOSURE_FIELDS = {
     "closure_reason": "reason",
     "closure_reason_other": "reason_other",
@@ -144,59 +143,6 @@ def _patient_case(patient: Patient, case_id: int | None) -> Case | None:
 
 
 # --- The worklist -------------------------------------------------------------------------------------------
-def _rows(worklist: Worklist, form: forms.WorklistFilterForm) -> list[dict[str, Any]]:
-    """The filtered rows gathered per patient (one heading, then their rows, most pressing first); each patient
-    sits in the section of their most pressing row."""
-    filters = form.cleaned_data if form.is_valid() else {}
-    program, tier, band = filters.get("program") or "", filters.get("tier"), filters.get("band")
-    kept = []
-    for item in worklist.items:
-        case = worklist.cases.get(item.case_id) if item.case_id else None
-        if program and item.program != program and not (case and case.program == program):
-            continue
-        if tier is not None and (case.acuity_tier if case else item.acuity_tier) != tier:
-            continue
-        if band is not None and item.band != band:
-            continue
-        kept.append(item)
-    sections: dict[Band, list[dict[str, Any]]] = defaultdict(list)
-    for group in rules.group_by_patient(kept):
-        rows: list[dict[str, Any]] = [
-            {
-                "item": item,
-                "case": worklist.cases.get(item.case_id) if item.case_id else None,
-                "task": worklist.tasks.get(item.task_id) if item.task_id else None,
-                "flag": worklist.flags.get(item.flag_id) if item.flag_id else None,
-            }
-            for item in group.items
-        ]
-        case = next((r["case"] for r in rows if r["case"] is not None), None)
-        sections[group.band].append(
-            {
-                "patient": worklist.patients.get(group.patient_id),
-                "case": case,
-                "rows": rows,
-                "count": len(rows),
-            }
-        )
-    # Long lists of reviews and routine work fold after a screenful of patients; what must happen today never does.
-    out = []
-    for b in Band:
-        if groups := sections.get(b):
-            fold = FOLD_AFTER if b >= Band.REVIEW else len(groups)
-            out.append(
-                {
-                    "band": b,
-                    "label": rules.BAND_LABELS[b],
-                    "groups": groups[:fold],
-                    "more": groups[fold:],
-                    "patients": len(groups),
-                    "count": sum(g["count"] for g in groups),
-                }
-            )
-    return out
-
-
 @staff_view()
 @require_http_methods(["GET"])
 def worklist_view(request: HttpRequest) -> HttpResponse:
@@ -204,7 +150,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     worklist = build_worklist(user)
     audit.record_reads(user, list(worklist.patients.values()), object_type="Worklist")
     form = forms.WorklistFilterForm(request.GET or None)
-    groups = _rows(worklist, form)
+    groups = worklist_rows(worklist, form)
     due_now = sum(1 for i in worklist.items if i.band < Band.REVIEW)
     overdue = sum(1 for i in worklist.items if i.overdue and i.band <= Band.TRANSITION)
     return render(

@@ -19,8 +19,9 @@ from django.utils import timezone
 from careconductor.accounts.choices import Discipline
 from careconductor.accounts.models import StaffProfile, Team, User
 from careconductor.cases.choices import CaseStatus
-from careconductor.cases.models import Case
+from careconductor.cases.models import Case, Cover
 from careconductor.cases.rules import OPEN_STATUSES
+from careconductor.core import clock
 from careconductor.patients.choices import DischargeDisposition, EncounterClass
 from careconductor.patients.models import Encounter, Patient
 from careconductor.privacy import policy
@@ -52,6 +53,18 @@ UPCOMING_DAYS = 7  # contacts due within a week are shown under "other work"
 URGENT_KINDS = frozenset({TaskKind.SAFETY_CHECK, TaskKind.SAFETY_PLANNING})
 
 
+@dataclass(frozen=True)
+class Covering:
+    """An absent colleague whose due work this worklist carries (cases.Cover in force)."""
+
+    name: str
+    until: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"Covering for {self.name} until {self.until:%a} {self.until.day} {self.until:%b}"
+
+
 @dataclass
 class Worklist:
     items: list[WorkItem]
@@ -59,6 +72,31 @@ class Worklist:
     cases: dict[int, Case]
     tasks: dict[int, Task]
     flags: dict[int, Flag] = field(default_factory=dict)
+    covering: dict[int, Covering] = field(default_factory=dict)  # absent person's id -> their cover
+
+    def covered_by(self, item: WorkItem) -> int | None:
+        """The absent colleague an item is covered work of, or None for the user's own work."""
+        case = self.cases.get(item.case_id) if item.case_id else None
+        staff = (
+            item.staff_id if item.staff_id is not None else (case.primary_case_manager_id if case else None)
+        )
+        return staff if staff in self.covering else None
+
+    def split_covering(
+        self, items: Iterable[WorkItem]
+    ) -> tuple[list[WorkItem], list[tuple[Covering, list[WorkItem]]]]:
+        """The user's own items, and each covered colleague's items under their cover, in rank order."""
+        own: list[WorkItem] = []
+        covered: dict[int, list[WorkItem]] = defaultdict(list)
+        for item in items:
+            absent = self.covered_by(item)
+            if absent is None:
+                own.append(item)
+            else:
+                covered[absent].append(item)
+        return own, [
+            (self.covering[a], covered[a]) for a in sorted(covered, key=lambda a: self.covering[a].name)
+        ]
 
     def by_band(self) -> list[tuple[Band, list[WorkItem]]]:
         groups: dict[Band, list[WorkItem]] = defaultdict(list)
@@ -115,12 +153,39 @@ def _with_last_success(qs: QuerySet[Case]) -> QuerySet[Case]:
 
 def build_worklist(user: User, *, today: dt.date | None = None) -> Worklist:
     """The user's worklist: their caseload's due contacts, transitions, reviews; their tasks and their teams'
-    unclaimed queue tasks; safety flags on their patients."""
+    unclaimed queue tasks; safety flags on their patients. While the user covers for absent colleagues
+    (cases.Cover in force today), their cases and tasks too, each marked with the cover: subqueries of the same
+    queries, so covering adds no query, whatever the number of covered cases."""
+    day = today or clock.today()
     teams = list(StaffProfile.objects.filter(user=user, team__isnull=False).values_list("team_id", flat=True))
-    tasks = Task.objects.open().filter(Q(owner=user) | Q(owner__isnull=True, team_id__in=teams))
-    return compute(
-        list(_with_last_success(caseload(user))), tasks.filter(policy.patient_q(user)), user, today
+    covers = Cover.objects.in_force(day).filter(delegate=user)
+    covered = covers.values("absent_id")
+    cases = (
+        Case.objects.filter(Q(primary_case_manager=user) | Q(primary_case_manager__in=covered))
+        .filter(status__in=OPEN_STATUSES)
+        .filter(policy.patient_q(user))
+        .annotate(cover_until=_cover_end(covers, "primary_case_manager_id"))
+        .select_related("primary_case_manager")
     )
+    tasks = (
+        Task.objects.open()
+        .filter(Q(owner=user) | Q(owner__isnull=True, team_id__in=teams) | Q(owner__in=covered))
+        .annotate(cover_until=_cover_end(covers, "owner_id"))
+    )
+    worklist = compute(list(_with_last_success(cases)), tasks.filter(policy.patient_q(user)), user, today)
+    absent = [(c.primary_case_manager, c.cover_until) for c in worklist.cases.values()]  # type: ignore[attr-defined]
+    absent += [(t.owner, t.cover_until) for t in worklist.tasks.values()]  # type: ignore[attr-defined]
+    worklist.covering = {
+        person.pk: Covering(person.display_name(), until)
+        for person, until in absent
+        if person is not None and until is not None and person.pk != user.pk
+    }
+    return worklist
+
+
+def _cover_end(covers: QuerySet[Cover], person_field: str) -> Subquery:
+    """The last day of the user's cover for the row's person (None when it is the user's own row)."""
+    return Subquery(covers.filter(absent_id=OuterRef(person_field)).values("end_date")[:1])
 
 
 def build_team_worklist(user: User, *, today: dt.date | None = None) -> Worklist:
