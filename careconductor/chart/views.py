@@ -188,9 +188,9 @@ def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _save_from_chart(
         request,
         patient,
-        ConditionForm(request.POST),
+        ConditionForm(request.POST, sensitivities=policy.record_sensitivities(user, patient)),
         lambda data: do_add_condition(
-            user, patient, **{**data, "sensitivity": Sensitivity(data["sensitivity"] or "")}
+            user, patient, **{**data, "sensitivity": Sensitivity(data.get("sensitivity") or "")}
         ),
         done="Added to the problem list.",
         form_name="condition_form",
@@ -226,10 +226,13 @@ def render_chart(
         "disclosures": patient.disclosures.order_by("-disclosed_on")[:10],
         "patient": patient,
         "summary": chart_summary(patient),
-        "conditions": patient.conditions.filter(
-            sensitivity__in=sensitivities, category=ConditionCategory.PROBLEM_LIST
+        "conditions": policy.restrict_sensitive(
+            patient.conditions.filter(category=ConditionCategory.PROBLEM_LIST),
+            user,
+            patient,
+            allowed=sensitivities,
         ).order_by("-chronic", "icd10_code"),
-        "notes": patient.notes.filter(sensitivity__in=sensitivities)
+        "notes": policy.restrict_sensitive(patient.notes.all(), user, patient, allowed=sensitivities)
         .select_related("author")
         .order_by("-written_at")[:20],
         "note_form": note_form
@@ -239,16 +242,20 @@ def render_chart(
         ),
         "consent_form": consent_form
         or ConsentRecordForm(
-            staff=_consent_staff(patient), initial={"given_on": clock.today(), "method": "verbal"}
+            staff=_consent_staff(patient),
+            sensitivities=sensitivities,
+            initial={"given_on": clock.today(), "method": "verbal"},
         ),
         "encounters": patient.encounters.order_by("-start")[:10],
         "coverages": patient.coverages.order_by("-start_date"),
         "contacts": patient.contacts.all(),
         "care_team": [m for m in care_team(patient) if m.is_current(clock.today())],
         "recent_contacts": patient_contacts(patient, 3),
-        "consents": patient.consents.order_by("-given_on"),
+        "consents": policy.restrict_sensitive(
+            patient.consents.all(), user, patient, allowed=sensitivities
+        ).order_by("-given_on"),
         "cases": patient.cases.select_related("primary_case_manager").order_by("-referred_at"),
-        "condition_form": condition_form or ConditionForm(),
+        "condition_form": condition_form or ConditionForm(sensitivities=sensitivities),
         "can_change": policy.Action.CHANGE in allowed,
         "can_write_note": policy.Action.WRITE_NOTE in allowed,
         "can_log_contact": policy.Action.LOG_CONTACT in allowed,
@@ -382,7 +389,11 @@ def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _save_from_chart(
         request,
         patient,
-        ConsentRecordForm(request.POST, staff=_consent_staff(patient)),
+        ConsentRecordForm(
+            request.POST,
+            staff=_consent_staff(patient),
+            sensitivities=policy.record_sensitivities(user, patient),
+        ),
         record,
         done="Consent recorded.",
         form_name="consent_form",
@@ -394,7 +405,7 @@ def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
 def revoke_consent(request: HttpRequest, patient_id: int, consent_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    consent = patient.consents.filter(pk=consent_id).first()
+    consent = policy.restrict_sensitive(patient.consents.all(), user, patient).filter(pk=consent_id).first()
     if consent is None:
         raise NotVisible
     try:

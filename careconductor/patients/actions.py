@@ -185,6 +185,10 @@ def do_add_condition(
         raise ActionRefused({"icd10_code": f"{icd10_code!r} is not an ICD-10-CM code (e.g. E11.9, I50.22)."})
     if not display.strip():
         raise ActionRefused({"display": "Describe the condition."})
+    if sensitivity not in policy.record_sensitivities(user, patient):
+        raise ActionRefused(
+            {"sensitivity": "You may not see records with this label, so you cannot add one."}
+        )
     with transaction.atomic():
         condition = Condition.objects.create(
             patient=patient,

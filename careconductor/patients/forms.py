@@ -17,12 +17,28 @@ class PatientSearchForm(forms.Form):
     birth_date = forms.DateField(label="Birth date", required=False, widget=DateInput)
 
 
+def _offer_only(form: forms.Form, sensitivities: Collection[str]) -> None:
+    """No one labels a record they could not read, and the choice does not hint at labels they may not see
+    (`sensitivities` from privacy.policy.record_sensitivities)."""
+    choices = [(v, label) for v, label in Sensitivity.choices if v in sensitivities]
+    if len(choices) == 1:
+        del form.fields["sensitivity"]  # only normal records: nothing to choose
+    else:
+        form.fields["sensitivity"].choices = choices  # type: ignore[attr-defined]
+
+
 class ConditionForm(forms.Form):
     icd10_code = forms.CharField(label="ICD-10-CM code", max_length=10, help_text="e.g. E11.9")
     display = forms.CharField(label="Condition", max_length=200)
     chronic = forms.BooleanField(label="Chronic", required=False, initial=True)
     onset_date = forms.DateField(label="Onset", required=False, widget=DateInput)
     sensitivity = forms.ChoiceField(label="Sensitivity", choices=Sensitivity.choices, required=False)
+
+    def __init__(
+        self, *args: Any, sensitivities: Collection[str] = (Sensitivity.NORMAL,), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only(self, sensitivities)
 
 
 class NoteForm(forms.Form):
@@ -37,11 +53,5 @@ class NoteForm(forms.Form):
     def __init__(
         self, *args: Any, sensitivities: Collection[str] = (Sensitivity.NORMAL,), **kwargs: Any
     ) -> None:
-        """`sensitivities`: the labels the writer may see (privacy.policy.record_sensitivities); no one labels a
-        note they could not read, and the choice does not hint at labels they may not see."""
         super().__init__(*args, **kwargs)
-        choices = [(v, label) for v, label in Sensitivity.choices if v in sensitivities]
-        if len(choices) == 1:
-            del self.fields["sensitivity"]  # only normal notes: nothing to choose
-        else:
-            self.fields["sensitivity"].choices = choices  # type: ignore[attr-defined]
+        _offer_only(self, sensitivities)

@@ -11,7 +11,16 @@ from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 
 from . import audit, policy
-from .choices import AuditAction, ConsentMethod, ConsentStatus, ConsentType, EmergencyReason, ReviewOutcome
+from .choices import (
+    SENSITIVITY_OF_CONSENT,
+    AuditAction,
+    ConsentMethod,
+    ConsentStatus,
+    ConsentType,
+    EmergencyReason,
+    ReviewOutcome,
+    Sensitivity,
+)
 from .models import Consent, Disclosure, EmergencyAccess
 
 if TYPE_CHECKING:
@@ -42,6 +51,11 @@ def do_record_consent(
         errors["recipient"] = "Name the person or organisation the patient allows us to share with."
     if recipient_user is not None and recipient_user.organization_id != patient.organization_id:
         errors["recipient_user"] = "Choose a member of this organisation's staff."
+    label = SENSITIVITY_OF_CONSENT.get(consent_type, Sensitivity.NORMAL)
+    if label not in policy.record_sensitivities(user, patient):
+        errors["consent_type"] = (
+            "Only someone who may read this patient's Part 2 records may record that consent."
+        )
     if errors:
         raise ActionRefused(errors)
     with transaction.atomic():
@@ -56,6 +70,7 @@ def do_record_consent(
             recipient_user=recipient_user,
             scope_note=scope_note.strip(),
             recorded_by=user,
+            sensitivity=SENSITIVITY_OF_CONSENT.get(consent_type, Sensitivity.NORMAL),
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=consent)
     return consent

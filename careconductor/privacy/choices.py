@@ -72,3 +72,7 @@ CONSENT_FOR_SENSITIVITY = {
     Sensitivity.PART2: ConsentType.PART2,
     Sensitivity.PSYCHOTHERAPY: ConsentType.SHARING,
 }
+
+# A consent that itself tells what kind of record exists carries that record's label: a Part 2 disclosure consent
+# says the patient is in a substance use disorder programme. A sharing consent says nothing of the kind.
+SENSITIVITY_OF_CONSENT: dict[str, Sensitivity] = {ConsentType.PART2: Sensitivity.PART2}

@@ -6,7 +6,15 @@ from django import forms
 
 from careconductor.core import clock
 
-from .choices import AuditAction, ConsentMethod, ConsentType, EmergencyReason, ReviewOutcome
+from .choices import (
+    SENSITIVITY_OF_CONSENT,
+    AuditAction,
+    ConsentMethod,
+    ConsentType,
+    EmergencyReason,
+    ReviewOutcome,
+    Sensitivity,
+)
 
 ACCOUNTING_YEARS = 6  # 45 CFR 164.528: disclosures in the six years before the request
 
@@ -104,6 +112,14 @@ class ConsentRecordForm(forms.Form):
     expires_on = forms.DateField(label="Expires", required=False, widget=DateInput)
     scope_note = forms.CharField(label="Scope or notes", required=False, max_length=300)
 
-    def __init__(self, *args: object, staff: list[tuple[int, str]], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, staff: list[tuple[int, str]], sensitivities: set[str], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["recipient_user"].choices = [("", "—"), *staff]  # type: ignore[attr-defined]
+        # A consent type that would itself be a sensitive record is offered only to who may read such records.
+        self.fields["consent_type"].choices = [  # type: ignore[attr-defined]
+            (value, label)
+            for value, label in ConsentType.choices
+            if SENSITIVITY_OF_CONSENT.get(value, Sensitivity.NORMAL) in sensitivities
+        ]

@@ -17,6 +17,7 @@ from .choices import (
     ConsentType,
     EmergencyReason,
     ReviewOutcome,
+    Sensitivity,
 )
 
 
@@ -109,6 +110,8 @@ class Consent(TimestampedModel):
     scope_note = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set from the type (choices.SENSITIVITY_OF_CONSENT) so the policy filters consents like any labelled record.
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.get_consent_type_display()} ({self.get_status_display()})"

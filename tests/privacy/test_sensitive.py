@@ -14,6 +14,7 @@ from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Team
 from careconductor.coordination.actions import do_create_task, do_reassign_task
 from careconductor.core import clock
+from careconductor.core.errors import ActionRefused
 from careconductor.patients.actions import do_add_condition, do_add_note
 from careconductor.privacy import policy
 from careconductor.privacy.actions import do_break_glass, do_record_consent, do_revoke_consent
@@ -146,6 +147,29 @@ def test_recording_a_consent_from_the_chart_names_the_care_team_member(records: 
         {"consent_type": "part2", "method": "written", "given_on": "2026-11-20"},
     )
     assert refused.status_code == 400 and 'id="id_recipient_error"' in refused.content.decode()
+
+
+def test_a_part2_consent_is_itself_a_part2_record(records: World, login) -> None:
+    """It tells that the patient is in a substance use disorder programme (issue 17 §1): the chart and the API
+    show it only to who may read her Part 2 records, and only they may record one."""
+    _consent_by(records.alice, records, ConsentType.PART2, recipient="Harbor Treatment Center")
+    assert records.paula.consents.get().sensitivity == Sensitivity.PART2
+    assert "Harbor Treatment Center" in _chart(login, records.alice, records)
+    for persona in ("dana", "adam"):
+        assert "Harbor Treatment Center" not in _chart(login, getattr(records, persona), records), persona
+    chart = _chart(login, records.adam, records)
+    assert 'value="part2"' not in chart and 'value="sharing"' in chart  # not even offered
+    with pytest.raises(ActionRefused) as refused:
+        _consent_by(records.adam, records, ConsentType.PART2, recipient="Harbor Treatment Center")
+    assert "consent_type" in refused.value.errors
+    assert records.paula.consents.count() == 1
+    _consent_by(records.adam, records, ConsentType.SHARING, recipient="Her daughter Rosa")  # a normal one
+
+
+def _consent_by(user, world: World, kind: ConsentType, **extra):  # type: ignore[no-untyped-def]
+    return do_record_consent(
+        user, world.paula, consent_type=kind, method=ConsentMethod.WRITTEN, given_on=clock.today(), **extra
+    )
 
 
 # --- Only the patient's own case staff see them without a consent (issue 17) ---------------------------------

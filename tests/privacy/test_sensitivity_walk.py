@@ -32,10 +32,11 @@ from careconductor.accounts.models import Team, User
 from careconductor.assessments.actions import do_compute_risk_scores
 from careconductor.careplans import actions as careplans
 from careconductor.careplans.models import CarePlan
+from careconductor.core import clock
 from careconductor.fhir.registry import all_mappers, mapper_for
 from careconductor.patients.actions import do_add_care_team_member, do_add_condition, do_add_note
-from careconductor.privacy.actions import do_break_glass
-from careconductor.privacy.choices import EmergencyReason, Sensitivity
+from careconductor.privacy.actions import do_break_glass, do_record_consent
+from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason, Sensitivity
 
 from ..fhir.conftest import BASE, Api
 from ..fhir.test_api_access_walk import TYPES, entries, rows_of
@@ -52,6 +53,7 @@ PSY_CONDITION = "Post-traumatic stress wm-psy-condition"
 P2_NOTE = "Methadone 60 mg at the programme wm-p2-note"
 PSY_NOTE = "Explored guilt about her husband wm-psy-note"
 PSY_PROBLEM = "Grief work wm-psy-problem"  # a problem made from the psychotherapy condition, renamed
+P2_CONSENT = "Dosing coordination wm-p2-consent"  # a Part 2 disclosure consent tells she is in a programme
 SENSITIVE_CODES = ("F11.20", "K70.30", "F43.10")
 LEAK = re.compile(r"wm-(?:p2|psy)-[a-z]+|" + "|".join(re.escape(c) for c in SENSITIVE_CODES))
 # Normal records beside them, so a page that shows them shows that the walk reached her data.
@@ -99,6 +101,15 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
     do_add_note(alice, paula, text=NORMAL_NOTE)
     do_add_note(alice, paula, text=P2_NOTE, sensitivity=Sensitivity.PART2)
     do_add_note(alice, paula, text=PSY_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY)
+    do_record_consent(
+        alice,
+        paula,
+        consent_type=ConsentType.PART2,
+        method=ConsentMethod.WRITTEN,
+        given_on=clock.today(),
+        recipient="Harbor Treatment Center",
+        scope_note=P2_CONSENT,
+    )
     plan = CarePlan.objects.get(patient=paula)
     part2 = careplans.do_add_problem_from_condition(alice, plan, conditions[0])
     grief = careplans.do_add_problem_from_condition(alice, plan, conditions[2])
@@ -238,7 +249,9 @@ def test_the_chart_still_shows_them_her_normal_records(persona: str, walk: Walk,
 def test_her_case_manager_sees_every_sensitive_record_on_the_pages(walk: Walk, client: Client) -> None:
     _as(client, walk, "alice")
     chart = client.get(reverse("patients:chart", args=[walk.paula_id])).content.decode()
-    missing = [m for m in (P2_CONDITION, P2_LIVER, PSY_CONDITION, P2_NOTE, PSY_NOTE) if m not in chart]
+    missing = [
+        m for m in (P2_CONDITION, P2_LIVER, PSY_CONDITION, P2_NOTE, PSY_NOTE, P2_CONSENT) if m not in chart
+    ]
     assert missing == []
     plan = client.get(reverse("careplans:plan", args=[walk.plan_id])).content.decode()
     assert P2_CONDITION in plan and PSY_PROBLEM in plan

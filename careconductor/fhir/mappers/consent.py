@@ -20,6 +20,7 @@ from .. import params
 from ..auth import Caller
 from ..registry import CREATE, READ_ONLY, Mapper, SearchParam, register
 from .common import EXT, compact, concept, day, parse_day, period, ref, reference_id, refused
+from .condition import labelled
 
 STATUS_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
 SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
@@ -59,6 +60,8 @@ class ConsentMapper(Mapper):
     resource_type = "Consent"
     model = Consent
     interactions = READ_ONLY | {CREATE}
+    # A Part 2 disclosure consent carries the Part 2 label: it tells that the patient is in such a programme.
+    sensitive = True
     description = (
         "Consents of the patients the caller may see. category carries the consent type "
         f"({CONSENT_TYPE_SYSTEM}) and LOINC 59284-0. Create records a consent (status active, or rejected "
@@ -86,10 +89,14 @@ class ConsentMapper(Mapper):
         "expires_on": "Consent.provision.period.end",
         "recipient": "Consent.provision.actor",
         "recipient_user": "Consent.provision.actor.reference",
+        "consent_type": "Consent.category",
     }
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("recipient_user", "patient")
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return labelled(super().render(row), row.sensitivity)
 
     def to_fhir(self, row: Consent) -> dict[str, Any]:
         kind = ConsentType(row.consent_type)
