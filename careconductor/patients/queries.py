@@ -7,6 +7,7 @@ import re
 
 from django.db.models import Q, QuerySet
 
+from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.core.errors import NotVisible
 from careconductor.privacy import audit, policy
@@ -18,10 +19,23 @@ from .rules import digits, fold
 
 
 def access_patient(user: User, patient_id: int) -> Patient:
-    """The patient if the user may see them (the read is audited); NotVisible otherwise, as if missing."""
+    """The patient if the user may see them (the read is audited); NotVisible otherwise, as if missing. A record
+    merged into another (patients/merge.py) answers with the record it was merged into, so old links, bookmarks
+    and papers lead to the person's record."""
     patient = policy.visible_patients(user).filter(pk=patient_id).prefetch_related("identifiers").first()
-    if patient is None:
-        raise NotVisible
+    if patient is None or patient.merged_into_id is not None:
+        kept = (
+            Patient.objects.filter(pk=patient_id, organization_id=user.org_id, merged_into__isnull=False)
+            .values_list("merged_into_id", flat=True)
+            .first()
+            if user.is_authenticated
+            else None
+        )
+        if kept is None:
+            raise NotVisible
+        patient = policy.visible_patients(user).filter(pk=kept).prefetch_related("identifiers").first()
+        if patient is None:
+            raise NotVisible
     audit.record(user, AuditAction.READ, patient=patient, obj=patient)
     return patient
 
@@ -79,3 +93,21 @@ def find_for_emergency(
     found = list(qs.distinct()[:5])
     audit.record_reads(user, found, object_type="EmergencySearch")
     return found
+
+
+def access_merge_pair(user: User, kept_id: int, duplicate_id: int) -> tuple[Patient, Patient]:
+    """The two records an administrator is about to merge (patients/merge.py), reads audited; NotVisible for
+    anyone else, or when either is not a record of the administrator's organisation."""
+    if user.role != Role.ADMIN:
+        raise NotVisible
+    found = {
+        p.pk: p
+        for p in policy.visible_patients(user)
+        .filter(pk__in=[kept_id, duplicate_id])
+        .select_related("merged_into")
+        .prefetch_related("identifiers")
+    }
+    if kept_id not in found or duplicate_id not in found:
+        raise NotVisible
+    audit.record_reads(user, list(found.values()), object_type="PatientMerge")
+    return found[kept_id], found[duplicate_id]

@@ -40,3 +40,49 @@ def search_key(*names: str) -> str:
 
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
+
+
+# --- merging two records of one person (patients/merge.py) --------------------------------------------------
+
+# Contact details the kept record takes from the duplicate when it has none of its own.
+FILLED_FROM_DUPLICATE = ("preferred_name", "phone", "email", "address_line", "city", "state", "postal_code")
+
+
+def blanks_to_fill(kept: dict[str, str], duplicate: dict[str, str]) -> dict[str, str]:
+    """The kept record's empty contact details that the duplicate has: its own details always win."""
+    return {
+        name: duplicate[name].strip()
+        for name in FILLED_FROM_DUPLICATE
+        if not kept.get(name, "").strip() and duplicate.get(name, "").strip()
+    }
+
+
+def merge_refusal(
+    *,
+    same_record: bool,
+    same_organization: bool,
+    kept_merged: bool,
+    duplicate_merged: bool,
+    reason: str,
+    both_open: list[str],
+) -> dict[str, str]:
+    """Why two records cannot be merged as asked, field by field; empty when they can. `both_open` names the
+    programmes in which each record has an open case: one person has one open case per programme, so one of
+    the two must be closed (or the duplicate's case moved on) first; the merge never closes a case itself."""
+    if same_record:
+        return {"duplicate": "Choose two different records: this is the record you keep."}
+    if not same_organization:
+        return {"duplicate": "Both records must belong to your organisation."}
+    errors: dict[str, str] = {}
+    if kept_merged:
+        errors["kept"] = "This record was merged into another one already: keep that one instead."
+    if duplicate_merged:
+        errors["duplicate"] = "This record was merged into another one already."
+    if not reason.strip():
+        errors["reason"] = "Say why these are the same person (e.g. same birth date, phone and old MRN)."
+    if both_open:
+        errors[""] = (
+            f"Both records have an open {', '.join(both_open)} case. Close the duplicate's case first "
+            "(or the kept record's), then merge: one person has one open case per programme."
+        )
+    return errors
