@@ -1,0 +1,103 @@
+"""Merging duplicate patient records (issue 17 §3): the administrator finds the two records, reviews them side
+by side (identity, identifiers and counts of what will move, never clinical content) and merges with a reason;
+the merge history is open to the administrator and the privacy officer. The work is patients/merge.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import User
+from careconductor.core.errors import ActionRefused
+from careconductor.core.forms import show_refusal
+from careconductor.patients import merge as merging
+from careconductor.patients.models import PatientMerge
+from careconductor.patients.queries import access_merge_pair, search_patients
+from careconductor.privacy import audit
+from careconductor.privacy.guards import staff_view
+
+from . import merge_forms as f
+
+FOUND_AT_MOST = 20
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@staff_view([Role.ADMIN])
+@require_http_methods(["GET"])
+def merge(request: HttpRequest) -> HttpResponse:
+    """Find the two records: a search, then 'keep' and 'duplicate' beside each record found."""
+    user = _user(request)
+    form = f.FindForm(request.GET or None)
+    found = []
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        found = list(
+            search_patients(user, form.cleaned_data["q"]).prefetch_related("identifiers")[:FOUND_AT_MOST]
+        )
+        audit.record_reads(user, found, object_type="PatientMergeSearch")
+    return render(
+        request,
+        "administration/merge.html",
+        {"nav": "setup", "form": form, "found": found, "searched": bool(request.GET.get("q", "").strip())},
+    )
+
+
+@staff_view([Role.ADMIN])
+@require_http_methods(["GET", "POST"])
+def merge_review(request: HttpRequest) -> HttpResponse:
+    """The two records side by side; POST merges them."""
+    user = _user(request)
+    pair = f.PairForm(request.GET)
+    if not pair.is_valid():
+        return render(
+            request, "administration/merge_pick_again.html", {"nav": "setup", "pair": pair}, status=400
+        )
+    kept, duplicate = access_merge_pair(user, pair.cleaned_data["kept"], pair.cleaned_data["duplicate"])
+    form = f.ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = merging.do_merge_patients(user, kept, duplicate, form.cleaned_data["reason"])
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            moved = sum(done.moved.values())
+            messages.success(
+                request,
+                f"{duplicate.full_name}'s record was merged into {kept.full_name}'s: {moved} records moved.",
+            )
+            return redirect("administration:merges")
+    shown = merging.review(user, kept, duplicate)
+    return render(
+        request,
+        "administration/merge_review.html",
+        {"nav": "setup", "review": shown, "form": form, "kept": kept, "duplicate": duplicate},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_view([Role.ADMIN, Role.PRIVACY_OFFICER])
+@require_http_methods(["GET"])
+def merges(request: HttpRequest) -> HttpResponse:
+    """The merge history: who merged which records, when, why and what moved. The privacy officer reads it too
+    (identity and counts only, as on the review page)."""
+    user = _user(request)
+    history = (
+        PatientMerge.objects.filter(organization_id=user.org_id)
+        .select_related("kept", "merged_by")
+        .prefetch_related("kept__identifiers")
+        .order_by("-merged_at", "-pk")
+    )
+    page = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record_reads(user, [m.kept for m in page], object_type="PatientMergeHistory")
+    return render(
+        request,
+        "administration/merges.html",
+        {"nav": "privacy" if user.role == Role.PRIVACY_OFFICER else "setup", "page": page},
+    )
