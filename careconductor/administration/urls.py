@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import merge_views, views
 
 app_name = "administration"
 urlpatterns = [
@@ -12,5 +12,8 @@ urlpatterns = [
     path("staff/invite/", views.invite, name="invite"),
     path("staff/<int:staff_id>/", views.staff_member, name="staff_member"),
     path("programmes/", views.programs, name="programs"),
+    path("merge/", merge_views.merge, name="merge"),
+    path("merge/review/", merge_views.merge_review, name="merge_review"),
+    path("merges/", merge_views.merges, name="merges"),
     path("welcome/<str:uidb64>/<str:token>/", views.welcome, name="welcome"),
 ]
