@@ -15,6 +15,7 @@ from careconductor.core.forms import show_refusal
 from careconductor.privacy.guards import staff_view
 
 from .choices import NotificationKind
+from .inbox import INBOX_KINDS
 from .notify import (
     Choice,
     do_mark_all_read,
@@ -60,10 +61,17 @@ def _user(request: HttpRequest) -> User:
 def notification_list(request: HttpRequest) -> HttpResponse:
     items = list(recent(_user(request), LIST_LIMIT))
     unread = sum(1 for n in items if n.read_at is None)
+    in_inbox = sum(1 for n in items if n.read_at is None and n.kind in INBOX_KINDS)
     return render(
         request,
         "coordination/notifications.html",
-        {"notifications": items, "unread": unread, "limit": LIST_LIMIT, "nav": "notifications"},
+        {
+            "notifications": items,
+            "unread": unread,
+            "in_inbox": in_inbox,
+            "limit": LIST_LIMIT,
+            "nav": "notifications",
+        },
     )
 
 

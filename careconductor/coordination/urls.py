@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import inbox_views, views
 
 app_name = "coordination"
 urlpatterns = [
     path("worklist/", views.worklist_view, name="worklist"),
     path("worklist/team/", views.team_view, name="team"),
-    path("notifications/badge/", views.notification_badge, name="notification_badge"),
+    path("notifications/badge/", inbox_views.notification_badge, name="notification_badge"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/<int:notification_id>/read/", inbox_views.mark_read, name="inbox_mark_read"),
+    path("inbox/read-all/", inbox_views.mark_all_read, name="inbox_mark_all_read"),
     path("tasks/<int:task_id>/", views.task_detail, name="task"),
     path("tasks/<int:task_id>/status/", views.move_task, name="move_task"),
     path("tasks/<int:task_id>/note/", views.task_note, name="task_note"),

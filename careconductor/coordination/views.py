@@ -62,7 +62,6 @@ from .actions import (
 from .calendar import public_holidays
 from .choices import TaskPriority, TaskStatus
 from .models import CadenceRule, ClosureRequest, Holiday
-from .notify import unread_count
 from .queries import (
     access_flag,
     access_membership,
@@ -849,12 +848,3 @@ def follow_up_settings(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-@staff_view()
-@require_http_methods(["GET"])
-def notification_badge(request: HttpRequest) -> HttpResponse:
-    """The top bar's link text, loaded after the page (htmx) so no page pays for the count."""
-    count = unread_count(_user(request))
-    text = f"Notifications <span class='count'>{count}</span>" if count else "Notifications"
-    return HttpResponse(text)
