@@ -71,3 +71,48 @@ class AcuityForm(forms.Form):
         label="Acuity tier", coerce=int, choices=sorted(ACUITY_LABELS.items())
     )
     note = forms.CharField(label="Why", required=False, max_length=500)
+
+
+class ReassignForm(forms.Form):
+    """Bulk reassignment: the cases (drawn as a table of checkboxes by the template), the new case manager from
+    the ranked suggestion, why, and why not the top suggestion when someone else is chosen."""
+
+    cases = forms.TypedMultipleChoiceField(label="Cases to move", coerce=int, required=False)
+    case_manager = forms.TypedChoiceField(
+        label="New case manager", coerce=int, required=False, empty_value=None, widget=FastSelect
+    )
+    reason = forms.CharField(
+        label="Why the cases change hands",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with each case's assignment history, and told to the new case manager.",
+    )
+    override_reason = forms.CharField(
+        label="Reason for choosing someone other than the top suggestion",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(
+        self, *args: object, cases: list[tuple[int, str]], managers: list[tuple[int, str]], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["cases"].choices = cases  # type: ignore[attr-defined]
+        self.fields["case_manager"].choices = [("", "Choose…"), *managers]  # type: ignore[attr-defined]
+
+
+class CoverForm(forms.Form):
+    absent = forms.TypedChoiceField(label="Who is away", coerce=int, empty_value=None)
+    delegate = forms.TypedChoiceField(label="Who covers", coerce=int, empty_value=None)
+    start_date = forms.DateField(label="First day away", widget=DateInput)
+    end_date = forms.DateField(label="Last day away", widget=DateInput)
+    note = forms.CharField(label="Note for the colleague who covers", required=False, max_length=300)
+
+    def __init__(
+        self, *args: object, absent: list[tuple[int, str]], delegates: list[tuple[int, str]], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["absent"].choices = absent  # type: ignore[attr-defined]
+        self.fields["delegate"].choices = [("", "Choose…"), *delegates]  # type: ignore[attr-defined]

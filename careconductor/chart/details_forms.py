@@ -1,5 +1,5 @@
-"""Forms of the patient's Details page: who they are, coverage, hospital and ED visits, caregivers, and a new
-referral into a programme."""
+"""Forms of the patient's Details page: who they are, their identifiers in other systems, coverage, hospital and
+ED visits, caregivers, and a new referral into a programme."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django import forms
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.coordination.forms import DateTimeInput
 from careconductor.patients.choices import (
+    IDENTIFIER_SYSTEMS,
     AdmissionType,
     ContactRelationship,
     CoverageKind,
@@ -32,6 +33,23 @@ class DemographicsForm(NewPatientForm):
         super().__init__(*args, **kwargs)
         for name in REFERRAL_FIELDS:
             del self.fields[name]
+
+
+class IdentifierForm(forms.Form):
+    # Field names unlike the coverage form's, so the ids on the one page stay unique.
+    identifier_kind = forms.ChoiceField(
+        label="Kind of number", choices=[(key, label) for key, (_system, label) in IDENTIFIER_SYSTEMS.items()]
+    )
+    number = forms.CharField(label="Number", max_length=100)
+
+
+class ChangeIdentifierForm(forms.Form):
+    identifier = forms.IntegerField(widget=forms.HiddenInput)
+    number = forms.CharField(label="Number", max_length=100)
+
+
+class RemoveIdentifierForm(forms.Form):
+    identifier = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class CoverageForm(forms.Form):

@@ -1,6 +1,7 @@
 """Keeping the chart up to date on screens (issue 17 §3): the patient's details (who they are, how to reach
-them), coverage, hospital and ED visits recorded by hand (a discharge starts transitional care on the
-worklist), caregivers and emergency contacts, and a new referral into a programme. Each POST is one action."""
+them), their identifiers in other systems (a hospital's MRN, Medicaid, Medicare, a plan's member number),
+coverage, hospital and ED visits recorded by hand (a discharge starts transitional care on the worklist),
+caregivers and emergency contacts, and a new referral into a programme. Each POST is one action."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from careconductor.patients.actions import (
     do_add_contact,
     do_add_coverage,
     do_add_encounter,
+    do_set_identifiers,
     do_update_coverage,
     do_update_patient,
 )
-from careconductor.patients.models import Coverage, Patient
+from careconductor.patients.choices import IDENTIFIER_SYSTEMS, MRN_SYSTEM
+from careconductor.patients.models import Coverage, Patient, PatientIdentifier
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
@@ -40,6 +43,9 @@ FORMS: dict[str, type[forms.Form]] = {
     "end-coverage": f.EndCoverageForm,
     "encounter": f.EncounterForm,
     "contact": f.RelatedPersonForm,
+    "identifier": f.IdentifierForm,
+    "change-identifier": f.ChangeIdentifierForm,
+    "remove-identifier": f.RemoveIdentifierForm,
 }
 DONE = {
     "demographics": "Details saved.",
@@ -47,6 +53,9 @@ DONE = {
     "end-coverage": "Coverage ended.",
     "encounter": "Visit recorded.",
     "contact": "Contact added.",
+    "identifier": "Identifier added.",
+    "change-identifier": "Identifier changed.",
+    "remove-identifier": "Identifier removed.",
 }
 
 
@@ -61,6 +70,36 @@ def _end_coverage(user: User, patient: Patient, data: dict[str, Any]) -> object:
     return do_update_coverage(user, coverage, end_date=data["end_date"])
 
 
+def _identifiers(patient: Patient) -> list[PatientIdentifier]:
+    """The patient's identifiers, ours (the MRN) first; read from the prefetch access_patient made."""
+    return sorted(patient.identifiers.all(), key=lambda i: (i.system != MRN_SYSTEM, i.use, i.pk))
+
+
+def _set_identifiers(
+    user: User,
+    patient: Patient,
+    *,
+    add: tuple[str, str, str] | None = None,
+    change: int = 0,
+    value: str = "",
+    remove: int = 0,
+) -> object:
+    """One add, change or removal, through do_set_identifiers (which replaces the whole list)."""
+    current = [i for i in _identifiers(patient) if i.system != MRN_SYSTEM]
+    target = change or remove
+    if target and target not in {i.pk for i in current}:
+        raise Http404
+    wanted = [(i.system, value if i.pk == change else i.value, i.label) for i in current if i.pk != remove]
+    if add is not None:
+        wanted.append(add)
+    try:
+        return do_set_identifiers(user, patient, wanted)
+    except ActionRefused as exc:
+        raise ActionRefused(
+            {("number" if k == "identifier" else k): v for k, v in exc.errors.items()}
+        ) from exc
+
+
 def _actions(user: User, patient: Patient) -> dict[str, Callable[[dict[str, Any]], object]]:
     def demographics(d: dict[str, Any]) -> object:
         details = _details(d)
@@ -73,6 +112,19 @@ def _actions(user: User, patient: Patient) -> dict[str, Callable[[dict[str, Any]
         "end-coverage": lambda d: _end_coverage(user, patient, d),
         "encounter": lambda d: do_add_encounter(user, patient, source="manual", **d),
         "contact": lambda d: do_add_contact(user, patient, **d),
+        "identifier": lambda d: _set_identifiers(
+            user,
+            patient,
+            add=(
+                IDENTIFIER_SYSTEMS[d["identifier_kind"]][0],
+                d["number"],
+                IDENTIFIER_SYSTEMS[d["identifier_kind"]][1],
+            ),
+        ),
+        "change-identifier": lambda d: _set_identifiers(
+            user, patient, change=d["identifier"], value=d["number"]
+        ),
+        "remove-identifier": lambda d: _set_identifiers(user, patient, remove=d["identifier"]),
     }
 
 
@@ -81,6 +133,8 @@ def _actions(user: User, patient: Patient) -> dict[str, Callable[[dict[str, Any]
 def details(request: HttpRequest, patient_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     patient = access_patient(user, patient_id)
+    if patient.pk != patient_id:  # a record merged into this one: its old link
+        return redirect("patients:details", patient_id=patient.pk)
     which = request.POST.get("form", "") if request.method == "POST" else ""
     bound: dict[str, forms.Form] = {}
     if which in FORMS:
@@ -105,6 +159,10 @@ def details(request: HttpRequest, patient_id: int) -> HttpResponse:
         "end_coverage_form": bound.get("end-coverage"),
         "encounter_form": bound.get("encounter") or f.EncounterForm(),
         "contact_form": bound.get("contact") or f.RelatedPersonForm(),
+        "identifier_form": bound.get("identifier") or f.IdentifierForm(),
+        "identifier_change_form": bound.get("change-identifier") or bound.get("remove-identifier"),
+        "identifiers": _identifiers(patient),
+        "mrn_system": MRN_SYSTEM,
         "coverages": patient.coverages.order_by("-start_date"),
         "encounters": patient.encounters.order_by("-start")[:10],
         "contacts": patient.contacts.all(),

@@ -146,6 +146,23 @@ def do_set_identifiers(user: User, patient: Patient, identifiers: Sequence[tuple
     wanted = {
         (system.strip(), value.strip()): label for system, value, label in identifiers if system != MRN_SYSTEM
     }
+    if any(not system or not value for system, value in wanted):
+        raise ActionRefused({"identifier": "Each identifier needs its number."})
+    taken = Q()
+    for system, value in wanted:
+        taken |= Q(system=system, value=value)
+    if wanted and (
+        PatientIdentifier.objects.filter(taken, organization_id=patient.organization_id)
+        .exclude(patient=patient)
+        .exists()
+    ):
+        # Not which patient: the user may not see them. An administrator can merge the two if they are one.
+        raise ActionRefused(
+            {
+                "identifier": "That number already belongs to another patient in your organisation. If it is "
+                "the same person, ask an administrator to merge the two records."
+            }
+        )
     try:
         with transaction.atomic():
             current = {(i.system, i.value): i for i in patient.identifiers.exclude(system=MRN_SYSTEM)}
