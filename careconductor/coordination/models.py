@@ -7,6 +7,7 @@ from careconductor.accounts.models import Organization, Team
 from careconductor.cases.choices import ClosureReason
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Patient
+from careconductor.privacy.choices import Sensitivity
 
 from . import hooks
 from .choices import (
@@ -76,6 +77,9 @@ class Task(TimestampedModel):
     copy_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
     )
+    # Work about a sensitive record (a step of a goal for a Part 2 problem) carries its label: its title names
+    # it. Shown, like the record, only as privacy.policy allows; given only to someone who may read it.
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, blank=True, default="")
 
     objects = TaskQuerySet.as_manager()
     OPEN_STATUSES = sorted(OPEN)  # for privacy.policy, which reaches this model through apps.get_model
@@ -188,6 +192,8 @@ class Contact(TimestampedModel):
     education = models.TextField(blank=True)
     teach_back = models.CharField(max_length=16, choices=TeachBack.choices, blank=True)
     next_steps = models.TextField(blank=True)
+    # A contact about a sensitive record (a call with the opioid treatment programme) carries its label.
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, blank=True, default="")
 
     class Meta:
         indexes = [
