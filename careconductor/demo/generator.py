@@ -67,6 +67,7 @@ from careconductor.privacy.models import Consent
 from . import clinical, data, narrative
 from .assessments import add_assessment_scenarios
 from .careplans import add_care_plan_scenarios
+from .caseloads import add_caseload_scenarios
 from .clinical import SHOWCASE, History, Timeline
 from .coordination import add_coordination_scenarios
 from .data import BEHAVIORAL, Weighted, medicare_id, member_number
@@ -236,6 +237,7 @@ def build_demo(
             f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given.\n"
         )
         set_up = add_setup_scenarios(org)
+        add_caseload_scenarios(org, out)
         allergies = add_allergy_scenarios(org)
         out.write(
             f"Set-up scenarios: {set_up} (teams receiving their programmes, transitional care's own rules, "
