@@ -74,6 +74,8 @@ def _date_errors(start: dt.date | None, end: dt.date | None, today: dt.date) -> 
         return {"end_date": "The last day is on or after the first."}
     if end < today:
         return {"end_date": "That leave is over: a cover must end today or later."}
+    if (start - today).days >= MAX_COVER_DAYS:
+        return {"start_date": "Record a cover at most a year ahead."}
     if (end - start).days >= MAX_COVER_DAYS:
         return {"end_date": "A cover lasts at most a year; for longer, reassign the cases."}
     return {}

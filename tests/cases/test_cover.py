@@ -139,6 +139,7 @@ def test_the_delegate_is_told(world: World) -> None:
         (3, 2, "bob", {"end_date": "The last day is on or after the first."}),
         (-5, -1, "bob", {"end_date": "That leave is over: a cover must end today or later."}),
         (0, 400, "bob", {"end_date": "A cover lasts at most a year; for longer, reassign the cases."}),
+        (400, 401, "bob", {"start_date": "Record a cover at most a year ahead."}),
         (0, 1, "alice", {"delegate": "Someone else covers: choose a colleague."}),
         (0, 1, "dana", {"delegate": "Choose an active case manager or supervisor of this organisation."}),
         (0, 1, "charlie", {"delegate": "Choose an active case manager or supervisor of this organisation."}),

@@ -274,3 +274,9 @@ def test_nonsense_in_the_selection_is_ignored(world: World, ids: Ids, login) -> 
     client = login(world.sam)
     response = client.get(page(world.alice.pk), {"cases": ["abc", "99999999999999999999", str(ids.vic_case)]})
     assert response.status_code == 200 and "Who takes 1 case (1 point)" in response.content.decode()
+
+
+def test_the_case_history_shows_why_it_changed_hands(world: World, ids: Ids, login) -> None:
+    do_reassign_cases(world.sam, cases(world, ids), User.objects.get(pk=ids.erin), reason="Alice is on leave")
+    body = login(world.sam).get(reverse("cases:detail", args=[world.paula_case.pk])).content.decode()
+    assert "Assigned to Erin Tester (suggestion #1) – Alice is on leave" in body
