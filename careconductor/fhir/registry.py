@@ -116,6 +116,13 @@ class Mapper:
         return {"resourceType": self.resource_type, "id": self.resource_id(row), "meta": meta, **body}
 
     # --- writing (override with calls to the domain's do_* actions) --------------------------------------------
+    def check_create(
+        self, caller: Caller, resource: dict[str, Any], *, not_duplicate_of: frozenset[str]
+    ) -> None:
+        """Refuse a create before it is made (a FhirError), e.g. a Patient who is probably registered already;
+        `not_duplicate_of` holds the references the client says it checked and are someone else."""
+        return None
+
     def create(self, caller: Caller, resource: dict[str, Any]) -> Any:
         raise NotImplementedError
 

@@ -142,7 +142,12 @@ def _existing(caller: Caller, mapper: Mapper, condition: str) -> list[Any]:
     return list(searching.filtered(parsed)[:2])
 
 
-def create(caller: Caller, resource_type: str, data: Any, *, if_none_exist: str = "") -> Answer:
+def create(
+    caller: Caller, resource_type: str, data: Any, *, if_none_exist: str = "", not_duplicate_of: str = ""
+) -> Answer:
+    """Create, or with If-None-Exist find the one resource that matches and create nothing (200). The mapper may
+    refuse first: a Patient probably registered already is answered 409 with the candidates (fhir.md);
+    `not_duplicate_of` (the X-Not-Duplicate-Of header) lists the candidates the client checked."""
     mapper = mapper_or_404(resource_type, CREATE)
     caller.require(resource_type, "c")
     resource = validate(data, resource_type)
@@ -156,7 +161,9 @@ def create(caller: Caller, resource_type: str, data: Any, *, if_none_exist: str 
                 _audit_read(caller, mapper, found[0], "FHIR conditional create: exists")
                 location = f"{resource_type}/{body['id']}"
                 return Answer(200, body, _resource_headers(body), location=location)
+        checked = frozenset(ref.strip() for ref in not_duplicate_of.split(",") if ref.strip())
         try:
+            mapper.check_create(caller, resource, not_duplicate_of=checked)
             row = mapper.create(caller, resource)
         except ActionRefused as exc:
             raise _refused(mapper, exc) from exc

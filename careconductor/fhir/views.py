@@ -127,7 +127,11 @@ def type_level(request: HttpRequest, caller: Caller, resource_type: str) -> serv
         )
     if request.method == "POST":
         return service.create(
-            caller, resource_type, body_of(request), if_none_exist=request.headers.get("If-None-Exist", "")
+            caller,
+            resource_type,
+            body_of(request),
+            if_none_exist=request.headers.get("If-None-Exist", ""),
+            not_duplicate_of=request.headers.get("X-Not-Duplicate-Of", ""),
         )
     return _method_not_allowed(request, "GET (search) or POST (create)")
 

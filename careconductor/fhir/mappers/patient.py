@@ -2,19 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.core.languages import LANGUAGES
-from careconductor.patients.actions import PatientDetails, do_set_identifiers, do_update_patient
-from careconductor.patients.choices import MRN_SYSTEM, ContactMethod, LearningPreference, Sex
+from careconductor.patients.actions import (
+    PatientDetails,
+    do_set_identifiers,
+    do_update_patient,
+    possible_duplicates,
+)
+from careconductor.patients.choices import MRN_SYSTEM, ContactMethod, IdentifierUse, LearningPreference, Sex
 from careconductor.patients.models import Patient, PatientIdentifier
-from careconductor.privacy import policy
+from careconductor.privacy import audit, policy
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_WRITE, Mapper, SearchParam, register
+from ..errors import FhirError, issue
+from ..registry import READ_WRITE, Mapper, SearchParam, numeric_id, register
 from .common import EXT, compact, day, parse_day, ref, refused
 
 INTERPRETER = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
@@ -87,7 +93,24 @@ class PatientMapper(Mapper):
         return self.with_related(policy.visible_patients(caller.user))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
-        return qs.prefetch_related("identifiers")
+        return qs.prefetch_related(
+            "identifiers", Prefetch("merged_records", queryset=Patient.objects.only("pk", "merged_into_id"))
+        )
+
+    def get(self, caller: Caller, resource_id: str) -> Any:
+        """A record merged into another answers too, to whoever may see the record that replaced it: inactive,
+        with a `replaced-by` link (FHIR Patient.link), as an old reference to it deserves."""
+        try:
+            return super().get(caller, resource_id)
+        except FhirError:
+            key = numeric_id(resource_id)
+            if key is None:
+                raise
+            kept = policy.visible_patients(caller.user).values("pk")
+            found = self.with_related(Patient.objects.filter(pk=key, merged_into__in=kept)).first()
+            if found is None:
+                raise
+            return found
 
     def patient_id(self, row: Any) -> int | None:
         return row.pk
@@ -125,11 +148,16 @@ class PatientMapper(Mapper):
                 "extension": extensions,
                 "identifier": [
                     compact(
-                        {"system": i.system, "value": i.value, "type": {"text": i.label} if i.label else None}
+                        {
+                            "use": "old" if i.use == IdentifierUse.OLD else None,
+                            "system": i.system,
+                            "value": i.value,
+                            "type": {"text": i.label} if i.label else None,
+                        }
                     )
                     for i in identifiers
                 ],
-                "active": True,
+                "active": row.merged_into_id is None,
                 "name": names,
                 "telecom": telecom,
                 "gender": row.sex,
@@ -143,8 +171,16 @@ class PatientMapper(Mapper):
                     }
                 ],
                 "managingOrganization": ref("Organization", row.organization_id),
+                "link": self._links(row),
             }
         )
+
+    def _links(self, row: Patient) -> list[dict[str, Any]]:
+        """A merged record is `replaced-by` the record kept; the kept record `replaces` each merged into it."""
+        links = [{"other": ref("Patient", p.pk), "type": "replaces"} for p in row.merged_records.all()]
+        if row.merged_into_id is not None:
+            links.insert(0, {"other": ref("Patient", row.merged_into_id), "type": "replaced-by"})
+        return links
 
     # --- writing ---------------------------------------------------------------------------------------------
     def _details(self, resource: dict[str, Any]) -> PatientDetails:
@@ -215,6 +251,43 @@ class PatientMapper(Mapper):
             found.append((item["system"], item["value"], (item.get("type") or {}).get("text", "")[:50]))
         return found
 
+    def check_create(
+        self, caller: Caller, resource: dict[str, Any], *, not_duplicate_of: frozenset[str]
+    ) -> None:
+        """A Patient the registry probably holds already (patients.actions.possible_duplicates: the same birth
+        date, or day and month swapped, with the same name, a nickname of it, or the same phone) is not
+        created a second time: 409 Conflict, an OperationOutcome with one `duplicate` issue per candidate naming
+        its reference. The client reads the candidate and uses it, or, when it is someone else, sends the
+        create again with `X-Not-Duplicate-Of: Patient/<id>[, …]` naming every candidate."""
+        details = self._details(resource)
+        found = possible_duplicates(
+            caller.user, details.given_name, details.family_name, details.birth_date, details.phone
+        )
+        pending = [p for p in found if f"Patient/{p.pk}" not in not_duplicate_of]
+        if not pending:
+            return
+        audit.record_resource_reads(
+            caller.user,
+            [(p.pk, "Patient", str(p.pk)) for p in pending],
+            detail="FHIR create: possible duplicate",
+        )
+        refs = ", ".join(f"Patient/{p.pk}" for p in pending)
+        raise FhirError(
+            409,
+            f"This patient may be registered already ({refs}).",
+            issues=[
+                issue(
+                    f"Patient/{p.pk} may be the same person (same birth date and name, nickname or phone). "
+                    f"Use it, or if this is someone else, send the create again with the header "
+                    f"X-Not-Duplicate-Of: {refs}.",
+                    code="duplicate",
+                    expression=["Patient"],
+                )
+                | {"details": {"text": f"Patient/{p.pk}"}}
+                for p in pending
+            ],
+        )
+
     def create(self, caller: Caller, resource: dict[str, Any]) -> Patient:
         details = self._details(resource)
         patient = do_register_and_refer(
@@ -228,5 +301,11 @@ class PatientMapper(Mapper):
         return patient
 
     def update(self, caller: Caller, row: Patient, resource: dict[str, Any]) -> Patient:
+        if row.merged_into_id is not None:
+            raise FhirError(
+                409,
+                f"Patient/{row.pk} was merged into Patient/{row.merged_into_id}: change that record instead.",
+                code="conflict",
+            )
         patient = do_update_patient(caller.user, row, self._details(resource))
         return do_set_identifiers(caller.user, patient, self._identifiers(resource))
