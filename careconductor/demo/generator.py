@@ -75,6 +75,7 @@ from .education import add_education_scenarios
 from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
 from .fhir import usage as fhir_usage
+from .merge import add_merge_scenario
 from .privacy import add_privacy_scenarios
 from .rows import Table, reserve_ids
 from .setup import add_allergy_scenarios, add_setup_scenarios
@@ -237,6 +238,7 @@ def build_demo(
             f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given.\n"
         )
         set_up = add_setup_scenarios(org)
+        add_merge_scenario(org, out)
         add_caseload_scenarios(org, out)
         allergies = add_allergy_scenarios(org)
         out.write(
