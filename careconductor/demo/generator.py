@@ -75,6 +75,7 @@ from .education import add_education_scenarios
 from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
 from .fhir import usage as fhir_usage
+from .mentions import add_mention_scenarios
 from .merge import add_merge_scenario
 from .privacy import add_privacy_scenarios
 from .rows import Table, reserve_ids
@@ -240,6 +241,7 @@ def build_demo(
         set_up = add_setup_scenarios(org)
         add_merge_scenario(org, out)
         add_caseload_scenarios(org, out)
+        add_mention_scenarios(org, out)
         allergies = add_allergy_scenarios(org)
         out.write(
             f"Set-up scenarios: {set_up} (teams receiving their programmes, transitional care's own rules, "
