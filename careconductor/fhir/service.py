@@ -161,9 +161,14 @@ def create(
                 _audit_read(caller, mapper, found[0], "FHIR conditional create: exists")
                 location = f"{resource_type}/{body['id']}"
                 return Answer(200, body, _resource_headers(body), location=location)
-        checked = frozenset(ref.strip() for ref in not_duplicate_of.split(",") if ref.strip())
+    # Outside the create's transaction, so the reads a refusal records (the candidates named) are kept.
+    checked = frozenset(ref.strip() for ref in not_duplicate_of.split(",") if ref.strip())
+    try:
+        mapper.check_create(caller, resource, not_duplicate_of=checked)
+    except ActionRefused as exc:
+        raise _refused(mapper, exc) from exc
+    with transaction.atomic():
         try:
-            mapper.check_create(caller, resource, not_duplicate_of=checked)
             row = mapper.create(caller, resource)
         except ActionRefused as exc:
             raise _refused(mapper, exc) from exc

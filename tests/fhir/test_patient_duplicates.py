@@ -17,6 +17,7 @@ from careconductor.patients.actions import PatientDetails
 from careconductor.patients.choices import Sex
 from careconductor.patients.merge import do_merge_patients
 from careconductor.patients.models import Patient
+from careconductor.privacy.models import AuditEvent
 from tests.personas import World
 
 from .conftest import FHIR_JSON, validate_fhir
@@ -72,6 +73,10 @@ def test_a_probable_duplicate_is_answered_409_naming_the_patient_and_nothing_is_
     assert issue["code"] == "duplicate" and issue["details"]["text"] == f"Patient/{world.paula.pk}"
     assert "X-Not-Duplicate-Of" in issue["diagnostics"]
     assert Patient.objects.count() == before
+    # naming the candidate is a read of it, and stays in the audit trail although the create was refused
+    assert AuditEvent.objects.filter(
+        patient_id=world.paula.pk, username="alice", detail="FHIR create: possible duplicate"
+    ).exists()
 
     # If-None-Exist that matches: the existing record, 200, nothing created
     status, found = _call(
