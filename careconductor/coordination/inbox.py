@@ -27,7 +27,7 @@ from careconductor.privacy import audit, policy
 from .choices import NotificationKind
 from .mention_rules import first_line
 from .models import Notification, Task
-from .notify import do_notify
+from .notify import do_notify, initials
 
 INBOX_KINDS = (NotificationKind.MENTION, NotificationKind.HANDOVER)
 LIMIT = 100
@@ -153,11 +153,20 @@ def tell_about_handover(actor: User, task: Task, reason: str) -> None:
     owner = task.owner
     if owner is None or owner.pk == actor.pk:
         return
+    due = f"Due {timezone.localtime(task.due_at):%Y-%m-%d %H:%M}."
+    if task.sensitivity:
+        # Work about a sensitive record: its title and reason stay on the task, which the policy guards; a
+        # notification is shown whatever the reader may see later.
+        title = f"{actor.display_name()} handed you a task on {initials(task.patient)}'s chart"
+        body = due
+    else:
+        title = f"{actor.display_name()} handed you a task: {task.title}"
+        body = f"Why: {reason.strip().rstrip('.')}. {due}"
     do_notify(
         [owner],
         NotificationKind.HANDOVER,
-        f"{actor.display_name()} handed you a task: {task.title}",
-        body=f"Why: {reason.strip().rstrip('.')}. Due {timezone.localtime(task.due_at):%Y-%m-%d %H:%M}.",
+        title,
+        body=body,
         url=reverse("coordination:task", args=[task.pk]),
         patient=task.patient,
     )

@@ -16,7 +16,7 @@ from careconductor.coordination.actions import do_create_task, do_move_task, do_
 from careconductor.coordination.choices import NotificationKind, TaskStatus
 from careconductor.coordination.inbox import access_inbox
 from careconductor.coordination.mentions import do_add_note
-from careconductor.coordination.models import Notification
+from careconductor.coordination.models import Notification, Task
 from careconductor.core import clock
 from careconductor.patients.actions import do_end_care_team_member
 from careconductor.privacy.actions import do_record_consent, do_revoke_consent
@@ -222,3 +222,21 @@ def test_a_hand_over_about_no_patient_shows_as_sent(world: World) -> None:
         "",
     )
     assert not Notification.objects.filter(user=world.bob, read_at__isnull=False).exists()
+
+
+def test_a_sensitive_task_handed_over_keeps_its_title_and_reason_out_of_the_notification(
+    world: World,
+) -> None:
+    task = do_create_task(
+        world.alice,
+        world.paula,
+        owner=world.alice,
+        title="Methadone dose check",
+        due_at=clock.now() + dt.timedelta(1),
+    )
+    Task.objects.filter(pk=task.pk).update(sensitivity=Sensitivity.PART2)  # work about a Part 2 record
+    task.refresh_from_db()
+    do_reassign_task(world.alice, task, owner=world.sam, reason="Her programme called about the methadone")
+    n = Notification.objects.get(user=world.sam, kind=NotificationKind.HANDOVER)
+    assert n.title == "Alice Tester handed you a task on P. R.'s chart"
+    assert "ethadone" not in n.title + n.body and n.body.startswith("Due ")
