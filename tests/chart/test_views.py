@@ -180,9 +180,9 @@ def test_the_chart_header_shows_what_a_case_manager_needs(
     client = login(world.alice)
     # Constant: one query per chart section (flags, tasks, findings, the care plan card, the self-management card's
     # eight: portal use, adherence, alerts, proxies, last check-in, readings and the limits they are read against,
-    # unread messages), audit, session, whether she is Paula's case staff (who sees sensitive records) and the
-    # header's allergies (issue 17).
-    with django_assert_max_num_queries(48):
+    # unread messages), audit, session, whether she is Paula's case staff (who sees sensitive records), the
+    # header's allergies, the note form's colleagues to mention and the identifiers of a record's merges (issue 17).
+    with django_assert_max_num_queries(49):
         body = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
     for expected in (
         "Paula Reyes",
