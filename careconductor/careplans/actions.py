@@ -28,7 +28,7 @@ from careconductor.patients.actions import do_add_health_concern
 from careconductor.patients.choices import ConditionCategory
 from careconductor.patients.models import Condition, Patient
 from careconductor.privacy import audit, policy
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, Sensitivity
 
 from . import library, rules, snapshot
 from .choices import (
@@ -314,7 +314,12 @@ def do_add_goal(
             plan=plan, patient=plan.patient, created_by=user, template=template[:60], **fields
         )
         if problem_ids:
-            goal.problems.set(plan.problems.filter(pk__in=problem_ids))
+            # Only problems the writer sees: a goal is not hung on a sensitive record they may not read.
+            goal.problems.set(
+                policy.restrict_sensitive(
+                    plan.problems.filter(pk__in=problem_ids), user, plan.patient, "condition__sensitivity"
+                )
+            )
         _changed(user, plan, goal, AuditAction.CREATE)
     return goal
 
@@ -723,6 +728,14 @@ def _bring_into_force(user: User, plan: CarePlan, version: PlanVersion) -> None:
             due_at=timezone.make_aware(dt.datetime.combine(due, dt.time(17, 0))),
             case_id=plan.case_id,
             focus=f"CarePlan/{plan.pk}",
+            # Work for a goal only for sensitive problems names them: it carries their label.
+            sensitivity=Sensitivity(
+                rules.goal_sensitivity(
+                    intervention.goal.problems.values_list("condition__sensitivity", flat=True)
+                    if intervention.goal
+                    else []
+                )
+            ),
         )
         intervention.save(update_fields=["task", "updated_at"])
     # The version records the plan as it came into force: goals started, tasks made (nothing else can have

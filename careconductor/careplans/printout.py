@@ -155,12 +155,19 @@ def language_for(patient: Patient) -> str:
     return "es" if preferred.startswith("es") else "en"
 
 
-def printable(plan: CarePlan, version: PlanVersion | None, language: str) -> Printable:
-    """The printout of `version` (a draft of the working plan when None), in `language` ("en" or "es")."""
+def printable(
+    plan: CarePlan,
+    version: PlanVersion | None,
+    language: str,
+    hidden_problems: set[int] | frozenset[int] = frozenset(),
+) -> Printable:
+    """The printout of `version` (a draft of the working plan when None), in `language` ("en" or "es"), without
+    what is made only for `hidden_problems` (sensitive records the member of staff printing may not see)."""
     if version is not None and version.plan_id != plan.pk:
         raise ValueError("That version belongs to another plan.")
     language = language if language in LANGUAGES else "en"
     content = version.content if version is not None else snapshot.build(plan)
+    content = snapshot.without_problems(content, hidden_problems)
     standing = queries.standing(plan)
     with translation.override(language):
         return _printable(plan, version, content, standing, language)

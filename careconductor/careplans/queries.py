@@ -64,7 +64,24 @@ def _plan_part(user: User, model: type[Model], plan_path: str, pk: int) -> Model
 def access_goal(user: User, goal_id: int) -> Goal:
     goal = _plan_part(user, Goal, "plan", goal_id)
     assert isinstance(goal, Goal)
+    _require_visible_goal(user, goal.plan, goal.pk)
     return goal
+
+
+def visible_goals(user: User, plan: CarePlan, allowed: set[str] | None = None) -> QuerySet[Goal]:
+    """The plan's goals, without those made only for problems the user may not see (a goal "Stay in the
+    methadone programme" under a Part 2 problem names it). A goal for no problem, or for at least one problem
+    the user sees, is shown (snapshot.without_problems applies the same rule to a version)."""
+    return plan.goals.exclude(
+        pk__in=Goal.objects.filter(plan=plan, problems__isnull=False)
+        .exclude(problems__in=visible_problems(user, plan, allowed))
+        .values("pk")
+    )
+
+
+def _require_visible_goal(user: User, plan: CarePlan, goal_id: int | None) -> None:
+    if goal_id is not None and not visible_goals(user, plan).filter(pk=goal_id).exists():
+        raise NotVisible  # a goal made only for sensitive problems the user may not see
 
 
 def access_problem(user: User, problem_id: int) -> Problem:
@@ -91,18 +108,21 @@ def hidden_problem_ids(user: User, plan: CarePlan) -> set[int]:
 def access_intervention(user: User, intervention_id: int) -> Intervention:
     row = _plan_part(user, Intervention, "plan", intervention_id)
     assert isinstance(row, Intervention)
+    _require_visible_goal(user, row.plan, row.goal_id)
     return row
 
 
 def access_step(user: User, step_id: int) -> GoalStep:
     row = _plan_part(user, GoalStep, "goal__plan", step_id)
     assert isinstance(row, GoalStep)
+    _require_visible_goal(user, row.goal.plan, row.goal_id)
     return row
 
 
 def access_barrier(user: User, barrier_id: int) -> Barrier:
     row = _plan_part(user, Barrier, "goal__plan", barrier_id)
     assert isinstance(row, Barrier)
+    _require_visible_goal(user, row.goal.plan, row.goal_id)
     return row
 
 

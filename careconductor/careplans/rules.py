@@ -4,6 +4,7 @@ what a valid agreement is. No database here; actions apply these."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -185,3 +186,13 @@ def agreement_problems(
                 "Say how they are related to the patient (e.g. daughter, guardian)."
             )
     return problems
+
+
+def goal_sensitivity(problem_labels: Collection[str]) -> str:
+    """The label a goal carries, from the labels of the problems it is for: a goal only for sensitive problems
+    names them, so it (and work made from it) is labelled, Part 2 before psychotherapy; a goal for no problem, or
+    for at least one normal problem, is normal (careplans.queries.visible_goals hides it on the same rule)."""
+    labels = set(problem_labels)
+    if not labels or "" in labels:
+        return ""
+    return "part2" if "part2" in labels else "psychotherapy"

@@ -31,17 +31,24 @@ def build(plan: CarePlan, hidden_problems: set[int] | frozenset[int] = frozenset
 
 def without_problems(content: dict[str, Any], hidden: set[int] | frozenset[int]) -> dict[str, Any]:
     """A version's content without the given problems, and goals without links to them: a reader sees no
-    problem made from a sensitive record they may not see, in any version."""
+    problem made from a sensitive record they may not see, in any version. A goal made only for such problems
+    goes too, with its interventions: its words name the record (queries.visible_goals is the same rule)."""
     if not hidden:
         return content
+    goals = [g for g in content.get("goals", []) if not is_only_for(g.get("problems", []), hidden)]
+    kept = {g["id"] for g in goals}
+    dropped = {g["id"] for g in content.get("goals", [])} - kept
     return {
         **content,
         "problems": [p for p in content.get("problems", []) if p["id"] not in hidden],
-        "goals": [
-            {**g, "problems": [pk for pk in g.get("problems", []) if pk not in hidden]}
-            for g in content.get("goals", [])
-        ],
+        "goals": [{**g, "problems": [pk for pk in g.get("problems", []) if pk not in hidden]} for g in goals],
+        "interventions": [i for i in content.get("interventions", []) if i.get("goal_id") not in dropped],
     }
+
+
+def is_only_for(problems: list[int], hidden: set[int] | frozenset[int]) -> bool:
+    """A goal linked to problems, every one of them hidden from the reader."""
+    return bool(problems) and all(pk in hidden for pk in problems)
 
 
 def _build(plan: CarePlan) -> dict[str, Any]:

@@ -74,6 +74,7 @@ from .queries import (
     access_version,
     hidden_problem_ids,
     standing,
+    visible_goals,
     visible_problems,
 )
 from .rules import GOAL_TRANSITIONS
@@ -115,7 +116,7 @@ def _plan_context(user: User, plan: CarePlan, **forms_in: Form) -> dict[str, Any
     allowed = policy.record_sensitivities(user, plan.patient)  # decided once for the page
     problems = visible_problems(user, plan, allowed)
     goals = list(
-        plan.goals.prefetch_related(
+        visible_goals(user, plan, allowed).prefetch_related(
             Prefetch("problems", queryset=problems),
             "steps",
             "barriers",
@@ -665,7 +666,7 @@ def intervention_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     user = _user(request)
     plan = access_plan(user, plan_id)
     _require_change(user, plan)
-    goals = [(g.pk, g.patient_words[:80]) for g in plan.goals.all()]
+    goals = [(g.pk, g.patient_words[:80]) for g in visible_goals(user, plan)]
     initial = {
         "goal": request.GET.get("goal"),
         "owner_type": OwnerType.STAFF,
@@ -690,7 +691,7 @@ def intervention_new(request: HttpRequest, plan_id: int) -> HttpResponse:
                 owner=owner if d["owner_type"] == OwnerType.STAFF else None,
                 owner_name=d["owner_name"],
                 due_on=d["due_on"],
-                goal=plan.goals.filter(pk=d["goal"]).first() if d["goal"] else None,
+                goal=visible_goals(user, plan).filter(pk=d["goal"]).first() if d["goal"] else None,
             )
         except ActionRefused as exc:
             show_refusal(form, exc)
@@ -914,7 +915,7 @@ def print_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         request,
         "careplans/print.html",
         {
-            "p": printout.printable(plan, version, language),
+            "p": printout.printable(plan, version, language, hidden_problem_ids(_user(request), plan)),
             "pdf_url": reverse("careplans:pdf", args=[plan.pk]) + f"{query}lang={language}",
             "language_links": [
                 (code, name, f"{base}{query}lang={code}")
@@ -929,7 +930,8 @@ def print_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def pdf_view(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan, version, language = _printable_for(request)
-    body = printout.render_pdf(printout.printable(plan, version, language))
+    hidden = hidden_problem_ids(_user(request), plan)
+    body = printout.render_pdf(printout.printable(plan, version, language, hidden))
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="care-plan-{plan.pk}-{language}.pdf"'
     return response

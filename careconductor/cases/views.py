@@ -110,7 +110,7 @@ def _case_context(user: User, case: Case) -> dict[str, object]:
         "can_assign": policy.may(user, policy.Action.ASSIGN, case.patient) and case.is_open,
         "acuity_suggestion": acuity_suggestion(case) if case.is_open else None,
         "reassessments": reassessments_due(case) if case.is_open else [],
-        "tasks": patient_open_tasks(case.patient),
+        "tasks": patient_open_tasks(user, case.patient),
         "follow_up": case_follow_up(case) if case.is_open else None,
         "nav": "cases",
     }

@@ -250,7 +250,7 @@ def render_chart(
         "coverages": patient.coverages.order_by("-start_date"),
         "contacts": patient.contacts.all(),
         "care_team": [m for m in care_team(patient) if m.is_current(clock.today())],
-        "recent_contacts": patient_contacts(patient, 3),
+        "recent_contacts": patient_contacts(user, patient, 3, allowed=sensitivities),
         "consents": policy.restrict_sensitive(
             patient.consents.all(), user, patient, allowed=sensitivities
         ).order_by("-given_on"),
@@ -260,7 +260,7 @@ def render_chart(
         "can_write_note": policy.Action.WRITE_NOTE in allowed,
         "can_log_contact": policy.Action.LOG_CONTACT in allowed,
         "flags": active_flags(patient).select_related("raised_by"),
-        "tasks": patient_open_tasks(patient),
+        "tasks": patient_open_tasks(user, patient, allowed=sensitivities),
         "findings": active_findings(patient),
         "nav": "patients",
     }

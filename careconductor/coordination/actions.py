@@ -21,7 +21,7 @@ from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.models import CareTeamMember, Patient
 from careconductor.privacy import audit, policy
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, Sensitivity
 
 from . import hooks, rules
 from .choices import (
@@ -75,11 +75,21 @@ def do_create_task(
     rule: str = "",
     focus: str = "",
     copy_of: Task | None = None,
+    sensitivity: Sensitivity = Sensitivity.NORMAL,
 ) -> Task:
     """A task for `owner`, or for `team`'s queue until someone claims it, about `patient`. The requester must be
     able to see the patient; the owner or team must belong to the patient's organisation. `copy_of`: the same
-    work given to someone else too (completing one completes both, do_move_task)."""
+    work given to someone else too (completing one completes both, do_move_task). `sensitivity`: the label of
+    the record the work is about; requester and owner must both be able to read it."""
     policy.require(requester, policy.Action.VIEW, patient)
+    if not policy.may_read_label(requester, patient, sensitivity):
+        raise ActionRefused(
+            {"sensitivity": "You may not see records with this label, so you cannot give such work."}
+        )
+    if owner is not None and not policy.may_read_label(owner, patient, sensitivity):
+        raise ActionRefused(
+            {"owner": f"{owner.display_name()} may not read this patient's {_label_words(sensitivity)}."}
+        )
     if owner is None and team is None:
         raise ActionRefused({"owner": "Give the task to a person or to a team's queue."})
     if owner is not None and (owner.organization_id != patient.organization_id or not owner.is_active):
@@ -109,10 +119,15 @@ def do_create_task(
             due_at=due_at,
             grants_access=policy.has_standing_relationship(requester, patient),
             copy_of_id=(copy_of.copy_of_id or copy_of.pk) if copy_of is not None else None,
+            sensitivity=sensitivity,
         )
         audit.record(requester, AuditAction.CREATE, patient=patient, obj=task, detail=rule or kind)
         _tell_about_task(requester, task)
     return task
+
+
+def _label_words(label: str) -> str:
+    return {"part2": "Part 2 records", "psychotherapy": "psychotherapy notes"}.get(label, "records")
 
 
 def _tell_about_task(actor: User, task: Task) -> None:
@@ -125,7 +140,11 @@ def _tell_about_task(actor: User, task: Task) -> None:
         ]
         # Only members who may already see the patient: a queue does not open a chart to the whole team.
         recipients = [
-            u for u in recipients if u.pk != actor.pk and policy.can(u, policy.Action.VIEW, task.patient)
+            u
+            for u in recipients
+            if u.pk != actor.pk
+            and policy.can(u, policy.Action.VIEW, task.patient)
+            and policy.may_read_label(u, task.patient, task.sensitivity)
         ]
     if recipients:
         do_notify(
@@ -180,6 +199,10 @@ def do_reassign_task(
         errors["owner"] = "The task is already theirs."
     if team is not None and team.organization_id != task.organization_id:
         errors["team"] = "Tasks go to teams of the patient's organisation."
+    if owner is not None and not policy.may_read_label(owner, task.patient, task.sensitivity):
+        errors["owner"] = (
+            f"{owner.display_name()} may not read this patient's {_label_words(task.sensitivity)}."
+        )
     if not reason.strip():
         errors["reason"] = "Say why the task changes hands."
     if errors:
@@ -226,6 +249,8 @@ def do_claim_task(user: User, task: Task) -> Task:
             raise ActionRefused("This task is finished.")
         if not _in_team(user, task.team_id):
             raise ActionRefused("Only members of the team can claim from its queue.")
+        if not policy.may_read_label(user, task.patient, task.sensitivity):
+            raise ActionRefused(f"You may not read this patient's {_label_words(task.sensitivity)}.")
         TaskReassignment.objects.create(
             task=task, from_team_id=task.team_id, to_owner=user, by=user, at=clock.now(), reason="claimed"
         )
@@ -371,6 +396,9 @@ class ContactInput:
     education: str = ""
     teach_back: str = ""
     next_steps: str = ""
+    sensitivity: str = (
+        ""  # the label of the record the contact is about (a call with the treatment programme)
+    )
 
 
 @dataclass(frozen=True)
@@ -435,6 +463,10 @@ def do_log_contact(
     if case is not None and case.patient_id != patient.pk:
         raise ActionRefused({"case": "That case belongs to another patient."})
     errors = _contact_errors(data, clock.now())
+    if data.sensitivity not in Sensitivity.values or not policy.may_read_label(
+        user, patient, data.sensitivity
+    ):
+        errors["sensitivity"] = "You may not see records with this label, so you cannot write one."
     if follow_up is not None:
         errors |= _follow_up_errors(follow_up, clock.today())
     if errors:
@@ -461,6 +493,7 @@ def do_log_contact(
             education=data.education.strip() if data.reached else "",
             teach_back=data.teach_back if data.reached else "",
             next_steps=data.next_steps.strip(),
+            sensitivity=data.sensitivity,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=contact, detail=f"contact {data.mode}")
         if follow_up is not None:
@@ -473,6 +506,7 @@ def do_log_contact(
                 kind=TaskKind.FOLLOW_UP,
                 case_id=contact.case_id,
                 focus=f"Communication/{contact.pk}",
+                sensitivity=Sensitivity(data.sensitivity),
             )
     return contact
 

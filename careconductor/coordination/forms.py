@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
@@ -7,6 +8,8 @@ from django import forms
 from careconductor.cases.choices import ClosureReason, Program
 from careconductor.cases.rules import ACUITY_LABELS
 from careconductor.patients.choices import CareTeamCategory
+from careconductor.patients.forms import offer_labels
+from careconductor.privacy.choices import Sensitivity
 
 from .choices import (
     ContactDirection,
@@ -104,10 +107,23 @@ class ContactForm(forms.Form):
         help_text="e.g. Call back about the pharmacy refill",
     )
     follow_up_due = forms.DateField(label="Follow-up due", required=False, widget=DateInput())
+    sensitivity = forms.ChoiceField(
+        label="Sensitivity",
+        choices=Sensitivity.choices,
+        required=False,
+        help_text="A contact about a Part 2 or psychotherapy record is shown only to who may read such records.",
+    )
 
-    def __init__(self, *args: Any, cases: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        cases: list[tuple[int, str]],
+        sensitivities: Collection[str] = (Sensitivity.NORMAL,),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         _choices(self.fields["case"], [("", "Not about a case"), *cases])
+        offer_labels(self, sensitivities)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -139,13 +155,25 @@ class TaskForm(forms.Form):
     priority = forms.ChoiceField(label="Priority", choices=TaskPriority.choices, initial=TaskPriority.ROUTINE)
     due_at = forms.DateTimeField(label="Due", widget=DateTimeInput(), input_formats=["%Y-%m-%dT%H:%M"])
     case = forms.TypedChoiceField(label="Case", coerce=int, required=False, empty_value=None)
+    sensitivity = forms.ChoiceField(
+        label="Sensitivity",
+        choices=Sensitivity.choices,
+        required=False,
+        help_text="Work about a Part 2 or psychotherapy record goes only to someone who may read such records.",
+    )
 
     def __init__(
-        self, *args: Any, assignees: list[tuple[str, str]], cases: list[tuple[int, str]], **kwargs: Any
+        self,
+        *args: Any,
+        assignees: list[tuple[str, str]],
+        cases: list[tuple[int, str]],
+        sensitivities: Collection[str] = (Sensitivity.NORMAL,),
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         _choices(self.fields["assignee"], [("", "Choose…"), *assignees])
         _choices(self.fields["case"], [("", "Not about a case"), *cases])
+        offer_labels(self, sensitivities)
 
 
 class ReassignForm(forms.Form):

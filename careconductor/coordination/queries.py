@@ -19,7 +19,7 @@ from careconductor.privacy.choices import AuditAction
 
 from . import rules
 from .choices import ClosureStatus, FlagStatus
-from .models import ClosureRequest, Contact, Flag, Task, TaskQuerySet, TaskReassignment, TimeEntry
+from .models import ClosureRequest, Contact, Flag, Task, TaskReassignment, TimeEntry
 from .rules import PRIORITY_RANK
 
 
@@ -31,20 +31,29 @@ def priority_rank() -> SqlCase:
     )
 
 
-def ranked(qs: TaskQuerySet) -> QuerySet[Task]:
+def ranked(qs: QuerySet[Task]) -> QuerySet[Task]:
     """Most urgent first, then soonest due."""
     return qs.annotate(rank=priority_rank()).order_by("rank", "due_at", "pk")
 
 
 def my_open_tasks(user: User) -> QuerySet[Task]:
-    """The user's open tasks on patients they may still see."""
-    qs = Task.objects.open().filter(owner=user).filter(policy.patient_q(user))
+    """The user's open tasks on patients they may still see, about records they may still read."""
+    qs = (
+        Task.objects.open()
+        .filter(owner=user)
+        .filter(policy.patient_q(user))
+        .filter(policy.sensitivity_q(user))
+    )
     return ranked(qs).select_related("patient")
 
 
-def patient_open_tasks(patient: Patient) -> QuerySet[Task]:
-    """Open tasks on a patient whose chart the caller has already opened through access_patient."""
-    return ranked(Task.objects.open().filter(patient=patient)).select_related("owner", "team")
+def patient_open_tasks(user: User, patient: Patient, allowed: set[str] | None = None) -> QuerySet[Task]:
+    """Open tasks on a patient whose chart the caller has already opened through access_patient, without work
+    about records the caller may not read (`allowed`: the page's record_sensitivities, decided once)."""
+    tasks = policy.restrict_sensitive(
+        Task.objects.open().filter(patient=patient), user, patient, allowed=allowed
+    )
+    return ranked(tasks).select_related("owner", "team")
 
 
 def active_flags(patient: Patient) -> QuerySet[Flag]:
@@ -54,6 +63,7 @@ def active_flags(patient: Patient) -> QuerySet[Flag]:
 def access_task(user: User, task_id: int) -> Task:
     task = (
         Task.objects.filter(policy.patient_q(user))
+        .filter(policy.sensitivity_q(user))
         .select_related("patient", "owner", "team", "requester", "escalated_to")
         .filter(pk=task_id)
         .first()
@@ -93,8 +103,12 @@ def care_team(patient: Patient) -> list[CareTeamMember]:
     return members
 
 
-def patient_contacts(patient: Patient, limit: int = 50) -> list[Contact]:
-    return list(patient.contact_log.select_related("staff", "case").order_by("-contact_at", "-pk")[:limit])
+def patient_contacts(
+    user: User, patient: Patient, limit: int = 50, allowed: set[str] | None = None
+) -> list[Contact]:
+    """The contact log of a patient the caller has opened, without contacts about records they may not read."""
+    rows = policy.restrict_sensitive(patient.contact_log.all(), user, patient, allowed=allowed)
+    return list(rows.select_related("staff", "case").order_by("-contact_at", "-pk")[:limit])
 
 
 def patient_time(patient: Patient, since: dt.date) -> list[TimeEntry]:

@@ -34,7 +34,7 @@ from careconductor.patients.actions import (
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import audit, policy
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, Sensitivity
 from careconductor.privacy.guards import staff_view
 
 from . import billing, forms, rules
@@ -266,7 +266,12 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "case": request.GET.get("case") or (cases[0][0] if cases else ""),
         "mode": "phone",
     }
-    form = forms.ContactForm(request.POST or None, cases=cases, initial=initial)
+    form = forms.ContactForm(
+        request.POST or None,
+        cases=cases,
+        initial=initial,
+        sensitivities=policy.record_sensitivities(user, patient),
+    )
     if request.method == "POST":
         _require_change(user, patient, policy.Action.LOG_CONTACT)
         if form.is_valid():
@@ -292,6 +297,7 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                         education=d["education"],
                         teach_back=d["teach_back"],
                         next_steps=d["next_steps"],
+                        sensitivity=d.get("sensitivity") or "",
                     ),
                     case=_patient_case(patient, d["case"]),
                     follow_up=FollowUp(d["follow_up_title"], d["follow_up_due"])
@@ -311,7 +317,7 @@ def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "form": form,
-            "contacts": patient_contacts(patient),
+            "contacts": patient_contacts(user, patient),
             "follow_ups": follow_ups,
             "can_change": can_change,
             "next": request.GET.get("next") or request.POST.get("next", ""),
@@ -396,6 +402,7 @@ def new_task(request: HttpRequest, patient_id: int) -> HttpResponse:
         assignees=_assignees(patient.organization_id),
         cases=_case_choices(patient),
         initial={"due_at": due.strftime("%Y-%m-%dT%H:%M"), "assignee": f"user:{user.pk}"},
+        sensitivities=policy.record_sensitivities(user, patient),
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -411,6 +418,7 @@ def new_task(request: HttpRequest, patient_id: int) -> HttpResponse:
                 priority=TaskPriority(d["priority"]),
                 due_at=d["due_at"],
                 case_id=d["case"] if _patient_case(patient, d["case"]) else None,
+                sensitivity=Sensitivity(d.get("sensitivity") or ""),
             )
         except ActionRefused as exc:
             if "owner" in exc.errors:

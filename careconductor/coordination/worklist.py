@@ -172,7 +172,9 @@ def build_worklist(user: User, *, today: dt.date | None = None) -> Worklist:
         .filter(Q(owner=user) | Q(owner__isnull=True, team_id__in=teams) | Q(owner__in=covered))
         .annotate(cover_until=_cover_end(covers, "owner_id"))
     )
-    worklist = compute(list(_with_last_success(cases)), tasks.filter(policy.patient_q(user)), user, today)
+    # Work about a record the user may not read is not shown (a delegate covering, a revoked consent).
+    visible_tasks = tasks.filter(policy.patient_q(user)).filter(policy.sensitivity_q(user))
+    worklist = compute(list(_with_last_success(cases)), visible_tasks, user, today)
     absent = [(c.primary_case_manager, c.cover_until) for c in worklist.cases.values()]  # type: ignore[attr-defined]
     absent += [(t.owner, t.cover_until) for t in worklist.tasks.values()]  # type: ignore[attr-defined]
     worklist.covering = {
@@ -198,7 +200,8 @@ def build_team_worklist(user: User, *, today: dt.date | None = None) -> Worklist
     members = StaffProfile.objects.filter(team_id__in=team_ids).values("user_id")
     tasks = Task.objects.open().filter(Q(owner_id__in=members) | Q(owner__isnull=True, team_id__in=team_ids))
     # The team view counts contacts, tasks and discharge deadlines per person; reviews are left to each person.
-    return compute(cases, tasks.filter(policy.patient_q(user)), user, today, reviews=False)
+    visible_tasks = tasks.filter(policy.patient_q(user)).filter(policy.sensitivity_q(user))
+    return compute(cases, visible_tasks, user, today, reviews=False)
 
 
 def compute(

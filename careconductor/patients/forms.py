@@ -17,7 +17,7 @@ class PatientSearchForm(forms.Form):
     birth_date = forms.DateField(label="Birth date", required=False, widget=DateInput)
 
 
-def _offer_only(form: forms.Form, sensitivities: Collection[str]) -> None:
+def offer_labels(form: forms.Form, sensitivities: Collection[str]) -> None:
     """No one labels a record they could not read, and the choice does not hint at labels they may not see
     (`sensitivities` from privacy.policy.record_sensitivities)."""
     choices = [(v, label) for v, label in Sensitivity.choices if v in sensitivities]
@@ -38,7 +38,7 @@ class ConditionForm(forms.Form):
         self, *args: Any, sensitivities: Collection[str] = (Sensitivity.NORMAL,), **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        _offer_only(self, sensitivities)
+        offer_labels(self, sensitivities)
 
 
 class NoteForm(forms.Form):
@@ -54,4 +54,4 @@ class NoteForm(forms.Form):
         self, *args: Any, sensitivities: Collection[str] = (Sensitivity.NORMAL,), **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        _offer_only(self, sensitivities)
+        offer_labels(self, sensitivities)

@@ -273,6 +273,12 @@ def record_sensitivities(user: User, patient: Patient) -> set[str]:
     return allowed_sensitivities(user, patient, on_emergency=not has_standing_relationship(user, patient))
 
 
+def may_read_label(user: User, patient: Patient, label: str) -> bool:
+    """Whether `user` may read this patient's records labelled `label` (a normal record: whoever sees the chart).
+    Asked before work about a sensitive record is given to someone: no one is handed what they may not read."""
+    return not label or label in record_sensitivities(user, patient)
+
+
 def restrict_sensitive(
     rows: QuerySet[Any],
     user: User,
@@ -288,23 +294,25 @@ def restrict_sensitive(
     return rows.filter(**{f"{field}__in": allowed})
 
 
-def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
+def sensitivity_q(user: User, patient_field: str = "patient", field: str = "sensitivity") -> Q:
     """The rows of many patients whose sensitivity label the user may see, as one filter: the set-wise form of
     `allowed_sensitivities`, for searches across patients (the FHIR API). Normal rows always; sensitive rows
     of the patients whose case the user manages or supervises; otherwise only where a consent in force names
-    the user."""
+    the user. `field` may follow a relation (a plan problem's label is `condition__sensitivity`)."""
     from .choices import CONSENT_FOR_SENSITIVITY, ConsentStatus, Sensitivity
     from .models import Consent
 
-    allowed = Q(sensitivity=Sensitivity.NORMAL.value)
+    allowed = Q(**{field: Sensitivity.NORMAL.value})
     if not user.is_authenticated or user.role in (Role.ADMIN, Role.PATIENT):
         # Patients reach their own sensitive records through the portal's own rules, not through this API.
         return allowed
     case_staff = _case_staff_parts(user)
     if case_staff:
         allowed |= Q(
-            sensitivity__in=[s.value for s in CONSENT_FOR_SENSITIVITY],
-            **{f"{patient_field}__in": case_staff[0].union(*case_staff[1:])},
+            **{
+                f"{field}__in": [s.value for s in CONSENT_FOR_SENSITIVITY],
+                f"{patient_field}__in": case_staff[0].union(*case_staff[1:]),
+            }
         )
     today = clock.today()
     for sensitivity, consent_type in CONSENT_FOR_SENSITIVITY.items():
@@ -318,7 +326,7 @@ def sensitivity_q(user: User, patient_field: str = "patient") -> Q:
             .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
             .values("patient_id")
         )
-        allowed |= Q(sensitivity=sensitivity.value, **{f"{patient_field}__in": consented})
+        allowed |= Q(**{field: sensitivity.value, f"{patient_field}__in": consented})
     return allowed
 
 

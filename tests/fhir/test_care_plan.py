@@ -431,7 +431,9 @@ def test_history_keeps_each_version_of_the_plan(world, api, no_approval):
     assert api(world.bob).get(f"CarePlan/{p.plan.pk}/_history").status == 404
 
 
-def test_labelled_conditions_are_referred_to_without_their_name(world, api, draft):
+def test_labelled_conditions_are_not_named_by_the_plan(world, api, draft):
+    """The kept versions serve every reader, so the plan names no Part 2 condition, not even by id (issue 17
+    §1); who may read it finds it as a labelled Condition."""
     from careconductor.careplans.actions import do_add_problem_from_condition
     from careconductor.patients.actions import do_add_condition
     from careconductor.privacy.choices import Sensitivity
@@ -445,8 +447,8 @@ def test_labelled_conditions_are_referred_to_without_their_name(world, api, draf
     )
     do_add_problem_from_condition(world.alice, draft.plan, opioid)
     body = api(world.alice).get(f"CarePlan/{draft.plan.pk}").body
-    assert {"reference": f"Condition/{opioid.pk}"} in body["addresses"]
-    assert "Opioid" not in str(body)
+    assert f"Condition/{opioid.pk}" not in str(body) and "Opioid" not in str(body)
+    assert [c["id"] for c in api(world.alice).search("Condition?code=F11.20")] == [str(opioid.pk)]
 
 
 # --- searching --------------------------------------------------------------------------------------------------

@@ -205,7 +205,8 @@ def test_outcomes_are_the_latest_observations_since_the_baseline(world, api, set
     assert observation["valueInteger"] == 7
 
 
-def test_a_labelled_condition_is_addressed_without_its_name(world, api, plan):
+def test_a_goal_only_for_a_labelled_condition_is_labelled_and_shown_only_to_who_may_read_it(world, api, plan):
+    """Issue 17 §1: its words name the record ("Stay in the methadone programme")."""
     opioid = do_add_condition(
         world.alice,
         world.paula,
@@ -216,7 +217,15 @@ def test_a_labelled_condition_is_addressed_without_its_name(world, api, plan):
     problem = do_add_problem_from_condition(world.alice, plan.plan, opioid)
     goal = sleep_goal(world, plan.plan, problem_ids=[problem.pk])
     body = api(world.alice).get(f"Goal/{goal.pk}").body
-    assert body["addresses"] == [{"reference": f"Condition/{opioid.pk}"}]
+    assert body["addresses"] == [{"reference": f"Condition/{opioid.pk}", "display": "Opioid dependence"}]
+    assert [s["code"] for s in body["meta"]["security"]] == ["ETH", "R"]  # Part 2, restricted
+    assert api(world.dana).get(f"Goal/{goal.pk}").status == 404  # on her care team, no consent
+    assert str(goal.pk) not in [g["id"] for g in api(world.dana).search("Goal")]
+    # A goal also for a normal problem is everyone's, and names only that one.
+    mixed = sleep_goal(world, plan.plan, problem_ids=[problem.pk, plan.feel_better.problems.first().pk])
+    seen = api(world.dana).get(f"Goal/{mixed.pk}").body
+    assert f"Condition/{opioid.pk}" not in str(seen)
+    assert "security" not in seen.get("meta", {})
 
 
 # --- searching --------------------------------------------------------------------------------------------------

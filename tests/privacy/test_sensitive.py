@@ -12,7 +12,15 @@ from django.urls import reverse
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Team
-from careconductor.coordination.actions import do_create_task, do_reassign_task
+from careconductor.careplans import snapshot
+from careconductor.careplans.rules import goal_sensitivity
+from careconductor.coordination.actions import (
+    ContactInput,
+    do_claim_task,
+    do_create_task,
+    do_log_contact,
+    do_reassign_task,
+)
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.actions import do_add_condition, do_add_note
@@ -235,3 +243,102 @@ def test_a_task_handed_over_passes_access_on_only_from_a_standing_relationship(r
     )
     passed = do_reassign_task(tess, _give_task(records, tess, tess), owner=pete, reason="Day shift")
     assert not policy.can(pete, "view", records.paula) and not passed.grants_access
+
+
+# --- Work and contacts about a sensitive record carry its label (issue 17 §1) ------------------------------------
+def _p2_task(world: World, owner, **extra):  # type: ignore[no-untyped-def]
+    return do_create_task(
+        world.alice,
+        world.paula,
+        owner=owner,
+        title="Ask the programme about take-home doses",
+        due_at=clock.now() + dt.timedelta(days=1),
+        sensitivity=Sensitivity.PART2,
+        **extra,
+    )
+
+
+def test_labelled_work_goes_only_to_someone_who_may_read_it(records: World, login) -> None:
+    with pytest.raises(ActionRefused) as refused:
+        _p2_task(records, records.dana)  # on her care team, no consent
+    assert "Dana Tester may not read this patient's Part 2 records" in refused.value.errors["owner"]
+    task = _p2_task(records, records.alice)
+    with pytest.raises(ActionRefused) as refused:
+        do_reassign_task(records.alice, task, owner=records.dana, reason="Dana sees her Thursday")
+    assert "owner" in refused.value.errors
+    task.refresh_from_db()
+    assert task.owner == records.alice and task.sensitivity == Sensitivity.PART2
+    _consent(records, ConsentType.PART2, records.dana)  # with her consent naming Dana, it may go to her
+    assert (
+        do_reassign_task(records.alice, task, owner=records.dana, reason="Consent given").owner
+        == records.dana
+    )
+    with pytest.raises(ActionRefused):  # an administrator may not give such work either
+        do_create_task(
+            records.adam,
+            records.paula,
+            owner=records.alice,
+            title="Anything",
+            due_at=clock.now() + dt.timedelta(days=1),
+            sensitivity=Sensitivity.PART2,
+        )
+
+
+def test_a_labelled_task_in_a_team_queue_is_claimed_only_by_who_may_read_it(records: World) -> None:
+    ed = make_staff("ed", Role.CASE_MANAGER, records.riverside, team=records.north, capacity=60)
+    task = _p2_task(records, None, team=records.north)
+    _give_task(records, records.alice, ed)  # a routine task: he sees her chart
+    with pytest.raises(ActionRefused, match="Part 2"):
+        do_claim_task(ed, task)  # on the team, not her case manager, no consent
+    assert do_claim_task(records.alice, task).owner == records.alice
+
+
+def test_a_labelled_contact_is_written_and_read_only_by_who_may_read_it(records: World, login) -> None:
+    words = "Called the programme about her take-home doses."
+    contact = ContactInput(
+        contact_at=clock.now() - dt.timedelta(hours=1),
+        mode="phone",
+        direction="outbound",
+        reached=True,
+        party="provider",
+        party_name="Harbor Treatment Center",
+        minutes=5,
+        next_steps=words,
+        sensitivity=Sensitivity.PART2,
+    )
+    with pytest.raises(ActionRefused) as refused:
+        do_log_contact(records.dana, records.paula, contact)
+    assert "sensitivity" in refused.value.errors
+    do_log_contact(records.alice, records.paula, contact)
+    log = reverse("coordination:contacts", args=[records.paula.pk])
+    assert words in login(records.alice).get(log).content.decode()
+    page = login(records.dana).get(log).content.decode()
+    assert words not in page and 'name="sensitivity"' not in page  # nor is the label offered to her
+    assert 'name="sensitivity"' in login(records.alice).get(log).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ([], ""),  # a goal for no problem
+        ([""], ""),
+        (["", "part2"], ""),  # also for a normal problem: everyone who sees the plan sees it
+        (["part2"], "part2"),
+        (["psychotherapy"], "psychotherapy"),
+        (["psychotherapy", "part2"], "part2"),
+    ],
+)
+def test_the_label_of_a_goal_comes_from_its_problems(labels: list[str], expected: str) -> None:
+    assert goal_sensitivity(labels) == expected
+
+
+def test_a_version_read_without_hidden_problems_loses_the_goals_made_only_for_them() -> None:
+    content = {
+        "problems": [{"id": 1}, {"id": 2}],
+        "goals": [{"id": 10, "problems": [1]}, {"id": 11, "problems": [1, 2]}, {"id": 12, "problems": []}],
+        "interventions": [{"id": 20, "goal_id": 10}, {"id": 21, "goal_id": 11}, {"id": 22, "goal_id": None}],
+    }
+    seen = snapshot.without_problems(content, {1})
+    assert [p["id"] for p in seen["problems"]] == [2]
+    assert [(g["id"], g["problems"]) for g in seen["goals"]] == [(11, [2]), (12, [])]
+    assert [i["id"] for i in seen["interventions"]] == [21, 22]

@@ -13,6 +13,7 @@ tests/privacy/test_sensitive.py::test_a_task_given_under_ones_own_emergency_acce
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -31,7 +32,9 @@ from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import Team, User
 from careconductor.assessments.actions import do_compute_risk_scores
 from careconductor.careplans import actions as careplans
+from careconductor.careplans.choices import BarrierKind, InterventionKind, OwnerType
 from careconductor.careplans.models import CarePlan
+from careconductor.coordination.actions import ContactInput, FollowUp, do_log_contact
 from careconductor.core import clock
 from careconductor.fhir.registry import all_mappers, mapper_for
 from careconductor.patients.actions import do_add_care_team_member, do_add_condition, do_add_note
@@ -53,6 +56,8 @@ PSY_CONDITION = "Post-traumatic stress wm-psy-condition"
 P2_NOTE = "Methadone 60 mg at the programme wm-p2-note"
 PSY_NOTE = "Explored guilt about her husband wm-psy-note"
 PSY_PROBLEM = "Grief work wm-psy-problem"  # a problem made from the psychotherapy condition, renamed
+P2_GOAL = "Keep going to the programme wm-p2-goal"  # a goal for the Part 2 problem only
+P2_CONTACT = "Ask the programme about take-home doses wm-p2-contact"
 P2_CONSENT = "Dosing coordination wm-p2-consent"  # a Part 2 disclosure consent tells she is in a programme
 SENSITIVE_CODES = ("F11.20", "K70.30", "F43.10")
 LEAK = re.compile(r"wm-(?:p2|psy)-[a-z]+|" + "|".join(re.escape(c) for c in SENSITIVE_CODES))
@@ -83,6 +88,7 @@ class Walk:
     plan_id: int
     sensitive_conditions: tuple[int, ...]
     sensitive_problems: tuple[int, ...]
+    sensitive_work: tuple[str, ...]  # pages of the goal, tasks and step made only for her Part 2 problem
 
 
 def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
@@ -101,6 +107,23 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
     do_add_note(alice, paula, text=NORMAL_NOTE)
     do_add_note(alice, paula, text=P2_NOTE, sensitivity=Sensitivity.PART2)
     do_add_note(alice, paula, text=PSY_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY)
+    # A call with her treatment programme, and the follow-up it calls for: both name it.
+    do_log_contact(
+        alice,
+        paula,
+        ContactInput(
+            contact_at=clock.now() - dt.timedelta(hours=1),
+            mode="phone",
+            direction="outbound",
+            reached=True,
+            party="provider",
+            party_name="Harbor Treatment Center",
+            minutes=10,
+            next_steps=P2_CONTACT,
+            sensitivity=Sensitivity.PART2,
+        ),
+        follow_up=FollowUp(P2_CONTACT.replace("contact", "followup"), clock.today() + dt.timedelta(days=2)),
+    )
     do_record_consent(
         alice,
         paula,
@@ -116,6 +139,27 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
     careplans.do_update_problem(alice, grief, title=PSY_PROBLEM, patient_priority=True)
     goal = plan.goals.get()
     goal.problems.add(part2, grief)  # the goal form keeps links it does not show; so does this
+    # A goal made only for the Part 2 problem names it; so do its step, barrier and intervention.
+    p2_goal = careplans.do_add_goal(
+        alice,
+        plan,
+        problem_ids=[part2.pk],
+        patient_words=P2_GOAL,
+        measure="other",
+        measure_text="Days at the programme",
+        target_text="Every weekday",
+    )
+    careplans.do_add_step(alice, p2_goal, text=P2_GOAL.replace("goal", "step"))
+    careplans.do_add_barrier(alice, p2_goal, kind=BarrierKind.TRANSPORT, description=P2_GOAL + "barrier")
+    careplans.do_add_intervention(
+        alice,
+        plan,
+        kind=InterventionKind.COUNSELLING,
+        title=P2_GOAL.replace("goal", "action"),
+        owner_type=OwnerType.STAFF,
+        owner=alice,
+        goal=p2_goal,
+    )
     careplans.do_publish(alice, plan, reason="Treatment added")
     do_compute_risk_scores(alice, paula)
     return [c.pk for c in conditions], [part2.pk, grief.pk]
@@ -155,6 +199,21 @@ def _build(world: World) -> Walk:
         plan_id=CarePlan.objects.get(patient=world.paula).pk,
         sensitive_conditions=tuple(conditions),
         sensitive_problems=tuple(problems),
+        sensitive_work=_sensitive_work(world),
+    )
+
+
+def _sensitive_work(world: World) -> tuple[str, ...]:
+    from careconductor.careplans.models import Goal
+    from careconductor.coordination.models import Task
+
+    goal = Goal.objects.get(patient=world.paula, patient_words=P2_GOAL)
+    tasks = Task.objects.filter(patient=world.paula).exclude(sensitivity="")
+    assert tasks.count() == 2  # the intervention's and the contact's follow-up
+    return (
+        reverse("careplans:goal", args=[goal.pk]),
+        reverse("careplans:step", args=[goal.steps.get().pk]),
+        *(reverse("coordination:task", args=[t.pk]) for t in tasks),
     )
 
 
@@ -236,6 +295,21 @@ def test_a_problem_made_from_a_sensitive_record_is_not_found_by_its_id(
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
+def test_work_made_for_a_sensitive_record_is_not_found_by_its_id(
+    persona: str, walk: Walk, client: Client
+) -> None:
+    def status(url: str) -> int:  # a page answers GET; an action (a step's check box) only POST
+        got = client.get(url).status_code
+        return client.post(url, {}).status_code if got == 405 else got
+
+    _as(client, walk, persona)
+    for url in walk.sensitive_work:
+        assert status(url) == 404, f"{persona} reached {url}"
+    _as(client, walk, "alice")
+    assert [status(url) for url in walk.sensitive_work] == [200, 302, 200, 200]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_the_chart_still_shows_them_her_normal_records(persona: str, walk: Walk, client: Client) -> None:
     """So the walk above reached her data: the same log-in sees the chart and its normal records."""
     body = _as(client, walk, persona).get(reverse("patients:chart", args=[walk.paula_id])).content.decode()
@@ -250,7 +324,18 @@ def test_her_case_manager_sees_every_sensitive_record_on_the_pages(walk: Walk, c
     _as(client, walk, "alice")
     chart = client.get(reverse("patients:chart", args=[walk.paula_id])).content.decode()
     missing = [
-        m for m in (P2_CONDITION, P2_LIVER, PSY_CONDITION, P2_NOTE, PSY_NOTE, P2_CONSENT) if m not in chart
+        m
+        for m in (
+            P2_CONDITION,
+            P2_LIVER,
+            PSY_CONDITION,
+            P2_NOTE,
+            PSY_NOTE,
+            P2_CONSENT,
+            P2_GOAL,
+            "wm-p2-action",
+        )
+        if m not in chart
     ]
     assert missing == []
     plan = client.get(reverse("careplans:plan", args=[walk.plan_id])).content.decode()

@@ -11,7 +11,7 @@ from careconductor.privacy import policy
 
 from ..choices import PlanStatus
 from ..models import CarePlan
-from ..queries import standing
+from ..queries import standing, visible_goals
 
 register = template.Library()
 
@@ -35,7 +35,9 @@ def plan_card(context: dict[str, Any], patient: Any, case: Any = None) -> dict[s
         and case.is_open
         and plan is None
         and policy.may(user, policy.Action.CHANGE, patient),
-        "goals": list(plan.goals.exclude(lifecycle__in=["cancelled", "rejected", "entered-in-error"])[:6])
+        "goals": list(
+            visible_goals(user, plan).exclude(lifecycle__in=["cancelled", "rejected", "entered-in-error"])[:6]
+        )
         if plan is not None
         else [],
         "csrf_token": context.get("csrf_token"),

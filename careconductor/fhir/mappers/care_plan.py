@@ -33,6 +33,7 @@ from careconductor.careplans.models import (
     PlanVersion,
     Problem,
 )
+from careconductor.careplans.snapshot import without_problems
 from careconductor.patients.models import Condition
 from careconductor.privacy.choices import Sensitivity
 
@@ -287,7 +288,12 @@ class CarePlanMapper(Mapper):
                     "text": f"Version {pending.number} awaits approval: {pending.reason}",
                 }
             )
+        # The resource names no labelled condition, nor a goal made only for such conditions: those are read
+        # as labelled Condition and Goal resources by who may see them (the kept versions serve everyone).
         sensitive = {c.pk for c in getattr(row.patient, SENSITIVE, [])}
+        content = without_problems(
+            content, {p["id"] for p in content.get("problems", []) if p["condition_id"] in sensitive}
+        )
         creator = row.created_by
         return compact(
             {
@@ -305,8 +311,7 @@ class CarePlanMapper(Mapper):
                 # The patient's care team has the patient's id (see care_team.py).
                 "careTeam": [ref("CareTeam", row.patient_id)],
                 "addresses": [
-                    ref("Condition", p["condition_id"], "" if p["condition_id"] in sensitive else p["title"])
-                    for p in content.get("problems", [])
+                    ref("Condition", p["condition_id"], p["title"]) for p in content.get("problems", [])
                 ],
                 "goal": [
                     ref("Goal", g["id"], g["patient_words"])

@@ -44,6 +44,7 @@ from .. import params
 from ..auth import Caller
 from ..registry import READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
 from .common import EXT, coding, compact, concept, moment, ref
+from .condition import labelled
 from .message import CATEGORY, PORTAL_MESSAGE, MessageCommunication
 
 MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
@@ -110,6 +111,7 @@ class ContactCommunication(Mapper):
     model = Contact
     interactions = READ_ONLY
     patient_field = "patient"
+    sensitive = True  # a contact about a Part 2 or psychotherapy record carries its label
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient the contact was about"),
         "subject": params.reference("patient_id", "Patient", "The patient the contact was about"),
@@ -155,6 +157,9 @@ class ContactCommunication(Mapper):
             ("Next steps", row.next_steps),
         ]
         return [{"contentString": f"{label}: {text.strip()}"} for label, text in parts if text.strip()]
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return labelled(super().render(row), row.sensitivity)
 
     def to_fhir(self, row: Contact) -> dict[str, Any]:
         mode = ContactMode(row.mode)

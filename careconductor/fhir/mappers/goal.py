@@ -16,11 +16,17 @@ from careconductor.assessments.models import AssessmentScore
 from careconductor.careplans.choices import Achievement, GoalLifecycle, Proposer
 from careconductor.careplans.measures import LOINC, MEASURES
 from careconductor.careplans.models import Goal, Problem
+from careconductor.careplans.rules import goal_sensitivity
+from careconductor.privacy import policy
 from careconductor.privacy.choices import Sensitivity
 
 from .. import params
+from ..auth import Caller
 from ..registry import READ_ONLY, Mapper, register
 from .common import EXT, compact, concept, day, ref
+from .condition import labelled
+
+SENSITIVE = [Sensitivity.PART2.value, Sensitivity.PSYCHOTHERAPY.value]
 
 LIFECYCLE = "http://hl7.org/fhir/goal-status"
 ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
@@ -40,6 +46,10 @@ LOINC_CODES = sorted({m.loinc for m in MEASURES.values() if m.loinc})
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def only_sensitive(goal: Goal) -> bool:
+    return bool(goal_sensitivity([p.condition.sensitivity for p in goal.problems.all()]))
 
 
 @register
@@ -108,6 +118,24 @@ class GoalMapper(Mapper):
                 Prefetch("patient__assessment_scores", queryset=scores, to_attr=SCORES),
             )
             .annotate(**{START: Coalesce(F("baseline_on"), TruncDate("created_at"))})
+        )
+
+    def visible(self, caller: Caller) -> QuerySet[Any]:
+        # A goal made only for problems the caller may not see names them (careplans.queries.visible_goals).
+        seen = Problem.objects.filter(
+            policy.sensitivity_q(caller.user, "plan__patient", "condition__sensitivity")
+        )
+        hidden = (
+            Goal.objects.filter(problems__condition__sensitivity__in=SENSITIVE)
+            .exclude(problems__in=seen)
+            .values("pk")
+        )
+        return super().visible(caller).exclude(pk__in=hidden)
+
+    def render(self, row: Any) -> dict[str, Any]:
+        """A goal made only for labelled problems carries their label (careplans.rules.goal_sensitivity)."""
+        return labelled(
+            super().render(row), goal_sensitivity([p.condition.sensitivity for p in row.problems.all()])
         )
 
     def start(self, row: Goal) -> Any:
@@ -181,14 +209,12 @@ class GoalMapper(Mapper):
                 "expressedBy": ref("Patient", row.patient_id, row.patient.full_name)
                 if row.proposed_by == Proposer.PATIENT
                 else None,
-                # Labelled conditions are named by reference only: the label decides who may read them.
+                # A goal for normal and labelled conditions is served to every reader (its kept versions too),
+                # so it names only the normal ones; a goal only for labelled ones is labelled itself (render).
                 "addresses": [
-                    ref(
-                        "Condition",
-                        p.condition_id,
-                        p.condition.display if p.condition.sensitivity == Sensitivity.NORMAL else "",
-                    )
+                    ref("Condition", p.condition_id, p.condition.display)
                     for p in row.problems.all()
+                    if p.condition.sensitivity == Sensitivity.NORMAL or only_sensitive(row)
                 ],
                 "note": [{"text": f"Clinical statement: {row.statement}"}] if row.statement else [],
                 "outcomeReference": [ref("Observation", key) for key in self.outcomes(row)],

@@ -28,6 +28,7 @@ from .. import params
 from ..auth import Caller
 from ..registry import READ_ONLY, Mapper, SearchParam, register
 from .common import compact, concept, moment, ref
+from .condition import labelled
 from .organization import parse_team_id, team_id
 
 TASK_KIND = "https://careconductor.org/fhir/CodeSystem/task-kind"
@@ -74,6 +75,7 @@ class TaskMapper(Mapper):
     model = Task
     interactions = READ_ONLY
     patient_field = "patient"
+    sensitive = True  # work about a Part 2 or psychotherapy record carries its label
     description = (
         "Work items about the patients the caller may see: for the patient, owned by a member of staff "
         "(Practitioner) or waiting in a team's queue (owner Organization/team-N) until someone claims it. "
@@ -149,6 +151,9 @@ class TaskMapper(Mapper):
         if row.team is not None:
             return ref("Organization", team_id(row.team.pk), row.owner_label())
         return None
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return labelled(super().render(row), row.sensitivity)
 
     def to_fhir(self, row: Task) -> dict[str, Any]:
         kind = TaskKind(row.kind)
