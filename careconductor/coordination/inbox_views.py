@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.models import User
 from careconductor.privacy.guards import staff_view
 
 from .inbox import LIMIT, access_inbox, do_mark_inbox_read, inbox_counts
+from .notification_views import redirect_onward
 from .notify import do_mark_read
 
 
@@ -42,13 +42,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one read (someone else's answers as missing); with `next` (the "Open" button) go on to it."""
     do_mark_read(_user(request), notification_id)
-    target = request.POST.get("next", "")
-    # A path on this site only. Not redirect(): it would try a bare word as a URL name and fail.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return redirect("coordination:inbox")
+    return redirect_onward(request, "coordination:inbox")
 
 
 @staff_view()

@@ -80,13 +80,18 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one read; with `next` (the "Open" button) go on to what it is about."""
     do_mark_read(_user(request), notification_id)
+    return redirect_onward(request, "notifications:list")
+
+
+def redirect_onward(request: HttpRequest, fallback: str) -> HttpResponse:
+    """To the posted `next` (what a notification is about) when it is a path on this site, else `fallback`."""
     target = request.POST.get("next", "")
     # A path on this site only. Not redirect(): it would try a bare word as a URL name and fail.
     if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return HttpResponseRedirect(target)
-    return redirect("notifications:list")
+    return redirect(fallback)
 
 
 @staff_view()
