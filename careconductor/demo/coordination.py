@@ -38,6 +38,8 @@ from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
 
+from .privacy import add_part2_call
+
 SAYINGS = [
     "I'm doing better with the pills now that I use the box.",
     "My feet swell by the evening, but less than last week.",
@@ -255,6 +257,8 @@ def add_coordination_scenarios(org: Organization) -> int:
         date=dt.date(clock.today().year, 12, 24),
         defaults={"name": "Christmas Eve (offices closed)"},
     )
+    # Last: the steps above rewrite some patients' contact logs, which would erase it.
+    made += add_part2_call(org)
     return made + 2
 
 

@@ -1,6 +1,6 @@
 """Privacy scenarios for the demo, made through the real actions so they carry real audit events:
 an emergency access waiting for the privacy officer, disclosures for the accounting, a 42 CFR Part 2
-record with a consent naming the care team's pharmacist, a psychotherapy note, and ordinary notes."""
+record with a consent naming the care team's pharmacist and a Part 2 call with its follow-up, a psychotherapy note, and ordinary notes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import datetime as dt
 
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import Organization, User
+from careconductor.coordination.actions import ContactInput, FollowUp, do_log_contact
+from careconductor.coordination.choices import ContactDirection, ContactMode, ContactParty
 from careconductor.core import clock
 from careconductor.patients.actions import do_add_care_team_member, do_add_condition, do_add_note
 from careconductor.patients.models import Patient
@@ -106,3 +108,31 @@ def add_privacy_scenarios(org: Organization) -> int:
         explanation="After-hours line: patient called with chest tightness, her case manager was off.",
     )
     return made + 1
+
+
+def add_part2_call(org: Organization) -> int:
+    """A call with the treatment programme is itself a Part 2 record, and so is the follow-up it leaves.
+    Made after the coordination scenarios, which rewrite some patients' contact logs to stage the worklist."""
+    manager = User.objects.filter(organization=org, username="casemanager").first()
+    sud = Patient.objects.filter(organization=org, conditions__sensitivity=Sensitivity.PART2).first()
+    if manager is None or sud is None:
+        return 0
+    do_log_contact(
+        manager,
+        sud,
+        ContactInput(
+            contact_at=clock.now() - dt.timedelta(days=3, hours=2),
+            mode=ContactMode.PHONE,
+            direction=ContactDirection.OUTBOUND,
+            reached=True,
+            minutes=15,
+            party=ContactParty.PROVIDER,
+            party_name="Harbor Street opioid treatment programme",
+            next_steps="Ask the programme for the take-home dose schedule before the holiday.",
+            sensitivity=Sensitivity.PART2,
+        ),
+        follow_up=FollowUp(
+            title="Get the take-home dose schedule from the OTP", due_on=clock.today() + dt.timedelta(days=2)
+        ),
+    )
+    return 2
