@@ -19,8 +19,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import StaffProfile, User
-from careconductor.cases.models import Case
+from careconductor.accounts.models import User
+from careconductor.cases.models import Case, Cover
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients import actions as patient_actions
@@ -50,9 +50,11 @@ class WrittenNote:
 
 
 def mention_candidates(user: User, patient: Patient) -> list[User]:
-    """Whom the note form offers (one query): the patient's case managers and their teams' supervisors, staff on
-    the care team today, and the writer's own team; active staff of the patient's organisation, not the writer.
-    Offered is not allowed: a team-mate with no relationship to the patient is refused when named."""
+    """Whom the note form offers (one query): the patient's case managers and their teams' supervisors, whoever
+    covers for those case managers today, and staff on the care team today; active staff of the patient's
+    organisation, not the writer. Only people with a standing relationship are offered, so no one offered is
+    refused (a team-mate who is not on the case is not offered; they can still be named as @username and are
+    then refused with the reason)."""
     today = clock.today()
     on_care_team = (
         CareTeamMember.objects.filter(patient=patient, user__isnull=False, start_date__lte=today)
@@ -60,14 +62,13 @@ def mention_candidates(user: User, patient: Patient) -> list[User]:
         .values("user_id")
     )
     cases = Case.objects.filter(patient=patient, closed_at__isnull=True)
-    own_team = StaffProfile.objects.filter(user=user, team__isnull=False).values("team_id")
-    team_mates = StaffProfile.objects.filter(team_id__in=own_team).values("user_id")
+    covering = Cover.objects.in_force(today).filter(absent_id__in=cases.values("primary_case_manager_id"))
     return list(
         User.objects.filter(
             Q(pk__in=on_care_team)
             | Q(pk__in=cases.values("primary_case_manager_id"))
             | Q(pk__in=cases.values("team__supervisor_id"))
-            | Q(pk__in=team_mates),
+            | Q(pk__in=covering.values("delegate_id")),
             organization_id=patient.organization_id,
             is_active=True,
         )

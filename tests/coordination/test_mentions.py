@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
+from careconductor.cases.cover import do_record_cover
 from careconductor.coordination.choices import NotificationKind
 from careconductor.coordination.mentions import do_add_note, mention_candidates
 from careconductor.coordination.models import NoteMention, Notification
@@ -152,9 +153,15 @@ def test_too_many_names_are_refused(world: World) -> None:
     assert "at most 20" in refused.value.errors["text"]
 
 
-def test_the_form_offers_case_staff_the_care_team_and_the_writers_team(world: World) -> None:
-    assert {u.username for u in mention_candidates(world.alice, world.paula)} == {"sam", "bob", "dana"}
+def test_the_form_offers_only_colleagues_who_may_be_told(world: World) -> None:
+    # Bob is on Alice's team but not on Paula's case: offering him would only earn a refusal.
+    assert {u.username for u in mention_candidates(world.alice, world.paula)} == {"sam", "dana"}
     assert {u.username for u in mention_candidates(world.dana, world.paula)} == {"alice", "sam"}
+    today = clock.today()
+    do_record_cover(world.sam, absent=world.alice, delegate=world.bob, start_date=today, end_date=today)
+    # Covering for Alice today, Bob may see Paula, so he is offered, and naming him is accepted.
+    assert {u.username for u in mention_candidates(world.dana, world.paula)} == {"alice", "sam", "bob"}
+    assert do_add_note(world.dana, world.paula, text="Foot looks better @bob").told == [world.bob]
 
 
 # --- the chart's note form ------------------------------------------------------------------------------------
