@@ -5,6 +5,8 @@ DATABASE_URL         e.g. postgres://postgres@127.0.0.1:5432/careconductor; unse
 CARECONDUCTOR_DEBUG  1 to turn on Django's debug pages (never in production)
 CARECONDUCTOR_ALLOWED_HOSTS  comma-separated host names; default localhost names
 CARECONDUCTOR_SECURE 1 when served behind TLS: secure cookies and HSTS
+CARECONDUCTOR_SQLITE_BUSY_SECONDS  how long a SQLite writer waits for the write lock before the request is
+                     answered 503 with Retry-After (default 20)
 """
 
 from __future__ import annotations
@@ -156,10 +158,11 @@ else:
             "OPTIONS": {
                 # WAL lets readers and the writer work at once; synchronous=FULL makes each commit durable
                 # (NORMAL in WAL mode may lose the last commits on power loss). IMMEDIATE takes the write lock
-                # at BEGIN so two writers queue instead of failing mid-transaction.
+                # at BEGIN so two writers queue (for up to `timeout` seconds) instead of failing mid-transaction;
+                # one that still finds it taken is answered 503 + Retry-After (core.database.is_busy).
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": _env_int("CARECONDUCTOR_SQLITE_BUSY_SECONDS", 20),
             },
         }
     }

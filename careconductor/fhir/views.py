@@ -8,9 +8,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
 
 from . import bundles, service
@@ -35,6 +37,18 @@ def respond(status: int, body: dict[str, Any] | None, headers: dict[str, str] | 
         response[key] = value
     response["Cache-Control"] = "no-store"
     return response
+
+
+def busy() -> HttpResponse:
+    """The database is busy (a write lock held too long, a deadlock): try again shortly. Nothing was changed."""
+    issues = [
+        {
+            "severity": "error",
+            "code": "transient",
+            "diagnostics": "The server is busy; nothing was changed. Try again in a moment.",
+        }
+    ]
+    return respond(503, outcome(issues), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _negotiate(request: HttpRequest) -> None:
@@ -85,6 +99,10 @@ def fhir_view(view: Callable[..., service.Answer]) -> Callable[..., HttpResponse
             return respond(
                 404, outcome([{"severity": "error", "code": "not-found", "diagnostics": "Not known."}])
             )
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            return busy()
         return respond(answer.status, answer.body, answer.headers)
 
     wrapper.access_policy = "api-token"  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 
 from careconductor.core import clock
+from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
 
 from .audit import AuditContext, audit_context
@@ -51,7 +53,42 @@ class RequirePolicyMiddleware:
         # "Not yours" answers exactly like "not there", so records cannot be enumerated.
         if isinstance(exception, NotVisible):
             return page_not_found(request, exception)
+        if is_busy(exception):
+            return busy_response(request)
         return None
+
+
+BUSY_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Busy for a moment - CareConductor</title></head>
+<body><main><h1>Busy for a moment</h1>
+<p>Someone else is saving a large change, so yours could not be saved just now. Nothing was changed.</p>
+<p>Please wait a few seconds and try again.</p></main></body></html>
+"""
+BUSY_OUTCOME = json.dumps(
+    {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "transient",
+                "diagnostics": "The server is busy; nothing was changed. Try again in a moment.",
+            }
+        ],
+    }
+)
+
+
+def busy_response(request: HttpRequest) -> HttpResponse:
+    """The database kept its lock past the busy timeout (core.database.is_busy): 503 and Retry-After, never a
+    500. The FHIR API answers an OperationOutcome (fhir.views.busy); a page gets plain words."""
+    if request.path.startswith("/fhir/"):
+        # The FHIR views answer this themselves (fhir.views.busy); this is for what fails before them.
+        response = HttpResponse(BUSY_OUTCOME, status=503, content_type="application/fhir+json; charset=utf-8")
+    else:
+        response = HttpResponse(BUSY_PAGE, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 LOGIN_STARTED = "careconductor_login_started"
