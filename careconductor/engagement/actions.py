@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -274,6 +274,14 @@ def _phone(patient: Patient) -> str:
     return team_phone(patient) or _("the number on your care plan")
 
 
+def _check(patient: Patient, check: Callable[[str], rules.Breach | None]) -> rules.Breach | None:
+    """Run a limit check, and look up the team's number only when a breach's instruction names it: most
+    reports are within their limits, and the number costs queries."""
+    if check("") is None:
+        return None
+    return check(_phone(patient))
+
+
 def _taken_at(value: dt.datetime | None) -> dt.datetime:
     now = clock.now()
     if value is None:
@@ -318,7 +326,8 @@ def do_report_blood_pressure(
                 for key, value in (("bp-systolic", systolic), ("bp-diastolic", diastolic))
             ]
         )
-        breach = rules.check_blood_pressure(systolic, diastolic, limits_for(patient), _phone(patient))
+        limits = limits_for(patient)
+        breach = _check(patient, lambda phone: rules.check_blood_pressure(systolic, diastolic, limits, phone))
         if breach is not None:
             alerts.alert(
                 user,
@@ -341,7 +350,6 @@ def do_report_reading(
     _check_values({measure: value})
     when = _taken_at(taken_at)
     limits = limits_for(patient)
-    phone = _phone(patient)
     with transaction.atomic():
         earlier = list(
             Reading.objects.filter(
@@ -352,11 +360,11 @@ def do_report_reading(
             user, patient, measure_key=measure, value=value, taken_at=when, source=ReadingSource.SELF_REPORT
         )
         if measure == "glucose":
-            breach = rules.check_glucose(value, limits, phone)
+            breach = _check(patient, lambda phone: rules.check_glucose(value, limits, phone))
         elif measure == "weight":
-            breach = rules.check_weight(value, when, earlier, limits, phone)
+            breach = _check(patient, lambda phone: rules.check_weight(value, when, earlier, limits, phone))
         else:
-            breach = rules.check_peak_flow(value, limits, phone)
+            breach = _check(patient, lambda phone: rules.check_peak_flow(value, limits, phone))
         if breach is not None:
             alerts.alert(user, patient, breach, f"Observation/reading-{reading.pk}", readings=[reading])
     return ReportOutcome(readings=[reading], breach=breach)
@@ -406,7 +414,7 @@ def do_report_wellbeing(
             reported_by=user,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=check_in, detail="wellbeing")
-        breach = rules.check_wellbeing(mood, symptoms, _phone(patient))
+        breach = _check(patient, lambda phone: rules.check_wellbeing(mood, symptoms, phone))
         focus = f"Observation/check-in-{check_in.pk}"
         if breach is not None:
             alerts.alert(user, patient, breach, focus, symptoms=set(check_in.symptoms), report_pk=check_in.pk)

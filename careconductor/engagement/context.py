@@ -18,7 +18,7 @@ def portal_context(request: HttpRequest, nav: str, **extra: Any) -> dict[str, An
     return {
         "portal_patient": patient,
         "acting_as_proxy": patient.portal_user_id != user.pk,
-        "other_records": len(queries.portal_patients(user)) > 1,
+        "other_records": len(request.portal_choices) > 1,  # type: ignore[attr-defined]
         "portal_unread": queries.unread_for_patient(patient),
         "team_phone": queries.team_phone(patient),
         "nav": nav,

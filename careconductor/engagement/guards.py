@@ -12,14 +12,14 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django_otp import devices_for_user
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.queries import has_confirmed_device
 from careconductor.privacy.guards import refuse
 
 from .actions import do_note_portal_use
-from .queries import access_portal_patient
+from .queries import choose_portal_patient, record_portal_read
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -42,7 +42,7 @@ def _needs_second_factor(request: HttpRequest) -> bool:
     user: User = request.user  # type: ignore[assignment]
     if user.is_verified():  # type: ignore[attr-defined]
         return False
-    return bool(user.mfa_required) or any(devices_for_user(user, confirmed=True))
+    return bool(user.mfa_required) or has_confirmed_device(user)
 
 
 def portal_view(view: View) -> View:
@@ -55,8 +55,9 @@ def portal_view(view: View) -> View:
             return refuse(request, "The portal is for patients and the people they choose to help them.")
         if _needs_second_factor(request):
             return redirect_to_login(request.get_full_path(), login_url="second_factor")
-        patient = access_portal_patient(user, request.session.get(PATIENT_KEY))
+        patient, choices = choose_portal_patient(user, request.session.get(PATIENT_KEY))
         request.portal_patient = patient  # type: ignore[attr-defined]
+        request.portal_choices = choices  # type: ignore[attr-defined]
         noted = f"{patient.pk}:{patient.organization_id}"
         if request.session.get(USE_KEY) != noted:
             do_note_portal_use(user, patient)
@@ -68,6 +69,10 @@ def portal_view(view: View) -> View:
             render = getattr(response, "render", None)
             if callable(render) and not getattr(response, "is_rendered", True):
                 render()  # a lazy response must be rendered while the language is still active
+        if not 300 <= response.status_code < 400:
+            # The page shows the record: its read is audited before it is sent. A redirect shows nothing (the
+            # action a POST ran audited what it changed), so a check-in's POST writes no read event.
+            record_portal_read(user, patient)
         add_never_cache_headers(response)
         patch_vary_headers(response, ["Cookie"])
         return response

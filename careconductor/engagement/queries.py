@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Q, QuerySet
 
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import StaffProfile, User
+from careconductor.accounts.models import Organization, User
 from careconductor.careplans.choices import ReadingSource
 from careconductor.careplans.models import Reading
 from careconductor.cases.models import Case
@@ -37,14 +37,18 @@ def portal_patients(user: User) -> list[Patient]:
     return sorted(found, key=lambda p: p.portal_user_id != user.pk)
 
 
-def access_portal_patient(user: User, patient_id: int | None) -> Patient:
-    """The record the portal shows: the one asked for if the log-in may use it, else their own."""
+def choose_portal_patient(user: User, patient_id: int | None) -> tuple[Patient, list[Patient]]:
+    """The record the portal acts for (the one asked for if the log-in may use it, else their own), and every
+    record the log-in may use (the page's "other records" switch). The guard audits the read with
+    `record_portal_read` once it knows the response shows the record."""
     choices = portal_patients(user)
     if not choices:
         raise NotVisible
-    chosen = next((p for p in choices if p.pk == patient_id), choices[0])
-    audit.record(user, AuditAction.READ, patient=chosen, obj=chosen, detail="portal")
-    return chosen
+    return next((p for p in choices if p.pk == patient_id), choices[0]), choices
+
+
+def record_portal_read(user: User, patient: Patient) -> None:
+    audit.record(user, AuditAction.READ, patient=patient, obj=patient, detail="portal")
 
 
 def case_manager_for(patient: Patient) -> User | None:
@@ -60,15 +64,20 @@ def case_manager_for(patient: Patient) -> User | None:
 
 
 def team_phone(patient: Patient) -> str:
-    """The number a patient calls: their case manager's work phone, else the organisation's."""
-    manager = case_manager_for(patient)
-    if manager is not None:
-        phone = StaffProfile.objects.filter(user=manager).values_list("work_phone", flat=True).first()
-        if phone:
-            return phone
-    org = patient.organization
+    """The number a patient calls: their case manager's work phone (the manager of `case_manager_for`), else
+    the organisation's. One query, two when the manager has no work phone."""
+    phone = (
+        Case.objects.open()
+        .filter(patient=patient, primary_case_manager__isnull=False, primary_case_manager__is_active=True)
+        .order_by("-referred_at")
+        .values_list("primary_case_manager__profile__work_phone", flat=True)
+        .first()
+    )
+    if phone:
+        return phone
+    org = Organization.objects.filter(pk=patient.organization_id).values("phone", "after_hours_phone").get()
     # Never 911 here: the instructions name emergency services themselves; this is the team's own line.
-    return org.phone or org.after_hours_phone
+    return org["phone"] or org["after_hours_phone"]
 
 
 # --- thresholds -------------------------------------------------------------------------------------------------
@@ -78,10 +87,12 @@ def _as_limit(row: Threshold) -> rules.Limit:
 
 def limits_for(patient: Patient) -> dict[str, rules.Limit]:
     """The alert limits in force for the patient: their own, else their open programmes', else the defaults."""
-    programmes = list(Case.objects.open().filter(patient=patient).values_list("program", flat=True))
+    programmes = Case.objects.open().filter(patient=patient).order_by().values("program")
     rows = list(
         Threshold.objects.filter(organization_id=patient.organization_id).filter(
-            Q(patient=patient) | Q(patient__isnull=True, program__in=[*programmes, ""])
+            Q(patient=patient)
+            | Q(patient__isnull=True, program="")
+            | Q(patient__isnull=True, program__in=programmes)
         )
     )
     # A programme's own row beats the organisation's row for every programme.

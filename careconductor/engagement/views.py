@@ -529,8 +529,7 @@ def revoke(request: HttpRequest, proxy_id: int) -> HttpResponse:
 @portal_view
 @require_http_methods(["GET", "POST"])
 def switch(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    choices = queries.portal_patients(user)
+    choices: list[Patient] = request.portal_choices  # type: ignore[attr-defined]
     if request.method == "POST":
         wanted = request.POST.get("patient", "")
         chosen = next((p for p in choices if str(p.pk) == wanted), None)
