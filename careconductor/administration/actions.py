@@ -92,9 +92,21 @@ def do_save_team(user: User, details: TeamDetails, team: Team | None = None) -> 
             audit.record(
                 user, AuditAction.CREATE if is_new else AuditAction.UPDATE, obj=team, object_type="Team"
             )
+            if team.supervisor is not None:
+                _join_if_teamless(user, team.supervisor, team)
     except IntegrityError as exc:  # the same name saved at the same moment by someone else
         raise ActionRefused({"name": "Another team has that name."}) from exc
     return team
+
+
+def _join_if_teamless(user: User, supervisor: User, team: Team) -> None:
+    """A supervisor on no team joins the team they supervise, so its page, queue and referrals reach them; one
+    who is already on a team (supervising several) stays where they are."""
+    profile, _made = StaffProfile.objects.get_or_create(user=supervisor, defaults={"discipline": ""})
+    if profile.team_id is None:
+        profile.team = team
+        profile.save(update_fields=["team", "updated_at"])
+        audit.record(user, AuditAction.UPDATE, obj=supervisor, object_type="User", detail=f"team {team}")
 
 
 def do_set_team(user: User, member: User, team: Team | None) -> StaffProfile:
@@ -103,7 +115,10 @@ def do_set_team(user: User, member: User, team: Team | None) -> StaffProfile:
     if member.organization_id != org_id or (team is not None and team.organization_id != org_id):
         raise ActionRefused(ADMIN_ONLY)
     with transaction.atomic():
-        profile = StaffProfile.objects.select_for_update().get(user=member)
+        # A person made by `careconductor createuser` has no profile until someone gives them one.
+        profile = StaffProfile.objects.select_for_update().get_or_create(
+            user=member, defaults={"discipline": ""}
+        )[0]
         profile.team = team
         profile.save(update_fields=["team", "updated_at"])
         audit.record(

@@ -48,6 +48,8 @@ def test_createuser_makes_a_user_with_an_argon2_hash() -> None:
     assert STRONG not in zoe.password
     assert zoe.check_password(STRONG)
     assert out.strip() == "Created zoe (Case manager) in My organisation."
+    # Staff get a profile for the administrator to complete (a patient's log-in gets none).
+    assert (zoe.profile.team, zoe.profile.discipline) == (None, "")
 
 
 def test_the_first_user_gets_a_new_organisation_and_later_ones_join_it() -> None:

@@ -8,8 +8,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import Organization, Team
+from careconductor.accounts.models import Organization, StaffProfile, Team
+from careconductor.administration.actions import do_set_team
 from careconductor.administration.queries import checklist
 from careconductor.assessments.rules import intervals_for
 from careconductor.careplans.actions import do_create_plan
@@ -100,6 +102,17 @@ def test_a_team_is_created_with_its_supervisor_and_programmes_and_receives_those
     assert Case.objects.get(patient__given_name="Ike").team == team
     listing = client.get(url).content.decode()
     assert "Transitional care" in listing and "Transitions" in listing
+    # Sam already leads North, so he stays on it; a supervisor on no team joins the team they are given.
+    assert StaffProfile.objects.get(user=world.sam).team == world.north
+    lena = do_create_user("lena.sup", Role.SUPERVISOR, world.riverside, "A long pass phrase 42!")
+    assert not StaffProfile.objects.filter(user=lena).exists()
+    assert client.post(url, {"name": "Community", "supervisor": lena.pk}).status_code == 302
+    assert StaffProfile.objects.get(user=lena).team == Team.objects.get(name="Community")
+
+
+def test_a_person_without_a_profile_can_be_put_on_a_team(world: World) -> None:
+    newcomer = do_create_user("nia", Role.CASE_MANAGER, world.riverside, "A long pass phrase 42!")
+    assert do_set_team(world.adam, newcomer, world.north).team == world.north
 
 
 @pytest.mark.parametrize(

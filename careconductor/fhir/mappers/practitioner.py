@@ -186,7 +186,8 @@ class PractitionerRoleMapper(Mapper):
             if row.team is not None
             else ref("Organization", user.organization_id)
         )
-        discipline = Discipline(row.discipline)
+        # A profile made by `createuser` has no discipline until the administrator gives it one.
+        discipline = Discipline(row.discipline) if row.discipline else None
         experience = ExperienceLevel(row.experience_level)
         return compact(
             {
@@ -200,7 +201,9 @@ class PractitionerRoleMapper(Mapper):
                 "active": user.is_active,
                 "practitioner": ref("Practitioner", user.pk, user.display_name()),
                 "organization": organization,
-                "code": [concept(DISCIPLINE_SYSTEM, discipline.value, discipline.label)],
+                "code": [concept(DISCIPLINE_SYSTEM, discipline.value, discipline.label)]
+                if discipline
+                else [],
                 "specialty": [{"text": row.credentials}] if row.credentials else [],
             }
         )

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import Organization, User
+from careconductor.accounts.models import Organization, StaffProfile, User
 from careconductor.core.errors import ActionRefused
 
 
@@ -61,6 +61,10 @@ class Command(BaseCommand):
                 )
                 if opts["patient"]:
                     self._link(user, opts["patient"])
+                else:
+                    # Staff need a profile (team, discipline, capacity); the administrator completes it on
+                    # the Staff screen.
+                    StaffProfile.objects.create(user=user, discipline="")
         except ActionRefused as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Created {user.username} ({Role(user.role).label}) in {org.name}.")
