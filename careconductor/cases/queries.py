@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, QuerySet, Sum, Value, When
 
 from careconductor.accounts.choices import ExperienceLevel, Role
 from careconductor.accounts.models import StaffProfile, Team, User
-from careconductor.core import clock
 from careconductor.core.errors import NotVisible
-from careconductor.patients.choices import EncounterClass
-from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
@@ -142,43 +137,3 @@ def caseloads(user: User) -> list[CaseloadRow]:
     profile_list = list(profiles.order_by("team__name", "user__last_name", "user__first_name"))
     load = open_caseload([p.user_id for p in profile_list])
     return [CaseloadRow(p, *load.get(p.user_id, (0, 0))) for p in profile_list]
-
-
-RECENT_DISCHARGE_DAYS = 30
-
-
-@dataclass
-class ChartSummary:
-    """What the chart header shows: the case that matters now and the alerts a case manager must see."""
-
-    age: int
-    case: Case | None
-    alerts: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
-    # Active allergies (chart.summary adds them); None when nobody has recorded whether there are any.
-    allergies: list[Any] | None = None
-
-
-def chart_summary(patient: Patient) -> ChartSummary:
-    today = clock.today()
-    status_rank = {"active": 0, "on_hold": 1, "screening": 2, "referred": 3}
-    open_cases = sorted(
-        Case.objects.open().filter(patient=patient).select_related("primary_case_manager"),
-        key=lambda c: (status_rank.get(c.status, 9), -c.referred_at.timestamp()),
-    )
-    summary = ChartSummary(age=patient.age_on(today), case=open_cases[0] if open_cases else None)
-    if patient.interpreter_needed:
-        summary.alerts.append(("info", f"Interpreter needed ({patient.language_display})"))
-    since = clock.now() - dt.timedelta(days=RECENT_DISCHARGE_DAYS)
-    discharge = (
-        patient.encounters.filter(encounter_class=EncounterClass.INPATIENT, end__gte=since)
-        .order_by("-end")
-        .first()
-    )
-    if discharge is not None and discharge.end is not None:
-        days = (today - clock.localdate(discharge.end)).days
-        where = f" from {discharge.facility}" if discharge.facility else ""
-        when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-        summary.alerts.append(("danger" if days <= 7 else "info", f"Discharged {when}{where}"))
-    if patient.health_literacy_concern:
-        summary.alerts.append(("info", "Limited health literacy: plain language and teach-back"))
-    return summary

@@ -1,23 +1,62 @@
-"""The chart header's summary: the case that matters now and every alert a case manager must see, safety
-flags first. Composed here, above the apps that own each part."""
+"""The chart header's summary, the one every patient page shows: the case that matters now and every alert a
+case manager must see, safety flags first, and the active allergies. Composed here, at the top of the import
+graph, from the apps that own each part (cases, coordination's flags, patients' encounters and allergies)."""
 
 from __future__ import annotations
 
-from careconductor.cases.queries import ChartSummary
-from careconductor.cases.queries import chart_summary as case_summary
+import datetime as dt
+from dataclasses import dataclass, field
+
+from careconductor.cases.models import Case
 from careconductor.coordination.queries import active_flags
-from careconductor.patients.choices import AllergyStatus, AllergyVerification
-from careconductor.patients.models import Patient
+from careconductor.core import clock
+from careconductor.patients.choices import AllergyStatus, AllergyVerification, EncounterClass
+from careconductor.patients.models import Allergy, Patient
+
+RECENT_DISCHARGE_DAYS = 30
+# Which open case the header shows when there are several: the one being worked, then by recency.
+STATUS_RANK = {"active": 0, "on_hold": 1, "screening": 2, "referred": 3}
+
+
+@dataclass
+class ChartSummary:
+    """What the chart header shows: the case that matters now and the alerts a case manager must see."""
+
+    age: int
+    case: Case | None
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # (level, text), safety flags first
+    # Active allergies; None when nobody has recorded whether there are any (an empty list would read as
+    # "no allergies").
+    allergies: list[Allergy] | None = None
 
 
 def chart_summary(patient: Patient) -> ChartSummary:
-    summary = case_summary(patient)
-    summary.alerts[:0] = [("danger", flag.text) for flag in active_flags(patient)]
+    today = clock.today()
+    open_cases = sorted(
+        Case.objects.open().filter(patient=patient).select_related("primary_case_manager"),
+        key=lambda c: (STATUS_RANK.get(c.status, 9), -c.referred_at.timestamp()),
+    )
+    summary = ChartSummary(age=patient.age_on(today), case=open_cases[0] if open_cases else None)
+    summary.alerts = [("danger", flag.text) for flag in active_flags(patient)]
+    if patient.interpreter_needed:
+        summary.alerts.append(("info", f"Interpreter needed ({patient.language_display})"))
+    since = clock.now() - dt.timedelta(days=RECENT_DISCHARGE_DAYS)
+    discharge = (
+        patient.encounters.filter(encounter_class=EncounterClass.INPATIENT, end__gte=since)
+        .order_by("-end")
+        .first()
+    )
+    if discharge is not None and discharge.end is not None:
+        days = (today - clock.localdate(discharge.end)).days
+        where = f" from {discharge.facility}" if discharge.facility else ""
+        when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+        summary.alerts.append(("danger" if days <= 7 else "info", f"Discharged {when}{where}"))
+    if patient.health_literacy_concern:
+        summary.alerts.append(("info", "Limited health literacy: plain language and teach-back"))
     allergies = list(
         patient.allergies.filter(clinical_status=AllergyStatus.ACTIVE)
         .exclude(verification=AllergyVerification.REFUTED)
         .order_by("-criticality", "substance")
     )
-    # Never recorded shows as such: an empty list would read as "no allergies".
-    summary.allergies = allergies if allergies else None
+    summary.allergies = allergies or None
     return summary
