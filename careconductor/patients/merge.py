@@ -97,12 +97,14 @@ def relations() -> tuple[list[Relation], list[Relation]]:
     return moving, staying
 
 
-def counts(patient_ids: list[int]) -> dict[tuple[str, int], int]:
+def counts(user: User, patient_ids: list[int]) -> dict[tuple[str, int], int]:
     """How many rows of each moving kind point at each of the patients: (relation key, patient id) → n, in one
-    query (a UNION ALL of one small grouped count per kind)."""
+    query (a UNION ALL of one small grouped count per kind). Rows with a sensitivity label the user may not read
+    are not counted: even a number says a patient has 42 CFR Part 2 records."""
     moving, _ = relations()
     parts = [
         r.model._default_manager.filter(**{f"{r.field}__in": patient_ids})
+        .filter(_readable(user, r))
         .order_by()
         .values(pid=F(r.field))
         .annotate(n=Count("pk"), kind=Value(r.key, output_field=models.CharField()))
@@ -113,6 +115,13 @@ def counts(patient_ids: list[int]) -> dict[tuple[str, int], int]:
     for row in parts[0].union(*parts[1:], all=True):
         found[(row["kind"], row["pid"])] = row["n"]
     return found
+
+
+def _readable(user: User, relation: Relation) -> Q:
+    fields = {f.name for f in relation.model._meta.get_fields()}
+    if "sensitivity" not in fields:
+        return Q()
+    return policy.sensitivity_q(user, patient_field=relation.field)
 
 
 @dataclass(frozen=True)
@@ -181,7 +190,7 @@ def _unique_clashes(kept: Patient, duplicate: Patient) -> tuple[dict[str, str], 
 
 def review(user: User, kept: Patient, duplicate: Patient, reason: str = "-") -> Review:
     """The side-by-side review of two records the administrator fetched through `access_merge_pair`."""
-    found = counts([kept.pk, duplicate.pk])
+    found = counts(user, [kept.pk, duplicate.pk])
     rows = [
         (r.label, found.get((r.key, kept.pk), 0), found.get((r.key, duplicate.pk), 0))
         for r in relations()[0]
@@ -221,7 +230,10 @@ def _current_staff(patient: Patient) -> Q:
 
 def _what_else(kept: Patient, duplicate: Patient) -> list[str]:
     """What the merge does besides moving rows, in plain words (shown before, and kept in the history)."""
-    will = ["The duplicate's identifiers, its MRN too, move to the kept record and are marked old."]
+    will = [
+        "The duplicate's identifiers, its MRN too, move to the kept record and are marked old.",
+        "Records you may not read (42 CFR Part 2, psychotherapy notes) move too; they are not counted here.",
+    ]
     on_both = CareTeamMember.objects.filter(_current_staff(duplicate)).filter(
         user_id__in=CareTeamMember.objects.filter(_current_staff(kept)).values("user_id")
     )
