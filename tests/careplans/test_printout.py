@@ -20,7 +20,7 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from careconductor.accounts.models import Organization, StaffProfile
-from careconductor.careplans import actions, printout
+from careconductor.careplans import actions, printout, printout_pdf
 from careconductor.careplans.choices import (
     AgreedBy,
     AgreementMethod,
@@ -207,7 +207,7 @@ def english(world: World) -> Built:
 
 
 def _pdf(plan: CarePlan, version: PlanVersion | None, language: str) -> bytes:
-    return printout.render_pdf(printout.printable(plan, version, language))
+    return printout_pdf.render_pdf(printout.printable(plan, version, language))
 
 
 def _text(pdf: bytes) -> str:
@@ -480,7 +480,7 @@ def test_a_name_outside_the_pdf_fonts_does_not_break_it(world: World) -> None:
     plan = _plan(world, patient, words=("Tôi muốn khỏe hơn ≤ 8 — “pronto” & <soon>", FOOD))
     p = printout.printable(plan, None, printout.language_for(patient))
     assert p.language == "en"
-    pdf = printout.render_pdf(p)
+    pdf = printout_pdf.render_pdf(p)
     text = _text(pdf)
     assert "Nguyen Thi Ánh" in text  # marks outside WinAnsi dropped, Á kept
     assert "<= 8 — “pronto” & <soon>" in text
@@ -490,9 +490,9 @@ def test_a_name_outside_the_pdf_fonts_does_not_break_it(world: World) -> None:
 
 
 def test_text_outside_winansi_is_folded_or_replaced() -> None:
-    assert printout.pdf_text("Ñandú señora ¿Cómo?") == "Ñandú señora ¿Cómo?"
-    assert printout.pdf_text("Nguyễn ≥ 5") == "Nguyen >= 5"
-    assert printout.pdf_text("王 😀") == "? ?"
+    assert printout_pdf.pdf_text("Ñandú señora ¿Cómo?") == "Ñandú señora ¿Cómo?"
+    assert printout_pdf.pdf_text("Nguyễn ≥ 5") == "Nguyen >= 5"
+    assert printout_pdf.pdf_text("王 😀") == "? ?"
 
 
 # --- the web page -----------------------------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""The patient's copy of the plan: the printable page and the PDF, in English or Spanish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from careconductor.privacy import audit
+from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.guards import staff_view
+
+from .. import printout, printout_pdf
+from ..models import CarePlan
+from ..queries import (
+    access_plan,
+    access_version,
+    hidden_problem_ids,
+    standing,
+)
+from .plan import _user, plan_url
+
+
+def _printable_for(request: HttpRequest) -> tuple[CarePlan, Any, str]:
+    user = _user(request)
+    plan = access_plan(user, int(request.resolver_match.kwargs["plan_id"]))  # type: ignore[union-attr]
+    number = request.GET.get("version", "")
+    version = access_version(user, plan, int(number)) if number.isdigit() else standing(plan).in_force
+    language = request.GET.get("lang", "")
+    if language not in ("en", "es"):
+        language = printout.language_for(plan.patient)
+    audit.record(user, AuditAction.EXPORT, patient=plan.patient, obj=plan, detail=f"printout {language}")
+    return plan, version, language
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def print_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan, version, language = _printable_for(request)
+    query = f"?version={version.number}&" if version else "?"
+    base = reverse("careplans:print", args=[plan.pk])
+    return render(
+        request,
+        "careplans/print.html",
+        {
+            "p": printout.printable(plan, version, language, hidden_problem_ids(_user(request), plan)),
+            "pdf_url": reverse("careplans:pdf", args=[plan.pk]) + f"{query}lang={language}",
+            "language_links": [
+                (code, name, f"{base}{query}lang={code}")
+                for code, name in (("en", "English"), ("es", "Español"))
+            ],
+            "back_url": plan_url(plan),
+        },
+    )
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def pdf_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan, version, language = _printable_for(request)
+    hidden = hidden_problem_ids(_user(request), plan)
+    body = printout_pdf.render_pdf(printout.printable(plan, version, language, hidden))
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="care-plan-{plan.pk}-{language}.pdf"'
+    return response
