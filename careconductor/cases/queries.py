@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, QuerySet, Sum, Value, When
+from django.db.models import Count, QuerySet
 
 from careconductor.accounts.choices import ExperienceLevel, Role
 from careconductor.accounts.models import StaffProfile, Team, User
@@ -15,15 +16,6 @@ from careconductor.privacy.choices import AuditAction
 
 from . import rules
 from .models import Case, CaseQuerySet
-
-
-def points_expression() -> SqlCase:
-    """The acuity-points table as SQL, so caseload sums happen in the database."""
-    return SqlCase(
-        *[When(acuity_tier=tier, then=Value(points)) for tier, points in rules.ACUITY_POINTS.items()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
 
 
 def visible_cases(user: User) -> CaseQuerySet:
@@ -60,19 +52,26 @@ def case_list(
     return qs.order_by("-referred_at", "-pk")
 
 
-def open_caseload(user_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(open cases, acuity points) per case manager, in one pass over their open cases."""
+def caseload_loads(capacities: Mapping[int, int]) -> dict[int, rules.Load]:
+    """The load of each person (user id -> capacity) by the one rule, rules.caseload_load: their open cases
+    counted per acuity tier in one aggregate query. Everyone asked for gets a row, carrying nothing or not."""
+    by_tier: dict[int, dict[int, int]] = defaultdict(dict)
     rows = (
         Case.objects.open()
-        .filter(primary_case_manager_id__in=user_ids)
-        .values("primary_case_manager_id")
-        .annotate(cases=Count("id"), points=Sum(points_expression()))
+        .filter(primary_case_manager_id__in=list(capacities))
+        .values_list("primary_case_manager_id", "acuity_tier")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    return {r["primary_case_manager_id"]: (r["cases"], r["points"] or 0) for r in rows}
+    for person, tier, n in rows:
+        by_tier[person][tier] = n
+    return {person: rules.caseload_load(by_tier[person], cap) for person, cap in capacities.items()}
 
 
 def points_used_by(user_ids: list[int]) -> dict[int, int]:
-    return {uid: points for uid, (_, points) in open_caseload(user_ids).items()}
+    """Acuity points each person carries (those carrying nothing are left out)."""
+    loads = caseload_loads(dict.fromkeys(user_ids, 0))
+    return {uid: load.points for uid, load in loads.items() if load.open_cases}
 
 
 def _profiles(organization_id: int, team: Team | None = None) -> QuerySet[StaffProfile]:
@@ -110,22 +109,7 @@ def assignment_candidates(case: Case) -> list[rules.RankedCandidate]:
 @dataclass(frozen=True)
 class CaseloadRow:
     profile: StaffProfile
-    open_cases: int
-    points_used: int
-
-    @property
-    def percent(self) -> int:
-        cap = self.profile.caseload_capacity
-        return round(100 * self.points_used / cap) if cap else 0
-
-    # For the <meter>: green below 85 % of capacity, amber up to capacity, red past it.
-    @property
-    def meter_max(self) -> int:
-        return max(self.profile.caseload_capacity, self.points_used)
-
-    @property
-    def low_mark(self) -> int:
-        return round(0.85 * self.profile.caseload_capacity)
+    load: rules.Load
 
 
 def caseloads(user: User) -> list[CaseloadRow]:
@@ -135,5 +119,5 @@ def caseloads(user: User) -> list[CaseloadRow]:
     if user.role != Role.ADMIN:
         profiles = profiles.filter(team__supervisor=user)
     profile_list = list(profiles.order_by("team__name", "user__last_name", "user__first_name"))
-    load = open_caseload([p.user_id for p in profile_list])
-    return [CaseloadRow(p, *load.get(p.user_id, (0, 0))) for p in profile_list]
+    loads = caseload_loads({p.user_id: p.caseload_capacity for p in profile_list})
+    return [CaseloadRow(p, loads[p.user_id]) for p in profile_list]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from careconductor.accounts.choices import ExperienceLevel
@@ -103,6 +103,46 @@ HIGH_ACUITY_TIERS = frozenset({3, 4})
 
 def acuity_points(tier: int) -> int:
     return ACUITY_POINTS[tier]
+
+
+# --- Caseload load --------------------------------------------------------------------------------------------
+# A person's load is every open case they are the primary case manager of (whatever its team, whoever looks),
+# weighted by acuity points, against their capacity. The caseloads page, the team view and the assignment
+# suggestion all read it through cases.queries.caseload_loads, one aggregate query.
+LOAD_AMBER = 0.85  # the meter turns amber past 85 % of capacity, red at capacity and beyond
+
+
+@dataclass(frozen=True)
+class Load:
+    open_cases: int
+    points: int
+    capacity: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.points / self.capacity) if self.capacity else 0
+
+    @property
+    def over(self) -> bool:
+        return self.points > self.capacity
+
+    # For the <meter>: green below LOAD_AMBER of capacity, amber up to capacity, red past it.
+    @property
+    def meter_max(self) -> int:
+        return max(self.capacity, self.points)
+
+    @property
+    def low_mark(self) -> int:
+        return round(LOAD_AMBER * self.capacity)
+
+
+def caseload_load(cases_by_tier: Mapping[int, int], capacity: int) -> Load:
+    """The load of a person carrying, for each acuity tier, this many open cases."""
+    return Load(
+        sum(cases_by_tier.values()),
+        sum(acuity_points(tier) * n for tier, n in cases_by_tier.items()),
+        capacity,
+    )
 
 
 def experience_allows(tier: int, experience: ExperienceLevel | str) -> bool:

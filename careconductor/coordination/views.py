@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import StaffProfile, Team, User
+from careconductor.accounts.models import Team, User
 from careconductor.cases.choices import Program
 from careconductor.cases.models import Case
 from careconductor.cases.queries import access_case
@@ -77,7 +77,8 @@ from .queries import (
 )
 from .reach import reach_state_for
 from .rules import Band
-from .worklist import build_team_worklist, build_worklist, cadence_table
+from .team import team_view as build_team_view
+from .worklist import build_worklist, cadence_table
 from .worklist_rows import worklist_rows
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
@@ -175,78 +176,23 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 def team_view(request: HttpRequest) -> HttpResponse:
     """Who is behind: caseload balance and overdue work per person, then the team's urgent items."""
     user = _user(request)
-    worklist = build_team_worklist(user)
-    profiles = StaffProfile.objects.filter(
-        user__organization_id=user.organization_id or 0, user__is_active=True
-    )
-    if user.role != Role.ADMIN:
-        profiles = profiles.filter(team__supervisor=user)
-    profiles = profiles.exclude(caseload_capacity=0).select_related("user", "team")
-    people: dict[int, dict[str, Any]] = {
-        p.user_id: {
-            "profile": p,
-            "cases": 0,
-            "points": 0,
-            "contacts_overdue": 0,
-            "due_today": 0,
-            "tasks_overdue": 0,
-            "transitions": 0,
-            "escalated": 0,
-        }
-        for p in profiles
-    }
-    for case in worklist.cases.values():
-        row = people.get(case.primary_case_manager_id or 0)
-        if row:
-            row["cases"] += 1
-            row["points"] += case.acuity_points
-    for item in worklist.items:
-        row = people.get(item.staff_id or 0)
-        if row is None:
-            continue
-        if item.kind in ("contact", "outreach") and item.band == Band.CONTACT:
-            row["contacts_overdue" if item.overdue else "due_today"] += 1
-        elif item.kind in ("task", "alert") and item.overdue:
-            row["tasks_overdue"] += 1
-            task = worklist.tasks.get(item.task_id or 0)
-            row["escalated"] += 1 if task is not None and task.escalated_to_id else 0
-        elif item.kind == "transition" and item.band == Band.TRANSITION:
-            row["transitions"] += 1
-    rows = sorted(
-        people.values(),
-        key=lambda r: (-(r["contacts_overdue"] + r["tasks_overdue"]), r["profile"].user.last_name),
-    )
-    for r in rows:
-        capacity = r["profile"].caseload_capacity or 1
-        r["percent"] = round(100 * r["points"] / capacity)
-        # The meter turns amber past 85% of capacity and red at capacity or beyond.
-        r["low_mark"], r["high_mark"] = (
-            round(capacity * 0.85),
-            capacity - 1 if r["percent"] >= 100 else capacity,
-        )
-    urgent = [
-        i for i in worklist.items if i.band == Band.URGENT or (i.overdue and i.band <= Band.TRANSITION)
-    ][:100]
+    team = build_team_view(user)
     # Only the patients named on the page are read; the counts name nobody.
-    audit.record_reads(
-        user,
-        list({i.patient_id: worklist.patients[i.patient_id] for i in urgent}.values()),
-        object_type="Worklist",
-    )
-    names = {p.user_id: p.user.display_name() for p in profiles}
+    audit.record_reads(user, list(team.patients.values()), object_type="Worklist")
+    names = {r.profile.user_id: r.profile.user.display_name() for r in team.rows}
     return render(
         request,
         "coordination/team.html",
         {
             "nav": "team",
-            "rows": rows,
+            "rows": team.rows,
             "urgent": [
                 {
                     "item": i,
-                    "patient": worklist.patients.get(i.patient_id),
+                    "patient": team.patients.get(i.patient_id),
                     "who": names.get(i.staff_id or 0, "a queue" if i.staff_id is None else "someone else"),
                 }
-                for i in urgent
+                for i in team.urgent
             ],
         },
     )

@@ -381,7 +381,7 @@ def test_an_override_keeps_its_reason_and_moves_the_points(world: World, carol: 
     assert case.primary_case_manager == carol
     assert case.team == world.north
     assert points_used_by([alice.pk, carol.pk]) == {carol.pk: 4}
-    loads = {row.profile.user.username: (row.open_cases, row.points_used) for row in caseloads(sam)}
+    loads = {row.profile.user.username: (row.load.open_cases, row.load.points) for row in caseloads(sam)}
     assert loads["carol"] == (1, 4)
     assert loads["alice"] == (0, 0)
     assert AuditEvent.objects.filter(

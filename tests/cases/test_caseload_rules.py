@@ -146,3 +146,21 @@ def test_the_ranking_says_why_in_words() -> None:
         "on the cases' team",
         "33 of 40 points free after the move",
     ]
+
+
+# --- Caseload load: one rule for the caseloads page, the team view and the assignment suggestion (issue 18) ---
+@pytest.mark.parametrize(
+    ("cases_by_tier", "capacity", "expected"),
+    [
+        ({}, 60, (0, 0, 0, 51, 60, False)),
+        ({1: 2, 3: 1}, 60, (3, 6, 10, 51, 60, False)),  # 1 + 1 + 4 points
+        ({4: 10}, 60, (10, 60, 100, 51, 60, False)),  # at capacity: red, not over
+        ({4: 10, 2: 1}, 60, (11, 62, 103, 51, 62, True)),  # past it: the meter stretches to the points
+        ({2: 3}, 0, (3, 6, 0, 0, 6, True)),  # no capacity: no percentage, and anything is too much
+    ],
+)
+def test_the_load_is_acuity_points_against_capacity(
+    cases_by_tier: dict[int, int], capacity: int, expected: tuple[int, int, int, int, int, bool]
+) -> None:
+    load = rules.caseload_load(cases_by_tier, capacity)
+    assert (load.open_cases, load.points, load.percent, load.low_mark, load.meter_max, load.over) == expected

@@ -168,14 +168,14 @@ def test_the_supervisor_sees_his_team_points_against_capacity(world: World, boar
     # Sam carries no cases himself (capacity 0); Dana is not a case manager; Carl is on South.
     assert set(rows) == {"alice", "bob"}
     alice, bob = rows["alice"], rows["bob"]
-    assert (alice.open_cases, alice.points_used, alice.profile.caseload_capacity, alice.percent) == (
+    assert (alice.load.open_cases, alice.load.points, alice.load.capacity, alice.load.percent) == (
         1,
         4,
         60,
         7,
     )
     # Bob's only case was declined, so it no longer weighs on him.
-    assert (bob.open_cases, bob.points_used, bob.percent) == (0, 0, 0)
+    assert (bob.load.open_cases, bob.load.points, bob.load.percent) == (0, 0, 0)
 
 
 def test_the_admin_sees_every_team(world: World, board: Board) -> None:
@@ -194,7 +194,13 @@ def test_caseloads_cost_the_same_few_queries_however_many_staff_and_cases(
 
     def render(user: User) -> list[tuple[str, str, int, int, int]]:
         return [
-            (r.profile.user.display_name(), str(r.profile.team), r.open_cases, r.points_used, r.percent)
+            (
+                r.profile.user.display_name(),
+                str(r.profile.team),
+                r.load.open_cases,
+                r.load.points,
+                r.load.percent,
+            )
             for r in caseloads(user)
         ]
 

@@ -317,10 +317,10 @@ def test_the_team_view_counts_overdue_contacts_per_person(
     client = login(world.sam)
     response = client.get(reverse("coordination:team"))
     assert response.status_code == 200
-    rows = {r["profile"].user.username: r for r in response.context["rows"]}
-    assert (rows["bob"]["contacts_overdue"], rows["bob"]["cases"]) == (2, 2)
-    assert (rows["alice"]["contacts_overdue"], rows["alice"]["cases"]) == (0, 1)
-    assert response.context["rows"][0]["profile"].user == world.bob  # the most behind first
+    rows = {r.profile.user.username: r for r in response.context["rows"]}
+    assert (rows["bob"].contacts_overdue, rows["bob"].load.open_cases) == (2, 2)
+    assert (rows["alice"].contacts_overdue, rows["alice"].load.open_cases) == (0, 1)
+    assert response.context["rows"][0].profile.user == world.bob  # the most behind first
     page = response.content.decode()
     bob_row = re.search(r"Bob Tester<br>.*?</tr>", page, re.S)
     assert bob_row and '<strong class="over">2</strong>' in bob_row.group(0)

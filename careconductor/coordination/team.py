@@ -1,0 +1,347 @@
+"""The supervisor's team view: who is behind, counted per person in a few aggregate queries, and the team's most
+pressing items.
+
+The counts are the worklist's own (worklist.build_team_worklist builds every item of the teams, which took 20 s
+at 24,000 open cases): a contact is overdue or due today by the cadence (rules.next_contact), and a case whose
+patient failed to answer often enough since last reached is left to the worklist's own code, as are the few
+cases with a recent discharge, so the unable-to-reach and transitional-care rules stay written once. The
+number of queries is fixed whatever the number of people and cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
+from django.utils import timezone
+
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import StaffProfile, User
+from careconductor.cases.choices import CaseStatus
+from careconductor.cases.models import Case
+from careconductor.cases.queries import caseload_loads
+from careconductor.cases.rules import Load
+from careconductor.core import clock
+from careconductor.patients.models import Encounter, Patient
+
+from . import rules
+from .choices import ContactDirection, FlagStatus, TaskPriority
+from .models import Contact, Flag, Task
+from .rules import Band, WorkItem
+from .worklist import (
+    COMMUNITY_DISCHARGES,
+    DISCHARGE_CLASSES,
+    URGENT_KINDS,
+    _contact_items,
+    _task_items,
+    _transition_items,
+    _with_last_success,
+    cadence_table,
+    end_of_day,
+    flag_items,
+    team_cases,
+    team_tasks,
+)
+
+# What the worklist's contact and transition rules read of a case (the rest is left unloaded).
+CASE_FIELDS = (
+    "id",
+    "patient_id",
+    "program",
+    "status",
+    "acuity_tier",
+    "primary_case_manager_id",
+    "referred_at",
+    "enrolled_at",
+)
+URGENT_SHOWN = 100  # the table of urgent and overdue work names at most this many items
+REACH_HORIZON_DAYS = 366  # failed attempts older than this never count (as in the worklist)
+
+
+@dataclass
+class PersonRow:
+    profile: StaffProfile
+    load: Load
+    contacts_overdue: int = 0
+    due_today: int = 0
+    tasks_overdue: int = 0
+    escalated: int = 0
+    transitions: int = 0
+
+    @property
+    def behind(self) -> int:
+        return self.contacts_overdue + self.tasks_overdue
+
+
+@dataclass
+class TeamView:
+    rows: list[PersonRow]  # the most behind first
+    urgent: list[WorkItem]  # ranked, at most URGENT_SHOWN
+    patients: dict[int, Patient]  # the patients the urgent items name
+
+
+def team_view(user: User, *, today: dt.date | None = None) -> TeamView:
+    day = today or clock.today()
+    profiles = StaffProfile.objects.filter(
+        user__organization_id=user.organization_id or 0, user__is_active=True
+    ).exclude(caseload_capacity=0)
+    if user.role != Role.ADMIN:
+        profiles = profiles.filter(team__supervisor=user)
+    people = list(profiles.select_related("user", "team"))
+    loads = caseload_loads({p.user_id: p.caseload_capacity for p in people})
+    rows = {p.user_id: PersonRow(p, loads[p.user_id]) for p in people}
+
+    cases = team_cases(user)
+    active = cases.filter(status=CaseStatus.ACTIVE)
+    table = cadence_table(user.organization_id)
+    tasks = team_tasks(user)
+    for person, (overdue, due_today) in _contact_states(active, table, day).items():
+        if (row := rows.get(person or 0)) is not None:
+            row.contacts_overdue += overdue
+            row.due_today += due_today
+    # Cases whose patient failed to answer often enough to reach the unable-to-reach steps: the worklist's code.
+    trying = list(_with_last_success(_trying_to_reach(active, day).only(*CASE_FIELDS), patient=False))
+    items = _contact_items(trying, user.organization_id, day, table)
+    for item in items:
+        if (row := rows.get(item.staff_id or 0)) is not None and item.band == Band.CONTACT:
+            row.contacts_overdue += 1 if item.overdue else 0
+            row.due_today += 0 if item.overdue else 1
+    discharged = list(active.filter(Exists(_recent_discharges(day))).only(*CASE_FIELDS))
+    transitions = _transition_items(discharged, user.organization_id, day)
+    for item in transitions:
+        if (row := rows.get(item.staff_id or 0)) is not None and item.band == Band.TRANSITION:
+            row.transitions += 1
+    late = _day_start(day)
+    for person, n, escalated in (
+        tasks.filter(owner_id__in=list(rows), due_at__lt=late)
+        .values_list("owner_id")
+        .annotate(n=Count("pk"), escalated=Count("pk", filter=Q(escalated_to__isnull=False)))
+        .order_by()
+    ):
+        rows[person].tasks_overdue += n
+        rows[person].escalated += escalated
+
+    urgent = _urgent(cases, active, tasks, table, day, user.organization_id)
+    urgent += [i for i in items + transitions if i.overdue and i.band <= Band.TRANSITION]
+    shown = rules.rank({_key(i): i for i in urgent}.values())[:URGENT_SHOWN]
+    patients = Patient.objects.in_bulk({i.patient_id for i in shown})
+    ordered = sorted(rows.values(), key=lambda r: (-r.behind, r.profile.user.last_name))
+    return TeamView(ordered, shown, patients)
+
+
+def _key(item: WorkItem) -> tuple[str, int, int | None, int | None, int | None]:
+    """The same work found twice (an overdue contact found by two queries) is one row."""
+    return (item.kind, item.patient_id, item.case_id, item.task_id, item.flag_id)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def _by_cadence(table: dict[tuple[str, int], rules.Cadence], value: Callable[[int], Any]) -> SqlCase:
+    """An SQL CASE giving, per case, `value(interval days)` of its cadence (the programme's row for its tier,
+    else the default: worklist.cadence_of)."""
+    whens = [When(program=p, acuity_tier=t, then=value(c.interval_days)) for (p, t), c in table.items()]
+    whens += [When(acuity_tier=t, then=value(d)) for t, d in rules.DEFAULT_CADENCE_DAYS.items()]
+    return SqlCase(*whens, default=Value(None), output_field=DateTimeField())
+
+
+def _last_success() -> Subquery:
+    return Subquery(
+        Contact.objects.filter(patient_id=OuterRef("patient_id"), reached=True)
+        .order_by("-contact_at")
+        .values("contact_at")[:1]
+    )
+
+
+def _reach_filter(day: dt.date) -> tuple[Q, Coalesce, int]:
+    """Which cases may have reached the unable-to-reach steps: a cheap, uncorrelated filter on their patient
+    (enough failed attempts in the horizon), then the count of failed outbound attempts since the patient was
+    last reached by a contact (portal activity only makes that moment later, so the count is never too small);
+    and how many it takes."""
+    horizon = clock.now() - dt.timedelta(days=REACH_HORIZON_DAYS)
+    required = max(settings.UNABLE_TO_REACH_ATTEMPTS, 1)
+    failed = Contact.objects.filter(
+        reached=False, direction=ContactDirection.OUTBOUND, contact_at__gte=horizon
+    )
+    often = (
+        failed.order_by()
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=required)
+        .values("patient_id")
+    )
+    # Inside the attempts' query, the last success's OuterRef("patient_id") is the attempt's own patient.
+    since = Coalesce(_last_success(), Value(horizon, output_field=DateTimeField()))
+    count = Subquery(
+        failed.filter(patient_id=OuterRef("patient_id"), contact_at__gt=since)
+        .order_by()
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    return Q(patient_id__in=often), Coalesce(count, 0), required
+
+
+def _trying_to_reach(active: QuerySet[Case], day: dt.date) -> QuerySet[Case]:
+    often, failed, required = _reach_filter(day)
+    return active.filter(often).annotate(failed_since=failed).filter(failed_since__gte=required)
+
+
+LATER, OVERDUE, DUE_TODAY, TRYING_TO_REACH = 0, 1, 2, 3  # what the contact query says of each case
+
+
+def _contact_states(
+    active: QuerySet[Case], table: dict[tuple[str, int], rules.Cadence], day: dt.date
+) -> dict[int | None, tuple[int, int]]:
+    """(contacts overdue, due today) per case manager over the active cases, in one grouped query. A contact
+    is overdue when the last reached contact (or the case's start, with none) lies before today less the
+    cadence's interval, and due today when on that day (rules.next_contact, compared as moments: the start of
+    the local day). Cases the unable-to-reach rule may apply to are left out: the caller counts them with the
+    worklist's code. The state is worked out inside the last contact's lookup, so that runs once per case."""
+    often, failed, required = _reach_filter(day)
+
+    def state(moment: Any, outer: bool) -> SqlCase:
+        return SqlCase(
+            When(LessThan(moment, _bound(table, day, 0, outer)), then=Value(OVERDUE)),
+            When(LessThan(moment, _bound(table, day, 1, outer)), then=Value(DUE_TODAY)),
+            default=Value(LATER),
+        )
+
+    last = (
+        Contact.objects.filter(patient_id=OuterRef("patient_id"), reached=True)
+        .order_by("-contact_at")
+        .annotate(state=state(F("contact_at"), outer=True))
+        .values("state")[:1]
+    )
+    cadence = Coalesce(
+        Subquery(last, output_field=IntegerField()),
+        state(Coalesce("enrolled_at", "referred_at"), outer=False),
+    )
+    rows = (
+        active.annotate(
+            state=SqlCase(
+                When(often & Q(GreaterThanOrEqual(failed, required)), then=Value(TRYING_TO_REACH)),
+                default=cadence,
+                output_field=IntegerField(),
+            )
+        )
+        .values_list("primary_case_manager_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int | None, tuple[int, int]] = {}
+    for person, case_state, n in rows:
+        overdue, due_today = counts.get(person, (0, 0))
+        counts[person] = (
+            overdue + (n if case_state == OVERDUE else 0),
+            due_today + (n if case_state == DUE_TODAY else 0),
+        )
+    return counts
+
+
+def _bound(
+    table: dict[tuple[str, int], rules.Cadence], day: dt.date, days_after: int, outer: bool
+) -> SqlCase:
+    """The start of the local day `days_after` days after today less the case's cadence interval: a contact
+    before the bound with 0 is overdue, before the bound with 1 due today. `outer`: read the case's programme
+    and tier from the enclosing query (inside a subquery of its contacts)."""
+
+    def case_field(name: str) -> Any:
+        return OuterRef(name) if outer else F(name)
+
+    def moment(interval: int) -> Value:
+        return Value(_day_start(day - dt.timedelta(days=interval - days_after)), output_field=DateTimeField())
+
+    whens = [
+        When(
+            Exact(case_field("program"), p) & Q(Exact(case_field("acuity_tier"), t)),
+            then=moment(c.interval_days),
+        )
+        for (p, t), c in table.items()
+    ]
+    whens += [
+        When(Exact(case_field("acuity_tier"), t), then=moment(d))
+        for t, d in rules.DEFAULT_CADENCE_DAYS.items()
+    ]
+    return SqlCase(*whens, default=Value(None), output_field=DateTimeField())
+
+
+def _recent_discharges(day: dt.date) -> QuerySet[Encounter]:
+    """A discharge home inside the transitional-care window (as worklist._transition_items reads it)."""
+    window_start = day - dt.timedelta(days=rules.TCM_PERIOD_DAYS)
+    return Encounter.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        encounter_class__in=DISCHARGE_CLASSES,
+        end__isnull=False,
+        end__gte=end_of_day(window_start - dt.timedelta(days=1)),
+        end__lte=clock.now(),
+        discharge_disposition__in=COMMUNITY_DISCHARGES,
+    )
+
+
+def _urgent(
+    cases: QuerySet[Case],
+    active: QuerySet[Case],
+    tasks: QuerySet[Task],
+    table: dict[tuple[str, int], rules.Cadence],
+    day: dt.date,
+    organization_id: int | None,
+) -> list[WorkItem]:
+    """The teams' urgent work: safety flags and urgent tasks (with the alerts they merge into), and, when those
+    leave room on the table, the contacts most overdue."""
+    flags = (
+        Flag.objects.filter(status=FlagStatus.ACTIVE)
+        .filter(
+            Exists(cases.filter(patient_id=OuterRef("patient_id")))
+            | Exists(tasks.filter(patient_id=OuterRef("patient_id")))
+        )
+        .annotate(
+            manager_id=Subquery(
+                cases.filter(patient_id=OuterRef("patient_id")).values("primary_case_manager_id")[:1]
+            )
+        )
+    )
+    pressing = tasks.filter(
+        ~Q(priority=TaskPriority.ROUTINE) | Q(kind__in=URGENT_KINDS) | ~Q(rule="")
+    ).select_related("team")
+    flag_list = list(flags)
+    items = rules.merge_alerts(
+        _task_items(pressing, day) + flag_items(flag_list, {f.patient_id: f.manager_id for f in flag_list})
+    )
+    items = [i for i in items if i.band == Band.URGENT]
+    if len(items) < URGENT_SHOWN:
+        ref = Coalesce(_last_success(), "enrolled_at", "referred_at")
+        due = _by_cadence(
+            table, lambda days: ExpressionWrapper(ref + Value(dt.timedelta(days=days)), DateTimeField())
+        )
+        overdue_before = _by_cadence(table, lambda days: Value(_day_start(day - dt.timedelta(days=days))))
+        late = _with_last_success(
+            active.only(*CASE_FIELDS)
+            .annotate(contact_due=due)
+            .filter(LessThan(ref, overdue_before))
+            .order_by("contact_due", "-acuity_tier", "pk"),
+            patient=False,
+        )[: URGENT_SHOWN - len(items)]
+        items += _contact_items(list(late), organization_id, day, table)
+    return items
