@@ -11,7 +11,7 @@ from careconductor.cases.choices import ClosureReason, Program
 from . import data
 
 if TYPE_CHECKING:
-    from .generator import History
+    from .clinical import History
 
 
 def _upper_first(text: str) -> str:
