@@ -22,6 +22,9 @@ class Organization(TimestampedModel):
     mfa_required_roles = models.JSONField(
         default=_all_staff_roles, blank=True, help_text="Roles that must use a second factor to log in"
     )
+    # An IANA zone ("America/Chicago"): its staff's pages, days and due times are in it. Empty: the
+    # installation's (CARECONDUCTOR_TIME_ZONE).
+    time_zone = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Organization, StaffProfile, Team, User
 from careconductor.cases.choices import Program
+from careconductor.core import zones
 from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
@@ -25,6 +26,7 @@ class OrganizationDetails:
     name: str
     phone: str = ""
     after_hours_phone: str = ""
+    time_zone: str = ""  # empty: the installation's
 
 
 def do_update_organization(user: User, details: OrganizationDetails) -> Organization:
@@ -34,14 +36,17 @@ def do_update_organization(user: User, details: OrganizationDetails) -> Organiza
         raise ActionRefused({"name": "Give the organisation's name."})
     if Organization.objects.filter(name__iexact=name).exclude(pk=org_id).exists():
         raise ActionRefused({"name": "Another organisation on this installation has that name."})
+    if details.time_zone and not zones.is_zone(details.time_zone):
+        raise ActionRefused({"time_zone": "Choose a time zone from the list."})
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=org_id)
-        org.name, org.phone, org.after_hours_phone = (
+        org.name, org.phone, org.after_hours_phone, org.time_zone = (
             name,
             details.phone.strip(),
             details.after_hours_phone.strip(),
+            details.time_zone,
         )
-        org.save(update_fields=["name", "phone", "after_hours_phone", "updated_at"])
+        org.save(update_fields=["name", "phone", "after_hours_phone", "time_zone", "updated_at"])
         audit.record(user, AuditAction.UPDATE, obj=org, object_type="Organization", detail="details")
     return org
 

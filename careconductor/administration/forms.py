@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from careconductor.accounts.choices import STAFF_ROLES, Discipline, ExperienceLevel, Role
 from careconductor.accounts.models import Team, User
 from careconductor.cases.choices import Program
+from careconductor.core import zones
 from careconductor.core.languages import LANGUAGE_CHOICES
 
 from .actions import LEADING_ROLES
@@ -20,6 +22,15 @@ class OrganizationForm(forms.Form):
         label="Main phone", max_length=40, required=False, help_text="Printed on patients' plans."
     )
     after_hours_phone = forms.CharField(label="Phone at night and at weekends", max_length=40, required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=lambda: [
+            ("", f"The installation's ({settings.TIME_ZONE})"),
+            *((name, name.replace("_", " ")) for name in zones.zone_names()),
+        ],
+        required=False,
+        help_text="Days, due times and the times on every page are in it.",
+    )
 
 
 class _StaffChoice(forms.ModelChoiceField):

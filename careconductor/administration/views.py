@@ -70,7 +70,12 @@ def organization(request: HttpRequest) -> HttpResponse:
     assert org is not None
     form = forms.OrganizationForm(
         request.POST or None,
-        initial={"name": org.name, "phone": org.phone, "after_hours_phone": org.after_hours_phone},
+        initial={
+            "name": org.name,
+            "phone": org.phone,
+            "after_hours_phone": org.after_hours_phone,
+            "time_zone": org.time_zone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -83,7 +88,7 @@ def organization(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "organization.html",
-        {"form": form, "time_zone": settings.TIME_ZONE, "country": settings.HOLIDAY_COUNTRY},
+        {"form": form, "country": settings.HOLIDAY_COUNTRY},
         failed=request.method == "POST",
     )
 

@@ -584,7 +584,7 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
                 show_refusal(form, exc)
             else:
                 if not signed_in:
-                    auth_login(request, login, backend="django.contrib.auth.backends.ModelBackend")
+                    auth_login(request, login, backend="careconductor.core.zones.UserWithOrganizationBackend")
                 request.session[PATIENT_KEY] = invitation.patient_id
                 request.session[LANGUAGE_KEY] = language_code
                 return redirect("portal:home")
