@@ -5,9 +5,11 @@ graph, from the apps that own each part (cases, coordination's flags, patients' 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from careconductor.cases.models import Case
+from careconductor.coordination.models import Flag
 from careconductor.coordination.queries import active_flags
 from careconductor.core import clock
 from careconductor.patients.choices import AllergyStatus, AllergyVerification, EncounterClass
@@ -28,16 +30,22 @@ class ChartSummary:
     # Active allergies; None when nobody has recorded whether there are any (an empty list would read as
     # "no allergies").
     allergies: list[Allergy] | None = None
+    flags: list[Flag] = field(default_factory=list)  # the active flags the alerts name, newest first
 
 
-def chart_summary(patient: Patient) -> ChartSummary:
+def chart_summary(patient: Patient, cases: Iterable[Case] | None = None) -> ChartSummary:
+    """`cases`: the patient's cases with their case managers, when the page has them already (the chart lists
+    them all); otherwise the open ones are fetched."""
     today = clock.today()
+    if cases is None:
+        cases = Case.objects.open().filter(patient=patient).select_related("primary_case_manager")
     open_cases = sorted(
-        Case.objects.open().filter(patient=patient).select_related("primary_case_manager"),
+        (c for c in cases if c.is_open),
         key=lambda c: (STATUS_RANK.get(c.status, 9), -c.referred_at.timestamp()),
     )
-    summary = ChartSummary(age=patient.age_on(today), case=open_cases[0] if open_cases else None)
-    summary.alerts = [("danger", flag.text) for flag in active_flags(patient)]
+    flags = list(active_flags(patient).select_related("raised_by"))
+    summary = ChartSummary(age=patient.age_on(today), case=open_cases[0] if open_cases else None, flags=flags)
+    summary.alerts = [("danger", flag.text) for flag in flags]
     if patient.interpreter_needed:
         summary.alerts.append(("info", f"Interpreter needed ({patient.language_display})"))
     since = clock.now() - dt.timedelta(days=RECENT_DISCHARGE_DAYS)

@@ -18,7 +18,7 @@ from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.coordination import mentions
 from careconductor.coordination.mention_forms import MentionNoteForm
-from careconductor.coordination.queries import active_flags, care_team, patient_contacts, patient_open_tasks
+from careconductor.coordination.queries import care_team, patient_contacts, patient_open_tasks
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
@@ -29,7 +29,7 @@ from careconductor.patients.actions import (
 )
 from careconductor.patients.choices import ConditionCategory, ContactMethod, Sex
 from careconductor.patients.forms import ConditionForm, NoteForm, PatientSearchForm
-from careconductor.patients.models import Patient
+from careconductor.patients.models import CareTeamMember, Patient
 from careconductor.patients.queries import access_patient, find_for_emergency, search_patients
 from careconductor.privacy import audit, policy
 from careconductor.privacy.actions import (
@@ -220,12 +220,17 @@ def render_chart(
     sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=emergency is not None)
     allowed = policy.allowed_actions(user, patient)
     offer_mentions = policy.Action.WRITE_NOTE in allowed and note_form is None
+    # Read once and shared: the header's open case comes from the list of cases, its alerts from the flags,
+    # and the consent form's staff from the care team.
+    cases = list(patient.cases.select_related("primary_case_manager").order_by("-referred_at"))
+    summary = chart_summary(patient, cases)
+    team = care_team(patient)
     context = {
         "emergency": emergency,
         "disclosure_form": disclosure_form or DisclosureForm(initial={"disclosed_on": clock.today()}),
         "disclosures": patient.disclosures.order_by("-disclosed_on")[:10],
         "patient": patient,
-        "summary": chart_summary(patient),
+        "summary": summary,
         "conditions": policy.restrict_sensitive(
             patient.conditions.filter(category=ConditionCategory.PROBLEM_LIST),
             user,
@@ -242,24 +247,24 @@ def render_chart(
         ),
         "consent_form": consent_form
         or ConsentRecordForm(
-            staff=_consent_staff(patient),
+            staff=_consent_staff(team),
             sensitivities=sensitivities,
             initial={"given_on": clock.today(), "method": "verbal"},
         ),
         "encounters": patient.encounters.order_by("-start")[:10],
         "coverages": patient.coverages.order_by("-start_date"),
         "contacts": patient.contacts.all(),
-        "care_team": [m for m in care_team(patient) if m.is_current(clock.today())],
+        "care_team": [m for m in team if m.is_current(clock.today())],
         "recent_contacts": patient_contacts(user, patient, 3, allowed=sensitivities),
         "consents": policy.restrict_sensitive(
             patient.consents.all(), user, patient, allowed=sensitivities
         ).order_by("-given_on"),
-        "cases": patient.cases.select_related("primary_case_manager").order_by("-referred_at"),
+        "cases": cases,
         "condition_form": condition_form or ConditionForm(sensitivities=sensitivities),
         "can_change": policy.Action.CHANGE in allowed,
         "can_write_note": policy.Action.WRITE_NOTE in allowed,
         "can_log_contact": policy.Action.LOG_CONTACT in allowed,
-        "flags": active_flags(patient).select_related("raised_by"),
+        "flags": summary.flags,
         "tasks": patient_open_tasks(user, patient, allowed=sensitivities),
         "findings": active_findings(patient),
         "nav": "patients",
@@ -391,7 +396,7 @@ def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient,
         ConsentRecordForm(
             request.POST,
-            staff=_consent_staff(patient),
+            staff=_consent_staff(care_team(patient)),
             sensitivities=policy.record_sensitivities(user, patient),
         ),
         record,
@@ -417,6 +422,7 @@ def revoke_consent(request: HttpRequest, patient_id: int, consent_id: int) -> Ht
     return redirect("patients:chart", patient_id=patient.pk)
 
 
-def _consent_staff(patient: Patient) -> list[tuple[int, str]]:
-    members = patient.care_team.filter(user__isnull=False).select_related("user").order_by("user__last_name")
-    return [(m.user.pk, f"{m.user.display_name()} ({m.role})") for m in members if m.user is not None]
+def _consent_staff(team: list[CareTeamMember]) -> list[tuple[int, str]]:
+    """The care team's staff (members with a log-in), by last name: who may have taken a verbal consent."""
+    staff = sorted((m for m in team if m.user is not None), key=lambda m: m.user.last_name if m.user else "")
+    return [(m.user.pk, f"{m.user.display_name()} ({m.role})") for m in staff if m.user is not None]

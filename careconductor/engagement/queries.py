@@ -4,10 +4,13 @@ self-management card."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Organization, User
@@ -18,7 +21,7 @@ from careconductor.coordination.choices import FlagStatus
 from careconductor.coordination.models import Flag
 from careconductor.core import clock
 from careconductor.core.errors import NotVisible
-from careconductor.patients.models import Patient
+from careconductor.patients.models import Condition, Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
@@ -85,8 +88,13 @@ def _as_limit(row: Threshold) -> rules.Limit:
     return rules.Limit(row.measure, row.low, row.high)
 
 
-def limits_for(patient: Patient) -> dict[str, rules.Limit]:
-    """The alert limits in force for the patient: their own, else their open programmes', else the defaults."""
+def _heart_failure_q() -> Q:
+    return Q(clinical_status="active", icd10_code__startswith=rules.HEART_FAILURE_ICD10)
+
+
+def limits_for(patient: Patient, *, heart_failure: bool | None = None) -> dict[str, rules.Limit]:
+    """The alert limits in force for the patient: their own, else their open programmes', else the defaults.
+    `heart_failure`: whether the patient has an active heart failure condition, when the caller knows."""
     programmes = Case.objects.open().filter(patient=patient).order_by().values("program")
     rows = list(
         Threshold.objects.filter(organization_id=patient.organization_id).filter(
@@ -97,9 +105,10 @@ def limits_for(patient: Patient) -> dict[str, rules.Limit]:
     )
     # A programme's own row beats the organisation's row for every programme.
     programme_rows = sorted((r for r in rows if r.patient_id is None), key=lambda r: r.program != "")
-    codes = patient.conditions.filter(clinical_status="active").values_list("icd10_code", flat=True)
+    if heart_failure is None:
+        heart_failure = patient.conditions.filter(_heart_failure_q()).exists()
     return rules.effective_limits(
-        heart_failure=rules.has_heart_failure(codes),
+        heart_failure=heart_failure,
         programme_rows=[_as_limit(r) for r in programme_rows],
         patient_rows=[_as_limit(r) for r in rows if r.patient_id == patient.pk],
     )
@@ -301,33 +310,72 @@ class SelfManagement:
     unread_messages: int
 
 
-def self_management(patient: Patient) -> SelfManagement:
-    """Everything on the card, in a fixed number of queries."""
+def self_management(patient: Patient, active_flags: Iterable[Flag] | None = None) -> SelfManagement:
+    """Everything on the card, in a fixed number of queries. `active_flags`: the patient's active flags,
+    newest first, when the page has them already (the chart's header)."""
     from careconductor.medications.queries import adherence_for
 
     today = clock.today()
-    last_use = PortalUse.objects.filter(patient=patient).aggregate(day=Max("day"))["day"]
+    figures = _card_figures(patient)
+    last_use = figures.last_use
     adherence = adherence_for(patient, days=30)
-    alerts = list(
-        Flag.objects.filter(
-            patient=patient, status=FlagStatus.ACTIVE, rule__startswith="self-report:"
-        ).order_by("-raised_at")
-    )
+    if active_flags is None:
+        active_flags = Flag.objects.filter(patient=patient, status=FlagStatus.ACTIVE).order_by("-raised_at")
+    alerts = [
+        f for f in active_flags if f.status == FlagStatus.ACTIVE and f.rule.startswith(rules.ALERT_PREFIX)
+    ]
     return SelfManagement(
         has_portal=patient.portal_user_id is not None,
-        proxies=ProxyGrant.objects.filter(
-            patient=patient, revoked_at__isnull=True, proxy__isnull=False
-        ).count(),
+        proxies=figures.proxies,
         last_check_in=CheckIn.objects.filter(patient=patient).select_related("goal").first(),
         last_use=last_use,
         days_since_use=(today - last_use).days if last_use else None,
         adherence_share=adherence.share,
         adherence_scheduled=adherence.scheduled,
         adherence_taken=adherence.taken,
-        readings=latest_readings(patient, limits_for(patient)),
+        readings=latest_readings(patient, limits_for(patient, heart_failure=figures.heart_failure)),
         open_alerts=alerts,
-        unread_messages=unread_from_patients([patient.pk]).get(patient.pk, 0),
+        unread_messages=figures.unread,
     )
+
+
+@dataclass(frozen=True)
+class _CardFigures:
+    last_use: dt.date | None
+    proxies: int
+    unread: int
+    heart_failure: bool
+
+
+def _card_figures(patient: Patient) -> _CardFigures:
+    """The card's counts in one query: last portal use, active proxies, unread messages from the patient's
+    side, and whether an active condition is heart failure (for the limits)."""
+
+    def count(rows: QuerySet[Any]) -> Coalesce:
+        per_patient = rows.order_by().values("patient_id").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(per_patient, output_field=IntegerField()), 0)
+
+    here = OuterRef("pk")
+    last_use, proxies, unread, heart_failure = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            last_use=Subquery(
+                PortalUse.objects.filter(patient=here)
+                .order_by()
+                .values("patient_id")
+                .annotate(d=Max("day"))
+                .values("d")
+            ),
+            proxies=count(
+                ProxyGrant.objects.filter(patient=here, revoked_at__isnull=True, proxy__isnull=False)
+            ),
+            unread=count(Message.objects.filter(patient=here, from_patient=True, read_at__isnull=True)),
+            heart_failure=Exists(Condition.objects.filter(_heart_failure_q(), patient=here)),
+        )
+        .values_list("last_use", "proxies", "unread", "heart_failure")
+        .get()
+    )
+    return _CardFigures(last_use, proxies, unread, heart_failure)
 
 
 def recent_check_ins(patient: Patient, limit: int = 20) -> QuerySet[CheckIn]:

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from .choices import Symptom, ThresholdMeasure
 
 WEIGHT_WINDOW = dt.timedelta(days=3)
+# The rules of the alerts a reading or check-in past its limit raises all start so (the chart's card lists them).
+ALERT_PREFIX = "self-report:"
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,13 @@ READING_MEASURE = {
 }
 
 
+# Heart failure (ICD-10-CM I50.*) tightens the weight-gain limit. Stored codes are validated and upper-case
+# (patients.rules.ICD10_CM), so the queries match it as a prefix of the code (queries.limits_for).
+HEART_FAILURE_ICD10 = "I50"
+
+
 def has_heart_failure(icd10_codes: Iterable[str]) -> bool:
-    return any(code.upper().replace(".", "").startswith("I50") for code in icd10_codes)
+    return any(code.upper().replace(".", "").startswith(HEART_FAILURE_ICD10) for code in icd10_codes)
 
 
 def effective_limits(

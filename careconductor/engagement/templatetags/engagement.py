@@ -12,6 +12,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("engagement/staff/_self_management_card.html")
-def self_management_card(patient: Any) -> dict[str, Any]:
-    """The page has already opened the patient's record through access_*."""
-    return {"patient": patient, "s": self_management(patient)}
+def self_management_card(patient: Any, active_flags: Any = None) -> dict[str, Any]:
+    """The page has already opened the patient's record through access_*. `active_flags`: the patient's
+    active flags when the page has read them (the chart's header), so the card does not read them again."""
+    return {"patient": patient, "s": self_management(patient, active_flags)}
