@@ -1,25 +1,14 @@
 """CarePlan through the FHIR API: the version in force of a case's care plan, shaped as the MCC eCare Plan
-(health concerns → goals → interventions), never the edits still being drafted; read-only."""
+(health concerns → goals → interventions), never the edits still being drafted; its history."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
-
 import pytest
 
-from careconductor.assessments import catalogue
-from careconductor.assessments.models import Finding, Questionnaire
 from careconductor.careplans import snapshot
 from careconductor.careplans.actions import (
     do_add_goal,
-    do_add_intervention,
-    do_add_problem_by_hand,
-    do_add_problem_from_finding,
     do_add_step,
-    do_create_plan,
     do_decide_version,
     do_end_plan,
     do_move_goal,
@@ -33,135 +22,35 @@ from careconductor.careplans.choices import (
     AgreementMethod,
     GoalAgreement,
     GoalLifecycle,
-    InterventionKind,
     InterventionStatus,
-    OwnerType,
     PlanStatus,
     Proposer,
 )
-from careconductor.careplans.models import CarePlan, Goal, Intervention, Problem
-from careconductor.cases.models import Case
+from careconductor.careplans.models import CarePlan
 from careconductor.core import clock
 from careconductor.fhir.registry import mapper_for
-from careconductor.patients.models import Patient
 from careconductor.privacy.models import AuditEvent
-from tests.assessments.helpers import phq9_answers, record
-from tests.personas import World
 
-from .conftest import query_count, register_patient
+from .care_plan_kit import (
+    CATEGORY,
+    CONDITION_CATEGORY,
+    EXT,
+    KIND,
+    Plan,
+    build_plan,
+    ensure_instruments,
+    ext,
+    publish,
+    refs,
+)
 
 pytestmark = pytest.mark.django_db
-
-CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
-CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
-KIND = "https://careconductor.org/fhir/CodeSystem/intervention-kind"
-EXT = "https://careconductor.org/fhir/StructureDefinition/"
-
-
-@dataclass
-class Plan:
-    plan: CarePlan
-    mood: Problem
-    food: Problem
-    feel_better: Goal
-    eat_well: Goal
-    call: Intervention
-    diary: Intervention
-    benefits: Intervention
 
 
 @pytest.fixture
 def no_approval(settings) -> None:
     """Plans of the complex programme need a supervisor's approval by default; these come into force at once."""
     settings.CARE_PLAN_APPROVAL_PROGRAMS = frozenset()
-
-
-def ensure_instruments() -> None:
-    if not Questionnaire.objects.filter(slug="phq-9").exists():
-        catalogue.sync()
-
-
-def depression_finding(world: World, patient: Patient) -> Finding:
-    """A PHQ-9 of 12 finds depression symptoms (a health concern for the plan)."""
-    ensure_instruments()
-    record(world.alice, patient, "phq-9", phq9_answers(12))
-    return Finding.objects.get(patient=patient, domain="depression", status="active")
-
-
-def build_plan(world: World, case: Case | None = None, title: str = "Paula's plan") -> Plan:
-    """A draft plan made as on the screens: two health concerns, a goal for each, and interventions owned by
-    a member of staff, the patient and a caregiver."""
-    alice = world.alice
-    case = case or world.paula_case
-    plan = do_create_plan(alice, case, title=title)
-    mood = do_add_problem_from_finding(alice, plan, depression_finding(world, case.patient))
-    food = do_add_problem_by_hand(alice, plan, title="Not enough food at the end of the month")
-    today = clock.today()
-    feel_better = do_add_goal(
-        alice,
-        plan,
-        problem_ids=[mood.pk],
-        patient_words="I want to feel like myself again",
-        statement="PHQ-9 below 5 within 12 weeks.",
-        proposed_by=Proposer.PATIENT,
-        agreement=GoalAgreement.AGREED,
-        patient_rank=1,
-        measure="phq9",
-        target_value=Decimal(5),
-        due_on=today + dt.timedelta(days=84),
-    )
-    do_add_step(alice, feel_better, text="Walk ten minutes each morning", due_on=today + dt.timedelta(days=7))
-    eat_well = do_add_goal(
-        alice,
-        plan,
-        problem_ids=[food.pk],
-        patient_words="Enough food for the whole month",
-        statement="Food security: enrolled in SNAP.",
-        proposed_by=Proposer.TEAM,
-        agreement=GoalAgreement.AGREED,
-        patient_rank=2,
-        measure="food",
-        target_text="Food every day of the month",
-        due_on=today + dt.timedelta(days=60),
-    )
-    call = do_add_intervention(
-        alice,
-        plan,
-        kind=InterventionKind.COUNSELLING,
-        title="Weekly call about mood",
-        owner_type=OwnerType.STAFF,
-        owner=alice,
-        goal=feel_better,
-        due_on=today + dt.timedelta(days=14),
-    )
-    diary = do_add_intervention(
-        alice,
-        plan,
-        kind=InterventionKind.MONITORING,
-        title="Keep a mood diary",
-        owner_type=OwnerType.PATIENT,
-        goal=feel_better,
-    )
-    benefits = do_add_intervention(
-        alice,
-        plan,
-        kind=InterventionKind.BENEFITS,
-        title="Fill in the SNAP application",
-        owner_type=OwnerType.CAREGIVER,
-        owner_name="Marco Reyes (son)",
-        goal=eat_well,
-        due_on=today + dt.timedelta(days=21),
-    )
-    return Plan(plan, mood, food, feel_better, eat_well, call, diary, benefits)
-
-
-def publish(world: World, plan: CarePlan, reason: str = "") -> None:
-    """Publish and, where the programme needs it, have Sam (the team's supervisor) approve."""
-    version = do_publish(world.alice, plan, reason=reason)
-    if version.status == "pending":
-        do_decide_version(world.sam, version, approve=True)
-    # The actions read the plan they are given: a stale one would not know a version is in force.
-    plan.refresh_from_db()
 
 
 @pytest.fixture
@@ -173,18 +62,6 @@ def draft(world, no_approval) -> Plan:
 def active(world, draft) -> Plan:
     publish(world, draft.plan, "First version")
     return draft
-
-
-def ext(body: dict[str, Any], name: str) -> Any:
-    found = [e for e in body.get("extension", []) if e["url"] == EXT + name]
-    return found[0] if found else None
-
-
-def refs(items: list[dict[str, Any]]) -> list[str]:
-    return [item["reference"] for item in items]
-
-
-# --- reading ----------------------------------------------------------------------------------------------------
 
 
 def test_a_plan_in_force_has_the_mcc_shape(world, api, active):
@@ -449,156 +326,3 @@ def test_labelled_conditions_are_not_named_by_the_plan(world, api, draft):
     body = api(world.alice).get(f"CarePlan/{draft.plan.pk}").body
     assert f"Condition/{opioid.pk}" not in str(body) and "Opioid" not in str(body)
     assert [c["id"] for c in api(world.alice).search("Condition?code=F11.20")] == [str(opioid.pk)]
-
-
-# --- searching --------------------------------------------------------------------------------------------------
-
-
-def test_search_by_each_parameter(world, api, active):
-    alice = api(world.alice)
-    plan = str(active.plan.pk)
-    paula = world.paula.pk
-    # A second, draft plan of another patient of Alice's.
-    other = register_patient(world.alice, "Haddad", "Omar")
-    second = build_plan(world, other.cases.get(), title="Omar's plan")
-    both = sorted([plan, str(second.plan.pk)])
-
-    def ids(query: str) -> list[str]:
-        return sorted(r["id"] for r in alice.search(f"CarePlan?{query}"))
-
-    assert ids("") == both
-    assert ids(f"patient={paula}") == [plan]
-    assert ids(f"subject=Patient/{paula}") == [plan]
-    assert ids(f"patient={other.pk}") == [str(second.plan.pk)]
-    assert ids("status=active") == [plan]
-    assert ids("status=draft") == [str(second.plan.pk)]
-    assert ids("status=http://hl7.org/fhir/request-status|active,draft") == both
-    assert ids("status:not=active") == [str(second.plan.pk)]
-    assert ids("status=on-hold") == []
-    assert ids("category=assess-plan") == both
-    assert ids(f"category={CATEGORY}|assess-plan") == both
-    assert ids("category=http://example.org|assess-plan") == []
-    assert ids("category=longitudinal") == []
-    today = clock.today()
-    # The draft has no period; the plan in force covers today and every day after.
-    assert ids(f"date={today.isoformat()}") == [plan]
-    assert ids(f"date=ge{today.isoformat()}") == [plan]
-    assert ids(f"date=gt{(today + dt.timedelta(days=400)).isoformat()}") == [plan]
-    assert ids(f"date=lt{today.isoformat()}") == []
-    assert ids(f"date=le{today.isoformat()}") == [plan]
-    assert ids(f"date=sa{(today - dt.timedelta(days=1)).isoformat()}") == [plan]
-    assert ids(f"date=eb{(today + dt.timedelta(days=1)).isoformat()}") == []
-    assert ids(f"date=ne{today.isoformat()}") == []
-    assert ids(f"date={today.year - 1}") == []
-    assert ids(f"goal=Goal/{active.feel_better.pk}") == [plan]
-    assert ids(f"goal={second.eat_well.pk}") == [str(second.plan.pk)]
-    assert ids(f"goal:Goal={second.eat_well.pk}") == [str(second.plan.pk)]
-    assert ids(f"goal=Condition/{active.feel_better.pk}") == []
-    assert ids("goal=999999") == []
-    assert ids(f"_id={plan}") == [plan]
-    assert ids(f"_lastUpdated=ge{today.isoformat()}") == both
-    assert ids(f"_lastUpdated=lt{today.isoformat()}") == []
-    assert [r["id"] for r in alice.search("CarePlan?_sort=-status")] == [str(second.plan.pk), plan]
-    assert [r["id"] for r in alice.search("CarePlan?_sort=_lastUpdated")]
-    assert [r["id"] for r in alice.search("CarePlan?_sort=date")]
-
-
-def test_end_of_a_plan_narrows_the_date_search(world, api, active):
-    do_end_plan(world.alice, active.plan, PlanStatus.REVOKED, reason="Moved away")
-    alice = api(world.alice)
-    today = clock.today()
-    tomorrow = (today + dt.timedelta(days=1)).isoformat()
-    assert [r["id"] for r in alice.search(f"CarePlan?date={today.isoformat()}")] == [str(active.plan.pk)]
-    assert not alice.search(f"CarePlan?date=ge{tomorrow}")
-    assert [r["id"] for r in alice.search(f"CarePlan?date=eb{tomorrow}")] == [str(active.plan.pk)]
-    assert [r["id"] for r in alice.search(f"CarePlan?date=ne{tomorrow}")] == [str(active.plan.pk)]
-    assert [r["id"] for r in alice.search("CarePlan?status=revoked")] == [str(active.plan.pk)]
-
-
-def test_include_the_patient_and_revinclude_from_the_patient(world, api, active):
-    alice = api(world.alice)
-    reply = alice.get(f"CarePlan?_id={active.plan.pk}&_include=CarePlan:patient")
-    included = [e["resource"] for e in reply.body["entry"] if e["search"]["mode"] == "include"]
-    assert [(r["resourceType"], r["id"]) for r in included] == [("Patient", str(world.paula.pk))]
-    reply = alice.get(f"Patient?_id={world.paula.pk}&_revinclude=CarePlan:patient")
-    assert ("CarePlan", str(active.plan.pk)) in {
-        (e["resource"]["resourceType"], e["resource"]["id"]) for e in reply.body["entry"]
-    }
-
-
-def test_a_stranger_sees_nothing(world, api, active):
-    for user in (world.bob, world.charlie):
-        stranger = api(user)
-        assert stranger.get(f"CarePlan/{active.plan.pk}").status == 404
-        assert not stranger.search("CarePlan")
-        assert not stranger.search(f"CarePlan?patient={world.paula.pk}")
-        assert not stranger.search(f"CarePlan?goal=Goal/{active.feel_better.pk}")
-
-
-def test_the_care_team_reads_the_plan(world, api, active):
-    assert api(world.dana).get(f"CarePlan/{active.plan.pk}").status == 200
-
-
-def test_care_plans_are_read_only(world, api, active):
-    alice = api(world.alice)
-    body = alice.get(f"CarePlan/{active.plan.pk}").body
-    assert alice.post("CarePlan", body).status == 405
-    assert alice.put(f"CarePlan/{active.plan.pk}", body).status == 405
-
-
-def test_a_page_of_plans_costs_a_fixed_number_of_queries(
-    world, api, no_approval, django_assert_max_num_queries
-):
-    alice = api(world.alice)
-    first = build_plan(world)
-    publish(world, first.plan, "First version")
-
-    def page_has(n: int) -> None:
-        assert len(alice.search("CarePlan?_count=10")) == n
-
-    one = query_count(lambda: page_has(1))
-    # Nine more plans of other patients, in every state: drafts, in force, agreed, ended.
-    for n in range(9):
-        patient = register_patient(world.alice, f"Patient{n}", "Test")
-        more = build_plan(world, patient.cases.get(), title=f"Plan {n}")
-        if n % 3:
-            publish(world, more.plan, "First version")
-        if n % 3 == 2:
-            do_record_agreement(
-                world.alice,
-                more.plan,
-                agreed_on=clock.today(),
-                method=AgreementMethod.PHONE,
-                agreed_by=AgreedBy.PATIENT,
-            )
-        if n == 4:
-            do_end_plan(world.alice, more.plan, PlanStatus.COMPLETED, reason="Done")
-    assert query_count(lambda: page_has(10)) == one
-    with django_assert_max_num_queries(one):
-        page_has(10)
-
-
-def test_the_capability_statement_lists_care_plans_and_goals(world, api):
-    listed = {r["type"]: r for r in api(world.alice).get("metadata").body["rest"][0]["resource"]}
-    for kind, names in {
-        "CarePlan": {"patient", "subject", "status", "category", "date", "goal", "_id", "_lastUpdated"},
-        "Goal": {
-            "patient",
-            "subject",
-            "lifecycle-status",
-            "achievement-status",
-            "target-date",
-            "start-date",
-            "_id",
-            "_lastUpdated",
-        },
-    }.items():
-        assert {p["name"] for p in listed[kind]["searchParam"]} == names, kind
-        assert {i["code"] for i in listed[kind]["interaction"]} == {
-            "read",
-            "vread",
-            "search-type",
-            "history-instance",
-        }
-    assert "CarePlan:patient" in listed["CarePlan"]["searchInclude"]
-    assert "CarePlan:patient" in listed["Patient"]["searchRevInclude"]

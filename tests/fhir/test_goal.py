@@ -28,8 +28,8 @@ from careconductor.privacy.choices import Sensitivity
 from tests.assessments.helpers import phq9_answers, record
 from tests.personas import World
 
+from .care_plan_kit import Plan, build_plan, ensure_instruments, publish
 from .conftest import query_count, register_patient
-from .test_care_plan import Plan, build_plan, ensure_instruments, publish
 
 pytestmark = pytest.mark.django_db
 
