@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "careconductor.privacy.middleware.RequirePolicyMiddleware",
     "careconductor.privacy.middleware.SessionLifetimeMiddleware",
     "careconductor.privacy.middleware.SecurityHeadersMiddleware",
+    # After the policy's: its exceptions are handled first (a moved record is a redirect, not a 404).
+    "careconductor.patients.middleware.MovedRecordMiddleware",
     # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
     "axes.middleware.AxesMiddleware",
 ]

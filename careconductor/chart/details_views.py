@@ -133,8 +133,6 @@ def _actions(user: User, patient: Patient) -> dict[str, Callable[[dict[str, Any]
 def details(request: HttpRequest, patient_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     patient = access_patient(user, patient_id)
-    if patient.pk != patient_id:  # a record merged into this one: its old link
-        return redirect("patients:details", patient_id=patient.pk)
     which = request.POST.get("form", "") if request.method == "POST" else ""
     bound: dict[str, forms.Form] = {}
     if which in FORMS:

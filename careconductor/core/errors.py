@@ -14,3 +14,13 @@ class ActionRefused(Exception):
 
 class NotVisible(Exception):
     """The user may not see this record. Answered exactly like a missing record (404)."""
+
+
+class RecordMoved(Exception):
+    """The record asked for was merged into another the user may see (patients/merge.py): the request is
+    answered with a redirect to the same page of that record (patients.middleware), so old links, bookmarks
+    and papers lead to the person's record under its own address."""
+
+    def __init__(self, kept_id: int) -> None:
+        self.kept_id = kept_id
+        super().__init__(f"merged into {kept_id}")

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
-from careconductor.core.errors import NotVisible
+from careconductor.core.errors import NotVisible, RecordMoved
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
@@ -20,8 +20,8 @@ from .rules import digits, fold
 
 def access_patient(user: User, patient_id: int) -> Patient:
     """The patient if the user may see them (the read is audited); NotVisible otherwise, as if missing. A record
-    merged into another (patients/merge.py) answers with the record it was merged into, so old links, bookmarks
-    and papers lead to the person's record."""
+    merged into another (patients/merge.py) raises RecordMoved with the record it was merged into, if the user
+    may see that one: the page answers with a redirect to the same page of the kept record."""
     patient = policy.visible_patients(user).filter(pk=patient_id).prefetch_related("identifiers").first()
     if patient is None or patient.merged_into_id is not None:
         kept = (
@@ -31,11 +31,9 @@ def access_patient(user: User, patient_id: int) -> Patient:
             if user.is_authenticated
             else None
         )
-        if kept is None:
+        if kept is None or not policy.visible_patients(user).filter(pk=kept).exists():
             raise NotVisible
-        patient = policy.visible_patients(user).filter(pk=kept).prefetch_related("identifiers").first()
-        if patient is None:
-            raise NotVisible
+        raise RecordMoved(kept)
     audit.record(user, AuditAction.READ, patient=patient, obj=patient)
     return patient
 

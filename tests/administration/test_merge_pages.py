@@ -11,7 +11,7 @@ from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.patients.actions import PatientDetails, do_add_condition, do_add_note
 from careconductor.patients.choices import Sex
-from careconductor.patients.models import Patient, PatientMerge
+from careconductor.patients.models import Note, Patient, PatientMerge
 from careconductor.privacy.choices import Sensitivity
 
 from ..personas import World
@@ -84,8 +84,33 @@ def test_the_administrator_finds_reviews_and_merges_two_records(
     with django_assert_max_num_queries(18):
         history = client.get(done["Location"])
     assert "Lupe is Guadalupe" in history.content.decode() and "Adam Tester" in history.content.decode()
-    # the old link leads to the kept record
-    assert client.get(reverse("patients:chart", args=[lupe.pk])).status_code == 200
+    # the old link leads to the kept record's address
+    moved = client.get(reverse("patients:chart", args=[lupe.pk]))
+    assert moved.status_code == 302 and moved["Location"] == reverse("patients:chart", args=[world.paula.pk])
+
+
+def test_every_old_address_of_a_merged_record_leads_to_the_same_page_of_the_kept_one(
+    world: World, lupe: Patient, login
+) -> None:
+    from careconductor.patients.merge import do_merge_patients
+
+    do_merge_patients(world.adam, world.paula, lupe, "Same person, registered twice")
+    client = login(world.alice)
+    for name in ("patients:chart", "patients:details", "coordination:contacts"):
+        old = client.get(reverse(name, args=[lupe.pk]) + "?tab=2")
+        assert (old.status_code, old["Location"]) == (302, reverse(name, args=[world.paula.pk]) + "?tab=2")
+        assert client.get(old["Location"]).status_code == 200
+    # A note written on a chart opened before the merge is sent on, unchanged, to the kept record (307).
+    posted = client.post(
+        reverse("patients:add_note", args=[lupe.pk]), {"text": "Called back about her foot."}
+    )
+    assert (posted.status_code, posted["Location"]) == (
+        307,
+        reverse("patients:add_note", args=[world.paula.pk]),
+    )
+    assert not Note.objects.filter(text="Called back about her foot.").exists()  # nothing saved on the way
+    # Someone who may not see the kept record learns nothing: the old address is not found.
+    assert login(world.bob).get(reverse("patients:chart", args=[lupe.pk])).status_code == 404
 
 
 def test_the_privacy_officer_reads_the_history_and_nobody_else_merges(
