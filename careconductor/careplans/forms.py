@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from careconductor.core import clock
+from careconductor.core.forms import set_choices
 
 from .choices import (
     Achievement,
@@ -80,7 +81,7 @@ class GoalForm(forms.Form):
 
     def __init__(self, *args: Any, problems: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["problems"].choices = [(str(pk), title) for pk, title in problems]  # type: ignore[attr-defined]
+        set_choices(self, "problems", [(str(pk), title) for pk, title in problems])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -144,8 +145,8 @@ class InterventionForm(forms.Form):
         self, *args: Any, goals: list[tuple[int, str]], staff: list[tuple[int, str]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goal"].choices = [("", "— not tied to one goal —"), *goals]  # type: ignore[attr-defined]
-        self.fields["owner"].choices = [("", "—"), *staff]  # type: ignore[attr-defined]
+        set_choices(self, "goal", [("", "— not tied to one goal —"), *goals])
+        set_choices(self, "owner", [("", "—"), *staff])
 
 
 class InterventionStatusForm(forms.Form):
@@ -261,5 +262,5 @@ class TemplateGoalsForm(forms.Form):
         self, *args: Any, goals: list[tuple[str, str]], problems: list[tuple[int, str]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goals"].choices = goals  # type: ignore[attr-defined]
-        self.fields["problem"].choices = [("", "— the template's own problem —"), *problems]  # type: ignore[attr-defined]
+        set_choices(self, "goals", goals)
+        set_choices(self, "problem", [("", "— the template's own problem —"), *problems])

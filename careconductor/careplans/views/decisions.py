@@ -2,55 +2,60 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from typing import Any
+
+from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from careconductor.chart.summary import chart_summary
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
-from .. import actions
-from ..forms import (
-    DecisionForm,
-)
-from ..queries import (
-    access_plan,
-)
-from .plan import _user, plan_url, require_change
+from ..actions.decisions import do_record_decision
+from ..forms import DecisionForm
+from ..models import CarePlan, SharedDecision
+from ..queries import access_plan
+from .plan import form_page, plan_url, require_change
 
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def decision_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+def decision_new(request: StaffRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     require_change(user, plan)
     form = DecisionForm(request.POST or None, initial={"decided_on": clock.today()})
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _page(request, plan, form, 200)
+
+    def act(_: dict[str, Any]) -> SharedDecision:
         try:
-            actions.do_record_decision(user, plan, **form.action_fields())
+            return do_record_decision(user, plan, **form.action_fields())
         except ActionRefused as exc:
-            if "options" in exc.errors:
-                form.add_error("option_1", exc.errors.pop("options"))
-            show_refusal(form, ActionRefused(exc.errors)) if exc.errors else None
-        else:
-            messages.success(request, "Decision recorded.")
-            return redirect(plan_url(plan, "decisions"))
-    return render(
+            # The options weighed are several fields: their refusal goes beside the first.
+            raise ActionRefused(
+                {("option_1" if k == "options" else k): v for k, v in exc.errors.items()}
+            ) from exc
+
+    return post_form(
         request,
-        "careplans/decision_form.html",
-        {
-            "heading": "Record a shared decision",
-            "submit": "Record decision",
-            "plan": plan,
-            "patient": plan.patient,
-            "summary": chart_summary(plan.patient),
-            "form": form,
-            "nav": "cases",
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        act,
+        success="Decision recorded.",
+        done_url=plan_url(plan, "decisions"),
+        redisplay=lambda: _page(request, plan, form, 400),
+    )
+
+
+def _page(request: StaffRequest, plan: CarePlan, form: DecisionForm, status: int) -> HttpResponse:
+    return form_page(
+        request,
+        "decision_form.html",
+        plan,
+        form,
+        status,
+        heading="Record a shared decision",
+        submit="Record decision",
     )

@@ -3,14 +3,13 @@ the patient's agreement, a review, the end."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,40 +19,27 @@ from careconductor.assessments.queries import active_findings
 from careconductor.cases.queries import access_case
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.choices import ConditionCategory
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
 
-from .. import actions, library
-from ..choices import (
-    AgreedBy,
-    AgreementMethod,
-    InterventionStatus,
-    PlanStatus,
+from .. import library
+from ..actions.plans import do_create_plan
+from ..actions.versions import (
+    do_decide_version,
+    do_end_plan,
+    do_publish,
+    do_record_agreement,
+    do_review_plan,
+    may_decide,
 )
-from ..forms import (
-    AgreementForm,
-    DecideForm,
-    EndForm,
-    ProblemByHandForm,
-    PublishForm,
-    ReviewForm,
-    StepForm,
-)
+from ..choices import AgreedBy, AgreementMethod, InterventionStatus, PlanStatus
+from ..forms import AgreementForm, DecideForm, EndForm, ProblemByHandForm, PublishForm, ReviewForm, StepForm
 from ..models import CarePlan
 from ..progress import goal_progress
-from ..queries import (
-    access_plan,
-    access_version,
-    standing,
-    visible_goals,
-    visible_problems,
-)
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+from ..queries import access_plan, access_version, standing, visible_goals, visible_problems
 
 
 def require_change(user: User, plan: CarePlan) -> None:
@@ -64,6 +50,21 @@ def require_change(user: User, plan: CarePlan) -> None:
 
 def plan_url(plan: CarePlan, anchor: str = "") -> str:
     return reverse("careplans:plan", args=[plan.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def form_page(
+    request: StaffRequest, template_name: str, plan: CarePlan, form: forms.Form, status: int, **extra: Any
+) -> HttpResponse:
+    """A page of its own for one form about the plan (a goal, an intervention, a decision, a template)."""
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "summary": chart_summary(plan.patient),
+        "form": form,
+        "nav": "cases",
+        **extra,
+    }
+    return render(request, f"careplans/{template_name}", context, status=status)
 
 
 def _plan_context(user: User, plan: CarePlan, **forms_in: forms.Form) -> dict[str, Any]:
@@ -96,8 +97,6 @@ def _plan_context(user: User, plan: CarePlan, **forms_in: forms.Form) -> dict[st
         )
     )
     progress = goal_progress(goals)
-    for goal in goals:
-        goal.progress_view = progress[goal.pk]  # type: ignore[attr-defined]
     can_change = policy.may(user, policy.Action.CHANGE, plan.patient)
     state = standing(plan)
     editable = can_change and plan.is_open and not state.awaiting_approval
@@ -108,7 +107,7 @@ def _plan_context(user: User, plan: CarePlan, **forms_in: forms.Form) -> dict[st
         "summary": chart_summary(plan.patient),
         "standing": state,
         "problems": list(problems),
-        "goals": goals,
+        "goals": [(goal, progress[goal.pk]) for goal in goals],  # each with how it is going
         "loose_interventions": list(plan.interventions.filter(goal=None).select_related("owner", "task")),
         "decisions": list(plan.decisions.all()),
         "versions": list(plan.versions.select_related("made_by", "decided_by").order_by("-number")),
@@ -117,7 +116,7 @@ def _plan_context(user: User, plan: CarePlan, **forms_in: forms.Form) -> dict[st
         "suggested_templates": library.suggested_for(domains, codes),
         "can_change": can_change,
         "editable": editable,
-        "may_decide": state.pending is not None and actions.may_decide(user, plan, state.pending),
+        "may_decide": state.pending is not None and may_decide(user, plan, state.pending),
         "problem_form": forms_in.get("problem_form") or ProblemByHandForm(),
         "publish_form": forms_in.get("publish_form") or PublishForm(),
         "agreement_form": forms_in.get("agreement_form") or AgreementForm(),
@@ -131,20 +130,19 @@ def _plan_context(user: User, plan: CarePlan, **forms_in: forms.Form) -> dict[st
 
 
 def plan_page(
-    request: HttpRequest, plan: CarePlan, status: int = 200, **forms_in: forms.Form
+    request: StaffRequest, plan: CarePlan, status: int = 200, **forms_in: forms.Form
 ) -> HttpResponse:
     return render(
-        request, "careplans/plan.html", _plan_context(_user(request), plan, **forms_in), status=status
+        request, "careplans/plan.html", _plan_context(request.user, plan, **forms_in), status=status
     )
 
 
 @staff_view()
 @require_POST
-def start_plan(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
-    case = access_case(user, case_id)
+def start_plan(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = access_case(request.user, case_id)
     try:
-        plan = actions.do_create_plan(user, case)
+        plan = do_create_plan(request.user, case)
     except ActionRefused as exc:
         messages.error(request, str(exc))
         return redirect("cases:detail", case_id=case.pk)
@@ -154,99 +152,55 @@ def start_plan(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET"])
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    return plan_page(request, access_plan(_user(request), plan_id))
+def plan_detail(request: StaffRequest, plan_id: int) -> HttpResponse:
+    return plan_page(request, access_plan(request.user, plan_id))
 
 
-def _submit(
-    request: HttpRequest,
-    form: forms.Form,
-    act: Callable[[dict[str, Any]], object],
-    success: str,
-    done_url: str,
-    redisplay: Callable[[], HttpResponse],
-) -> HttpResponse:
-    """Validate and act; then go to `done_url` with a message, or show the page again with the form's errors
-    beside their fields (the action's refusals included)."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(done_url)
-    return redisplay()
-
-
-def _post_form(
-    request: HttpRequest,
-    plan: CarePlan,
-    form: forms.Form,
-    form_name: str,
-    act: Callable[[dict[str, Any]], object],
-    success: str,
-    anchor: str = "",
-) -> HttpResponse:
-    """A form posted from the plan page."""
-    return _submit(
+@staff_view()
+@require_POST
+def publish(request: StaffRequest, plan_id: int) -> HttpResponse:
+    user = request.user
+    plan = access_plan(user, plan_id)
+    form = PublishForm(request.POST)
+    return post_form(
         request,
         form,
-        act,
-        success,
-        plan_url(plan, anchor),
-        lambda: plan_page(request, plan, 400, **{form_name: form}),
+        lambda d: do_publish(user, plan, reason=d["reason"]),
+        success="Sent to the supervisor for approval."
+        if plan.requires_approval
+        else "The new version is in force.",
+        done_url=plan_url(plan),
+        redisplay=lambda: plan_page(request, plan, 400, publish_form=form),
     )
 
 
 @staff_view()
 @require_POST
-def publish(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
-    plan = access_plan(user, plan_id)
-    message = (
-        "Sent to the supervisor for approval." if plan.requires_approval else "The new version is in force."
-    )
-    return _post_form(
-        request,
-        plan,
-        PublishForm(request.POST),
-        "publish_form",
-        lambda d: actions.do_publish(user, plan, reason=d["reason"]),
-        message,
-    )
-
-
-@staff_view()
-@require_POST
-def decide(request: HttpRequest, plan_id: int, number: int) -> HttpResponse:
-    user = _user(request)
+def decide(request: StaffRequest, plan_id: int, number: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     version = access_version(user, plan, number)
     form = DecideForm(request.POST)
-    return _post_form(
+    return post_form(
         request,
-        plan,
         form,
-        "decide_form",
-        lambda d: actions.do_decide_version(
-            user, version, approve=d["decision"] == "approve", comment=d["comment"]
-        ),
-        "Decision recorded.",
+        lambda d: do_decide_version(user, version, approve=d["decision"] == "approve", comment=d["comment"]),
+        success="Decision recorded.",
+        done_url=plan_url(plan),
+        redisplay=lambda: plan_page(request, plan, 400, decide_form=form),
     )
 
 
 @staff_view()
 @require_POST
-def agreement(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+def agreement(request: StaffRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
-    return _post_form(
+    form = AgreementForm(request.POST)
+    return post_form(
         request,
-        plan,
-        AgreementForm(request.POST),
-        "agreement_form",
-        lambda d: actions.do_record_agreement(
+        form,
+        lambda d: do_record_agreement(
             user,
             plan,
             agreed_on=d["agreed_on"],
@@ -256,37 +210,39 @@ def agreement(request: HttpRequest, plan_id: int) -> HttpResponse:
             proxy_relationship=d["proxy_relationship"],
             note=d["note"],
         ),
-        "The patient's agreement is recorded.",
-        "agreement",
+        success="The patient's agreement is recorded.",
+        done_url=plan_url(plan, "agreement"),
+        redisplay=lambda: plan_page(request, plan, 400, agreement_form=form),
     )
 
 
 @staff_view()
 @require_POST
-def review(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+def review(request: StaffRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
-    return _post_form(
+    form = ReviewForm(request.POST)
+    return post_form(
         request,
-        plan,
-        ReviewForm(request.POST),
-        "review_form",
-        lambda d: actions.do_review_plan(user, plan, note=d["note"]),
-        "Review recorded.",
-        "review",
+        form,
+        lambda d: do_review_plan(user, plan, note=d["note"]),
+        success="Review recorded.",
+        done_url=plan_url(plan, "review"),
+        redisplay=lambda: plan_page(request, plan, 400, review_form=form),
     )
 
 
 @staff_view()
 @require_POST
-def end_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+def end_plan(request: StaffRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
-    return _post_form(
+    form = EndForm(request.POST)
+    return post_form(
         request,
-        plan,
-        EndForm(request.POST),
-        "end_form",
-        lambda d: actions.do_end_plan(user, plan, PlanStatus(d["status"]), reason=d["reason"]),
-        "The plan has ended.",
+        form,
+        lambda d: do_end_plan(user, plan, PlanStatus(d["status"]), reason=d["reason"]),
+        success="The plan has ended.",
+        done_url=plan_url(plan),
+        redisplay=lambda: plan_page(request, plan, 400, end_form=form),
     )

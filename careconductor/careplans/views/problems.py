@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from careconductor.assessments.queries import active_findings
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.choices import ConditionCategory
 from careconductor.privacy.guards import staff_view
 
-from .. import actions
-from ..forms import (
-    ProblemByHandForm,
-    ProblemForm,
-)
-from ..queries import (
-    access_plan,
-    access_problem,
-)
-from .plan import _user, plan_page, plan_url
+from ..actions.problems import do_add_problems, do_remove_problem, do_update_problem
+from ..forms import ProblemByHandForm, ProblemForm
+from ..queries import access_plan, access_problem
+from .plan import plan_page, plan_url
 
 
 @staff_view()
 @require_POST
-def add_problems(request: HttpRequest, plan_id: int) -> HttpResponse:
+def add_problems(request: StaffRequest, plan_id: int) -> HttpResponse:
     """Add the ticked findings and problem-list entries, and any problem typed by hand."""
-    user = _user(request)
+    user = request.user
     plan = access_plan(user, plan_id)
     finding_ids = {int(v) for v in request.POST.getlist("finding") if v.isdigit()}
     condition_ids = {int(v) for v in request.POST.getlist("condition") if v.isdigit()}
@@ -37,7 +32,7 @@ def add_problems(request: HttpRequest, plan_id: int) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return plan_page(request, plan, 400, problem_form=form)
     try:
-        added = actions.do_add_problems(
+        added = do_add_problems(
             user,
             plan,
             findings=[f for f in active_findings(plan.patient) if f.pk in finding_ids],
@@ -61,20 +56,20 @@ def add_problems(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def update_problem(request: HttpRequest, problem_id: int) -> HttpResponse:
-    user = _user(request)
+def update_problem(request: StaffRequest, problem_id: int) -> HttpResponse:
+    user = request.user
     problem = access_problem(user, problem_id)
     plan = problem.plan
     try:
         if request.POST.get("remove"):
-            actions.do_remove_problem(user, problem)
+            do_remove_problem(user, problem)
             messages.success(request, "Problem taken off the plan.")
         else:
             form = ProblemForm(request.POST)
             if not form.is_valid():
                 messages.error(request, "Give the problem a title.")
             else:
-                actions.do_update_problem(user, problem, **form.cleaned_data)
+                do_update_problem(user, problem, **form.cleaned_data)
                 messages.success(request, "Problem updated.")
     except ActionRefused as exc:
         messages.error(request, str(exc))

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.chart.summary import chart_summary
-from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
-from .. import actions, library
-from ..forms import (
-    TemplateGoalsForm,
-)
-from ..queries import (
-    access_plan,
-    visible_problems,
-)
-from .plan import _user, plan_url, require_change
+from .. import library
+from ..actions.templates import do_apply_template
+from ..forms import TemplateGoalsForm
+from ..queries import access_plan, visible_problems
+from .plan import form_page, plan_url, require_change
 
 
 @staff_view()
 @require_http_methods(["GET"])
-def template_list(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+def template_list(request: StaffRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     return render(
         request,
@@ -43,8 +38,8 @@ def template_list(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def template_apply(request: HttpRequest, plan_id: int, template_id: str) -> HttpResponse:
-    user = _user(request)
+def template_apply(request: StaffRequest, plan_id: int, template_id: str) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     require_change(user, plan)
     found = library.template(template_id)
@@ -56,40 +51,36 @@ def template_apply(request: HttpRequest, plan_id: int, template_id: str) -> Http
         problems=[(p.pk, p.title) for p in visible_problems(user, plan)],
         initial={"goals": [g.key for g in found.goals]},
     )
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            added = actions.do_apply_template(
-                user,
-                plan,
-                template_id,
-                goal_keys=d["goals"],
-                problem=visible_problems(user, plan).filter(pk=d["problem"]).first()
-                if d["problem"]
-                else None,
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(
-                request,
-                f"{len(added)} goal{'s' if len(added) != 1 else ''} added from “{found.title}”. "
-                "Now put each one in the patient's own words.",
-            )
-            return redirect(plan_url(plan, f"goal-{added[0].pk}"))
-    return render(
+
+    def page(status: int) -> HttpResponse:
+        return form_page(
+            request,
+            "template_apply.html",
+            plan,
+            form,
+            status,
+            heading=f"Template: {found.title}",
+            submit="Add the chosen goals",
+            template=found,
+            language=plan.patient.preferred_language,
+        )
+
+    if request.method != "POST":
+        return page(200)
+    return post_form(
         request,
-        "careplans/template_apply.html",
-        {
-            "heading": f"Template: {found.title}",
-            "submit": "Add the chosen goals",
-            "plan": plan,
-            "patient": plan.patient,
-            "summary": chart_summary(plan.patient),
-            "template": found,
-            "form": form,
-            "nav": "cases",
-            "language": plan.patient.preferred_language,
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda d: do_apply_template(
+            user,
+            plan,
+            template_id,
+            goal_keys=d["goals"],
+            problem=visible_problems(user, plan).filter(pk=d["problem"]).first() if d["problem"] else None,
+        ),
+        success=lambda added: (
+            f"{len(added)} goal{'s' if len(added) != 1 else ''} added from “{found.title}”. "
+            "Now put each one in the patient's own words."
+        ),
+        done_url=lambda added: plan_url(plan, f"goal-{added[0].pk}"),
+        redisplay=lambda: page(400),
     )

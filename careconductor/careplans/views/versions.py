@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.chart.summary import chart_summary
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
 from .. import snapshot
-from ..queries import (
-    access_plan,
-    hidden_problem_ids,
-)
-from .plan import _user
+from ..queries import access_plan, hidden_problem_ids
 
 
 @staff_view()
 @require_http_methods(["GET"])
-def versions(request: HttpRequest, plan_id: int) -> HttpResponse:
+def versions(request: StaffRequest, plan_id: int) -> HttpResponse:
     """Every version, and any two side by side with what changed between them."""
-    user = _user(request)
+    user = request.user
     plan = access_plan(user, plan_id)
     all_versions = list(plan.versions.select_related("made_by", "decided_by").order_by("-number"))
     by_number = {v.number: v for v in all_versions}
