@@ -18,7 +18,7 @@ from careconductor.accounts.models import User
 from careconductor.accounts.queries import has_confirmed_device
 from careconductor.privacy.guards import refuse
 
-from .actions import do_note_portal_use
+from .actions.invitations import do_note_portal_use
 from .queries import choose_portal_patient, record_portal_read
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])

@@ -21,12 +21,20 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import staff_view
 
-from . import actions, queries
+from . import queries
+from .actions.invitations import do_invite_patient, do_withdraw_invitation
+from .actions.messages import do_mark_patient_messages_read, do_send_message
+from .actions.thresholds import (
+    do_clear_programme_threshold,
+    do_clear_threshold,
+    do_set_programme_threshold,
+    do_set_threshold,
+)
 from .choices import ThresholdMeasure
 from .forms import InviteForm, ProgrammeThresholdForm, StaffMessageForm, ThresholdForm
 from .models import PortalInvitation, Threshold
 from .rules import DEFAULT_LIMITS, HEART_FAILURE_WEIGHT
-from .views import attachment_response
+from .views.messages import attachment_response
 
 
 def _user(request: HttpRequest) -> User:
@@ -84,7 +92,7 @@ def invite(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            made = actions.do_invite_patient(user, patient, email=form.cleaned_data["email"])
+            made = do_invite_patient(user, patient, email=form.cleaned_data["email"])
         except ActionRefused as exc:
             show_refusal(form, exc)
         else:
@@ -111,7 +119,7 @@ def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
     if invitation is None:
         raise NotVisible
     try:
-        actions.do_withdraw_invitation(user, invitation)
+        do_withdraw_invitation(user, invitation)
     except ActionRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -127,7 +135,7 @@ def set_threshold(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = ThresholdForm(request.POST)
     if form.is_valid():
         try:
-            actions.do_set_threshold(
+            do_set_threshold(
                 user,
                 patient,
                 measure=form.cleaned_data["measure"],
@@ -151,7 +159,7 @@ def clear_threshold(request: HttpRequest, threshold_id: int) -> HttpResponse:
     threshold = queries.access_threshold(user, threshold_id)
     patient_id = threshold.patient_id
     try:
-        actions.do_clear_threshold(user, threshold)
+        do_clear_threshold(user, threshold)
     except ActionRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -176,7 +184,7 @@ def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         form.fields["subject"].required = False
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_send_message(
+            do_send_message(
                 user,
                 patient,
                 subject=form.cleaned_data["subject"],
@@ -193,7 +201,7 @@ def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     audit.record(
         user, AuditAction.READ, patient=patient, object_type="Message", detail=f"{len(items)} messages"
     )
-    actions.do_mark_patient_messages_read(user, patient)
+    do_mark_patient_messages_read(user, patient)
     status = 422 if request.method == "POST" else 200
     return render(
         request,
@@ -235,12 +243,12 @@ def alert_limit_settings(request: HttpRequest) -> HttpResponse:
             ).first()
             if row is None:
                 raise NotVisible
-            actions.do_clear_programme_threshold(user, row)
+            do_clear_programme_threshold(user, row)
             messages.success(request, "Back to the default limit.")
             return redirect("engagement:alert_limits")
         if form.is_valid():
             try:
-                actions.do_set_programme_threshold(
+                do_set_programme_threshold(
                     user,
                     program=form.cleaned_data["program"],
                     measure=form.cleaned_data["measure"],

@@ -1,0 +1,107 @@
+"""Secure messages with the care team, their attachments and replies, from the patient's side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.forms import show_refusal
+
+from .. import portal_data, queries
+from ..actions.messages import do_mark_read, do_send_message
+from ..context import portal_patient, portal_user, render_portal
+from ..forms import (
+    MessageForm,
+    ReplyForm,
+)
+from ..guards import portal_view
+
+
+@portal_view
+@require_GET
+def message_list(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    return render_portal(request, "messages.html", "messages", items=queries.patient_messages(patient))
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def message_new(request: HttpRequest) -> HttpResponse:
+    form = MessageForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = do_send_message(
+                portal_user(request),
+                portal_patient(request),
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+            )
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(
+                request, _("Your message is sent. Your care team usually answers within 1 business day.")
+            )
+            return redirect("portal:message", message_id=message.pk)
+    status = 422 if request.method == "POST" else 200
+    return render_portal(request, "message_new.html", "messages", status, form=form)
+
+
+def _portal_message(request: HttpRequest, message_id: int) -> Any:
+    message = queries.access_message(portal_user(request), message_id)
+    if message.patient_id != portal_patient(request).pk:
+        raise NotVisible
+    return message
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _portal_message(request, message_id)
+    form = ReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reply = do_send_message(
+                portal_user(request),
+                portal_patient(request),
+                subject="",
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+                reply_to=message,
+            )
+        except ActionRefused as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, _("Your reply is sent."))
+            return redirect("portal:message", message_id=reply.pk)
+    status = 422 if request.method == "POST" else 200
+    thread = portal_data.thread(message)
+    for item in thread:  # opening a conversation reads the team's messages in it
+        do_mark_read(portal_user(request), item)
+    return render_portal(
+        request, "message.html", "messages", status, message=message, thread=thread, form=form
+    )
+
+
+@portal_view
+@require_GET
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    found = queries.access_attachment(portal_user(request), attachment_id)
+    if found.message.patient_id != portal_patient(request).pk:
+        raise NotVisible
+    return attachment_response(found)
+
+
+def attachment_response(found: Any) -> FileResponse:
+    """The file as it was checked on upload; shown inline only for the types we took, never as HTML."""
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return response
