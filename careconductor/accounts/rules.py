@@ -1,0 +1,59 @@
+"""Pure decisions about log-ins: which of the top bar's pages each role is offered. No ORM, no I/O."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .choices import STAFF_ROLES, Role
+
+
+class Page(StrEnum):
+    """The pages of the top bar (their `nav` names, which the pages pass to mark the current one)."""
+
+    WORKLIST = "worklist"
+    PATIENTS = "patients"
+    CASES = "cases"
+    TEAM = "team"
+    CASELOADS = "caseloads"
+    TIME_REPORT = "reports"
+    PRIVACY = "privacy"
+    SETUP = "setup"
+    NOTIFICATIONS = "notifications"
+
+
+SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+CASE_WORK = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN})
+
+# Who is offered each page: the role-to-page matrix, in one place. The top bar shows a role its pages, and the
+# guards of the pages that are only for some roles (team, caseloads, time report, privacy, set-up) refuse the
+# others with the same sets. The worklist, patient and case lists open for every staff role (each shows only
+# what the policy lets the person see); the top bar offers them to the roles whose work they are.
+PAGE_ROLES: dict[Page, frozenset[Role]] = {
+    Page.WORKLIST: CASE_WORK | {Role.CARE_TEAM},
+    Page.PATIENTS: STAFF_ROLES - {Role.PRIVACY_OFFICER},
+    Page.CASES: STAFF_ROLES - {Role.PRIVACY_OFFICER},
+    Page.TEAM: SUPERVISING,
+    Page.CASELOADS: SUPERVISING,
+    Page.TIME_REPORT: CASE_WORK,
+    Page.PRIVACY: frozenset({Role.PRIVACY_OFFICER}),
+    Page.SETUP: frozenset({Role.ADMIN}),
+    Page.NOTIFICATIONS: STAFF_ROLES,
+}
+
+# The set-up page's sections, each with its own `nav` name, all under "Set-up" in the top bar.
+SETUP_SECTIONS = frozenset({"setup", "security", "follow-up", "alert-limits"})
+
+
+def pages_for(role: str) -> frozenset[Page]:
+    """The top bar's pages a role is offered (none for a patient: the portal has its own menu)."""
+    return frozenset(page for page, roles in PAGE_ROLES.items() if role in roles)
+
+
+def roles_for(page: Page) -> frozenset[Role]:
+    """The roles a page is for, as its guard should name them (`staff_view(roles_for(Page.TEAM))`)."""
+    return PAGE_ROLES[page]
+
+
+def current_page(nav: str) -> str:
+    """The top bar's item a page's `nav` name sits under."""
+    return Page.SETUP.value if nav in SETUP_SECTIONS else nav
