@@ -1,4 +1,5 @@
-"""Pure decisions about log-ins: which of the top bar's pages each role is offered. No ORM, no I/O."""
+"""Pure decisions about log-ins: which of the top bar's pages each role is offered, and who decides an approval.
+No ORM, no I/O."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def roles_for(page: Page) -> frozenset[Role]:
 def current_page(nav: str) -> str:
     """The top bar's item a page's `nav` name sits under."""
     return Page.SETUP.value if nav in SETUP_SECTIONS else nav
+
+
+def may_decide_approval(
+    role: str, user_id: int, *, team_supervisor_id: int | None, requested_by_id: int | None
+) -> bool:
+    """Who decides what a programme asks to be approved (a care plan version, closing a case): an administrator
+    or the supervisor of the case's team, and never the person who asked for it. `requested_by_id` None: nobody
+    has asked yet (may this person act without asking?). The caller checks the patient is visible to them."""
+    if requested_by_id is not None and requested_by_id == user_id:
+        return False
+    if role == Role.ADMIN:
+        return True
+    return role == Role.SUPERVISOR and team_supervisor_id is not None and team_supervisor_id == user_id
