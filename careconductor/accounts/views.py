@@ -8,7 +8,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -18,6 +18,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careconductor.core.errors import ActionRefused
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import public, signed_in_view, staff_view
@@ -31,7 +32,6 @@ from .actions import (
 )
 from .choices import Role
 from .forms import AuthenticatorSetupForm, LoginForm, SecondFactorForm, SecurityPolicyForm
-from .models import User
 
 login_view = public(
     auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm)
@@ -39,11 +39,7 @@ login_view = public(
 logout_view = public(auth_views.LogoutView.as_view())
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _next(request: HttpRequest) -> str:
+def _next(request: StaffRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
     # A path on this site only: redirect() would take a bare word ("cases") for a view name and fail.
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}):
@@ -53,24 +49,24 @@ def _next(request: HttpRequest) -> str:
 
 @signed_in_view
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     """Only sends each person to where their day starts; each page there has its own guard."""
     from careconductor.administration.queries import setup_incomplete  # the set-up app sits above accounts
 
-    if setup_incomplete(_user(request)):
+    if setup_incomplete(request.user):
         return redirect("administration:start")  # a new organisation's first morning: the checklist
-    if _user(request).role in (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN, Role.CARE_TEAM):
+    if request.user.role in (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN, Role.CARE_TEAM):
         return redirect("coordination:worklist")  # the day starts on the worklist
-    if _user(request).role == Role.PATIENT:
+    if request.user.role == Role.PATIENT:
         return redirect("portal:home")
     return redirect("patients:list")
 
 
 @signed_in_view
 @require_http_methods(["GET", "POST"])
-def second_factor(request: HttpRequest) -> HttpResponse:
+def second_factor(request: StaffRequest) -> HttpResponse:
     """After the password: the authenticator code (or a recovery code). Sends to set-up if there is none."""
-    user = _user(request)
+    user = request.user
     if user.is_verified():  # type: ignore[attr-defined]
         return redirect(_next(request))
     if not any(devices_for_user(user, confirmed=True)):
@@ -96,8 +92,8 @@ def _qr_svg(url: str) -> str:
 
 @signed_in_view
 @require_http_methods(["GET", "POST"])
-def second_factor_setup(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def second_factor_setup(request: StaffRequest) -> HttpResponse:
+    user = request.user
     has_authenticator = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     if has_authenticator and not user.is_verified():  # type: ignore[attr-defined]
         # Replacing an authenticator needs the current one first, or a stolen password would be enough.
@@ -138,21 +134,21 @@ def _base32(key: bytes) -> str:
 
 @staff_view()
 @require_POST
-def new_recovery_codes(request: HttpRequest) -> HttpResponse:
-    codes = do_regenerate_recovery_codes(_user(request))
+def new_recovery_codes(request: StaffRequest) -> HttpResponse:
+    codes = do_regenerate_recovery_codes(request.user)
     return render(request, "registration/recovery_codes.html", {"codes": codes, "next": "/"})
 
 
 @staff_view([Role.ADMIN])
 @require_http_methods(["GET", "POST"])
-def security_settings(request: HttpRequest) -> HttpResponse:
-    organization = _user(request).organization
+def security_settings(request: StaffRequest) -> HttpResponse:
+    organization = request.user.organization
     assert organization is not None
     form = SecurityPolicyForm(
         request.POST or None, initial={"mfa_required_roles": organization.mfa_required_roles}
     )
     if request.method == "POST" and form.is_valid():
-        do_set_mfa_roles(_user(request), organization, form.cleaned_data["mfa_required_roles"])
+        do_set_mfa_roles(request.user, organization, form.cleaned_data["mfa_required_roles"])
         messages.success(request, "Second-factor requirements saved.")
         return redirect("security_settings")
     status = 400 if form.is_bound else 200  # a refused change answers like the other forms' refusals

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients import merge as merging
 from careconductor.patients.models import PatientMerge
 from careconductor.patients.queries import access_merge_pair, search_patients
@@ -26,15 +26,11 @@ FOUND_AT_MOST = 20
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @staff_view([Role.ADMIN])
 @require_http_methods(["GET"])
-def merge(request: HttpRequest) -> HttpResponse:
+def merge(request: StaffRequest) -> HttpResponse:
     """Find the two records: a search, then 'keep' and 'duplicate' beside each record found."""
-    user = _user(request)
+    user = request.user
     form = f.FindForm(request.GET or None)
     found = []
     if form.is_valid() and form.cleaned_data["q"].strip():
@@ -51,9 +47,9 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 @staff_view([Role.ADMIN])
 @require_http_methods(["GET", "POST"])
-def merge_review(request: HttpRequest) -> HttpResponse:
+def merge_review(request: StaffRequest) -> HttpResponse:
     """The two records side by side; POST merges them."""
-    user = _user(request)
+    user = request.user
     pair = f.PairForm(request.GET)
     if not pair.is_valid():
         return render(
@@ -84,10 +80,10 @@ def merge_review(request: HttpRequest) -> HttpResponse:
 
 @staff_view([Role.ADMIN, Role.PRIVACY_OFFICER])
 @require_http_methods(["GET"])
-def merges(request: HttpRequest) -> HttpResponse:
+def merges(request: StaffRequest) -> HttpResponse:
     """The merge history: who merged which records, when, why and what moved. The privacy officer reads it too
     (identity and counts only, as on the review page)."""
-    user = _user(request)
+    user = request.user
     history = (
         PatientMerge.objects.filter(organization_id=user.org_id)
         .select_related("kept", "merged_by")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
@@ -22,6 +22,7 @@ from careconductor.cases.programs import ProgramRules, do_set_program_rules, rul
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
 from careconductor.core.languages import language_name
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import public, staff_view
@@ -41,12 +42,8 @@ from .staff import (
 admin_view = staff_view([Role.ADMIN])
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _page(
-    request: HttpRequest, template: str, context: dict[str, Any], *, failed: bool = False
+    request: StaffRequest, template: str, context: dict[str, Any], *, failed: bool = False
 ) -> HttpResponse:
     return render(
         request, f"administration/{template}", {"nav": "setup", **context}, status=400 if failed else 200
@@ -55,8 +52,8 @@ def _page(
 
 @admin_view
 @require_http_methods(["GET"])
-def start(request: HttpRequest) -> HttpResponse:
-    org = _user(request).organization
+def start(request: StaffRequest) -> HttpResponse:
+    org = request.user.organization
     assert org is not None
     steps = queries.checklist(org)
     return _page(request, "start.html", {"steps": steps, "all_done": all(s.done for s in steps), "org": org})
@@ -64,8 +61,8 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @admin_view
 @require_http_methods(["GET", "POST"])
-def organization(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def organization(request: StaffRequest) -> HttpResponse:
+    user = request.user
     org = user.organization
     assert org is not None
     form = forms.OrganizationForm(
@@ -104,9 +101,9 @@ def _own_team(user: User, team_id: int | None) -> Team | None:
 
 @admin_view
 @require_http_methods(["GET", "POST"])
-def teams(request: HttpRequest, team_id: int | None = None) -> HttpResponse:
+def teams(request: StaffRequest, team_id: int | None = None) -> HttpResponse:
     """The organisation's teams, and the form for a new team or (with team_id) for changing one."""
-    user = _user(request)
+    user = request.user
     team = _own_team(user, team_id)
     initial = {"name": team.name, "supervisor": team.supervisor_id, "programs": team.programs} if team else {}
     form = forms.TeamForm(request.POST or None, initial=initial, organization_id=user.org_id)
@@ -137,8 +134,8 @@ def _details(data: dict[str, Any]) -> StaffDetails:
 
 @admin_view
 @require_http_methods(["GET"])
-def staff(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def staff(request: StaffRequest) -> HttpResponse:
+    user = request.user
     return _page(
         request,
         "staff.html",
@@ -155,8 +152,8 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 @admin_view
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def invite(request: StaffRequest) -> HttpResponse:
+    user = request.user
     form = forms.InviteForm(request.POST or None, organization_id=user.org_id)
     if request.method == "POST" and form.is_valid():
         try:
@@ -206,10 +203,10 @@ def _profile_initial(member: User) -> dict[str, Any]:
 
 @admin_view
 @require_http_methods(["GET", "POST"])
-def staff_member(request: HttpRequest, staff_id: int) -> HttpResponse:
+def staff_member(request: StaffRequest, staff_id: int) -> HttpResponse:
     """One person: their profile (form "profile"), a new invitation link ("resend"), deactivation with the
     hand-over of their open work ("deactivate") and reactivation ("reactivate")."""
-    user = _user(request)
+    user = request.user
     member = _own_staff(user, staff_id)
     which = request.POST.get("form", "")
     form = forms.StaffForm(
@@ -263,9 +260,9 @@ def _rules_initial(rules: ProgramRules) -> dict[str, Any]:
 
 @admin_view
 @require_http_methods(["GET", "POST"])
-def programs(request: HttpRequest) -> HttpResponse:
+def programs(request: StaffRequest) -> HttpResponse:
     """Each programme's rules for this organisation: approvals and reassessment intervals."""
-    user = _user(request)
+    user = request.user
     posted = request.POST.get("program") if request.method == "POST" else None
     cards = []
     for program, rules in rules_by_program(user.org_id).items():

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from careconductor.accounts.models import User
 from careconductor.cases.queries import visible_cases
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
 from careconductor.core.languages import language_name, own_name
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
@@ -31,15 +31,11 @@ from .queries import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @staff_view()
 @require_http_methods(["GET"])
-def patient_assessments_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_assessments_page(request: StaffRequest, patient_id: int) -> HttpResponse:
     """The patient's assessments: start one, continue one in progress, results, findings and risk scores."""
-    user = _user(request)
+    user = request.user
     patient = access_patient(user, patient_id)
     assessments = list(patient_assessments(patient)[:100])
     latest: dict[str, Assessment] = {}
@@ -70,8 +66,8 @@ def patient_assessments_page(request: HttpRequest, patient_id: int) -> HttpRespo
 
 @staff_view()
 @require_POST
-def start(request: HttpRequest, patient_id: int, slug: str) -> HttpResponse:
-    user = _user(request)
+def start(request: StaffRequest, patient_id: int, slug: str) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     questionnaire = access_questionnaire(slug)
     instrument = catalogue.instrument_for(questionnaire)
@@ -108,9 +104,9 @@ def _section_context(assessment: Assessment, number: int, form: SectionForm) -> 
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def section(request: HttpRequest, assessment_id: int, number: int) -> HttpResponse:
+def section(request: StaffRequest, assessment_id: int, number: int) -> HttpResponse:
     """One screen of an assessment. Saving moves on (Next / Back) or, on the last screen, finishes."""
-    user = _user(request)
+    user = request.user
     assessment = access_assessment(user, assessment_id)
     instrument = catalogue.instrument_for(assessment.questionnaire)
     if not 1 <= number <= len(instrument.sections):
@@ -142,9 +138,9 @@ def section(request: HttpRequest, assessment_id: int, number: int) -> HttpRespon
     )
 
 
-def _finish(request: HttpRequest, assessment: Assessment, number: int) -> HttpResponse:
+def _finish(request: StaffRequest, assessment: Assessment, number: int) -> HttpResponse:
     try:
-        assessment = do_complete_assessment(_user(request), assessment)
+        assessment = do_complete_assessment(request.user, assessment)
     except ActionRefused as exc:
         # Unanswered questions: back to the first screen that has one, each marked beside its question.
         instrument = catalogue.instrument_for(assessment.questionnaire)
@@ -175,9 +171,9 @@ def _shown(item: engine.Item, value: engine.AnswerValue, language: str) -> str:
 
 @staff_view()
 @require_http_methods(["GET"])
-def detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
+def detail(request: StaffRequest, assessment_id: int) -> HttpResponse:
     """The result: what the score means, findings, the tasks it raised, and every answer."""
-    user = _user(request)
+    user = request.user
     assessment = access_assessment(user, assessment_id)
     instrument = catalogue.instrument_for(assessment.questionnaire)
     # Staff read each question and its answer in English; when the patient was asked in another language, the
@@ -213,9 +209,9 @@ def detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET"])
-def history(request: HttpRequest, patient_id: int, slug: str) -> HttpResponse:
+def history(request: StaffRequest, patient_id: int, slug: str) -> HttpResponse:
     """One instrument's scores over time, with the band lines."""
-    user = _user(request)
+    user = request.user
     patient = access_patient(user, patient_id)
     questionnaire = access_questionnaire(slug)
     points = score_history(patient, questionnaire.url)
@@ -235,8 +231,8 @@ def history(request: HttpRequest, patient_id: int, slug: str) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def compute_risk(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def compute_risk(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     try:
         do_compute_risk_scores(user, patient)

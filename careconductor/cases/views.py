@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,6 +17,7 @@ from careconductor.coordination.queries import case_follow_up, my_open_tasks, pa
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit, policy
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
@@ -35,10 +36,6 @@ PAGE_SIZE = 50
 ASSIGNERS = [Role.SUPERVISOR, Role.ADMIN]
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _managers(user: User) -> list[tuple[int, str]]:
     """Whom the case-manager filter offers: yourself, or your teams' staff (everyone, for an admin)."""
     staff = User.objects.filter(
@@ -53,8 +50,8 @@ def _managers(user: User) -> list[tuple[int, str]]:
 
 @staff_view()
 @require_http_methods(["GET"])
-def case_list_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def case_list_view(request: StaffRequest) -> HttpResponse:
+    user = request.user
     params = request.GET.copy()
     if not params and user.role == Role.CASE_MANAGER:
         params.update(
@@ -118,16 +115,16 @@ def _case_context(user: User, case: Case) -> dict[str, object]:
 
 @staff_view()
 @require_http_methods(["GET"])
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def case_detail(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     return render(request, "cases/case_detail.html", _case_context(user, case))
 
 
 @staff_view()
 @require_POST
-def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def case_transition(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = TransitionForm(request.POST)
     if (
@@ -171,8 +168,8 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def case_consent(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = ConsentForm(request.POST)
     if form.is_valid():
@@ -190,8 +187,8 @@ def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def case_acuity(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def case_acuity(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = AcuityForm(request.POST)
     if form.is_valid():
@@ -209,8 +206,8 @@ def case_acuity(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view(ASSIGNERS)
 @require_http_methods(["GET", "POST"])
-def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def case_assign(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     ranked = assignment_candidates(case)
     choices = [(r.candidate.staff_id, r.candidate.name) for r in ranked]
@@ -251,6 +248,6 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view(ASSIGNERS)
 @require_http_methods(["GET"])
-def caseload_view(request: HttpRequest) -> HttpResponse:
-    rows = caseloads(_user(request))
+def caseload_view(request: StaffRequest) -> HttpResponse:
+    rows = caseloads(request.user)
     return render(request, "cases/caseloads.html", {"rows": rows, "nav": "caseloads"})

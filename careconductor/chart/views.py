@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,6 +22,7 @@ from careconductor.coordination.queries import care_team, patient_contacts, pati
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.actions import (
     PatientDetails,
     do_add_condition,
@@ -54,14 +55,10 @@ from .summary import chart_summary
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @staff_view()
 @require_http_methods(["GET"])
-def patient_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def patient_list(request: StaffRequest) -> HttpResponse:
+    user = request.user
     form = PatientSearchForm(request.GET or None)
     text, birth_date = "", None
     if form.is_valid():
@@ -111,10 +108,10 @@ def _details(data: dict) -> PatientDetails:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def patient_new(request: HttpRequest) -> HttpResponse:
+def patient_new(request: StaffRequest) -> HttpResponse:
     """Register a patient with their first referral. A likely duplicate (same name and birth date in the
     organisation) is shown first; the user must confirm before a second record is made."""
-    user = _user(request)
+    user = request.user
     if not policy.can_create_patients(user):
         return refuse(request, "Your role may not register patients.")
     form = NewPatientForm(request.POST or None)
@@ -159,7 +156,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 
 
 def _save_from_chart(
-    request: HttpRequest,
+    request: StaffRequest,
     patient: Patient,
     form: forms.Form,
     change: Callable[[dict[str, Any]], object],
@@ -182,8 +179,8 @@ def _save_from_chart(
 
 @staff_view()
 @require_POST
-def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def add_condition(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     return _save_from_chart(
         request,
@@ -199,13 +196,13 @@ def add_condition(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET"])
-def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = access_patient(_user(request), patient_id)
+def patient_chart(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(request.user, patient_id)
     return render_chart(request, patient)
 
 
 def render_chart(
-    request: HttpRequest,
+    request: StaffRequest,
     patient: Patient,
     *,
     condition_form: ConditionForm | None = None,
@@ -214,7 +211,7 @@ def render_chart(
     consent_form: ConsentRecordForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     emergency = EmergencyAccess.objects.filter(user=user, patient=patient, expires_at__gt=clock.now()).first()
     # Sensitive records the user may not see are left out entirely, not counted or hinted at.
     sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=emergency is not None)
@@ -277,10 +274,10 @@ BREAK_GLASS_ROLES = sorted(policy.BREAK_GLASS_ROLES)
 
 @staff_view(BREAK_GLASS_ROLES)
 @require_http_methods(["GET", "POST"])
-def emergency_access(request: HttpRequest) -> HttpResponse:
+def emergency_access(request: StaffRequest) -> HttpResponse:
     """Break-the-glass: find one patient by exact MRN or name and birth date, then open the record with a
     reason. Nothing here lists patients; every match shown and every access is audited."""
-    user = _user(request)
+    user = request.user
     find = EmergencyFindForm(request.GET or None)
     matches: list[Patient] = []
     if find.is_valid():
@@ -327,8 +324,8 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def record_disclosure(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     return _save_from_chart(
         request,
@@ -342,8 +339,8 @@ def record_disclosure(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def add_note(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
 
     def write(data: dict[str, Any]) -> None:
@@ -369,8 +366,8 @@ def add_note(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def record_consent(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
 
     def record(data: dict[str, Any]) -> object:
@@ -407,8 +404,8 @@ def record_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def revoke_consent(request: HttpRequest, patient_id: int, consent_id: int) -> HttpResponse:
-    user = _user(request)
+def revoke_consent(request: StaffRequest, patient_id: int, consent_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     consent = policy.restrict_sensitive(patient.consents.all(), user, patient).filter(pk=consent_id).first()
     if consent is None:

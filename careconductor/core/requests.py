@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # core sits below the apps: their models are named for the ty
 
 
 class StaffRequest(HttpRequest):
-    """What a view behind `staff_view` (or `signed_in_view`) receives: `user` is the signed-in member of staff."""
+    """What a view behind `staff_view` receives: `user` is the signed-in member of staff. (The few
+    `signed_in_view` pages, the second factor's, take it too: their `user` is signed in, staff or patient.)"""
 
     user: User
 

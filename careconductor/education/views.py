@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,6 +16,7 @@ from careconductor.accounts.models import User
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.choices import LearningPreference
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -26,10 +27,6 @@ from . import actions, library, queries, rules
 from .choices import AssignmentStatus, MaterialFormat, Topic
 from .forms import AssignForm, DeliveryForm, TopicFilterForm, WithdrawForm
 from .models import Assignment
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _require_change(user: User, patient: Patient) -> None:
@@ -64,13 +61,13 @@ def _material_choices() -> list[tuple[str, str]]:
 
 
 def _education_page(
-    request: HttpRequest,
+    request: StaffRequest,
     patient: Patient,
     *,
     assign_form: AssignForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     filter_form = TopicFilterForm(request.GET or None)
     topic = filter_form.cleaned_data["topic"] if filter_form.is_valid() else ""
     assignments = queries.patient_assignments(patient)
@@ -93,14 +90,14 @@ def _education_page(
 
 @staff_view()
 @require_http_methods(["GET"])
-def patient_education(request: HttpRequest, patient_id: int) -> HttpResponse:
-    return _education_page(request, access_patient(_user(request), patient_id))
+def patient_education(request: StaffRequest, patient_id: int) -> HttpResponse:
+    return _education_page(request, access_patient(request.user, patient_id))
 
 
 @staff_view()
 @require_POST
-def assign(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def assign(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     _require_change(user, patient)
     form = AssignForm(request.POST, materials=_material_choices())
@@ -119,7 +116,7 @@ def assign(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _deliver_page(
-    request: HttpRequest, assignment: Assignment, form: DeliveryForm, status: int = 200
+    request: StaffRequest, assignment: Assignment, form: DeliveryForm, status: int = 200
 ) -> HttpResponse:
     patient = assignment.patient
     material = library.material(assignment.material_slug)
@@ -145,8 +142,8 @@ def _deliver_page(
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def deliver(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    user = _user(request)
+def deliver(request: StaffRequest, assignment_id: int) -> HttpResponse:
+    user = request.user
     assignment = queries.access_assignment(user, assignment_id)
     _require_change(user, assignment.patient)
     if request.method == "GET":
@@ -173,8 +170,8 @@ def deliver(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def withdraw(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    user = _user(request)
+def withdraw(request: StaffRequest, assignment_id: int) -> HttpResponse:
+    user = request.user
     assignment = queries.access_assignment(user, assignment_id)
     _require_change(user, assignment.patient)
     form = WithdrawForm(request.POST)
@@ -192,11 +189,11 @@ def withdraw(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET"])
-def library_list(request: HttpRequest) -> HttpResponse:
+def library_list(request: StaffRequest) -> HttpResponse:
     filter_form = TopicFilterForm(request.GET or None)
     topic = filter_form.cleaned_data["topic"] if filter_form.is_valid() else ""
     materials = [m for m in library.all_materials().values() if not topic or m.topic == topic]
-    user = _user(request)
+    user = request.user
     return render(
         request,
         "education/library.html",
@@ -213,7 +210,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET"])
-def material_preview(request: HttpRequest, slug: str) -> HttpResponse:
+def material_preview(request: StaffRequest, slug: str) -> HttpResponse:
     material = library.material(slug)
     if material is None:
         raise Http404("No such material.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,6 +14,7 @@ from careconductor.chart.summary import chart_summary
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
@@ -24,10 +25,6 @@ from .forms import MedicationForm, StopForm
 from .models import Medication
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _require_change(user: User, patient: Patient) -> None:
     """Posts that change the list refuse (403) a role that may only read it."""
     if not policy.may(user, policy.Action.MEDICATIONS, patient):
@@ -35,14 +32,14 @@ def _require_change(user: User, patient: Patient) -> None:
 
 
 def _page(
-    request: HttpRequest,
+    request: StaffRequest,
     patient: Patient,
     *,
     form: MedicationForm | None = None,
     stopping: tuple[Medication, StopForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     medications = queries.patient_medications(patient)
     by_medication = queries.adherence_by_medication(patient)
     stop_forms = dict([stopping]) if stopping else {}
@@ -76,8 +73,8 @@ def _stop_id(medication: Medication) -> str:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def medication_list(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def medication_list(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     if request.method != "POST":
         return _page(request, patient)
@@ -96,8 +93,8 @@ def medication_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def stop(request: HttpRequest, medication_id: int) -> HttpResponse:
-    user = _user(request)
+def stop(request: StaffRequest, medication_id: int) -> HttpResponse:
+    user = request.user
     medication = queries.access_medication(user, medication_id)
     _require_change(user, medication.patient)
     form = StopForm(request.POST, auto_id=_stop_id(medication))
