@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -251,12 +251,21 @@ def _limit_text(measure: str, limits: dict[str, rules.Limit]) -> str:
     return "alert " + " or ".join(parts) if parts else ""
 
 
+class _Value(NamedTuple):
+    value: Decimal
+    taken_at: dt.datetime
+
+
 def latest_readings(patient: Patient, limits: dict[str, rules.Limit]) -> list[LatestReading]:
     """The newest self-reported value of each measure, against the patient's limits (one query)."""
     since = clock.now() - dt.timedelta(days=90)
-    newest: dict[str, Reading] = {}
-    for reading in self_readings(patient, since):
-        newest[reading.measure] = reading
+    rows = (
+        Reading.objects.filter(patient=patient, source=ReadingSource.SELF_REPORT, taken_at__gte=since)
+        .order_by("taken_at", "pk")
+        .values_list("measure", "value", "taken_at")
+    )
+    # Values, not model instances: a patient reporting daily has a few hundred rows in 90 days.
+    newest = {measure: _Value(value, taken_at) for measure, value, taken_at in rows}
     out: list[LatestReading] = []
     sys_, dia = newest.get("bp-systolic"), newest.get("bp-diastolic")
     if sys_ and dia:
