@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -150,7 +151,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     worklist = build_worklist(user)
     audit.record_reads(user, list(worklist.patients.values()), object_type="Worklist")
     form = forms.WorklistFilterForm(request.GET or None)
-    groups = worklist_rows(worklist, form)
+    groups = worklist_rows(worklist, form, request.GET)
     due_now = sum(1 for i in worklist.items if i.band < Band.REVIEW)
     overdue = sum(1 for i in worklist.items if i.overdue and i.band <= Band.TRANSITION)
     return render(
@@ -167,6 +168,9 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             "overdue": overdue,
             "today": timezone.localdate(),
             "supervising": user.role in SUPERVISING,
+            # Where each row's form and link come back to (worked out once, not per row).
+            "here": request.get_full_path(),
+            "here_q": quote(request.get_full_path(), safe="/"),
         },
     )
 

@@ -160,7 +160,7 @@ def build_worklist(user: User, *, today: dt.date | None = None) -> Worklist:
     (cases.Cover in force today), their cases and tasks too, each marked with the cover: subqueries of the same
     queries, so covering adds no query, whatever the number of covered cases."""
     day = today or clock.today()
-    teams = list(StaffProfile.objects.filter(user=user, team__isnull=False).values_list("team_id", flat=True))
+    teams = StaffProfile.objects.filter(user=user, team__isnull=False).values("team_id")
     covers = Cover.objects.in_force(day).filter(delegate=user)
     covered = covers.values("absent_id")
     cases = (

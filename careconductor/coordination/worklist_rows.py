@@ -1,5 +1,9 @@
-"""The worklist page's rows: the filtered items gathered per patient into the sections of the page (the bands of
-the user's own work, then one section per colleague they cover for). Pure: the worklist is built already."""
+"""The worklist page's rows: the filtered items gathered per patient into the sections of the page, one per band.
+Pure: the worklist is built already.
+
+Work the user covers for an absent colleague is ranked with their own (issue 18): an overdue covered contact
+sits among the user's overdue contacts, not after all of them, and each of its rows says whose it is
+('Covering for … until …')."""
 
 from __future__ import annotations
 
@@ -7,17 +11,22 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.http import QueryDict
+
 from . import forms, rules
 from .rules import Band, WorkItem
 from .worklist import Worklist
 
-FOLD_AFTER = 10
+FOLD_AFTER = 10  # patients shown in a band of reviews or routine work before "show all"
 
 
-def worklist_rows(worklist: Worklist, form: forms.WorklistFilterForm) -> list[dict[str, Any]]:
+def worklist_rows(
+    worklist: Worklist, form: forms.WorklistFilterForm, query: QueryDict | None = None
+) -> list[dict[str, Any]]:
     """The filtered rows gathered per patient (one heading, then their rows, most pressing first); each patient
-    sits in the section of their most pressing row. Work covered for an absent colleague comes after the user's
-    own, in a section of its own per colleague ('Covering for … until …'), ranked the same way."""
+    sits in the band of their most pressing row. Long bands of reviews and routine work show a screenful of
+    patients and link to the band alone (`more_query`: the page's filters with that band); what must happen
+    today is never folded."""
     filters = form.cleaned_data if form.is_valid() else {}
     program, tier, band = filters.get("program") or "", filters.get("tier"), filters.get("band")
     kept = []
@@ -30,49 +39,41 @@ def worklist_rows(worklist: Worklist, form: forms.WorklistFilterForm) -> list[di
         if band is not None and item.band != band:
             continue
         kept.append(item)
-    own, covering = worklist.split_covering(kept)
-    sections: dict[Band, list[dict[str, Any]]] = defaultdict(list)
-    for group in rules.group_by_patient(own):
-        sections[group.band].append(_patient_rows(worklist, group.patient_id, group.items))
-    # Long lists of reviews and routine work fold after a screenful of patients; what must happen today never does.
+    groups: dict[Band, list[rules.PatientGroup]] = defaultdict(list)
+    for group in rules.group_by_patient(kept):
+        groups[group.band].append(group)
     out = []
     for b in Band:
-        if groups := sections.get(b):
-            fold = FOLD_AFTER if b >= Band.REVIEW else len(groups)
+        if found := groups.get(b):
+            fold = FOLD_AFTER if b >= Band.REVIEW and band is None else len(found)
+            more = query.copy() if query is not None else QueryDict(mutable=True)
+            more["band"] = str(int(b))
             out.append(
                 {
                     "band": b,
                     "label": rules.BAND_LABELS[b],
-                    "groups": groups[:fold],
-                    "more": groups[fold:],
-                    "patients": len(groups),
-                    "count": sum(g["count"] for g in groups),
+                    "groups": [_patient_rows(worklist, g.patient_id, g.items) for g in found[:fold]],
+                    "more": len(found) - fold,
+                    "more_query": more.urlencode(),
+                    "patients": len(found),
+                    "count": sum(len(g.items) for g in found),
                 }
             )
-    for n, (cover, items) in enumerate(covering, 1):
-        groups = [_patient_rows(worklist, g.patient_id, g.items) for g in rules.group_by_patient(items)]
-        out.append(
-            {
-                "band": f"cover-{n}",
-                "label": cover.label,
-                "groups": groups,
-                "more": [],
-                "patients": len(groups),
-                "count": sum(g["count"] for g in groups),
-            }
-        )
     return out
 
 
 def _patient_rows(worklist: Worklist, patient_id: int, items: Iterable[WorkItem]) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = [
-        {
-            "item": item,
-            "case": worklist.cases.get(item.case_id) if item.case_id else None,
-            "task": worklist.tasks.get(item.task_id) if item.task_id else None,
-            "flag": worklist.flags.get(item.flag_id) if item.flag_id else None,
-        }
-        for item in items
-    ]
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        absent = worklist.covered_by(item)
+        rows.append(
+            {
+                "item": item,
+                "case": worklist.cases.get(item.case_id) if item.case_id else None,
+                "task": worklist.tasks.get(item.task_id) if item.task_id else None,
+                "flag": worklist.flags.get(item.flag_id) if item.flag_id else None,
+                "covering": worklist.covering[absent] if absent is not None else None,
+            }
+        )
     case = next((r["case"] for r in rows if r["case"] is not None), None)
     return {"patient": worklist.patients.get(patient_id), "case": case, "rows": rows, "count": len(rows)}

@@ -5,6 +5,7 @@ does not carry her due work under 'Covering for Alice Tester until …'."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -251,3 +252,34 @@ def test_the_covers_page_has_a_query_budget(world: World, login, django_assert_m
 
 # Session, user, second factor and organisation (4), the people offered (2), the covers (1), the session save (3).
 COVERS_BUDGET = 10
+
+
+def test_covered_work_ranks_with_the_delegates_own_by_urgency_and_says_whose_it_is(
+    world: World, login
+) -> None:
+    """Issue 18: Paula's contact, overdue on Alice's caseload, sits in Bob's 'Contacts due' among his own overdue
+    contacts (by how overdue), each of its rows marked as covered; not in a group after all of his work."""
+    from tests.coordination.test_followup_actions import enrol
+
+    start = clock.now()
+    enrol(world, world.paula_case)  # tier 3: every 14 days
+    ivan = do_register_and_refer(
+        world.bob,
+        PatientDetails(given_name="Ivan", family_name="Own", birth_date=dt.date(1950, 1, 1), sex=Sex.MALE),
+        program=Program.CCM,
+        referral_source=ReferralSource.PCP,
+        referral_reason="Diabetes",
+        acuity_tier=4,  # every 7 days
+    )
+    enrol(world, ivan.cases.get(), world.bob)
+    with time_machine.travel(start + dt.timedelta(days=20), tick=False):
+        do_create_task(world.bob, ivan, owner=world.bob, title="Post the leaflet", due_at=clock.now())
+        cover(world, start=0, end=3)
+        body = login(world.bob).get(reverse("coordination:worklist")).content.decode()
+        label = f"Covering for Alice Tester until {day(3):%a} {day(3).day} {day(3):%b}"
+    section = body[body.index(">Contacts due") :]  # the first band: both contacts are overdue
+    # Ivan is 13 days overdue, Paula 6: Ivan's group first, then Paula's, each row of hers marked as covered
+    # (no section of its own after Bob's work any more).
+    assert section.index("Own, Ivan") < section.index("Reyes, Paula") < section.index(label)
+    assert not re.search(r"<h2[^>]*>\s*Covering for", body)
+    assert section.count(label) == section.count(f'data-patient="{world.paula.pk}"') - 1
