@@ -7,8 +7,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import may_decide_approval
 from careconductor.coordination.actions import do_create_task, do_move_task
 from careconductor.coordination.choices import TaskKind, TaskStatus
 from careconductor.coordination.rules import TERMINAL as TASK_TERMINAL
@@ -161,12 +161,15 @@ def do_publish(user: User, plan: CarePlan, *, reason: str) -> PlanVersion:
 
 
 def may_decide(user: User, plan: CarePlan, version: PlanVersion) -> bool:
-    """A supervisor of the case's team (or an administrator), who did not make the version themselves."""
-    if user.role not in (Role.SUPERVISOR, Role.ADMIN) or version.made_by_id == user.pk:
-        return False
-    if user.role == Role.SUPERVISOR and plan.case.team.supervisor_id != user.pk:
-        return False
-    return policy.can(user, policy.Action.VIEW, plan.patient)
+    """The supervisor of the case's team (or an administrator), who did not make the version themselves
+    (accounts.rules.may_decide_approval, the rule closing a case follows too), and who may see the patient."""
+    team = plan.case.team
+    return may_decide_approval(
+        user.role,
+        user.pk,
+        team_supervisor_id=team.supervisor_id if team else None,
+        requested_by_id=version.made_by_id,
+    ) and policy.can(user, policy.Action.VIEW, plan.patient)
 
 
 def do_decide_version(user: User, version: PlanVersion, *, approve: bool, comment: str = "") -> PlanVersion:
