@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.http import HttpRequest
 
 from careconductor.accounts.actions import do_use_token
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import User
-from careconductor.accounts.tokens import parse_scope
+from careconductor.accounts.models import ApiToken, User
+from careconductor.accounts.tokens import hash_secret, parse_scope
 from careconductor.core.errors import ActionRefused
+from careconductor.privacy import audit
 
 from .errors import FhirError
 
@@ -53,16 +55,55 @@ class Caller:
             )
 
 
-def authenticate(request: HttpRequest) -> Caller:
-    """The caller behind the request's bearer token (audited by do_use_token), or a 401."""
+def _secret(request: HttpRequest) -> str:
     header = request.headers.get("Authorization", "")
     kind, _, secret = header.partition(" ")
     if kind.lower() != "bearer" or not secret.strip():
         raise FhirError(401, "Send an access token: Authorization: Bearer <token>.", code="login")
-    try:
-        token = do_use_token(secret)
-    except ActionRefused as exc:
-        raise FhirError(401, str(exc), code="login") from exc
+    return secret
+
+
+def _caller(token: ApiToken) -> Caller:
     if token.user.organization_id is None:
         raise FhirError(403, "The token's user belongs to no organisation.", code="forbidden")
     return Caller(user=token.user, scopes=tuple(str(s) for s in token.scopes or ()))
+
+
+def use_token(secret: str) -> ApiToken:
+    """do_use_token (checked and audited), or a 401."""
+    try:
+        return do_use_token(secret)
+    except ActionRefused as exc:
+        raise FhirError(401, str(exc), code="login") from exc
+
+
+def authenticate(request: HttpRequest) -> Caller:
+    """The caller behind the request's bearer token (audited by do_use_token), or a 401."""
+    return _caller(use_token(_secret(request)))
+
+
+def identify(request: HttpRequest) -> tuple[Caller, str]:
+    """For a read: who the bearer token names, without using it yet, and its secret for `confirm` once the
+    answer is built. A token that names no one is used (refused and audited) at once. Writes authenticate first."""
+    secret = _secret(request)
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret.strip())).first()
+    if token is None:
+        return authenticate(request), secret  # raises the 401
+    return _caller(token), secret
+
+
+def confirm(secret: str) -> None:
+    """Use the token of a read and write the read's audit events, in one transaction (one commit, one disk
+    sync) before the answer is sent. If the token is refused now (revoked, expired, its user deactivated) the
+    answer is not sent: 401, and the reads it would have shown are not recorded, only the refusal."""
+    refused: FhirError | None = None
+    with transaction.atomic(), audit.batched():
+        try:
+            use_token(secret)
+        except FhirError as exc:
+            refused = exc
+            audit.discard_reads()  # the refusal itself is written when the batch ends
+        else:
+            audit.flush()  # the token's use and the reads, one extension of the chain
+    if refused is not None:
+        raise refused

@@ -28,6 +28,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     # What the entry created or found, for resolving urn:uuid references in transactions.
     location: str = ""
+    # Created or updated but not rendered yet (render=False): the mapper of the row's model and its key.
+    pending: tuple[Mapper, Any] | None = None
 
 
 def mapper_or_404(resource_type: str, interaction: str) -> Mapper:
@@ -143,15 +145,22 @@ def _existing(caller: Caller, mapper: Mapper, condition: str) -> list[Any]:
 
 
 def create(
-    caller: Caller, resource_type: str, data: Any, *, if_none_exist: str = "", not_duplicate_of: str = ""
+    caller: Caller,
+    resource_type: str,
+    data: Any,
+    *,
+    if_none_exist: str = "",
+    not_duplicate_of: str = "",
+    render: bool = True,
 ) -> Answer:
     """Create, or with If-None-Exist find the one resource that matches and create nothing (200). The mapper may
     refuse first: a Patient probably registered already is answered 409 with the candidates (fhir.md);
-    `not_duplicate_of` (the X-Not-Duplicate-Of header) lists the candidates the client checked."""
+    `not_duplicate_of` (the X-Not-Duplicate-Of header) lists the candidates the client checked. With
+    `render=False` the created resource is left for the caller to render (`render_pending`), a type at a time."""
     mapper = mapper_or_404(resource_type, CREATE)
     caller.require(resource_type, "c")
     resource = validate(data, resource_type)
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         if if_none_exist:
             found = _existing(caller, mapper, if_none_exist)
             if len(found) > 1:
@@ -167,27 +176,37 @@ def create(
         mapper.check_create(caller, resource, not_duplicate_of=checked)
     except ActionRefused as exc:
         raise _refused(mapper, exc) from exc
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         try:
             row = mapper.create(caller, resource)
         except ActionRefused as exc:
             raise _refused(mapper, exc) from exc
         except NotVisible as exc:
             raise FhirError(403, "You may not add records to that patient.", code="forbidden") from exc
+    location = f"{resource_type}/{mapper.resource_id(row)}"
+    if not render:
+        return Answer(201, None, location=location, pending=(mapper.part_of(row), row.pk))
     row = mapper.with_related(mapper.model._default_manager.filter(pk=row.pk)).get()
     body = mapper.render(row)
-    location = f"{resource_type}/{body['id']}"
     headers = {**_resource_headers(body), "Location": f"{location}/_history/{body['meta']['versionId']}"}
     return Answer(201, body, headers, location=location)
 
 
-def update(caller: Caller, resource_type: str, resource_id: str, data: Any, *, if_match: str = "") -> Answer:
+def update(
+    caller: Caller,
+    resource_type: str,
+    resource_id: str,
+    data: Any,
+    *,
+    if_match: str = "",
+    render: bool = True,
+) -> Answer:
     mapper = mapper_or_404(resource_type, UPDATE)
     caller.require(resource_type, "u")
     resource = validate(data, resource_type)
     if resource.get("id") != resource_id:
         raise bad_request("The resource's id must match the id in the URL.", [f"{resource_type}.id"])
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         row = mapper.get(caller, resource_id)
         row = mapper.with_related(
             mapper.model._default_manager.select_for_update(of=("self",)).filter(pk=row.pk)
@@ -206,9 +225,29 @@ def update(caller: Caller, resource_type: str, resource_id: str, data: Any, *, i
             raise _refused(mapper, exc) from exc
         except NotVisible as exc:
             raise not_found(resource_type, resource_id) from exc
+    location = f"{resource_type}/{resource_id}"
+    if not render:
+        return Answer(200, None, location=location, pending=(mapper.part_of(row), row.pk))
     row = mapper.with_related(mapper.model._default_manager.filter(pk=row.pk)).get()
     body = mapper.render(row)
-    return Answer(200, body, _resource_headers(body), location=f"{resource_type}/{resource_id}")
+    return Answer(200, body, _resource_headers(body), location=location)
+
+
+def render_pending(answers: list[Answer]) -> None:
+    """Render the resources left pending by create/update(render=False): one query per type (with its related
+    rows), not one per resource."""
+    by_mapper: dict[int, tuple[Mapper, list[Answer]]] = {}
+    for answer in answers:
+        if answer.pending is not None:
+            by_mapper.setdefault(id(answer.pending[0]), (answer.pending[0], []))[1].append(answer)
+    for mapper, waiting in by_mapper.values():
+        keys = [answer.pending[1] for answer in waiting if answer.pending is not None]
+        rows = {row.pk: row for row in mapper.with_related(mapper.model._default_manager.filter(pk__in=keys))}
+        for answer in waiting:
+            assert answer.pending is not None
+            answer.body = mapper.render(rows[answer.pending[1]])
+            answer.headers = _resource_headers(answer.body)
+            answer.pending = None
 
 
 def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:

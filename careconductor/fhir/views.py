@@ -14,9 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
+from careconductor.privacy import audit
 
 from . import bundles, service
-from .auth import Caller, authenticate
+from .auth import Caller, authenticate, confirm, identify
 from .capability import capability_statement
 from .errors import FhirError, outcome
 from .validation import parse_json
@@ -90,8 +91,8 @@ def fhir_view(view: Callable[..., service.Answer]) -> Callable[..., HttpResponse
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             _negotiate(request)
-            caller = authenticate(request)
-            answer = view(request, caller, *args, **kwargs)
+            with audit.batched_reads():
+                answer = _answer(view, request, *args, **kwargs)
         except FhirError as exc:
             headers = {"WWW-Authenticate": 'Bearer realm="careconductor"'} if exc.status == 401 else {}
             return respond(exc.status, outcome(exc.issues), headers)
@@ -107,6 +108,23 @@ def fhir_view(view: Callable[..., service.Answer]) -> Callable[..., HttpResponse
 
     wrapper.access_policy = "api-token"  # type: ignore[attr-defined]
     return wrapper
+
+
+def _answer(
+    view: Callable[..., service.Answer], request: HttpRequest, *args: Any, **kwargs: Any
+) -> service.Answer:
+    """A read builds its answer first and then, in one transaction, uses the token and writes the audit events
+    of what it shows (auth.confirm): one commit per read. A write uses the token before anything is changed."""
+    if request.method != "GET":
+        return view(request, authenticate(request), *args, **kwargs)
+    caller, secret = identify(request)
+    try:
+        answer = view(request, caller, *args, **kwargs)
+    except (FhirError, NotVisible):
+        confirm(secret)  # every use of a token is audited, whatever the answer
+        raise
+    confirm(secret)
+    return answer
 
 
 def _method_not_allowed(request: HttpRequest, allowed: str) -> service.Answer:

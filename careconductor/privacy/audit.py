@@ -1,16 +1,27 @@
 """Writing audit events. The request context (address, agent, purpose) is set once per request by the
-middleware, so actions and queries record events without threading the request through every call."""
+middleware, so actions and queries record events without threading the request through every call.
+
+Events are written in batches, one chain extension each (chain.append reads the chain head once and writes it
+once), so the chain is not a queue every event waits in:
+  - `batched_reads()` (the middleware opens one around every request): events recorded outside any further
+    transaction (reads) are kept until it ends, after the view has built its response and before it is sent,
+    or until `flush()`. Events recorded inside a transaction are written in it at once, as before.
+  - `batched()`, opened inside a transaction (a FHIR create, update or transaction Bundle): every event recorded
+    there, in nested transactions too, is written when it ends, in that transaction. An event recorded in a
+    savepoint that was rolled back is dropped with it (it did not happen).
+Outside a batch each call writes at once, as before."""
 
 from __future__ import annotations
 
 import contextvars
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.ipv6 import clean_ipv6_address
 
 from careconductor.core import clock
@@ -93,16 +104,129 @@ def _address(raw: str | None) -> str | None:
         return None
 
 
+class _Batch:
+    def __init__(self, *, whole_transaction: bool, outer: _Batch | None) -> None:
+        self.depth = _depth()  # transactions open when the batch began
+        self.whole_transaction = whole_transaction
+        self.outer = outer  # the batch this one is nested in, if any
+        self.events: list[tuple[User | None, AuditEvent, Callable[[], None] | None]] = []
+
+    def takes(self) -> bool:
+        """Whether an event recorded now waits for this batch (see the module's docstring)."""
+        depth = _depth()
+        return depth >= self.depth if self.whole_transaction else depth == self.depth
+
+    def add(self, user: User | None, events: list[AuditEvent]) -> None:
+        marker = None
+        if _depth() > self.depth:
+            # Dropped by Django if the savepoint it was registered in is rolled back: so are the events.
+            def marker() -> None:
+                return None
+
+            transaction.on_commit(marker)
+        self.events += [(user, event, marker) for event in events]
+
+    def flush(self, *, with_outer: bool = False) -> None:
+        """Write the waiting events (and, `with_outer`, those of the batches this one is nested in) as one
+        extension of the chain."""
+        alive = {id(func) for _, func, _ in transaction.get_connection().run_on_commit}
+        waiting: list[tuple[User | None, AuditEvent, Callable[[], None] | None]] = []
+        batch: _Batch | None = self
+        while batch is not None:
+            waiting += batch.events
+            batch.events = []
+            batch = batch.outer if with_outer else None
+        kept = [(u, e) for u, e, marker in waiting if marker is None or id(marker) in alive]
+        by_user: dict[int, tuple[User, list[AuditEvent]]] = {}
+        for user, event in kept:
+            if user is not None and event.patient_id is not None:
+                by_user.setdefault(id(user), (user, []))[1].append(event)
+        for user, events in by_user.values():
+            _mark_emergency(user, events)
+        chain.append([event for _, event in kept])
+
+
+_batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("audit_batch", default=None)
+
+
+def _depth() -> int:
+    return len(transaction.get_connection().atomic_blocks)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Write every event recorded inside, in nested transactions too, as one batch when it ends. Open it inside
+    the transaction the events belong to; inside another such batch it is that batch."""
+    outer = _batch.get()
+    if outer is not None and outer.whole_transaction and outer.takes():
+        yield
+        return
+    batch = _Batch(whole_transaction=True, outer=outer)
+    token = _batch.set(batch)
+    try:
+        yield
+        batch.flush()
+    finally:
+        _batch.reset(token)
+
+
+@contextmanager
+def batched_reads() -> Iterator[None]:
+    """Keep the events recorded outside a transaction (the reads of a request) and write them as one batch when
+    it ends, also when it ends with an error (they were read), or at `flush()`."""
+    outer = _batch.get()
+    if outer is not None and outer.takes():
+        yield
+        return
+    batch = _Batch(whole_transaction=False, outer=outer)
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        try:
+            batch.flush()
+        finally:
+            _batch.reset(token)
+
+
+def flush() -> None:
+    """Write the events waiting in the current batch and in those it is nested in, now, as one extension of the
+    chain (in the caller's transaction, if any)."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.flush(with_outer=True)
+
+
+def discard_reads() -> None:
+    """Drop the reads waiting to be written (batched_reads): what they record was not shown (a refused API
+    token). Events of changes stay."""
+    batch = _batch.get()
+    while batch is not None:
+        if not batch.whole_transaction:
+            batch.events = []
+        batch = batch.outer
+
+
+def _write(user: User | None, events: list[AuditEvent]) -> None:
+    batch = _batch.get()
+    if batch is not None and batch.takes():
+        batch.add(user, events)
+        return
+    if user is not None:
+        _mark_emergency(user, [e for e in events if e.patient_id is not None])
+    chain.append(events)
+
+
 def record(user: User | None, action: AuditAction, **kwargs: object) -> AuditEvent:
     event = _event(user, action, **kwargs)  # type: ignore[arg-type]
-    if user is not None and event.patient_id is not None:
-        _mark_emergency(user, [event])
-    chain.append([event])
+    _write(user, [event])
     return event
 
 
 def _mark_emergency(user: User, events: list[AuditEvent]) -> None:
     """Events on a patient the user reaches through break-the-glass carry the emergency purpose of use."""
+    if not events:
+        return
     emergency = policy.emergency_patient_ids(user, [e.patient_id for e in events if e.patient_id is not None])
     for event in events:
         if event.patient_id in emergency:
@@ -116,8 +240,7 @@ def record_reads(user: User, patients: Iterable[Patient], object_type: str = "Pa
         _event(user, AuditAction.READ, patient=p, object_type=object_type, object_id=str(p.pk))
         for p in patients
     ]
-    _mark_emergency(user, events)
-    chain.append(events)
+    _write(user, events)
 
 
 def record_resource_reads(user: User, items: Iterable[tuple[int | None, str, str]], detail: str = "") -> None:
@@ -129,5 +252,4 @@ def record_resource_reads(user: User, items: Iterable[tuple[int | None, str, str
         if patient_id is not None
     ]
     if events:
-        _mark_emergency(user, events)
-        chain.append(events)
+        _write(user, events)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 
@@ -15,6 +16,7 @@ from careconductor.core import clock
 from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
 
+from . import audit, policy
 from .audit import AuditContext, audit_context
 from .signals import LOGOUT_REASON
 
@@ -25,7 +27,9 @@ _TRUSTED_MODULES = ("django.views.static", "django.contrib.staticfiles")
 class RequirePolicyMiddleware:
     """Deny by default: a view that does not declare an access policy is never run.
 
-    Also sets the audit context (client address, user agent) for everything the request does.
+    Also sets the audit context (client address, user agent) for everything the request does, lets the policy
+    decide once per request (policy.deciding_once) and writes the request's read events in one batch
+    (audit.batched).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -37,8 +41,14 @@ class RequirePolicyMiddleware:
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             purpose="TREAT",
         )
-        with audit_context(ctx):
-            return self.get_response(request)
+        with audit_context(ctx), policy.deciding_once():
+            try:
+                with audit.batched_reads():  # the request's reads, written once before the response is sent
+                    return self.get_response(request)
+            except OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                return busy_response(request)
 
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any

@@ -15,16 +15,28 @@ UM reviewers, medical directors and the privacy officer have no chart access thr
 their narrower, function-scoped access arrives with their own features. A patient's own log-in sees their
 own record (Patient.portal_user) and the records of patients who made them their proxy (an active
 engagement.ProxyGrant), and may only REPORT there: readings, check-ins, messages, self-assessments.
+
+Decided once per request: inside `deciding_once()` (opened by the middleware for every request, and by a FHIR
+transaction) each answer about a user and a patient (visible, standing relationship, case staff, care-team
+discipline, allowed sensitivities) and the user's emergency accesses in force are looked up once and reused.
+Saving any row a relationship is made of (a case, a care team place, a task, a cover, an emergency access, a
+consent, a proxy grant, a user, team or staff profile, a patient's portal log-in) forgets them all, so a
+request that changes a relationship and then reads sees the change. Outside a scope (jobs, the CLI, tests
+calling the policy directly) every call asks the database, as before.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.core import clock
@@ -62,6 +74,67 @@ CREATING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER})
 COVERING_ROLES = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR})
 
 
+# --- deciding once per request ------------------------------------------------------------------------------------
+_T = TypeVar("_T")
+_decisions: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar(
+    "policy_decisions", default=None
+)
+
+
+@contextmanager
+def deciding_once() -> Iterator[None]:
+    """Answers inside reuse each other (see the module's docstring). Nested scopes share the outer one."""
+    if _decisions.get() is not None:
+        yield
+        return
+    token = _decisions.set({})
+    try:
+        yield
+    finally:
+        _decisions.reset(token)
+
+
+def _decided(key: Hashable, decide: Callable[[], _T]) -> _T:
+    memo = _decisions.get()
+    if memo is None:
+        return decide()
+    if key not in memo:
+        memo[key] = decide()
+    return memo[key]
+
+
+def forget(*args: Any, **kwargs: Any) -> None:
+    """Drop the request's decisions: a relationship may have changed."""
+    memo = _decisions.get()
+    if memo:
+        memo.clear()
+
+
+def _forget_changed_patient(sender: Any, created: bool = False, **kwargs: Any) -> None:
+    if not created:  # a new patient has no decisions yet; a changed one may have a new portal log-in
+        forget()
+
+
+RELATIONSHIP_MODELS = (
+    "cases.Case",
+    "cases.Cover",
+    "patients.CareTeamMember",
+    "coordination.Task",
+    "privacy.EmergencyAccess",
+    "privacy.Consent",
+    "engagement.ProxyGrant",
+    "accounts.User",
+    "accounts.Team",
+    "accounts.StaffProfile",
+)
+for _label in RELATIONSHIP_MODELS:
+    post_save.connect(forget, sender=_label, weak=False, dispatch_uid=f"policy-saved-{_label}")
+    post_delete.connect(forget, sender=_label, weak=False, dispatch_uid=f"policy-deleted-{_label}")
+post_save.connect(
+    _forget_changed_patient, sender="patients.Patient", weak=False, dispatch_uid="policy-patient"
+)
+
+
 def related_patient_ids(user: User) -> QuerySet[Any] | None:
     """The ids of the patients the user has a relationship with, as one UNION of small indexed lookups
     (cases they manage, cases their teams hold, care team memberships, emergency access). None when the
@@ -77,7 +150,13 @@ def related_patient_ids(user: User) -> QuerySet[Any] | None:
 def visible_patients(user: User) -> QuerySet[Patient]:
     """Every patient the user may see, inside their organisation. `pk IN (UNION …)` keeps each part on its
     own index and never duplicates rows (a join over every relation made pages take a second at 100,000
-    patients)."""
+    patients). Built once per request (building it costs more than running it); each caller gets its own copy."""
+    if not user.is_authenticated:
+        return _visible_patients(user)
+    return _decided(("visible patients", user.pk), lambda: _visible_patients(user)).all()
+
+
+def _visible_patients(user: User) -> QuerySet[Patient]:
     patient = apps.get_model("patients", "Patient")
     if not user.is_authenticated or user.organization_id is None:
         return patient.objects.none()
@@ -110,7 +189,9 @@ def can(user: User, action: Action | str, patient: Patient) -> bool:
     action = Action(action)
     if action == Action.ASSIGN and user.role not in ASSIGNING_ROLES:
         return False
-    return visible_patients(user).filter(pk=patient.pk).exists()
+    return _decided(
+        ("visible", user.pk, patient.pk), lambda: visible_patients(user).filter(pk=patient.pk).exists()
+    )
 
 
 def can_create_patients(user: User) -> bool:
@@ -146,14 +227,18 @@ CARE_TEAM_WORK: dict[Action, frozenset[Discipline]] = {
 def may(user: User, action: Action | str, patient: Patient) -> bool:
     """`can` plus the role's right to the action: care team members read and do their discipline's share of
     the work (CARE_TEAM_WORK); case staff change; only supervisors and admins assign."""
-    action = Action(action)
+    return can(user, Action.VIEW, patient) and _role_allows(user, Action(action), patient)
+
+
+def _role_allows(user: User, action: Action, patient: Patient) -> bool:
+    """The role's part of `may`, for a patient the user sees."""
+    if action == Action.ASSIGN:
+        return user.role in ASSIGNING_ROLES
     if action in CARE_TEAM_WORK and user.role == Role.CARE_TEAM:
-        return care_team_discipline(user, patient) in CARE_TEAM_WORK[action] and can(user, action, patient)
+        return care_team_discipline(user, patient) in CARE_TEAM_WORK[action]
     if (action == Action.CHANGE or action in CARE_TEAM_WORK) and user.role not in CHANGING_ROLES:
         return False
-    if action == Action.REPORT and user.role not in REPORTING_ROLES:
-        return False
-    return can(user, action, patient)
+    return not (action == Action.REPORT and user.role not in REPORTING_ROLES)
 
 
 def allowed_actions(user: User, patient: Patient) -> frozenset[Action]:
@@ -178,11 +263,14 @@ def care_team_discipline(user: User, patient: Patient) -> str | None:
     """The user's discipline when they are on the patient's care team today, else None."""
     member = apps.get_model("patients", "CareTeamMember")
     today = clock.today()
-    return (
-        member.objects.filter(user=user, patient=patient, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .values_list("user__profile__discipline", flat=True)
-        .first()
+    return _decided(
+        ("discipline", user.pk, patient.pk),
+        lambda: (
+            member.objects.filter(user=user, patient=patient, start_date__lte=today)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .values_list("user__profile__discipline", flat=True)
+            .first()
+        ),
     )
 
 
@@ -198,7 +286,7 @@ def require(user: User, action: Action | str, patient: Patient) -> None:
 
     if not can(user, Action.VIEW, patient):
         raise NotVisible
-    if not may(user, action, patient):
+    if not _role_allows(user, Action(action), patient):
         raise ActionRefused("Your role may look at this record but not make this change.")
 
 
@@ -230,6 +318,17 @@ def emergency_patient_ids(user: User, patient_ids: list[int]) -> set[int]:
 
     if not user.is_authenticated or not patient_ids:
         return set()
+    if _decisions.get() is not None:
+        # All of the user's accesses in force, once per request: a handful at most.
+        in_force = _decided(
+            ("emergency", user.pk),
+            lambda: frozenset(
+                EmergencyAccess.objects.filter(user=user, expires_at__gt=clock.now()).values_list(
+                    "patient_id", flat=True
+                )
+            ),
+        )
+        return set(in_force.intersection(patient_ids))
     return set(
         EmergencyAccess.objects.filter(
             user=user, patient_id__in=patient_ids, expires_at__gt=clock.now()
@@ -249,11 +348,16 @@ def allowed_sensitivities(user: User, patient: Patient, *, on_emergency: bool) -
 
     For a patient already fetched through an `access_*` query (so visible); `on_emergency` says whether the
     user sees them only through break-the-glass, which the caller has looked up already."""
+    if not user.is_authenticated or user.organization_id != patient.organization_id:
+        return set()
+    key = ("sensitivities", user.pk, patient.pk, on_emergency)
+    return set(_decided(key, lambda: frozenset(_allowed_sensitivities(user, patient, on_emergency))))
+
+
+def _allowed_sensitivities(user: User, patient: Patient, on_emergency: bool) -> set[str]:
     from .choices import CONSENT_FOR_SENSITIVITY, Sensitivity
     from .models import Consent
 
-    if not user.is_authenticated or user.organization_id != patient.organization_id:
-        return set()
     allowed = {Sensitivity.NORMAL.value}
     if not on_emergency and _is_case_staff(user, patient):
         return allowed | {s.value for s in CONSENT_FOR_SENSITIVITY}
@@ -299,6 +403,14 @@ def sensitivity_q(user: User, patient_field: str = "patient", field: str = "sens
     `allowed_sensitivities`, for searches across patients (the FHIR API). Normal rows always; sensitive rows
     of the patients whose case the user manages or supervises; otherwise only where a consent in force names
     the user. `field` may follow a relation (a plan problem's label is `condition__sensitivity`)."""
+    if not user.is_authenticated:
+        return _sensitivity_q(user, patient_field, field)
+    return _decided(
+        ("sensitivity q", user.pk, patient_field, field), lambda: _sensitivity_q(user, patient_field, field)
+    )
+
+
+def _sensitivity_q(user: User, patient_field: str, field: str) -> Q:
     from .choices import CONSENT_FOR_SENSITIVITY, ConsentStatus, Sensitivity
     from .models import Consent
 
@@ -337,8 +449,12 @@ def has_standing_relationship(user: User, patient: Patient) -> bool:
         return False
     if user.role == Role.ADMIN:
         return True
-    related = _relationship_ids(user)
-    return related is not None and type(patient).objects.filter(pk=patient.pk, pk__in=related).exists()
+
+    def decide() -> bool:
+        related = _relationship_ids(user)
+        return related is not None and type(patient).objects.filter(pk=patient.pk, pk__in=related).exists()
+
+    return _decided(("standing", user.pk, patient.pk), decide)
 
 
 def _is_case_staff(user: User, patient: Patient) -> bool:
@@ -350,7 +466,10 @@ def _is_case_staff(user: User, patient: Patient) -> bool:
     staff = Q(primary_case_manager=user)
     if user.role in SUPERVISING_ROLES:
         staff |= Q(team__supervisor=user)
-    return _current_cases().filter(staff, patient_id=patient.pk).exists()
+    return _decided(
+        ("case staff", user.pk, patient.pk),
+        lambda: _current_cases().filter(staff, patient_id=patient.pk).exists(),
+    )
 
 
 def _case_staff_parts(user: User) -> list[QuerySet[Any]]:
