@@ -7,15 +7,17 @@ created before those that refer to it. A batch runs each entry on its own and re
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from django.db import transaction
 
+from careconductor.privacy import audit
+
 from . import service
 from .auth import Caller
 from .errors import FhirError, bad_request, outcome
+from .mappers.common import bundle_patients
 
 MAX_ENTRIES = 5000
 
@@ -39,7 +41,7 @@ def process(caller: Caller, data: Any, base_url: str) -> service.Answer:
     return _transaction(caller, entries, base_url)
 
 
-def _run(caller: Caller, entry: dict[str, Any], base_url: str) -> service.Answer:
+def _run(caller: Caller, entry: dict[str, Any], base_url: str, *, render: bool = True) -> service.Answer:
     request = entry["request"]
     method = str(request.get("method", "")).upper()
     url = str(request.get("url", ""))
@@ -48,11 +50,20 @@ def _run(caller: Caller, entry: dict[str, Any], base_url: str) -> service.Answer
     pairs = parse_qsl(split.query, keep_blank_values=True)
     if method == "POST" and len(parts) == 1:
         return service.create(
-            caller, parts[0], entry.get("resource"), if_none_exist=str(request.get("ifNoneExist", ""))
+            caller,
+            parts[0],
+            entry.get("resource"),
+            if_none_exist=str(request.get("ifNoneExist", "")),
+            render=render,
         )
     if method == "PUT" and len(parts) == 2:
         return service.update(
-            caller, parts[0], parts[1], entry.get("resource"), if_match=str(request.get("ifMatch", ""))
+            caller,
+            parts[0],
+            parts[1],
+            entry.get("resource"),
+            if_match=str(request.get("ifMatch", "")),
+            render=render,
         )
     if method == "GET" and len(parts) == 1:
         return service.search(caller, parts[0], pairs, base_url, lenient=False)
@@ -82,7 +93,7 @@ def _batch(caller: Caller, entries: list[dict[str, Any]], base_url: str) -> serv
     results = []
     for entry in entries:
         try:
-            with transaction.atomic():
+            with transaction.atomic(), audit.batched():
                 answer = _run(caller, entry, base_url)
             results.append({"resource": answer.body, "response": _response(answer)})
         except FhirError as exc:
@@ -92,36 +103,42 @@ def _batch(caller: Caller, entries: list[dict[str, Any]], base_url: str) -> serv
 
 def _order(entries: list[dict[str, Any]]) -> list[int]:
     """Entry positions with each created resource before the entries that refer to it (FHIR processes
-    DELETE, POST, PUT, GET in that order; references between POSTs decide the order among them)."""
+    DELETE, POST, PUT, GET in that order; references between POSTs decide the order among them). One pass over
+    each entry's references and one depth-first walk: linear in the size of the Bundle."""
     placeholders = {
         e.get("fullUrl"): i
         for i, e in enumerate(entries)
         if str(e.get("fullUrl", "")).startswith("urn:uuid:")
     }
-    needs: dict[int, set[int]] = {}
-    for i, entry in enumerate(entries):
-        text = json.dumps(entry.get("resource") or {})
-        needs[i] = {j for url, j in placeholders.items() if j != i and f'"{url}"' in text}
+    needs = [
+        sorted({j for url in _references(entry.get("resource")) if (j := placeholders.get(url, i)) != i})
+        for i, entry in enumerate(entries)
+    ]
     rank = {"POST": 0, "PUT": 1, "GET": 2}
     ordered: list[int] = []
-    state: dict[int, int] = {}
-
-    def visit(i: int) -> None:
-        if state.get(i) == 2:
-            return
-        if state.get(i) == 1:
-            raise bad_request("The Bundle's entries refer to each other in a circle.", [f"Bundle.entry[{i}]"])
-        state[i] = 1
-        for j in sorted(needs[i]):
-            visit(j)
-        state[i] = 2
-        ordered.append(i)
-
-    for i in sorted(
+    state: dict[int, int] = {}  # 1: being visited, 2: placed
+    for start in sorted(
         range(len(entries)),
         key=lambda k: (rank.get(str(entries[k]["request"].get("method", "")).upper(), 3), k),
     ):
-        visit(i)
+        if state.get(start) == 2:
+            continue
+        state[start] = 1
+        stack = [(start, iter(needs[start]))]
+        while stack:
+            i, pending = stack[-1]
+            j = next(pending, -1)
+            if j == -1:
+                stack.pop()
+                state[i] = 2
+                ordered.append(i)
+            elif state.get(j) == 1:
+                raise bad_request(
+                    "The Bundle's entries refer to each other in a circle.", [f"Bundle.entry[{j}]"]
+                )
+            elif state.get(j) != 2:
+                state[j] = 1
+                stack.append((j, iter(needs[j])))
     return ordered
 
 
@@ -142,24 +159,34 @@ def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -
     if unresolved:
         raise bad_request(f"References to {', '.join(unresolved)} name no entry of this Bundle.")
     created: dict[str, str] = {}
-    results: dict[int, dict[str, Any]] = {}
-    with transaction.atomic():
+    answers: dict[int, service.Answer] = {}
+    literal = [
+        _patient_key(ref) for entry in entries for ref in _references(entry.get("resource"), "Patient/")
+    ]
+    # One chain extension for the whole Bundle; the patients it names fetched at once.
+    with transaction.atomic(), audit.batched(), bundle_patients(key for key in literal if key is not None):
         for i in _order(entries):
             entry = dict(entries[i])
             entry["resource"] = _resolve(entry.get("resource"), created)
             try:
-                answer = _run(caller, entry, base_url)
+                answer = _run(caller, entry, base_url, render=False)
             except FhirError as exc:
                 for item in exc.issues:
                     item["diagnostics"] = f"Bundle.entry[{i}]: {item.get('diagnostics', '')}"
                 raise
             if entry.get("fullUrl") and answer.location:
                 created[str(entry["fullUrl"])] = answer.location
-            results[i] = {
-                **({"fullUrl": f"{base_url}{answer.location}"} if answer.location else {}),
-                "resource": answer.body,
-                "response": _response(answer),
-            }
+            answers[i] = answer
+        # What was created and changed, as it stands at the end, a type at a time.
+        service.render_pending(list(answers.values()))
+    results = {
+        i: {
+            **({"fullUrl": f"{base_url}{answer.location}"} if answer.location else {}),
+            "resource": answer.body,
+            "response": _response(answer),
+        }
+        for i, answer in answers.items()
+    }
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction-response",
@@ -169,19 +196,27 @@ def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -
 
 
 def _placeholders(entries: list[dict[str, Any]]) -> set[str]:
-    found: set[str] = set()
+    return {url for entry in entries for url in _references(entry.get("resource"))}
 
-    def walk(value: Any) -> None:
+
+def _patient_key(reference: str) -> int | None:
+    key = reference.rsplit("/", 1)[-1]
+    return int(key) if key.isdigit() and len(key) < 19 else None
+
+
+def _references(resource: Any, prefix: str = "urn:uuid:") -> list[str]:
+    """The references starting with `prefix` anywhere in a resource."""
+    found: list[str] = []
+    todo = [resource]
+    while todo:
+        value = todo.pop()
         if isinstance(value, dict):
             for k, v in value.items():
-                if k == "reference" and isinstance(v, str) and v.startswith("urn:uuid:"):
-                    found.add(v)
+                if k == "reference" and isinstance(v, str):
+                    if v.startswith(prefix):
+                        found.append(v)
                 else:
-                    walk(v)
+                    todo.append(v)
         elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    for entry in entries:
-        walk(entry.get("resource"))
+            todo.extend(value)
     return found

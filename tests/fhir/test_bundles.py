@@ -152,3 +152,53 @@ def test_a_batch_reads_a_version_and_refuses_a_delete(world, api):
     assert missing["response"]["status"] == "404"
     assert deleted["response"]["status"] == "405"
     assert Patient.objects.filter(pk=paula.pk).exists()
+
+
+def test_entries_that_refer_to_each_other_in_a_circle_are_refused(world, api):
+    patients = Patient.objects.count()
+    first, second = "0b0e6f7a-4444-4c7e-9d6a-0d3f2a1b9c05", "0b0e6f7a-5555-4c7e-9d6a-0d3f2a1b9c06"
+    one, other = _patient(first, "Ruiz", "6EG4TE5MK74"), _patient(second, "Sato", "7EG4TE5MK75")
+    one["resource"]["link"] = [{"other": {"reference": f"urn:uuid:{second}"}, "type": "seealso"}]
+    other["resource"]["link"] = [{"other": {"reference": f"urn:uuid:{first}"}, "type": "seealso"}]
+    reply = api(world.alice).post("", _bundle("transaction", [one, other]))
+    assert reply.status == 400
+    assert "circle" in reply.body["issue"][0]["diagnostics"]
+    assert Patient.objects.count() == patients
+
+
+def test_a_transaction_answers_every_entry_in_order_and_audits_them_in_one_chain_extension(world, api):
+    """Entries listed before what they refer to; each answered with its resource as it stands at the end (one
+    query per type renders them); the audit events of the whole Bundle extend the chain once."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from careconductor.privacy.models import AuditChainHead, AuditEvent
+
+    client = api(world.alice)
+    uuids = [f"0b0e6f7a-{n:04d}-4c7e-9d6a-0d3f2a1b9c10" for n in range(3)]
+    families = ["Tanaka", "Umarov", "Varga"]
+    entries = [_condition(f"urn:uuid:{u}", code="I10", display="Essential hypertension") for u in uuids]
+    entries += [
+        _patient(u, family, f"{n + 8}EG4TE5MK7{n}")
+        for n, (u, family) in enumerate(zip(uuids, families, strict=True))
+    ]
+    for n, entry in enumerate(entries[3:]):
+        entry["resource"]["birthDate"] = f"195{n}-03-0{n + 1}"
+    events = AuditEvent.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        reply = client.post("", _bundle("transaction", entries))
+    assert reply.status == 200, reply.body
+    answered = reply.body["entry"]
+    assert [e["resource"]["resourceType"] for e in answered] == ["Condition"] * 3 + ["Patient"] * 3
+    for n, family in enumerate(families):
+        patient = Patient.objects.get(family_name=family)
+        assert answered[n]["resource"]["subject"]["reference"] == f"Patient/{patient.pk}"
+        assert answered[n + 3]["response"]["location"] == f"Patient/{patient.pk}"
+        assert answered[n + 3]["resource"]["name"][0]["family"] == family
+    head = AuditChainHead._meta.db_table
+    # Once for the token's use (before anything is changed), once for the whole Bundle.
+    assert sum(1 for q in queries.captured_queries if q["sql"].startswith("UPDATE") and head in q["sql"]) == 2
+    created = AuditEvent.objects.order_by("seq")[events:]
+    assert {e.object_type for e in created if e.action == "create"} >= {"Patient", "Condition"}
+    call_command("audit", "verify")

@@ -3,8 +3,13 @@ an inbound resource with the element path named when something is missing or wro
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from django.db.models.signals import post_save
 
 from careconductor.core.errors import ActionRefused, NotVisible
 
@@ -128,10 +133,48 @@ def reference_id(value: Any, resource_type: str, path: str, *, required: bool = 
 
 def visible_patient(caller: Caller, value: Any, path: str) -> Patient:
     """The patient a reference names, if the caller may see them; NotVisible (as if missing) otherwise."""
+    from careconductor.patients.models import Patient
     from careconductor.privacy import policy
 
     key = reference_id(value, "Patient", path)
-    patient = policy.visible_patients(caller.user).filter(pk=key).first() if key is not None else None
-    if patient is None:
+    known = _bundle_patients.get()
+    patient = known.get(key) if known is not None and key is not None else None
+    if patient is None and key is not None:
+        patient = Patient.objects.filter(pk=key).first()
+    # `can` is `visible_patients(...).filter(pk=...)`, decided once per request: the entries of a Bundle that
+    # name the same patient ask once.
+    if patient is None or not policy.can(caller.user, policy.Action.VIEW, patient):
         raise NotVisible
     return patient
+
+
+_bundle_patients: contextvars.ContextVar[dict[int, Patient] | None] = contextvars.ContextVar(
+    "bundle_patients", default=None
+)
+
+
+@contextmanager
+def bundle_patients(keys: Iterable[int]) -> Iterator[None]:
+    """The patients a transaction Bundle names (fetched in one query) and those it creates, for its entries'
+    references; whether the caller sees them is still asked of the policy for each. A patient saved again in
+    the Bundle is fetched afresh."""
+    from careconductor.patients.models import Patient
+
+    token = _bundle_patients.set({p.pk: p for p in Patient.objects.filter(pk__in=set(keys))})
+    try:
+        yield
+    finally:
+        _bundle_patients.reset(token)
+
+
+def _patient_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    known = _bundle_patients.get()
+    if known is None:
+        return
+    if created:
+        known[instance.pk] = instance
+    else:
+        known.pop(instance.pk, None)
+
+
+post_save.connect(_patient_saved, sender="patients.Patient", weak=False, dispatch_uid="fhir-bundle-patients")
