@@ -156,7 +156,8 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with writers queueing for their turn (core/sqlite3/base.py).
+            "ENGINE": "careconductor.core.sqlite3",
             "NAME": str(DATA_HOME / "careconductor.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers and the writer work at once; synchronous=FULL makes each commit durable

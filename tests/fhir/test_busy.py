@@ -5,6 +5,8 @@ the wait."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -13,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from careconductor.patients.models import Condition
@@ -128,6 +131,62 @@ def test_a_read_waits_for_a_short_write_and_is_served(world, api, tmp_path):
         assert reply.status == 200, reply.body
         assert waited >= 0.3
         assert AuditEvent.objects.filter(object_type="Patient", object_id=str(world.paula.pk)).exists()
+
+
+def test_a_read_commits_once(world, api, tmp_path):
+    """The token's use and the read's audit events are written in one transaction: one commit, one disk sync."""
+    sqlite_only()
+    client = api(world.alice)
+    with on_file_database(tmp_path / "careconductor.sqlite3", busy_seconds=1):
+        with CaptureQueriesContext(connection) as queries:
+            reply = client.get(f"Patient/{world.paula.pk}")
+        assert reply.status == 200
+        assert [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("BEGIN", "COMMIT"))] == [
+            "BEGIN IMMEDIATE",
+            "COMMIT",
+        ]
+
+
+def test_writers_take_turns_on_a_file_beside_the_database_and_give_them_back_at_commit(world, tmp_path):
+    """core/sqlite3: a transaction holds the writer's turn (an flock on <database>-writer.lock) from BEGIN to its
+    end, so writers queue there rather than in SQLite's sleeping busy handler."""
+    sqlite_only()
+    path = tmp_path / "careconductor.sqlite3"
+
+    def turn_is_free() -> bool:
+        fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # closing the file gives a lock taken through it back
+        return True
+
+    with on_file_database(path, busy_seconds=1):
+        with transaction.atomic():
+            assert not turn_is_free()
+        assert turn_is_free()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            raise RuntimeError("rolled back")
+        assert turn_is_free()
+
+
+def test_a_writer_that_waits_too_long_for_its_turn_is_503(world, api, tmp_path):
+    sqlite_only()
+    client = api(world.alice)
+    path = tmp_path / "careconductor.sqlite3"
+    with on_file_database(path, busy_seconds=0.3):
+        fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another writer's turn, taken and kept
+        try:
+            conditions = Condition.objects.count()
+            reply = client.post("Condition", new_condition(world.paula.pk))
+        finally:
+            os.close(fd)
+        assert reply.status == 503, reply.body
+        assert reply.headers["Retry-After"] == "2"
+        assert Condition.objects.count() == conditions
 
 
 def test_postgresql_lock_timeout_is_503_too(world, api):
