@@ -13,7 +13,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import rules
-from .actions import _append_note
+from .actions.tasks import append_note
 from .choices import FlagStatus, NotificationKind, TaskPriority
 from .models import Flag, Task
 from .notify import do_notify
@@ -56,7 +56,7 @@ def do_update_alert(
             TaskPriority(task.priority)
         ):
             task.priority = priority
-        _append_note(task, user, note)
+        append_note(task, user, note)
         task.save(update_fields=["title", "priority", "note", "updated_at"])
         audit.record(
             user, AuditAction.UPDATE, patient=task.patient, obj=task, detail="worse" if worse else "note"

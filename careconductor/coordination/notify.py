@@ -1,7 +1,7 @@
 """Notifications for staff: the only code that creates, sends, reads or marks them.
 
 Every notification is shown in the app. E-mail and SMS go out after the caller's transaction commits, through
-the `deliver` task (coordination/tasks.py), on the channels the user chose (NotificationPreference; no row:
+the `deliver` task (coordination/delivery.py), on the channels the user chose (NotificationPreference; no row:
 e-mail on, SMS off). What leaves the system says as little as it can: the kind's wording, the patient's
 initials and a link to the notifications page. Never the in-app title or body, which may name the patient or
 quote clinical content. Sending a notification is not a read of patient data, so it writes no audit event.
@@ -9,41 +9,26 @@ quote clinical content. Sending a notification is not a read of patient data, so
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.urls import reverse
 
 from careconductor.accounts.models import User
-from careconductor.core import clock, sms
+from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.patients.models import Patient
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from .choices import NotificationKind
+from .delivery import EMAIL, OUTSIDE_WORDING, SMS, deliver, initials, outside_message, work_phone
 from .models import Notification, NotificationPreference
 
-logger = logging.getLogger(__name__)
-
-EMAIL = "email"
-SMS = "sms"
-
-# What e-mail and SMS say for each kind: enough to know something waits, nothing about the patient's care.
-OUTSIDE_WORDING: dict[str, str] = {
-    NotificationKind.TASK_ASSIGNED: "A task was assigned to you or your team for a patient on your caseload",
-    NotificationKind.TASK_ESCALATED: "An overdue task for a patient of your team was escalated to you",
-    NotificationKind.CONTACT_DUE: "Your worklist for today is ready",
-    NotificationKind.CLOSURE: "A case closure on your caseload needs your attention",
-    NotificationKind.PORTAL_MESSAGE: "A patient on your caseload sent you a message",
-    NotificationKind.MENTION: "A colleague mentioned you in a note about a patient",
-    NotificationKind.HANDOVER: "Work was handed over to you",
-}
+# Named with the notifications (inbox, mentions and their tests use them from here).
+__all__ = ["OUTSIDE_WORDING", "initials", "outside_message", "work_phone"]
 
 
 @dataclass(frozen=True)
@@ -55,23 +40,6 @@ class Choice:
 
 
 DEFAULT_CHOICE = Choice()
-
-
-def initials(patient: Patient) -> str:
-    return " ".join(
-        f"{name.strip()[0].upper()}." for name in (patient.given_name, patient.family_name) if name
-    )
-
-
-def outside_message(kind: NotificationKind | str, patient: Patient | None = None, text: str = "") -> str:
-    """The sentence e-mail and SMS carry: `text` (which must hold no patient detail) or the kind's wording,
-    with the patient's initials when the notification is about a patient."""
-    sentence = (
-        text or OUTSIDE_WORDING.get(str(kind), "Something in CareConductor needs your attention")
-    ).rstrip(".")
-    if patient is not None:
-        sentence += f" ({initials(patient)})"
-    return sentence + "."
 
 
 # --- Actions ----------------------------------------------------------------------------------------------
@@ -114,57 +82,8 @@ def do_notify(
             choice = choices.get(user.pk, DEFAULT_CHOICE)
             channels = [c for c, wanted in ((EMAIL, choice.email), (SMS, choice.sms)) if wanted]
             if channels:
-                transaction.on_commit(_enqueuer(notification.pk, channels, message), robust=True)
+                transaction.on_commit(partial(deliver, notification.pk, channels, message), robust=True)
     return created
-
-
-def _enqueuer(notification_id: int, channels: list[str], message: str) -> Callable[[], None]:
-    def enqueue() -> None:
-        # Imported here: tasks.py builds on this module, and importing it binds the task to the queue.
-        from .tasks import deliver
-
-        deliver(notification_id, channels, message)
-
-    return enqueue
-
-
-def do_deliver(notification_id: int, channels: Sequence[str], message: str) -> Notification | None:
-    """Send a notification on the channels asked for, each at most once: a channel already stamped is
-    skipped, so a retry after a failed SMS does not send the e-mail again. A user without an e-mail address
-    or a work phone is skipped on that channel and nothing is stamped. Raises on a failed send (the task
-    retries)."""
-    notification = (
-        Notification.objects.select_related("user", "user__profile").filter(pk=notification_id).first()
-    )
-    if notification is None:  # the user was deleted meanwhile
-        return None
-    user = notification.user
-    link = settings.SITE_URL + reverse("notifications:list")
-    if EMAIL in channels and notification.email_sent_at is None and user.is_active and user.email:
-        send_mail(
-            # The kind's wording only: subjects show on lock screens and in inbox lists.
-            subject=f"CareConductor: {outside_message(notification.kind)}".rstrip("."),
-            message=(
-                f"{message}\n\nOpen CareConductor to see it:\n{link}\n\n"
-                "This message leaves out the details on purpose; they are in CareConductor.\n"
-                "Choose which messages you get by e-mail: "
-                f"{settings.SITE_URL}{reverse('notifications:settings')}\n"
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[user.email],
-        )
-        notification.email_sent_at = clock.now()
-        notification.save(update_fields=["email_sent_at"])
-    elif EMAIL in channels and not user.email:
-        logger.info("Notification %s: user %s has no e-mail address", notification.pk, user.pk)
-    phone = work_phone(user)
-    if SMS in channels and not phone:
-        logger.info("Notification %s: user %s has no work phone for SMS", notification.pk, user.pk)
-    if SMS in channels and notification.sms_sent_at is None and user.is_active and phone:
-        sms.send_sms(phone, f"CareConductor: {message} {link}")
-        notification.sms_sent_at = clock.now()
-        notification.save(update_fields=["sms_sent_at"])
-    return notification
 
 
 def do_mark_read(user: User, notification_id: int) -> Notification:
@@ -214,11 +133,6 @@ def do_set_preferences(user: User, choices: Mapping[str, Choice]) -> None:
 
 
 # --- Queries ----------------------------------------------------------------------------------------------
-def work_phone(user: User) -> str:
-    profile = getattr(user, "profile", None)  # a user without a staff profile has no number
-    return profile.work_phone.strip() if profile is not None else ""
-
-
 def preferences_for(user_ids: Sequence[int], kind: NotificationKind | str) -> dict[int, Choice]:
     """The users' choices for one kind; users without a row are left out (DEFAULT_CHOICE applies)."""
     rows = NotificationPreference.objects.filter(user_id__in=user_ids, kind=kind)

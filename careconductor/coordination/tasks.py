@@ -1,6 +1,6 @@
 """Background work (huey, through huey.contrib.djhuey, which finds this module by its name).
 
-deliver            e-mail and SMS for one notification, queued by notify.do_notify when its transaction commits
+deliver            e-mail and SMS for one notification (delivery.py, imported here so the worker knows it)
 escalate_overdue   every 5 minutes: overdue tasks go to the supervisor (escalation.do_escalate_overdue_tasks)
 morning_summary    07:00 local time (settings.TIME_ZONE), Monday to Friday: each case manager and supervisor
                    with something due today is told how much
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,7 +23,6 @@ from huey import crontab  # type: ignore[import-untyped]
 from huey.contrib.djhuey import (  # type: ignore[import-untyped]
     HUEY,
     db_periodic_task,
-    db_task,
     lock_task,
     on_shutdown,
 )
@@ -33,8 +32,12 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 
 from .choices import NotificationKind
+from .delivery import deliver as deliver  # the worker finds the queued e-mails and SMS through this module
+from .escalation import do_escalate_overdue_tasks
 from .models import Notification
-from .notify import do_deliver, do_notify
+from .notify import do_notify
+from .rules import Band
+from .worklist import build_worklist
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +67,6 @@ def close_database_connections() -> None:
     connections.close_all()
 
 
-@db_task(retries=3, retry_delay=60)
-def deliver(notification_id: int, channels: Sequence[str], message: str) -> None:
-    do_deliver(notification_id, channels, message)
-
-
 # One sweep at a time, whatever the number of workers. Made here, not in the task, so that the consumer knows
 # the lock when it starts and clears one left behind by a worker that was killed mid-sweep (flush_locks).
 ESCALATION_LOCK = lock_task("coordination.escalate_overdue")
@@ -76,9 +74,6 @@ ESCALATION_LOCK = lock_task("coordination.escalate_overdue")
 
 @db_periodic_task(crontab(minute="*/5"))
 def escalate_overdue() -> int:
-    # Imported here so that the worker starts even while coordination.escalation cannot be imported.
-    from .escalation import do_escalate_overdue_tasks
-
     with ESCALATION_LOCK:
         escalated = do_escalate_overdue_tasks()
     if escalated:
@@ -90,13 +85,6 @@ def escalate_overdue() -> int:
 def morning_summary() -> int:
     """One notification per case manager and supervisor with work due today (worklist bands up to
     transitional care). Sent once a day: a rerun skips whoever already has today's summary."""
-    try:
-        from .worklist import build_worklist
-    except ImportError:
-        logger.exception("The worklist cannot be built; no morning summary today.")
-        return 0
-    from .rules import Band
-
     start_of_day = timezone.make_aware(dt.datetime.combine(clock.today(), dt.time.min))
     already = Notification.objects.filter(
         kind=NotificationKind.CONTACT_DUE, created_at__gte=start_of_day

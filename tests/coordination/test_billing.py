@@ -24,17 +24,15 @@ from careconductor.careplans import actions as plan_actions
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
-from careconductor.coordination import billing
+from careconductor.coordination import billing, billing_rules
 from careconductor.coordination.actions import ContactInput, do_log_contact, do_log_time
-from careconductor.coordination.billing import (
+from careconductor.coordination.billing import month_facts, monthly_report, report_csv
+from careconductor.coordination.billing_rules import (
     Discharge,
     LineStatus,
     MinuteEntry,
     MonthFacts,
     bill_month,
-    month_facts,
-    monthly_report,
-    report_csv,
 )
 from careconductor.coordination.choices import ContactDirection, ContactMode, TimeActivity
 from careconductor.coordination.models import Holiday
@@ -153,7 +151,7 @@ def test_the_report_says_what_is_missing(facts: MonthFacts, reasons: tuple[str, 
 
 def test_minutes_not_counted_are_explained() -> None:
     result = bill_month(month(staff(85), in_person(30), staff(12, Program.TCM)), LATER)
-    assert result.minutes == billing.Buckets(staff=85, physician=0, tcm=12, face_to_face=30)
+    assert result.minutes == billing_rules.Buckets(staff=85, physician=0, tcm=12, face_to_face=30)
     assert any("25 minutes over 99439's limit" in n for n in result.notes)
     assert any("30 face-to-face minutes not counted" in n for n in result.notes)
     assert any("12 minutes on a transitional-care case" in n for n in result.notes)
@@ -198,7 +196,7 @@ def discharge(
     return Discharge(clock, EncounterClass.INPATIENT, disposition, high)
 
 
-def tcm(d: Discharge, today: dt.date = LATER) -> billing.CodeLine:
+def tcm(d: Discharge, today: dt.date = LATER) -> billing_rules.CodeLine:
     lines = bill_month(MonthFacts(FEB, discharges=(d,)), today).lines
     assert len(lines) == 1
     return lines[0]
@@ -433,10 +431,10 @@ def test_the_month_of_a_case_manager(february: World) -> None:
     by_name = {row.name: row.result for row in report.rows}
     assert list(by_name) == ["Terry Nolan", "Paula Reyes"]  # by family name; not Bob's Quinn
     paula = by_name["Paula Reyes"]
-    assert paula.minutes == billing.Buckets(staff=50, physician=0, tcm=0, face_to_face=30)
+    assert paula.minutes == billing_rules.Buckets(staff=50, physician=0, tcm=0, face_to_face=30)
     assert [(x.code, x.units, x.minutes) for x in paula.lines] == [("99490", 1, 20), ("99439", 1, 20)]
     terry = by_name["Terry Nolan"]
-    assert terry.minutes == billing.Buckets(tcm=10)
+    assert terry.minutes == billing_rules.Buckets(tcm=10)
     [line] = terry.lines
     assert (line.code, line.status, line.bill_from) == ("99495", LineStatus.BILLABLE, dt.date(2025, 2, 15))
     assert line.note.startswith("contact Jan 22; visit Jan 24; 99496 if")

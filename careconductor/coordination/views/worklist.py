@@ -1,0 +1,78 @@
+"""The worklist and the supervisor's team view."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from careconductor.privacy import audit
+from careconductor.privacy.guards import staff_view
+
+from .. import forms
+from ..rules import Band
+from ..team import team_view as build_team_view
+from ..worklist import build_worklist
+from ..worklist_rows import worklist_rows
+from .base import SUPERVISING, signed_in_user
+
+
+@staff_view()
+@require_http_methods(["GET"])
+def worklist_view(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    worklist = build_worklist(user)
+    audit.record_reads(user, list(worklist.patients.values()), object_type="Worklist")
+    form = forms.WorklistFilterForm(request.GET or None)
+    groups = worklist_rows(worklist, form, request.GET)
+    due_now = sum(1 for i in worklist.items if i.band < Band.REVIEW)
+    overdue = sum(1 for i in worklist.items if i.overdue and i.band <= Band.TRANSITION)
+    return render(
+        request,
+        "coordination/worklist.html",
+        {
+            "nav": "worklist",
+            "form": form,
+            "groups": groups,
+            "total": sum(g["count"] for g in groups),
+            "due_now": due_now,
+            # Patients with portal messages nobody on the team has opened (the rows say how many each).
+            "message_patients": sum(1 for i in worklist.items if i.kind == "message"),
+            "overdue": overdue,
+            "today": timezone.localdate(),
+            "supervising": user.role in SUPERVISING,
+            # Where each row's form and link come back to (worked out once, not per row).
+            "here": request.get_full_path(),
+            "here_q": quote(request.get_full_path(), safe="/"),
+        },
+    )
+
+
+@staff_view(roles=SUPERVISING)
+@require_http_methods(["GET"])
+def team_view(request: HttpRequest) -> HttpResponse:
+    """Who is behind: caseload balance and overdue work per person, then the team's urgent items."""
+    user = signed_in_user(request)
+    team = build_team_view(user)
+    # Only the patients named on the page are read; the counts name nobody.
+    audit.record_reads(user, list(team.patients.values()), object_type="Worklist")
+    names = {r.profile.user_id: r.profile.user.display_name() for r in team.rows}
+    return render(
+        request,
+        "coordination/team.html",
+        {
+            "nav": "team",
+            "rows": team.rows,
+            "urgent": [
+                {
+                    "item": i,
+                    "patient": team.patients.get(i.patient_id),
+                    "who": names.get(i.staff_id or 0, "a queue" if i.staff_id is None else "someone else"),
+                }
+                for i in team.urgent
+            ],
+        },
+    )
