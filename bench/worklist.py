@@ -19,7 +19,9 @@ queries of one run:
   (a) build_worklist(user) alone;
   (b) GET /worklist/ through django.test.Client (middleware, access policy, the audit of every patient shown,
       template rendering);
-  (c) build_team_worklist(supervisor) alone, and GET /worklist/team/ as the supervisor.
+  (c) coordination.team.team_view(supervisor) alone (the counts per person and the urgent items; it replaced
+      build_team_worklist, which built every item of the teams, in issue 18), and GET /worklist/team/ as the
+      supervisor.
 `--explain` prints the slowest queries of one build_worklist with their plans.
 """
 
@@ -203,14 +205,15 @@ def _child(args: argparse.Namespace) -> None:
 
     from careconductor.cases.models import Case
     from careconductor.coordination.models import Contact, Task
-    from careconductor.coordination.worklist import build_team_worklist, build_worklist
+    from careconductor.coordination.team import team_view
+    from careconductor.coordination.worklist import build_worklist, team_cases
     from careconductor.patients.models import Patient
 
     built = _ensure_demo(args.patients)
     setup = _fill_caseload(args.user, args.caseload)
     user, supervisor = setup.pop("user"), setup.pop("supervisor")
     mine = build_worklist(user)
-    team = build_team_worklist(supervisor)
+    team = team_view(supervisor)
     kinds = Counter(f"{i.kind}{' overdue' if i.overdue else ''}" for i in mine.items)
     result: dict[str, Any] = {
         "backend": connection.vendor,
@@ -223,8 +226,8 @@ def _child(args: argparse.Namespace) -> None:
         **setup,
         "items": len(mine.items),
         "kinds": dict(sorted(kinds.items())),
-        "team_cases": len(team.cases),
-        "team_items": len(team.items),
+        "team_cases": team_cases(supervisor).count(),
+        "team_people": len(team.rows),
         "measures": {},
     }
     if args.explain:
@@ -236,7 +239,7 @@ def _child(args: argparse.Namespace) -> None:
     runs: dict[str, tuple[Callable[[], object], int]] = {
         "build_worklist (case manager)": (lambda: build_worklist(user), args.repeat),
         "GET /worklist/ (case manager)": (_get(cm, "/worklist/"), args.repeat),
-        "build_team_worklist (supervisor)": (lambda: build_team_worklist(supervisor), team_repeat),
+        "team_view (supervisor)": (lambda: team_view(supervisor), team_repeat),
         "GET /worklist/team/ (supervisor)": (_get(sv, "/worklist/team/"), team_repeat),
     }
     result["measures"] = {label: _time(label, run, n) | {"n": n} for label, (run, n) in runs.items()}
@@ -300,7 +303,7 @@ def main() -> None:
             f"{r['moved']} moved from {r['moved_from']} colleagues with {r['tasks_moved']} open tasks); "
             f"{r['items']} work items: {', '.join(f'{k} {v}' for k, v in r['kinds'].items())}"
         )
-        print(f"supervisor's teams: {r['team_cases']:,} open cases, {r['team_items']:,} work items")
+        print(f"supervisor's teams: {r['team_cases']:,} open cases, {r['team_people']:,} people")
         print(f"{'measure':36} {'runs':>5} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
         for label, m in r["measures"].items():
             print(f"{label:36} {m['n']:5d} {m['median']:10.1f} {m['p95']:8.1f} {m['queries']:8d}", flush=True)
