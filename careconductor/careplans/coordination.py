@@ -13,6 +13,7 @@ from careconductor.cases.models import Case
 from careconductor.coordination.hooks import summary_section, worklist_source
 from careconductor.coordination.rules import Band, WorkItem
 from careconductor.coordination.worklist import case_fields
+from careconductor.core import clock
 from careconductor.patients.choices import EncounterClass
 from careconductor.patients.models import Encounter
 
@@ -46,7 +47,7 @@ def plan_review_items(cases: Sequence[Case], today: dt.date) -> list[WorkItem]:
         encounter_class=EncounterClass.INPATIENT,
         end__isnull=False,
         end__gt=earliest,
-        end__lte=timezone.now(),
+        end__lte=clock.now(),
     ).values_list("patient_id", "end"):
         if end is not None:
             discharges[pid].append(end)

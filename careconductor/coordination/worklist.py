@@ -223,7 +223,7 @@ def compute(
     *,
     reviews: bool = True,
 ) -> Worklist:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     task_list = list(tasks.select_related("patient", "owner", "team"))
     patients = {c.patient_id: c.patient for c in cases} | {t.patient_id: t.patient for t in task_list}
     items: list[WorkItem] = []
@@ -335,7 +335,7 @@ def _contact_items(
         return []
     table = cadence_table(organization_id) if table is None else table
     patient_ids = [c.patient_id for c in cases]
-    horizon = timezone.now() - dt.timedelta(days=366)
+    horizon = clock.now() - dt.timedelta(days=366)
     failed: dict[int, list[dt.datetime]] = defaultdict(list)
     for pid, at in Contact.objects.filter(
         patient_id__in=patient_ids,
@@ -423,7 +423,7 @@ def _transition_items(cases: Sequence[Case], organization_id: int | None, today:
             encounter_class__in=DISCHARGE_CLASSES,
             end__isnull=False,
             end__gte=end_of_day(window_start - dt.timedelta(days=1)),
-            end__lte=timezone.now(),
+            end__lte=clock.now(),
             discharge_disposition__in=COMMUNITY_DISCHARGES,
         ).values_list("patient_id", "end", "facility")
     )

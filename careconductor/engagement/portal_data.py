@@ -93,7 +93,7 @@ def recent_instructions(patient: Patient) -> list[Flag]:
 def doses_today(patient: Patient) -> list[Any]:
     from careconductor.medications.queries import doses_for_day
 
-    return list(doses_for_day(patient, timezone.localdate()))
+    return list(doses_for_day(patient, clock.today()))
 
 
 def self_assessments(patient: Patient, slugs: tuple[str, ...]) -> list[dict[str, Any]]:

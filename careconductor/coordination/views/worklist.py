@@ -6,9 +6,9 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from careconductor.core import clock
 from careconductor.privacy import audit
 from careconductor.privacy.guards import staff_view
 
@@ -42,7 +42,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             # Patients with portal messages nobody on the team has opened (the rows say how many each).
             "message_patients": sum(1 for i in worklist.items if i.kind == "message"),
             "overdue": overdue,
-            "today": timezone.localdate(),
+            "today": clock.today(),
             "supervising": user.role in SUPERVISING,
             # Where each row's form and link come back to (worked out once, not per row).
             "here": request.get_full_path(),

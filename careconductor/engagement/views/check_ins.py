@@ -11,11 +11,11 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
 
@@ -184,7 +184,7 @@ def doses(request: HttpRequest) -> HttpResponse:
         taken = set(request.POST.getlist("taken"))
         answers = {(s.medication.pk, s.slot): f"{s.medication.pk}@{s.slot}" in taken for s in slots}
         try:
-            do_report_doses(portal_user(request), patient, day=timezone.localdate(), answers=answers)
+            do_report_doses(portal_user(request), patient, day=clock.today(), answers=answers)
         except ActionRefused as exc:
             error = " ".join(exc.errors.values()) or str(exc)
         else:
