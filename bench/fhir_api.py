@@ -1,68 +1,73 @@
-"""Latency of the FHIR R4 API at scale, and the rate of transaction imports.
+"""The FHIR R4 API served for real: latency and throughput of reads, searches and transaction imports.
 
     .venv/bin/python bench/fhir_api.py --patients 10000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_bench_fhir .venv/bin/python bench/fhir_api.py --patients 100000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_bench_fhir .venv/bin/python bench/fhir_api.py --patients 10000
 
 A child process with a new, empty CARECONDUCTOR_HOME (DEBUG off) applies the migrations and builds the demo at the
-size given (`careconductor.demo.generator.build_demo`, as `careconductor demo --patients N` does, not timed here);
-with DATABASE_URL set, the PostgreSQL database it names is dropped and created again first and dropped after, so
-its name must contain "bench". `--keep DIR` keeps the data folder (and the PostgreSQL database) for another run,
-which then skips the build.
+size given (`careconductor.demo.generator.build_demo`, not timed here) and makes `user/*.*` bearer tokens for the
+demo's case manager and admin; with DATABASE_URL set, the PostgreSQL database it names is dropped and created
+again first and dropped after, so its name must contain "bench". `--keep DIR` keeps the data folder (and the
+PostgreSQL database) for another run, which then skips the build.
 
-It then creates a bearer token (user/*.*) for the demo's admin and for its case manager and requests, through
-Django's test client in the same process (as bench/page_latency.py does: no network, the application's own
-time - bearer authentication, access policy, queries, audit writes, rendering to FHIR JSON):
+It then serves the application as `careconductor serve` does (gunicorn, gthread, 2 workers x 4 threads, on
+loopback) with one more URL, a bare Django view reading the same patient row (bench/_bare_site.py: the
+framework's floor), and measures with real HTTP clients (http.client, keep-alive, one connection per client
+thread):
 
-    Patient read, Patient search by family-name prefix (_count=20), Patient search by a one-year birthdate
-    range (_count=20), EpisodeOfCare search by patient, Condition search by code (_count=20) and
-    Patient/$everything
+  - the case manager's `GET Patient/<id>` with 1 and with 8 concurrent clients: p50 / p95 ms, requests/s, and the
+    server's CPU per request (user + system time of the gunicorn processes; PostgreSQL's own CPU not counted),
+  - the same read against the bare view, and the ratios,
+  - a family-name search and `Patient/$everything` (1 client),
+  - transaction imports as the admin: Bundles of 200 and of 1,000 entries (per patient: Patient, Coverage,
+    RelatedPerson, a Condition and an Encounter, referring to the Patient by urn:uuid), posted by 2 concurrent
+    clients while a third reads `Patient/<id>` over and over: resources/s, and the reader's p50 / p95.
 
-each warmed up, then repeated (200 times by default), printing the median and p95 in milliseconds and the
-queries of one request. Then it POSTs transaction Bundles of 100 entries (50 Patients and 50 Conditions that
-refer to them by urn:uuid) as the admin and prints resources per second. Types not registered are skipped with
-a note.
+Every answer's status is counted; any 500 is printed and makes the run fail. `--profile-ingest N` instead
+profiles one N-entry Bundle in-process (cProfile, through Django's test client) and prints the top functions.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from _postgres import recreate_postgres  # bench/ is on sys.path when a benchmark runs
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+FHIR = "application/fhir+json"
 
 
-def _child(args: argparse.Namespace) -> None:
+# --- the child: demo and tokens ----------------------------------------------------------------------------------
+def _setup(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careconductor.settings")
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from careconductor.accounts.actions import do_create_token
     from careconductor.accounts.models import User
     from careconductor.cases.models import Case
     from careconductor.demo.generator import build_demo
-    from careconductor.fhir.registry import mapper_for
-    from careconductor.patients.models import Condition, Patient
+    from careconductor.patients.models import Patient
 
-    settings.ALLOWED_HOSTS = ["*"]
     assert not settings.DEBUG, "run the benchmark with DEBUG off (unset CARECONDUCTOR_DEBUG)"
     call_command("migrate", interactive=False, verbosity=0)
     started = time.perf_counter()
@@ -71,177 +76,333 @@ def _child(args: argparse.Namespace) -> None:
         print(
             f"# demo built in {time.perf_counter() - started:.1f} s ({sum(rows.values()):,} rows)", flush=True
         )
-    print(
-        f"# {connection.vendor}, {Patient.objects.count():,} patients, {Case.objects.count():,} cases, "
-        f"{Condition.objects.count():,} conditions; {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}",
-        flush=True,
-    )
-
     manager = User.objects.get(username="casemanager")
     admin = User.objects.get(username="admin")
     case = Case.objects.filter(primary_case_manager=manager, status="active").order_by("pk").first()
     assert case is not None, "the demo's case manager has no active case"
     patient = case.patient
-    code = "E11.9"  # the most common code in the demo
-    year = patient.birth_date.year
-    requests = [
-        ("Patient", "Patient read", f"Patient/{patient.pk}"),
-        ("Patient", "Patient search family prefix", f"Patient?family={patient.family_name[:3]}&_count=20"),
-        (
-            "Patient",
-            "Patient search birthdate range",
-            f"Patient?birthdate=ge{year}-01-01&birthdate=lt{year + 1}-01-01&_count=20",
-        ),
-        ("EpisodeOfCare", "EpisodeOfCare search by patient", f"EpisodeOfCare?patient={patient.pk}"),
-        ("Condition", f"Condition search code={code}", f"Condition?code={code}&_count=20"),
-        ("Patient", "Patient/$everything", f"Patient/{patient.pk}/$everything"),
-    ]
-    print(
-        f"# patient {patient.pk} (family prefix {patient.family_name[:3]!r}, born {year}), repeat {args.repeat}"
-    )
-    print(
-        f"{'user':12} {'request':38} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'entries':>8} {'total':>8}"
-    )
-    results: list[dict[str, Any]] = []
-    for user in (manager, admin):
-        _, secret = do_create_token(user, name="bench", scopes=("user/*.*",))
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        for resource_type, label, path in requests:
-            if mapper_for(resource_type) is None:
-                print(f"{user.username:12} {label:38} skipped: {resource_type} is not registered")
-                continue
-            url = "/fhir/r4/" + path
-            for _ in range(3):
-                response = client.get(url)
-                assert response.status_code == 200, (url, response.status_code, response.content[:300])
-            times = []
-            for _ in range(args.repeat):
-                began = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - began) * 1000)
-                assert response.status_code == 200, (url, response.status_code)
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(url)
-            body = json.loads(response.content)
-            entries = len(body.get("entry", [])) if body["resourceType"] == "Bundle" else 1
-            total = body.get("total", "")
-            p95 = statistics.quantiles(times, n=20)[-1]
-            median = statistics.median(times)
-            print(
-                f"{user.username:12} {label:38} {median:10.1f} {p95:8.1f} {len(queries):8d} {entries:8d} {total!s:>8}",
-                flush=True,
-            )
-            results.append({"user": user.username, "request": label, "median": median, "p95": p95})
+    facts = {
+        "vendor": connection.vendor,
+        "patients": Patient.objects.count(),
+        "patient": patient.pk,
+        "family": patient.family_name[:3],
+        "manager": do_create_token(manager, name="bench", scopes=("user/*.*",))[1],
+        "admin": do_create_token(admin, name="bench import", scopes=("user/*.*",))[1],
+    }
+    Path(os.environ["CARECONDUCTOR_HOME"], "bench-fhir.json").write_text(json.dumps(facts))
 
-    # --- transaction import --------------------------------------------------------------------------------------
-    if mapper_for("Condition") is None:
-        print("# transaction import: Condition is not registered; bundles hold 100 Patients instead")
-    _, secret = do_create_token(admin, name="bench import", scopes=("user/*.*",))
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    before = Patient.objects.count(), Condition.objects.count()
-    took = []
-    for b in range(args.bundles):
-        bundle = _bundle(b, with_conditions=mapper_for("Condition") is not None)
-        body = json.dumps(bundle)
-        began = time.perf_counter()
-        response = client.post("/fhir/r4/", body, content_type="application/fhir+json")
-        took.append(time.perf_counter() - began)
-        assert response.status_code == 200, response.content[:1000]
-    added = (Patient.objects.count() - before[0]) + (Condition.objects.count() - before[1])
-    assert added == 100 * args.bundles, added
-    seconds = sum(took)
+
+def _profile(args: argparse.Namespace) -> None:
+    """One Bundle of `args.profile_ingest` entries through the test client, under cProfile."""
+    import cProfile
+    import pstats
+
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    facts = json.loads(Path(os.environ["CARECONDUCTOR_HOME"], "bench-fhir.json").read_text())
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {facts['admin']}")
+    warm = client.post("/fhir/r4/", json.dumps(bundle(10)), content_type=FHIR)  # imports, first queries
+    assert warm.status_code == 200, warm.content[:500]
+    body = json.dumps(bundle(args.profile_ingest))
+    profiler = cProfile.Profile()
+    began = time.perf_counter()
+    profiler.enable()
+    response = client.post("/fhir/r4/", body, content_type=FHIR)
+    profiler.disable()
+    took = time.perf_counter() - began
+    assert response.status_code == 200, response.content[:500]
+    print(f"# one Bundle of {args.profile_ingest} entries: {took:.2f} s under cProfile")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats("careconductor|fhir/resources", args.profile_top)
+    stats.sort_stats("tottime").print_stats(15)
+
+
+# --- the server --------------------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "careconductor.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", "4", "--worker-class", "gthread", "--timeout", "120",
+         "--log-level", "warning", "--chdir", str(BENCH)],
+        env={**env, "DJANGO_SETTINGS_MODULE": "_bare_site", "PYTHONPATH": f"{BENCH}:{ROOT}"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    sys.exit("the server did not start")
+
+
+def _server_cpu(pid: int) -> float:
+    """User + system seconds of the gunicorn master and its workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+# --- the clients -------------------------------------------------------------------------------------------------
+class Tally:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.statuses: Counter[int] = Counter()
+        self.errors: list[str] = []
+
+    def count(self, status: int, body: bytes, what: str) -> None:
+        with self.lock:
+            self.statuses[status] += 1
+            if status >= 500 and status != 503:
+                self.errors.append(f"{what}: {status} {body[:300]!r}")
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, token: str, body: bytes | None = None) -> tuple[int, bytes]:  # fmt: skip
+    headers = {"Accept": FHIR}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = FHIR
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _load(port: int, path: str, token: str, clients: int, per_client: int, tally: Tally) -> tuple[list[float], float]:  # fmt: skip
+    """`clients` threads each make `per_client` GETs: every request's ms, and the wall time."""
+    times: list[float] = []
+    start = threading.Barrier(clients + 1)
+
+    def run() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for _ in range(3):
+            _request(conn, "GET", path, token)
+        start.wait()
+        mine = []
+        for _ in range(per_client):
+            began = time.perf_counter()
+            status, body = _request(conn, "GET", path, token)
+            mine.append((time.perf_counter() - began) * 1000)
+            tally.count(status, body, path)
+        with tally.lock:
+            times.extend(mine)
+        conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return times, time.perf_counter() - began
+
+
+def _p(times: list[float], q: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _line(label: str, times: list[float], wall: float, cpu: float | None = None) -> dict[str, float]:
+    rate = len(times) / wall
+    per = f"  CPU {cpu * 1000 / len(times):5.2f} ms/req" if cpu is not None else ""
+    print(f"{label:44} p50 {_p(times, 0.5):7.1f}  p95 {_p(times, 0.95):7.1f} ms  {rate:7.0f} req/s{per}", flush=True)  # fmt: skip
+    return {"p50": _p(times, 0.5), "rate": rate, "cpu": (cpu or 0) * 1000 / len(times)}
+
+
+def _reads(port: int, server: int, facts: dict[str, Any], repeat: int, tally: Tally) -> None:
+    read = f"/fhir/r4/Patient/{facts['patient']}"
+    bare = f"/bench/bare/{facts['patient']}"
+    found: dict[str, dict[str, float]] = {}
+    for label, path, token in (("FHIR read Patient/<id>", read, facts["manager"]), ("bare Django view, same row", bare, "")):  # fmt: skip
+        for clients in (1, 8):
+            cpu = _server_cpu(server)
+            times, wall = _load(port, path, token, clients, max(repeat // clients, 20) if clients == 1 else repeat // clients * 2, tally)  # fmt: skip
+            found[f"{label} {clients}"] = _line(f"{label}, {clients} client{'s' if clients > 1 else ''}", times, wall, _server_cpu(server) - cpu)  # fmt: skip
+    fhir, floor = found["FHIR read Patient/<id> 1"], found["bare Django view, same row 1"]
+    print(f"# FHIR read / bare view, 1 client: p50 {fhir['p50'] / floor['p50']:.1f}x, CPU {fhir['cpu'] / floor['cpu']:.1f}x")  # fmt: skip
+    for label, path in (
+        (
+            "search Patient?family=<3 letters>&_count=20",
+            f"/fhir/r4/Patient?family={facts['family']}&_count=20",
+        ),
+        ("Patient/<id>/$everything", f"/fhir/r4/Patient/{facts['patient']}/$everything"),
+    ):
+        times, wall = _load(port, path, facts["manager"], 1, max(repeat // 4, 20), tally)
+        _line(f"{label}, 1 client", times, wall)
+
+
+def _ingest(port: int, facts: dict[str, Any], size: int, per_client: int, tally: Tally) -> None:
+    """2 clients post `per_client` Bundles of `size` entries each while a reader reads one patient."""
+    bodies = [[json.dumps(bundle(size)).encode() for _ in range(per_client)] for _ in range(2)]
+    done = threading.Event()
+    took: list[float] = []
+    read_times: list[float] = []
+    created = Counter[int]()
+
+    def post(mine: list[bytes]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        for body in mine:
+            began = time.perf_counter()
+            status, answer = _request(conn, "POST", "/fhir/r4/", facts["admin"], body)
+            tally.count(status, answer, f"Bundle of {size}")
+            with tally.lock:
+                took.append(time.perf_counter() - began)
+                created[status] += size
+
+    def read() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        path = f"/fhir/r4/Patient/{facts['patient']}"
+        while not done.is_set():
+            began = time.perf_counter()
+            status, body = _request(conn, "GET", path, facts["manager"])
+            read_times.append((time.perf_counter() - began) * 1000)
+            tally.count(status, body, "read during ingest")
+
+    reader = threading.Thread(target=read)
+    writers = [threading.Thread(target=post, args=(mine,)) for mine in bodies]
+    reader.start()
+    began = time.perf_counter()
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    wall = time.perf_counter() - began
+    done.set()
+    reader.join()
     print(
-        f"# transaction import: {args.bundles} bundles of 100 entries, {added:,} resources in {seconds:.2f} s: "
-        f"{added / seconds:,.0f} resources/s (bundle median {statistics.median(took) * 1000:.0f} ms, "
-        f"max {max(took) * 1000:.0f} ms)",
+        f"ingest {2 * per_client} Bundles of {size:,}, 2 clients: {created[200] / wall:7.0f} resources/s "
+        f"(bundle p50 {statistics.median(took) * 1000:,.0f} ms, max {max(took) * 1000:,.0f} ms; answers "
+        f"{dict(sorted((s, n // size) for s, n in created.items()))}); reader alongside: p50 "
+        f"{_p(read_times, 0.5):.1f} p95 {_p(read_times, 0.95):.1f} max {max(read_times):.0f} ms "
+        f"({len(read_times)} reads)",
         flush=True,
     )
 
 
-GIVEN = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun"]
-FAMILY = [
-    "Abbott",
-    "Baptiste",
-    "Castillo",
-    "Dumont",
-    "Eriksen",
-    "Fontaine",
-    "Gallo",
-    "Haas",
-    "Ibarra",
-    "Joshi",
-]
-CODES = [("E11.9", "Type 2 diabetes mellitus without complications"), ("I10", "Essential hypertension"),
-         ("I50.22", "Chronic systolic heart failure"), ("J44.9", "Chronic obstructive pulmonary disease")]  # fmt: skip
+# --- the Bundles -------------------------------------------------------------------------------------------------
+LETTERS = "bcdfghjklmnprstvz"
 
 
-def _bundle(number: int, *, with_conditions: bool) -> dict[str, Any]:
-    entries = []
-    for i in range(50 if with_conditions else 100):
+def _name(number: int) -> str:
+    word = ""
+    while True:
+        number, digit = divmod(number, len(LETTERS))
+        word += LETTERS[digit] + "aeiou"[digit % 5]
+        if not number:
+            return word.capitalize()
+
+
+def bundle(size: int) -> dict[str, Any]:
+    """`size` entries, five per person (Patient, Coverage, RelatedPerson, Condition, Encounter). Each person's
+    name, birth date and phone are new (the Patient create refuses probable duplicates)."""
+    run = uuid.uuid4().int
+    entries: list[dict[str, Any]] = []
+    for i in range(size // 5):
+        seed = (run + i * 7919) % 10**12
         ref = f"urn:uuid:{uuid.uuid4()}"
-        entries.append(
-            {
-                "fullUrl": ref,
-                "resource": {
-                    "resourceType": "Patient",
-                    "identifier": [{"system": "urn:bench:import", "value": f"{number}-{i}"}],
-                    "name": [
-                        {
-                            "use": "official",
-                            "family": FAMILY[i % 10] + "-Import",
-                            "given": [GIVEN[number % 10]],
-                        }
-                    ],
-                    "gender": ("female", "male")[i % 2],
-                    "birthDate": f"19{40 + i % 50:02d}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                    "telecom": [{"system": "phone", "value": f"(503) 555-{i:04d}"}],
-                },
-                "request": {"method": "POST", "url": "Patient"},
-            }
-        )
-        if with_conditions:
-            code, display = CODES[i % len(CODES)]
-            entries.append(
-                {
-                    "fullUrl": f"urn:uuid:{uuid.uuid4()}",
-                    "resource": {
-                        "resourceType": "Condition",
-                        "code": {
-                            "coding": [
-                                {
-                                    "system": "http://hl7.org/fhir/sid/icd-10-cm",
-                                    "code": code,
-                                    "display": display,
-                                }
-                            ],
-                            "text": display,
-                        },
-                        "subject": {"reference": ref},
-                        "onsetDateTime": "2020-06-01",
-                    },
-                    "request": {"method": "POST", "url": "Condition"},
-                }
-            )
+        subject = {"reference": ref}
+
+        def entry(resource: dict[str, Any], full_url: str | None = None) -> dict[str, Any]:
+            kind = resource["resourceType"]
+            return {"fullUrl": full_url or f"urn:uuid:{uuid.uuid4()}", "resource": resource, "request": {"method": "POST", "url": kind}}  # fmt: skip
+
+        entries += [
+            entry({"resourceType": "Patient", "identifier": [{"system": "urn:bench:import", "value": f"{run:x}-{i}"}],
+                   "name": [{"use": "official", "family": _name(seed), "given": [_name(seed // 7 + 11)]}],
+                   "gender": ("female", "male")[i % 2], "birthDate": f"19{30 + seed % 60:02d}-{1 + seed % 12:02d}-{1 + seed % 28:02d}",
+                   "telecom": [{"system": "phone", "value": f"({200 + seed % 700}) {seed % 1000:03d}-{seed // 1000 % 10000:04d}"}]}, ref),
+            entry({"resourceType": "Coverage", "status": "active", "beneficiary": subject, "subscriberId": f"M{seed}",
+                   "type": {"coding": [{"system": "urn:careconductor:coverage-kind", "code": "commercial"}]},
+                   "period": {"start": "2024-01-01"}, "payor": [{"display": "Blue Cross"}],
+                   "class": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class", "code": "plan"}]}, "value": "PPO 500", "name": "PPO 500"}]}),
+            entry({"resourceType": "RelatedPerson", "patient": subject,
+                   "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "CHILD"}]}],
+                   "name": [{"given": [_name(seed // 3)], "family": _name(seed)}], "telecom": [{"system": "phone", "value": "555-0102"}]}),
+            entry({"resourceType": "Condition", "subject": subject, "onsetDateTime": "2020-06-01",
+                   "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+                   "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9", "display": "Type 2 diabetes mellitus without complications"}]}}),
+            entry({"resourceType": "Encounter", "status": "finished", "subject": subject,
+                   "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
+                   "period": {"start": "2026-05-01T22:15:00Z", "end": "2026-05-02T03:40:00Z"}, "reasonCode": [{"text": "Fall at home"}]}),
+        ]  # fmt: skip
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+# --- the run -----------------------------------------------------------------------------------------------------
+def _measure(args: argparse.Namespace, env: dict[str, str], home: str) -> None:
+    facts = json.loads(Path(home, "bench-fhir.json").read_text())
+    load = os.getloadavg()
+    print(
+        f"# {facts['vendor']}, {facts['patients']:,} patients; {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; load average before the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+        f"gunicorn gthread {args.workers} workers x 4 threads",
+        flush=True,
+    )
+    port = _free_port()
+    server = _serve(env, port, args.workers)
+    tally = Tally()
+    try:
+        _reads(port, server.pid, facts, args.repeat, tally)
+        for size, per_client in ((200, args.bundles), (1000, max(1, args.bundles // 2))):
+            _ingest(port, facts, size, per_client, tally)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"# answers: {dict(sorted(tally.statuses.items()))}; load average after {os.getloadavg()[0]:.1f}")
+    if tally.errors:
+        print("\n".join(tally.errors[:10]))
+        sys.exit(f"{len(tally.errors)} answers were server errors")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=200)
-    parser.add_argument("--bundles", type=int, default=10)
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=400, help="requests per read measure (default 400)")
+    parser.add_argument(
+        "--bundles", type=int, default=4, help="200-entry Bundles per import client (default 4)"
+    )
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", metavar="DIR", help="data folder to keep (reused if it holds a demo)")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-ingest", type=int, metavar="N", help="profile one N-entry Bundle instead")
+    parser.add_argument("--profile-top", type=int, default=25)
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        _child(args)
+    if args.setup:
+        _setup(args)
+        return
+    if args.profile_child:
+        _profile(args)
         return
     database_url = os.environ.get("DATABASE_URL")
-    reuse = bool(args.keep and Path(args.keep, "secret_key").exists())
+    reuse = bool(args.keep and Path(args.keep, "bench-fhir.json").exists())
     with tempfile.TemporaryDirectory(prefix="cc-bench-fhir-") as scratch:
         home = args.keep or scratch
         Path(home).mkdir(parents=True, exist_ok=True)
@@ -252,12 +413,12 @@ def main() -> None:
             if not reuse:
                 recreate_postgres(database_url)
         try:
-            subprocess.run(
-                [sys.executable, __file__, "--child", "--patients", str(args.patients), "--repeat", str(args.repeat),
-                 "--bundles", str(args.bundles), "--seed", str(args.seed)],
-                env=env,
-                check=True,
-            )  # fmt: skip
+            if not reuse:
+                subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
+            if args.profile_ingest:
+                subprocess.run([sys.executable, __file__, "--profile-child", "--profile-ingest", str(args.profile_ingest), "--profile-top", str(args.profile_top)], env=env, check=True)  # fmt: skip
+            else:
+                _measure(args, env, home)
         finally:
             if database_url and not args.keep:
                 recreate_postgres(database_url, drop_only=True)
