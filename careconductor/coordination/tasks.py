@@ -2,8 +2,8 @@
 
 deliver            e-mail and SMS for one notification (delivery.py, imported here so the worker knows it)
 escalate_overdue   every 5 minutes: overdue tasks go to the supervisor (escalation.do_escalate_overdue_tasks)
-morning_summary    07:00 local time (settings.TIME_ZONE), Monday to Friday: each case manager and supervisor
-                   with something due today is told how much
+morning_summary    hourly; at 07:00 Monday to Friday in each organisation's own time zone, each of its case
+                   managers and supervisors with something due today is told how much
 
 Most "due" states (a contact due, a reassessment coming) are queries on the worklist, not jobs: only sending
 messages and the escalation sweep, which changes tasks, run here. The tasks are safe to run twice.
@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 from huey import crontab  # type: ignore[import-untyped]
 from huey.contrib.djhuey import (  # type: ignore[import-untyped]
-    HUEY,
     db_periodic_task,
     lock_task,
     on_shutdown,
 )
 
 from careconductor.accounts.choices import Role
-from careconductor.accounts.models import User
+from careconductor.accounts.models import Organization, User
 from careconductor.core import clock
+from careconductor.core.zones import organisation_zone
 
 from .choices import NotificationKind
 from .delivery import deliver as deliver  # the worker finds the queued e-mails and SMS through this module
@@ -42,23 +39,6 @@ from .worklist import build_worklist
 logger = logging.getLogger(__name__)
 
 SUMMARY_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
-
-
-def local_crontab(
-    minute: str = "*", hour: str = "*", day: str = "*", month: str = "*", day_of_week: str = "*"
-) -> Callable[[dt.datetime], bool]:
-    """huey's crontab, read in settings.TIME_ZONE. The queue keeps its clock in UTC (so times survive a
-    daylight-saving change), which would make a plain crontab(hour=7) fire at 07:00 UTC."""
-    matches = crontab(minute, hour, day, month, day_of_week)
-
-    def validate(timestamp: dt.datetime) -> bool:
-        if HUEY.utc:
-            timestamp = (
-                timestamp.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
-            )
-        return bool(matches(timestamp))
-
-    return validate
 
 
 @on_shutdown()
@@ -81,16 +61,36 @@ def escalate_overdue() -> int:
     return escalated
 
 
-@db_periodic_task(local_crontab(minute="0", hour="7", day_of_week="1-5"))
+SUMMARY_HOUR = 7  # in each organisation's own time zone, Monday to Friday
+
+
+def is_summary_hour(local: dt.datetime) -> bool:
+    """Whether `local` (an organisation's wall-clock time) is when its morning summaries go out."""
+    return local.hour == SUMMARY_HOUR and local.isoweekday() <= 5
+
+
+@db_periodic_task(crontab(minute="0"))
 def morning_summary() -> int:
-    """One notification per case manager and supervisor with work due today (worklist bands up to
-    transitional care). Sent once a day: a rerun skips whoever already has today's summary."""
+    """Every hour on the hour: each organisation where it is now 07:00 on a weekday, in its own time zone
+    (Organization.time_zone, else the installation's), gets its morning summaries."""
+    sent = 0
+    for org in Organization.objects.order_by("pk"):
+        with organisation_zone(org.time_zone):
+            if is_summary_hour(timezone.localtime(clock.now())):
+                sent += summarise_organisation(org)
+    return sent
+
+
+def summarise_organisation(org: Organization) -> int:
+    """One notification per case manager and supervisor of `org` with work due today (worklist bands up to
+    transitional care), in the organisation's time zone (the caller's). Sent once a day: a rerun skips
+    whoever already has today's summary."""
     start_of_day = timezone.make_aware(dt.datetime.combine(clock.today(), dt.time.min))
     already = Notification.objects.filter(
         kind=NotificationKind.CONTACT_DUE, created_at__gte=start_of_day
     ).values("user_id")
     users = (
-        User.objects.filter(is_active=True, role__in=SUMMARY_ROLES, organization__isnull=False)
+        User.objects.filter(is_active=True, role__in=SUMMARY_ROLES, organization=org)
         .exclude(pk__in=already)
         .order_by("pk")
     )

@@ -395,18 +395,55 @@ def test_one_escalation_sweep_at_a_time_and_a_stale_lock_is_cleared_when_the_wor
     assert not tasks.ESCALATION_LOCK.is_locked()
 
 
-def test_the_jobs_are_scheduled_every_five_minutes_and_at_seven_on_weekdays_local_time(settings) -> None:
-    settings.TIME_ZONE = "America/New_York"
+def test_the_jobs_are_scheduled_every_five_minutes_and_every_hour(settings) -> None:
     every_five = tasks.escalate_overdue.s().validate_datetime
-    summary = tasks.morning_summary.s().validate_datetime
-    # huey's clock is naive UTC. 2026-03-02 is a Monday; New York is UTC-5 until 8 March, then UTC-4.
+    hourly = tasks.morning_summary.s().validate_datetime
+    # huey's clock is naive UTC; the summary job looks at each organisation's own hour itself.
     assert every_five(dt.datetime(2026, 3, 2, 12, 5)) and not every_five(dt.datetime(2026, 3, 2, 12, 7))
-    assert summary(dt.datetime(2026, 3, 2, 12, 0))  # 07:00 in New York
-    assert not summary(dt.datetime(2026, 3, 2, 7, 0))  # 07:00 UTC is 02:00 there
-    assert summary(dt.datetime(2026, 3, 9, 11, 0))  # after the change to summer time
-    assert not summary(dt.datetime(2026, 3, 7, 12, 0))  # Saturday
-    assert not summary(dt.datetime(2026, 3, 2, 12, 1))
+    assert hourly(dt.datetime(2026, 3, 2, 7, 0)) and hourly(dt.datetime(2026, 3, 7, 23, 0))
+    assert not hourly(dt.datetime(2026, 3, 2, 12, 1))
     assert HUEY.utc
+
+
+@pytest.mark.parametrize(
+    ("local", "summary"),
+    [
+        (dt.datetime(2026, 3, 2, 7, 0), True),  # a Monday at seven
+        (dt.datetime(2026, 3, 6, 7, 30), True),  # a Friday, in a zone half an hour off the hour
+        (dt.datetime(2026, 3, 2, 6, 59), False),
+        (dt.datetime(2026, 3, 2, 8, 0), False),
+        (dt.datetime(2026, 3, 7, 7, 0), False),  # Saturday
+        (dt.datetime(2026, 3, 8, 7, 0), False),  # Sunday
+    ],
+)
+def test_the_summary_goes_out_at_seven_on_weekdays(local: dt.datetime, summary: bool) -> None:
+    assert tasks.is_summary_hour(local) is summary
+
+
+@pytest.mark.django_db
+def test_each_organisation_gets_its_summary_at_seven_in_its_own_time_zone(
+    reachable: World, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.TIME_ZONE = "America/New_York"
+    # 2026-03-02 12:00 UTC, a Monday: 07:00 in New York, 04:00 in Los Angeles.
+    with time_machine.travel(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC), tick=False):
+        do_create_task(
+            reachable.alice,
+            reachable.paula,
+            owner=reachable.alice,
+            title="Overdue call",
+            due_at=clock.now() - dt.timedelta(days=2),
+            priority=TaskPriority.URGENT,
+        )
+        reachable.riverside.time_zone = "America/Los_Angeles"
+        reachable.riverside.save(update_fields=["time_zone"])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.morning_summary.call_local() == 0
+        reachable.riverside.time_zone = ""  # the installation's: New York
+        reachable.riverside.save(update_fields=["time_zone"])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.morning_summary.call_local() == 1
+    assert Notification.objects.get(kind=K.CONTACT_DUE).user == reachable.alice
 
 
 @pytest.mark.django_db
@@ -428,7 +465,7 @@ def test_the_morning_summary_counts_what_is_due_and_is_sent_once_a_day(
             priority=TaskPriority.URGENT,
         )
     with django_capture_on_commit_callbacks(execute=True):
-        sent = tasks.morning_summary.call_local()
+        sent = tasks.summarise_organisation(reachable.riverside)
     [n] = Notification.objects.filter(kind=K.CONTACT_DUE)
     assert n.user == reachable.alice and n.url == "/worklist/"
     assert n.title == "2 items on your worklist today (1 overdue)"
@@ -436,5 +473,5 @@ def test_the_morning_summary_counts_what_is_due_and_is_sent_once_a_day(
     [email] = [m for m in mail.outbox if "worklist" in m.subject]
     assert "2 items on your worklist today (1 overdue)." in str(email.body)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.morning_summary.call_local() == 0
+        assert tasks.summarise_organisation(reachable.riverside) == 0
     assert Notification.objects.filter(kind=K.CONTACT_DUE).count() == 1
