@@ -12,6 +12,7 @@ from careconductor.accounts.models import Team
 from careconductor.cases.choices import CaseStatus, Program
 from careconductor.cases.models import Case
 from careconductor.coordination.actions import (
+    closure_needs_approval,
     do_decide_closure,
     do_request_closure,
 )
@@ -130,6 +131,27 @@ def test_the_person_who_asked_cannot_approve_even_as_the_new_supervisor(world: W
     request.refresh_from_db()
     case.refresh_from_db()
     assert (request.status, case.status) == (ClosureStatus.PENDING, CaseStatus.ACTIVE)
+
+
+def test_someone_named_as_the_teams_supervisor_without_the_role_does_not_decide(world: World) -> None:
+    """One rule with care plan versions (accounts.rules.may_decide_approval): the role decides as well as the
+    team. Bob, a case manager, named as North's supervisor by mistake, neither closes without approval nor
+    approves Alice's request; an administrator does."""
+    case = enrol(world, world.paula_case)
+    Team.objects.filter(pk=world.north.pk).update(supervisor=world.bob)
+    case.refresh_from_db()
+    assert closure_needs_approval(world.bob, case)
+    assert closure_needs_approval(world.sam, case)  # a supervisor, but no longer North's
+    assert not closure_needs_approval(world.adam, case)
+    request = do_request_closure(world.alice, case, reason="goals_met", summary="Done")
+    assert isinstance(request, ClosureRequest)
+    with pytest.raises(ActionRefused):
+        do_decide_closure(world.bob, request, approve=True)
+    request.refresh_from_db()
+    assert request.status == ClosureStatus.PENDING
+    approved = do_decide_closure(world.adam, request, approve=True)
+    case.refresh_from_db()
+    assert (approved.decided_by, case.status) == (world.adam, CaseStatus.CLOSED)
 
 
 def test_chronic_care_management_closes_at_once(world: World) -> None:

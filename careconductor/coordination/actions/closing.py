@@ -8,8 +8,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import may_decide_approval
 from careconductor.cases import rules as case_rules
 from careconductor.cases.actions import do_transition_case
 from careconductor.cases.choices import CaseStatus, ClosureReason
@@ -73,11 +73,16 @@ def closure_needs_approval(user: User, case: Case) -> bool:
     need the supervisor, unless the supervisor (or an administrator) closes the case themselves."""
     if not program_rules(case.organization_id, case.program).closure_approval:
         return False
-    return not _may_decide_closure(user, case)
+    return not may_decide_closure(user, case)
 
 
-def _may_decide_closure(user: User, case: Case) -> bool:
-    return user.role == Role.ADMIN or (case.team.supervisor_id == user.pk)
+def may_decide_closure(user: User, case: Case, requested_by_id: int | None = None) -> bool:
+    """accounts.rules.may_decide_approval, the rule care plan versions follow too: the supervisor of the case's
+    team or an administrator, never the person who asked (`requested_by_id`; None: nobody has asked yet). The
+    role decides as well as the team: someone named as a team's supervisor without the role does not."""
+    return may_decide_approval(
+        user.role, user.pk, team_supervisor_id=case.team.supervisor_id, requested_by_id=requested_by_id
+    )
 
 
 def do_request_closure(
@@ -161,10 +166,10 @@ def do_decide_closure(
     The person who asked cannot approve their own request."""
     case = request.case
     policy.require(user, policy.Action.VIEW, case.patient)
-    if not _may_decide_closure(user, case):
-        raise ActionRefused("Only the team's supervisor or an administrator decides on closing this case.")
     if user.pk == request.requested_by_id:
         raise ActionRefused("Someone other than the person who asked must approve the closure.")
+    if not may_decide_closure(user, case, request.requested_by_id):
+        raise ActionRefused("Only the team's supervisor or an administrator decides on closing this case.")
     if not approve and not comment.strip():
         raise ActionRefused({"comment": "Say what needs to change before the case can close."})
     with transaction.atomic():

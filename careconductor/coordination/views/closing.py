@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.cases.models import Case
 from careconductor.cases.queries import access_case
@@ -24,6 +23,7 @@ from ..actions.closing import (
     closure_needs_approval,
     do_decide_closure,
     do_request_closure,
+    may_decide_closure,
 )
 from ..actions.contacts import do_record_outreach
 from ..models import ClosureRequest
@@ -49,9 +49,7 @@ def _closure_context(user: User, case: Case, **extra: Any) -> dict[str, Any]:
         "pending": pending,
         "last_decision": last_closure_decision(case),
         "needs_approval": closure_needs_approval(user, case),
-        "may_decide": pending is not None
-        and pending.requested_by_id != user.pk
-        and (user.role == Role.ADMIN or case.team.supervisor_id == user.pk),
+        "may_decide": pending is not None and may_decide_closure(user, case, pending.requested_by_id),
         "reach": reach_state_for(case) if case.is_open else None,
         "outreach_form": forms.OutreachForm(),
         "decision_form": forms.ClosureDecisionForm(),
