@@ -324,6 +324,21 @@ def test_a_long_band_of_reviews_links_to_the_band_alone_which_shows_it_all(
     assert all(len(g["groups"]) == g["patients"] for g in page.context["groups"] if g["band"] < Band.REVIEW)
 
 
+def test_the_page_audits_the_reads_of_the_patients_it_names_and_no_others(
+    world: World, morning: dict[str, Any], login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from careconductor.privacy.models import AuditEvent
+
+    monkeypatch.setattr(worklist_rows_module, "FOLD_AFTER", 0)  # the reviews-only patients are not sent
+    client = login(world.alice)
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    page = client.get(reverse("coordination:worklist"))
+    named = {grp["patient"].pk for g in page.context["groups"] for grp in g["groups"]}
+    read = AuditEvent.objects.filter(pk__gt=last, object_type="Worklist")
+    assert named and set(read.values_list("patient_id", flat=True)) == named
+    assert len(named) < len(build_worklist(world.alice).patients)  # someone was left unread
+
+
 # --- The supervisor's view --------------------------------------------------------------------------------------
 def test_the_team_view_counts_overdue_contacts_per_person(
     world: World, traveller: time_machine.Traveller, login

@@ -25,9 +25,11 @@ from .base import SUPERVISING, signed_in_user
 def worklist_view(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     worklist = build_worklist(user)
-    audit.record_reads(user, list(worklist.patients.values()), object_type="Worklist")
     form = forms.WorklistFilterForm(request.GET or None)
     groups = worklist_rows(worklist, form, request.GET)
+    # The patients the page names are read; those filtered out or past a folded band's screenful are not.
+    shown = {grp["patient"].pk: grp["patient"] for g in groups for grp in g["groups"] if grp["patient"]}
+    audit.record_reads(user, list(shown.values()), object_type="Worklist")
     due_now = sum(1 for i in worklist.items if i.band < Band.REVIEW)
     overdue = sum(1 for i in worklist.items if i.overdue and i.band <= Band.TRANSITION)
     return render(
