@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Team, User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.assessments.rules import DEFAULT_INTERVALS
 from careconductor.cases.choices import Program
 from careconductor.cases.programs import ProgramRules, do_set_program_rules, rules_by_program
@@ -39,7 +40,7 @@ from .staff import (
     open_work,
 )
 
-admin_view = staff_view([Role.ADMIN])
+admin_view = staff_view(roles_for(Page.SETUP))
 
 
 def _page(

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.assessments.queries import acuity_suggestion, reassessments_due
 from careconductor.chart.summary import chart_summary
 from careconductor.coordination.queries import case_follow_up, my_open_tasks, patient_open_tasks
@@ -33,7 +34,7 @@ from .queries import access_case, assignment_candidates, case_list, caseloads
 
 TASKS_SHOWN = 20
 PAGE_SIZE = 50
-ASSIGNERS = [Role.SUPERVISOR, Role.ADMIN]
+ASSIGNERS = roles_for(Page.CASELOADS)  # the caseloads page, and assigning and reassigning from it
 
 
 def _managers(user: User) -> list[tuple[int, str]]:

@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.core.errors import ActionRefused
 
 from . import audit
@@ -30,7 +30,7 @@ from .models import AuditEvent, Disclosure, EmergencyAccess
 if TYPE_CHECKING:
     from careconductor.patients.models import Patient
 
-OFFICER = [Role.PRIVACY_OFFICER]
+OFFICER = roles_for(Page.PRIVACY)
 PAGE_SIZE = 100
 
 

@@ -12,12 +12,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Team, User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.cases.models import Case
 from careconductor.cases.rules import OPEN_STATUSES
 from careconductor.patients.models import Patient
 from careconductor.privacy import policy
 
-SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
+# The team page's roles, from the role-to-page matrix (accounts.rules.PAGE_ROLES).
+SUPERVISING = roles_for(Page.TEAM)
 
 
 def signed_in_user(request: HttpRequest) -> User:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import SUPERVISING
 from careconductor.cases.models import Case
 from careconductor.cases.queries import access_case
 from careconductor.core.errors import ActionRefused
@@ -32,7 +33,7 @@ from ..queries import (
     pending_closure,
 )
 from ..reach import reach_state_for
-from .base import SUPERVISING, require_change, signed_in_user
+from .base import require_change, signed_in_user
 
 CLOSURE_FIELDS = {
     "closure_reason": "reason",

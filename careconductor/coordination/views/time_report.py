@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from careconductor.accounts.choices import Role
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.cases.choices import Program
 from careconductor.core import clock
 from careconductor.privacy import audit
@@ -33,7 +33,7 @@ def _month(request: HttpRequest) -> tuple[forms.MonthForm, dt.date]:
     return form, default
 
 
-@staff_view(roles=(Role.SUPERVISOR, Role.ADMIN, Role.CASE_MANAGER))
+@staff_view(roles=roles_for(Page.TIME_REPORT))
 @require_http_methods(["GET"])
 def time_report(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
@@ -46,7 +46,7 @@ def time_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(roles=(Role.SUPERVISOR, Role.ADMIN, Role.CASE_MANAGER))
+@staff_view(roles=roles_for(Page.TIME_REPORT))
 @require_http_methods(["GET"])
 def time_report_csv(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
