@@ -31,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
+from django.db.models.lookups import Exact, LessThan
 from django.utils import timezone
 
 from careconductor.accounts.choices import Role
@@ -114,12 +114,18 @@ def team_view(user: User, *, today: dt.date | None = None) -> TeamView:
     active = cases.filter(status=CaseStatus.ACTIVE)
     table = cadence_table(user.organization_id)
     tasks = team_tasks(user)
-    for person, (overdue, due_today) in _contact_states(active, table, day).items():
+    # Cases whose patient failed to answer often enough to reach the unable-to-reach steps: the worklist's code
+    # counts them; the grouped query counts the others.
+    trying_ids = list(_trying_to_reach(active, day).values_list("pk", flat=True))
+    for person, (overdue, due_today) in _contact_states(
+        active.exclude(pk__in=trying_ids), table, day
+    ).items():
         if (row := rows.get(person or 0)) is not None:
             row.contacts_overdue += overdue
             row.due_today += due_today
-    # Cases whose patient failed to answer often enough to reach the unable-to-reach steps: the worklist's code.
-    trying = list(_with_last_success(_trying_to_reach(active, day).only(*CASE_FIELDS), patient=False))
+    trying = list(
+        _with_last_success(Case.objects.filter(pk__in=trying_ids).only(*CASE_FIELDS), patient=False)
+    )
     items = _contact_items(trying, user.organization_id, day, table)
     for item in items:
         if (row := rows.get(item.staff_id or 0)) is not None and item.band == Band.CONTACT:
@@ -208,7 +214,7 @@ def _trying_to_reach(active: QuerySet[Case], day: dt.date) -> QuerySet[Case]:
     return active.filter(often).annotate(failed_since=failed).filter(failed_since__gte=required)
 
 
-LATER, OVERDUE, DUE_TODAY, TRYING_TO_REACH = 0, 1, 2, 3  # what the contact query says of each case
+LATER, OVERDUE, DUE_TODAY = 0, 1, 2  # what the contact query says of each case
 
 
 def _contact_states(
@@ -217,9 +223,8 @@ def _contact_states(
     """(contacts overdue, due today) per case manager over the active cases, in one grouped query. A contact
     is overdue when the last reached contact (or the case's start, with none) lies before today less the
     cadence's interval, and due today when on that day (rules.next_contact, compared as moments: the start of
-    the local day). Cases the unable-to-reach rule may apply to are left out: the caller counts them with the
-    worklist's code. The state is worked out inside the last contact's lookup, so that runs once per case."""
-    often, failed, required = _reach_filter(day)
+    the local day). The caller leaves out the cases the unable-to-reach rule may apply to. The state is worked
+    out inside the last contact's lookup, so that runs once per case."""
 
     def state(moment: Any, outer: bool) -> SqlCase:
         return SqlCase(
@@ -239,13 +244,7 @@ def _contact_states(
         state(Coalesce("enrolled_at", "referred_at"), outer=False),
     )
     rows = (
-        active.annotate(
-            state=SqlCase(
-                When(often & Q(GreaterThanOrEqual(failed, required)), then=Value(TRYING_TO_REACH)),
-                default=cadence,
-                output_field=IntegerField(),
-            )
-        )
+        active.annotate(state=cadence)
         .values_list("primary_case_manager_id", "state")
         .annotate(n=Count("pk"))
         .order_by()
