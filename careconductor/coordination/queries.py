@@ -20,7 +20,9 @@ from careconductor.privacy.choices import AuditAction
 from . import rules
 from .choices import ClosureStatus, FlagStatus
 from .models import ClosureRequest, Contact, Flag, Task, TaskReassignment, TimeEntry
+from .reach import reach_state_for
 from .rules import PRIORITY_RANK
+from .worklist import cadence_of, cadence_table
 
 
 def priority_rank() -> SqlCase:
@@ -158,9 +160,6 @@ class CaseFollowUp:
 
 def case_follow_up(case: Case) -> CaseFollowUp:
     """Where a case (already opened by the caller) stands with regular contact."""
-    from .reach import reach_state_for
-    from .worklist import cadence_of, cadence_table
-
     last = (
         Contact.objects.filter(patient_id=case.patient_id)
         .select_related("staff")
