@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
 from .choices import NotificationKind
@@ -51,15 +51,10 @@ class NotificationSettingsForm(forms.Form):
         }
 
 
-def _user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 @staff_view()
 @require_http_methods(["GET"])
-def notification_list(request: HttpRequest) -> HttpResponse:
-    items = list(recent(_user(request), LIST_LIMIT))
+def notification_list(request: StaffRequest) -> HttpResponse:
+    items = list(recent(request.user, LIST_LIMIT))
     unread = sum(1 for n in items if n.read_at is None)
     in_inbox = sum(1 for n in items if n.read_at is None and n.kind in INBOX_KINDS)
     return render(
@@ -77,9 +72,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def mark_read(request: StaffRequest, notification_id: int) -> HttpResponse:
     """Mark one read; with `next` (the "Open" button) go on to what it is about."""
-    do_mark_read(_user(request), notification_id)
+    do_mark_read(request.user, notification_id)
     return redirect_onward(request, "notifications:list")
 
 
@@ -96,16 +91,16 @@ def redirect_onward(request: HttpRequest, fallback: str) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = do_mark_all_read(_user(request))
+def mark_all_read(request: StaffRequest) -> HttpResponse:
+    count = do_mark_all_read(request.user)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     return redirect("notifications:list")
 
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def notification_settings(request: StaffRequest) -> HttpResponse:
+    user = request.user
     initial: dict[str, bool] = {}
     for kind, choice in preferences(user).items():
         initial[f"{kind}_email"] = choice.email

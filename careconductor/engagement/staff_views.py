@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careconductor.accounts.choices import Role
-from careconductor.accounts.models import User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import audit, policy
@@ -37,12 +37,8 @@ from .rules import DEFAULT_LIMITS, HEART_FAILURE_WEIGHT
 from .views.messages import attachment_response
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _portal_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
-    user = _user(request)
+def _portal_context(request: StaffRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
+    user = request.user
     return {
         "patient": patient,
         "summary": chart_summary(patient),
@@ -79,15 +75,15 @@ def _since(days: int) -> Any:
 
 @staff_view()
 @require_GET
-def portal_page(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = access_patient(_user(request), patient_id)
+def portal_page(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(request.user, patient_id)
     return render(request, "engagement/staff/portal.html", _portal_context(request, patient))
 
 
 @staff_view()
 @require_POST
-def invite(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def invite(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     form = InviteForm(request.POST)
     if form.is_valid():
@@ -108,8 +104,8 @@ def invite(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    user = _user(request)
+def withdraw(request: StaffRequest, invitation_id: int) -> HttpResponse:
+    user = request.user
     invitation = (
         PortalInvitation.objects.filter(policy.patient_q(user))
         .select_related("patient")
@@ -129,8 +125,8 @@ def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def set_threshold(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+def set_threshold(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     form = ThresholdForm(request.POST)
     if form.is_valid():
@@ -154,8 +150,8 @@ def set_threshold(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def clear_threshold(request: HttpRequest, threshold_id: int) -> HttpResponse:
-    user = _user(request)
+def clear_threshold(request: StaffRequest, threshold_id: int) -> HttpResponse:
+    user = request.user
     threshold = queries.access_threshold(user, threshold_id)
     patient_id = threshold.patient_id
     try:
@@ -169,10 +165,10 @@ def clear_threshold(request: HttpRequest, threshold_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+def messages_page(request: StaffRequest, patient_id: int) -> HttpResponse:
     """The patient's messages, newest first; opening the page marks the patient's messages read. A reply or a
     new message goes to the patient's portal (they get an e-mail that says only that a message is waiting)."""
-    user = _user(request)
+    user = request.user
     patient = access_patient(user, patient_id)
     form = StaffMessageForm(request.POST or None, request.FILES or None)
     reply_to = None
@@ -221,16 +217,16 @@ def messages_page(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_GET
-def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    return attachment_response(queries.access_attachment(_user(request), attachment_id))
+def attachment(request: StaffRequest, attachment_id: int) -> FileResponse:
+    return attachment_response(queries.access_attachment(request.user, attachment_id))
 
 
-@staff_view(roles=(Role.ADMIN,))
+@staff_view(roles=roles_for(Page.SETUP))  # a set-up section
 @require_http_methods(["GET", "POST"])
-def alert_limit_settings(request: HttpRequest) -> HttpResponse:
+def alert_limit_settings(request: StaffRequest) -> HttpResponse:
     """The organisation's alert limits per programme, over the shipped defaults; a patient's own limit, set on
     their portal page, still comes first."""
-    user = _user(request)
+    user = request.user
     org_id = user.org_id
     form = ProgrammeThresholdForm(request.POST if request.POST.get("form") == "limit" else None)
     if request.method == "POST":

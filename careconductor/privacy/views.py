@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from careconductor.accounts.models import User
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.core.errors import ActionRefused
+from careconductor.core.requests import StaffRequest
 
 from . import audit
 from .actions import do_review_emergency_access
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
 
 OFFICER = roles_for(Page.PRIVACY)
 PAGE_SIZE = 100
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _day_bounds(day: dt.date, end: bool = False) -> dt.datetime:
@@ -73,8 +70,8 @@ def _csv_response(filename: str, header: list[str], rows: object) -> StreamingHt
 
 @staff_view(OFFICER)
 @require_http_methods(["GET"])
-def audit_search(request: HttpRequest) -> HttpResponseBase:
-    user = _user(request)
+def audit_search(request: StaffRequest) -> HttpResponseBase:
+    user = request.user
     form = AuditSearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     events = _audit_events(user, data)
@@ -126,8 +123,8 @@ def audit_search(request: HttpRequest) -> HttpResponseBase:
 
 @staff_view(OFFICER)
 @require_http_methods(["GET"])
-def emergency_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def emergency_queue(request: StaffRequest) -> HttpResponse:
+    user = request.user
     grants = EmergencyAccess.objects.filter(patient__organization_id=user.org_id).select_related(
         "user", "patient", "reviewed_by"
     )
@@ -149,8 +146,8 @@ def emergency_queue(request: HttpRequest) -> HttpResponse:
 
 @staff_view(OFFICER)
 @require_POST
-def emergency_review(request: HttpRequest, grant_id: int) -> HttpResponse:
-    user = _user(request)
+def emergency_review(request: StaffRequest, grant_id: int) -> HttpResponse:
+    user = request.user
     grant = get_object_or_404(EmergencyAccess, pk=grant_id, patient__organization_id=user.org_id)
     form = ReviewForm(request.POST)
     if form.is_valid():
@@ -184,9 +181,9 @@ def _patient_by_mrn(user: User, mrn: str) -> Patient | None:
 
 @staff_view(OFFICER)
 @require_http_methods(["GET"])
-def accounting(request: HttpRequest) -> HttpResponseBase:
+def accounting(request: StaffRequest) -> HttpResponseBase:
     """A patient's accounting of disclosures for a period of up to six years (45 CFR 164.528)."""
-    user = _user(request)
+    user = request.user
     form = AccountingForm(request.GET or None)
     disclosures: list[Disclosure] = []
     patient = None

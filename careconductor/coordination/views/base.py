@@ -22,10 +22,6 @@ from careconductor.privacy import policy
 SUPERVISING = roles_for(Page.TEAM)
 
 
-def signed_in_user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def back(request: HttpRequest, default: str) -> HttpResponse:
     target = request.POST.get("next", "")
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,6 +11,7 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.actions import (
     do_add_care_team_member,
     do_end_care_team_member,
@@ -25,13 +26,13 @@ from ..queries import (
     access_membership,
     care_team,
 )
-from .base import require_change, signed_in_user, staff_choices
+from .base import require_change, staff_choices
 
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def care_team_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def care_team_view(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     form = forms.CareTeamMemberForm(
         request.POST or None,
@@ -85,8 +86,8 @@ def care_team_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def end_member(request: HttpRequest, member_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def end_member(request: StaffRequest, member_id: int) -> HttpResponse:
+    user = request.user
     member = access_membership(user, member_id)
     require_change(user, member.patient)
     form = forms.EndMemberForm(request.POST)
@@ -108,8 +109,8 @@ def end_member(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def lead_member(request: HttpRequest, member_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def lead_member(request: StaffRequest, member_id: int) -> HttpResponse:
+    user = request.user
     member = access_membership(user, member_id)
     require_change(user, member.patient)
     try:

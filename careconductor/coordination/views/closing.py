@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +15,7 @@ from careconductor.cases.models import Case
 from careconductor.cases.queries import access_case
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
 
@@ -33,7 +34,7 @@ from ..queries import (
     pending_closure,
 )
 from ..reach import reach_state_for
-from .base import require_change, signed_in_user
+from .base import require_change
 
 CLOSURE_FIELDS = {
     "closure_reason": "reason",
@@ -62,8 +63,8 @@ def _closure_context(user: User, case: Case, **extra: Any) -> dict[str, Any]:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def close_case(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def close_case(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     takes_over = request.POST.get("takes_over", "")
     form = forms.ClosureForm(
@@ -104,8 +105,8 @@ def close_case(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view(roles=SUPERVISING)
 @require_POST
-def decide_closure(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def decide_closure(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     pending = pending_closure(case)
     if pending is None:
@@ -135,8 +136,8 @@ def decide_closure(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def record_outreach(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def record_outreach(request: StaffRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     require_change(user, case.patient)
     form = forms.OutreachForm(request.POST)

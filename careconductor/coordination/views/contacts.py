@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
@@ -26,13 +27,13 @@ from ..queries import (
     patient_contacts,
     patient_time,
 )
-from .base import back, case_choices, patient_case, require_change, signed_in_user
+from .base import back, case_choices, patient_case, require_change
 
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def contacts_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def contacts_view(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     can_change = policy.may(user, policy.Action.LOG_CONTACT, patient)
     cases = case_choices(patient)
@@ -117,8 +118,8 @@ def _contact_message(patient: Patient, contact: Any) -> str:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def time_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def time_view(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     cases = case_choices(patient)
     form = forms.TimeForm(

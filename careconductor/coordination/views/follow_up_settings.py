@@ -8,16 +8,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.cases.choices import Program
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
 from .. import forms, rules
@@ -25,14 +26,14 @@ from ..actions.cadence import do_add_holiday, do_remove_holiday, do_reset_cadenc
 from ..calendar import public_holidays
 from ..models import CadenceRule, Holiday
 from ..worklist import cadence_table
-from .base import own_row, signed_in_user
+from .base import own_row
 
 
-@staff_view(roles=(Role.ADMIN,))
+@staff_view(roles=roles_for(Page.SETUP))  # a set-up section
 @require_http_methods(["GET", "POST"])
-def follow_up_settings(request: HttpRequest) -> HttpResponse:
+def follow_up_settings(request: StaffRequest) -> HttpResponse:
     """The cadence per programme and tier (defaults shown where nothing is set) and the organisation's days off."""
-    user = signed_in_user(request)
+    user = request.user
     org_id = user.organization_id or 0
     cadence_form = forms.CadenceForm(request.POST if request.POST.get("form") == "cadence" else None)
     holiday_form = forms.HolidayForm(request.POST if request.POST.get("form") == "holiday" else None)

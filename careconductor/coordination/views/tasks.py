@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
 from careconductor.privacy.choices import Sensitivity
@@ -37,13 +38,13 @@ from ..queries import (
     linked_tasks,
     task_history,
 )
-from .base import assignee, assignees, back, case_choices, patient_case, require_change, signed_in_user
+from .base import assignee, assignees, back, case_choices, patient_case, require_change
 
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def new_task(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def new_task(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     require_change(user, patient)
     due = timezone.localtime(clock.now()).replace(hour=17, minute=0) + dt.timedelta(days=1)
@@ -102,16 +103,16 @@ def _task_context(user: User, task: Any, **extra: Any) -> dict[str, Any]:
 
 @staff_view()
 @require_http_methods(["GET"])
-def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def task_detail(request: StaffRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = access_task(user, task_id)
     return render(request, "coordination/task.html", _task_context(user, task))
 
 
 @staff_view()
 @require_POST
-def task_note(request: HttpRequest, task_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def task_note(request: StaffRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = access_task(user, task_id)
     form = forms.NoteForm(request.POST)
     if form.is_valid():
@@ -127,8 +128,8 @@ def task_note(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def task_reassign(request: StaffRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = access_task(user, task_id)
     form = forms.ReassignForm(request.POST, assignees=assignees(task.organization_id))
     if form.is_valid():
@@ -149,8 +150,8 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def task_claim(request: StaffRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = access_task(user, task_id)
     try:
         do_claim_task(user, task)
@@ -163,8 +164,8 @@ def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def move_task(request: HttpRequest, task_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def move_task(request: StaffRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = access_task(user, task_id)
     raw = request.POST.get("status", "")
     if raw not in TaskStatus.values:
@@ -181,8 +182,8 @@ def move_task(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @staff_view()
 @require_POST
-def acknowledge_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
-    user = signed_in_user(request)
+def acknowledge_flag(request: StaffRequest, flag_id: int) -> HttpResponse:
+    user = request.user
     flag = access_flag(user, flag_id)
     try:
         do_acknowledge_flag(user, flag, note=request.POST.get("note", "")[:2000])

@@ -11,12 +11,12 @@ from django.views.decorators.http import require_http_methods
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.cases.choices import Program
 from careconductor.core import clock
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import staff_view
 
 from .. import billing, forms
-from .base import signed_in_user
 
 
 def _month(request: HttpRequest) -> tuple[forms.MonthForm, dt.date]:
@@ -35,8 +35,8 @@ def _month(request: HttpRequest) -> tuple[forms.MonthForm, dt.date]:
 
 @staff_view(roles=roles_for(Page.TIME_REPORT))
 @require_http_methods(["GET"])
-def time_report(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
+def time_report(request: StaffRequest) -> HttpResponse:
+    user = request.user
     form, month = _month(request)
     report = billing.monthly_report(user, month)
     return render(
@@ -48,8 +48,8 @@ def time_report(request: HttpRequest) -> HttpResponse:
 
 @staff_view(roles=roles_for(Page.TIME_REPORT))
 @require_http_methods(["GET"])
-def time_report_csv(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
+def time_report_csv(request: StaffRequest) -> HttpResponse:
+    user = request.user
     form, month = _month(request)
     if request.GET and not form.is_valid():
         return HttpResponse("Give a month as YYYY-MM.", status=400, content_type="text/plain")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.core import clock
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.guards import staff_view
 
@@ -17,13 +18,13 @@ from ..rules import Band
 from ..team import team_view as build_team_view
 from ..worklist import build_worklist
 from ..worklist_rows import worklist_rows
-from .base import SUPERVISING, signed_in_user
+from .base import SUPERVISING
 
 
 @staff_view()
 @require_http_methods(["GET"])
-def worklist_view(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
+def worklist_view(request: StaffRequest) -> HttpResponse:
+    user = request.user
     worklist = build_worklist(user)
     form = forms.WorklistFilterForm(request.GET or None)
     groups = worklist_rows(worklist, form, request.GET)
@@ -55,9 +56,9 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 
 @staff_view(roles=SUPERVISING)
 @require_http_methods(["GET"])
-def team_view(request: HttpRequest) -> HttpResponse:
+def team_view(request: StaffRequest) -> HttpResponse:
     """Who is behind: caseload balance and overdue work per person, then the team's urgent items."""
-    user = signed_in_user(request)
+    user = request.user
     team = build_team_view(user)
     # Only the patients named on the page are read; the counts name nobody.
     audit.record_reads(user, list(team.patients.values()), object_type="Worklist")
