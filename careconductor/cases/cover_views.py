@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,6 +12,7 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
 from .cover import cover_people, current_covers, do_end_cover, do_record_cover
@@ -40,8 +41,8 @@ def _person(user: User, pk: int | None) -> User | None:
 
 @staff_view(CASE_STAFF)
 @require_http_methods(["GET", "POST"])
-def covers_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def covers_view(request: StaffRequest) -> HttpResponse:
+    user = request.user
     absent, delegates = cover_people(user)
     form = CoverForm(
         request.POST or None,
@@ -87,8 +88,8 @@ def covers_view(request: HttpRequest) -> HttpResponse:
 
 @staff_view(CASE_STAFF)
 @require_POST
-def cover_end_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def cover_end_view(request: StaffRequest) -> HttpResponse:
+    user = request.user
     raw = request.POST.get("cover", "")
     cover = current_covers(user).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
     if cover is None:

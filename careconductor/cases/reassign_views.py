@@ -4,13 +4,14 @@ the ranked suggestion for the whole selection, choose the new case manager and s
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.guards import staff_view
 
@@ -32,8 +33,8 @@ def _chosen(values: list[str], known: set[int]) -> list[int]:
 
 @staff_view(ASSIGNERS)
 @require_http_methods(["GET", "POST"])
-def reassign_view(request: HttpRequest, staff_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def reassign_view(request: StaffRequest, staff_id: int) -> HttpResponse:
+    user = request.user
     staff = reassigning_staff(user, staff_id)
     cases = open_cases_of(user, staff)
     by_id = {c.pk: c for c in cases}

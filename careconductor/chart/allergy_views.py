@@ -4,13 +4,13 @@ changes of status (case staff and care-team pharmacists). One action per request
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.allergies import (
     AllergyDetails,
     do_change_allergy_status,
@@ -28,8 +28,8 @@ from .allergy_forms import AllergyForm, AllergyStatusForm
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def allergies(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def allergies(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     allowed = policy.allowed_actions(user, patient)
     may_keep = policy.Action.CHANGE in allowed or policy.Action.MEDICATIONS in allowed

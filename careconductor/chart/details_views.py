@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -20,6 +20,7 @@ from careconductor.cases.actions import do_refer_case
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import StaffRequest
 from careconductor.patients.actions import (
     do_add_contact,
     do_add_coverage,
@@ -130,8 +131,8 @@ def _actions(user: User, patient: Patient) -> dict[str, Callable[[dict[str, Any]
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def details(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def details(request: StaffRequest, patient_id: int) -> HttpResponse:
+    user = request.user
     patient = access_patient(user, patient_id)
     which = request.POST.get("form", "") if request.method == "POST" else ""
     bound: dict[str, forms.Form] = {}
@@ -172,11 +173,11 @@ def details(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view([Role.ADMIN, Role.SUPERVISOR, Role.CASE_MANAGER])
 @require_http_methods(["GET", "POST"])
-def refer(request: HttpRequest, patient_id: int) -> HttpResponse:
+def refer(request: StaffRequest, patient_id: int) -> HttpResponse:
     """Refer an existing patient into a programme: a second programme, again after a closed case, or
     transitional care after a discharge. A case manager carries her own referral; anyone else's goes to
     their team (or the team receiving the programme), where the supervisor assigns it."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     patient = access_patient(user, patient_id)
     form = f.ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import contextlib
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
-from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
+from careconductor.core.requests import PortalRequest
 from careconductor.engagement.context import portal_context
 from careconductor.engagement.guards import portal_view
-from careconductor.patients.models import Patient
 
 from . import actions, library, queries
 from .models import Assignment
@@ -33,17 +32,17 @@ def _shown(assignment: Assignment) -> dict[str, object]:
 
 @portal_view
 @require_http_methods(["GET"])
-def learn(request: HttpRequest) -> HttpResponse:
-    patient: Patient = request.portal_patient  # type: ignore[attr-defined]
+def learn(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
     items = [_shown(a) for a in queries.portal_assignments(patient)]
     return render(request, "education/portal/learn.html", portal_context(request, "learn", items=items))
 
 
 @portal_view
 @require_http_methods(["GET"])
-def material(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    patient: Patient = request.portal_patient  # type: ignore[attr-defined]
-    user: User = request.user  # type: ignore[assignment]
+def material(request: PortalRequest, assignment_id: int) -> HttpResponse:
+    patient = request.portal_patient
+    user = request.user
     assignment = queries.access_portal_assignment(user, patient, assignment_id)
     with contextlib.suppress(ActionRefused):  # reading is never blocked by the record of reading
         actions.do_mark_opened(user, assignment)
