@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from careconductor.core.forms import set_choices
 from careconductor.core.widgets import FastSelect
 from careconductor.privacy.choices import ConsentMethod
 
@@ -24,7 +25,7 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, *args: object, managers: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["case_manager"].choices = [("", "Anyone"), ("0", "Unassigned"), *managers]  # type: ignore[attr-defined]
+        set_choices(self, "case_manager", [("", "Anyone"), ("0", "Unassigned"), *managers])
 
 
 class TransitionForm(forms.Form):
@@ -63,7 +64,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: object, choices: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["case_manager"].choices = choices  # type: ignore[attr-defined]
+        set_choices(self, "case_manager", choices)
 
 
 class AcuityForm(forms.Form):
@@ -99,8 +100,8 @@ class ReassignForm(forms.Form):
         self, *args: object, cases: list[tuple[int, str]], managers: list[tuple[int, str]], **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["cases"].choices = cases  # type: ignore[attr-defined]
-        self.fields["case_manager"].choices = [("", "Choose…"), *managers]  # type: ignore[attr-defined]
+        set_choices(self, "cases", cases)
+        set_choices(self, "case_manager", [("", "Choose…"), *managers])
 
 
 class CoverForm(forms.Form):
@@ -114,5 +115,5 @@ class CoverForm(forms.Form):
         self, *args: object, absent: list[tuple[int, str]], delegates: list[tuple[int, str]], **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["absent"].choices = absent  # type: ignore[attr-defined]
-        self.fields["delegate"].choices = [("", "Choose…"), *delegates]  # type: ignore[attr-defined]
+        set_choices(self, "absent", absent)
+        set_choices(self, "delegate", [("", "Choose…"), *delegates])

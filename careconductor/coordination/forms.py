@@ -7,6 +7,7 @@ from django import forms
 
 from careconductor.cases.choices import ClosureReason, Program
 from careconductor.cases.rules import ACUITY_LABELS
+from careconductor.core.forms import set_choices
 from careconductor.patients.choices import CareTeamCategory
 from careconductor.patients.forms import offer_labels
 from careconductor.privacy.choices import Sensitivity
@@ -34,10 +35,6 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def _choices(field: forms.Field, choices: list[tuple[Any, str]]) -> None:
-    field.choices = choices  # type: ignore[attr-defined]
 
 
 class WorklistFilterForm(forms.Form):
@@ -122,7 +119,7 @@ class ContactForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self.fields["case"], [("", "Not about a case"), *cases])
+        set_choices(self, "case", [("", "Not about a case"), *cases])
         offer_labels(self, sensitivities)
 
     def clean(self) -> dict[str, Any]:
@@ -141,7 +138,7 @@ class TimeForm(forms.Form):
 
     def __init__(self, *args: Any, cases: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self.fields["case"], [("", "Not about a case"), *cases])
+        set_choices(self, "case", [("", "Not about a case"), *cases])
 
 
 class TaskForm(forms.Form):
@@ -171,8 +168,8 @@ class TaskForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self.fields["assignee"], [("", "Choose…"), *assignees])
-        _choices(self.fields["case"], [("", "Not about a case"), *cases])
+        set_choices(self, "assignee", [("", "Choose…"), *assignees])
+        set_choices(self, "case", [("", "Not about a case"), *cases])
         offer_labels(self, sensitivities)
 
 
@@ -184,7 +181,7 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args: Any, assignees: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self.fields["assignee"], [("", "Choose…"), *assignees])
+        set_choices(self, "assignee", [("", "Choose…"), *assignees])
 
 
 class NoteForm(forms.Form):
@@ -215,7 +212,7 @@ class CareTeamMemberForm(forms.Form):
 
     def __init__(self, *args: Any, staff: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self.fields["member"], [("", "Someone outside the system"), *staff])
+        set_choices(self, "member", [("", "Someone outside the system"), *staff])
 
 
 class EndMemberForm(forms.Form):

@@ -9,6 +9,7 @@ from django import forms
 
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import User
+from careconductor.core.forms import set_choices
 from careconductor.patients.forms import NoteForm
 from careconductor.privacy.choices import Sensitivity
 
@@ -47,6 +48,6 @@ class MentionNoteForm(NoteForm):
     ) -> None:
         super().__init__(*args, sensitivities=sensitivities, **kwargs)
         if candidates:
-            self.fields["mention"].choices = [(u.username, candidate_label(u)) for u in candidates]  # type: ignore[attr-defined]
+            set_choices(self, "mention", [(u.username, candidate_label(u)) for u in candidates])
         else:
             del self.fields["mention"]  # nobody to offer; @username in the note still works

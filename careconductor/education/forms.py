@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from careconductor.core.forms import set_choices
+
 from .choices import MaterialFormat, TeachBackResult, Topic
 
 
@@ -25,7 +27,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: object, materials: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["material"].choices = [("", "Choose…"), *materials]  # type: ignore[attr-defined]
+        set_choices(self, "material", [("", "Choose…"), *materials])
 
 
 class TopicFilterForm(forms.Form):

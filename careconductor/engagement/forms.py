@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from careconductor.careplans.models import Goal
+from careconductor.core.forms import set_choices
 
 from .attachments import ACCEPT
 from .choices import GoalRating, ProxyRelationship, Symptom, ThresholdMeasure
@@ -214,7 +215,7 @@ class ProgrammeThresholdForm(ThresholdForm):
         from careconductor.cases.choices import Program
 
         super().__init__(*args, **kwargs)
-        self.fields["program"].choices = [("", "Every programme"), *Program.choices]  # type: ignore[attr-defined]
+        set_choices(self, "program", [("", "Every programme"), *Program.choices])
         self.fields["reason"].label = "Why (e.g. the programme's protocol)"
         self.order_fields(["program", "measure", "low", "high", "reason"])
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from careconductor.core.forms import set_choices
 from careconductor.privacy.choices import Sensitivity
 
 
@@ -24,7 +25,7 @@ def offer_labels(form: forms.Form, sensitivities: Collection[str]) -> None:
     if len(choices) == 1:
         del form.fields["sensitivity"]  # only normal records: nothing to choose
     else:
-        form.fields["sensitivity"].choices = choices  # type: ignore[attr-defined]
+        set_choices(form, "sensitivity", choices)
 
 
 class ConditionForm(forms.Form):

@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 
 from careconductor.core import clock
+from careconductor.core.forms import set_choices
 
 from .choices import (
     SENSITIVITY_OF_CONSENT,
@@ -116,10 +117,14 @@ class ConsentRecordForm(forms.Form):
         self, *args: object, staff: list[tuple[int, str]], sensitivities: set[str], **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["recipient_user"].choices = [("", "—"), *staff]  # type: ignore[attr-defined]
+        set_choices(self, "recipient_user", [("", "—"), *staff])
         # A consent type that would itself be a sensitive record is offered only to who may read such records.
-        self.fields["consent_type"].choices = [  # type: ignore[attr-defined]
-            (value, label)
-            for value, label in ConsentType.choices
-            if SENSITIVITY_OF_CONSENT.get(value, Sensitivity.NORMAL) in sensitivities
-        ]
+        set_choices(
+            self,
+            "consent_type",
+            [
+                (value, label)
+                for value, label in ConsentType.choices
+                if SENSITIVITY_OF_CONSENT.get(value, Sensitivity.NORMAL) in sensitivities
+            ],
+        )
