@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.db import connections
 from django.utils import timezone
 from huey import crontab  # type: ignore[import-untyped]
 from huey.contrib.djhuey import (  # type: ignore[import-untyped]
     db_periodic_task,
+    db_task,
     lock_task,
     on_shutdown,
 )
@@ -30,6 +32,7 @@ from careconductor.core.zones import organisation_zone
 
 from .choices import NotificationKind
 from .delivery import deliver as deliver  # the worker finds the queued e-mails and SMS through this module
+from .delivery import do_deliver
 from .escalation import do_escalate_overdue_tasks
 from .models import Notification
 from .notify import do_notify
@@ -39,6 +42,13 @@ from .worklist import build_worklist
 logger = logging.getLogger(__name__)
 
 SUMMARY_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
+
+
+# Until version 18 the delivery job lived here, and a queue keeps a job by its module's name: e-mails and SMS
+# queued before an upgrade are still sent.
+@db_task(retries=3, retry_delay=60, name="deliver")
+def deliver_queued_before_the_move(notification_id: int, channels: Sequence[str], message: str) -> None:
+    do_deliver(notification_id, channels, message)
 
 
 @on_shutdown()

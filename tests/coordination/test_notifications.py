@@ -207,6 +207,20 @@ def test_delivery_stamps_each_channel_once_and_a_retry_sends_only_what_failed(
 
 
 @pytest.mark.django_db
+def test_a_message_queued_under_the_old_job_name_is_still_sent(reachable: World) -> None:
+    # Queues keep a job by its registered name; the delivery job moved from tasks.py to delivery.py.
+    registered = set(HUEY._registry._registry)
+    assert {
+        "careconductor.coordination.tasks.deliver",
+        "careconductor.coordination.delivery.deliver",
+    } <= registered
+    n = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task")[0]
+    tasks.deliver_queued_before_the_move.call_local(n.pk, ["email"], "A task was assigned to you.")
+    n.refresh_from_db()
+    assert n.email_sent_at is not None and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
 def test_no_number_or_no_address_skips_that_channel_and_stamps_nothing(reachable: World) -> None:
     n = notify.do_notify([reachable.alice], K.TASK_ASSIGNED, "New task")[0]
     StaffProfile.objects.filter(user=reachable.alice).update(work_phone="")
