@@ -162,6 +162,10 @@ else:
             # Kept open between requests, as PostgreSQL's are: opening one and running the PRAGMAs below took
             # ~1.5 ms of every request (bench/README.md, FHIR API).
             "CONN_MAX_AGE": 60,
+            # Tests use an in-memory database, as with Django's own SQLite engine. Said outright because
+            # pytest-django knows only that engine's name: for ours it would give each xdist worker a database
+            # file named after this one, in a folder that does not exist.
+            "TEST": {"NAME": ":memory:"},
             "OPTIONS": {
                 # WAL lets readers and the writer work at once; synchronous=FULL makes each commit durable
                 # (NORMAL in WAL mode may lose the last commits on power loss). IMMEDIATE takes the write lock
