@@ -23,7 +23,8 @@ class StaffRequest(HttpRequest):
 
 class PortalRequest(HttpRequest):
     """What a view behind `portal_view` receives: `user` is the patient or proxy signed in, `portal_patient` the
-    record they are acting for."""
+    record they are acting for, `portal_choices` every record they may act for (their own first)."""
 
     user: User
     portal_patient: Patient
+    portal_choices: list[Patient]

@@ -1,35 +1,25 @@
-"""What every portal page shows around its content (whose record, unread messages, the team's number), and
-the request's log-in and record as the portal guard left them."""
+"""What every portal page shows around its content (whose record, unread messages, the team's number), from
+the log-in and record the portal guard left on the request (core.requests.PortalRequest)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from careconductor.accounts.models import User
-from careconductor.patients.models import Patient
+from careconductor.core.requests import PortalRequest
 
 from . import queries
 
 
-def portal_user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def portal_patient(request: HttpRequest) -> Patient:
-    """The record the portal acts for (set by `guards.portal_view`)."""
-    return request.portal_patient  # type: ignore[attr-defined]
-
-
-def portal_context(request: HttpRequest, nav: str, **extra: Any) -> dict[str, Any]:
-    patient = portal_patient(request)
-    user = portal_user(request)
+def portal_context(request: PortalRequest, nav: str, **extra: Any) -> dict[str, Any]:
+    patient = request.portal_patient
+    user = request.user
     return {
         "portal_patient": patient,
         "acting_as_proxy": patient.portal_user_id != user.pk,
-        "other_records": len(request.portal_choices) > 1,  # type: ignore[attr-defined]
+        "other_records": len(request.portal_choices) > 1,
         "portal_unread": queries.unread_for_patient(patient),
         "team_phone": queries.team_phone(patient),
         "nav": nav,
@@ -38,7 +28,7 @@ def portal_context(request: HttpRequest, nav: str, **extra: Any) -> dict[str, An
 
 
 def render_portal(
-    request: HttpRequest, template: str, nav: str, status: int = 200, **extra: Any
+    request: PortalRequest, template: str, nav: str, status: int = 200, **extra: Any
 ) -> HttpResponse:
     """A portal page: `engagement/portal/<template>` in the portal's frame, `nav` the menu item it is under."""
     return render(

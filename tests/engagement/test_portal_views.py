@@ -11,11 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from careconductor.accounts.models import User
 from careconductor.assessments import catalogue
 from careconductor.careplans.actions import do_add_goal, do_create_plan, do_decide_version, do_publish
 from careconductor.coordination.choices import TaskKind
 from careconductor.coordination.models import Flag, Task
 from careconductor.engagement import actions
+from careconductor.engagement.choices import ProxyRelationship
+from careconductor.engagement.guards import PATIENT_KEY
 from careconductor.engagement.models import CheckIn, Message, PortalUse, ProxyGrant
 
 from .conftest import Portal, patient_client
@@ -300,6 +303,23 @@ def test_the_join_page_makes_the_login_and_opens_the_portal(client: Client, worl
     assert client.get(reverse("portal:home")).status_code == 200
     client.logout()
     assert client.get(made.path).status_code == 404  # used once
+
+
+def test_a_signed_in_patient_takes_on_a_proxy_invitation_with_their_own_log_in(
+    client: Client, portal: Portal
+) -> None:
+    """Omar, with his own portal log-in, accepts Paula's invitation to be her proxy while signed in: no new
+    log-in is made, the grant is his, and his portal now acts for Paula."""
+    grant, made = actions.do_grant_proxy(
+        portal.paula_login, portal.world.paula, name="Omar Haddad", relationship=ProxyRelationship.OTHER
+    )
+    patient_client(client, portal.other_login)
+    answer = client.post(made.path, {})
+    assert answer.status_code == 302 and answer["Location"] == reverse("portal:home")
+    grant.refresh_from_db()
+    assert grant.proxy == portal.other_login
+    assert User.objects.filter(role="patient").count() == 3  # Paula, her daughter, Omar: nobody new
+    assert client.session[PATIENT_KEY] == portal.world.paula.pk
 
 
 def test_the_alert_limits_page_is_for_administrators(client: Client, login, portal: Portal) -> None:

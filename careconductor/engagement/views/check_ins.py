@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import PortalRequest
 
 from .. import portal_data
 from ..actions.reports import (
@@ -27,7 +28,7 @@ from ..actions.reports import (
     do_report_reading,
     do_report_wellbeing,
 )
-from ..context import portal_patient, portal_user, render_portal
+from ..context import render_portal
 from ..forms import (
     BloodPressureForm,
     GoalCheckInForm,
@@ -42,8 +43,8 @@ READING_MEASURES = ("glucose", "weight", "peak-flow")
 
 @portal_view
 @require_GET
-def check_in(request: HttpRequest) -> HttpResponse:
-    patient = portal_patient(request)
+def check_in(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
     return render_portal(
         request,
         "check_in.html",
@@ -65,7 +66,7 @@ def _done(request: HttpRequest, outcome: ReportOutcome, saved: str) -> HttpRespo
 
 
 def _report(
-    request: HttpRequest,
+    request: PortalRequest,
     form: forms.Form,
     submit: Callable[[dict[str, Any]], ReportOutcome],
     saved: str,
@@ -88,8 +89,8 @@ def _report(
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def blood_pressure(request: HttpRequest) -> HttpResponse:
-    user, patient = portal_user(request), portal_patient(request)
+def blood_pressure(request: PortalRequest) -> HttpResponse:
+    user, patient = request.user, request.portal_patient
     return _report(
         request,
         BloodPressureForm(request.POST or None),
@@ -118,10 +119,10 @@ HINTS = {
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def reading(request: HttpRequest, measure: str) -> HttpResponse:
+def reading(request: PortalRequest, measure: str) -> HttpResponse:
     if measure not in READING_MEASURES:
         raise NotVisible
-    user, patient = portal_user(request), portal_patient(request)
+    user, patient = request.user, request.portal_patient
     form = ReadingForm(request.POST or None, measure=measure)
     return _report(
         request,
@@ -137,8 +138,8 @@ def reading(request: HttpRequest, measure: str) -> HttpResponse:
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def feeling(request: HttpRequest) -> HttpResponse:
-    user, patient = portal_user(request), portal_patient(request)
+def feeling(request: PortalRequest) -> HttpResponse:
+    user, patient = request.user, request.portal_patient
     return _report(
         request,
         WellbeingForm(request.POST or None),
@@ -152,12 +153,12 @@ def feeling(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def goal_check_in(request: HttpRequest, goal_id: int) -> HttpResponse:
-    patient = portal_patient(request)
+def goal_check_in(request: PortalRequest, goal_id: int) -> HttpResponse:
+    patient = request.portal_patient
     goal = next((g for g in portal_data.goals_to_check_in(patient) if g.pk == goal_id), None)
     if goal is None:
         raise NotVisible
-    user = portal_user(request)
+    user = request.user
     return _report(
         request,
         GoalCheckInForm(request.POST or None),
@@ -172,10 +173,10 @@ def goal_check_in(request: HttpRequest, goal_id: int) -> HttpResponse:
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def doses(request: HttpRequest) -> HttpResponse:
+def doses(request: PortalRequest) -> HttpResponse:
     from careconductor.medications.actions import do_report_doses
 
-    patient = portal_patient(request)
+    patient = request.portal_patient
     slots = portal_data.doses_today(patient)
     if not slots:
         return redirect("portal:check_in")
@@ -184,7 +185,7 @@ def doses(request: HttpRequest) -> HttpResponse:
         taken = set(request.POST.getlist("taken"))
         answers = {(s.medication.pk, s.slot): f"{s.medication.pk}@{s.slot}" in taken for s in slots}
         try:
-            do_report_doses(portal_user(request), patient, day=clock.today(), answers=answers)
+            do_report_doses(request.user, patient, day=clock.today(), answers=answers)
         except ActionRefused as exc:
             error = " ".join(exc.errors.values()) or str(exc)
         else:
@@ -195,7 +196,7 @@ def doses(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_GET
-def done(request: HttpRequest) -> HttpResponse:
+def done(request: PortalRequest) -> HttpResponse:
     outcome = request.session.pop(OUTCOME_KEY, None)
     if outcome is None:
         return redirect("portal:check_in")

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from careconductor.careplans import printout
 from careconductor.careplans.choices import PlanStatus
 from careconductor.careplans.queries import patient_plan, standing
+from careconductor.core.requests import PortalRequest
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from .. import portal_data
-from ..context import portal_patient, portal_user, render_portal
+from ..context import render_portal
 from ..guards import portal_view
 
 
 @portal_view
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    patient = portal_patient(request)
+def home(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
     return render_portal(
         request,
         "home.html",
@@ -32,22 +33,20 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_GET
-def plan(request: HttpRequest) -> HttpResponse:
-    patient = portal_patient(request)
+def plan(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
     care_plan = patient_plan(patient)
     printable = None
     if care_plan is not None and care_plan.status == PlanStatus.ACTIVE:
         in_force = standing(care_plan).in_force
         if in_force is not None:
             printable = printout.printable(care_plan, in_force, request.LANGUAGE_CODE)
-            audit.record(
-                portal_user(request), AuditAction.READ, patient=patient, obj=care_plan, detail="portal plan"
-            )
+            audit.record(request.user, AuditAction.READ, patient=patient, obj=care_plan, detail="portal plan")
     return render_portal(request, "plan.html", "plan", p=printable, upcoming=portal_data.upcoming(patient))
 
 
 @portal_view
 @require_GET
-def trends(request: HttpRequest) -> HttpResponse:
-    patient = portal_patient(request)
+def trends(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
     return render_portal(request, "trends.html", "trends", charts=portal_data.charts(patient))

@@ -12,7 +12,6 @@ from careconductor.core.forms import show_refusal
 from careconductor.privacy.guards import public
 
 from ..actions.invitations import do_accept_invitation, open_invitation
-from ..context import portal_user
 from ..forms import (
     JoinForm,
 )
@@ -32,9 +31,10 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
         if invitation is None:
             return render(request, "engagement/portal/join_expired.html", {}, status=404)
         for_patient = invitation.kind == "patient"
-        signed_in = (
-            request.user.is_authenticated and portal_user(request).role == "patient" and not for_patient
-        )
+        user = request.user
+        # A proxy who already has a portal log-in, signed in, takes on the invitation with it.
+        existing = user if user.is_authenticated and user.role == "patient" and not for_patient else None
+        signed_in = existing is not None
         form = JoinForm(request.POST or None, for_patient=for_patient)
         if request.method == "POST" and (signed_in or form.is_valid()):
             data = form.cleaned_data if not signed_in else {}
@@ -46,7 +46,7 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
                     birth_date=data.get("birth_date"),
                     first_name=data.get("first_name", ""),
                     last_name=data.get("last_name", ""),
-                    existing=portal_user(request) if signed_in else None,
+                    existing=existing,
                 )
             except ActionRefused as exc:
                 show_refusal(form, exc)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
+from careconductor.core.requests import PortalRequest
 
 from .. import portal_data, queries
 from ..actions.messages import do_mark_read, do_send_message
-from ..context import portal_patient, portal_user, render_portal
+from ..context import render_portal
 from ..forms import (
     MessageForm,
     ReplyForm,
@@ -25,20 +26,20 @@ from ..guards import portal_view
 
 @portal_view
 @require_GET
-def message_list(request: HttpRequest) -> HttpResponse:
-    patient = portal_patient(request)
+def message_list(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
     return render_portal(request, "messages.html", "messages", items=queries.patient_messages(patient))
 
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def message_new(request: HttpRequest) -> HttpResponse:
+def message_new(request: PortalRequest) -> HttpResponse:
     form = MessageForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             message = do_send_message(
-                portal_user(request),
-                portal_patient(request),
+                request.user,
+                request.portal_patient,
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
@@ -54,23 +55,23 @@ def message_new(request: HttpRequest) -> HttpResponse:
     return render_portal(request, "message_new.html", "messages", status, form=form)
 
 
-def _portal_message(request: HttpRequest, message_id: int) -> Any:
-    message = queries.access_message(portal_user(request), message_id)
-    if message.patient_id != portal_patient(request).pk:
+def _portal_message(request: PortalRequest, message_id: int) -> Any:
+    message = queries.access_message(request.user, message_id)
+    if message.patient_id != request.portal_patient.pk:
         raise NotVisible
     return message
 
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+def message_detail(request: PortalRequest, message_id: int) -> HttpResponse:
     message = _portal_message(request, message_id)
     form = ReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             reply = do_send_message(
-                portal_user(request),
-                portal_patient(request),
+                request.user,
+                request.portal_patient,
                 subject="",
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
@@ -84,7 +85,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
     status = 422 if request.method == "POST" else 200
     thread = portal_data.thread(message)
     for item in thread:  # opening a conversation reads the team's messages in it
-        do_mark_read(portal_user(request), item)
+        do_mark_read(request.user, item)
     return render_portal(
         request, "message.html", "messages", status, message=message, thread=thread, form=form
     )
@@ -92,9 +93,9 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @portal_view
 @require_GET
-def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    found = queries.access_attachment(portal_user(request), attachment_id)
-    if found.message.patient_id != portal_patient(request).pk:
+def attachment(request: PortalRequest, attachment_id: int) -> FileResponse:
+    found = queries.access_attachment(request.user, attachment_id)
+    if found.message.patient_id != request.portal_patient.pk:
         raise NotVisible
     return attachment_response(found)
 

@@ -11,13 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
-from careconductor.patients.models import Patient
+from careconductor.core.requests import PortalRequest
 from careconductor.privacy import policy
 from careconductor.privacy.guards import public
 
 from .. import queries
 from ..actions.invitations import do_grant_proxy, do_revoke_proxy
-from ..context import portal_patient, portal_user, render_portal
+from ..context import render_portal
 from ..forms import (
     ProxyForm,
 )
@@ -26,8 +26,8 @@ from ..guards import LANGUAGE_KEY, LANGUAGES, PATIENT_KEY, portal_view
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def people(request: HttpRequest) -> HttpResponse:
-    user, patient = portal_user(request), portal_patient(request)
+def people(request: PortalRequest) -> HttpResponse:
+    user, patient = request.user, request.portal_patient
     own = policy.is_own_record(user, patient)
     form = ProxyForm(request.POST or None)
     link = ""
@@ -63,8 +63,8 @@ def people(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_POST
-def revoke(request: HttpRequest, proxy_id: int) -> HttpResponse:
-    user, patient = portal_user(request), portal_patient(request)
+def revoke(request: PortalRequest, proxy_id: int) -> HttpResponse:
+    user, patient = request.user, request.portal_patient
     grant = queries.access_grant(user, proxy_id)
     if grant.patient_id != patient.pk:
         raise NotVisible
@@ -82,8 +82,8 @@ def revoke(request: HttpRequest, proxy_id: int) -> HttpResponse:
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def switch(request: HttpRequest) -> HttpResponse:
-    choices: list[Patient] = request.portal_choices  # type: ignore[attr-defined]
+def switch(request: PortalRequest) -> HttpResponse:
+    choices = request.portal_choices
     if request.method == "POST":
         wanted = request.POST.get("patient", "")
         chosen = next((p for p in choices if str(p.pk) == wanted), None)

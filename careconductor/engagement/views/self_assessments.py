@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,11 +16,12 @@ from careconductor.assessments.choices import AssessmentSource, AssessmentStatus
 from careconductor.assessments.forms import SectionForm
 from careconductor.assessments.models import Assessment, Questionnaire
 from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.requests import PortalRequest
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from .. import portal_data, queries
-from ..context import portal_patient, portal_user, render_portal
+from ..context import render_portal
 from ..guards import portal_view
 
 SELF_ASSESSMENTS = ("phq-9", "gad-7", "ahc-hrsn")
@@ -28,9 +29,9 @@ SELF_ASSESSMENTS = ("phq-9", "gad-7", "ahc-hrsn")
 
 @portal_view
 @require_GET
-def assessments(request: HttpRequest) -> HttpResponse:
-    patient = portal_patient(request)
-    own = policy.is_own_record(portal_user(request), patient)
+def assessments(request: PortalRequest) -> HttpResponse:
+    patient = request.portal_patient
+    own = policy.is_own_record(request.user, patient)
     return render_portal(
         request,
         "assessments.html",
@@ -43,8 +44,8 @@ def assessments(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_POST
-def start_assessment(request: HttpRequest, slug: str) -> HttpResponse:
-    user, patient = portal_user(request), portal_patient(request)
+def start_assessment(request: PortalRequest, slug: str) -> HttpResponse:
+    user, patient = request.user, request.portal_patient
     if slug not in SELF_ASSESSMENTS or not policy.is_own_record(user, patient):
         raise NotVisible
     if queries.case_manager_for(patient) is None:
@@ -60,26 +61,26 @@ def start_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("portal:assessment_section", assessment_id=assessment.pk, number=1)
 
 
-def _own_assessment(request: HttpRequest, assessment_id: int) -> Assessment:
+def _own_assessment(request: PortalRequest, assessment_id: int) -> Assessment:
     found = (
         Assessment.objects.filter(
             pk=assessment_id,
-            patient=portal_patient(request),
+            patient=request.portal_patient,
             source=AssessmentSource.PATIENT,
-            author=portal_user(request),
+            author=request.user,
         )
         .select_related("patient", "questionnaire", "case")
         .first()
     )
     if found is None:
         raise NotVisible
-    audit.record(portal_user(request), AuditAction.READ, patient=found.patient, obj=found, detail="portal")
+    audit.record(request.user, AuditAction.READ, patient=found.patient, obj=found, detail="portal")
     return found
 
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def assessment_section(request: HttpRequest, assessment_id: int, number: int) -> HttpResponse:
+def assessment_section(request: PortalRequest, assessment_id: int, number: int) -> HttpResponse:
     assessment = _own_assessment(request, assessment_id)
     instrument = catalogue.instrument_for(assessment.questionnaire)
     if not 1 <= number <= len(instrument.sections):
@@ -91,7 +92,7 @@ def assessment_section(request: HttpRequest, assessment_id: int, number: int) ->
     form = SectionForm(data, section=current, language=assessment.language, answers=assessment.answers)
     missing: list[Any] = []
     if request.method == "POST" and form.is_valid():
-        user = portal_user(request)
+        user = request.user
         try:
             assessment = do_save_answers(user, assessment, form.answers())
             go = request.POST.get("go", "next")
@@ -125,7 +126,7 @@ def assessment_section(request: HttpRequest, assessment_id: int, number: int) ->
 
 @portal_view
 @require_GET
-def assessment_done(request: HttpRequest, assessment_id: int) -> HttpResponse:
+def assessment_done(request: PortalRequest, assessment_id: int) -> HttpResponse:
     assessment = _own_assessment(request, assessment_id)
     if assessment.status == AssessmentStatus.IN_PROGRESS:
         return redirect("portal:assessment_section", assessment_id=assessment.pk, number=1)
