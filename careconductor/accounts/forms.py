@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
@@ -13,8 +15,8 @@ class LoginForm(AuthenticationForm):
     AuthenticationForm sets the field's max_length after the field is built, so no length validator runs;
     django-axes would then store the typed name in a 255-character column (an error on PostgreSQL)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         username = self.fields["username"]
         username.validators.append(MaxLengthValidator(username.max_length))  # type: ignore[attr-defined]
 
@@ -31,8 +33,8 @@ class SecondFactorForm(forms.Form):
 
 
 class AuthenticatorSetupForm(SecondFactorForm):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["token"].help_text = "The 6-digit code your authenticator app shows now."
 
 

@@ -122,7 +122,7 @@ def section(request: StaffRequest, assessment_id: int, number: int) -> HttpRespo
         except ActionRefused as exc:
             show_refusal(form, exc)
         else:
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 return render(request, "assessments/_saved.html", _section_context(assessment, number, form))
             go = request.POST.get("go", "next")
             if go == "back" and number > 1:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from careconductor.core.forms import set_choices
@@ -23,8 +25,8 @@ class CaseFilterForm(forms.Form):
         label="Case manager", required=False, coerce=int, empty_value=None, widget=FastSelect
     )
 
-    def __init__(self, *args: object, managers: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, managers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         set_choices(self, "case_manager", [("", "Anyone"), ("0", "Unassigned"), *managers])
 
 
@@ -62,8 +64,8 @@ class AssignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: object, choices: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         set_choices(self, "case_manager", choices)
 
 
@@ -97,9 +99,9 @@ class ReassignForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, cases: list[tuple[int, str]], managers: list[tuple[int, str]], **kwargs: object
+        self, *args: Any, cases: list[tuple[int, str]], managers: list[tuple[int, str]], **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         set_choices(self, "cases", cases)
         set_choices(self, "case_manager", [("", "Choose…"), *managers])
 
@@ -112,8 +114,8 @@ class CoverForm(forms.Form):
     note = forms.CharField(label="Note for the colleague who covers", required=False, max_length=300)
 
     def __init__(
-        self, *args: object, absent: list[tuple[int, str]], delegates: list[tuple[int, str]], **kwargs: object
+        self, *args: Any, absent: list[tuple[int, str]], delegates: list[tuple[int, str]], **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         set_choices(self, "absent", absent)
         set_choices(self, "delegate", [("", "Choose…"), *delegates])

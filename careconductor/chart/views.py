@@ -69,7 +69,7 @@ def patient_list(request: StaffRequest) -> HttpResponse:
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     audit.record_reads(user, page.object_list)
-    template = "chart/_rows.html" if request.htmx else "chart/patient_list.html"  # type: ignore[attr-defined]
+    template = "chart/_rows.html" if request.htmx else "chart/patient_list.html"
     return render(
         request,
         template,

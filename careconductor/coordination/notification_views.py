@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -32,8 +34,8 @@ LIST_LIMIT = 100
 class NotificationSettingsForm(forms.Form):
     """Two checkboxes per kind: `<kind>_email` and `<kind>_sms`."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         for kind in NotificationKind:
             self.fields[f"{kind.value}_email"] = forms.BooleanField(required=False, label="E-mail")
             self.fields[f"{kind.value}_sms"] = forms.BooleanField(required=False, label="Text message (SMS)")

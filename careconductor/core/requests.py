@@ -10,15 +10,19 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:  # core sits below the apps: their models are named for the type checker only
+    from django_htmx.middleware import HtmxDetails
+
     from careconductor.accounts.models import User
     from careconductor.patients.models import Patient
 
 
 class StaffRequest(HttpRequest):
     """What a view behind `staff_view` receives: `user` is the signed-in member of staff. (The few
-    `signed_in_view` pages, the second factor's, take it too: their `user` is signed in, staff or patient.)"""
+    `signed_in_view` pages, the second factor's, take it too: their `user` is signed in, staff or patient.)
+    `htmx` is django-htmx's middleware's, on every request: is this an htmx request, and what it asks."""
 
     user: User
+    htmx: HtmxDetails
 
 
 class PortalRequest(HttpRequest):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from careconductor.core.forms import set_choices
@@ -25,8 +27,8 @@ class AssignForm(forms.Form):
         label="Go through it by", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: object, materials: list[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, materials: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         set_choices(self, "material", [("", "Choose…"), *materials])
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 
@@ -114,9 +115,9 @@ class ConsentRecordForm(forms.Form):
     scope_note = forms.CharField(label="Scope or notes", required=False, max_length=300)
 
     def __init__(
-        self, *args: object, staff: list[tuple[int, str]], sensitivities: set[str], **kwargs: object
+        self, *args: Any, staff: list[tuple[int, str]], sensitivities: set[str], **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         set_choices(self, "recipient_user", [("", "—"), *staff])
         # A consent type that would itself be a sensitive record is offered only to who may read such records.
         set_choices(
