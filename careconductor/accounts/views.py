@@ -32,6 +32,7 @@ from .actions import (
 )
 from .choices import Role
 from .forms import AuthenticatorSetupForm, LoginForm, SecondFactorForm, SecurityPolicyForm
+from .rules import Page, roles_for
 
 login_view = public(
     auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm)
@@ -139,7 +140,7 @@ def new_recovery_codes(request: StaffRequest) -> HttpResponse:
     return render(request, "registration/recovery_codes.html", {"codes": codes, "next": "/"})
 
 
-@staff_view([Role.ADMIN])
+@staff_view(roles_for(Page.SETUP))
 @require_http_methods(["GET", "POST"])
 def security_settings(request: StaffRequest) -> HttpResponse:
     organization = request.user.organization

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.accounts.choices import Role
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
 from careconductor.core.requests import StaffRequest
@@ -26,7 +27,7 @@ FOUND_AT_MOST = 20
 PAGE_SIZE = 50
 
 
-@staff_view([Role.ADMIN])
+@staff_view(roles_for(Page.SETUP))
 @require_http_methods(["GET"])
 def merge(request: StaffRequest) -> HttpResponse:
     """Find the two records: a search, then 'keep' and 'duplicate' beside each record found."""
@@ -45,7 +46,7 @@ def merge(request: StaffRequest) -> HttpResponse:
     )
 
 
-@staff_view([Role.ADMIN])
+@staff_view(roles_for(Page.SETUP))
 @require_http_methods(["GET", "POST"])
 def merge_review(request: StaffRequest) -> HttpResponse:
     """The two records side by side; POST merges them."""

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.accounts.rules import Page, roles_for
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
@@ -77,7 +78,7 @@ def covers_view(request: StaffRequest) -> HttpResponse:
         request,
         "cases/covers.html",
         {
-            "nav": "caseloads" if user.role in (Role.SUPERVISOR, Role.ADMIN) else "cases",
+            "nav": "caseloads" if user.role in roles_for(Page.CASELOADS) else "cases",
             "covers": [(c, may_end(user, c)) for c in current_covers(user)],
             "form": form,
             "today": clock.today(),
