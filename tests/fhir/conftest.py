@@ -24,6 +24,8 @@ from careconductor.patients.choices import Sex
 from careconductor.patients.models import Patient
 from tests.personas import World
 
+from .care_plan_kit import Plan, build_plan, publish
+
 BASE = "/fhir/r4/"
 FHIR_JSON = "application/fhir+json"
 
@@ -141,3 +143,23 @@ def assert_bad_change_refused(
     version = row.version
     row.refresh_from_db()
     assert row.version == version
+
+
+# --- care plans (test_care_plan.py, test_care_plan_search.py) ----------------------------------------------------
+@pytest.fixture
+def no_approval(settings) -> None:
+    """Plans of the complex programme need a supervisor's approval by default; these come into force at once."""
+    settings.CARE_PLAN_APPROVAL_PROGRAMS = frozenset()
+
+
+@pytest.fixture
+def draft(world, no_approval) -> Plan:
+    """Paula's care plan, not yet published (care_plan_kit.build_plan)."""
+    return build_plan(world)
+
+
+@pytest.fixture
+def active(world, draft) -> Plan:
+    """The same plan, published as its first version."""
+    publish(world, draft.plan, "First version")
+    return draft

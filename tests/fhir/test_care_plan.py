@@ -36,7 +36,6 @@ from .care_plan_kit import (
     CONDITION_CATEGORY,
     EXT,
     KIND,
-    Plan,
     build_plan,
     ensure_instruments,
     ext,
@@ -45,23 +44,6 @@ from .care_plan_kit import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def no_approval(settings) -> None:
-    """Plans of the complex programme need a supervisor's approval by default; these come into force at once."""
-    settings.CARE_PLAN_APPROVAL_PROGRAMS = frozenset()
-
-
-@pytest.fixture
-def draft(world, no_approval) -> Plan:
-    return build_plan(world)
-
-
-@pytest.fixture
-def active(world, draft) -> Plan:
-    publish(world, draft.plan, "First version")
-    return draft
 
 
 def test_a_plan_in_force_has_the_mcc_shape(world, api, active):

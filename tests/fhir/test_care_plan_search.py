@@ -11,27 +11,10 @@ from careconductor.careplans.actions import do_end_plan, do_record_agreement
 from careconductor.careplans.choices import AgreedBy, AgreementMethod, PlanStatus
 from careconductor.core import clock
 
-from .care_plan_kit import CATEGORY, Plan, build_plan, publish
+from .care_plan_kit import CATEGORY, build_plan, publish
 from .conftest import query_count, register_patient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def no_approval(settings) -> None:
-    """Plans of the complex programme need a supervisor's approval by default; these come into force at once."""
-    settings.CARE_PLAN_APPROVAL_PROGRAMS = frozenset()
-
-
-@pytest.fixture
-def draft(world, no_approval) -> Plan:
-    return build_plan(world)
-
-
-@pytest.fixture
-def active(world, draft) -> Plan:
-    publish(world, draft.plan, "First version")
-    return draft
 
 
 def test_search_by_each_parameter(world, api, active):
