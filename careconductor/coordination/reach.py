@@ -4,13 +4,15 @@ are there as well as a call that got through does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import Model, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from careconductor.cases.models import Case
+from careconductor.patients.models import Patient
 
 from . import hooks, rules
 from .choices import ContactDirection
@@ -18,6 +20,19 @@ from .models import Contact, OutreachAttempt
 
 M = TypeVar("M", bound=Model)
 PREFIX = "portal_reach_"
+
+
+def refresh_last_reached(patient_ids: Iterable[int]) -> None:
+    """Store on each patient the moment of their latest reached contact (Patient.last_reached_at), read from
+    the contact log itself, so it is right after any change to the log: a contact logged late, out of order, or
+    rows removed or moved. One UPDATE; every action that changes a patient's contact log calls it in its
+    transaction."""
+    latest = (
+        Contact.objects.filter(patient_id=OuterRef("pk"), reached=True)
+        .order_by("-contact_at")
+        .values("contact_at")[:1]
+    )
+    Patient.objects.filter(pk__in=list(patient_ids)).update(last_reached_at=Subquery(latest))
 
 
 def _sources() -> list[tuple[str, str, Subquery]]:

@@ -21,7 +21,6 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -31,7 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact, LessThan
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from careconductor.accounts.choices import Role
@@ -171,14 +170,6 @@ def _by_cadence(table: dict[tuple[str, int], rules.Cadence], value: Callable[[in
     return SqlCase(*whens, default=Value(None), output_field=DateTimeField())
 
 
-def _last_success() -> Subquery:
-    return Subquery(
-        Contact.objects.filter(patient_id=OuterRef("patient_id"), reached=True)
-        .order_by("-contact_at")
-        .values("contact_at")[:1]
-    )
-
-
 def _reach_filter(day: dt.date) -> tuple[Q, Coalesce, int]:
     """Which cases may have reached the unable-to-reach steps: a cheap, uncorrelated filter on their patient
     (enough failed attempts in the horizon), then the count of failed outbound attempts since the patient was
@@ -196,8 +187,8 @@ def _reach_filter(day: dt.date) -> tuple[Q, Coalesce, int]:
         .filter(n__gte=required)
         .values("patient_id")
     )
-    # Inside the attempts' query, the last success's OuterRef("patient_id") is the attempt's own patient.
-    since = Coalesce(_last_success(), Value(horizon, output_field=DateTimeField()))
+    # Inside the attempts' query, the attempt's own patient's last reached moment.
+    since = Coalesce("patient__last_reached_at", Value(horizon, output_field=DateTimeField()))
     count = Subquery(
         failed.filter(patient_id=OuterRef("patient_id"), contact_at__gt=since)
         .order_by()
@@ -221,30 +212,18 @@ def _contact_states(
     active: QuerySet[Case], table: dict[tuple[str, int], rules.Cadence], day: dt.date
 ) -> dict[int | None, tuple[int, int]]:
     """(contacts overdue, due today) per case manager over the active cases, in one grouped query. A contact
-    is overdue when the last reached contact (or the case's start, with none) lies before today less the
-    cadence's interval, and due today when on that day (rules.next_contact, compared as moments: the start of
-    the local day). The caller leaves out the cases the unable-to-reach rule may apply to. The state is worked
-    out inside the last contact's lookup, so that runs once per case."""
-
-    def state(moment: Any, outer: bool) -> SqlCase:
-        return SqlCase(
-            When(LessThan(moment, _bound(table, day, 0, outer)), then=Value(OVERDUE)),
-            When(LessThan(moment, _bound(table, day, 1, outer)), then=Value(DUE_TODAY)),
-            default=Value(LATER),
-        )
-
-    last = (
-        Contact.objects.filter(patient_id=OuterRef("patient_id"), reached=True)
-        .order_by("-contact_at")
-        .annotate(state=state(F("contact_at"), outer=True))
-        .values("state")[:1]
-    )
-    cadence = Coalesce(
-        Subquery(last, output_field=IntegerField()),
-        state(Coalesce("enrolled_at", "referred_at"), outer=False),
+    is overdue when the patient's last reached moment (Patient.last_reached_at; or the case's start, with none)
+    lies before today less the cadence's interval, and due today when on that day (rules.next_contact, compared
+    as moments: the start of the local day). The caller leaves out the cases the unable-to-reach rule may apply
+    to."""
+    since = Coalesce("patient__last_reached_at", "enrolled_at", "referred_at")
+    state = SqlCase(
+        When(LessThan(since, _bound(table, day, 0)), then=Value(OVERDUE)),
+        When(LessThan(since, _bound(table, day, 1)), then=Value(DUE_TODAY)),
+        default=Value(LATER),
     )
     rows = (
-        active.annotate(state=cadence)
+        active.annotate(state=state)
         .values_list("primary_case_manager_id", "state")
         .annotate(n=Count("pk"))
         .order_by()
@@ -259,31 +238,15 @@ def _contact_states(
     return counts
 
 
-def _bound(
-    table: dict[tuple[str, int], rules.Cadence], day: dt.date, days_after: int, outer: bool
-) -> SqlCase:
+def _bound(table: dict[tuple[str, int], rules.Cadence], day: dt.date, days_after: int) -> SqlCase:
     """The start of the local day `days_after` days after today less the case's cadence interval: a contact
-    before the bound with 0 is overdue, before the bound with 1 due today. `outer`: read the case's programme
-    and tier from the enclosing query (inside a subquery of its contacts)."""
-
-    def case_field(name: str) -> Any:
-        return OuterRef(name) if outer else F(name)
-
-    def moment(interval: int) -> Value:
-        return Value(_day_start(day - dt.timedelta(days=interval - days_after)), output_field=DateTimeField())
-
-    whens = [
-        When(
-            Exact(case_field("program"), p) & Q(Exact(case_field("acuity_tier"), t)),
-            then=moment(c.interval_days),
-        )
-        for (p, t), c in table.items()
-    ]
-    whens += [
-        When(Exact(case_field("acuity_tier"), t), then=moment(d))
-        for t, d in rules.DEFAULT_CADENCE_DAYS.items()
-    ]
-    return SqlCase(*whens, default=Value(None), output_field=DateTimeField())
+    before the bound with 0 is overdue, before the bound with 1 due today."""
+    return _by_cadence(
+        table,
+        lambda interval: Value(
+            _day_start(day - dt.timedelta(days=interval - days_after)), output_field=DateTimeField()
+        ),
+    )
 
 
 def _recent_discharges(day: dt.date) -> QuerySet[Encounter]:
@@ -330,7 +293,7 @@ def _urgent(
     )
     items = [i for i in items if i.band == Band.URGENT]
     if len(items) < URGENT_SHOWN:
-        ref = Coalesce(_last_success(), "enrolled_at", "referred_at")
+        ref = Coalesce("patient__last_reached_at", "enrolled_at", "referred_at")
         due = _by_cadence(
             table, lambda days: ExpressionWrapper(ref + Value(dt.timedelta(days=days)), DateTimeField())
         )

@@ -1,7 +1,8 @@
 """The worklist: each user's work for today, ranked (rules.rank), each row saying why it is there.
 
 Everything is computed from the record when the page opens (the last successful contact, discharges, tasks,
-flags), never from stored reminders, so logging a contact moves its row at once. The number of queries is
+flags), never from stored reminders, so logging a contact moves its row at once (the patient's last reached
+moment is stored on the patient by the contact actions, in the same transaction as the contact). The number of queries is
 fixed whatever the caseload: each part is one query over all the cases' patients."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from careconductor.accounts.choices import Discipline
@@ -142,15 +143,10 @@ def team_cases(user: User) -> QuerySet[Case]:
 
 
 def _with_last_success(qs: QuerySet[Case], *, patient: bool = True) -> QuerySet[Case]:
-    """The cases with their patient's last reached contact and portal activity (and the patient, unless not
-    wanted: the team view counts with them and names few)."""
-    last = (
-        Contact.objects.filter(patient_id=OuterRef("patient_id"), reached=True)
-        .order_by("-contact_at")
-        .values("contact_at")[:1]
-    )
+    """The cases with their patient's last reached contact (stored on the patient: Patient.last_reached_at) and
+    portal activity (and the patient, unless not wanted: the team view counts with them and names few)."""
     # The patient's own portal activity too (reach.py): it counts as reaching them for the unable-to-reach steps.
-    qs = with_portal_activity(qs.annotate(last_success=Subquery(last)))
+    qs = with_portal_activity(qs.annotate(last_success=F("patient__last_reached_at")))
     return qs.select_related("patient") if patient else qs
 
 

@@ -45,7 +45,7 @@ class Tables:
             Patient,
             "id organization_id given_name family_name birth_date sex preferred_language interpreter_needed "
             "phone email address_line city state postal_code preferred_contact_method preferred_contact_times "
-            "learning_preferences health_literacy_concern deceased_date search_names phone_digits",
+            "learning_preferences health_literacy_concern deceased_date search_names phone_digits last_reached_at",
             m,
         )
         self.cases = Table(
@@ -142,6 +142,9 @@ class BuilderBase:
         self.p_pharmacist = min(0.25, 600 / n_patients)
         self.p_social_worker = min(0.2, 400 / n_patients)
         self.case_ids: list[int] = []
+        # Each patient's latest reached contact, as the contact actions store it (Patient.last_reached_at): the
+        # case work writes the contacts before the patient's row is added, which takes it from here.
+        self.last_reached: dict[int, dt.datetime] = {}
         self.escalation = {p: dt.timedelta(hours=h) for p, h in escalation_delays().items()}
         self.supervisor_names = {
             u.pk: u.display_name() for u in User.objects.filter(pk__in=self.staff.supervisor_ids)

@@ -191,12 +191,15 @@ class CaseWork(BuilderBase):
         caregiver = a.random() < 0.15
         inbound = a.random() < 0.12
         noted = a.random() < 0.6
+        moment = self._moment(days_ago, a.randint(9, 16), a.choice(MINUTES))
+        if (last := self.last_reached.get(w.patient_id)) is None or moment > last:
+            self.last_reached[w.patient_id] = moment
         self.tables.contact_log.add(
             organization_id=self.org_id,
             patient_id=w.patient_id,
             case_id=w.case_id,
             staff_id=w.staff_id,
-            contact_at=self._moment(days_ago, a.randint(9, 16), a.choice(MINUTES)),
+            contact_at=moment,
             mode=ContactMode.PHONE if inbound else REACHED_MODE(a),
             direction=ContactDirection.INBOUND if inbound else ContactDirection.OUTBOUND,
             party=ContactParty.CAREGIVER if caregiver else ContactParty.PATIENT,

@@ -31,6 +31,7 @@ from careconductor.coordination.choices import (
     TimeActivity,
 )
 from careconductor.coordination.models import CadenceRule, Contact, Holiday, Task
+from careconductor.coordination.reach import refresh_last_reached
 from careconductor.core import clock
 from careconductor.patients.actions import do_add_care_team_member, do_add_encounter
 from careconductor.patients.choices import CareTeamCategory, DischargeDisposition, EncounterClass
@@ -92,6 +93,13 @@ def _missed(manager: User, case: Case, days_ago: int, hour: int) -> Contact:
     )
 
 
+def _clear_log(case: Case) -> None:
+    """The scenario writes the patient's contacts itself: those of the bulk work go, and with them the patient's
+    stored last reached moment, which the contacts the scenario then logs set again."""
+    Contact.objects.filter(patient=case.patient).delete()
+    refresh_last_reached([case.patient_id])
+
+
 def _last_business_day() -> int:
     """Days back to the last weekday before today."""
     back = 1
@@ -136,13 +144,13 @@ def add_coordination_scenarios(org: Organization) -> int:
 
     # 1. Overdue: a tier-4 patient whose weekly call is two days late (last reached 9 days ago).
     if case := pick(4) or pick(3):
-        Contact.objects.filter(patient=case.patient).delete()
+        _clear_log(case)
         for days, words in ((23, SAYINGS[0]), (16, SAYINGS[1]), (9, SAYINGS[2])):
             _reached(manager, case, days, words=words, minutes=20)
         made += 3
     # 2. Due today: a tier-3 patient reached exactly 14 days ago.
     if case := pick(3):
-        Contact.objects.filter(patient=case.patient).delete()
+        _clear_log(case)
         _reached(manager, case, 14, words=SAYINGS[3], minutes=25)
         made += 1
     # 3. A discharge on the last business day: the 2-business-day call is pending.
@@ -162,7 +170,7 @@ def add_coordination_scenarios(org: Organization) -> int:
         made += 1
     # 4. Not reached after three tries on different days and times: the unable-to-reach steps begin.
     if case := pick(2) or pick(1):
-        Contact.objects.filter(patient=case.patient).delete()
+        _clear_log(case)
         _reached(manager, case, 45, words=SAYINGS[4])
         for days, hour in ((8, 9), (5, 14), (2, 18)):
             _missed(manager, case, days, hour)

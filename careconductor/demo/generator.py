@@ -231,7 +231,9 @@ class _Builder(CaseHistory, PatientDetails):
         categories = [c for c, _ in coded]
         history = self._encounters(patient_id, index, categories, team)
         deceased = self._case(patient_id, index, coded, history, language, team)
-        self.tables.patients.add(**details, deceased_date=deceased)
+        self.tables.patients.add(
+            **details, deceased_date=deceased, last_reached_at=self.last_reached.pop(patient_id, None)
+        )
         self._coverage(patient_id, index, age, birth, deceased)
         self._contacts(patient_id, family, sex, group, age)
         if deceased is None:

@@ -307,6 +307,10 @@ def _merge(user: User, kept: Patient, duplicate: Patient, reason: str) -> Patien
     if login_moves:
         kept.portal_user_id = login_moves
     kept.save()
+    # The contact log moved with the rows above, so the kept record was last reached when either record was.
+    if reached := [t for t in (kept.last_reached_at, duplicate.last_reached_at) if t is not None]:
+        kept.last_reached_at = max(reached)
+        Patient.objects.filter(pk=kept.pk).update(last_reached_at=kept.last_reached_at)
     merge = PatientMerge.objects.create(
         organization_id=kept.organization_id,
         kept=kept,

@@ -76,6 +76,10 @@ class Patient(TimestampedModel):
     # Kept by save() for search: the names folded (no accents, lower case) and the phone's digits.
     search_names = models.CharField(max_length=320, blank=True, editable=False)
     phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    # When the patient was last reached: the latest reached contact of the contact log, kept by the contact
+    # actions (coordination.reach.refresh_last_reached) so the worklist and the team view read it from the row
+    # instead of looking it up in the log per case (issue 18). save() never writes it (see there).
+    last_reached_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -95,6 +99,14 @@ class Patient(TimestampedModel):
         self.phone_digits = digits(self.phone)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_names", "phone_digits"}
+        elif not self._state.adding and not kwargs.get("force_insert"):
+            # A record read before a contact was logged and saved after it must not put the old moment back:
+            # last_reached_at is the contact log's to write.
+            kwargs["update_fields"] = {
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "last_reached_at"
+            }
         super().save(*args, **kwargs)
 
     @property

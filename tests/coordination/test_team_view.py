@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -21,9 +22,17 @@ from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.queries import caseloads
 from careconductor.coordination.actions import do_raise_flag, do_set_cadence
 from careconductor.coordination.escalation import do_escalate_overdue_tasks
+from careconductor.coordination.models import Contact
+from careconductor.coordination.reach import with_portal_activity
 from careconductor.coordination.rules import Band
 from careconductor.coordination.team import team_view
-from careconductor.coordination.worklist import build_team_worklist
+from careconductor.coordination.worklist import (
+    Worklist,
+    build_team_worklist,
+    compute,
+    team_cases,
+    team_tasks,
+)
 
 from ..personas import World, build_world, make_staff
 from .test_followup_actions import at, enrol, log
@@ -46,10 +55,23 @@ def world(db: None, traveller: time_machine.Traveller) -> World:
     return build_world()
 
 
-def counted_from_items(user: User) -> dict[str, tuple[int, int, int, int, int]]:
+def team_worklist_from_the_log(user: User) -> Worklist:
+    """build_team_worklist as it was before the last reached moment was stored on the patient: each case's
+    looked up in the contact log."""
+    last = (
+        Contact.objects.filter(patient_id=OuterRef("patient_id"), reached=True)
+        .order_by("-contact_at")
+        .values("contact_at")[:1]
+    )
+    cases = with_portal_activity(team_cases(user).annotate(last_success=Subquery(last)))
+    return compute(
+        list(cases.select_related("patient", "primary_case_manager")), team_tasks(user), user, reviews=False
+    )
+
+
+def counted_from_items(worklist: Worklist) -> dict[str, tuple[int, int, int, int, int]]:
     """What the team view counted before issue 18, item by item over every work item of the teams:
     (contacts overdue, due today, tasks overdue, escalated, discharge deadlines) per username."""
-    worklist = build_team_worklist(user)
     counts: dict[int, Counter[str]] = {}
     for item in worklist.items:
         row = counts.setdefault(item.staff_id or 0, Counter())
@@ -104,14 +126,16 @@ def test_the_counts_are_the_worklists_own(world: World, traveller: time_machine.
         )
         for r in view.rows
     }
-    expected = counted_from_items(world.sam)
+    # The reference reads the contact log itself, as before the moment was stored on the patient.
+    expected = counted_from_items(team_worklist_from_the_log(world.sam))
+    assert counted_from_items(build_team_worklist(world.sam)) == expected
     assert got["alice"] == expected["alice"] == (1, 0, 1, 1, 1)
     # Tess and Brenda are due today; Una's attempts put her on the unable-to-reach steps, overdue.
     assert got["bob"] == expected["bob"] == (1, 2, 0, 0, 0)
     assert [r.profile.user.username for r in view.rows][:2] == ["alice", "bob"]  # the most behind first
 
     # The urgent table: the same items, in the same order, as the full list ranked.
-    full = build_team_worklist(world.sam).items
+    full = team_worklist_from_the_log(world.sam).items
     wanted = [i for i in full if i.band == Band.URGENT or (i.overdue and i.band <= Band.TRANSITION)]
     assert [(i.kind, i.patient_id) for i in view.urgent] == [(i.kind, i.patient_id) for i in wanted]
     # Hal's alert, Rita's urgent task, Paula's overdue contact, Una's unable-to-reach step (Hal's discharge

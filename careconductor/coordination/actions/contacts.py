@@ -33,7 +33,7 @@ from ..models import (
     OutreachAttempt,
     TimeEntry,
 )
-from ..reach import reach_state_for
+from ..reach import reach_state_for, refresh_last_reached
 from .tasks import do_create_task
 
 
@@ -118,8 +118,9 @@ def do_log_contact(
     follow_up: FollowUp | None = None,
 ) -> Contact:
     """Log a contact or an attempt, and the follow-up task it calls for if any: both, or neither. A reached
-    contact moves the next due contact at once (the cadence is read from the contact log); a failed attempt
-    counts toward the unable-to-reach protocol."""
+    contact moves the next due contact at once (the patient's last reached moment is refreshed from the log in
+    the same transaction, and the cadence runs from it); a failed attempt counts toward the unable-to-reach
+    protocol."""
     policy.require(user, policy.Action.LOG_CONTACT, patient)
     if case is not None and case.patient_id != patient.pk:
         raise ActionRefused({"case": "That case belongs to another patient."})
@@ -156,6 +157,7 @@ def do_log_contact(
             next_steps=data.next_steps.strip(),
             sensitivity=data.sensitivity,
         )
+        refresh_last_reached([patient.pk])
         audit.record(user, AuditAction.CREATE, patient=patient, obj=contact, detail=f"contact {data.mode}")
         if follow_up is not None:
             do_create_task(
