@@ -200,6 +200,13 @@ class Contact(TimestampedModel):
             models.Index(fields=["patient", "-contact_at"], name="contact_patient_time_idx"),
             models.Index(fields=["case", "reached", "-contact_at"], name="contact_case_reached_idx"),
             models.Index(fields=["organization", "contact_at"], name="contact_org_time_idx"),
+            # Failed attempts alone, for the unable-to-reach steps (the worklist, the team view): a fifth of the
+            # log, read without the rows (issue 18: 125 -> 18 ms for the team's count at 100,000 patients).
+            models.Index(
+                fields=["patient", "contact_at"],
+                condition=models.Q(reached=False, direction=ContactDirection.OUTBOUND),
+                name="contact_failed_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(minutes__lte=600), name="contact_minutes_sane"),
