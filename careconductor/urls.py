@@ -15,7 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/security/", account_views.security_settings, name="security_settings"),
     path("healthz", core_views.healthz, name="healthz"),
     path("patients/", include("careconductor.chart.urls")),
-    path("cases/", include("careconductor.cases.urls")),
+    path("cases/", include("careconductor.chart.case_urls")),
     path("", include("careconductor.assessments.urls")),
     path("", include("careconductor.coordination.urls")),
     path("", include("careconductor.coordination.notification_urls")),
