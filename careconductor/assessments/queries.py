@@ -142,7 +142,13 @@ def reassessments_due(case: Case) -> list[DueRow]:
         case.program, program_rules(case.organization_id, case.program).reassessment_days
     )
     slugs = {i.slug for i in intervals}
-    by_url = {q.url: q.slug for q in Questionnaire.objects.filter(slug__in=slugs)}
+    # Every version of the programme's instruments in one query: their slugs by url, and the current versions.
+    versions = list(
+        Questionnaire.objects.filter(
+            url__in=Questionnaire.objects.filter(slug__in=slugs).values("url")
+        ).order_by("pk")
+    )
+    by_url = {q.url: q.slug for q in versions if q.slug in slugs}
     last: dict[str, dt.date] = {}
     done = (
         patient.assessments.filter(status=AssessmentStatus.COMPLETED, questionnaire__url__in=list(by_url))
@@ -164,5 +170,5 @@ def reassessments_due(case: Case) -> list[DueRow]:
         since=since,
     )
     url_of = {slug: url for url, slug in by_url.items()}
-    current_by_url = {q.url: q for q in Questionnaire.objects.filter(current=True, url__in=list(by_url))}
+    current_by_url = {q.url: q for q in versions if q.current}
     return [DueRow(d, current_by_url.get(url_of.get(d.slug, ""))) for d in due]

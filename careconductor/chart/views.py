@@ -212,9 +212,16 @@ def render_chart(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    emergency = EmergencyAccess.objects.filter(user=user, patient=patient, expires_at__gt=clock.now()).first()
+    # The user's emergency accesses in force are looked up once per request (the audit marks its events from the
+    # same answer); the access itself only for its banner, when there is one.
+    on_emergency = bool(policy.emergency_patient_ids(user, [patient.pk]))
+    emergency = (
+        EmergencyAccess.objects.filter(user=user, patient=patient, expires_at__gt=clock.now()).first()
+        if on_emergency
+        else None
+    )
     # Sensitive records the user may not see are left out entirely, not counted or hinted at.
-    sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=emergency is not None)
+    sensitivities = policy.allowed_sensitivities(user, patient, on_emergency=on_emergency)
     allowed = policy.allowed_actions(user, patient)
     offer_mentions = policy.Action.WRITE_NOTE in allowed and note_form is None
     # Read once and shared: the header's open case comes from the list of cases, its alerts from the flags,

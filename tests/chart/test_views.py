@@ -178,15 +178,17 @@ def test_the_chart_header_shows_what_a_case_manager_needs(
         end=clock.now() - dt.timedelta(days=4),
     )
     client = login(world.alice)
-    # Constant: one query per chart section (tasks, findings, the care plan card's two, conditions, notes,
+    # Constant: one query per chart section (tasks, findings, the care plan card's one, conditions, notes,
     # encounters, contacts, coverage, disclosures, consents, the contact log), the header's case list, flags,
     # recent discharge and allergies, the care team (also the consent form's staff), the self-management card's
     # five (portal use, proxies, unread messages and heart failure in one; adherence; last check-in; limits;
-    # readings; its alerts come from the header's flags), audit, session, the policy (whether she is Paula's case
-    # staff, who sees sensitive records), the note form's colleagues to mention and the identifiers of a record's
-    # merges (issue 17). 49 before issue 18: the header read the open cases, flags and care team again, and the
-    # card's counts took a query each.
-    with django_assert_max_num_queries(41):
+    # readings; its alerts come from the header's flags), the session, log-in and second-factor device, the
+    # policy (whether she sees Paula, is her case staff, who sees sensitive records), the emergency accesses in
+    # force (once: the page and the audit share it), one audit batch, the note form's colleagues to mention and
+    # the identifiers of a record's merges (issue 17). 49 before issue 18 (the header read the open cases, flags
+    # and care team again, and the card's counts took a query each), then 41 (the care plan card took two
+    # queries, the page and the audit each looked up emergency access).
+    with django_assert_max_num_queries(38):
         body = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
     for expected in (
         "Paula Reyes",

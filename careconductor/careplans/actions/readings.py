@@ -48,7 +48,9 @@ def do_record_reading(
         errors["value"] = "That value is out of range."
     if errors:
         raise ActionRefused(errors)
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (a portal report saves two readings and its alert
+    # in one): an error here fails the caller's transaction, which is what the caller wants anyway.
+    with transaction.atomic(savepoint=False):
         reading = Reading.objects.create(
             patient=patient,
             measure=measure_key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.db.models import F, Q
 
 from careconductor.privacy import policy
 
@@ -15,6 +16,8 @@ from ..queries import standing, visible_goals
 
 register = template.Library()
 
+WORKED_ON = (PlanStatus.ACTIVE, PlanStatus.DRAFT)
+
 
 @register.inclusion_tag("careplans/_plan_card.html", takes_context=True)
 def plan_card(context: dict[str, Any], patient: Any, case: Any = None) -> dict[str, Any]:
@@ -23,8 +26,16 @@ def plan_card(context: dict[str, Any], patient: Any, case: Any = None) -> dict[s
     plans = CarePlan.objects.filter(patient=patient)
     if case is not None:
         plans = plans.filter(case=case)
-    plan = plans.filter(status__in=[PlanStatus.ACTIVE, PlanStatus.DRAFT]).order_by("-created_at").first()
-    ended = None if plan is not None else plans.order_by("-created_at").first()
+    # One query: the newest plan being worked on, else the newest plan (which has ended).
+    newest = (
+        plans.annotate(worked_on=Q(status__in=WORKED_ON))
+        .order_by(F("worked_on").desc(), "-created_at", "-pk")
+        .first()
+    )
+    plan = newest if newest is not None and newest.status in WORKED_ON else None
+    ended = newest if plan is None else None
+    if plan is not None:
+        plan.patient = patient  # the standing's review reads the patient's discharges
     user = context["request"].user
     return {
         "plan": plan,

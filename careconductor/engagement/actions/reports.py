@@ -80,7 +80,8 @@ def do_report_blood_pressure(
     if diastolic >= systolic:
         raise ActionRefused({"bp-diastolic": _("The bottom number must be smaller than the top number.")})
     when = _taken_at(taken_at)
-    with transaction.atomic():
+    # The two readings' events (and an alert's) extend the audit chain once.
+    with transaction.atomic(), audit.batched():
         outcome = ReportOutcome(
             readings=[
                 do_record_reading(
@@ -94,7 +95,7 @@ def do_report_blood_pressure(
                 for key, value in (("bp-systolic", systolic), ("bp-diastolic", diastolic))
             ]
         )
-        limits = limits_for(patient)
+        limits = limits_for(patient, heart_failure=False)  # heart failure changes only the weight limit
         breach = _check(patient, lambda phone: rules.check_blood_pressure(systolic, diastolic, limits, phone))
         if breach is not None:
             alerts.alert(
@@ -117,8 +118,9 @@ def do_report_reading(
         raise ActionRefused({"measure": _("Choose what you measured.")})
     _check_values({measure: value})
     when = _taken_at(taken_at)
-    limits = limits_for(patient)
-    with transaction.atomic():
+    # Heart failure changes only the weight limit: other measures need not look it up.
+    limits = limits_for(patient, heart_failure=None if measure == "weight" else False)
+    with transaction.atomic(), audit.batched():
         earlier = list(
             Reading.objects.filter(
                 patient=patient, measure="weight", taken_at__gte=when - rules.WEIGHT_WINDOW, taken_at__lt=when
@@ -171,7 +173,7 @@ def do_report_wellbeing(
         errors["mood"] = _("Tell us how you feel, or pick a symptom.")
     if errors:
         raise ActionRefused(errors)
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         check_in = CheckIn.objects.create(
             patient=patient,
             kind=CheckInKind.WELLBEING,
