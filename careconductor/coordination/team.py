@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case as SqlCase
 from django.db.models import (
+    BooleanField,
     Count,
     DateTimeField,
     Exists,
@@ -29,8 +29,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import LessThan
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from careconductor.accounts.choices import Role
@@ -113,24 +114,28 @@ def team_view(user: User, *, today: dt.date | None = None) -> TeamView:
     active = cases.filter(status=CaseStatus.ACTIVE)
     table = cadence_table(user.organization_id)
     tasks = team_tasks(user)
-    # Cases whose patient failed to answer often enough to reach the unable-to-reach steps: the worklist's code
-    # counts them; the grouped query counts the others.
-    trying_ids = list(_trying_to_reach(active, day).values_list("pk", flat=True))
-    for person, (overdue, due_today) in _contact_states(
-        active.exclude(pk__in=trying_ids), table, day
-    ).items():
-        if (row := rows.get(person or 0)) is not None:
-            row.contacts_overdue += overdue
-            row.due_today += due_today
-    trying = list(
-        _with_last_success(Case.objects.filter(pk__in=trying_ids).only(*CASE_FIELDS), patient=False)
-    )
-    items = _contact_items(trying, user.organization_id, day, table)
+    # One pass over the active cases: the cadence's state of each, and the few that the worklist's own code
+    # must see (those that may be on the unable-to-reach steps, which it counts instead, and those with a
+    # recent discharge), loaded afterwards by id.
+    trying_ids: list[int] = []
+    discharged_ids: list[int] = []
+    for pk, person, state, is_trying, is_discharged in _case_states(active, table, day):
+        if is_discharged:
+            discharged_ids.append(pk)
+        if is_trying:
+            trying_ids.append(pk)
+        elif (row := rows.get(person or 0)) is not None:
+            row.contacts_overdue += state == OVERDUE
+            row.due_today += state == DUE_TODAY
+    loaded = _with_last_success(
+        Case.objects.filter(pk__in=trying_ids + discharged_ids).only(*CASE_FIELDS), patient=False
+    ).in_bulk()
+    items = _contact_items([loaded[pk] for pk in trying_ids], user.organization_id, day, table)
     for item in items:
         if (row := rows.get(item.staff_id or 0)) is not None and item.band == Band.CONTACT:
             row.contacts_overdue += 1 if item.overdue else 0
             row.due_today += 0 if item.overdue else 1
-    discharged = list(active.filter(Exists(_recent_discharges(day))).only(*CASE_FIELDS))
+    discharged = [loaded[pk] for pk in discharged_ids]
     transitions = _transition_items(discharged, user.organization_id, day)
     for item in transitions:
         if (row := rows.get(item.staff_id or 0)) is not None and item.band == Band.TRANSITION:
@@ -200,42 +205,33 @@ def _reach_filter(day: dt.date) -> tuple[Q, Coalesce, int]:
     return Q(patient_id__in=often), Coalesce(count, 0), required
 
 
-def _trying_to_reach(active: QuerySet[Case], day: dt.date) -> QuerySet[Case]:
-    often, failed, required = _reach_filter(day)
-    return active.filter(often).annotate(failed_since=failed).filter(failed_since__gte=required)
+LATER, OVERDUE, DUE_TODAY = 0, 1, 2  # the cadence's state of each case
 
 
-LATER, OVERDUE, DUE_TODAY = 0, 1, 2  # what the contact query says of each case
-
-
-def _contact_states(
+def _case_states(
     active: QuerySet[Case], table: dict[tuple[str, int], rules.Cadence], day: dt.date
-) -> dict[int | None, tuple[int, int]]:
-    """(contacts overdue, due today) per case manager over the active cases, in one grouped query. A contact
-    is overdue when the patient's last reached moment (Patient.last_reached_at; or the case's start, with none)
-    lies before today less the cadence's interval, and due today when on that day (rules.next_contact, compared
-    as moments: the start of the local day). The caller leaves out the cases the unable-to-reach rule may apply
-    to."""
+) -> QuerySet[Case, tuple[int, int | None, int, bool, bool]]:
+    """(case id, case manager, cadence state, trying to reach, recently discharged) of each active case, in one
+    query. A contact is overdue when the patient's last reached moment (Patient.last_reached_at; or the case's
+    start, with none) lies before today less the cadence's interval, and due today when on that day
+    (rules.next_contact, compared as moments: the start of the local day). Trying to reach: the patient failed
+    to answer often enough since last reached for the unable-to-reach steps (the cheap filter on the patient
+    first, so the count runs for few cases). Recently discharged: as worklist._transition_items reads it."""
     since = Coalesce("patient__last_reached_at", "enrolled_at", "referred_at")
     state = SqlCase(
         When(LessThan(since, _bound(table, day, 0)), then=Value(OVERDUE)),
         When(LessThan(since, _bound(table, day, 1)), then=Value(DUE_TODAY)),
         default=Value(LATER),
     )
-    rows = (
-        active.annotate(state=state)
-        .values_list("primary_case_manager_id", "state")
-        .annotate(n=Count("pk"))
-        .order_by()
+    often, failed, required = _reach_filter(day)
+    trying = SqlCase(
+        When(often & Q(GreaterThanOrEqual(failed, required)), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
     )
-    counts: dict[int | None, tuple[int, int]] = {}
-    for person, case_state, n in rows:
-        overdue, due_today = counts.get(person, (0, 0))
-        counts[person] = (
-            overdue + (n if case_state == OVERDUE else 0),
-            due_today + (n if case_state == DUE_TODAY else 0),
-        )
-    return counts
+    return active.annotate(
+        state=state, trying=trying, discharged=Exists(_recent_discharges(day))
+    ).values_list("pk", "primary_case_manager_id", "state", "trying", "discharged")
 
 
 def _bound(table: dict[tuple[str, int], rules.Cadence], day: dt.date, days_after: int) -> SqlCase:
