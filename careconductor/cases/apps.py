@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
         # which builds on cases, so it is imported here rather than from cases.actions.
         from careconductor.coordination.hooks import rule_labels
 
-        from . import experience
+        from . import experience, relationships
 
         rule_labels({experience.RULE: experience.RULE_LABEL})
+        relationships.register()  # cases managed, supervised and covered, and case staff, for privacy.policy

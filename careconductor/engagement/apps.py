@@ -11,7 +11,8 @@ class EngagementConfig(AppConfig):
     def ready(self) -> None:
         from careconductor.coordination.hooks import rule_labels
 
-        from . import worklist  # noqa: F401  (unread messages on the worklist)
+        from . import relationships, worklist  # noqa: F401  (worklist: unread messages on the worklist)
         from .choices import SELF_REPORT_RULES
 
         rule_labels(SELF_REPORT_RULES)
+        relationships.register()  # proxies, for privacy.policy

@@ -23,23 +23,30 @@ Saving any row a relationship is made of (a case, a care team place, a task, a c
 consent, a proxy grant, a user, team or staff profile, a patient's portal log-in) forgets them all, so a
 request that changes a relationship and then reads sees the change. Outside a scope (jobs, the CLI, tests
 calling the policy directly) every call asks the database, as before.
+
+Relationships are learnt from the apps that own them (sources.py): patients, cases, coordination and engagement
+register, from their AppConfig.ready(), the lookups that make each relationship (the cases a user manages,
+the cases their teams hold, care team places, tasks, covers, proxy grants), who counts as case staff for
+sensitive records, a care team member's discipline, where patients are kept, and the models whose rows
+relationships are made of. This module does not import or name their models; it joins what they give into one
+UNION of small indexed lookups (visible_patients) and decides the rest: roles, organisation, emergency access
+and consents (privacy's own), sensitivity, and deciding once per request.
 """
 
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.apps import apps
 from django.db.models import Q, QuerySet
-from django.db.models.signals import post_delete, post_save
 
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.core import clock
+
+from . import sources
 
 if TYPE_CHECKING:
     from careconductor.accounts.models import User
@@ -110,29 +117,14 @@ def forget(*args: Any, **kwargs: Any) -> None:
         memo.clear()
 
 
-def _forget_changed_patient(sender: Any, created: bool = False, **kwargs: Any) -> None:
-    if not created:  # a new patient has no decisions yet; a changed one may have a new portal log-in
-        forget()
+# Privacy's own and the accounts' (below privacy); the apps above register theirs (sources.relationship_models).
+sources.relationship_models(
+    "privacy.EmergencyAccess", "privacy.Consent", "accounts.User", "accounts.Team", "accounts.StaffProfile"
+)
 
 
-RELATIONSHIP_MODELS = (
-    "cases.Case",
-    "cases.Cover",
-    "patients.CareTeamMember",
-    "coordination.Task",
-    "privacy.EmergencyAccess",
-    "privacy.Consent",
-    "engagement.ProxyGrant",
-    "accounts.User",
-    "accounts.Team",
-    "accounts.StaffProfile",
-)
-for _label in RELATIONSHIP_MODELS:
-    post_save.connect(forget, sender=_label, weak=False, dispatch_uid=f"policy-saved-{_label}")
-    post_delete.connect(forget, sender=_label, weak=False, dispatch_uid=f"policy-deleted-{_label}")
-post_save.connect(
-    _forget_changed_patient, sender="patients.Patient", weak=False, dispatch_uid="policy-patient"
-)
+def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def related_patient_ids(user: User) -> QuerySet[Any] | None:
@@ -141,10 +133,10 @@ def related_patient_ids(user: User) -> QuerySet[Any] | None:
     role sees no patients at all. Organisation is checked by the caller."""
     if not user.is_authenticated or user.organization_id is None or user.role not in BREAK_GLASS_ROLES:
         return None
-    emergency_access = apps.get_model("privacy", "EmergencyAccess")
-    emergency = emergency_access.objects.filter(user=user, expires_at__gt=clock.now()).values("patient_id")
-    parts = _relationship_parts(user)
-    return parts[0].union(*parts[1:], emergency) if parts else emergency
+    from .models import EmergencyAccess
+
+    emergency = EmergencyAccess.objects.filter(user=user, expires_at__gt=clock.now()).values("patient_id")
+    return _union([*_relationship_parts(user), emergency])
 
 
 def visible_patients(user: User) -> QuerySet[Patient]:
@@ -157,17 +149,15 @@ def visible_patients(user: User) -> QuerySet[Patient]:
 
 
 def _visible_patients(user: User) -> QuerySet[Patient]:
-    patient = apps.get_model("patients", "Patient")
+    patient = sources.patients()
     if not user.is_authenticated or user.organization_id is None:
         return patient.objects.none()
     in_org = patient.objects.filter(organization_id=user.organization_id)
     if user.role == Role.PATIENT:
         # `pk IN (own UNION proxied)`, each part on its own index: `portal_user = me OR pk IN proxied` made both
         # databases walk the organisation's patients (150-230 ms at 100,000; bench/README.md, issue 8).
-        grant = apps.get_model("engagement", "ProxyGrant")
-        own = patient.objects.filter(portal_user=user).order_by().values("pk")
-        proxied = grant.objects.filter(proxy=user, revoked_at__isnull=True).order_by().values("patient_id")
-        return in_org.filter(pk__in=own.union(proxied))
+        # The patient's own record (patients) and those who made them their proxy (engagement).
+        return in_org.filter(pk__in=_union([source(user) for source in sources.registered.portal]))
     if user.role == Role.ADMIN:
         return in_org
     related = related_patient_ids(user)
@@ -261,17 +251,10 @@ def allowed_actions(user: User, patient: Patient) -> frozenset[Action]:
 
 def care_team_discipline(user: User, patient: Patient) -> str | None:
     """The user's discipline when they are on the patient's care team today, else None."""
-    member = apps.get_model("patients", "CareTeamMember")
-    today = clock.today()
-    return _decided(
-        ("discipline", user.pk, patient.pk),
-        lambda: (
-            member.objects.filter(user=user, patient=patient, start_date__lte=today)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-            .values_list("user__profile__discipline", flat=True)
-            .first()
-        ),
-    )
+    discipline = sources.registered.discipline
+    if discipline is None:
+        return None
+    return _decided(("discipline", user.pk, patient.pk), lambda: discipline(user, patient))
 
 
 def is_own_record(user: User, patient: Patient) -> bool:
@@ -461,81 +444,28 @@ def _is_case_staff(user: User, patient: Patient) -> bool:
     """The patient's case manager, or the supervisor of the team holding the case (a current case: open, or
     closed within the grace period). Only they see sensitive records without a consent naming them; a task, a
     care team membership or another relationship is not enough."""
-    if user.organization_id is None or user.role not in SENSITIVE_WITHOUT_CONSENT:
+    staff = sources.registered.case_staff
+    if user.organization_id is None or user.role not in SENSITIVE_WITHOUT_CONSENT or staff is None:
         return False
-    staff = Q(primary_case_manager=user)
-    if user.role in SUPERVISING_ROLES:
-        staff |= Q(team__supervisor=user)
-    return _decided(
-        ("case staff", user.pk, patient.pk),
-        lambda: _current_cases().filter(staff, patient_id=patient.pk).exists(),
-    )
+    return _decided(("case staff", user.pk, patient.pk), lambda: staff.of_patient(user, patient))
 
 
 def _case_staff_parts(user: User) -> list[QuerySet[Any]]:
     """`_is_case_staff` for many patients: the ids of those whose case the user manages or supervises."""
-    if user.organization_id is None or user.role not in SENSITIVE_WITHOUT_CONSENT:
+    staff = sources.registered.case_staff
+    if user.organization_id is None or user.role not in SENSITIVE_WITHOUT_CONSENT or staff is None:
         return []
-    parts = [_current_cases().filter(primary_case_manager=user).values("patient_id")]
-    if user.role in SUPERVISING_ROLES:
-        parts.append(_current_cases().filter(team__supervisor=user).values("patient_id"))
-    return parts
-
-
-def _current_cases() -> QuerySet[Any]:
-    cutoff = clock.now() - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
-    return apps.get_model("cases", "Case").objects.filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
-    )
+    return staff.patient_ids(user)
 
 
 def _relationship_ids(user: User) -> QuerySet[Any] | None:
     """The patients the user reaches through a relationship, leaving out break-the-glass access."""
     parts = _relationship_parts(user)
-    return parts[0].union(*parts[1:]) if parts else None
+    return _union(parts) if parts else None
 
 
 def _relationship_parts(user: User) -> list[QuerySet[Any]]:
-    case, care_team_member = apps.get_model("cases", "Case"), apps.get_model("patients", "CareTeamMember")
+    """Each registered source's lookups (cases managed and supervised, care team places, tasks, covers …)."""
     if user.organization_id is None or user.role not in CHART_ROLES:
         return []
-    cutoff = clock.now() - dt.timedelta(days=RELATIONSHIP_GRACE_DAYS)
-    current = Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
-    today = clock.today()
-    managed = case.objects.filter(current, primary_case_manager=user).values("patient_id")
-    # Only supervisors and administrators lead teams. Leaving the branch out for everyone else matters on
-    # PostgreSQL: the planner guessed ~20,000 rows for it even when empty and scanned every patient (bench/).
-    supervised = (
-        [case.objects.filter(current, team__supervisor=user).values("patient_id")]
-        if user.role in SUPERVISING_ROLES
-        else []
-    )
-    on_team = (
-        care_team_member.objects.filter(user=user, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .values("patient_id")
-    )
-    task = apps.get_model("coordination", "Task")
-    open_statuses = task.OPEN_STATUSES
-    assigned = task.objects.filter(owner=user, status__in=open_statuses, grants_access=True).values(
-        "patient_id"
-    )
-    return [managed, *supervised, on_team, assigned, *_covering_parts(user, today)]
-
-
-def _covering_parts(user: User, today: dt.date) -> list[QuerySet[Any]]:
-    """While a cover is in force (cases.Cover, both dates inclusive) the delegate reaches the absent case
-    manager's patients: those of their open cases, and of their open tasks that carry access. It ends with
-    the cover. Only case staff cover (COVERING_ROLES), so other roles pay nothing for it."""
-    if user.role not in COVERING_ROLES:
-        return []
-    covered = (
-        apps.get_model("cases", "Cover").objects.in_force(today).filter(delegate=user).values("absent_id")
-    )
-    case, task = apps.get_model("cases", "Case"), apps.get_model("coordination", "Task")
-    return [
-        case.objects.filter(closed_at__isnull=True, primary_case_manager__in=covered).values("patient_id"),
-        task.objects.filter(owner__in=covered, status__in=task.OPEN_STATUSES, grants_access=True).values(
-            "patient_id"
-        ),
-    ]
+    return [part for source in sources.registered.relationships for part in source(user)]

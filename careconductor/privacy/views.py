@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.apps import apps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -21,7 +20,7 @@ from careconductor.accounts.rules import Page, roles_for
 from careconductor.core.errors import ActionRefused
 from careconductor.core.requests import StaffRequest
 
-from . import audit
+from . import audit, sources
 from .actions import do_review_emergency_access
 from .choices import AuditAction, ReviewOutcome
 from .forms import AccountingForm, AuditSearchForm, ReviewForm
@@ -169,10 +168,10 @@ def emergency_review(request: StaffRequest, grant_id: int) -> HttpResponse:
 
 
 def _patient_by_mrn(user: User, mrn: str) -> Patient | None:
-    # Looked up by app label: privacy sits below patients in the import graph.
-    patient_model = apps.get_model("patients", "Patient")
+    # The model patients registered (sources.py): privacy sits below patients in the import graph.
     found: Patient | None = (
-        patient_model.objects.filter(organization_id=user.org_id, identifiers__value=mrn.strip())
+        sources.patients()
+        .objects.filter(organization_id=user.org_id, identifiers__value=mrn.strip())
         .distinct()
         .first()
     )
