@@ -4,16 +4,13 @@ the merge history is open to the administrator and the privacy officer. The work
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from careconductor.accounts.choices import Role
 from careconductor.accounts.rules import Page, roles_for
-from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form
 from careconductor.core.requests import StaffRequest
 from careconductor.patients import merge as merging
 from careconductor.patients.models import PatientMerge
@@ -58,28 +55,32 @@ def merge_review(request: StaffRequest) -> HttpResponse:
         )
     kept, duplicate = access_merge_pair(user, pair.cleaned_data["kept"], pair.cleaned_data["duplicate"])
     form = f.ConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = merging.do_merge_patients(user, kept, duplicate, form.cleaned_data["reason"])
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            moved = sum(done.moved.values())
-            messages.success(
-                request,
-                f"{duplicate.full_name}'s record was merged into {kept.full_name}'s: {moved} records moved.",
-            )
-            return redirect("administration:merges")
-    shown = merging.review(user, kept, duplicate)
-    return render(
-        request,
-        "administration/merge_review.html",
-        {"nav": "setup", "review": shown, "form": form, "kept": kept, "duplicate": duplicate},
-        status=400 if request.method == "POST" else 200,
-    )
+
+    def page() -> HttpResponse:
+        shown = merging.review(user, kept, duplicate)
+        return render(
+            request,
+            "administration/merge_review.html",
+            {"nav": "setup", "review": shown, "form": form, "kept": kept, "duplicate": duplicate},
+            status=400 if request.method == "POST" else 200,
+        )
+
+    if request.method == "POST":
+        return post_form(
+            request,
+            form,
+            lambda data: merging.do_merge_patients(user, kept, duplicate, data["reason"]),
+            success=lambda done: (
+                f"{duplicate.full_name}'s record was merged into {kept.full_name}'s: "
+                f"{sum(done.moved.values())} records moved."
+            ),
+            done_url="administration:merges",
+            redisplay=page,
+        )
+    return page()
 
 
-@staff_view([Role.ADMIN, Role.PRIVACY_OFFICER])
+@staff_view(roles_for(Page.SETUP) | roles_for(Page.PRIVACY))
 @require_http_methods(["GET"])
 def merges(request: StaffRequest) -> HttpResponse:
     """The merge history: who merged which records, when, why and what moved. The privacy officer reads it too
@@ -96,5 +97,5 @@ def merges(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "administration/merges.html",
-        {"nav": "privacy" if user.role == Role.PRIVACY_OFFICER else "setup", "page": page},
+        {"nav": Page.PRIVACY if user.role in roles_for(Page.PRIVACY) else Page.SETUP, "page": page},
     )

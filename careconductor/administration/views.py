@@ -21,7 +21,7 @@ from careconductor.assessments.rules import DEFAULT_INTERVALS
 from careconductor.cases.choices import Program
 from careconductor.cases.programs import ProgramRules, do_set_program_rules, rules_by_program
 from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form, show_refusal
 from careconductor.core.languages import language_name
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
@@ -31,6 +31,7 @@ from careconductor.privacy.guards import public, staff_view
 from . import forms, queries
 from .actions import OrganizationDetails, TeamDetails, do_save_team, do_update_organization
 from .staff import (
+    OpenWork,
     StaffDetails,
     do_deactivate_staff,
     do_invite_staff,
@@ -75,20 +76,21 @@ def organization(request: StaffRequest) -> HttpResponse:
             "time_zone": org.time_zone,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            do_update_organization(user, OrganizationDetails(**form.cleaned_data))
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Organisation saved.")
-            return redirect("administration:start")
-    return _page(
-        request,
-        "organization.html",
-        {"form": form, "country": settings.HOLIDAY_COUNTRY},
-        failed=request.method == "POST",
-    )
+
+    def page() -> HttpResponse:
+        context = {"form": form, "country": settings.HOLIDAY_COUNTRY}
+        return _page(request, "organization.html", context, failed=request.method == "POST")
+
+    if request.method == "POST":
+        return post_form(
+            request,
+            form,
+            lambda data: do_update_organization(user, OrganizationDetails(**data)),
+            success="Organisation saved.",
+            done_url="administration:start",
+            redisplay=page,
+        )
+    return page()
 
 
 def _own_team(user: User, team_id: int | None) -> Team | None:
@@ -108,24 +110,22 @@ def teams(request: StaffRequest, team_id: int | None = None) -> HttpResponse:
     team = _own_team(user, team_id)
     initial = {"name": team.name, "supervisor": team.supervisor_id, "programs": team.programs} if team else {}
     form = forms.TeamForm(request.POST or None, initial=initial, organization_id=user.org_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = do_save_team(user, TeamDetails(**form.cleaned_data), team)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"Team {saved.name} saved.")
-            return redirect("administration:teams")
-    return _page(
-        request,
-        "teams.html",
-        {
-            "teams": [(t, [Program(p).label for p in t.programs]) for t in queries.teams_of(user.org_id)],
-            "form": form,
-            "team": team,
-        },
-        failed=request.method == "POST",
-    )
+
+    def page() -> HttpResponse:
+        teams = [(t, [Program(p).label for p in t.programs]) for t in queries.teams_of(user.org_id)]
+        context = {"teams": teams, "form": form, "team": team}
+        return _page(request, "teams.html", context, failed=request.method == "POST")
+
+    if request.method == "POST":
+        return post_form(
+            request,
+            form,
+            lambda data: do_save_team(user, TeamDetails(**data), team),
+            success=lambda saved: f"Team {saved.name} saved.",
+            done_url="administration:teams",
+            redisplay=page,
+        )
+    return page()
 
 
 def _details(data: dict[str, Any]) -> StaffDetails:
@@ -156,16 +156,22 @@ def staff(request: StaffRequest) -> HttpResponse:
 def invite(request: StaffRequest) -> HttpResponse:
     user = request.user
     form = forms.InviteForm(request.POST or None, organization_id=user.org_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            member, path = do_invite_staff(user, form.cleaned_data["username"], _details(form.cleaned_data))
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"{member.display_name()} is invited: the link went to {member.email}.")
-            request.session["invited_link"] = request.build_absolute_uri(path)
-            return redirect("administration:staff")
-    return _page(request, "invite.html", {"form": form}, failed=request.method == "POST")
+
+    def invite_and_show_link(data: dict[str, Any]) -> User:
+        member, path = do_invite_staff(user, data["username"], _details(data))
+        request.session["invited_link"] = request.build_absolute_uri(path)  # the staff page shows it once
+        return member
+
+    if request.method == "POST":
+        return post_form(
+            request,
+            form,
+            invite_and_show_link,
+            success=lambda member: f"{member.display_name()} is invited: the link went to {member.email}.",
+            done_url="administration:staff",
+            redisplay=lambda: _page(request, "invite.html", {"form": form}, failed=True),
+        )
+    return _page(request, "invite.html", {"form": form})
 
 
 def _own_staff(user: User, staff_id: int) -> User:
@@ -216,35 +222,46 @@ def staff_member(request: StaffRequest, staff_id: int) -> HttpResponse:
         organization_id=user.org_id,
     )
     leave = forms.DeactivateForm(request.POST if which == "deactivate" else None, member=member)
-    if request.method == "POST":
-        try:
-            if which == "profile" and form.is_valid():
-                do_update_staff(user, member, _details(form.cleaned_data))
-                messages.success(request, "Saved.")
-                return redirect("administration:staff")
-            if which == "deactivate" and leave.is_valid():
-                work = do_deactivate_staff(user, member, **leave.cleaned_data)
-                handed = f" {len(work.cases)} cases and {len(work.tasks)} tasks handed over." if work else ""
-                messages.success(request, f"{member.display_name()} is deactivated.{handed}")
-                return redirect("administration:staff")
-            if which == "resend":
-                request.session["invited_link"] = request.build_absolute_uri(
-                    do_resend_invitation(user, member)
-                )
-                messages.success(request, f"A new link went to {member.email}.")
-                return redirect("administration:staff")
-            if which == "reactivate":
-                do_reactivate_staff(user, member)
-                messages.success(request, f"{member.display_name()} can log in again.")
-                return redirect("administration:staff")
-        except ActionRefused as exc:
-            show_refusal(leave if which == "deactivate" else form, exc)
-    return _page(
-        request,
-        "staff_member.html",
-        {"member": member, "form": form, "leave": leave, "work": open_work(member)},
-        failed=request.method == "POST",
-    )
+
+    def page() -> HttpResponse:
+        context = {"member": member, "form": form, "leave": leave, "work": open_work(member)}
+        return _page(request, "staff_member.html", context, failed=request.method == "POST")
+
+    def deactivated(work: OpenWork) -> str:
+        handed = f" {len(work.cases)} cases and {len(work.tasks)} tasks handed over." if work else ""
+        return f"{member.display_name()} is deactivated.{handed}"
+
+    if which == "profile":
+        return post_form(
+            request,
+            form,
+            lambda data: do_update_staff(user, member, _details(data)),
+            success="Saved.",
+            done_url="administration:staff",
+            redisplay=page,
+        )
+    if which == "deactivate":
+        return post_form(
+            request,
+            leave,
+            lambda data: do_deactivate_staff(user, member, **data),
+            success=deactivated,
+            done_url="administration:staff",
+            redisplay=page,
+        )
+    # The two buttons without a form: a refusal shows above the profile form.
+    try:
+        if which == "resend":
+            request.session["invited_link"] = request.build_absolute_uri(do_resend_invitation(user, member))
+            messages.success(request, f"A new link went to {member.email}.")
+            return redirect("administration:staff")
+        if which == "reactivate":
+            do_reactivate_staff(user, member)
+            messages.success(request, f"{member.display_name()} can log in again.")
+            return redirect("administration:staff")
+    except ActionRefused as exc:
+        show_refusal(form, exc)
+    return page()
 
 
 def _rules_initial(rules: ProgramRules) -> dict[str, Any]:
@@ -265,26 +282,35 @@ def programs(request: StaffRequest) -> HttpResponse:
     """Each programme's rules for this organisation: approvals and reassessment intervals."""
     user = request.user
     posted = request.POST.get("program") if request.method == "POST" else None
-    cards = []
+    cards, bound = [], {}
     for program, rules in rules_by_program(user.org_id).items():
-        bound = request.POST if posted == program else None
-        form = forms.ProgramRulesForm(bound, initial=_rules_initial(rules), prefix=None)
-        if bound is not None and form.is_valid():
-            try:
-                do_set_program_rules(
-                    user,
-                    program,
-                    plan_approval=form.cleaned_data["plan_approval"],
-                    closure_approval=form.cleaned_data["closure_approval"],
-                    reassessment_days=form.reassessment_days(),
-                )
-            except ActionRefused as exc:
-                show_refusal(form, exc)
-            else:
-                messages.success(request, f"{Program(program).label}: saved.")
-                return redirect("administration:programs")
+        form = forms.ProgramRulesForm(
+            request.POST if posted == program else None, initial=_rules_initial(rules), prefix=None
+        )
+        if posted == program:
+            bound[program] = form
         cards.append((Program(program).label, rules.customised, form))
-    return _page(request, "programs.html", {"cards": cards}, failed=posted is not None)
+
+    def page() -> HttpResponse:
+        return _page(request, "programs.html", {"cards": cards}, failed=posted is not None)
+
+    if posted is None or posted not in bound:
+        return page()
+    form = bound[posted]
+    return post_form(
+        request,
+        form,
+        lambda data: do_set_program_rules(
+            user,
+            posted,
+            plan_approval=data["plan_approval"],
+            closure_approval=data["closure_approval"],
+            reassessment_days=form.reassessment_days(),
+        ),
+        success=f"{Program(posted).label}: saved.",
+        done_url="administration:programs",
+        redisplay=page,
+    )
 
 
 class WelcomeView(auth_views.PasswordResetConfirmView):
