@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from careconductor.accounts.models import User
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.choices import LearningPreference
 from careconductor.patients.models import Patient
@@ -101,18 +101,16 @@ def assign(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(user, patient_id)
     _require_change(user, patient)
     form = AssignForm(request.POST, materials=_material_choices())
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            assignment = actions.do_assign_material(
-                user, patient, slug=d["material"], language=d["language"], reason=d["reason"], due=d["due"]
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"“{assignment.title}” is assigned.")
-            return redirect(_page_url(patient))
-    return _education_page(request, patient, assign_form=form, status=400)
+    return post_form(
+        request,
+        form,
+        lambda d: actions.do_assign_material(
+            user, patient, slug=d["material"], language=d["language"], reason=d["reason"], due=d["due"]
+        ),
+        success=lambda assignment: f"“{assignment.title}” is assigned.",
+        done_url=_page_url(patient),
+        redisplay=lambda: _education_page(request, patient, assign_form=form, status=400),
+    )
 
 
 def _deliver_page(
@@ -149,23 +147,21 @@ def deliver(request: StaffRequest, assignment_id: int) -> HttpResponse:
     if request.method == "GET":
         return _deliver_page(request, assignment, DeliveryForm(initial={"format_used": assignment.format}))
     form = DeliveryForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            actions.do_record_delivery(
-                user,
-                assignment,
-                format_used=d["format_used"],
-                teach_back=d["teach_back"],
-                note=d["note"],
-                acknowledge_print_prompt=d["acknowledge_print_prompt"],
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "The education is recorded.")
-            return redirect(_page_url(assignment.patient))
-    return _deliver_page(request, assignment, form, status=400)
+    return post_form(
+        request,
+        form,
+        lambda d: actions.do_record_delivery(
+            user,
+            assignment,
+            format_used=d["format_used"],
+            teach_back=d["teach_back"],
+            note=d["note"],
+            acknowledge_print_prompt=d["acknowledge_print_prompt"],
+        ),
+        success="The education is recorded.",
+        done_url=_page_url(assignment.patient),
+        redisplay=lambda: _deliver_page(request, assignment, form, status=400),
+    )
 
 
 @staff_view()
