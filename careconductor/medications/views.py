@@ -3,17 +3,16 @@ refusals beside their fields."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careconductor.accounts.models import User
 from careconductor.chart.summary import chart_summary
 from careconductor.core import clock
-from careconductor.core.errors import ActionRefused
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -66,6 +65,10 @@ def _page(
     )
 
 
+def _list_url(patient_id: int) -> str:
+    return reverse("medications:list", kwargs={"patient_id": patient_id})
+
+
 def _stop_id(medication: Medication) -> str:
     """One stop form per medication on the page, each with its own field ids."""
     return f"id_stop_{medication.pk}_%s"
@@ -80,15 +83,14 @@ def medication_list(request: StaffRequest, patient_id: int) -> HttpResponse:
         return _page(request, patient)
     _require_change(user, patient)
     form = MedicationForm(request.POST)
-    if form.is_valid():
-        try:
-            medication = actions.do_add_medication(user, patient, **form.cleaned_data)
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"{medication.name} is on the list.")
-            return redirect("medications:list", patient_id=patient.pk)
-    return _page(request, patient, form=form, status=400)
+    return post_form(
+        request,
+        form,
+        lambda data: actions.do_add_medication(user, patient, **data),
+        success=lambda medication: f"{medication.name} is on the list.",
+        done_url=_list_url(patient.pk),
+        redisplay=lambda: _page(request, patient, form=form, status=400),
+    )
 
 
 @staff_view()
@@ -98,14 +100,13 @@ def stop(request: StaffRequest, medication_id: int) -> HttpResponse:
     medication = queries.access_medication(user, medication_id)
     _require_change(user, medication.patient)
     form = StopForm(request.POST, auto_id=_stop_id(medication))
-    if form.is_valid():
-        try:
-            actions.do_stop_medication(
-                user, medication, reason=form.cleaned_data["reason"], end_date=form.cleaned_data["end_date"]
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"{medication.name} is stopped.")
-            return redirect("medications:list", patient_id=medication.patient_id)
-    return _page(request, medication.patient, stopping=(medication, form), status=400)
+    return post_form(
+        request,
+        form,
+        lambda data: actions.do_stop_medication(
+            user, medication, reason=data["reason"], end_date=data["end_date"]
+        ),
+        success=f"{medication.name} is stopped.",
+        done_url=_list_url(medication.patient_id),
+        redisplay=lambda: _page(request, medication.patient, stopping=(medication, form), status=400),
+    )
