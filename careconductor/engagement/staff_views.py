@@ -8,12 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
-from careconductor.core.forms import show_refusal
+from careconductor.core.forms import post_form, show_refusal
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -129,23 +130,21 @@ def set_threshold(request: StaffRequest, patient_id: int) -> HttpResponse:
     user = request.user
     patient = access_patient(user, patient_id)
     form = ThresholdForm(request.POST)
-    if form.is_valid():
-        try:
-            do_set_threshold(
-                user,
-                patient,
-                measure=form.cleaned_data["measure"],
-                low=form.cleaned_data["low"],
-                high=form.cleaned_data["high"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Alert limit saved for this patient.")
-            return redirect("engagement:portal", patient_id=patient.pk)
-    context = _portal_context(request, patient, threshold_form=form)
-    return render(request, "engagement/staff/portal.html", context, status=422)
+    return post_form(
+        request,
+        form,
+        lambda d: do_set_threshold(
+            user, patient, measure=d["measure"], low=d["low"], high=d["high"], reason=d["reason"]
+        ),
+        success="Alert limit saved for this patient.",
+        done_url=reverse("engagement:portal", kwargs={"patient_id": patient.pk}),
+        redisplay=lambda: render(
+            request,
+            "engagement/staff/portal.html",
+            _portal_context(request, patient, threshold_form=form),
+            status=422,
+        ),
+    )
 
 
 @staff_view()
@@ -178,40 +177,39 @@ def messages_page(request: StaffRequest, patient_id: int) -> HttpResponse:
         if reply_to.patient_id != patient.pk:
             raise NotVisible
         form.fields["subject"].required = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            do_send_message(
-                user,
-                patient,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
-                reply_to=reply_to,
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "Message sent to the patient's portal.")
-            return redirect("engagement:messages", patient_id=patient.pk)
-    items = queries.patient_messages(patient)
-    audit.record(
-        user, AuditAction.READ, patient=patient, object_type="Message", detail=f"{len(items)} messages"
-    )
-    do_mark_patient_messages_read(user, patient)
-    status = 422 if request.method == "POST" else 200
-    return render(
+
+    def page() -> HttpResponse:
+        items = queries.patient_messages(patient)
+        audit.record(
+            user, AuditAction.READ, patient=patient, object_type="Message", detail=f"{len(items)} messages"
+        )
+        do_mark_patient_messages_read(user, patient)
+        return render(
+            request,
+            "engagement/staff/messages.html",
+            {
+                "patient": patient,
+                "summary": chart_summary(patient),
+                "items": items,
+                "form": form,
+                "reply_to": reply_to,
+                "can_change": policy.may(user, policy.Action.MESSAGE, patient),
+                "nav": "patients",
+            },
+            status=422 if request.method == "POST" else 200,
+        )
+
+    if request.method != "POST":
+        return page()
+    return post_form(
         request,
-        "engagement/staff/messages.html",
-        {
-            "patient": patient,
-            "summary": chart_summary(patient),
-            "items": items,
-            "form": form,
-            "reply_to": reply_to,
-            "can_change": policy.may(user, policy.Action.MESSAGE, patient),
-            "nav": "patients",
-        },
-        status=status,
+        form,
+        lambda d: do_send_message(
+            user, patient, subject=d["subject"], body=d["body"], files=d["attachments"], reply_to=reply_to
+        ),
+        success="Message sent to the patient's portal.",
+        done_url=reverse("engagement:messages", kwargs={"patient_id": patient.pk}),
+        redisplay=page,
     )
 
 
@@ -242,28 +240,32 @@ def alert_limit_settings(request: StaffRequest) -> HttpResponse:
             do_clear_programme_threshold(user, row)
             messages.success(request, "Back to the default limit.")
             return redirect("engagement:alert_limits")
-        if form.is_valid():
-            try:
-                do_set_programme_threshold(
-                    user,
-                    program=form.cleaned_data["program"],
-                    measure=form.cleaned_data["measure"],
-                    low=form.cleaned_data["low"],
-                    high=form.cleaned_data["high"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except ActionRefused as exc:
-                show_refusal(form, exc)
-            else:
-                messages.success(request, "Alert limit saved.")
-                return redirect("engagement:alert_limits")
-    rows = Threshold.objects.filter(organization_id=org_id, patient__isnull=True).select_related("set_by")
+        return post_form(
+            request,
+            form,
+            lambda d: do_set_programme_threshold(
+                user,
+                program=d["program"],
+                measure=d["measure"],
+                low=d["low"],
+                high=d["high"],
+                reason=d["reason"],
+            ),
+            success="Alert limit saved.",
+            done_url="engagement:alert_limits",
+            redisplay=lambda: _alert_limits_page(request, form),
+        )
+    return _alert_limits_page(request, form)
+
+
+def _alert_limits_page(request: StaffRequest, form: ProgrammeThresholdForm) -> HttpResponse:
+    rows = Threshold.objects.filter(organization_id=request.user.org_id, patient__isnull=True)
     return render(
         request,
         "engagement/staff/alert_limits.html",
         {
             "form": form,
-            "rows": rows.order_by("program", "measure"),
+            "rows": rows.select_related("set_by").order_by("program", "measure"),
             "defaults": [*DEFAULT_LIMITS.values(), HEART_FAILURE_WEIGHT],
             "nav": "alert-limits",
         },

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from careconductor.core.errors import ActionRefused, NotVisible
-from careconductor.core.forms import show_refusal
+from careconductor.core.errors import NotVisible
+from careconductor.core.forms import post_form
 from careconductor.core.requests import PortalRequest
 
 from .. import portal_data, queries
@@ -22,6 +21,7 @@ from ..forms import (
     ReplyForm,
 )
 from ..guards import portal_view
+from ..models import Message
 
 
 @portal_view
@@ -35,24 +35,22 @@ def message_list(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def message_new(request: PortalRequest) -> HttpResponse:
     form = MessageForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            message = do_send_message(
-                request.user,
-                request.portal_patient,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(
-                request, _("Your message is sent. Your care team usually answers within 1 business day.")
-            )
-            return redirect("portal:message", message_id=message.pk)
-    status = 422 if request.method == "POST" else 200
-    return render_portal(request, "message_new.html", "messages", status, form=form)
+    if request.method != "POST":
+        return render_portal(request, "message_new.html", "messages", form=form)
+    return post_form(
+        request,
+        form,
+        lambda d: do_send_message(
+            request.user, request.portal_patient, subject=d["subject"], body=d["body"], files=d["attachments"]
+        ),
+        success=_("Your message is sent. Your care team usually answers within 1 business day."),
+        done_url=_message_url,
+        redisplay=lambda: render_portal(request, "message_new.html", "messages", 422, form=form),
+    )
+
+
+def _message_url(message: Message) -> str:
+    return reverse("portal:message", kwargs={"message_id": message.pk})
 
 
 def _portal_message(request: PortalRequest, message_id: int) -> Any:
@@ -67,27 +65,32 @@ def _portal_message(request: PortalRequest, message_id: int) -> Any:
 def message_detail(request: PortalRequest, message_id: int) -> HttpResponse:
     message = _portal_message(request, message_id)
     form = ReplyForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            reply = do_send_message(
-                request.user,
-                request.portal_patient,
-                subject="",
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
-                reply_to=message,
-            )
-        except ActionRefused as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, _("Your reply is sent."))
-            return redirect("portal:message", message_id=reply.pk)
-    status = 422 if request.method == "POST" else 200
-    thread = portal_data.thread(message)
-    for item in thread:  # opening a conversation reads the team's messages in it
-        do_mark_read(request.user, item)
-    return render_portal(
-        request, "message.html", "messages", status, message=message, thread=thread, form=form
+
+    def page() -> HttpResponse:
+        status = 422 if request.method == "POST" else 200
+        thread = portal_data.thread(message)
+        for item in thread:  # opening a conversation reads the team's messages in it
+            do_mark_read(request.user, item)
+        return render_portal(
+            request, "message.html", "messages", status, message=message, thread=thread, form=form
+        )
+
+    if request.method != "POST":
+        return page()
+    return post_form(
+        request,
+        form,
+        lambda d: do_send_message(
+            request.user,
+            request.portal_patient,
+            subject="",
+            body=d["body"],
+            files=d["attachments"],
+            reply_to=message,
+        ),
+        success=_("Your reply is sent."),
+        done_url=_message_url,
+        redisplay=page,
     )
 
 
