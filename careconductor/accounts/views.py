@@ -6,7 +6,6 @@ import io
 import django_otp
 import qrcode
 import qrcode.image.svg
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careconductor.core.errors import ActionRefused
+from careconductor.core.forms import post_form
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
@@ -148,11 +148,20 @@ def security_settings(request: StaffRequest) -> HttpResponse:
     form = SecurityPolicyForm(
         request.POST or None, initial={"mfa_required_roles": organization.mfa_required_roles}
     )
-    if request.method == "POST" and form.is_valid():
-        do_set_mfa_roles(request.user, organization, form.cleaned_data["mfa_required_roles"])
-        messages.success(request, "Second-factor requirements saved.")
-        return redirect("security_settings")
-    status = 400 if form.is_bound else 200  # a refused change answers like the other forms' refusals
-    return render(
-        request, "accounts/security_settings.html", {"form": form, "nav": "security"}, status=status
+
+    def page() -> HttpResponse:
+        status = 400 if form.is_bound else 200  # a refused change answers like the other forms' refusals
+        return render(
+            request, "accounts/security_settings.html", {"form": form, "nav": "security"}, status=status
+        )
+
+    if request.method != "POST":
+        return page()
+    return post_form(
+        request,
+        form,
+        lambda data: do_set_mfa_roles(request.user, organization, data["mfa_required_roles"]),
+        success="Second-factor requirements saved.",
+        done_url="security_settings",
+        redisplay=page,
     )
