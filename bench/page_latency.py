@@ -2,8 +2,12 @@
 
 Usage (the data folder must hold a demo; build one with `careconductor demo --patients 100000`):
 
-    CARECONDUCTOR_HOME=/path/to/data .venv/bin/python bench/page_latency.py [--repeat 20]
+    CARECONDUCTOR_HOME=/path/to/data .venv/bin/python bench/page_latency.py [--repeat 20] [--only chart ...]
     DATABASE_URL=postgres://... .venv/bin/python bench/page_latency.py
+
+`--only` times the pages whose label contains one of the words given (`--only "case " chart`). The machine's
+load average is printed first: other jobs on the machine show in the p95s. *cpu ms* is the process's own CPU time
+per request (median), steadier than wall time on a shared machine; on PostgreSQL it leaves out the server's work.
 
 Requests go through Django's test client in one process (no network, no gunicorn), so the figures are the
 application's own time: middleware, policy, queries, audit writes and template rendering.
@@ -36,6 +40,9 @@ from careconductor.patients.models import Patient  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="time only pages whose label contains one of these"
+    )
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = ["*"]
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -69,21 +76,27 @@ def main() -> None:
         ],
     }
     print(f"{Patient.objects.count():,} patients, {Case.objects.count():,} cases, {connection.vendor}")
-    print(f"{'user':12} {'page':30} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    print("load average " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+    print(f"{'user':12} {'page':30} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>7} {'queries':>8}")
     for username, urls in pages.items():
         client = Client()
         client.force_login(User.objects.get(username=username))
         for label, url in urls:
+            if args.only and not any(word in label for word in args.only):
+                continue
             client.get(url)  # warm caches
-            times = []
+            times, cpu = [], []
             for _ in range(args.repeat):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 with CaptureQueriesContext(connection) as queries:
                     response = client.get(url)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
             p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
-            print(f"{username:12} {label:30} {statistics.median(times):10.1f} {p95:8.1f} {len(queries):8d}")
+            print(
+                f"{username:12} {label:30} {statistics.median(times):10.1f} {p95:8.1f} {statistics.median(cpu):7.1f} {len(queries):8d}"
+            )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ portal and messages pages of the patient (opening the messages marks them read) 
 
 Requests go through Django's test client in one process (no network, no gunicorn), so the figures are the
 application's own time: middleware, the portal guard, policy, queries, audit writes and template rendering.
-`--slowest N` prints the N slowest queries of one request of each page.
+`--slowest N` prints the N slowest queries of one request of each page. The machine's load average is printed
+first; *cpu ms* is the process's own CPU time per request (median), steadier than wall time on a shared machine
+(on PostgreSQL it leaves out the server's work).
 """
 
 from __future__ import annotations
@@ -96,7 +98,8 @@ def main() -> None:
     ]
     print(f"{Patient.objects.count():,} patients, {Case.objects.count():,} cases, {connection.vendor}")
     print(f"portal patient {patient.pk}")
-    print(f"{'user':12} {'page':30} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    print("load average " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+    print(f"{'user':12} {'page':30} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>7} {'queries':>8}")
     for username, form_login, requests in pages:
         client = _client(username, form_login)
         for label, method, url, data, expected in requests:
@@ -106,15 +109,18 @@ def main() -> None:
             if method == "post":
                 # A normal reading: the saved page without "What to do now".
                 assert response["Location"] == "/portal/check-in/done/", response["Location"]
-            times = []
+            times, cpu = [], []
             for _ in range(args.repeat):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 with CaptureQueriesContext(connection) as queries:
                     response = send(url, data) if data else send(url)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
                 assert response.status_code == expected, (url, response.status_code)
             p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
-            print(f"{username:12} {label:30} {statistics.median(times):10.1f} {p95:8.1f} {len(queries):8d}")
+            print(
+                f"{username:12} {label:30} {statistics.median(times):10.1f} {p95:8.1f} {statistics.median(cpu):7.1f} {len(queries):8d}"
+            )
             if args.slowest:
                 slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[: args.slowest]
                 for query in slowest:
