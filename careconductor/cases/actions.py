@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextvars
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Team, User
@@ -225,7 +228,47 @@ def do_set_acuity(user: User, case: Case, tier: int, *, note: str = "") -> Case:
 
 def receiving_team(user: User, program: Program) -> Team | None:
     """The registering person's own team, else the team that receives this programme's referrals, else the
-    organisation's first team."""
+    organisation's first team. Inside `receiving_teams_kept` each (user, programme) is worked out once."""
+    kept = _receiving.get()
+    if kept is None:
+        return _receiving_team(user, program)
+    key = (user.pk, str(program))
+    if key not in kept:
+        kept[key] = _receiving_team(user, program)
+    return kept[key]
+
+
+_receiving: contextvars.ContextVar[dict[tuple[int, str], Team | None] | None] = contextvars.ContextVar(
+    "receiving_teams", default=None
+)
+
+
+@contextmanager
+def receiving_teams_kept() -> Iterator[None]:
+    """Remember `receiving_team`'s answers inside (a transaction Bundle registering hundreds of patients asks
+    the same question for each). Saving a team or a staff profile forgets them."""
+    if _receiving.get() is not None:
+        yield
+        return
+    token = _receiving.set({})
+    try:
+        yield
+    finally:
+        _receiving.reset(token)
+
+
+def _forget_receiving(*args: object, **kwargs: object) -> None:
+    kept = _receiving.get()
+    if kept:
+        kept.clear()
+
+
+for _label in ("accounts.Team", "accounts.StaffProfile"):
+    post_save.connect(_forget_receiving, sender=_label, weak=False, dispatch_uid=f"receiving-saved-{_label}")
+    post_delete.connect(_forget_receiving, sender=_label, weak=False, dispatch_uid=f"receiving-gone-{_label}")
+
+
+def _receiving_team(user: User, program: Program) -> Team | None:
     teams = Team.objects.filter(organization_id=user.org_id).order_by("pk")
     own = teams.filter(members__user=user).first()
     if own is not None:

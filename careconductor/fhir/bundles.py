@@ -7,11 +7,14 @@ created before those that refer to it. A batch runs each entry on its own and re
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from django.db import transaction
 
+from careconductor.cases.actions import receiving_teams_kept
+from careconductor.patients.duplicates import candidates_fetched
 from careconductor.privacy import audit
 
 from . import service
@@ -41,7 +44,11 @@ def process(caller: Caller, data: Any, base_url: str) -> service.Answer:
     return _transaction(caller, entries, base_url)
 
 
-def _run(caller: Caller, entry: dict[str, Any], base_url: str, *, render: bool = True) -> service.Answer:
+def _run(
+    caller: Caller, entry: dict[str, Any], base_url: str, *, in_transaction: bool = False
+) -> service.Answer:
+    """One entry. In a transaction Bundle (`in_transaction`) the resources it creates or changes are rendered at
+    the end, a type at a time, and it takes no savepoint: the first failure undoes every entry anyway."""
     request = entry["request"]
     method = str(request.get("method", "")).upper()
     url = str(request.get("url", ""))
@@ -54,7 +61,8 @@ def _run(caller: Caller, entry: dict[str, Any], base_url: str, *, render: bool =
             parts[0],
             entry.get("resource"),
             if_none_exist=str(request.get("ifNoneExist", "")),
-            render=render,
+            render=not in_transaction,
+            savepoint=not in_transaction,
         )
     if method == "PUT" and len(parts) == 2:
         return service.update(
@@ -63,7 +71,8 @@ def _run(caller: Caller, entry: dict[str, Any], base_url: str, *, render: bool =
             parts[1],
             entry.get("resource"),
             if_match=str(request.get("ifMatch", "")),
-            render=render,
+            render=not in_transaction,
+            savepoint=not in_transaction,
         )
     if method == "GET" and len(parts) == 1:
         return service.search(caller, parts[0], pairs, base_url, lenient=False)
@@ -163,13 +172,21 @@ def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -
     literal = [
         _patient_key(ref) for entry in entries for ref in _references(entry.get("resource"), "Patient/")
     ]
-    # One chain extension for the whole Bundle; the patients it names fetched at once.
-    with transaction.atomic(), audit.batched(), bundle_patients(key for key in literal if key is not None):
+    # One chain extension for the whole Bundle; the patients it names fetched at once, and those born on the
+    # days of the patients it registers (the duplicate check); the team new patients' referrals go to worked
+    # out once.
+    with (
+        transaction.atomic(),
+        audit.batched(),
+        bundle_patients(key for key in literal if key is not None),
+        candidates_fetched(caller.user, _birth_dates(entries)),
+        receiving_teams_kept(),
+    ):
         for i in _order(entries):
             entry = dict(entries[i])
             entry["resource"] = _resolve(entry.get("resource"), created)
             try:
-                answer = _run(caller, entry, base_url, render=False)
+                answer = _run(caller, entry, base_url, in_transaction=True)
             except FhirError as exc:
                 for item in exc.issues:
                     item["diagnostics"] = f"Bundle.entry[{i}]: {item.get('diagnostics', '')}"
@@ -193,6 +210,19 @@ def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -
         "entry": [results[i] for i in range(len(entries))],
     }
     return service.Answer(200, bundle)
+
+
+def _birth_dates(entries: list[dict[str, Any]]) -> list[dt.date]:
+    """The birth dates of the Patients the Bundle creates (those that are dates; the entry refuses others)."""
+    found = []
+    for entry in entries:
+        resource = entry.get("resource")
+        if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+            try:
+                found.append(dt.date.fromisoformat(str(resource.get("birthDate"))))
+            except ValueError:
+                continue
+    return found
 
 
 def _placeholders(entries: list[dict[str, Any]]) -> set[str]:

@@ -152,16 +152,18 @@ def create(
     if_none_exist: str = "",
     not_duplicate_of: str = "",
     render: bool = True,
+    savepoint: bool = True,
 ) -> Answer:
     """Create, or with If-None-Exist find the one resource that matches and create nothing (200). The mapper may
     refuse first: a Patient probably registered already is answered 409 with the candidates (fhir.md);
     `not_duplicate_of` (the X-Not-Duplicate-Of header) lists the candidates the client checked. With
-    `render=False` the created resource is left for the caller to render (`render_pending`), a type at a time."""
+    `render=False` the created resource is left for the caller to render (`render_pending`), a type at a time.
+    `savepoint=False` inside a transaction Bundle, whose first failure undoes every entry anyway."""
     mapper = mapper_or_404(resource_type, CREATE)
     caller.require(resource_type, "c")
     resource = validate(data, resource_type)
-    with transaction.atomic(), audit.batched():
-        if if_none_exist:
+    if if_none_exist:
+        with transaction.atomic(), audit.batched():
             found = _existing(caller, mapper, if_none_exist)
             if len(found) > 1:
                 raise FhirError(412, "If-None-Exist matches more than one resource.", code="multiple-matches")
@@ -176,7 +178,7 @@ def create(
         mapper.check_create(caller, resource, not_duplicate_of=checked)
     except ActionRefused as exc:
         raise _refused(mapper, exc) from exc
-    with transaction.atomic(), audit.batched():
+    with transaction.atomic(savepoint=savepoint), audit.batched():
         try:
             row = mapper.create(caller, resource)
         except ActionRefused as exc:
@@ -200,13 +202,14 @@ def update(
     *,
     if_match: str = "",
     render: bool = True,
+    savepoint: bool = True,
 ) -> Answer:
     mapper = mapper_or_404(resource_type, UPDATE)
     caller.require(resource_type, "u")
     resource = validate(data, resource_type)
     if resource.get("id") != resource_id:
         raise bad_request("The resource's id must match the id in the URL.", [f"{resource_type}.id"])
-    with transaction.atomic(), audit.batched():
+    with transaction.atomic(savepoint=savepoint), audit.batched():
         row = mapper.get(caller, resource_id)
         row = mapper.with_related(
             mapper.model._default_manager.select_for_update(of=("self",)).filter(pk=row.pk)
@@ -243,11 +246,16 @@ def render_pending(answers: list[Answer]) -> None:
     for mapper, waiting in by_mapper.values():
         keys = [answer.pending[1] for answer in waiting if answer.pending is not None]
         rows = {row.pk: row for row in mapper.with_related(mapper.model._default_manager.filter(pk__in=keys))}
+        done = []
         for answer in waiting:
             assert answer.pending is not None
-            answer.body = mapper.render(rows[answer.pending[1]])
+            row = rows[answer.pending[1]]
+            answer.body = mapper.render(row)
             answer.headers = _resource_headers(answer.body)
             answer.pending = None
+            done.append((answer.body, mapper.patient_id(row)))
+        # The versions this transaction keeps at commit are these bodies: not read and rendered again.
+        versions.rendered(done)
 
 
 def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:

@@ -45,12 +45,37 @@ class _Batch:
 
     def __init__(self) -> None:
         self.keys: dict[str, tuple[Mapper, set[str]]] = {}
+        # Bodies rendered already in this transaction (`rendered`), kept as they are unless saved again.
+        self.bodies: dict[tuple[str, str], tuple[dict[str, Any], int | None]] = {}
 
     def add(self, mapper: Mapper, key: str) -> None:
         self.keys.setdefault(mapper.resource_type, (mapper, set()))[1].add(key)
+        self.bodies.pop((mapper.resource_type, key), None)
 
     def flush(self) -> None:
-        keep_many([(mapper, sorted(ids)) for mapper, ids in self.keys.values()])
+        keep_many([(mapper, sorted(ids)) for mapper, ids in self.keys.values()], self.bodies)
+
+
+def _batch() -> _Batch | None:
+    """The current transaction's batch, unless its flush was dropped with a rolled-back savepoint."""
+    connection = transaction.get_connection()
+    batch: _Batch | None = connection.__dict__.get("_fhir_batch")
+    if batch is None or not any(func == batch.flush for _, func, _ in connection.run_on_commit):
+        return None
+    return batch
+
+
+def rendered(bodies: list[tuple[dict[str, Any], int | None]]) -> None:
+    """Resources just rendered as they stand at the end of a transaction (a transaction Bundle's answers), each
+    with its patient's id: kept as they are when it commits instead of being read and rendered a second time.
+    A resource saved again after this is rendered afresh."""
+    batch = _batch() if transaction.get_connection().in_atomic_block else None
+    if batch is None:
+        return
+    for body, patient_id in bodies:
+        mapper_and_keys = batch.keys.get(body["resourceType"])
+        if mapper_and_keys is not None and body["id"] in mapper_and_keys[1]:
+            batch.bodies[(body["resourceType"], body["id"])] = (body, patient_id)
 
 
 def _changed(
@@ -65,9 +90,9 @@ def _changed(
     if not connection.in_atomic_block:
         keep(mapper, key)  # autocommit: the change is already committed
         return
-    batch: _Batch | None = connection.__dict__.get("_fhir_batch")
     # A batch whose flush was dropped with a rolled-back savepoint is gone with the changes it held.
-    if batch is None or not any(func == batch.flush for _, func, _ in connection.run_on_commit):
+    batch = _batch()
+    if batch is None:
         batch = _Batch()
         connection.__dict__["_fhir_batch"] = batch
         transaction.on_commit(batch.flush)
@@ -79,12 +104,24 @@ def keep(mapper: Mapper, resource_id: str) -> None:
     keep_many([(mapper, [resource_id])])
 
 
-def keep_many(work: list[tuple[Mapper, list[str]]], chunk: int = 500) -> None:
+def keep_many(
+    work: list[tuple[Mapper, list[str]]],
+    bodies: dict[tuple[str, str], tuple[dict[str, Any], int | None]] | None = None,
+    chunk: int = 500,
+) -> None:
+    """Keep the current version of each resource: those in `bodies` as rendered there, the others read and
+    rendered a type at a time."""
     now = clock.now()
+    bodies = bodies or {}
     kept: list[ResourceVersion] = []
     for mapper, resource_ids in work:
+        ready = [
+            bodies[(mapper.resource_type, i)] for i in resource_ids if (mapper.resource_type, i) in bodies
+        ]
+        kept.extend(_version(mapper.resource_type, body, now, patient_id) for body, patient_id in ready)
+        waiting = [i for i in resource_ids if (mapper.resource_type, i) not in bodies]
         for part in mapper.parts():
-            kept.extend(_render_versions(part, resource_ids, now, chunk))
+            kept.extend(_render_versions(part, waiting, now, chunk))
     if kept:
         with transaction.atomic():
             # The first kept copy of a version stands (a version's content never changes).
@@ -99,20 +136,22 @@ def _render_versions(mapper: Mapper, resource_ids: list[str], now: Any, chunk: i
         rows = mapper.with_related(
             mapper.model._default_manager.filter(pk__in=ordered[start : start + chunk])
         )
-        for row in rows:
-            body = mapper.render(row)
-            kept.append(
-                ResourceVersion(
-                    resource_type=mapper.resource_type,
-                    resource_id=body["id"],
-                    version_id=int(body["meta"]["versionId"]),
-                    recorded_at=now,
-                    method="POST" if body["meta"]["versionId"] == "1" else "PUT",
-                    patient_id=mapper.patient_id(row),
-                    body=body,
-                )
-            )
+        kept.extend(
+            _version(mapper.resource_type, mapper.render(row), now, mapper.patient_id(row)) for row in rows
+        )
     return kept
+
+
+def _version(resource_type: str, body: dict[str, Any], now: Any, patient_id: int | None) -> ResourceVersion:
+    return ResourceVersion(
+        resource_type=resource_type,
+        resource_id=body["id"],
+        version_id=int(body["meta"]["versionId"]),
+        recorded_at=now,
+        method="POST" if body["meta"]["versionId"] == "1" else "PUT",
+        patient_id=patient_id,
+        body=body,
+    )
 
 
 def versions(mapper: Mapper, row: Any) -> list[dict[str, Any]]:

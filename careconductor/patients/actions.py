@@ -24,6 +24,7 @@ from .choices import (
     EncounterClass,
     Sex,
 )
+from .duplicates import possible_duplicates as possible_duplicates  # where its callers have looked for it
 from .models import (
     CareTeamMember,
     Condition,
@@ -34,8 +35,7 @@ from .models import (
     PatientContact,
     PatientIdentifier,
 )
-from .nicknames import same_name
-from .rules import birth_date_errors, digits, fold, is_icd10_cm
+from .rules import birth_date_errors, is_icd10_cm
 
 
 @dataclass
@@ -72,29 +72,6 @@ def _check_details(details: PatientDetails) -> None:
         raise ActionRefused(errors)
 
 
-def possible_duplicates(
-    user: User, given_name: str, family_name: str, birth_date: dt.date, phone: str = ""
-) -> list[Patient]:
-    """Patients in the user's organisation who may be this person: born that day, or with day and month
-    swapped (a common typing slip), and with the same family name or given name, accents and case aside
-    ("Jose Sanchez" finds José Sánchez), a given name's usual short form ("Lupe" finds Guadalupe,
-    nicknames.py), or the same phone number. Records merged into another are left out: their person is the
-    record they were merged into."""
-    days = {birth_date}
-    if birth_date.day <= 12 and birth_date.day != birth_date.month:
-        days.add(birth_date.replace(month=birth_date.day, day=birth_date.month))
-    names = Q(search_names__contains=f" {fold(family_name)} ") if fold(family_name) else Q(pk__in=[])
-    for name in same_name(given_name) | same_name(fold(given_name).partition(" ")[0]):
-        names |= Q(search_names__contains=f" {name} ")
-    same_phone = Q(phone_digits=digits(phone)) if len(digits(phone)) >= 7 else Q(pk__in=[])
-    return list(
-        Patient.objects.filter(organization_id=user.org_id, birth_date__in=days, merged_into__isnull=True)
-        .filter(names | same_phone)
-        .order_by("pk")
-        .prefetch_related("identifiers")[:10]
-    )
-
-
 def do_create_patient(
     user: User, details: PatientDetails, *, extra_identifiers: Sequence[tuple[str, str, str]] = ()
 ) -> Patient:
@@ -108,21 +85,20 @@ def do_create_patient(
                 organization_id=user.org_id,
                 **{k: (v.strip() if isinstance(v, str) else v) for k, v in details.__dict__.items()},
             )
-            PatientIdentifier.objects.create(
-                patient=patient,
-                organization_id=user.org_id,
-                system=MRN_SYSTEM,
-                value=f"{patient.pk:08d}",
-                label="MRN",
+            # In one insert. bulk_create sends no post_save, which the kept FHIR versions listen to: the patient
+            # saved just above already makes this transaction keep its new version, identifiers included.
+            PatientIdentifier.objects.bulk_create(
+                [
+                    PatientIdentifier(
+                        patient=patient,
+                        organization_id=user.org_id,
+                        system=system,
+                        value=value,
+                        label=label,
+                    )
+                    for system, value, label in [(MRN_SYSTEM, f"{patient.pk:08d}", "MRN"), *extra_identifiers]
+                ]
             )
-            for system, value, label in extra_identifiers:
-                PatientIdentifier.objects.create(
-                    patient=patient,
-                    organization_id=user.org_id,
-                    system=system,
-                    value=value,
-                    label=label,
-                )
             audit.record(user, AuditAction.CREATE, patient=patient, obj=patient)
     except IntegrityError as exc:
         raise ActionRefused({"identifier": "That identifier already belongs to another patient."}) from exc
