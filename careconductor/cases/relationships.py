@@ -1,6 +1,6 @@
 """What cases tells the access policy (privacy/sources.py), registered from CasesConfig.ready(): the patients
 of the cases a user manages or whose team they supervise (open, or closed within the policy's grace period),
-those of an absent colleague's open cases while the user covers for them, and who is case staff for
+whom a delegate covers for and the absent colleague's open cases while they do, and who is case staff for
 sensitive records."""
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ def case_staff(user: User) -> list[QuerySet[Any]]:
     """The patients whose case the user manages, or (supervisors and administrators only: leaving the branch out
     for everyone else matters on PostgreSQL, whose planner guessed ~20,000 rows for it even when empty and
     scanned every patient, bench/) whose case their team holds."""
-    parts = [current_cases().filter(primary_case_manager=user).values("patient_id")]
+    current = current_cases()
+    parts = [current.filter(primary_case_manager=user).values("patient_id")]
     if user.role in policy.SUPERVISING_ROLES:
-        parts.append(current_cases().filter(team__supervisor=user).values("patient_id"))
+        parts.append(current.filter(team__supervisor=user).values("patient_id"))
     return parts
 
 
@@ -42,17 +43,16 @@ def is_case_staff(user: User, patient: Patient) -> bool:
     return current_cases().filter(staff, patient_id=patient.pk).exists()
 
 
-def covered_by(user: User, today: dt.date) -> QuerySet[Any]:
-    """The ids of the case managers the user covers for today (a cover in force, both dates inclusive)."""
-    return Cover.objects.in_force(today).filter(delegate=user).values("absent_id")
-
-
-def covering(user: User) -> list[QuerySet[Any]]:
-    """While a cover is in force the delegate reaches the absent case manager's patients of their open cases
-    (coordination adds their open tasks). Only case staff cover (COVERING_ROLES): other roles pay nothing."""
+def covers(user: User) -> QuerySet[Any] | None:
+    """The case managers the user covers for today (a cover in force, both dates inclusive). Only case staff
+    cover (COVERING_ROLES): other roles pay nothing for it."""
     if user.role not in policy.COVERING_ROLES:
-        return []
-    covered = covered_by(user, clock.today())
+        return None
+    return Cover.objects.in_force(clock.today()).filter(delegate=user).values("absent_id")
+
+
+def open_cases_of(covered: QuerySet[Any]) -> list[QuerySet[Any]]:
+    """The delegate reaches the covered case managers' patients of their open cases until the cover ends."""
     return [
         Case.objects.filter(closed_at__isnull=True, primary_case_manager__in=covered).values("patient_id")
     ]
@@ -60,6 +60,7 @@ def covering(user: User) -> list[QuerySet[Any]]:
 
 def register() -> None:
     sources.relationship_source(case_staff)
-    sources.relationship_source(covering)
+    sources.cover_source(covers)
+    sources.covered_source(open_cases_of)
     sources.case_staff(sources.CaseStaff(patient_ids=case_staff, of_patient=is_case_staff))
     sources.relationship_models(Case, Cover)

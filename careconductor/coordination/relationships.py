@@ -9,9 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from careconductor.accounts.models import User
-from careconductor.cases.relationships import covered_by
-from careconductor.core import clock
-from careconductor.privacy import policy, sources
+from careconductor.privacy import sources
 
 from .models import Task
 
@@ -24,10 +22,7 @@ def assigned(user: User) -> list[QuerySet[Any]]:
     ]
 
 
-def covering(user: User) -> list[QuerySet[Any]]:
-    if user.role not in policy.COVERING_ROLES:
-        return []
-    covered = covered_by(user, clock.today())
+def open_tasks_of(covered: QuerySet[Any]) -> list[QuerySet[Any]]:
     return [
         Task.objects.filter(owner__in=covered, status__in=Task.OPEN_STATUSES, grants_access=True).values(
             "patient_id"
@@ -37,5 +32,5 @@ def covering(user: User) -> list[QuerySet[Any]]:
 
 def register() -> None:
     sources.relationship_source(assigned)
-    sources.relationship_source(covering)
+    sources.covered_source(open_tasks_of)
     sources.relationship_models(Task)

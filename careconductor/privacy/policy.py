@@ -465,7 +465,14 @@ def _relationship_ids(user: User) -> QuerySet[Any] | None:
 
 
 def _relationship_parts(user: User) -> list[QuerySet[Any]]:
-    """Each registered source's lookups (cases managed and supervised, care team places, tasks, covers …)."""
+    """Each registered source's lookups (care team places, cases managed and supervised, tasks), then, while the
+    user covers for an absent colleague (cases.Cover), the colleague's open cases and tasks: whom the user covers
+    for is one lookup, shared by those parts, and nothing for a role that does not cover."""
     if user.organization_id is None or user.role not in CHART_ROLES:
         return []
-    return [part for source in sources.registered.relationships for part in source(user)]
+    parts = [part for source in sources.registered.relationships for part in source(user)]
+    covers = sources.registered.covers
+    covered = covers(user) if covers is not None else None
+    if covered is not None:
+        parts += [part for source in sources.registered.covered for part in source(covered)]
+    return parts

@@ -6,9 +6,11 @@ registered), the part of the policy that is its own:
 
   - patients: where patients are kept (`patient_model`), a patient's own portal log-in (`portal_source`), care
     team places (`relationship_source`) and the discipline of a care team member (`care_team_discipline`);
-  - cases: the cases a user manages or whose team they supervise, and the absent colleague's cases a delegate
-    covers (`relationship_source`); who is "case staff" for sensitive records (`case_staff`);
-  - coordination: open tasks that carry access, the user's own and the covered colleague's (`relationship_source`);
+  - cases: the cases a user manages or whose team they supervise (`relationship_source`), whom a delegate covers
+    for (`cover_source`) and the covered colleague's open cases (`covered_source`); who is "case staff" for
+    sensitive records (`case_staff`);
+  - coordination: open tasks that carry access, the user's own (`relationship_source`) and the covered
+    colleague's (`covered_source`);
   - engagement: the patients who made the log-in their proxy (`portal_source`).
 
 Each also names the models a relationship is made of (`relationship_models`): saving or deleting one forgets the
@@ -35,6 +37,12 @@ if TYPE_CHECKING:
 RelationshipSource = Callable[["User"], list[QuerySet[Any]]]
 # The ids of the patients a patient's or proxy's log-in reports for: one `.values(...)` lookup.
 PortalSource = Callable[["User"], QuerySet[Any]]
+# Whom the user covers for today (an absent colleague's cases.Cover in force): a `.values("absent_id")` lookup,
+# or None when the user's role does not cover. Asked once; the covered sources below share its lookup.
+CoverSource = Callable[["User"], QuerySet[Any] | None]
+# The ids of the patients the covered colleagues reach through one kind of relationship (their open cases, their
+# open tasks), given the cover source's lookup of who they are.
+CoveredSource = Callable[[QuerySet[Any]], list[QuerySet[Any]]]
 # The discipline of the user when they are on the patient's care team today, else None.
 DisciplineSource = Callable[["User", "Patient"], str | None]
 
@@ -53,6 +61,8 @@ class CaseStaff:
 class _Registry:
     patient: type[Patient] | None = None
     relationships: tuple[RelationshipSource, ...] = ()
+    covers: CoverSource | None = None
+    covered: tuple[CoveredSource, ...] = ()
     portal: tuple[PortalSource, ...] = ()
     case_staff: CaseStaff | None = None
     discipline: DisciplineSource | None = None
@@ -71,6 +81,17 @@ def patient_model(model: type[Patient]) -> None:
 def relationship_source(fn: RelationshipSource) -> RelationshipSource:
     if fn not in registered.relationships:
         registered.relationships = (*registered.relationships, fn)
+    return fn
+
+
+def cover_source(fn: CoverSource) -> CoverSource:
+    registered.covers = fn
+    return fn
+
+
+def covered_source(fn: CoveredSource) -> CoveredSource:
+    if fn not in registered.covered:
+        registered.covered = (*registered.covered, fn)
     return fn
 
 
