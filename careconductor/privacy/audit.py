@@ -9,7 +9,9 @@ once), so the chain is not a queue every event waits in:
   - `batched()`, opened inside a transaction (a FHIR create, update or transaction Bundle): every event recorded
     there, in nested transactions too, is written when it ends, in that transaction. An event recorded in a
     savepoint that was rolled back is dropped with it (it did not happen).
-Outside a batch each call writes at once, as before."""
+Outside a batch each call writes at once, as before. A batch written outside any transaction (a request's reads)
+is committed together with those of concurrent requests (chain.append_durably: group commit), and the call
+returns once that commit is done, so a response is still sent only after its audit events are durable."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import contextvars
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -40,6 +42,7 @@ class AuditContext:
     client_address: str | None = None
     user_agent: str = ""
     purpose: str = "TREAT"
+    credential: str = ""  # what the request authenticated with, when not a session ("token cc_ab12")
 
 
 _CLI_CONTEXT = AuditContext(purpose="OPERATIONS", user_agent="careconductor-cli")
@@ -56,6 +59,12 @@ def audit_context(ctx: AuditContext) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+def using_credential(credential: str) -> None:
+    """Name the credential (an API token) in the detail of every event recorded for the rest of the request.
+    The middleware's audit_context puts the request's context back when it ends."""
+    _context.set(replace(_context.get(), credential=credential))
 
 
 def _event(
@@ -90,7 +99,7 @@ def _event(
         client_address=_address(ctx.client_address),
         user_agent=ctx.user_agent[:300],
         outcome=outcome,
-        detail=detail[:200],
+        detail=(f"{ctx.credential}; {detail}" if ctx.credential else detail)[:200],
     )
 
 
@@ -143,7 +152,7 @@ class _Batch:
                 by_user.setdefault(id(user), (user, []))[1].append(event)
         for user, events in by_user.values():
             _mark_emergency(user, events)
-        chain.append([event for _, event in kept])
+        chain.append_durably([event for _, event in kept])
 
 
 _batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("audit_batch", default=None)
@@ -214,7 +223,7 @@ def _write(user: User | None, events: list[AuditEvent]) -> None:
         return
     if user is not None:
         _mark_emergency(user, [e for e in events if e.patient_id is not None])
-    chain.append(events)
+    chain.append_durably(events)
 
 
 def record(user: User | None, action: AuditAction, **kwargs: object) -> AuditEvent:

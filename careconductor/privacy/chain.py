@@ -11,12 +11,15 @@ Rotating the secret key therefore needs `audit verify` run first and the old key
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -83,6 +86,77 @@ def append(events: list[AuditEvent]) -> list[AuditEvent]:
         AuditEvent.objects.bulk_create(events)
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev, head_mac=head_mac(seq, prev))
     return events
+
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class _Ticket(Generic[_T]):
+    items: list[_T]
+    done: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class GroupCommit(Generic[_T]):
+    """Group commit: threads that hand in work while another thread is writing wait, and the next one to go
+    writes everything that gathered meanwhile, in one call of `write` (one transaction, one disk sync). Each
+    caller returns only once the call that carried its items has returned, or raises what that call raised.
+
+    A read request must not be answered before its audit events are durable, and every commit waits for a disk
+    sync (~3 ms here): written one request at a time, concurrent reads queue behind each other's syncs
+    (issue 18: 8 FHIR clients topped out at ~80 reads/s). Grouped, one sync serves every request waiting."""
+
+    write: Callable[[list[_T]], object]
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _waiting: list[_Ticket[_T]] = field(default_factory=list)
+    _writing: bool = False
+    writes: int = 0  # calls of `write` so far (tests and benchmarks read it)
+
+    def submit(self, items: list[_T]) -> None:
+        ticket = _Ticket(items)
+        with self._changed:
+            self._waiting.append(ticket)
+            while self._writing and not ticket.done:
+                self._changed.wait()
+            if ticket.done:  # carried by another thread's write
+                if ticket.error is not None:
+                    raise copy.copy(ticket.error) from ticket.error.__cause__  # is_busy reads the cause
+                return
+            self._writing = True
+            group, self._waiting = self._waiting, []
+        error: BaseException | None = None
+        try:
+            self.write([item for t in group for item in t.items])
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            with self._changed:
+                self.writes += 1
+                for t in group:
+                    t.done, t.error = True, error
+                self._writing = False
+                self._changed.notify_all()
+
+
+def _append_committed(events: list[AuditEvent]) -> None:
+    append(events)
+
+
+_reads = GroupCommit[AuditEvent](_append_committed)
+
+
+def append_durably(events: list[AuditEvent]) -> None:
+    """Chain and insert events and return once they are committed. Inside a transaction that is the caller's
+    commit (`append`); outside one, events of concurrent requests are committed together (`GroupCommit`)."""
+    if not events:
+        return
+    if transaction.get_connection().in_atomic_block:
+        append(events)
+    else:
+        _reads.submit(events)
 
 
 @dataclass

@@ -80,15 +80,17 @@ def test_outside_a_transaction_reads_wait_for_the_end_of_the_batch_and_writes_go
 def test_a_read_records_the_token_use_and_what_it_showed_after_building_the_answer(
     world: World, client
 ) -> None:
-    """The answer is built before anything is written; the token's use and the read are then written together
-    (tests/fhir/test_busy.py shows it is one transaction on a real SQLite file)."""
-    _, secret = do_create_token(world.alice, name="test", scopes=("user/*.*",))
+    """The answer is built before anything is written; then the token's use (the first in a minute) and the
+    read are written, the read naming the token (tests/fhir/test_busy.py: one transaction on a real SQLite file
+    once the use is not due)."""
+    token, secret = do_create_token(world.alice, name="test", scopes=("user/*.*",))
     before = AuditEvent.objects.count()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/fhir/r4/Patient/{world.paula.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
     new = AuditEvent.objects.order_by("seq")[before:]
     assert [(e.action, e.object_type) for e in new] == [("login", "ApiToken"), ("read", "Patient")]
+    assert new[1].detail.startswith(f"token {token.prefix}; ")
     sql = [q["sql"] for q in queries.captured_queries]
     first_write = next(i for i, text in enumerate(sql) if text.startswith(("UPDATE", "INSERT")))
     read = next(i for i, text in enumerate(sql) if text.startswith("SELECT") and "patients_patient" in text)
