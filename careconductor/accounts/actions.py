@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -18,6 +19,7 @@ from careconductor.privacy.choices import AuditAction, AuditOutcome
 
 from .choices import Role
 from .models import ApiToken, Organization, User
+from .rules import token_in_force
 from .tokens import hash_secret, new_secret, valid_scope
 
 DEFAULT_SCOPES = ("user/*.read",)
@@ -201,21 +203,32 @@ def do_set_mfa_roles(user: User, organization: Organization, roles: Sequence[str
     return organization
 
 
-def do_use_token(secret: str) -> ApiToken:
-    """Authenticate an API request by its bearer token: the one path every API call goes through.
+# How often a token's use is written down: its `last_used_at` and a `login` event. The API names the token in
+# every event it records for the request ("token <prefix>", fhir.auth), so each read and change is still
+# attributed to the token; writing the use itself on every call cost a row update and a second event per read
+# (issue 18).
+TOKEN_USE_RECORDED_EVERY = dt.timedelta(minutes=1)
 
-    Each use is audited (the token's user, `login` with the token's prefix); an unknown, expired or revoked
-    token is refused and the refusal audited too. The same words for all three, so a caller cannot tell them
-    apart."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret.strip())).first()
+
+def find_token(secret: str) -> ApiToken | None:
+    """The token (with its user) a bearer secret names, if any; not yet checked or used."""
+    return ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret.strip())).first()
+
+
+def do_use_token(secret: str) -> ApiToken:
+    """Authenticate an API request by its bearer token: the one path every API call goes through."""
+    return do_use_found_token(find_token(secret))
+
+
+def do_use_found_token(token: ApiToken | None) -> ApiToken:
+    """Use a token looked up by `find_token` in this request (so it is not read twice).
+
+    A token in force is used: its use is written
+    (`last_used_at`, a `login` event with the token's prefix) at most once per TOKEN_USE_RECORDED_EVERY, by
+    whichever request finds it due first. An unknown, expired or revoked token is refused and the refusal
+    audited every time. The same words for all three, so a caller cannot tell them apart."""
     now = clock.now()
-    in_force = (
-        token is not None
-        and token.revoked_at is None
-        and (token.expires_at is None or token.expires_at > now)
-        and token.user.is_active
-    )
-    if not in_force:
+    if not token_in_force(token, now):
         audit.record(
             token.user if token else None,
             AuditAction.LOGIN_FAILED,
@@ -226,13 +239,17 @@ def do_use_token(secret: str) -> ApiToken:
         )
         raise ActionRefused("The access token is not valid.")
     assert token is not None
-    with transaction.atomic():
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        audit.record(
-            token.user,
-            AuditAction.LOGIN,
-            object_type="ApiToken",
-            object_id=token.prefix,
-            detail="API token used",
-        )
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+        with transaction.atomic():
+            due = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_USE_RECORDED_EVERY)
+            # Only the request that moves last_used_at writes the event: concurrent ones find it moved.
+            if ApiToken.objects.filter(due, pk=token.pk).update(last_used_at=now):
+                audit.record(
+                    token.user,
+                    AuditAction.LOGIN,
+                    object_type="ApiToken",
+                    object_id=token.prefix,
+                    detail="API token used",
+                )
+        token.last_used_at = now
     return token

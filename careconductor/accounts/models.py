@@ -108,3 +108,8 @@ class ApiToken(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.prefix}… for {self.user.username}"
+
+    @property
+    def credential(self) -> str:
+        """How audit events recorded under this token name it (audit.using_credential)."""
+        return f"token {self.prefix}"

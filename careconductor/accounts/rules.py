@@ -1,11 +1,16 @@
-"""Pure decisions about log-ins: which of the top bar's pages each role is offered, and who decides an approval.
-No ORM, no I/O."""
+"""Pure decisions about log-ins: which of the top bar's pages each role is offered, who decides an approval,
+whether an API token may be used. No ORM, no I/O."""
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .choices import STAFF_ROLES, Role
+
+if TYPE_CHECKING:
+    from .models import ApiToken
 
 
 class Page(StrEnum):
@@ -71,3 +76,13 @@ def may_decide_approval(
     if role == Role.ADMIN:
         return True
     return role == Role.SUPERVISOR and team_supervisor_id is not None and team_supervisor_id == user_id
+
+
+def token_in_force(token: ApiToken | None, now: dt.datetime) -> bool:
+    """Whether a bearer token may be used now: known, not revoked, not expired, its user active."""
+    return (
+        token is not None
+        and token.revoked_at is None
+        and (token.expires_at is None or token.expires_at > now)
+        and token.user.is_active
+    )

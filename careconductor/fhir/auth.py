@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.http import HttpRequest
 
-from careconductor.accounts.actions import do_use_token
+from careconductor.accounts.actions import do_use_found_token, find_token
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import ApiToken, User
-from careconductor.accounts.tokens import hash_secret, parse_scope
+from careconductor.accounts.rules import token_in_force
+from careconductor.accounts.tokens import parse_scope
+from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit
 
@@ -69,41 +70,38 @@ def _caller(token: ApiToken) -> Caller:
     return Caller(user=token.user, scopes=tuple(str(s) for s in token.scopes or ()))
 
 
-def use_token(secret: str) -> ApiToken:
-    """do_use_token (checked and audited), or a 401."""
+def use_token(token: ApiToken | None) -> ApiToken:
+    """do_use_found_token (checked and audited), or a 401."""
     try:
-        return do_use_token(secret)
+        used = do_use_found_token(token)
     except ActionRefused as exc:
         raise FhirError(401, str(exc), code="login") from exc
+    audit.using_credential(used.credential)  # every event recorded for the request names the token
+    return used
 
 
 def authenticate(request: HttpRequest) -> Caller:
-    """The caller behind the request's bearer token (audited by do_use_token), or a 401."""
-    return _caller(use_token(_secret(request)))
+    """The caller behind the request's bearer token (audited by do_use_found_token), or a 401."""
+    return _caller(use_token(find_token(_secret(request))))
 
 
-def identify(request: HttpRequest) -> tuple[Caller, str]:
-    """For a read: who the bearer token names, without using it yet, and its secret for `confirm` once the
+def identify(request: HttpRequest) -> tuple[Caller, ApiToken]:
+    """For a read: who the bearer token names, without using it yet, and the token for `confirm` once the
     answer is built. A token that names no one is used (refused and audited) at once. Writes authenticate first."""
-    secret = _secret(request)
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret.strip())).first()
+    token = find_token(_secret(request))
     if token is None:
-        return authenticate(request), secret  # raises the 401
-    return _caller(token), secret
+        use_token(token)  # raises the 401
+    assert token is not None
+    audit.using_credential(token.credential)  # the reads recorded while the answer is built name the token
+    return _caller(token), token
 
 
-def confirm(secret: str) -> None:
-    """Use the token of a read and write the read's audit events, in one transaction (one commit, one disk
-    sync) before the answer is sent. If the token is refused now (revoked, expired, its user deactivated) the
-    answer is not sent: 401, and the reads it would have shown are not recorded, only the refusal."""
-    refused: FhirError | None = None
-    with transaction.atomic(), audit.batched():
-        try:
-            use_token(secret)
-        except FhirError as exc:
-            refused = exc
-            audit.discard_reads()  # the refusal itself is written when the batch ends
-        else:
-            audit.flush()  # the token's use and the reads, one extension of the chain
-    if refused is not None:
-        raise refused
+def confirm(token: ApiToken) -> None:
+    """Use the token of a read and write the read's audit events before the answer is sent (durably: committed
+    together with those of concurrent requests, privacy.chain.append_durably). If the token is refused now
+    (expired while the answer was built) the answer is not sent: 401, and the reads it would have shown are not
+    recorded, only the refusal."""
+    if not token_in_force(token, clock.now()):
+        audit.discard_reads()  # before the refusal is recorded (written when the request's batch ends)
+    use_token(token)  # the 401 of a refused token
+    audit.flush()

@@ -113,17 +113,17 @@ def fhir_view(view: Callable[..., service.Answer]) -> Callable[..., HttpResponse
 def _answer(
     view: Callable[..., service.Answer], request: HttpRequest, *args: Any, **kwargs: Any
 ) -> service.Answer:
-    """A read builds its answer first and then, in one transaction, uses the token and writes the audit events
-    of what it shows (auth.confirm): one commit per read. A write uses the token before anything is changed."""
+    """A read builds its answer first and then uses the token and writes the audit events of what it shows
+    (auth.confirm), committed with those of concurrent reads. A write uses the token before anything changes."""
     if request.method != "GET":
         return view(request, authenticate(request), *args, **kwargs)
-    caller, secret = identify(request)
+    caller, token = identify(request)
     try:
         answer = view(request, caller, *args, **kwargs)
     except (FhirError, NotVisible):
-        confirm(secret)  # every use of a token is audited, whatever the answer
+        confirm(token)  # every use of a token is checked and audited, whatever the answer
         raise
-    confirm(secret)
+    confirm(token)
     return answer
 
 

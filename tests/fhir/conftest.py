@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 
-from careconductor.accounts.actions import do_create_token
+from careconductor.accounts.actions import do_create_token, do_use_token
 from careconductor.accounts.models import User
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
@@ -97,10 +97,13 @@ class Api:
 
 @pytest.fixture
 def api(world: World, client: Client) -> Callable[..., Api]:
-    """api(user, scopes=...) → an Api for a fresh token of that user (default scopes: user/*.*)."""
+    """api(user, scopes=...) → an Api for a fresh token of that user (default scopes: user/*.*). The token is
+    used once at once, so its use is not written again within the minute (TOKEN_USE_RECORDED_EVERY) and the
+    queries a test counts are those of its requests alone."""
 
     def make(user: User, scopes: tuple[str, ...] = ("user/*.*",)) -> Api:
         _, secret = do_create_token(user, name="test", scopes=scopes)
+        do_use_token(secret)
         return Api(client, secret)
 
     return make

@@ -134,7 +134,8 @@ def test_a_read_waits_for_a_short_write_and_is_served(world, api, tmp_path):
 
 
 def test_a_read_commits_once(world, api, tmp_path):
-    """The token's use and the read's audit events are written in one transaction: one commit, one disk sync."""
+    """A read's audit events are written in one transaction: one commit, one disk sync (the token's use was
+    written when the test's client was made, so it is not due again)."""
     sqlite_only()
     client = api(world.alice)
     with on_file_database(tmp_path / "careconductor.sqlite3", busy_seconds=1):
