@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "careconductor.medications",
     "careconductor.engagement",
     "careconductor.education",
+    "careconductor.transitions",
     "careconductor.fhir",
     "careconductor.demo",
     "careconductor.administration",

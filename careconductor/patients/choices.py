@@ -108,6 +108,7 @@ class DischargeDisposition(models.TextChoices):
     HOSPICE = "hospice", "Hospice"
     AMA = "ama", "Left against medical advice"
     EXPIRED = "expired", "Died"
+    OTHER_FACILITY = "other_facility", "Another hospital or facility"
 
 
 class CareTeamCategory(models.TextChoices):

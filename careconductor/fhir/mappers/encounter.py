@@ -47,6 +47,7 @@ DISPOSITIONS: dict[str, tuple[str, str]] = {
     DischargeDisposition.HOSPICE: ("hosp", "Hospice"),
     DischargeDisposition.AMA: ("aadvice", "Left against advice"),
     DischargeDisposition.EXPIRED: ("exp", "Expired"),
+    DischargeDisposition.OTHER_FACILITY: ("other-hcf", "Other healthcare facility"),
 }
 FROM_DISCHARGE = {
     "home": DischargeDisposition.HOME,
@@ -55,6 +56,7 @@ FROM_DISCHARGE = {
     "hosp": DischargeDisposition.HOSPICE,
     "aadvice": DischargeDisposition.AMA,
     "exp": DischargeDisposition.EXPIRED,
+    "other-hcf": DischargeDisposition.OTHER_FACILITY,
 }
 
 
