@@ -35,6 +35,26 @@ def start_worker() -> subprocess.Popen[bytes]:
     )
 
 
+def start_adt_listener(listen: str) -> subprocess.Popen[bytes]:
+    """`careconductor adt listen` as a child process, for CARECONDUCTOR_ADT_LISTEN ("2575" or "0.0.0.0:2575");
+    stopped with serve like the worker."""
+    host, _, port = listen.rpartition(":")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "careconductor",
+            "adt",
+            "listen",
+            "--host",
+            host or "127.0.0.1",
+            "--port",
+            port,
+        ],
+        start_new_session=True,
+    )
+
+
 def stop_worker(worker: subprocess.Popen[bytes], timeout: float = 30) -> None:
     if worker.poll() is not None:
         return
@@ -106,11 +126,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Background worker: the queue is on Redis; run `careconductor worker` on one machine."
             )
+        adt = None
+        if listen := os.environ.get("CARECONDUCTOR_ADT_LISTEN", ""):
+            adt = start_adt_listener(listen)
+            self.stdout.write(f"HL7 v2 ADT listener: MLLP on {listen} (pid {adt.pid}).")
         serve_pid = os.getpid()
         try:
             Server().run()
         finally:
             # gunicorn's workers are forked inside run() and leave through this block too: only serve itself
-            # stops the worker.
-            if worker is not None and os.getpid() == serve_pid:
-                stop_worker(worker)
+            # stops its children.
+            if os.getpid() == serve_pid:
+                for child in (worker, adt):
+                    if child is not None:
+                        stop_worker(child)

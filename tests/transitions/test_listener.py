@@ -1,0 +1,112 @@
+"""The MLLP listener and the file drop, end to end: a real TCP client (python-hl7's MLLP client) sends framed
+messages, in one write or split across writes, and reads each acknowledgement on the same connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import threading
+from collections.abc import Iterator
+
+import hl7.mllp
+import pytest
+from django.core.management import call_command
+
+from careconductor.patients.models import Encounter
+from careconductor.transitions.actions import do_create_feed
+from careconductor.transitions.choices import Outcome
+from careconductor.transitions.listener import serve
+from careconductor.transitions.models import AdtMessage
+
+from .messages import adt
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VT, FS_CR = b"\x0b", b"\x1c\r"
+
+
+@pytest.fixture
+def listening(world) -> Iterator[int]:
+    """The listener on a free port in a thread with its own event loop; its port."""
+    do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
+    loop = asyncio.new_event_loop()
+    port: list[int] = []
+    started = threading.Event()
+
+    def ready(bound: int) -> None:
+        port.append(bound)
+        started.set()
+
+    task = loop.create_task(serve("127.0.0.1", 0, ready))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    yield port[0]
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+async def send_all(port: int, messages: list[str]) -> list[str]:
+    reader, writer = await hl7.mllp.open_hl7_connection("127.0.0.1", port)
+    answers = []
+    for text in messages:
+        writer.writemessage(text)
+        await writer.drain()
+        answers.append(str(await asyncio.wait_for(reader.readmessage(), 30)))
+    writer.close()
+    return answers
+
+
+async def send_raw(port: int, data: bytes, frames: int) -> list[bytes]:
+    """Write `data` in three pieces that split frames, then read `frames` acknowledgements."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    third = len(data) // 3
+    for piece in (data[:third], data[third : 2 * third], data[2 * third :]):
+        writer.write(piece)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+    answers = [await asyncio.wait_for(reader.readuntil(FS_CR), 30) for _ in range(frames)]
+    writer.close()
+    return answers
+
+
+def test_messages_over_mllp_are_applied_and_acknowledged_in_order(world, listening) -> None:
+    answers = asyncio.run(
+        send_all(listening, [adt("A01", "M1"), adt("A03", "M2", pv1={36: "01", 45: "20261205120000"})])
+    )
+    assert [a.split("\r")[1].split("|")[:3] for a in answers] == [["MSA", "AA", "M1"], ["MSA", "AA", "M2"]]
+    stay = Encounter.objects.get(patient=world.paula, source="hl7v2")
+    assert stay.end is not None
+    assert AdtMessage.objects.filter(outcome=Outcome.APPLIED).count() == 2
+
+
+def test_frames_split_across_reads_and_unreadable_messages(world, listening) -> None:
+    data = b"".join(VT + m.encode() + FS_CR for m in (adt("A01", "M1"), "garbage\r", adt("A01", "M1")))
+    answers = asyncio.run(send_raw(listening, data, 3))
+    codes = [a.split(b"MSA|")[1][:2] for a in answers]
+    assert codes == [b"AA", b"AR", b"AA"]  # the resend of M1 gets its first answer
+    assert Encounter.objects.filter(source="hl7v2").count() == 1
+    assert AdtMessage.objects.filter(outcome=Outcome.REJECTED).count() == 1
+
+
+def test_adt_import_reads_a_batch_file_framed_or_not(world, tmp_path) -> None:
+    do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
+    framed = VT + adt("A01", "F1").encode() + FS_CR
+    plain = (
+        "FHS|^~\\&\n" + adt("A03", "F2", pv1={36: "01", 45: "20261205120000"}).replace("\r", "\n") + "FTS|1\n"
+    )
+    (tmp_path / "a.hl7").write_bytes(framed)
+    (tmp_path / "b.txt").write_text(plain)
+    out = io.StringIO()
+    call_command("adt", "import", str(tmp_path), stdout=out)
+    assert "2 message(s) from 2 file(s): 2 applied" in out.getvalue()
+    assert Encounter.objects.get(patient=world.paula, source="hl7v2").end is not None
