@@ -1,6 +1,7 @@
 """The inputs of the risk scores, read from the chart: the latest inpatient stay, the problem list, ED visits
-and earlier admissions. Labs (haemoglobin, sodium), the discharging service and procedures are not kept in
-CareConductor yet, so HOSPITAL reports them as missing rather than guessing."""
+and earlier admissions, and the last haemoglobin and sodium of the stay (labs are readings, kept by care plans,
+which builds on this app: it registers where they come from, `lab_source`). The discharging service and
+procedures are not kept in CareConductor yet, so HOSPITAL reports them as missing rather than guessing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,25 @@ ACTIVE = (ClinicalStatus.ACTIVE, ClinicalStatus.RECURRENCE, ClinicalStatus.RELAP
 # An ED visit that starts within this long before the admission is the visit that led to it (LACE's E
 # excludes it).
 LEADING_ED_VISIT = dt.timedelta(hours=24)
+
+
+# Labs of a stay: (patient, from, until) -> {"haemoglobin": g/dL, "sodium": mmol/L}, the last of each taken in the
+# stay. Registered by the app that keeps labs (careplans.coordination), so this app does not import it.
+LabSource = Callable[[Patient, dt.datetime, dt.datetime], dict[str, float]]
+_lab_sources: list[LabSource] = []
+
+
+def lab_source(source: LabSource) -> LabSource:
+    _lab_sources.append(source)
+    return source
+
+
+def labs_of_stay(patient: Patient, stay: Encounter) -> dict[str, float]:
+    """The last haemoglobin and sodium taken during the stay (to its discharge; to now while it goes on)."""
+    found: dict[str, float] = {}
+    for source in _lab_sources:
+        found |= source(patient, stay.start, stay.end or clock.now())
+    return found
 
 
 def latest_stay(patient: Patient) -> Encounter | None:
@@ -54,7 +74,9 @@ def _scorer(patient: Patient) -> tuple[Callable[[list[str]], list[risk.RiskResul
     encounter = latest_stay(patient)
     stay = None
     ed_visits = admissions = None
+    labs: dict[str, float] = {}
     if encounter is not None:
+        labs = labs_of_stay(patient, encounter)
         stay = risk.Stay(
             admitted=timezone.localdate(encounter.start),
             discharged=timezone.localdate(encounter.end) if encounter.end else None,
@@ -72,8 +94,8 @@ def _scorer(patient: Patient) -> tuple[Callable[[list[str]], list[risk.RiskResul
         ).count()
     hospital = risk.hospital(
         stay,
-        haemoglobin_g_dl=None,
-        sodium_mmol_l=None,
+        haemoglobin_g_dl=labs.get("haemoglobin"),
+        sodium_mmol_l=labs.get("sodium"),
         oncology_discharge=None,
         procedure_during_stay=None,
         admissions_12_months=admissions,

@@ -1,5 +1,6 @@
 """What care plans add to coordination: plan reviews on the worklist, and goals with their outcomes in a
-case's closing summary. Registered from CareplansConfig.ready()."""
+case's closing summary; and to the risk scores, the labs of a stay (readings). Registered from
+CareplansConfig.ready()."""
 
 from __future__ import annotations
 
@@ -9,20 +10,31 @@ from collections.abc import Sequence
 
 from django.utils import timezone
 
+from careconductor.assessments.chart_facts import lab_source
 from careconductor.cases.models import Case
 from careconductor.coordination.hooks import summary_section, worklist_source
 from careconductor.coordination.rules import Band, WorkItem
 from careconductor.coordination.worklist import case_fields
 from careconductor.core import clock
 from careconductor.patients.choices import EncounterClass
-from careconductor.patients.models import Encounter
+from careconductor.patients.models import Encounter, Patient
 
 from . import rules
 from .choices import GoalLifecycle, PlanStatus
-from .models import CarePlan, Goal
+from .models import CarePlan, Goal, Reading
 from .progress import achievement_label, goal_progress
 
 HORIZON_DAYS = 7
+STAY_LABS = ("haemoglobin", "sodium")
+
+
+@lab_source
+def labs_in(patient: Patient, since: dt.datetime, until: dt.datetime) -> dict[str, float]:
+    """The last haemoglobin and sodium readings taken between the two moments (the HOSPITAL score's labs)."""
+    rows = Reading.objects.filter(
+        patient=patient, measure__in=STAY_LABS, taken_at__gte=since, taken_at__lte=until
+    ).order_by("taken_at", "pk")
+    return {measure: float(value) for measure, value in rows.values_list("measure", "value")}
 
 
 @worklist_source

@@ -42,6 +42,10 @@ MEASURES: dict[str, Measure] = {
         # Home readings the patient logs in the portal: capillary glucose by meter, peak flow by meter.
         Measure("glucose", "Blood sugar (by meter)", "41653-7", "mg/dL", "lower", Decimal(20)),
         Measure("peak-flow", "Peak flow", "19935-6", "L/min", "higher", Decimal(20)),
+        # Labs at discharge that the HOSPITAL readmission score reads (clinical.md §4.4): a low value is the
+        # concern for both, hence "higher".
+        Measure("haemoglobin", "Haemoglobin", "718-7", "g/dL", "higher", Decimal("0.5")),
+        Measure("sodium", "Sodium", "2951-2", "mmol/L", "higher", Decimal(2)),
         Measure("appointments", "Attends appointments"),
         Measure("medications", "Takes medicines as prescribed"),
         Measure("food", "Has enough food"),

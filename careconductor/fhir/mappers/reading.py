@@ -45,6 +45,8 @@ CATEGORIES = {
     "weight": ("vital-signs", "Vital Signs"),
     "hba1c": ("laboratory", "Laboratory"),
     "glucose": ("laboratory", "Laboratory"),
+    "haemoglobin": ("laboratory", "Laboratory"),
+    "sodium": ("laboratory", "Laboratory"),
     "peak-flow": ("exam", "Exam"),
     "steps": ("activity", "Activity"),
 }
