@@ -26,5 +26,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("careconductor.education.urls")),
     path("privacy/", include("careconductor.privacy.urls")),
     path("fhir/r4/", include("careconductor.fhir.urls")),
+    path("setup/adt/", include("careconductor.transitions.urls")),
     path("setup/", include("careconductor.administration.urls")),
 ]

@@ -41,11 +41,14 @@ from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
+from careconductor.transitions.actions import do_create_feed, do_receive
+from careconductor.transitions.models import AdtMessage, Feed
 
 from .assessments.helpers import phq9_answers, record
 from .conftest import log_in
 from .personas import PASSWORD, World, make_staff
 from .shared import ModuleDb, reread
+from .transitions.messages import adt
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +69,7 @@ PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
     "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
+    "adt_message_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -102,6 +106,7 @@ def _grant(world: World) -> EmergencyAccess:
     _coordination(world)
     _medication(world)
     _engagement(world)
+    _adt(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
@@ -217,6 +222,12 @@ def _engagement(world: World) -> None:
     engagement.do_report_blood_pressure(login, world.paula, systolic=Decimal(185), diastolic=Decimal(95))
 
 
+def _adt(world: World) -> None:
+    """A hospital's feed and an admission of Paula it sent, so the ADT message pages have her to leak."""
+    do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
+    assert do_receive(adt("A01", "WALK1")).message.patient_id == world.paula.pk
+
+
 def _engagement_state(paula: Patient) -> tuple:
     return (
         sorted(Message.objects.filter(patient=paula).values_list("pk", "read_at")),
@@ -289,6 +300,8 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         .values_list("pk", flat=True)
         .first(),
         "proxy_id": _first_pk(ProxyGrant, world),
+        "adt_message_id": _first_pk(AdtMessage, world),
+        "feed_id": Feed.objects.values_list("pk", flat=True).first() or 0,
         "measure": "glucose",
         "secret": "not-a-real-invitation",
         # Someone else's notification about Paula (the closure request told the supervisor).

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transitions"
+urlpatterns = [
+    path("", views.feeds, name="feeds"),
+    path("feeds/<int:feed_id>/active/", views.feed_active, name="feed_active"),
+    path("queue/", views.queue, name="queue"),
+    path("queue/<int:adt_message_id>/", views.resolve, name="resolve"),
+    path("messages/", views.messages, name="messages"),
+    path("messages/<int:adt_message_id>/", views.message, name="message"),
+]
