@@ -1,4 +1,5 @@
-"""HL7 v2 ADT messages as this app reads them: framing, parsing into an `AdtEvent`, and acknowledgements.
+"""HL7 v2 ADT messages (and ORU^R01 lab results on the same feed) as this app reads them: framing, parsing into
+an `AdtEvent`, and acknowledgements.
 
 Pure: text in, values out, no database. python-hl7 splits the message (`hl7.parse`, which unescapes \\F\\ \\S\\
 and the rest as it extracts a field); this module says which fields mean what (positions from HL7 v2.5.1,
@@ -42,6 +43,20 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class LabResult:
+    """One OBX of a result message: the code (LOINC when OBX-3.3 is LN), the value as sent, its units, the
+    result status (F final, C corrected, P preliminary …) and when it was observed (OBX-14, else OBR-7)."""
+
+    code: str
+    system: str
+    text: str
+    value: str
+    units: str
+    status: str
+    observed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class AdtEvent:
     """What an ADT message says, in the words the rest of the app uses."""
 
@@ -73,6 +88,7 @@ class AdtEvent:
     diagnoses: tuple[Diagnosis, ...] = ()
     coverage_plan: str = ""  # IN1-4 insurer name, else IN1-2 plan
     merged_identifiers: tuple[Identifier, ...] = field(default=())  # MRG-1 (A40)
+    results: tuple[LabResult, ...] = ()  # OBX (ORU^R01)
 
     @property
     def name(self) -> str:
@@ -131,13 +147,11 @@ def parse(text: str) -> AdtEvent:
 
 def _event(message: hl7.Message) -> AdtEvent:
     f = _Fields(message)
-    if f.get("MSH", 9, comp=1) != "ADT":
-        raise Unreadable(
-            f"Only ADT messages are read here, not {f.get('MSH', 9, comp=1) or 'an empty type'}."
-        )
-    trigger = f.get("MSH", 9, comp=2)
-    if trigger not in ADT_EVENTS:
+    kind, trigger = f.get("MSH", 9, comp=1), f.get("MSH", 9, comp=2)
+    if kind == "ADT" and trigger not in ADT_EVENTS:
         raise Unreadable(f"ADT^{trigger} is not one of the events read here ({', '.join(ADT_EVENTS)}).")
+    if kind != "ADT" and (kind, trigger) != ("ORU", "R01"):  # lab results come on the same feed
+        raise Unreadable(f"Only ADT and ORU^R01 messages are read here, not {kind or 'an empty type'}.")
     control_id = f.get("MSH", 10)
     if not control_id:
         raise Unreadable("MSH-10 (the message control id) is empty.")
@@ -179,6 +193,7 @@ def _event(message: hl7.Message) -> AdtEvent:
         diagnoses=tuple(_diagnoses(f)),
         coverage_plan=(f.get("IN1", 4) or f.get("IN1", 2, comp=2) or f.get("IN1", 2))[:200],
         merged_identifiers=tuple(_identifiers(f, "MRG", 1)),
+        results=tuple(_results(f)),
     )
 
 
@@ -251,6 +266,32 @@ def _diagnoses(f: _Fields) -> Iterator[Diagnosis]:
                 f.get("DG1", 3, comp=3, num=n)[:10],
                 f.get("DG1", 6, num=n)[:1].upper(),
             )
+
+
+def _results(f: _Fields) -> Iterator[LabResult]:
+    observed = f.time("OBR", 7)
+    for n in range(1, f.count("OBX") + 1):
+        code = f.get("OBX", 3, comp=1, num=n)
+        if code:
+            yield LabResult(
+                code=code[:20],
+                system=f.get("OBX", 3, comp=3, num=n)[:20],
+                text=f.get("OBX", 3, comp=2, num=n)[:100],
+                value=f.get("OBX", 5, num=n)[:40],
+                units=f.get("OBX", 6, comp=1, num=n)[:20],
+                status=f.get("OBX", 11, num=n)[:1].upper(),
+                observed_at=_obx_time(f, n) or observed,
+            )
+
+
+def _obx_time(f: _Fields, n: int) -> dt.datetime | None:
+    value = f.get("OBX", 14, num=n)
+    if not value:
+        return None
+    try:
+        return hl7.parse_datetime(value)
+    except (ValueError, TypeError) as exc:
+        raise Unreadable(f"OBX-14 of result {n} is not a time: {value[:30]!r}.") from exc
 
 
 def _location(f: _Fields, number: int) -> str:
