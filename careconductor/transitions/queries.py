@@ -41,6 +41,11 @@ def _org_messages(org_id: int) -> QuerySet[AdtMessage]:
     return AdtMessage.objects.filter(organization_id=org_id)
 
 
+def trigger_words(trigger: str) -> str:
+    """What a message of this trigger does, in words (the code beside it is for the hospital's interface team)."""
+    return "lab results" if trigger == "R01" else rules.EFFECT_WORDS.get(trigger, "")
+
+
 def held_count(user: User) -> int:
     """How many messages wait in the match queue (the pages' tabs show it)."""
     return _org_messages(_admin_org(user)).filter(outcome=Outcome.HELD, feed__isnull=False).count()
@@ -61,7 +66,7 @@ class FeedRow:
         """(trigger, what it does in words, a count per Outcome in order, total), triggers in order; a trigger
         '' is an unreadable message's."""
         return [
-            (trigger, rules.EFFECT_WORDS.get(trigger, ""), [by[o] for o in Outcome.values], sum(by.values()))
+            (trigger, trigger_words(trigger), [by[o] for o in Outcome.values], sum(by.values()))
             for trigger, by in sorted(self.counts.items())
         ]
 
@@ -128,6 +133,10 @@ class QueueItem:
     message: AdtMessage
     named: Named
     candidates: list[Patient]
+
+    @property
+    def words(self) -> str:
+        return trigger_words(self.message.trigger)
 
 
 def access_match_queue(user: User, page_number: str | None) -> Page[QueueItem]:

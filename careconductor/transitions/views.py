@@ -146,7 +146,9 @@ def messages(request: StaffRequest) -> HttpResponse:
     )
     params = request.GET.copy()
     params.pop("page", None)
-    return _page(request, "messages.html", {"form": form, "page": page, "querystring": params.urlencode()})
+    rows = [(m, queries.trigger_words(m.trigger)) for m in page]
+    context = {"form": form, "page": page, "rows": rows, "querystring": params.urlencode()}
+    return _page(request, "messages.html", context)
 
 
 @admin_view
@@ -156,4 +158,10 @@ def message(request: StaffRequest, adt_message_id: int) -> HttpResponse:
     shown = queries.access_message(request.user, adt_message_id)
     segments = [s for s in shown.raw.replace("\n", "\r").split("\r") if s]
     back = reverse("transitions:queue") if shown.outcome == Outcome.HELD else reverse("transitions:messages")
-    return _page(request, "message.html", {"message": shown, "segments": segments, "back": back})
+    context = {
+        "message": shown,
+        "segments": segments,
+        "back": back,
+        "words": queries.trigger_words(shown.trigger),
+    }
+    return _page(request, "message.html", context)
