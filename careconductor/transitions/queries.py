@@ -74,6 +74,10 @@ class FeedRow:
     def totals(self) -> list[int]:
         return [sum(by.get(o, 0) for by in self.counts.values()) for o in Outcome.values]
 
+    @property
+    def total(self) -> int:
+        return sum(self.totals)
+
 
 def access_feeds(user: User) -> list[FeedRow]:
     """The organisation's feeds, by name, in three queries however many messages there are."""
