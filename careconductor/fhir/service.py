@@ -188,8 +188,9 @@ def create(
     location = f"{resource_type}/{mapper.resource_id(row)}"
     if not render:
         return Answer(201, None, location=location, pending=(mapper.part_of(row), row.pk))
-    row = mapper.with_related(mapper.model._default_manager.filter(pk=row.pk)).get()
-    body = mapper.render(row)
+    part = mapper.part_of(row)  # the model a type served from several (Observation) created the row in
+    row = part.with_related(part.model._default_manager.filter(pk=row.pk)).get()
+    body = part.render(row)
     headers = {**_resource_headers(body), "Location": f"{location}/_history/{body['meta']['versionId']}"}
     return Answer(201, body, headers, location=location)
 

@@ -1,5 +1,5 @@
 """Observation through the FHIR API: the scores of completed assessments (category survey), derived from their
-QuestionnaireResponse. Read-only: a score is made by scoring a response."""
+QuestionnaireResponse. A score is made only by scoring a response."""
 
 from __future__ import annotations
 
@@ -116,11 +116,14 @@ def test_the_care_team_reads_scores(world, api, phq9):
     assert api(world.dana).get(f"Observation/{score_of(phq9).pk}").status == 200
 
 
-def test_observations_are_read_only(world, api, phq9):
+def test_scores_are_made_only_by_scoring_a_response(world, api, phq9):
+    # Creating an Observation makes a lab or vital-sign reading (test_observation_create.py), never a score.
     alice = api(world.alice)
     body = alice.get(f"Observation/{score_of(phq9).pk}").body
-    assert alice.post("Observation", body).status == 405
+    refused = alice.post("Observation", body)
+    assert refused.status == 422 and "not a measure kept here" in str(refused.body)
     assert alice.put(f"Observation/{body['id']}", body).status == 405
+    assert AssessmentScore.objects.count() == 1
 
 
 def test_a_page_costs_the_same_queries_however_many_scores(world, api, phq9):

@@ -16,14 +16,16 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from careconductor.assessments.models import AssessmentScore
+from careconductor.careplans.models import Reading
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
+from ..registry import CREATE, READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
 from .check_in import CODES_SYSTEM, CheckInObservation
 from .common import compact, concept, moment, ref
 from .questionnaire import coded_token
 from .reading import BP_PANEL, CATEGORIES, ReadingObservation
+from .reading_create import create_reading
 
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 SURVEY = "survey"
@@ -54,6 +56,9 @@ class ScoreObservation(Mapper):
         ),
     }
     sorts = {"date": "effective_at", "code": "code"}
+
+    def create(self, caller: Caller, resource: dict[str, Any]) -> Reading:
+        return create_reading(caller, resource)
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("patient")
@@ -86,10 +91,11 @@ class ObservationMapper(UnionMapper):
     resource_type = "Observation"
     model = AssessmentScore  # the first part's; search, versions and $everything go through parts()
     members = (ScoreObservation, ReadingObservation, CheckInObservation)
-    interactions = READ_ONLY
+    interactions = READ_ONLY | {CREATE}
     patient_field = "patient"
     description = (
-        "Three kinds, read-only, of the patients the caller may see. (1) Scores of completed assessments "
+        "Three kinds, of the patients the caller may see; create makes a reading (2): a laboratory or "
+        "vital-signs result with a LOINC code kept here (reading_create.py, docs/fhir.md). (1) Scores of completed assessments "
         "(id N, category survey): the total coded as the instrument defines it (LOINC where one exists, e.g. "
         "44261-6 PHQ-9 total), valueInteger, the band as interpretation.text (positive/negative screens also "
         "coded v3-ObservationInterpretation POS/NEG), the possible range as referenceRange, derivedFrom the "
@@ -130,3 +136,6 @@ class ObservationMapper(UnionMapper):
         ),
     }
     sorts = {"date": "effective_at", "code": "code"}
+
+    def create(self, caller: Caller, resource: dict[str, Any]) -> Reading:
+        return create_reading(caller, resource)
