@@ -8,9 +8,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from careconductor.cases.models import Case
 from careconductor.coordination.models import Flag
 from careconductor.coordination.queries import active_flags
+from careconductor.coordination.worklist import in_hospital_q
 from careconductor.core import clock
 from careconductor.patients.choices import AllergyStatus, AllergyVerification, EncounterClass
 from careconductor.patients.models import Allergy, Patient
@@ -48,12 +51,21 @@ def chart_summary(patient: Patient, cases: Iterable[Case] | None = None) -> Char
     summary.alerts = [("danger", flag.text) for flag in flags]
     if patient.interpreter_needed:
         summary.alerts.append(("info", f"Interpreter needed ({patient.language_display})"))
-    since = clock.now() - dt.timedelta(days=RECENT_DISCHARGE_DAYS)
-    discharge = (
-        patient.encounters.filter(encounter_class=EncounterClass.INPATIENT, end__gte=since)
-        .order_by("-end")
-        .first()
+    now = clock.now()
+    since = now - dt.timedelta(days=RECENT_DISCHARGE_DAYS)
+    # One query for the stay the patient is in now and the latest discharge (few rows: the last 30 days').
+    stays = list(
+        patient.encounters.filter(
+            Q(encounter_class=EncounterClass.INPATIENT, end__gte=since) | in_hospital_q(now)
+        ).order_by("-start")
     )
+    current = next((s for s in stays if s.end is None), None)
+    if current is not None:
+        where = f" at {current.facility}" if current.facility else ""
+        start = clock.localdate(current.start)
+        summary.alerts.append(("danger", f"In hospital since {start:%b} {start.day}{where}"))
+    ended = [s for s in stays if s.end is not None and s.encounter_class == EncounterClass.INPATIENT]
+    discharge = max(ended, key=lambda s: s.end or now, default=None)
     if discharge is not None and discharge.end is not None:
         days = (today - clock.localdate(discharge.end)).days
         where = f" from {discharge.facility}" if discharge.facility else ""

@@ -135,3 +135,4 @@ class NotificationKind(models.TextChoices):
     PORTAL_MESSAGE = "portal_message", "A patient sends a message through the portal"
     MENTION = "mention", "A colleague mentions me in a note"
     HANDOVER = "handover", "Cases or work are handed over to me"
+    HOSPITAL = "hospital", "A patient of mine is admitted to or discharged from hospital"

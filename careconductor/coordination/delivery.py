@@ -36,6 +36,7 @@ OUTSIDE_WORDING: dict[str, str] = {
     NotificationKind.PORTAL_MESSAGE: "A patient on your caseload sent you a message",
     NotificationKind.MENTION: "A colleague mentioned you in a note about a patient",
     NotificationKind.HANDOVER: "Work was handed over to you",
+    NotificationKind.HOSPITAL: "A patient on your caseload was admitted to or discharged from hospital",
 }
 
 

@@ -58,6 +58,7 @@ from .worklist import (
     cadence_table,
     end_of_day,
     flag_items,
+    open_stays,
     team_cases,
     team_tasks,
 )
@@ -219,6 +220,7 @@ def _case_states(
     first, so the count runs for few cases). Recently discharged: as worklist._transition_items reads it."""
     since = Coalesce("patient__last_reached_at", "enrolled_at", "referred_at")
     state = SqlCase(
+        When(Exists(open_stays()), then=Value(LATER)),  # outreach pauses while in hospital (as the worklist)
         When(LessThan(since, _bound(table, day, 0)), then=Value(OVERDUE)),
         When(LessThan(since, _bound(table, day, 1)), then=Value(DUE_TODAY)),
         default=Value(LATER),

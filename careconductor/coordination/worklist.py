@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from careconductor.accounts.choices import Discipline
@@ -50,6 +50,11 @@ COMMUNITY_DISCHARGES = (
     DischargeDisposition.AMA,
 )
 DISCHARGE_CLASSES = (EncounterClass.INPATIENT, EncounterClass.OBSERVATION)
+# In hospital: an admission (inpatient or observation) or an ED visit not yet ended. While it lasts, the chart
+# says so and the cadence's contact and outreach rows are not due (issue 19). A stay is taken as open only for
+# so long: a discharge the hospital never sent must not hide a patient from outreach for ever.
+OPEN_ADMISSION_DAYS = 30
+OPEN_ED_VISIT_HOURS = 24
 UPCOMING_DAYS = 7  # contacts due within a week are shown under "other work"
 URGENT_KINDS = frozenset({TaskKind.SAFETY_CHECK, TaskKind.SAFETY_PLANNING})
 
@@ -123,6 +128,29 @@ def case_fields(case: Case) -> CaseFields:
     )
 
 
+def in_hospital_q(now: dt.datetime, prefix: str = "") -> Q:
+    """The encounters that are an open hospital stay at `now` (`prefix`: the path to Encounter, e.g.
+    "patient__encounters__")."""
+    admitted = Q(
+        **{
+            f"{prefix}encounter_class__in": DISCHARGE_CLASSES,
+            f"{prefix}start__gte": now - dt.timedelta(days=OPEN_ADMISSION_DAYS),
+        }
+    )
+    in_ed = Q(
+        **{
+            f"{prefix}encounter_class": EncounterClass.EMERGENCY,
+            f"{prefix}start__gte": now - dt.timedelta(hours=OPEN_ED_VISIT_HOURS),
+        }
+    )
+    return (admitted | in_ed) & Q(**{f"{prefix}end__isnull": True, f"{prefix}start__lte": now})
+
+
+def open_stays() -> QuerySet[Encounter]:
+    """A row's patient's open hospital stays, for Exists() on a query of rows with a patient_id."""
+    return Encounter.objects.filter(in_hospital_q(clock.now()), patient_id=OuterRef("patient_id"))
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
 
@@ -146,7 +174,10 @@ def _with_last_success(qs: QuerySet[Case], *, patient: bool = True) -> QuerySet[
     """The cases with their patient's last reached contact (stored on the patient: Patient.last_reached_at) and
     portal activity (and the patient, unless not wanted: the team view counts with them and names few)."""
     # The patient's own portal activity too (reach.py): it counts as reaching them for the unable-to-reach steps.
-    qs = with_portal_activity(qs.annotate(last_success=F("patient__last_reached_at")))
+    # And whether the patient is in hospital now: outreach pauses until the discharge.
+    qs = with_portal_activity(
+        qs.annotate(last_success=F("patient__last_reached_at"), in_hospital=Exists(open_stays()))
+    )
     return qs.select_related("patient") if patient else qs
 
 
@@ -348,6 +379,8 @@ def _contact_items(
     labels = portal_labels()
     out = []
     for case in cases:
+        if getattr(case, "in_hospital", False):
+            continue  # outreach pauses while the patient is in hospital
         last: dt.datetime | None = getattr(case, "last_success", None)
         cadence = cadence_of(case, table)
         # The cadence asks for the team's own contact: it runs from the last reached contact only.

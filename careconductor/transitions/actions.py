@@ -37,7 +37,7 @@ from careconductor.patients.models import Encounter, Patient, PatientIdentifier
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import hl7v2, rules
+from . import hl7v2, rules, work
 from .choices import ACK_CODES, Outcome
 from .matching import HL7_SEXES, find_patient
 from .models import AdtMessage, Feed, HospitalVisit
@@ -249,6 +249,7 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
             raise NotApplied(f"There is no visit {key} here to cancel.")
         return visit, _cancel(feed, event, visit)
     visit = visit or HospitalVisit(feed=feed, visit_number=key, patient=patient)
+    before = work.Stay.of(visit.encounter)
     fields = _encounter_fields(feed, event, zone, when, visit.encounter)
     if visit.encounter is None:
         visit.encounter = do_add_encounter(feed.account, patient, source="hl7v2", **fields)
@@ -262,10 +263,12 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
     if event.diagnoses:
         visit.diagnoses = [d.__dict__ for d in event.diagnoses]
     visit.save()
+    started = work.start_work(feed, visit.encounter, before)
     where = f" to {event.location}" if event.trigger == "A02" and event.location else ""
     return (
         visit,
-        f"{patient.given_name} {patient.family_name} {rules.EFFECT_WORDS[event.trigger]}{where} ({key})",
+        f"{patient.given_name} {patient.family_name} {rules.EFFECT_WORDS[event.trigger]}{where} ({key})"
+        + started,
     )
 
 

@@ -343,6 +343,7 @@ def test_the_settings_page_shows_labelled_checkboxes_and_saves_choices(reachable
         K.PORTAL_MESSAGE: (False, False),
         K.MENTION: (False, False),
         K.HANDOVER: (False, False),
+        K.HOSPITAL: (False, False),
     }
     assert notify.preferences(reachable.alice)[K.TASK_ESCALATED] == notify.Choice(email=True, sms=True)
     assert 'name="task_escalated_sms" id="id_task_escalated_sms" checked' in client.get(url).content.decode()

@@ -1,0 +1,207 @@
+"""What admissions and discharges start (issue 19, "Events start work"): an admission of a patient with an open
+case notifies the case manager and the care team at once, the chart says the patient is in hospital and
+outreach pauses until the discharge. The clock is frozen (time-machine) and the world built inside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+
+from careconductor.chart.summary import chart_summary
+from careconductor.coordination.choices import NotificationKind
+from careconductor.coordination.models import Notification
+from careconductor.coordination.team import team_view
+from careconductor.coordination.worklist import build_worklist
+from careconductor.patients.actions import do_add_encounter
+from careconductor.transitions.actions import do_create_feed, do_receive
+from careconductor.transitions.choices import Outcome
+from careconductor.transitions.work import (
+    ADMISSION,
+    DISCHARGE,
+    ED_VISIT,
+    Stay,
+    stay_event,
+)
+
+from ..coordination.test_followup_actions import at, enrol
+from ..personas import World, build_world
+from .messages import adt
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.date(2026, 12, 1)  # a Tuesday: the messages' own date (messages.py)
+
+
+def hl7_time(day: dt.date, hour: int) -> str:
+    return f"{day:%Y%m%d}{hour:02d}0000"
+
+
+def admit(control_id: str, day: dt.date = DAY, *, hour: int = 8, cls: str = "I", trigger: str = "A01") -> str:
+    return adt(trigger, control_id, pv1={2: cls, 44: hl7_time(day, hour)})
+
+
+def discharge(control_id: str, admitted: dt.date, day: dt.date, *, disposition: str = "01") -> str:
+    return adt("A03", control_id, pv1={36: disposition, 44: hl7_time(admitted, 8), 45: hl7_time(day, 11)})
+
+
+@pytest.fixture
+def traveller() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(at(DAY, 9), tick=False) as t:
+        yield t
+
+
+@pytest.fixture
+def world(db: None, traveller: time_machine.Traveller) -> World:
+    world = build_world()
+    do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
+    return world
+
+
+@pytest.fixture
+def active(world: World) -> World:
+    """Paula's case is active (Alice's, tier 3: a contact every 14 days from today)."""
+    enrol(world, world.paula_case)
+    return world
+
+
+def hospital_notices() -> dict[str, Notification]:
+    notices = Notification.objects.filter(kind=NotificationKind.HOSPITAL).select_related("user")
+    return {n.user.username: n for n in notices}
+
+
+# --- what a change to a stay starts (pure) -----------------------------------------------------------------
+IMP, OBS, EMER, AMB = "IMP", "OBSENC", "EMER", "AMB"
+
+
+@pytest.mark.parametrize(
+    "before, after, event",
+    [
+        (None, Stay(IMP, False), ADMISSION),
+        (None, Stay(OBS, False), ADMISSION),
+        (None, Stay(EMER, False), ED_VISIT),
+        (None, Stay(AMB, False), ""),  # a clinic registration
+        (Stay(EMER, False), Stay(IMP, False), ADMISSION),  # from the ED to a bed (A02 or A08)
+        (Stay(AMB, False), Stay(IMP, False), ADMISSION),
+        (Stay(IMP, False), Stay(IMP, False), ""),  # an update, a transfer between wards
+        (Stay(IMP, False), Stay(OBS, False), ""),
+        (Stay(IMP, False), Stay(IMP, True), DISCHARGE),
+        (Stay(OBS, False), Stay(OBS, True), DISCHARGE),
+        (None, Stay(IMP, True), DISCHARGE),  # the hospital tells of the stay only when it ends
+        (Stay(IMP, True), Stay(IMP, True), ""),  # an update after the discharge
+        (Stay(EMER, False), Stay(EMER, True), ""),  # home from the ED: no transitional care
+        (None, Stay(EMER, True), ""),
+        (Stay(IMP, True), Stay(IMP, False), ""),  # not a message's doing (A13 cancels apart)
+        (None, Stay(AMB, True), ""),
+    ],
+)
+def test_what_a_change_to_a_stay_starts(before: Stay | None, after: Stay, event: str) -> None:
+    assert stay_event(before, after) == event
+
+
+# --- admission ----------------------------------------------------------------------------------------------
+def test_an_admission_notifies_the_case_manager_and_the_care_team_at_once(active: World) -> None:
+    receipt = do_receive(admit("M1"))
+    assert receipt.message.outcome == Outcome.APPLIED, receipt.message.reason
+    notices = hospital_notices()
+    assert set(notices) == {"alice", "dana"}  # not Bob, on her team without a relationship
+    alice = notices["alice"]
+    assert alice.title == "Paula Reyes admitted to St. Mary's Hospital"
+    assert "Since Tue Dec 1 at 08:00 (inpatient" in alice.body
+    assert alice.patient_id == active.paula.pk and alice.url.endswith(f"/{active.paula.pk}/")
+    assert "2 notified" in receipt.message.effect
+
+
+def test_a_referred_case_is_an_open_case_too(world: World) -> None:
+    do_receive(admit("M1"))
+    assert set(hospital_notices()) == {"alice", "dana"}
+
+
+def test_an_ed_visit_notifies_and_its_admission_notifies_again(active: World) -> None:
+    do_receive(admit("M1", cls="E", trigger="A04"))
+    assert (
+        hospital_notices()["alice"].title == "Paula Reyes in the emergency department of St. Mary's Hospital"
+    )
+    Notification.objects.all().delete()
+    do_receive(adt("A02", "M2", pv1={2: "I", 6: "ED", 44: hl7_time(DAY, 8)}))
+    assert hospital_notices()["alice"].title == "Paula Reyes admitted to St. Mary's Hospital"
+
+
+def test_a_message_sent_again_or_an_update_notifies_nobody_again(active: World) -> None:
+    do_receive(admit("M1"))
+    do_receive(admit("M1"))
+    do_receive(adt("A08", "M2", pv1={44: hl7_time(DAY, 8)}))
+    assert Notification.objects.filter(kind=NotificationKind.HOSPITAL).count() == 2
+
+
+def test_a_patient_without_an_open_case_notifies_nobody(world: World) -> None:
+    receipt = do_receive(
+        adt("A01", "M1", mrn="H777", family="Nguyen", given="Thanh", birth="19480203", sex="M")
+    )
+    assert receipt.message.outcome == Outcome.HELD
+    do_receive(admit("M2", day=DAY - dt.timedelta(days=40)))  # Paula, a stay long past: old news
+    assert not Notification.objects.filter(kind=NotificationKind.HOSPITAL).exists()
+
+
+def test_the_chart_says_in_hospital_since_until_the_discharge(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    do_receive(admit("M1"))
+    alerts = [text for _, text in chart_summary(active.paula).alerts]
+    assert "In hospital since Dec 1 at St. Mary's Hospital" in alerts
+    traveller.move_to(at(DAY + dt.timedelta(days=3), 12))
+    do_receive(discharge("M2", DAY, DAY + dt.timedelta(days=3)))
+    alerts = [text for _, text in chart_summary(active.paula).alerts]
+    assert not any(a.startswith("In hospital") for a in alerts)
+    assert "Discharged today from St. Mary's Hospital" in alerts
+
+
+def test_an_ed_visit_left_open_is_not_in_hospital_the_next_day(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    do_receive(admit("M1", cls="E", trigger="A04"))
+    assert any(t.startswith("In hospital since") for _, t in chart_summary(active.paula).alerts)
+    traveller.move_to(at(DAY + dt.timedelta(days=2), 9))
+    assert not any(t.startswith("In hospital since") for _, t in chart_summary(active.paula).alerts)
+
+
+# --- outreach pauses while admitted ---------------------------------------------------------------------------
+def contact_rows(world: World) -> list[str]:
+    return [
+        i.kind
+        for i in build_worklist(world.alice).items
+        if i.patient_id == world.paula.pk and i.kind in ("contact", "outreach")
+    ]
+
+
+def overdue_in_team_view(world: World) -> int:
+    return next(r.contacts_overdue for r in team_view(world.sam).rows if r.profile.user_id == world.alice.pk)
+
+
+def test_outreach_pauses_while_admitted_and_resumes_at_the_discharge(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    # Enrolled Dec 1, tier 3: the contact is due Dec 15. Admitted Dec 14, still in on the 17th.
+    traveller.move_to(at(dt.date(2026, 12, 17), 9))
+    assert contact_rows(active) == ["contact"] and overdue_in_team_view(active) == 1
+    do_receive(admit("M1", day=dt.date(2026, 12, 14)))
+    assert contact_rows(active) == []
+    assert overdue_in_team_view(active) == 0
+    # A manual encounter in a clinic pauses nothing.
+    do_add_encounter(active.alice, active.paula, encounter_class="AMB", start=at(dt.date(2026, 12, 17), 8))
+    assert contact_rows(active) == []
+    traveller.move_to(at(dt.date(2026, 12, 18), 12))
+    do_receive(discharge("M2", dt.date(2026, 12, 14), dt.date(2026, 12, 18)))
+    assert contact_rows(active) == ["contact"] and overdue_in_team_view(active) == 1
+
+
+def test_an_admission_never_discharged_stops_pausing_outreach_after_30_days(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    traveller.move_to(at(dt.date(2026, 12, 17), 9))
+    do_receive(admit("M1", day=dt.date(2026, 12, 14)))
+    assert contact_rows(active) == []
+    traveller.move_to(at(dt.date(2027, 1, 14), 9))  # 31 days after the admission, no A03 came
+    assert contact_rows(active) == ["contact"]
