@@ -289,7 +289,9 @@ def _encounter_fields(
     if reason:
         fields["reason"] = reason
     if event.trigger == "A03":
-        fields["end"] = rules.moment(event.discharged_at, zone) or when
+        # Without PV1-45 the discharge is when it was first told: a resend does not move it.
+        ended = encounter.end if encounter is not None else None
+        fields["end"] = rules.moment(event.discharged_at, zone) or ended or when
         fields["discharge_disposition"] = rules.DISPOSITIONS.get(event.discharge_disposition, "")
     return fields
 

@@ -98,7 +98,7 @@ class AdtEvent:
 def split_batch(text: str) -> Iterator[str]:
     """The messages in a file: MLLP-framed or not, with FHS/BHS batch headers or not, segments ended by CR,
     LF or CRLF. Each message is returned with CR segment ends and starts at its MSH."""
-    text = text.replace(START_BLOCK, "\r").replace(END_BLOCK, "\r")
+    text = text.replace("\x00", "").replace(START_BLOCK, "\r").replace(END_BLOCK, "\r")
     segments = [s for s in re.split(r"\r\n|\r|\n", text) if s.strip()]
     current: list[str] = []
     for segment in segments:
@@ -114,8 +114,9 @@ def split_batch(text: str) -> Iterator[str]:
 
 
 def normalise(text: str) -> str:
-    """One message with CR segment ends, MLLP framing and blank lines removed."""
-    text = text.strip(START_BLOCK + END_BLOCK + "\r\n ")
+    """One message with CR segment ends, MLLP framing and blank lines removed, and no NUL characters (never
+    HL7 text, and PostgreSQL cannot keep them)."""
+    text = text.replace("\x00", "").strip(START_BLOCK + END_BLOCK + "\r\n ")
     return "\r".join(s for s in re.split(r"\r\n|\r|\n", text) if s.strip()) + "\r"
 
 
@@ -347,7 +348,9 @@ def ack(
 
 
 def _escape(value: str) -> str:
-    """HL7 escapes for the delimiters (\\E\\ first, so the others are not escaped twice)."""
+    """HL7 escapes for the delimiters (\\E\\ first, so the others are not escaped twice), and control characters
+    as \\Xhh\\: a 0x0B or 0x1C echoed from a sender's MSH-10 would otherwise break the ACK's MLLP frame."""
     for raw, escaped in (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("&", "\\T\\"), ("~", "\\R\\")):
         value = value.replace(raw, escaped)
-    return value.replace("\r", " ").replace("\n", " ")
+    value = value.replace("\r", " ").replace("\n", " ")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda c: f"\\X{ord(c.group()):02X}\\", value)
