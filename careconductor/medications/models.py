@@ -1,6 +1,7 @@
 """The patient's medications as the care team lists them for the patient, and the doses the patient (or a
 proxy, or staff) reports taken. Not a prescribing record: it is what the patient is asked to take and when,
-so adherence can be followed. Changes only through medications.actions."""
+so adherence can be followed. Reconciliations compare that list with a discharge list, line by line, and
+their completion makes the confirmed list the schedule. Changes only through medications.actions."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from careconductor.coordination.models import Task
 from careconductor.core.models import TimestampedModel
-from careconductor.patients.models import Patient
+from careconductor.patients.models import Encounter, Patient
+
+from .choices import Decision, Discrepancy, ReconciliationStatus
 
 
 class Medication(TimestampedModel):
@@ -81,3 +85,94 @@ class DoseReport(models.Model):
 
     def __str__(self) -> str:
         return f"medication {self.medication_id} on {self.day} at {self.slot}: {'taken' if self.taken else 'not taken'}"
+
+
+class Reconciliation(TimestampedModel):
+    """Medication reconciliation of a patient, at a transition (a discharge Encounter) or on its own: the
+    patient's own list and the discharge list side by side, a decision on every line, done with the patient
+    and whoever else took part. At most one in progress per patient."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reconciliations")
+    # A cancelled discharge (A13) deletes its Encounter; the reconciliation stays, no longer tied to a visit.
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.SET_NULL, null=True, blank=True, related_name="reconciliations"
+    )
+    status = models.CharField(
+        max_length=16, choices=ReconciliationStatus.choices, default=ReconciliationStatus.IN_PROGRESS
+    )
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    participants = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='Who took part, e.g. "the patient, her daughter, Kevin Tran PharmD"',
+    )
+
+    class Meta:
+        verbose_name = "medication reconciliation"
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(status="in-progress"),
+                name="reconciliation_one_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="in-progress") | models.Q(completed_at__isnull=False),
+                name="reconciliation_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"medication reconciliation {self.pk} of patient {self.patient_id} ({self.status})"
+
+    @property
+    def completed(self) -> bool:
+        return self.status == ReconciliationStatus.COMPLETED
+
+
+class ReconciliationLine(TimestampedModel):
+    """One medicine in a reconciliation: as the patient's own list has it (with its Medication row), as the
+    discharge list has it, whether the patient says they take it, the discrepancy between them (kept up to date
+    by the actions from reconciliation_rules), and what was decided."""
+
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="lines")
+    name = models.CharField(max_length=200)
+    rxnorm = models.CharField(max_length=20, blank=True, help_text="RxNorm code (RXCUI), when given")
+    # The patient's own list: the Medication row and its dose; no row and no dose when it is not on it.
+    medication = models.ForeignKey(
+        Medication, on_delete=models.PROTECT, null=True, blank=True, related_name="reconciliation_lines"
+    )
+    own_dose = models.CharField(max_length=200, blank=True)
+    # The discharge list: whether it names the medicine, the dose it gives, or that it says to stop it.
+    on_discharge_list = models.BooleanField(default=False)
+    discharge_dose = models.CharField(max_length=200, blank=True)
+    discharge_says_stop = models.BooleanField(default=False)
+    patient_takes = models.BooleanField(null=True, blank=True)  # None: not asked yet
+    discrepancy = models.CharField(max_length=20, choices=Discrepancy.choices, default=Discrepancy.NONE)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    new_dose = models.CharField(max_length=200, blank=True)
+    new_times = models.JSONField(default=list, blank=True)  # "HH:MM" daily times for a new or changed dose
+    note = models.TextField(blank=True)
+    barrier = models.CharField(
+        max_length=200, blank=True, help_text='A cost or access barrier, e.g. "can\'t afford", "no ride"'
+    )
+    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["reconciliation", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} in reconciliation {self.reconciliation_id}"
+
+    @property
+    def on_own_list(self) -> bool:
+        return self.medication_id is not None
+
+    @property
+    def decided(self) -> bool:
+        return bool(self.decision)

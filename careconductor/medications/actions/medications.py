@@ -1,4 +1,4 @@
-"""The only code that changes medications and dose reports. Each action checks the policy, refuses before
+"""Medications and dose reports: the only code that changes them. Each action checks the policy, refuses before
 writing anything, and writes one audit event in its own transaction."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import rules
-from .models import DoseReport, Medication
+from .. import rules
+from ..models import DoseReport, Medication
 
 
 def do_add_medication(

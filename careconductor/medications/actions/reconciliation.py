@@ -1,0 +1,351 @@
+"""Medication reconciliation: starting one from the patient's current medications, entering the discharge list,
+what the patient says they take, the decision on each line, and completing it, which raises a task for every
+discrepancy and makes the confirmed list the patient's medication list (so the portal's schedule). Each action
+checks the policy, locks the reconciliation, refuses before keeping anything, keeps the lines' discrepancies
+up to date (reconciliation_rules) and writes one audit event, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from careconductor.accounts.models import User
+from careconductor.cases.models import Case
+from careconductor.coordination.actions import do_create_task
+from careconductor.coordination.choices import TaskKind, TaskPriority
+from careconductor.core import clock
+from careconductor.core.errors import ActionRefused
+from careconductor.patients.models import Encounter, Patient
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction
+
+from .. import reconciliation_rules as rules
+from .. import rules as medication_rules
+from ..choices import Decision, Discrepancy, ReconciliationStatus
+from ..models import Medication, Reconciliation, ReconciliationLine
+from .medications import do_add_medication, do_stop_medication
+
+TASK_RULE = "medication-reconciliation"
+
+
+def do_start_reconciliation(
+    user: User, patient: Patient, *, encounter: Encounter | None = None
+) -> Reconciliation:
+    """A reconciliation of the patient's medications, for a discharge when `encounter` is given: one line per
+    medication on the patient's list today. One at a time per patient."""
+    policy.require(user, policy.Action.MEDICATIONS, patient)
+    if encounter is not None and encounter.patient_id != patient.pk:
+        raise ActionRefused({"encounter": "That visit is not this patient's."})
+    if encounter is not None and encounter.end is None:
+        raise ActionRefused({"encounter": "That stay has not ended: reconcile at its discharge."})
+    today = clock.today()
+    with transaction.atomic():
+        # The patient's row is the lock that keeps two reconciliations from starting at once.
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if Reconciliation.objects.filter(patient=patient, status=ReconciliationStatus.IN_PROGRESS).exists():
+            raise ActionRefused("A reconciliation of this patient is already in progress: finish that one.")
+        reconciliation = Reconciliation.objects.create(
+            patient=patient, encounter=encounter, started_at=clock.now(), started_by=user
+        )
+        current = [m for m in Medication.objects.filter(patient=patient) if m.current_on(today)]
+        ReconciliationLine.objects.bulk_create(
+            ReconciliationLine(reconciliation=reconciliation, name=m.name, medication=m, own_dose=m.dose)
+            for m in current
+        )
+        _refresh(reconciliation)
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            patient=patient,
+            obj=reconciliation,
+            detail=f"{len(current)} lines" + (f", encounter {encounter.pk}" if encounter else ""),
+        )
+    return reconciliation
+
+
+def do_add_discharge_line(
+    user: User,
+    reconciliation: Reconciliation,
+    *,
+    name: str,
+    dose: str,
+    rxnorm: str = "",
+    says_stop: bool = False,
+) -> ReconciliationLine:
+    """A medicine on the discharge list: it joins the line of the same medicine (normalised name or RxNorm code)
+    the discharge list does not name yet, else it is a new line. A line it joins must be decided again."""
+    policy.require(user, policy.Action.MEDICATIONS, reconciliation.patient)
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Name the medication."
+    if not dose.strip() and not says_stop:
+        errors["dose"] = "Give the dose on the discharge list, or say it says to stop the medicine."
+    problem = rules.rxnorm_problem(rxnorm)
+    if problem:
+        errors["rxnorm"] = problem
+    if errors:
+        raise ActionRefused(errors)
+    with transaction.atomic():
+        reconciliation = _locked(reconciliation)
+        lines = list(reconciliation.lines.all())
+        index = rules.match(name, rxnorm, [_rule_line(line) for line in lines])
+        if index is None:
+            line = ReconciliationLine(reconciliation=reconciliation, name=name.strip()[:200])
+        else:
+            line = lines[index]
+            line.decision, line.new_dose, line.new_times = "", "", []
+        line.rxnorm = line.rxnorm or rxnorm.strip()
+        line.on_discharge_list = True
+        line.discharge_dose = "" if says_stop else dose.strip()[:200]
+        line.discharge_says_stop = says_stop
+        line.save()
+        _refresh(reconciliation)
+        line.refresh_from_db()
+        audit.record(
+            user,
+            AuditAction.CREATE if index is None else AuditAction.UPDATE,
+            patient=reconciliation.patient,
+            obj=line,
+            detail="discharge list",
+        )
+    return line
+
+
+def do_record_patient_takes(
+    user: User, line: ReconciliationLine, *, takes: bool | None, barrier: str = ""
+) -> ReconciliationLine:
+    """Whether the patient says they take the medicine (None: not asked yet), and what gets in the way of
+    taking it (a cost or access barrier: "can't afford", "no ride to the pharmacy")."""
+    reconciliation = line.reconciliation
+    policy.require(user, policy.Action.MEDICATIONS, reconciliation.patient)
+    with transaction.atomic():
+        reconciliation = _locked(reconciliation)
+        line = reconciliation.lines.get(pk=line.pk)
+        line.patient_takes = takes
+        line.barrier = barrier.strip()[:200]
+        line.save(update_fields=["patient_takes", "barrier"])
+        _refresh(reconciliation)
+        line.refresh_from_db()
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            patient=reconciliation.patient,
+            obj=line,
+            detail={True: "taken", False: "not taken", None: "not asked"}[takes],
+        )
+    return line
+
+
+def do_decide_line(
+    user: User,
+    line: ReconciliationLine,
+    *,
+    decision: str,
+    new_dose: str = "",
+    new_times: Sequence[str] = (),
+    note: str = "",
+) -> ReconciliationLine:
+    """Continue, stop, change the dose (to `new_dose`, at `new_times` or the present times) or add as new (with
+    `new_dose`, else the discharge list's dose, at `new_times`; none: as needed). Applied to the patient's list
+    when the reconciliation is completed."""
+    reconciliation = line.reconciliation
+    policy.require(user, policy.Action.MEDICATIONS, reconciliation.patient)
+    changes_list = decision in (Decision.CHANGE_DOSE, Decision.NEW)
+    with transaction.atomic():
+        reconciliation = _locked(reconciliation)
+        line = reconciliation.lines.get(pk=line.pk)
+        errors = rules.decision_problems(
+            decision, on_own_list=line.on_own_list, new_dose=new_dose, discharge_dose=line.discharge_dose
+        )
+        problem = medication_rules.times_problem(list(new_times)) if changes_list else None
+        if problem:
+            errors.setdefault("new_times", problem)
+        if errors:
+            raise ActionRefused(errors)
+        line.decision = decision
+        line.new_dose = new_dose.strip()[:200] if changes_list else ""
+        line.new_times = sorted(new_times) if changes_list else []
+        line.note = note.strip()
+        line.save(update_fields=["decision", "new_dose", "new_times", "note"])
+        audit.record(
+            user, AuditAction.UPDATE, patient=reconciliation.patient, obj=line, detail=f"decided: {decision}"
+        )
+    return line
+
+
+def do_complete_reconciliation(
+    user: User, reconciliation: Reconciliation, *, participants: str
+) -> Reconciliation:
+    """Done, with who took part: refused until every line is decided. Each line with a discrepancy becomes a
+    task for the care team's pharmacist, else its physician, else the case manager, naming the line; the
+    decisions change the patient's list (continue: as it is; stop: stopped; change dose: stopped and added
+    with the new dose; new: added), so the portal's schedule is the confirmed list from today."""
+    policy.require(user, policy.Action.MEDICATIONS, reconciliation.patient)
+    with transaction.atomic():
+        reconciliation = _locked(reconciliation)
+        lines = list(reconciliation.lines.select_related("medication"))
+        problems = rules.completion_problems([line.decision for line in lines], participants)
+        if problems:
+            raise ActionRefused(problems)
+        patient = reconciliation.patient
+        case = (
+            Case.objects.open()
+            .filter(patient=patient)
+            .select_related("primary_case_manager")
+            .order_by("-referred_at")
+            .first()
+        )
+        owner = _task_owner(patient, case, user)
+        due = rules.task_due(timezone.localtime(clock.now()))
+        tasks = 0
+        for line in lines:
+            if line.discrepancy != Discrepancy.NONE:
+                found = Discrepancy(line.discrepancy)
+                line.task = do_create_task(
+                    user,
+                    patient,
+                    owner=owner,
+                    title=rules.task_title(line.name, found),
+                    due_at=due,
+                    kind=TaskKind.FOLLOW_UP,
+                    priority=TaskPriority.URGENT if found in rules.URGENT else TaskPriority.ROUTINE,
+                    description=_describe(line),
+                    case_id=case.pk if case is not None else None,
+                    rule=TASK_RULE,
+                )
+                line.save(update_fields=["task"])
+                tasks += 1
+            _apply(user, line)
+        reconciliation.status = ReconciliationStatus.COMPLETED
+        reconciliation.completed_at = clock.now()
+        reconciliation.completed_by = user
+        reconciliation.participants = participants.strip()[:300]
+        reconciliation.save(update_fields=["status", "completed_at", "completed_by", "participants"])
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            patient=patient,
+            obj=reconciliation,
+            detail=f"completed: {len(lines)} lines, {tasks} tasks",
+        )
+    return reconciliation
+
+
+# --- within a reconciliation's transaction -------------------------------------------------------------------
+def _locked(reconciliation: Reconciliation) -> Reconciliation:
+    """The reconciliation again, locked for the rest of the transaction; refused once completed."""
+    locked = (
+        Reconciliation.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=reconciliation.pk)
+    )
+    if locked.completed:
+        raise ActionRefused("This reconciliation is completed; start a new one to change the list again.")
+    return locked
+
+
+def _rule_line(line: ReconciliationLine) -> rules.Line:
+    return rules.Line(
+        name=line.name,
+        rxnorm=line.rxnorm,
+        on_own_list=line.on_own_list,
+        own_dose=line.own_dose,
+        on_discharge_list=line.on_discharge_list,
+        discharge_dose=line.discharge_dose,
+        discharge_says_stop=line.discharge_says_stop,
+        patient_takes=line.patient_takes,
+    )
+
+
+def _refresh(reconciliation: Reconciliation) -> None:
+    """Every line's discrepancy as the rules find it now (a line added or changed can change the others')."""
+    lines = list(reconciliation.lines.all())
+    for line, found in zip(lines, rules.discrepancies([_rule_line(line) for line in lines]), strict=True):
+        if line.discrepancy != found:
+            line.discrepancy = found
+            line.save(update_fields=["discrepancy"])
+
+
+def _task_owner(patient: Patient, case: Case | None, acting: User) -> User:
+    """The care team's pharmacist, else its physician (staff on the team today), else the case manager, else
+    the person completing the reconciliation."""
+    today = clock.today()
+    members = (
+        patient.care_team.filter(
+            start_date__lte=today,
+            user__is_active=True,
+            user__profile__discipline__in=rules.TASK_DISCIPLINES,
+        )
+        .exclude(end_date__lt=today)
+        .select_related("user__profile")
+        .order_by("start_date", "pk")
+    )
+    found: dict[str, User] = {}
+    for member in members:
+        if member.user is not None:
+            found.setdefault(member.user.profile.discipline, member.user)
+    for discipline in rules.TASK_DISCIPLINES:
+        if discipline in found:
+            return found[discipline]
+    manager = case.primary_case_manager if case is not None else None
+    return manager if manager is not None and manager.is_active else acting
+
+
+def _describe(line: ReconciliationLine) -> str:
+    """The line as the task tells it: both lists, what the patient says and what was decided."""
+    own = line.own_dose or "not on it"
+    if not line.on_discharge_list:
+        discharge = "not on it"
+    else:
+        discharge = "says to stop it" if line.discharge_says_stop else line.discharge_dose
+    takes = {True: "takes it", False: "does not take it", None: "was not asked"}[line.patient_takes]
+    decided = Decision(line.decision).label.lower() + (f" to {line.new_dose}" if line.new_dose else "")
+    parts = [
+        f"{line.name}{f' (RxNorm {line.rxnorm})' if line.rxnorm else ''}.",
+        f"Patient's list: {own}. Discharge list: {discharge}. The patient {takes}. Decided: {decided}.",
+        f"Barrier: {line.barrier}." if line.barrier else "",
+        f"Note: {line.note}" if line.note else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def _apply(user: User, line: ReconciliationLine) -> None:
+    """The line's decision on the patient's list, from today."""
+    today = clock.today()
+    medication = line.medication
+    if line.decision in (Decision.STOP, Decision.CHANGE_DOSE) and medication and not medication.stopped:
+        reason = (
+            "Stopped at medication reconciliation."
+            if line.decision == Decision.STOP
+            else f"Dose changed to {line.new_dose} at medication reconciliation."
+        )
+        do_stop_medication(user, medication, reason=reason, end_date=_last_day(medication, today))
+    if line.decision == Decision.CHANGE_DOSE and medication is not None:
+        do_add_medication(
+            user,
+            medication.patient,
+            name=medication.name,
+            dose=line.new_dose,
+            instructions=medication.instructions,
+            times=line.new_times or medication.times,
+            start_date=today,
+        )
+    if line.decision == Decision.NEW:
+        do_add_medication(
+            user,
+            line.reconciliation.patient,
+            name=line.name,
+            dose=line.new_dose or line.discharge_dose,
+            instructions="",
+            times=line.new_times,
+            start_date=today,
+        )
+
+
+def _last_day(medication: Medication, today: dt.date) -> dt.date:
+    """A medication stopped or replaced today had its last dose due yesterday, so today's schedule is the
+    confirmed list; one that started today (or starts later) ends on its first day, the earliest allowed."""
+    return max(today - dt.timedelta(days=1), medication.start_date)
