@@ -136,6 +136,13 @@ class ProgramRulesForm(forms.Form):
     )
     icm_complexity_grid = forms.IntegerField(label="Complexity grid every (days)", min_value=7, max_value=730)
     ahc_hrsn = forms.IntegerField(label="Social needs screening every (days)", min_value=7, max_value=730)
+    discharge_referral_lace = forms.IntegerField(
+        label="Refer patients discharged from hospital without a case when LACE is at least",
+        help_text="0 to 19; leave empty and this programme takes no discharges (ADT feed)",
+        min_value=0,
+        max_value=19,
+        required=False,
+    )
 
     SLUG_FIELDS = {"phq-9": "phq_9", "icm-complexity-grid": "icm_complexity_grid", "ahc-hrsn": "ahc_hrsn"}
 

@@ -270,6 +270,7 @@ def _rules_initial(rules: ProgramRules) -> dict[str, Any]:
         "program": rules.program,
         "plan_approval": rules.plan_approval,
         "closure_approval": rules.closure_approval,
+        "discharge_referral_lace": rules.discharge_referral_lace,
     }
     for slug, name in forms.ProgramRulesForm.SLUG_FIELDS.items():
         initial[name] = rules.reassessment_days.get(slug, defaults[slug])
@@ -306,6 +307,7 @@ def programs(request: StaffRequest) -> HttpResponse:
             plan_approval=data["plan_approval"],
             closure_approval=data["closure_approval"],
             reassessment_days=form.reassessment_days(),
+            discharge_referral_lace=data["discharge_referral_lace"],
         ),
         success=f"{Program(posted).label}: saved.",
         done_url="administration:programs",

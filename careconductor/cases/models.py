@@ -124,6 +124,11 @@ class ProgramSetting(TimestampedModel):
     closure_approval = models.BooleanField(help_text="A supervisor approves closing a case")
     # Days between reassessments by instrument slug, where the programme differs from the default.
     reassessment_days = models.JSONField(default=dict, blank=True)
+    discharge_referral_lace = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Refer a patient discharged without an open case when LACE is at least this (empty: never)",
+    )
 
     class Meta:
         constraints = [

@@ -1,5 +1,6 @@
-"""Each organisation's programme rules (plan approval, closure approval, reassessment intervals): a saved
-ProgramSetting, else the installation's defaults from the environment. One query per organisation."""
+"""Each organisation's programme rules (plan approval, closure approval, reassessment intervals, which hospital
+discharges of patients without a case it takes as referrals): a saved ProgramSetting, else the installation's
+defaults from the environment. One query per organisation."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ from .models import ProgramSetting
 # Instruments whose interval a programme may change, with the range a person may type (days).
 REASSESSMENT_SLUGS = ("phq-9", "icm-complexity-grid", "ahc-hrsn")
 INTERVAL_RANGE = (7, 730)
+# A discharge (transitions.work) of a patient without an open case is referred into the first programme, in this
+# order, whose LACE threshold it meets. By default only transitional care takes them, at LACE >= 10 (high risk:
+# clinical.md §4.1).
+DISCHARGE_REFERRAL_ORDER = (Program.TCM, Program.COMPLEX, Program.CCM, Program.BEHAVIOURAL)
+DEFAULT_DISCHARGE_REFERRAL_LACE = {Program.TCM: 10}
+LACE_RANGE = (0, 19)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class ProgramRules:
     closure_approval: bool
     reassessment_days: Mapping[str, int] = field(default_factory=dict)
     customised: bool = False
+    discharge_referral_lace: int | None = None  # None: the programme takes no discharge referrals
 
 
 def default_rules(program: str) -> ProgramRules:
@@ -36,13 +44,34 @@ def default_rules(program: str) -> ProgramRules:
         program,
         plan_approval=program in settings.CARE_PLAN_APPROVAL_PROGRAMS,
         closure_approval=program in settings.CLOSURE_APPROVAL_PROGRAMS,
+        discharge_referral_lace=DEFAULT_DISCHARGE_REFERRAL_LACE.get(Program(program)),
     )
 
 
 def _rules(program: str, row: ProgramSetting | None) -> ProgramRules:
     if row is None:
         return default_rules(program)
-    return ProgramRules(program, row.plan_approval, row.closure_approval, dict(row.reassessment_days), True)
+    return ProgramRules(
+        program,
+        row.plan_approval,
+        row.closure_approval,
+        dict(row.reassessment_days),
+        True,
+        row.discharge_referral_lace,
+    )
+
+
+def discharge_referral_program(organization_id: int, lace: int | None) -> Program | None:
+    """The programme a discharge with this LACE is referred into, when the patient has no open case: the first
+    (DISCHARGE_REFERRAL_ORDER) whose threshold it meets; None when none takes it (or LACE is not known)."""
+    if lace is None:
+        return None
+    rules = rules_by_program(organization_id)
+    for program in DISCHARGE_REFERRAL_ORDER:
+        threshold = rules[program].discharge_referral_lace
+        if threshold is not None and lace >= threshold:
+            return program
+    return None
 
 
 def rules_by_program(organization_id: int) -> dict[str, ProgramRules]:
@@ -62,6 +91,7 @@ def do_set_program_rules(
     plan_approval: bool,
     closure_approval: bool,
     reassessment_days: Mapping[str, int],
+    discharge_referral_lace: int | None = None,
 ) -> ProgramSetting:
     org_id = policy.require_admin(user, "Only an administrator may change a programme's rules.")
     errors: dict[str, str] = {}
@@ -73,6 +103,8 @@ def do_set_program_rules(
             errors[slug] = "Not an instrument with an interval."
         elif not low <= days <= high:
             errors[slug] = f"Between {low} and {high} days."
+    if discharge_referral_lace is not None and not LACE_RANGE[0] <= discharge_referral_lace <= LACE_RANGE[1]:
+        errors["discharge_referral_lace"] = f"LACE is between {LACE_RANGE[0]} and {LACE_RANGE[1]}."
     if errors:
         raise ActionRefused(errors)
     with transaction.atomic():
@@ -83,6 +115,7 @@ def do_set_program_rules(
                 "plan_approval": plan_approval,
                 "closure_approval": closure_approval,
                 "reassessment_days": dict(reassessment_days),
+                "discharge_referral_lace": discharge_referral_lace,
             },
         )
         audit.record(user, AuditAction.UPDATE, obj=row, object_type="ProgramSetting", detail=program)

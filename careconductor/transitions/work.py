@@ -6,25 +6,44 @@ nothing. The work is done as the feed's own account, through the other apps' act
 
 - an admission or ED visit of a patient with an open case notifies at once the case managers of the open cases
   and the care team's staff members (NotificationKind.HOSPITAL). The chart's "In hospital since" and the pause
-  of outreach are read from the open stay itself (coordination.worklist.in_hospital_q): nothing to store."""
+  of outreach are read from the open stay itself (coordination.worklist.in_hospital_q): nothing to store.
+- a discharge from an inpatient stay computes the risk scores (LACE with them) as the chart's button does
+  (assessments.actions.do_compute_risk_scores). Then, for a discharge in the last 30 days: an active case's
+  people are notified (its transitional-care row is the worklist's own, read from the stay); a referred,
+  screening or on-hold case's case manager (or its team's supervisor) is told to reactivate it or say why not;
+  a patient with no open case whom a programme's rule takes (cases.programs.discharge_referral_program: LACE at
+  least its threshold, by default transitional care at 10) is referred into that programme at intake, and the
+  receiving team's supervisor is told. A patient who died is referred nowhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
+from careconductor.assessments.actions import do_compute_risk_scores
+from careconductor.cases.actions import do_refer_case
+from careconductor.cases.choices import CaseStatus, ReferralSource
 from careconductor.cases.models import Case
+from careconductor.cases.programs import discharge_referral_program, program_rules
 from careconductor.coordination.choices import NotificationKind
 from careconductor.coordination.notify import do_notify
-from careconductor.coordination.worklist import OPEN_ADMISSION_DAYS, OPEN_ED_VISIT_HOURS
+from careconductor.coordination.rules import TCM_PERIOD_DAYS
+from careconductor.coordination.worklist import (
+    COMMUNITY_DISCHARGES,
+    OPEN_ADMISSION_DAYS,
+    OPEN_ED_VISIT_HOURS,
+)
 from careconductor.core import clock
-from careconductor.patients.choices import EncounterClass
+from careconductor.core.errors import ActionRefused
+from careconductor.patients.choices import DischargeDisposition, EncounterClass
 from careconductor.patients.models import Encounter, Patient
+from careconductor.privacy.choices import Sensitivity
 
 from .models import Feed
 
@@ -69,6 +88,8 @@ def start_work(feed: Feed, encounter: Encounter, before: Stay | None) -> str:
     event = stay_event(before, after)
     if event in (ADMISSION, ED_VISIT) and _recent(encounter):
         return _admitted(feed, encounter, event)
+    if event == DISCHARGE:
+        return _discharged(feed, encounter)
     return ""
 
 
@@ -113,3 +134,117 @@ def care_team_staff(patient: Patient) -> list[User]:
         .select_related("user")
         if m.user is not None
     ]
+
+
+@dataclass(frozen=True)
+class Lace:
+    """LACE of the stay as recorded (RiskScore): the value, or at least this much when an input was missing; and
+    whether it counted records some staff may not see (then the words name only the programme's threshold)."""
+
+    points: int
+    complete: bool
+    sensitive: bool
+
+    def words(self, threshold: int | None = None) -> str:
+        if self.sensitive:
+            return f"LACE at least {threshold}" if threshold is not None else ""
+        return f"LACE {self.points}" if self.complete else f"LACE at least {self.points}"
+
+
+def _lace(feed: Feed, encounter: Encounter) -> Lace | None:
+    """The risk scores computed and recorded now, as the chart's button does; LACE when it is this stay's."""
+    if encounter.encounter_class != EncounterClass.INPATIENT:
+        return None  # LACE reads inpatient stays (assessments.chart_facts.latest_stay)
+    rows = do_compute_risk_scores(feed.account, encounter.patient)
+    row = next((r for r in rows if r.model == "lace" and r.encounter_id == encounter.pk), None)
+    if row is None:
+        return None
+    points = row.value if row.value is not None else sum(int(p.get("points", 0)) for p in row.basis)
+    return Lace(points, row.value is not None, row.sensitivity not in ("", Sensitivity.NORMAL))
+
+
+def _discharged(feed: Feed, encounter: Encounter) -> str:
+    lace = _lace(feed, encounter)
+    words = [lace.words()] if lace is not None and lace.words() else []
+    assert encounter.end is not None
+    if encounter.end < clock.now() - dt.timedelta(days=TCM_PERIOD_DAYS):
+        return "".join(f"; {w}" for w in words)  # old news: the scores only
+    patient = encounter.patient
+    cases = list(
+        Case.objects.open()
+        .filter(patient=patient)
+        .select_related("primary_case_manager", "team__supervisor")
+        .order_by("referred_at")
+    )
+    day = timezone.localdate(encounter.end)
+    name = f"{patient.given_name} {patient.family_name}"
+    died = encounter.discharge_disposition == DischargeDisposition.EXPIRED
+    home = encounter.discharge_disposition in COMMUNITY_DISCHARGES
+    to = encounter.get_discharge_disposition_display().lower() if encounter.discharge_disposition else ""
+    head = (
+        f"Died at {feed.name} on {day:%a %b} {day.day}"
+        if died
+        else f"Discharged from {feed.name} on {day:%a %b} {day.day}" + (f" ({to})" if to else "")
+    )
+    head += f", {lace.words()}" if lace is not None and lace.words() else ""
+    url = reverse("patients:chart", args=[patient.pk])
+    active = [c for c in cases if c.status == CaseStatus.ACTIVE]
+    if active:
+        people = [c.primary_case_manager for c in active if c.primary_case_manager is not None]
+        then = (
+            "Transitional care: an interactive contact within 2 business days, on the worklist."
+            if home
+            else ""
+        )
+        sent = _notify(people + care_team_staff(patient), f"{name} discharged from {feed.name}",
+                       f"{head}. {then}", url, patient)  # fmt: skip
+        words.append(f"{sent} notified")
+    elif cases:
+        for case in cases:
+            who = case.primary_case_manager or (case.team.supervisor if case.team else None)
+            status = case.get_status_display().lower()
+            program = case.get_program_display().lower()
+            then = f"The {program} case is {status}: " + (
+                "close it." if died else "reactivate it for the weeks after discharge, or record why not."
+            )
+            _notify([who] if who else [], f"{name} discharged from {feed.name}: case {status}",
+                    f"{head}. {then}", url, patient)  # fmt: skip
+        words.append(f"{len(cases)} open case(s) flagged")
+    elif home and not died:
+        words += _refer(feed, encounter, lace, day)
+    return "".join(f"; {w}" for w in words)
+
+
+def _refer(feed: Feed, encounter: Encounter, lace: Lace | None, day: dt.date) -> list[str]:
+    patient = encounter.patient
+    program = discharge_referral_program(patient.organization_id, lace.points if lace else None)
+    if program is None or lace is None:
+        return []
+    threshold = program_rules(patient.organization_id, program).discharge_referral_lace
+    reason = f"Discharged from {feed.name} on {day:%b} {day.day}, {day.year}, {lace.words(threshold)}"
+    try:
+        with transaction.atomic():
+            case = do_refer_case(
+                feed.account,
+                patient,
+                program=program,
+                referral_source=ReferralSource.INTERFACE,
+                referral_reason=reason,
+            )
+    except ActionRefused as exc:  # no team to receive it: the discharge itself still applies
+        return [f"not referred: {exc}"]
+    supervisor = case.team.supervisor if case.team else None
+    _notify(
+        [supervisor] if supervisor else [],
+        f"{program.label} referral: {patient.given_name} {patient.family_name}",
+        f"{reason}. Referred by the {feed.name} feed: assign a case manager.",
+        reverse("patients:chart", args=[patient.pk]),
+        patient,
+    )
+    return [f"referred to {program.label.lower()}"]
+
+
+def _notify(people: list[User], title: str, body: str, url: str, patient: Patient) -> int:
+    return len(
+        do_notify(people, NotificationKind.HOSPITAL, title, body=body.strip(), url=url, patient=patient)
+    )

@@ -1,6 +1,8 @@
 """What admissions and discharges start (issue 19, "Events start work"): an admission of a patient with an open
 case notifies the case manager and the care team at once, the chart says the patient is in hospital and
-outreach pauses until the discharge. The clock is frozen (time-machine) and the world built inside it."""
+outreach pauses until the discharge; a discharge records LACE, puts the transitional-care row on an active
+case's worklist, refers a patient without a case whom the programme's rule takes, and tells the case manager of
+a case that is not active. The clock is frozen (time-machine) and the world built inside it."""
 
 from __future__ import annotations
 
@@ -10,12 +12,20 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 
+from careconductor.accounts.models import StaffProfile, Team
+from careconductor.assessments.models import RiskScore
+from careconductor.cases.choices import CaseStatus, Program, ReferralSource
+from careconductor.cases.models import Case
+from careconductor.cases.programs import DEFAULT_DISCHARGE_REFERRAL_LACE, do_set_program_rules
 from careconductor.chart.summary import chart_summary
 from careconductor.coordination.choices import NotificationKind
 from careconductor.coordination.models import Notification
 from careconductor.coordination.team import team_view
 from careconductor.coordination.worklist import build_worklist
-from careconductor.patients.actions import do_add_encounter
+from careconductor.core.errors import ActionRefused
+from careconductor.patients.actions import PatientDetails, do_add_encounter, do_create_patient
+from careconductor.patients.choices import Sex
+from careconductor.patients.models import Patient
 from careconductor.transitions.actions import do_create_feed, do_receive
 from careconductor.transitions.choices import Outcome
 from careconductor.transitions.work import (
@@ -43,8 +53,12 @@ def admit(control_id: str, day: dt.date = DAY, *, hour: int = 8, cls: str = "I",
     return adt(trigger, control_id, pv1={2: cls, 44: hl7_time(day, hour)})
 
 
-def discharge(control_id: str, admitted: dt.date, day: dt.date, *, disposition: str = "01") -> str:
-    return adt("A03", control_id, pv1={36: disposition, 44: hl7_time(admitted, 8), 45: hl7_time(day, 11)})
+def discharge(
+    control_id: str, admitted: dt.date, day: dt.date, *, disposition: str = "01", hour: int = 11, **who: str
+) -> str:
+    """An A03 of an emergency admission (PV1-4 E: LACE's A is 3)."""
+    pv1 = {4: "E", 36: disposition, 44: hl7_time(admitted, 8), 45: hl7_time(day, hour)}
+    return adt("A03", control_id, pv1=pv1, **who)
 
 
 @pytest.fixture
@@ -205,3 +219,137 @@ def test_an_admission_never_discharged_stops_pausing_outreach_after_30_days(
     assert contact_rows(active) == []
     traveller.move_to(at(dt.date(2027, 1, 14), 9))  # 31 days after the admission, no A03 came
     assert contact_rows(active) == ["contact"]
+
+
+# --- discharge ----------------------------------------------------------------------------------------------
+def test_a_discharge_records_lace_as_the_chart_button_does(active: World, traveller) -> None:
+    traveller.move_to(at(DAY + dt.timedelta(days=4), 12))
+    do_receive(admit("M1"))
+    receipt = do_receive(discharge("M2", DAY, DAY + dt.timedelta(days=4)))
+    lace = RiskScore.objects.get(patient=active.paula, model="lace")
+    # L: 4 days → 4; A: emergency → 3; C: no problem list → 0; E: no earlier ED visit → 0.
+    assert lace.value == 7 and lace.band == "moderate"
+    assert lace.encounter is not None and lace.encounter.source == "hl7v2"
+    assert lace.computed_by.username == "adt-stmarys"  # the feed's account, in the audit trail too
+    assert {"hospital", "charlson"} <= set(RiskScore.objects.values_list("model", flat=True))
+    assert "LACE 7" in receipt.message.effect
+
+
+def test_an_a03_puts_the_transitional_care_row_on_the_case_managers_worklist(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    traveller.move_to(at(dt.date(2026, 12, 4), 12))  # a Friday
+    do_receive(admit("M1"))
+    do_receive(discharge("M2", DAY, dt.date(2026, 12, 4)))
+    rows = [i for i in build_worklist(active.alice).items if i.patient_id == active.paula.pk]
+    transition = next(i for i in rows if i.kind == "transition")
+    assert transition.reason.startswith(
+        "Discharged from St. Mary's Hospital Dec 4: interactive contact due by"
+    )
+    assert "Tue Dec 8" in transition.reason  # 2 business days
+    notice = hospital_notices()["alice"]
+    assert notice.title == "Paula Reyes discharged from St. Mary's Hospital"
+    assert notice.body.startswith("Discharged from St. Mary's Hospital on Fri Dec 4 (home), LACE 6.")
+    assert "2 business days" in notice.body
+
+
+def nguyen(world: World) -> Patient:
+    """A patient of Riverside with no case."""
+    return do_create_patient(
+        world.adam,
+        PatientDetails(
+            given_name="Thanh", family_name="Nguyen", birth_date=dt.date(1948, 2, 3), sex=Sex.MALE
+        ),
+    )
+
+
+NGUYEN = {"mrn": "H777", "family": "Nguyen", "given": "Thanh", "birth": "19480203", "sex": "M"}
+LONG_STAY = DAY - dt.timedelta(days=15)  # L: 15 days → 7; A: emergency → 3: LACE 10
+
+
+def test_a_patient_without_a_case_is_referred_for_transitional_care_at_lace_10(world: World) -> None:
+    patient = nguyen(world)
+    receipt = do_receive(discharge("M1", LONG_STAY, DAY, hour=8, **NGUYEN))
+    assert receipt.message.outcome == Outcome.APPLIED, receipt.message.reason
+    case = Case.objects.get(patient=patient)
+    assert (case.program, case.status, case.referral_source) == (
+        Program.TCM, CaseStatus.REFERRED, ReferralSource.INTERFACE,
+    )  # fmt: skip
+    assert case.referral_reason == "Discharged from St. Mary's Hospital on Dec 1, 2026, LACE 10"
+    assert case.team == world.north and case.primary_case_manager is None  # intake: Sam assigns it
+    notice = hospital_notices()["sam"]
+    assert (
+        notice.title == "Transitional care referral: Thanh Nguyen" and "assign a case manager" in notice.body
+    )
+    assert "referred to transitional care" in receipt.message.effect
+
+
+@pytest.mark.parametrize(
+    "threshold, admitted, referred",
+    [
+        (10, DAY - dt.timedelta(days=4), False),  # LACE 7
+        (7, DAY - dt.timedelta(days=4), True),
+        (None, LONG_STAY, False),  # the programme takes no discharges
+        (0, DAY, True),  # every discharge home
+    ],
+)
+def test_the_programmes_rule_decides_the_referral(
+    world: World, threshold: int | None, admitted: dt.date, referred: bool
+) -> None:
+    do_set_program_rules(
+        world.adam, Program.TCM, plan_approval=False, closure_approval=False, reassessment_days={},
+        discharge_referral_lace=threshold,
+    )  # fmt: skip
+    patient = nguyen(world)
+    do_receive(discharge("M1", admitted, DAY, hour=8, **NGUYEN))
+    assert Case.objects.filter(patient=patient).exists() == referred
+
+
+def test_by_default_only_transitional_care_takes_discharges_at_lace_10() -> None:
+    assert DEFAULT_DISCHARGE_REFERRAL_LACE == {Program.TCM: 10}
+
+
+def test_a_lace_threshold_outside_0_to_19_is_refused(world: World) -> None:
+    with pytest.raises(ActionRefused) as refused:
+        do_set_program_rules(
+            world.adam, Program.TCM, plan_approval=False, closure_approval=False, reassessment_days={},
+            discharge_referral_lace=20,
+        )  # fmt: skip
+    assert "discharge_referral_lace" in refused.value.errors
+
+
+@pytest.mark.parametrize("disposition", ["03", "20", "02"])  # skilled nursing, died, another hospital
+def test_no_referral_unless_discharged_home(world: World, disposition: str) -> None:
+    patient = nguyen(world)
+    receipt = do_receive(discharge("M1", LONG_STAY, DAY, hour=8, disposition=disposition, **NGUYEN))
+    assert receipt.message.outcome == Outcome.APPLIED
+    assert not Case.objects.filter(patient=patient).exists()
+
+
+def test_an_old_discharge_records_lace_and_refers_nobody(world: World) -> None:
+    patient = nguyen(world)
+    old = DAY - dt.timedelta(days=60)
+    do_receive(discharge("M1", old - dt.timedelta(days=15), old, **NGUYEN))
+    assert RiskScore.objects.filter(patient=patient, model="lace", value=10).exists()
+    assert not Case.objects.filter(patient=patient).exists()
+
+
+def test_a_referred_or_on_hold_case_is_flagged_for_its_case_manager(world: World) -> None:
+    # Paula's case is still a referral, Alice's: no second case, Alice is told.
+    receipt = do_receive(discharge("M1", LONG_STAY, DAY, hour=8))
+    assert Case.objects.filter(patient=world.paula).count() == 1
+    notices = hospital_notices()
+    assert set(notices) == {"alice"}
+    assert notices["alice"].title == "Paula Reyes discharged from St. Mary's Hospital: case referred"
+    assert "complex case management case is referred: reactivate it" in notices["alice"].body
+    assert "1 open case(s) flagged" in receipt.message.effect
+
+
+def test_an_organisation_without_a_team_still_gets_the_discharge(world: World) -> None:
+    patient = nguyen(world)
+    Case.objects.filter(team=world.north).delete()
+    StaffProfile.objects.filter(team=world.north).update(team=None)
+    Team.objects.filter(pk=world.north.pk).delete()
+    receipt = do_receive(discharge("M1", LONG_STAY, DAY, hour=8, **NGUYEN))
+    assert receipt.message.outcome == Outcome.APPLIED and "not referred" in receipt.message.effect
+    assert not Case.objects.filter(patient=patient).exists()
