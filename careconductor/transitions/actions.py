@@ -37,7 +37,7 @@ from careconductor.patients.models import Encounter, Patient, PatientIdentifier
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import hl7v2, rules, work
+from . import hl7v2, results, rules, work
 from .choices import ACK_CODES, Outcome
 from .matching import HL7_SEXES, find_patient
 from .models import AdtMessage, Feed, HospitalVisit
@@ -112,7 +112,8 @@ def do_receive(raw: str) -> Receipt:
     )
     if feed is None or not feed.active:
         why = f"No active feed receives messages from facility {event.sending_facility or '(blank)'}."
-        message = _keep_unapplied(text, now, None, event.sending_facility, event.control_id, event.trigger,
+        # A paused feed's refusals stay its organisation's (the feeds page counts them); no feed: no one's.
+        message = _keep_unapplied(text, now, feed, event.sending_facility, event.control_id, event.trigger,
                                   Outcome.REJECTED, why)  # fmt: skip
         return Receipt(
             message, _ack(message, event.sending_application, event.sending_facility, event.version, now)
@@ -212,7 +213,7 @@ def _apply_and_record(
         with transaction.atomic():
             visit, effect = _apply(feed, event, patient)
     except Exception as exc:  # whatever went wrong, the message is kept and answered AE
-        if not isinstance(exc, ActionRefused | NotApplied):
+        if not isinstance(exc, ActionRefused | NotApplied | results.ResultRefused):
             logger.exception("ADT message %s could not be applied", message.control_id)
         message.outcome, message.reason = Outcome.ERROR, _words(exc)[:300]
         message.patient = patient
@@ -226,7 +227,7 @@ def _apply_and_record(
 
 
 def _words(exc: Exception) -> str:
-    if isinstance(exc, ActionRefused | NotApplied):
+    if isinstance(exc, ActionRefused | NotApplied | results.ResultRefused):
         return str(exc)
     return "The message could not be applied (an error on our side, logged for the operator)."
 
@@ -237,6 +238,8 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
     assert patient is not None
     _keep_mrn(feed, event, patient)
     zone = feed.organization.time_zone or settings.TIME_ZONE
+    if event.trigger == "R01":  # lab results: readings on the patient, no stay
+        return None, results.record_results(feed, event, patient, zone)
     key = rules.visit_key(event, zone)
     if not key:
         raise NotApplied("The message names no visit: PV1-19 and PV1-44 are both empty.")

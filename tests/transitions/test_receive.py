@@ -86,7 +86,7 @@ def test_a_cancel_of_a_stay_not_known_here_is_ae_and_changes_nothing(world, feed
     "raw, words",
     [
         ("hello", "does not start with an MSH"),
-        ("MSH|^~\\&|EPIC|STMARYS|CC|CC|2026||ORU^R01|X1|P|2.5.1\rPID|1||H1", "Only ADT"),
+        ("MSH|^~\\&|EPIC|STMARYS|CC|CC|2026||ORM^O01|X1|P|2.5.1\rPID|1||H1", "Only ADT"),
         ("MSH|^~\\&|EPIC|STMARYS|CC|CC|2026||ADT^A01|X1|P|2.1\rPID|1||H1", "version 2.1"),
         ("MSH|^~\\&|EPIC|STMARYS|CC|CC|2026||ADT^A01|X1|P|2.5.1\rEVN|A01", "no PID"),
     ],
@@ -96,6 +96,17 @@ def test_unreadable_messages_are_rejected_ar_and_kept(world, feed, raw, words) -
     assert msa(receipt.ack)[1] == "AR" and words in receipt.message.reason
     assert receipt.message.outcome == Outcome.REJECTED and receipt.message.raw.startswith(raw[:5])
     assert not Encounter.objects.filter(source="hl7v2").exists()
+
+
+def test_a_paused_feed_rejects_and_its_organisation_sees_the_refusal(world, feed) -> None:
+    from careconductor.transitions.actions import do_set_feed_active
+
+    do_set_feed_active(world.adam, feed, False)
+    receipt = do_receive(adt("A01", "M1"))
+    assert msa(receipt.ack)[1] == "AR" and receipt.message.organization_id == world.riverside.pk
+    assert not Encounter.objects.filter(source="hl7v2").exists()
+    do_set_feed_active(world.adam, feed, True)
+    assert msa(do_receive(adt("A01", "M1")).ack)[1] == "AA"  # the resend once resumed is applied
 
 
 def test_a_facility_without_a_feed_is_rejected(world, feed) -> None:
