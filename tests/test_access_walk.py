@@ -35,7 +35,7 @@ from careconductor.engagement.models import (
     Threshold,
 )
 from careconductor.medications import actions as medications
-from careconductor.medications.models import DoseReport, Medication
+from careconductor.medications.models import DoseReport, Medication, Reconciliation, ReconciliationLine
 from careconductor.patients.actions import do_add_care_team_member
 from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_break_glass, do_record_consent
@@ -69,7 +69,7 @@ PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
     "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
-    "adt_message_id",
+    "adt_message_id", "reconciliation_id", "line_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -178,7 +178,8 @@ def _coordination_state(paula: Patient, case: Case) -> tuple:
 
 
 def _medication(world: World) -> None:
-    """A medication with a dose reported, so the medication pages have a real target."""
+    """A medication with a dose reported and a reconciliation of it, so the medication pages have a real
+    target."""
     medication = medications.do_add_medication(
         world.alice,
         world.paula,
@@ -191,12 +192,16 @@ def _medication(world: World) -> None:
     medications.do_report_doses(
         world.alice, world.paula, day=clock.today(), answers={(medication.pk, "08:00"): True}
     )
+    reconciliation = medications.do_start_reconciliation(world.alice, world.paula)
+    medications.do_add_discharge_line(world.alice, reconciliation, name="Metformin", dose="1000 mg tablet")
 
 
 def _medication_state(paula: Patient) -> tuple:
     return (
         sorted(Medication.objects.filter(patient=paula).values_list("pk", "version", "end_date")),
         sorted(DoseReport.objects.filter(patient=paula).values_list("pk", "taken")),
+        sorted(Reconciliation.objects.filter(patient=paula).values_list("pk", "version")),
+        sorted(ReconciliationLine.objects.filter(reconciliation__patient=paula).values_list("pk", "version")),
     )
 
 
@@ -293,6 +298,10 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "member_id": world.paula.care_team.values_list("pk", flat=True).first(),
         "assignment_id": world.paula.education_assignments.values_list("pk", flat=True).first() or 0,
         "medication_id": _first_pk(Medication, world),
+        "reconciliation_id": _first_pk(Reconciliation, world),
+        "line_id": ReconciliationLine.objects.filter(reconciliation__patient=world.paula)
+        .values_list("pk", flat=True)
+        .first(),
         "invitation_id": _first_pk(PortalInvitation, world),
         "threshold_id": _first_pk(Threshold, world),
         "message_id": _first_pk(Message, world),

@@ -11,6 +11,7 @@ from django import forms
 from careconductor.core import clock
 
 from . import rules
+from .choices import Decision
 
 TEXT = {"rows": 2}
 
@@ -59,4 +60,75 @@ class StopForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs=TEXT), label="Why it stops")
     end_date = forms.DateField(
         widget=DateInput, required=False, label="Last day taken", help_text="Today unless you say otherwise."
+    )
+
+
+# --- reconciliation -----------------------------------------------------------------------------------------------
+class StartReconciliationForm(forms.Form):
+    """Which discharge the reconciliation is for; the choices are the patient's ended stays (set_choices)."""
+
+    encounter = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="For the discharge from",
+        help_text="Leave as it is to reconcile the patient's list without a discharge.",
+    )
+
+
+class DischargeLineForm(forms.Form):
+    name = forms.CharField(
+        max_length=200, label="Medication on the discharge list", help_text="e.g. Metformin"
+    )
+    dose = forms.CharField(
+        max_length=200, required=False, label="Dose on the discharge list", help_text="e.g. 1000 mg tablet"
+    )
+    rxnorm = forms.CharField(
+        max_length=20, required=False, label="RxNorm code", help_text="The RXCUI, if the list gives one."
+    )
+    says_stop = forms.BooleanField(required=False, label="The discharge list says to stop it")
+
+
+TAKES = {"yes": True, "no": False, "": None}
+
+
+class TakesForm(forms.Form):
+    takes = forms.ChoiceField(
+        choices=[("", "Not asked yet"), ("yes", "Takes it"), ("no", "Does not take it")],
+        required=False,
+        label="Does the patient take it?",
+    )
+    barrier = forms.CharField(
+        max_length=200,
+        required=False,
+        label="What gets in the way",
+        help_text="A cost or access barrier, e.g. “can't afford it”, “no ride to the pharmacy”.",
+    )
+
+    def clean_takes(self) -> bool | None:
+        return TAKES[self.cleaned_data.get("takes") or ""]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, label="Decision")
+    new_dose = forms.CharField(
+        max_length=200,
+        required=False,
+        label="New dose",
+        help_text="For a dose change, or a new medicine (empty: the discharge list's dose).",
+    )
+    new_times = TimesField(
+        required=False,
+        label="Daily dose times",
+        help_text="24-hour clock, e.g. 08:00, 20:00. A dose change keeps the present times if empty; a new "
+        "medicine is taken as needed.",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs=TEXT), required=False, label="Note")
+
+
+class CompleteReconciliationForm(forms.Form):
+    participants = forms.CharField(
+        max_length=300,
+        label="Who took part",
+        help_text="e.g. “the patient, her daughter, Kevin Tran PharmD”.",
     )

@@ -13,12 +13,13 @@ from django.db.models import Q, QuerySet
 from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import NotVisible
-from careconductor.patients.models import Patient
+from careconductor.patients.models import Encounter, Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import rules
-from .models import DoseReport, Medication
+from .choices import ReconciliationStatus
+from .models import DoseReport, Medication, Reconciliation, ReconciliationLine
 
 
 def access_medication(user: User, medication_id: int) -> Medication:
@@ -118,3 +119,61 @@ def adherence_by_medication(patient: Patient, days: int = rules.ADHERENCE_DAYS) 
         m.pk: rules.adherence([d for d in scheduled if d[0] == m.pk], {d for d in taken if d[0] == m.pk})
         for m in medications
     }
+
+
+# --- reconciliation -----------------------------------------------------------------------------------------------
+def access_reconciliation(user: User, reconciliation_id: int) -> Reconciliation:
+    """The reconciliation if the user may see its patient (the read is audited); NotVisible otherwise."""
+    reconciliation = (
+        Reconciliation.objects.filter(policy.patient_q(user))
+        .select_related("patient", "encounter", "started_by", "completed_by")
+        .filter(pk=reconciliation_id)
+        .first()
+    )
+    if reconciliation is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=reconciliation.patient, obj=reconciliation)
+    return reconciliation
+
+
+def access_reconciliation_line(user: User, line_id: int) -> ReconciliationLine:
+    """A line of a reconciliation the user may see (the read is audited); NotVisible otherwise."""
+    line = (
+        ReconciliationLine.objects.filter(policy.patient_q(user, "reconciliation__patient"))
+        .select_related(
+            "reconciliation__patient",
+            "reconciliation__encounter",
+            "reconciliation__started_by",
+            "reconciliation__completed_by",
+        )
+        .filter(pk=line_id)
+        .first()
+    )
+    if line is None:
+        raise NotVisible
+    audit.record(user, AuditAction.READ, patient=line.reconciliation.patient, obj=line)
+    return line
+
+
+def reconciliation_lines(reconciliation: Reconciliation) -> list[ReconciliationLine]:
+    """The lines in the order they came (the patient's list first, then the discharge list's new ones), with
+    the tasks they raised (one query)."""
+    return list(reconciliation.lines.select_related("task__owner").order_by("pk"))
+
+
+def patient_reconciliations(patient: Patient) -> list[Reconciliation]:
+    """The patient's reconciliations, the latest first (one query)."""
+    return list(
+        Reconciliation.objects.filter(patient=patient).select_related(
+            "encounter", "started_by", "completed_by"
+        )
+    )
+
+
+def reconciliation_in_progress(patient: Patient) -> Reconciliation | None:
+    return Reconciliation.objects.filter(patient=patient, status=ReconciliationStatus.IN_PROGRESS).first()
+
+
+def discharges(patient: Patient, limit: int = 10) -> list[Encounter]:
+    """The patient's ended stays and visits, the latest first: what a reconciliation can be for."""
+    return list(Encounter.objects.filter(patient=patient, end__isnull=False).order_by("-end", "-pk")[:limit])

@@ -190,7 +190,7 @@ def test_a_discharge_line_joins_by_rxnorm_code(world: World) -> None:
     ],
 )
 def test_it_refuses_a_discharge_line_that_does_not_make_sense(
-    world: World, fields: dict[str, str], field: str
+    world: World, fields: dict[str, Any], field: str
 ) -> None:
     reconciliation = actions.do_start_reconciliation(world.alice, world.paula)
     before = _state()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from careconductor.medications import reconciliation_rules as rules
 from careconductor.medications.choices import Decision, Discrepancy
 from careconductor.medications.reconciliation_rules import Line
 
-OWN = {"on_own_list": True, "own_dose": "500 mg tablet"}
+OWN: dict[str, Any] = {"on_own_list": True, "own_dose": "500 mg tablet"}
 
 
 @pytest.mark.parametrize(

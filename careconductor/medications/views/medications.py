@@ -19,12 +19,12 @@ from careconductor.patients.queries import access_patient
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
 
-from . import actions, queries
-from .forms import MedicationForm, StopForm
-from .models import Medication
+from .. import actions, queries
+from ..forms import MedicationForm, StopForm
+from ..models import Medication
 
 
-def _require_change(user: User, patient: Patient) -> None:
+def require_change(user: User, patient: Patient) -> None:
     """Posts that change the list refuse (403) a role that may only read it."""
     if not policy.may(user, policy.Action.MEDICATIONS, patient):
         raise PermissionDenied("Your role may look at this list but not change it.")
@@ -59,6 +59,7 @@ def _page(
             "can_change": policy.may(user, policy.Action.MEDICATIONS, patient),
             "form": form or MedicationForm(),
             "stopping": stopping[0].pk if stopping else None,
+            "reconciliation": queries.reconciliation_in_progress(patient),
             "nav": "patients",
         },
         status=status,
@@ -81,7 +82,7 @@ def medication_list(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(user, patient_id)
     if request.method != "POST":
         return _page(request, patient)
-    _require_change(user, patient)
+    require_change(user, patient)
     form = MedicationForm(request.POST)
     return post_form(
         request,
@@ -98,7 +99,7 @@ def medication_list(request: StaffRequest, patient_id: int) -> HttpResponse:
 def stop(request: StaffRequest, medication_id: int) -> HttpResponse:
     user = request.user
     medication = queries.access_medication(user, medication_id)
-    _require_change(user, medication.patient)
+    require_change(user, medication.patient)
     form = StopForm(request.POST, auto_id=_stop_id(medication))
     return post_form(
         request,
