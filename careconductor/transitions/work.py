@@ -13,7 +13,10 @@ nothing. The work is done as the feed's own account, through the other apps' act
   screening or on-hold case's case manager (or its team's supervisor) is told to reactivate it or say why not;
   a patient with no open case whom a programme's rule takes (cases.programs.discharge_referral_program: LACE at
   least its threshold, by default transitional care at 10) is referred into that programme at intake, and the
-  receiving team's supervisor is told. A patient who died is referred nowhere."""
+  receiving team's supervisor is told. A patient who died is referred nowhere.
+- an admission (inpatient or observation) within 30 days of a discharge from another (readmissions.py) raises an
+  alert on the patient (a coordination Flag, rule "readmission-30d") naming both stays: the chart's header and
+  the case manager's worklist show it until someone acknowledges it."""
 
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ from careconductor.cases.actions import do_refer_case
 from careconductor.cases.choices import CaseStatus, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.programs import discharge_referral_program, program_rules
-from careconductor.coordination.choices import NotificationKind
+from careconductor.coordination.actions import do_raise_flag
+from careconductor.coordination.choices import FlagCategory, NotificationKind
 from careconductor.coordination.notify import do_notify
 from careconductor.coordination.rules import TCM_PERIOD_DAYS
 from careconductor.coordination.worklist import (
@@ -45,6 +49,7 @@ from careconductor.patients.choices import DischargeDisposition, EncounterClass
 from careconductor.patients.models import Encounter, Patient
 from careconductor.privacy.choices import Sensitivity
 
+from . import readmissions
 from .models import Feed
 
 ADMITTED = (EncounterClass.INPATIENT, EncounterClass.OBSERVATION)
@@ -87,10 +92,50 @@ def start_work(feed: Feed, encounter: Encounter, before: Stay | None) -> str:
     assert after is not None
     event = stay_event(before, after)
     if event in (ADMISSION, ED_VISIT) and _recent(encounter):
-        return _admitted(feed, encounter, event)
+        readmission = _readmission(feed, encounter) if event == ADMISSION else ""
+        return _admitted(feed, encounter, event, readmission) + (f"; {readmission}" if readmission else "")
     if event == DISCHARGE:
-        return _discharged(feed, encounter)
+        told_late = before is None and encounter.start >= clock.now() - dt.timedelta(days=OPEN_ADMISSION_DAYS)
+        readmission = _readmission(feed, encounter) if told_late else ""
+        return (f"; {readmission}" if readmission else "") + _discharged(feed, encounter)
     return ""
+
+
+def _readmission(feed: Feed, encounter: Encounter) -> str:
+    """Raise the readmission alert when this admission follows a discharge within 30 days; its words, or ""."""
+    patient = encounter.patient
+    start = timezone.localdate(encounter.start)
+    earlier = (
+        Encounter.objects.filter(
+            patient=patient,
+            encounter_class__in=ADMITTED,
+            end__isnull=False,
+            end__lte=encounter.start,
+            end__gte=encounter.start - dt.timedelta(days=readmissions.READMISSION_DAYS + 1),
+        )
+        .exclude(pk=encounter.pk)
+        .values_list("start", "end", "facility", "discharge_disposition")
+    )
+    admission = readmissions.Stay(start, None, feed.name)
+    index = readmissions.index_discharge(
+        admission,
+        [
+            readmissions.Stay(timezone.localdate(s), timezone.localdate(e) if e else None, f, d)
+            for s, e, f, d in earlier
+        ],
+    )
+    if index is None:
+        return ""
+    text = readmissions.flag_text(admission, index)
+    do_raise_flag(
+        feed.account,
+        patient,
+        text=text,
+        category=FlagCategory.CLINICAL,
+        rule=readmissions.RULE,
+        focus=f"Encounter/{encounter.pk}",
+    )
+    return text
 
 
 def _recent(encounter: Encounter) -> bool:
@@ -100,7 +145,7 @@ def _recent(encounter: Encounter) -> bool:
     return encounter.start >= clock.now() - horizon
 
 
-def _admitted(feed: Feed, encounter: Encounter, event: str) -> str:
+def _admitted(feed: Feed, encounter: Encounter, event: str, readmission: str = "") -> str:
     patient = encounter.patient
     cases = list(Case.objects.open().filter(patient=patient).select_related("primary_case_manager"))
     if not cases:
@@ -116,7 +161,8 @@ def _admitted(feed: Feed, encounter: Encounter, event: str) -> str:
         f"{patient.given_name} {patient.family_name} {what} {feed.name}",
         body=f"Since {start:%a %b} {start.day} at {start:%H:%M} ({kind}"
         + (f", {encounter.reason}" if encounter.reason else "")
-        + "). Outreach is paused while the patient is in hospital.",
+        + "). Outreach is paused while the patient is in hospital."
+        + (f" {readmission}." if readmission else ""),
         url=reverse("patients:chart", args=[patient.pk]),
         patient=patient,
     )

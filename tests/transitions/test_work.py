@@ -353,3 +353,39 @@ def test_an_organisation_without_a_team_still_gets_the_discharge(world: World) -
     receipt = do_receive(discharge("M1", LONG_STAY, DAY, hour=8, **NGUYEN))
     assert receipt.message.outcome == Outcome.APPLIED and "not referred" in receipt.message.effect
     assert not Case.objects.filter(patient=patient).exists()
+
+
+# --- 30-day readmission ---------------------------------------------------------------------------------------
+def test_a_readmission_within_30_days_is_flagged_on_the_chart_and_the_worklist(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    traveller.move_to(at(dt.date(2026, 12, 5), 12))
+    do_receive(admit("M1"))
+    do_receive(discharge("M2", DAY, dt.date(2026, 12, 5)))
+    traveller.move_to(at(dt.date(2026, 12, 20), 9))
+    receipt = do_receive(adt("A01", "M3", pv1={19: "V2", 44: hl7_time(dt.date(2026, 12, 20), 8)}))
+    words = "Readmitted to St. Mary's Hospital on Dec 20, 15 days after discharge from St. Mary's Hospital on Dec 5"
+    assert words in receipt.message.effect
+    assert ("danger", words) in chart_summary(active.paula).alerts
+    alert = next(i for i in build_worklist(active.alice).items if i.kind == "flag")
+    assert alert.patient_id == active.paula.pk and alert.reason == f"Alert: {words}"
+    assert words in hospital_notices()["alice"].body  # the admission's notice says it too
+
+
+def test_an_admission_a_month_after_the_discharge_is_not_a_readmission(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    traveller.move_to(at(dt.date(2027, 1, 5), 9))
+    do_receive(discharge("M1", DAY, dt.date(2026, 12, 5)))  # told only at the end: a stay of its own
+    do_receive(adt("A01", "M2", pv1={19: "V2", 44: hl7_time(dt.date(2027, 1, 5), 8)}))  # day 31
+    assert not [a for a in chart_summary(active.paula).alerts if a[1].startswith("Readmitted")]
+
+
+def test_a_readmission_told_only_at_its_discharge_is_flagged_too(
+    world: World, traveller: time_machine.Traveller
+) -> None:
+    traveller.move_to(at(dt.date(2026, 12, 20), 9))
+    do_receive(discharge("M1", DAY, dt.date(2026, 12, 5)))
+    do_receive(adt("A03", "M2", pv1={4: "E", 19: "V2", 36: "01", 44: hl7_time(dt.date(2026, 12, 10), 8),
+                                     45: hl7_time(dt.date(2026, 12, 19), 8)}))  # fmt: skip
+    assert any(t.startswith("Readmitted to") for _, t in chart_summary(world.paula).alerts)
