@@ -67,12 +67,13 @@ def discrepancy(line: Line, *, duplicated: bool, discharge_list_given: bool) -> 
     if duplicated:
         return Discrepancy.DUPLICATION
     absent = discharge_list_given and not line.on_discharge_list
-    if line.patient_takes and (line.discharge_says_stop or absent):
+    says_stop = line.on_discharge_list and line.discharge_says_stop
+    if line.patient_takes and (says_stop or absent):
         return Discrepancy.STOPPED_BUT_TAKEN
     if (
         line.on_own_list
         and line.on_discharge_list
-        and not line.discharge_says_stop
+        and not says_stop
         and line.discharge_dose.strip()
         and normalise_dose(line.own_dose) != normalise_dose(line.discharge_dose)
     ):

@@ -9,6 +9,8 @@ import zoneinfo
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from careconductor.medications import reconciliation_rules as rules
 from careconductor.medications.choices import Decision, Discrepancy
@@ -191,3 +193,38 @@ def test_a_task_is_due_by_the_end_of_the_next_day_and_names_the_line() -> None:
         rules.task_title("Metformin", Discrepancy.DOSE_MISMATCH)
         == "Medication reconciliation: dose mismatch, Metformin"
     )
+
+
+_lines = st.lists(
+    st.builds(
+        Line,
+        name=st.sampled_from(["Metformin", "metformin", "Lisinopril", "Apixaban", "Eliquis"]),
+        rxnorm=st.sampled_from(["", "", "1364445"]),
+        on_own_list=st.booleans(),
+        own_dose=st.sampled_from(["", "5 mg", "10 mg"]),
+        on_discharge_list=st.booleans(),
+        discharge_dose=st.sampled_from(["", "5 mg", "10mg"]),
+        discharge_says_stop=st.booleans(),
+        patient_takes=st.sampled_from([None, True, False]),
+    ),
+    max_size=6,
+)
+
+
+@given(_lines, st.randoms())
+def test_the_order_of_the_lines_does_not_change_their_discrepancies(lines: list[Line], rnd) -> None:  # type: ignore[no-untyped-def]
+    order = list(range(len(lines)))
+    rnd.shuffle(order)
+    found = rules.discrepancies(lines)
+    assert rules.discrepancies([lines[i] for i in order]) == [found[i] for i in order]
+
+
+@given(_lines)
+def test_a_line_alone_on_one_list_is_never_a_dose_mismatch(lines: list[Line]) -> None:
+    for line, found in zip(lines, rules.discrepancies(lines), strict=True):
+        if not (line.on_own_list and line.on_discharge_list):
+            assert found != Discrepancy.DOSE_MISMATCH
+        if not line.patient_takes:
+            assert found != Discrepancy.STOPPED_BUT_TAKEN
+        if not any(x.on_discharge_list for x in lines):
+            assert found in (Discrepancy.NONE, Discrepancy.DUPLICATION)

@@ -151,7 +151,7 @@ def _page(
             "reconciliation": reconciliation,
             "lines": lines,
             "undecided": sum(1 for line in lines if not line.decided),
-            "open_line": next(iter(posted), (None, ""))[0],
+            "open_form": next(iter(posted), (None, "")),  # the line form posted with errors, open
             "can_change": can_change,
             "discharge_form": discharge_form or DischargeLineForm(auto_id="id_discharge_%s"),
             "complete_form": complete_form or CompleteReconciliationForm(auto_id="id_complete_%s"),
