@@ -33,6 +33,7 @@ from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from . import clinical, data
+from .adt_traffic import add_adt_traffic
 from .assessments import add_assessment_scenarios
 from .builder import Writer
 from .careplans import add_care_plan_scenarios
@@ -134,6 +135,7 @@ def build_demo(
             f"Set-up scenarios: {set_up} (teams receiving their programmes, transitional care's own rules, "
             f"a community health worker invited who has not joined yet); {allergies} allergy entries.\n"
         )
+        add_adt_traffic(org, out)
         audit.record(
             None,
             AuditAction.CREATE,

@@ -50,7 +50,8 @@ def test_it_builds_every_case_status_and_every_programme(demo: str) -> None:
 def test_it_has_staff_of_every_role_and_case_managers_of_every_level(demo: str) -> None:
     # Patients have portal log-ins too (demo/engagement.py).
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
-    staff = User.objects.exclude(role=Role.PATIENT)
+    # A hospital feed's account (demo/adt_traffic.py) is no member of staff.
+    staff = User.objects.exclude(role=Role.PATIENT).filter(adt_feed__isnull=True)
     assert not staff.filter(profile__isnull=True).exists(), "every staff member has a profile"
     managers = StaffProfile.objects.filter(user__role=Role.CASE_MANAGER)
     assert set(managers.values_list("experience_level", flat=True)) == set(ExperienceLevel.values)
@@ -188,7 +189,12 @@ def test_a_newcomer_sees_assessments_their_findings_a_safety_task_and_risk_score
     domains = set(Finding.objects.values_list("domain", flat=True))
     assert {FindingDomain.FOOD_INSECURITY, FindingDomain.TRANSPORTATION, FindingDomain.COMPLEXITY} <= domains
     # The portal's alerts (readings past their limit, messages that mention symptoms) are checked elsewhere.
-    (flag,) = Flag.objects.exclude(rule__startswith="self-report:").exclude(rule__startswith="message:")
+    # So are the ADT feed's (a readmission, demo/adt_traffic.py).
+    (flag,) = (
+        Flag.objects.exclude(rule__startswith="self-report:")
+        .exclude(rule__startswith="message:")
+        .exclude(rule__startswith="readmission")
+    )
     safety_tasks = Task.objects.filter(patient=flag.patient).exclude(kind__in=["care-plan", "plan-approval"])
     assert {t.owner.username for t in safety_tasks} == {
         "casemanager",
