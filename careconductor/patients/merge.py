@@ -170,20 +170,27 @@ def _unique_clashes(kept: Patient, duplicate: Patient) -> tuple[dict[str, str], 
                 continue
             others = [f for f in fields if f != r.field]
             rows = r.model._default_manager.filter(constraint.condition or Q())
-            kept_values = set(rows.filter(**{r.field: kept.pk}).values_list(*others))
-            both = [
-                v for v in rows.filter(**{r.field: duplicate.pk}).values_list(*others) if v in kept_values
-            ]
+            if others:
+                kept_values = set(rows.filter(**{r.field: kept.pk}).values_list(*others))
+                both = [
+                    v for v in rows.filter(**{r.field: duplicate.pk}).values_list(*others) if v in kept_values
+                ]
+            else:  # one row per patient (under the condition), e.g. one reconciliation in progress
+                on_both = (
+                    rows.filter(**{r.field: kept.pk}).exists()
+                    and rows.filter(**{r.field: duplicate.pk}).exists()
+                )
+                both = [()] if on_both else []
             if not both:
                 continue
             if r.model._meta.label in SAME_FACT:
                 for value in both:
                     drop.append((r, Q(**{r.field: duplicate.pk}, **dict(zip(others, value, strict=True)))))
                 continue
-            shown = ", ".join(" ".join(str(x) for x in value) for value in both)
+            shown = ", ".join(" ".join(str(x) for x in value) for value in both if value)
             refusals[""] = (
-                f"Both records have {r.label.lower()} for {shown}, and a person has only one: remove the "
-                "duplicate's first, then merge."
+                f"Both records have {r.label.lower()}{f' for {shown}' if shown else ''}, and a person has only "
+                "one: remove the duplicate's first, then merge."
             )
     return refusals, drop
 

@@ -269,6 +269,21 @@ def test_a_unique_rule_the_moved_rows_would_break_is_refused_by_name(
         merge.do_merge_patients(world.adam, kept, dup, "Same person")
 
 
+def test_two_reconciliations_in_progress_are_refused_by_name_not_a_database_error(
+    world: World, pair: tuple[Patient, Patient]
+) -> None:
+    from careconductor.medications.actions import do_start_reconciliation
+
+    kept, dup = pair
+    for patient in (kept, dup):
+        do_start_reconciliation(world.alice, patient)
+    refusal = merge.review(world.adam, kept, dup).refusals
+    assert "medication reconciliation" in refusal[""].lower() and " for ," not in refusal[""]
+    with pytest.raises(ActionRefused):
+        merge.do_merge_patients(world.adam, kept, dup, "Same person")
+    assert not Patient.objects.get(pk=dup.pk).is_merged
+
+
 def test_a_record_merged_already_cannot_be_merged_again(world: World, pair: tuple[Patient, Patient]) -> None:
     kept, dup = pair
     merge.do_merge_patients(world.adam, kept, dup, "Same person")
