@@ -266,7 +266,7 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
     if event.diagnoses:
         visit.diagnoses = [d.__dict__ for d in event.diagnoses]
     visit.save()
-    started = work.start_work(feed, visit.encounter, before)
+    started = work.start_work(feed.account, visit.encounter, before)
     where = f" to {event.location}" if event.trigger == "A02" and event.location else ""
     return (
         visit,
@@ -310,11 +310,12 @@ def _cancel(feed: Feed, event: hl7v2.AdtEvent, visit: HospitalVisit) -> str:
     # A11: the admission or registration did not happen; the encounter it made goes, the message stays.
     policy.require(feed.account, policy.Action.CHANGE, encounter.patient)
     audit.record(feed.account, AuditAction.DELETE, patient=encounter.patient, obj=encounter, detail="ADT A11")
+    undone = work.undo_admission(feed.account, encounter)
     visit.encounter = None
     visit.cancelled = True
     visit.save(update_fields=["encounter", "cancelled", "updated_at", "version"])
     encounter.delete()
-    return f"admission {visit.visit_number} cancelled: its encounter removed"
+    return f"admission {visit.visit_number} cancelled: its encounter removed{undone}"
 
 
 def _keep_mrn(feed: Feed, event: hl7v2.AdtEvent, patient: Patient) -> None:

@@ -1,8 +1,9 @@
 """What admissions and discharges start (issue 19, docs/hl7v2.md "What admissions and discharges start").
 
-`actions._apply` calls `start_work` after a message has changed a stay, in the same transaction: the work
-exists exactly when the stay does, and a message applied again (or cancelled before it applied) starts
-nothing. The work is done as the feed's own account, through the other apps' actions:
+`actions._apply` calls `start_work` after a message has changed a stay, in the same transaction (and the FHIR
+Encounter mapper after a create or update): the work exists exactly when the stay does, and a message applied
+again starts nothing; an A11 withdraws what the admission raised (`undo_admission`). The work is done as the
+account that changed the stay (a feed's own account), through the other apps' actions:
 
 - an admission or ED visit of a patient with an open case notifies at once the case managers of the open cases
   and the care team's staff members (NotificationKind.HOSPITAL). The chart's "In hospital since" and the pause
@@ -34,8 +35,9 @@ from careconductor.cases.actions import do_refer_case
 from careconductor.cases.choices import CaseStatus, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.programs import discharge_referral_program, program_rules
-from careconductor.coordination.actions import do_raise_flag
-from careconductor.coordination.choices import FlagCategory, NotificationKind
+from careconductor.coordination.actions import do_acknowledge_flag, do_raise_flag
+from careconductor.coordination.choices import FlagCategory, FlagStatus, NotificationKind
+from careconductor.coordination.models import Flag
 from careconductor.coordination.notify import do_notify
 from careconductor.coordination.rules import TCM_PERIOD_DAYS
 from careconductor.coordination.worklist import (
@@ -50,7 +52,6 @@ from careconductor.patients.models import Encounter, Patient
 from careconductor.privacy.choices import Sensitivity
 
 from . import readmissions
-from .models import Feed
 
 ADMITTED = (EncounterClass.INPATIENT, EncounterClass.OBSERVATION)
 HOSPITAL = (*ADMITTED, EncounterClass.EMERGENCY)
@@ -86,22 +87,22 @@ def stay_event(before: Stay | None, after: Stay) -> str:
     return ""
 
 
-def start_work(feed: Feed, encounter: Encounter, before: Stay | None) -> str:
+def start_work(account: User, encounter: Encounter, before: Stay | None) -> str:
     """Start what the change to `encounter` calls for; the words the message's effect adds ("" for none)."""
     after = Stay.of(encounter)
     assert after is not None
     event = stay_event(before, after)
     if event in (ADMISSION, ED_VISIT) and _recent(encounter):
-        readmission = _readmission(feed, encounter) if event == ADMISSION else ""
-        return _admitted(feed, encounter, event, readmission) + (f"; {readmission}" if readmission else "")
+        readmission = _readmission(account, encounter) if event == ADMISSION else ""
+        return _admitted(account, encounter, event, readmission) + (f"; {readmission}" if readmission else "")
     if event == DISCHARGE:
         told_late = before is None and encounter.start >= clock.now() - dt.timedelta(days=OPEN_ADMISSION_DAYS)
-        readmission = _readmission(feed, encounter) if told_late else ""
-        return (f"; {readmission}" if readmission else "") + _discharged(feed, encounter)
+        readmission = _readmission(account, encounter) if told_late else ""
+        return (f"; {readmission}" if readmission else "") + _discharged(account, encounter)
     return ""
 
 
-def _readmission(feed: Feed, encounter: Encounter) -> str:
+def _readmission(account: User, encounter: Encounter) -> str:
     """Raise the readmission alert when this admission follows a discharge within 30 days; its words, or ""."""
     patient = encounter.patient
     start = timezone.localdate(encounter.start)
@@ -116,7 +117,7 @@ def _readmission(feed: Feed, encounter: Encounter) -> str:
         .exclude(pk=encounter.pk)
         .values_list("start", "end", "facility", "discharge_disposition")
     )
-    admission = readmissions.Stay(start, None, feed.name)
+    admission = readmissions.Stay(start, None, encounter.facility)
     index = readmissions.index_discharge(
         admission,
         [
@@ -128,7 +129,7 @@ def _readmission(feed: Feed, encounter: Encounter) -> str:
         return ""
     text = readmissions.flag_text(admission, index)
     do_raise_flag(
-        feed.account,
+        account,
         patient,
         text=text,
         category=FlagCategory.CLINICAL,
@@ -138,6 +139,25 @@ def _readmission(feed: Feed, encounter: Encounter) -> str:
     return text
 
 
+def undo_admission(account: User, encounter: Encounter) -> str:
+    """The admission did not happen (A11): the readmission alert it raised is withdrawn, in the hospital's words
+    (acknowledged, so it leaves the chart and the worklist with the reason kept). The notices already sent stay."""
+    withdrawn = 0
+    for flag in Flag.objects.filter(
+        patient_id=encounter.patient_id,
+        rule=readmissions.RULE,
+        status=FlagStatus.ACTIVE,
+        focus=f"Encounter/{encounter.pk}",
+    ).select_related("patient"):
+        do_acknowledge_flag(account, flag, note="The hospital cancelled the admission (ADT A11).")
+        withdrawn += 1
+    return "; readmission alert withdrawn" if withdrawn else ""
+
+
+def hospital(encounter: Encounter) -> str:
+    return encounter.facility or "hospital"
+
+
 def _recent(encounter: Encounter) -> bool:
     """A stay still open by the worklist's reading (in_hospital_q): older news starts no work."""
     ed = encounter.encounter_class == EncounterClass.EMERGENCY
@@ -145,7 +165,7 @@ def _recent(encounter: Encounter) -> bool:
     return encounter.start >= clock.now() - horizon
 
 
-def _admitted(feed: Feed, encounter: Encounter, event: str, readmission: str = "") -> str:
+def _admitted(account: User, encounter: Encounter, event: str, readmission: str = "") -> str:
     patient = encounter.patient
     cases = list(Case.objects.open().filter(patient=patient).select_related("primary_case_manager"))
     if not cases:
@@ -155,18 +175,18 @@ def _admitted(feed: Feed, encounter: Encounter, event: str, readmission: str = "
     start = timezone.localtime(encounter.start)
     what = "admitted to" if event == ADMISSION else "in the emergency department of"
     kind = encounter.get_encounter_class_display().lower()
-    sent = do_notify(
+    sent = _notify(
+        account,
         people,
-        NotificationKind.HOSPITAL,
-        f"{patient.given_name} {patient.family_name} {what} {feed.name}",
-        body=f"Since {start:%a %b} {start.day} at {start:%H:%M} ({kind}"
+        f"{patient.given_name} {patient.family_name} {what} {hospital(encounter)}",
+        f"Since {start:%a %b} {start.day} at {start:%H:%M} ({kind}"
         + (f", {encounter.reason}" if encounter.reason else "")
         + "). Outreach is paused while the patient is in hospital."
         + (f" {readmission}." if readmission else ""),
-        url=reverse("patients:chart", args=[patient.pk]),
-        patient=patient,
+        reverse("patients:chart", args=[patient.pk]),
+        patient,
     )
-    return f"; {len(sent)} notified" if sent else ""
+    return f"; {sent} notified" if sent else ""
 
 
 def care_team_staff(patient: Patient) -> list[User]:
@@ -197,11 +217,11 @@ class Lace:
         return f"LACE {self.points}" if self.complete else f"LACE at least {self.points}"
 
 
-def _lace(feed: Feed, encounter: Encounter) -> Lace | None:
+def _lace(account: User, encounter: Encounter) -> Lace | None:
     """The risk scores computed and recorded now, as the chart's button does; LACE when it is this stay's."""
     if encounter.encounter_class != EncounterClass.INPATIENT:
         return None  # LACE reads inpatient stays (assessments.chart_facts.latest_stay)
-    rows = do_compute_risk_scores(feed.account, encounter.patient)
+    rows = do_compute_risk_scores(account, encounter.patient)
     row = next((r for r in rows if r.model == "lace" and r.encounter_id == encounter.pk), None)
     if row is None:
         return None
@@ -209,12 +229,12 @@ def _lace(feed: Feed, encounter: Encounter) -> Lace | None:
     return Lace(points, row.value is not None, row.sensitivity not in ("", Sensitivity.NORMAL))
 
 
-def _discharged(feed: Feed, encounter: Encounter) -> str:
-    lace = _lace(feed, encounter)
-    words = [lace.words()] if lace is not None and lace.words() else []
+def _discharged(account: User, encounter: Encounter) -> str:
     assert encounter.end is not None
     if encounter.end < clock.now() - dt.timedelta(days=TCM_PERIOD_DAYS):
-        return "".join(f"; {w}" for w in words)  # old news: the scores only
+        return ""  # old news (a backlog replayed, a stay loaded from history): no work
+    lace = _lace(account, encounter)
+    words = [lace.words()] if lace is not None and lace.words() else []
     patient = encounter.patient
     cases = list(
         Case.objects.open()
@@ -228,9 +248,9 @@ def _discharged(feed: Feed, encounter: Encounter) -> str:
     home = encounter.discharge_disposition in COMMUNITY_DISCHARGES
     to = encounter.get_discharge_disposition_display().lower() if encounter.discharge_disposition else ""
     head = (
-        f"Died at {feed.name} on {day:%a %b} {day.day}"
+        f"Died at {hospital(encounter)} on {day:%a %b} {day.day}"
         if died
-        else f"Discharged from {feed.name} on {day:%a %b} {day.day}" + (f" ({to})" if to else "")
+        else f"Discharged from {hospital(encounter)} on {day:%a %b} {day.day}" + (f" ({to})" if to else "")
     )
     head += f", {lace.words()}" if lace is not None and lace.words() else ""
     url = reverse("patients:chart", args=[patient.pk])
@@ -242,7 +262,7 @@ def _discharged(feed: Feed, encounter: Encounter) -> str:
             if home
             else ""
         )
-        sent = _notify(people + care_team_staff(patient), f"{name} discharged from {feed.name}",
+        sent = _notify(account, people + care_team_staff(patient), f"{name} discharged from {hospital(encounter)}",
                        f"{head}. {then}", url, patient)  # fmt: skip
         words.append(f"{sent} notified")
     elif cases:
@@ -253,25 +273,27 @@ def _discharged(feed: Feed, encounter: Encounter) -> str:
             then = f"The {program} case is {status}: " + (
                 "close it." if died else "reactivate it for the weeks after discharge, or record why not."
             )
-            _notify([who] if who else [], f"{name} discharged from {feed.name}: case {status}",
+            _notify(account, [who] if who else [], f"{name} discharged from {hospital(encounter)}: case {status}",
                     f"{head}. {then}", url, patient)  # fmt: skip
         words.append(f"{len(cases)} open case(s) flagged")
     elif home and not died:
-        words += _refer(feed, encounter, lace, day)
+        words += _refer(account, encounter, lace, day)
     return "".join(f"; {w}" for w in words)
 
 
-def _refer(feed: Feed, encounter: Encounter, lace: Lace | None, day: dt.date) -> list[str]:
+def _refer(account: User, encounter: Encounter, lace: Lace | None, day: dt.date) -> list[str]:
     patient = encounter.patient
     program = discharge_referral_program(patient.organization_id, lace.points if lace else None)
     if program is None or lace is None:
         return []
     threshold = program_rules(patient.organization_id, program).discharge_referral_lace
-    reason = f"Discharged from {feed.name} on {day:%b} {day.day}, {day.year}, {lace.words(threshold)}"
+    reason = (
+        f"Discharged from {hospital(encounter)} on {day:%b} {day.day}, {day.year}, {lace.words(threshold)}"
+    )
     try:
         with transaction.atomic():
             case = do_refer_case(
-                feed.account,
+                account,
                 patient,
                 program=program,
                 referral_source=ReferralSource.INTERFACE,
@@ -281,16 +303,19 @@ def _refer(feed: Feed, encounter: Encounter, lace: Lace | None, day: dt.date) ->
         return [f"not referred: {exc}"]
     supervisor = case.team.supervisor if case.team else None
     _notify(
+        account,
         [supervisor] if supervisor else [],
         f"{program.label} referral: {patient.given_name} {patient.family_name}",
-        f"{reason}. Referred by the {feed.name} feed: assign a case manager.",
+        f"{reason}. Referred on the hospital's news: assign a case manager.",
         reverse("patients:chart", args=[patient.pk]),
         patient,
     )
     return [f"referred to {program.label.lower()}"]
 
 
-def _notify(people: list[User], title: str, body: str, url: str, patient: Patient) -> int:
+def _notify(account: User, people: list[User], title: str, body: str, url: str, patient: Patient) -> int:
+    """Tell the people (not the one who recorded the news: a person posting an Encounter knows it)."""
+    others = [p for p in people if p.pk != account.pk]
     return len(
-        do_notify(people, NotificationKind.HOSPITAL, title, body=body.strip(), url=url, patient=patient)
+        do_notify(others, NotificationKind.HOSPITAL, title, body=body.strip(), url=url, patient=patient)
     )

@@ -11,15 +11,17 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
+from django.test import Client
 
-from careconductor.accounts.models import StaffProfile, Team
+from careconductor.accounts.actions import do_create_token, do_use_token
+from careconductor.accounts.models import StaffProfile, Team, User
 from careconductor.assessments.models import RiskScore
 from careconductor.cases.choices import CaseStatus, Program, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.programs import DEFAULT_DISCHARGE_REFERRAL_LACE, do_set_program_rules
 from careconductor.chart.summary import chart_summary
 from careconductor.coordination.choices import NotificationKind
-from careconductor.coordination.models import Notification
+from careconductor.coordination.models import Flag, Notification
 from careconductor.coordination.team import team_view
 from careconductor.coordination.worklist import build_worklist
 from careconductor.core.errors import ActionRefused
@@ -37,6 +39,7 @@ from careconductor.transitions.work import (
 )
 
 from ..coordination.test_followup_actions import at, enrol
+from ..fhir.conftest import Api
 from ..personas import World, build_world
 from .messages import adt
 
@@ -326,11 +329,12 @@ def test_no_referral_unless_discharged_home(world: World, disposition: str) -> N
     assert not Case.objects.filter(patient=patient).exists()
 
 
-def test_an_old_discharge_records_lace_and_refers_nobody(world: World) -> None:
+def test_an_old_discharge_starts_no_work(world: World) -> None:
     patient = nguyen(world)
-    old = DAY - dt.timedelta(days=60)
-    do_receive(discharge("M1", old - dt.timedelta(days=15), old, **NGUYEN))
-    assert RiskScore.objects.filter(patient=patient, model="lace", value=10).exists()
+    old = DAY - dt.timedelta(days=60)  # a backlog replayed
+    receipt = do_receive(discharge("M1", old - dt.timedelta(days=15), old, **NGUYEN))
+    assert receipt.message.outcome == Outcome.APPLIED
+    assert not RiskScore.objects.filter(patient=patient).exists()
     assert not Case.objects.filter(patient=patient).exists()
 
 
@@ -389,3 +393,54 @@ def test_a_readmission_told_only_at_its_discharge_is_flagged_too(
     do_receive(adt("A03", "M2", pv1={4: "E", 19: "V2", 36: "01", 44: hl7_time(dt.date(2026, 12, 10), 8),
                                      45: hl7_time(dt.date(2026, 12, 19), 8)}))  # fmt: skip
     assert any(t.startswith("Readmitted to") for _, t in chart_summary(world.paula).alerts)
+
+
+def test_a_cancelled_readmission_withdraws_its_alert(
+    active: World, traveller: time_machine.Traveller
+) -> None:
+    traveller.move_to(at(dt.date(2026, 12, 20), 9))
+    do_receive(discharge("M1", DAY, dt.date(2026, 12, 5)))
+    do_receive(adt("A01", "M2", pv1={19: "V2", 44: hl7_time(dt.date(2026, 12, 20), 8)}))
+    receipt = do_receive(adt("A11", "M3", pv1={19: "V2"}))
+    assert "readmission alert withdrawn" in receipt.message.effect
+    assert not [t for _, t in chart_summary(active.paula).alerts if t.startswith("Readmitted")]
+    flag = Flag.objects.get(patient=active.paula, rule="readmission-30d")
+    assert flag.acknowledgement == "The hospital cancelled the admission (ADT A11)."
+
+
+# --- an Encounter posted through FHIR starts the same work ----------------------------------------------------
+def fhir(user: User, client: Client) -> Api:
+    _, secret = do_create_token(user, name="test", scopes=("user/*.*",))
+    do_use_token(secret)
+    return Api(client, secret)
+
+
+def test_an_encounter_posted_through_fhir_starts_the_same_work(
+    active: World, client: Client, traveller: time_machine.Traveller
+) -> None:
+    alice = fhir(active.alice, client)
+    stay = {
+        "resourceType": "Encounter",
+        "status": "in-progress",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "subject": {"reference": f"Patient/{active.paula.pk}"},
+        "period": {"start": at(DAY, 8).isoformat()},
+        "location": [{"location": {"display": "Providence Hospital"}}],
+    }
+    reply = alice.post("Encounter", stay)
+    assert reply.status == 201, reply.body
+    # Dana is told; Alice, who posted it, is not.
+    assert set(hospital_notices()) == {"dana"}
+    assert hospital_notices()["dana"].title == "Paula Reyes admitted to Providence Hospital"
+    assert any(
+        t == "In hospital since Dec 1 at Providence Hospital" for _, t in chart_summary(active.paula).alerts
+    )
+    traveller.move_to(at(DAY + dt.timedelta(days=3), 12))
+    served = alice.get(f"Encounter/{reply.body['id']}").body
+    served |= {
+        "status": "finished",
+        "period": {"start": at(DAY, 8).isoformat(), "end": at(DAY + dt.timedelta(days=3), 11).isoformat()},
+    }
+    assert alice.put(f"Encounter/{reply.body['id']}", served).status == 200
+    assert RiskScore.objects.filter(patient=active.paula, model="lace", computed_by=active.alice).exists()
+    assert any(i.kind == "transition" for i in build_worklist(active.alice).items)

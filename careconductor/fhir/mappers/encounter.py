@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from careconductor.patients.actions import do_add_encounter, do_update_encounter
 from careconductor.patients.choices import AdmissionType, DischargeDisposition, EncounterClass
 from careconductor.patients.models import Encounter
+from careconductor.transitions.work import Stay, start_work
 
 from .. import params
 from ..auth import Caller
@@ -220,10 +221,15 @@ class EncounterMapper(Mapper):
     def create(self, caller: Caller, resource: dict[str, Any]) -> Encounter:
         fields = self._fields(resource)
         patient = visible_patient(caller, resource.get("subject"), "Encounter.subject")
-        return do_add_encounter(caller.user, patient, source="fhir", **fields)
+        encounter = do_add_encounter(caller.user, patient, source="fhir", **fields)
+        start_work(caller.user, encounter, None)  # an admission or discharge starts work as an ADT one does
+        return encounter
 
     def update(self, caller: Caller, row: Encounter, resource: dict[str, Any]) -> Encounter:
         fields = self._fields(resource)
         if reference_id(resource.get("subject"), "Patient", "Encounter.subject") != row.patient_id:
             raise refused("Encounter.subject", "An encounter cannot move to another patient.")
-        return do_update_encounter(caller.user, row, **fields)
+        before = Stay.of(row)
+        encounter = do_update_encounter(caller.user, row, **fields)
+        start_work(caller.user, encounter, before)
+        return encounter
