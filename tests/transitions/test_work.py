@@ -40,7 +40,7 @@ from careconductor.transitions.work import (
 
 from ..coordination.test_followup_actions import at, enrol
 from ..fhir.conftest import Api
-from ..personas import World, build_world
+from ..personas import World
 from .messages import adt
 
 pytestmark = pytest.mark.django_db
@@ -64,15 +64,23 @@ def discharge(
     return adt("A03", control_id, pv1=pv1, **who)
 
 
+# Module scope: the shared world (tests/shared.py) is built on DAY at 09:00 too.
+@pytest.fixture(autouse=True, scope="module")
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(at(DAY, 9), tick=False):
+        yield
+
+
 @pytest.fixture
 def traveller() -> Iterator[time_machine.Traveller]:
+    """The clock stands at 09:00 on DAY until the test moves it."""
     with time_machine.travel(at(DAY, 9), tick=False) as t:
         yield t
 
 
 @pytest.fixture
-def world(db: None, traveller: time_machine.Traveller) -> World:
-    world = build_world()
+def world(world: World, traveller: time_machine.Traveller) -> World:
+    """The personas (built once for the module) and St. Mary's feed."""
     do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
     return world
 
