@@ -12,13 +12,18 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
 from careconductor.accounts.actions import do_create_token, do_use_token
 from careconductor.accounts.models import StaffProfile, Team, User
 from careconductor.assessments.models import RiskScore
 from careconductor.cases.choices import CaseStatus, Program, ReferralSource
 from careconductor.cases.models import Case
-from careconductor.cases.programs import DEFAULT_DISCHARGE_REFERRAL_LACE, do_set_program_rules
+from careconductor.cases.programs import (
+    DEFAULT_DISCHARGE_REFERRAL_LACE,
+    do_set_program_rules,
+    program_rules,
+)
 from careconductor.chart.summary import chart_summary
 from careconductor.coordination.choices import NotificationKind
 from careconductor.coordination.models import Flag, Notification
@@ -452,3 +457,20 @@ def test_an_encounter_posted_through_fhir_starts_the_same_work(
     assert alice.put(f"Encounter/{reply.body['id']}", served).status == 200
     assert RiskScore.objects.filter(patient=active.paula, model="lace", computed_by=active.alice).exists()
     assert any(i.kind == "transition" for i in build_worklist(active.alice).items)
+
+
+def test_an_administrator_sets_the_discharge_rule_on_the_programmes_page(world: World, login) -> None:
+    client = login(world.adam)
+    url = reverse("administration:programs")
+    page = client.get(url).content.decode()
+    assert "Refer patients discharged from hospital without a case when LACE is at least" in page
+    assert 'name="discharge_referral_lace" value="10"' in page  # transitional care's default
+    form = {"program": "tcm", "phq_9": 14, "icm_complexity_grid": 60, "ahc_hrsn": 180}
+    too_high = client.post(url, {**form, "discharge_referral_lace": 20})
+    assert (
+        too_high.status_code == 400 and 'id="id_discharge_referral_lace_error"' in too_high.content.decode()
+    )
+    assert client.post(url, {**form, "discharge_referral_lace": 8}).status_code == 302
+    assert program_rules(world.riverside.pk, Program.TCM).discharge_referral_lace == 8
+    assert client.post(url, {**form, "discharge_referral_lace": ""}).status_code == 302
+    assert program_rules(world.riverside.pk, Program.TCM).discharge_referral_lace is None  # takes none
