@@ -13,6 +13,8 @@ Per discharge (clinical.md §7 TCM, §4 readmission risk):
 - medicines reconciled by the visit: a reconciliation completed on or after the discharge day and no later than
   the first visit's day (clinical.md §7: "medication reconciliation by the face-to-face date", unverified);
   counted only over discharges with a visit.
+Contacts, visits and reconciliations count for a discharge only before the patient's next admission: after it
+they follow the next discharge.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from careconductor.coordination.rules import TCM_VISIT_DAYS_HIGH, TCM_VISIT_DAYS_MODERATE, transition_clock
 from careconductor.transitions.readmissions import Stay, index_discharge
@@ -66,16 +68,28 @@ def outcomes(
     for d in discharges:
         by_patient.setdefault(d.patient, []).append(d)
     readmitted: set[int] = set()
+    next_admission: dict[int, dt.date] = {}
     for key, patient, admitted in admissions:
         earlier = [d for d in by_patient.get(patient, []) if d.key != key]
+        for d in earlier:
+            if admitted >= d.discharged and (d.key not in next_admission or admitted < next_admission[d.key]):
+                next_admission[d.key] = admitted
         stays = [Stay(d.admitted, d.discharged, disposition=d.disposition) for d in earlier]
         found = index_discharge(Stay(admitted, None), stays)
         if found is not None:
             readmitted.add(earlier[stays.index(found)].key)
-    return [_outcome(d, d.key in readmitted, holidays) for d in discharges]
+    return [_outcome(d, d.key in readmitted, next_admission.get(d.key), holidays) for d in discharges]
 
 
-def _outcome(d: Discharge, readmitted: bool, holidays: Set[dt.date]) -> Outcome:
+def _outcome(d: Discharge, readmitted: bool, until: dt.date | None, holidays: Set[dt.date]) -> Outcome:
+    if until is not None:
+        # Back in hospital: what follows belongs to the next discharge (TCM is billed once in the 30 days).
+        d = replace(
+            d,
+            contacts=tuple(x for x in d.contacts if x < until),
+            visits=tuple(x for x in d.visits if x < until),
+            reconciled=tuple(x for x in d.reconciled if x < until),
+        )
     index = index_discharge(
         Stay(d.discharged, None), [Stay(d.admitted, d.discharged, disposition=d.disposition)]
     )

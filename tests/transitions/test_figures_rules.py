@@ -105,6 +105,22 @@ def test_a_readmission_counts_against_the_latest_discharge_only() -> None:
     assert [o.readmitted for o in outcomes(stays, admissions, frozenset())] == [True, True, False]
 
 
+def test_what_follows_the_next_admission_counts_for_the_next_discharge_only() -> None:
+    readmitted = day("2027-03-08")
+    first = discharge(
+        1, contacts=(day("2027-03-09"),), visits=(day("2027-03-10"),), reconciled=(day("2027-03-09"),)
+    )
+    second = discharge(2, admitted=readmitted, discharged=day("2027-03-09"), contacts=first.contacts)
+    o1, o2 = outcomes([first, second], [(2, 1, readmitted)], frozenset())
+    assert (o1.readmitted, o1.days_to_contact, o1.visited, o1.reconciled_by_visit) == (
+        True,
+        None,
+        False,
+        False,
+    )
+    assert (o2.days_to_contact, o2.contact_in_2_business_days) == (0, True)
+
+
 def test_a_same_day_stay_is_not_its_own_readmission() -> None:
     stay = discharge(1, admitted=FRIDAY, discharged=FRIDAY)
     assert not outcomes([stay], [(1, 1, FRIDAY)], frozenset())[0].readmitted
