@@ -22,6 +22,7 @@ class Page(StrEnum):
     TEAM = "team"
     CASELOADS = "caseloads"
     TIME_REPORT = "reports"
+    READMISSIONS = "readmissions"
     PRIVACY = "privacy"
     SETUP = "setup"
     NOTIFICATIONS = "notifications"
@@ -41,6 +42,7 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.TEAM: SUPERVISING,
     Page.CASELOADS: SUPERVISING,
     Page.TIME_REPORT: CASE_WORK,
+    Page.READMISSIONS: SUPERVISING,
     Page.PRIVACY: frozenset({Role.PRIVACY_OFFICER}),
     Page.SETUP: frozenset({Role.ADMIN}),
     Page.NOTIFICATIONS: STAFF_ROLES,

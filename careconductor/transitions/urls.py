@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import figures_views, views
 
 app_name = "transitions"
 urlpatterns = [
@@ -10,4 +10,7 @@ urlpatterns = [
     path("queue/<int:adt_message_id>/", views.resolve, name="resolve"),
     path("messages/", views.messages, name="messages"),
     path("messages/<int:adt_message_id>/", views.message, name="message"),
+    path("readmissions/", figures_views.figures, name="figures"),
+    path("readmissions/patients/", figures_views.figures_patients, name="figures_patients"),
+    path("readmissions.csv", figures_views.figures_csv_download, name="figures_csv"),
 ]

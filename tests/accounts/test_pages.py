@@ -17,8 +17,8 @@ ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.NOTIFICATIONS}
 
 TABLE: dict[Role, set[Page]] = {
     Role.CASE_MANAGER: ALL_STAFF | {P.TIME_REPORT},
-    Role.SUPERVISOR: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT},
-    Role.ADMIN: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.SETUP},
+    Role.SUPERVISOR: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS},
+    Role.ADMIN: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.SETUP},
     Role.CARE_TEAM: ALL_STAFF,
     Role.UM_REVIEWER: {P.PATIENTS, P.CASES, P.NOTIFICATIONS},
     Role.MEDICAL_DIRECTOR: {P.PATIENTS, P.CASES, P.NOTIFICATIONS},
@@ -33,12 +33,13 @@ URLS = {
     P.TEAM: "coordination:team",
     P.CASELOADS: "cases:caseloads",
     P.TIME_REPORT: "coordination:time_report",
+    P.READMISSIONS: "transitions:figures",
     P.PRIVACY: "privacy:emergency_queue",
     P.SETUP: "administration:start",
     P.NOTIFICATIONS: "notifications:list",
 }
 # Pages only some roles may open: their guards use the same sets as the top bar.
-GUARDED = (P.TEAM, P.CASELOADS, P.TIME_REPORT, P.PRIVACY, P.SETUP)
+GUARDED = (P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.PRIVACY, P.SETUP)
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -11,7 +11,10 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import User
 from careconductor.coordination.actions import ContactInput, do_log_contact
 from careconductor.medications.actions import (
     do_add_discharge_line,
@@ -21,6 +24,8 @@ from careconductor.medications.actions import (
 )
 from careconductor.patients.actions import do_add_encounter
 from careconductor.patients.models import Encounter
+from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.models import AuditEvent
 from careconductor.transitions.actions import do_create_feed, do_receive
 from careconductor.transitions.choices import Outcome
 from careconductor.transitions.figures import figures_csv, readmission_figures
@@ -161,3 +166,63 @@ def test_the_queries_do_not_grow_with_the_discharges(
         figures = readmission_figures(history.sam, START, END)
     assert sum(len(c.discharges) for c in figures.rows) == 7
     assert len(after) == len(before) <= 8
+
+
+# --- the page ---------------------------------------------------------------------------------------------
+PERIOD = "?start=2026-03&end=2027-02"
+
+
+def test_the_page_shows_a_supervisor_the_table_the_chart_and_links_to_the_patients(
+    history: World, login
+) -> None:
+    client = login(history.sam)
+    page = client.get(reverse("transitions:figures"))  # the last 12 full months by default
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "March 2026 to February 2027" in html and "<svg" in html
+    assert "Complex case management" in html and "Not enrolled" in html and "100.0 %" in html
+    assert 'aria-current="page">Readmissions' in html
+    link = (
+        "/setup/adt/readmissions/patients/"
+        + PERIOD.replace("&", "&amp;")
+        + "&amp;month=2026-12&amp;programme=&amp;measure=readmissions"
+    )
+    assert link in html
+    listed = client.get(link.replace("&amp;", "&"))
+    assert listed.status_code == 200
+    assert reverse("patients:chart", args=[history.paula.pk]) in listed.content.decode()
+    assert AuditEvent.objects.filter(
+        user=history.sam, action=AuditAction.READ, patient=history.paula
+    ).exists()
+
+
+def test_the_period_form_says_what_is_wrong_beside_the_field(history: World, login) -> None:
+    page = login(history.sam).get(reverse("transitions:figures") + "?start=2027-02&end=2026-03")
+    assert page.status_code == 400
+    assert "The period ends before it starts." in page.content.decode()
+
+
+def test_the_csv_download_is_the_table(history: World, login) -> None:
+    response = login(history.adam).get(reverse("transitions:figures_csv") + PERIOD)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response.content.decode() == figures_csv(readmission_figures(history.adam, START, END))
+    assert "2026-12,Not enrolled,no,1,1,100" in response.content.decode()
+
+
+def test_a_case_manager_is_not_offered_the_page(history: World, login) -> None:
+    """accounts.rules.PAGE_ROLES: the figures are for supervisors and administrators (SUPERVISING), like the team
+    and caseloads pages; a case manager's own patients are on the worklist and the time report."""
+    client = login(history.alice)
+    assert client.get(reverse("transitions:figures")).status_code == 403
+    assert client.get(reverse("transitions:figures_csv")).status_code == 403
+
+
+def test_a_supervisor_elsewhere_sees_no_discharges_and_no_patients(history: World, login) -> None:
+    lake_lead = User.objects.get(organization=history.lakeside, role=Role.SUPERVISOR)
+    client = login(lake_lead)
+    html = client.get(reverse("transitions:figures")).content.decode()
+    assert "No discharges in this period" in html
+    listed = client.get(
+        reverse("transitions:figures_patients") + PERIOD + "&month=2026-12&programme=&measure=discharges"
+    )
+    assert "Reyes" not in listed.content.decode()
