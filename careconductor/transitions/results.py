@@ -56,7 +56,9 @@ def _value(result: LabResult, key: str, unit: str) -> Decimal:
     try:
         value = Decimal(result.value.strip().lstrip("<>="))
     except InvalidOperation as exc:
-        raise ResultRefused(f"OBX-5 of {result.text or result.code} is not a number: {result.value!r}.") from exc
+        raise ResultRefused(
+            f"OBX-5 of {result.text or result.code} is not a number: {result.value!r}."
+        ) from exc
     if not value.is_finite():
         raise ResultRefused(f"OBX-5 of {result.text or result.code} is not a number: {result.value!r}.")
     sent = result.units.strip().lower()
@@ -66,5 +68,3 @@ def _value(result: LabResult, key: str, unit: str) -> Decimal:
     if factor is None:
         raise ResultRefused(f"{result.text or result.code} in {result.units} cannot be kept in {unit}.")
     return value * factor
-
-

@@ -88,7 +88,9 @@ def test_a_blood_pressure_panel_becomes_its_two_numbers(world, api) -> None:
     ],
 )
 def test_bad_results_are_422_and_change_nothing(world, api, change, words) -> None:
-    body = {k: v for k, v in {**lab(world.paula.pk, "718-7", 10.4, "g/dL"), **change}.items() if v is not None}
+    body = {
+        k: v for k, v in {**lab(world.paula.pk, "718-7", 10.4, "g/dL"), **change}.items() if v is not None
+    }
     reply = api(world.alice).post("Observation", body)
     assert reply.status in (400, 422) and words in str(reply.body), reply.body
     assert not Reading.objects.exists()

@@ -41,7 +41,9 @@ def create_reading(caller: Caller, resource: dict[str, Any]) -> Reading:
                 "Observation.code",
                 "Observation.code is not a measure kept here: see docs/fhir.md for the LOINC codes accepted.",
             )
-        values = [(measure.key, _quantity(resource.get("valueQuantity"), measure.key, "Observation.valueQuantity"))]
+        values = [
+            (measure.key, _quantity(resource.get("valueQuantity"), measure.key, "Observation.valueQuantity"))
+        ]
     kind = CATEGORIES.get(values[0][0], ("", ""))[0]
     categories = {
         c.get("code")
