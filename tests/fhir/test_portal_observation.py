@@ -373,11 +373,19 @@ def test_a_stranger_sees_no_portal_observation(world, api, blood_pressure, wellb
         assert not stranger.search(f"Observation?patient={world.paula.pk}")
 
 
-def test_portal_observations_are_read_only(world, api, blood_pressure):
+def test_a_portal_reading_cannot_be_changed_and_posting_it_again_is_a_new_clinic_reading(
+    world, api, blood_pressure
+):
+    # Observation create makes a lab or vital-sign reading (test_observation_create.py); the patient's own
+    # report is never rewritten, and a body posted again is a new reading from the poster, not a self-report.
     alice = api(world.alice)
     body = alice.get(f"Observation/reading-{blood_pressure[0].pk}").body
-    assert alice.post("Observation", body).status == 405
     assert alice.put(f"Observation/{body['id']}", body).status == 405
+    created = alice.post("Observation", {k: v for k, v in body.items() if k not in ("id", "meta")})
+    assert created.status == 201, created.body
+    assert created.body["id"] != body["id"]
+    assert Reading.objects.get(pk=blood_pressure[0].pk).source == "self-report"
+    assert Reading.objects.filter(patient=world.paula, source="clinic").count() == 2
 
 
 def test_a_page_costs_the_same_queries_however_many_rows_of_each_kind(

@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import hl7.mllp
 import pytest
@@ -24,6 +26,7 @@ from .messages import adt
 pytestmark = pytest.mark.django_db(transaction=True)
 
 VT, FS_CR = b"\x0b", b"\x1c\r"
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -55,6 +58,13 @@ def listening(world) -> Iterator[int]:
     loop.close()
 
 
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run the client in a thread of its own: the browser tests' sync Playwright may leave an event loop on
+    this thread, and asyncio.run refuses to start inside one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(60)
+
+
 async def send_all(port: int, messages: list[str]) -> list[str]:
     reader, writer = await hl7.mllp.open_hl7_connection("127.0.0.1", port)
     answers = []
@@ -80,7 +90,7 @@ async def send_raw(port: int, data: bytes, frames: int) -> list[bytes]:
 
 
 def test_messages_over_mllp_are_applied_and_acknowledged_in_order(world, listening) -> None:
-    answers = asyncio.run(
+    answers = run(
         send_all(listening, [adt("A01", "M1"), adt("A03", "M2", pv1={36: "01", 45: "20261205120000"})])
     )
     assert [a.split("\r")[1].split("|")[:3] for a in answers] == [["MSA", "AA", "M1"], ["MSA", "AA", "M2"]]
@@ -91,7 +101,7 @@ def test_messages_over_mllp_are_applied_and_acknowledged_in_order(world, listeni
 
 def test_frames_split_across_reads_and_unreadable_messages(world, listening) -> None:
     data = b"".join(VT + m.encode() + FS_CR for m in (adt("A01", "M1"), "garbage\r", adt("A01", "M1")))
-    answers = asyncio.run(send_raw(listening, data, 3))
+    answers = run(send_raw(listening, data, 3))
     codes = [a.split(b"MSA|")[1][:2] for a in answers]
     assert codes == [b"AA", b"AR", b"AA"]  # the resend of M1 gets its first answer
     assert Encounter.objects.filter(source="hl7v2").count() == 1
