@@ -5,6 +5,9 @@ with the message beside its field (status 400)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -201,37 +204,42 @@ def complete(request: StaffRequest, reconciliation_id: int) -> HttpResponse:
     )
 
 
-@staff_view()
-@require_POST
-def line_takes(request: StaffRequest, line_id: int) -> HttpResponse:
+def _line_post(
+    request: StaffRequest,
+    line_id: int,
+    which: str,
+    make_form: Callable[[ReconciliationLine, Any], Any],
+    act: Callable[..., object],
+    success: str,
+) -> HttpResponse:
+    """A post about one line (what the patient takes, the decision): shown again with its errors in place."""
     user = request.user
     line = queries.access_reconciliation_line(user, line_id)
     reconciliation = line.reconciliation
     require_change(user, reconciliation.patient)
-    form = _takes_form(line, request.POST)
+    form = make_form(line, request.POST)
     return post_form(
         request,
         form,
-        lambda data: actions.do_record_patient_takes(user, line, **data),
-        success=f"Saved what the patient says about {line.name}.",
+        lambda data: act(user, line, **data),
+        success=success.format(name=line.name),
         done_url=_url(reconciliation.pk) + f"#line-{line.pk}",
-        redisplay=lambda: _page(request, reconciliation, line_forms={(line.pk, "takes"): form}, status=400),
+        redisplay=lambda: _page(request, reconciliation, line_forms={(line.pk, which): form}, status=400),
     )
 
 
 @staff_view()
 @require_POST
+def line_takes(request: StaffRequest, line_id: int) -> HttpResponse:
+    return _line_post(
+        request, line_id, "takes", _takes_form, actions.do_record_patient_takes,
+        "Saved what the patient says about {name}.",
+    )  # fmt: skip
+
+
+@staff_view()
+@require_POST
 def line_decide(request: StaffRequest, line_id: int) -> HttpResponse:
-    user = request.user
-    line = queries.access_reconciliation_line(user, line_id)
-    reconciliation = line.reconciliation
-    require_change(user, reconciliation.patient)
-    form = _decision_form(line, request.POST)
-    return post_form(
-        request,
-        form,
-        lambda data: actions.do_decide_line(user, line, **data),
-        success=f"Decided on {line.name}.",
-        done_url=_url(reconciliation.pk) + f"#line-{line.pk}",
-        redisplay=lambda: _page(request, reconciliation, line_forms={(line.pk, "decide"): form}, status=400),
+    return _line_post(
+        request, line_id, "decide", _decision_form, actions.do_decide_line, "Decided on {name}."
     )
