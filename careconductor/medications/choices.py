@@ -6,6 +6,14 @@ from __future__ import annotations
 from django.db import models
 
 
+class OrderSource(models.TextChoices):
+    """Where a medicine on a discharge list, or a pharmacy fill, came from."""
+
+    TYPED = "typed", "Typed in"
+    FHIR = "fhir", "FHIR API"
+    HL7 = "hl7", "ADT feed"
+
+
 class ReconciliationStatus(models.TextChoices):
     IN_PROGRESS = "in-progress", "In progress"
     COMPLETED = "completed", "Completed"

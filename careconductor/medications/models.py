@@ -14,7 +14,7 @@ from careconductor.coordination.models import Task
 from careconductor.core.models import TimestampedModel
 from careconductor.patients.models import Encounter, Patient
 
-from .choices import Decision, Discrepancy, ReconciliationStatus
+from .choices import Decision, Discrepancy, OrderSource, ReconciliationStatus
 
 
 class Medication(TimestampedModel):
@@ -176,3 +176,64 @@ class ReconciliationLine(TimestampedModel):
     @property
     def decided(self) -> bool:
         return bool(self.decision)
+
+
+class DischargeMedication(TimestampedModel):
+    """A medicine on a discharge list as it came: typed on the reconciliation screen, posted as a FHIR
+    MedicationRequest, or sent on the ADT feed (RXE/RXO segments). The reconciliation of its stay takes it as a
+    discharge-list line (`line`); one that arrives while a reconciliation is in progress joins it at once.
+    Kept as sent even when the line is decided otherwise: it is what the hospital said (FHIR MedicationRequest,
+    intent order, category discharge)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="discharge_medications")
+    # The stay it ends; a cancelled discharge (A13) deletes the Encounter and the list stays, no longer tied.
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.SET_NULL, null=True, blank=True, related_name="discharge_medications"
+    )
+    name = models.CharField(max_length=200)
+    rxnorm = models.CharField(max_length=20, blank=True, help_text="RxNorm code (RXCUI), when given")
+    dose = models.CharField(max_length=200, blank=True)
+    instructions = models.TextField(blank=True)
+    says_stop = models.BooleanField(default=False)  # the list says to stop it (FHIR doNotPerform)
+    source = models.CharField(max_length=8, choices=OrderSource.choices)
+    reference = models.CharField(max_length=200, blank=True, help_text="The feed and message, or the client")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(
+        "ReconciliationLine",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="discharge_orders",
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        indexes = [models.Index(fields=["patient", "recorded_at"], name="dischargemed_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {'(stop)' if self.says_stop else self.dose} on a discharge list"
+
+
+class PharmacyFill(models.Model):
+    """A dispensing a pharmacy reported on the feed (RDS^O13, RXD): what was filled, when, for how many days.
+    The reconciliation screen shows the last fill of each medicine, so "takes it" can be weighed against
+    whether it was ever picked up."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pharmacy_fills")
+    name = models.CharField(max_length=200)
+    rxnorm = models.CharField(max_length=20, blank=True)
+    dose = models.CharField(max_length=200, blank=True)
+    quantity = models.CharField(max_length=40, blank=True)
+    days_supply = models.PositiveIntegerField(null=True, blank=True)
+    filled_on = models.DateField()
+    pharmacy = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-filled_on", "pk"]
+        indexes = [models.Index(fields=["patient", "filled_on"], name="pharmacyfill_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} filled {self.filled_on}"

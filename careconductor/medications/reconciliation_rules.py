@@ -141,6 +141,26 @@ def completion_problems(decisions: Sequence[str], participants: str) -> dict[str
     return problems
 
 
+def order_problems(name: str, dose: str, rxnorm: str, *, says_stop: bool) -> dict[str, str]:
+    """What is wrong with a medicine on a discharge list, however it came (typed, FHIR, the feed): a name, and
+    a dose unless the list says to stop it; an RxNorm code, when given, is a number."""
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Name the medication."
+    if not dose.strip() and not says_stop:
+        errors["dose"] = "Give the dose on the discharge list, or say it says to stop the medicine."
+    problem = rxnorm_problem(rxnorm)
+    if problem:
+        errors["rxnorm"] = problem
+    return errors
+
+
+def joins(order_encounter: int | None, reconciliation_encounter: int | None) -> bool:
+    """Whether a discharge-list medicine arriving now joins the reconciliation in progress: one of its stay, or
+    one not tied to a stay (started before the list came); not one of another stay."""
+    return order_encounter is None or reconciliation_encounter in (None, order_encounter)
+
+
 def task_title(name: str, found: Discrepancy) -> str:
     """The task a discrepancy raises names the line."""
     return f"Medication reconciliation: {found.label.lower()}, {name}"[:200]

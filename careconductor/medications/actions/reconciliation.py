@@ -24,8 +24,8 @@ from careconductor.privacy.choices import AuditAction
 
 from .. import reconciliation_rules as rules
 from .. import rules as medication_rules
-from ..choices import Decision, Discrepancy, ReconciliationStatus
-from ..models import Medication, Reconciliation, ReconciliationLine
+from ..choices import Decision, Discrepancy, OrderSource, ReconciliationStatus
+from ..models import DischargeMedication, Medication, Reconciliation, ReconciliationLine
 from .medications import do_add_medication, do_stop_medication
 
 TASK_RULE = "medication-reconciliation"
@@ -35,7 +35,8 @@ def do_start_reconciliation(
     user: User, patient: Patient, *, encounter: Encounter | None = None
 ) -> Reconciliation:
     """A reconciliation of the patient's medications, for a discharge when `encounter` is given: one line per
-    medication on the patient's list today. One at a time per patient."""
+    medication on the patient's list today, joined by the stay's discharge list as it has come (FHIR, the feed).
+    One at a time per patient."""
     policy.require(user, policy.Action.MEDICATIONS, patient)
     if encounter is not None and encounter.patient_id != patient.pk:
         raise ActionRefused({"encounter": "That visit is not this patient's."})
@@ -56,6 +57,10 @@ def do_start_reconciliation(
             for m in current
         )
         _refresh(reconciliation)
+        waiting = DischargeMedication.objects.filter(
+            patient=patient, line__isnull=True, encounter=encounter
+        ).order_by("recorded_at", "pk")
+        join_discharge_list(user, reconciliation, list(waiting))
         audit.record(
             user,
             AuditAction.CREATE,
@@ -75,43 +80,59 @@ def do_add_discharge_line(
     rxnorm: str = "",
     says_stop: bool = False,
 ) -> ReconciliationLine:
-    """A medicine on the discharge list: it joins the line of the same medicine (normalised name or RxNorm code)
-    the discharge list does not name yet, else it is a new line. A line it joins must be decided again."""
+    """A medicine on the discharge list, typed on the screen: kept as the stay's discharge list says it
+    (DischargeMedication) and joined to the reconciliation (join_discharge_list)."""
     policy.require(user, policy.Action.MEDICATIONS, reconciliation.patient)
-    errors: dict[str, str] = {}
-    if not name.strip():
-        errors["name"] = "Name the medication."
-    if not dose.strip() and not says_stop:
-        errors["dose"] = "Give the dose on the discharge list, or say it says to stop the medicine."
-    problem = rules.rxnorm_problem(rxnorm)
-    if problem:
-        errors["rxnorm"] = problem
+    errors = rules.order_problems(name, dose, rxnorm, says_stop=says_stop)
     if errors:
         raise ActionRefused(errors)
     with transaction.atomic():
         reconciliation = _locked(reconciliation)
-        lines = list(reconciliation.lines.all())
-        index = rules.match(name, rxnorm, [_rule_line(line) for line in lines])
+        order = DischargeMedication.objects.create(
+            patient=reconciliation.patient,
+            encounter_id=reconciliation.encounter_id,
+            name=name.strip()[:200],
+            rxnorm=rxnorm.strip(),
+            dose="" if says_stop else dose.strip()[:200],
+            says_stop=says_stop,
+            source=OrderSource.TYPED,
+            recorded_at=clock.now(),
+            recorded_by=user,
+        )
+        line = join_discharge_list(user, reconciliation, [order])[0]
+    return line
+
+
+def join_discharge_list(
+    user: User, reconciliation: Reconciliation, orders: Sequence[DischargeMedication]
+) -> list[ReconciliationLine]:
+    """Within a locked reconciliation's transaction: each discharge-list medicine joins the line of the same
+    medicine (normalised name or RxNorm code) the discharge list does not name yet, else it is a new line. A line
+    it joins must be decided again."""
+    lines = list(reconciliation.lines.all())
+    joined: list[tuple[ReconciliationLine, bool]] = []
+    for order in orders:
+        index = rules.match(order.name, order.rxnorm, [_rule_line(line) for line in lines])
         if index is None:
-            line = ReconciliationLine(reconciliation=reconciliation, name=name.strip()[:200])
+            line = ReconciliationLine(reconciliation=reconciliation, name=order.name)
+            lines.append(line)
         else:
             line = lines[index]
             line.decision, line.new_dose, line.new_times = "", "", []
-        line.rxnorm = line.rxnorm or rxnorm.strip()
+        line.rxnorm = line.rxnorm or order.rxnorm
         line.on_discharge_list = True
-        line.discharge_dose = "" if says_stop else dose.strip()[:200]
-        line.discharge_says_stop = says_stop
+        line.discharge_dose = "" if order.says_stop else order.dose
+        line.discharge_says_stop = order.says_stop
         line.save()
-        _refresh(reconciliation)
+        order.line = line
+        order.save(update_fields=["line"])
+        joined.append((line, index is None))
+    _refresh(reconciliation)
+    for line, new in joined:
         line.refresh_from_db()
-        audit.record(
-            user,
-            AuditAction.CREATE if index is None else AuditAction.UPDATE,
-            patient=reconciliation.patient,
-            obj=line,
-            detail="discharge list",
-        )
-    return line
+        action = AuditAction.CREATE if new else AuditAction.UPDATE
+        audit.record(user, action, patient=reconciliation.patient, obj=line, detail="discharge list")
+    return [line for line, _ in joined]
 
 
 def do_record_patient_takes(
