@@ -26,6 +26,9 @@ MODULES = (
     "care_plan",
     "document_reference",
     "allergy_intolerance",
+    "medication_statement",
+    "medication_request",
+    "reconciliation_list",
 )
 
 
