@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from careconductor.careplans.choices import BarrierKind
 from careconductor.core import clock
 
 from . import rules
@@ -103,6 +104,24 @@ class TakesForm(forms.Form):
         required=False,
         label="What gets in the way",
         help_text="A cost or access barrier, e.g. “can't afford it”, “no ride to the pharmacy”.",
+    )
+    barrier_kind = forms.ChoiceField(
+        choices=[("", "—"), *BarrierKind.choices], required=False, label="Kind of barrier"
+    )
+    response = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs=TEXT),
+        label="What is being done about it",
+        help_text="E.g. “90-day supply by mail, $0 copay”, “ride booked through the plan”.",
+    )
+    # Choices: the goals of the patient's open care plan (views set them).
+    goal_id = forms.TypedChoiceField(
+        choices=[],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Put it on the care plan",
+        help_text="The barrier joins the goal's barriers with its kind and response.",
     )
 
     def clean_takes(self) -> bool | None:

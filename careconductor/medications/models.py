@@ -161,6 +161,10 @@ class ReconciliationLine(TimestampedModel):
     barrier = models.CharField(
         max_length=200, blank=True, help_text='A cost or access barrier, e.g. "can\'t afford", "no ride"'
     )
+    # The barrier as the care plan keeps it (kind and response), when it was put on a goal of the plan.
+    plan_barrier = models.ForeignKey(
+        "careplans.Barrier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:

@@ -17,9 +17,12 @@ from careconductor.patients.models import Encounter, Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import rules
+from . import reconciliation_rules, rules
 from .choices import ReconciliationStatus
-from .models import DoseReport, Medication, Reconciliation, ReconciliationLine
+from .models import DoseReport, Medication, PharmacyFill, Reconciliation, ReconciliationLine
+
+# How far back the reconciliation screen looks for a medicine's last pharmacy fill.
+FILL_HISTORY_DAYS = 180
 
 
 def access_medication(user: User, medication_id: int) -> Medication:
@@ -158,7 +161,50 @@ def access_reconciliation_line(user: User, line_id: int) -> ReconciliationLine:
 def reconciliation_lines(reconciliation: Reconciliation) -> list[ReconciliationLine]:
     """The lines in the order they came (the patient's list first, then the discharge list's new ones), with
     the tasks they raised (one query)."""
-    return list(reconciliation.lines.select_related("task__owner").order_by("pk"))
+    return list(
+        reconciliation.lines.select_related("task__owner", "plan_barrier")
+        .prefetch_related("discharge_orders")
+        .order_by("pk")
+    )
+
+
+def plan_goals(patient: Patient) -> list[tuple[int, str]]:
+    """The goals of the patient's open care plans (draft or active) a barrier may go on, as choices (one
+    query)."""
+    from careconductor.careplans.models import Goal
+
+    goals = Goal.objects.filter(plan__patient=patient, plan__status__in=("draft", "active")).order_by(
+        "plan_id", "pk"
+    )
+    return [(goal.pk, (goal.statement or goal.patient_words)[:80]) for goal in goals]
+
+
+@dataclass(frozen=True)
+class LastFills:
+    """The last pharmacy fill of each line's medicine (by line id), and whether the patient has any fill
+    history in the window (a feed sends it): without one, "no fill" says nothing."""
+
+    by_line: dict[int, PharmacyFill]
+    has_history: bool
+
+    def get(self, line_id: int) -> PharmacyFill | None:
+        return self.by_line.get(line_id)
+
+
+def last_fills(patient: Patient, lines: list[ReconciliationLine]) -> LastFills:
+    """One query: the patient's fills of the last FILL_HISTORY_DAYS, the latest first, matched to the lines by
+    the reconciliation's own rule for the same medicine (RxNorm code or normalised name)."""
+    since = clock.today() - dt.timedelta(days=FILL_HISTORY_DAYS)
+    fills = list(
+        PharmacyFill.objects.filter(patient=patient, filled_on__gte=since).order_by("-filled_on", "-pk")
+    )
+    found: dict[int, PharmacyFill] = {}
+    for line in lines:
+        for fill in fills:
+            if reconciliation_rules.same_medicine(line.name, line.rxnorm, fill.name, fill.rxnorm):
+                found[line.pk] = fill
+                break
+    return LastFills(found, bool(fills))
 
 
 def patient_reconciliations(patient: Patient) -> list[Reconciliation]:

@@ -18,6 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from careconductor.careplans.choices import BarrierKind
+
 from .choices import Decision, Discrepancy
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -28,6 +30,7 @@ _RXCUI = re.compile(r"^\d{1,12}$")
 TASK_DISCIPLINES = ("pharmacist", "physician")
 # Two of a medicine, or one the hospital stopped still taken, can harm within days: those are urgent.
 URGENT = frozenset({Discrepancy.DUPLICATION, Discrepancy.STOPPED_BUT_TAKEN})
+BARRIER_KINDS = frozenset(BarrierKind.values)
 
 
 def normalise_name(name: str) -> str:
@@ -152,6 +155,19 @@ def order_problems(name: str, dose: str, rxnorm: str, *, says_stop: bool) -> dic
     problem = rxnorm_problem(rxnorm)
     if problem:
         errors["rxnorm"] = problem
+    return errors
+
+
+def barrier_problems(barrier: str, kind: str, *, goal_found: bool) -> dict[str, str]:
+    """What is wrong with putting a line's barrier on a goal of the care plan: the goal must be one of the
+    patient's open plan, and the barrier needs words and a kind."""
+    errors: dict[str, str] = {}
+    if not goal_found:
+        errors["goal"] = "Choose a goal of the patient's care plan (a draft or active plan)."
+    if not barrier.strip():
+        errors["barrier"] = "Say what gets in the way, to put it on the care plan."
+    if kind not in BARRIER_KINDS:
+        errors["barrier_kind"] = "Choose what kind of barrier it is."
     return errors
 
 

@@ -37,7 +37,7 @@ from careconductor.patients.models import Encounter, Patient, PatientIdentifier
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import hl7v2, results, rules, work
+from . import hl7v2, pharmacy, results, rules, work
 from .choices import ACK_CODES, Outcome
 from .matching import HL7_SEXES, find_patient
 from .models import AdtMessage, Feed, HospitalVisit
@@ -240,6 +240,8 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
     zone = feed.organization.time_zone or settings.TIME_ZONE
     if event.trigger == "R01":  # lab results: readings on the patient, no stay
         return None, results.record_results(feed, event, patient, zone)
+    if event.trigger == "O13":  # a pharmacy's dispenses: fills, no stay
+        return None, pharmacy.record_fills(feed, event, patient, zone)
     key = rules.visit_key(event, zone)
     if not key:
         raise NotApplied("The message names no visit: PV1-19 and PV1-44 are both empty.")
@@ -267,6 +269,8 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
         visit.diagnoses = [d.__dict__ for d in event.diagnoses]
     visit.save()
     started = work.start_work(feed.account, visit.encounter, before)
+    if event.trigger == "A03":
+        started += pharmacy.record_discharge_list(feed, event, visit.encounter)
     where = f" to {event.location}" if event.trigger == "A02" and event.location else ""
     return (
         visit,

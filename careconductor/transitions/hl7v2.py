@@ -1,4 +1,4 @@
-"""HL7 v2 ADT messages (and ORU^R01 lab results on the same feed) as this app reads them: framing, parsing into
+"""HL7 v2 ADT messages (and ORU^R01 lab results and RDS^O13 pharmacy dispenses on the same feed) as this app reads them: framing, parsing into
 an `AdtEvent`, and acknowledgements.
 
 Pure: text in, values out, no database. python-hl7 splits the message (`hl7.parse`, which unescapes \\F\\ \\S\\
@@ -18,6 +18,8 @@ import hl7
 START_BLOCK, END_BLOCK = "\x0b", "\x1c"
 SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
 ADT_EVENTS = ("A01", "A02", "A03", "A04", "A08", "A11", "A13", "A40")
+OTHER_MESSAGES = (("ORU", "R01"), ("RDS", "O13"))  # lab results; a pharmacy's dispenses
+STOPPING_ORDER_CONTROLS = ("DC", "OD", "CA")  # ORC-1: discontinue, discontinued as requested, cancel
 
 
 class Unreadable(ValueError):
@@ -57,6 +59,34 @@ class LabResult:
 
 
 @dataclass(frozen=True)
+class MedicationOrder:
+    """One RXE (encoded order) or RXO (order) of a discharge message: the medicine (RXE-2 / RXO-1 give code:
+    RxNorm when its system is RXNORM), the dose (give amount and units, with the dosage form), the
+    administration instructions, and whether its ORC says to stop it (ORC-1 DC, OD or CA)."""
+
+    code: str
+    system: str
+    text: str
+    dose: str
+    instructions: str
+    says_stop: bool
+
+
+@dataclass(frozen=True)
+class Dispense:
+    """One RXD of a pharmacy dispense message (RDS^O13): the medicine (RXD-2), when it was dispensed (RXD-3),
+    the amount and units (RXD-4, RXD-5) and the prescription number (RXD-7)."""
+
+    code: str
+    system: str
+    text: str
+    dispensed_at: dt.datetime | None
+    amount: str
+    units: str
+    prescription: str
+
+
+@dataclass(frozen=True)
 class AdtEvent:
     """What an ADT message says, in the words the rest of the app uses."""
 
@@ -89,6 +119,8 @@ class AdtEvent:
     coverage_plan: str = ""  # IN1-4 insurer name, else IN1-2 plan
     merged_identifiers: tuple[Identifier, ...] = field(default=())  # MRG-1 (A40)
     results: tuple[LabResult, ...] = ()  # OBX (ORU^R01)
+    medications: tuple[MedicationOrder, ...] = ()  # RXE / RXO (the discharge list of an A03)
+    dispenses: tuple[Dispense, ...] = ()  # RXD (RDS^O13)
 
     @property
     def name(self) -> str:
@@ -151,8 +183,11 @@ def _event(message: hl7.Message) -> AdtEvent:
     kind, trigger = f.get("MSH", 9, comp=1), f.get("MSH", 9, comp=2)
     if kind == "ADT" and trigger not in ADT_EVENTS:
         raise Unreadable(f"ADT^{trigger} is not one of the events read here ({', '.join(ADT_EVENTS)}).")
-    if kind != "ADT" and (kind, trigger) != ("ORU", "R01"):  # lab results come on the same feed
-        raise Unreadable(f"Only ADT and ORU^R01 messages are read here, not {kind or 'an empty type'}.")
+    if kind != "ADT" and (kind, trigger) not in OTHER_MESSAGES:  # results and dispenses come on the same feed
+        raise Unreadable(
+            f"Only ADT, ORU^R01 and RDS^O13 messages are read here, not {kind or 'an empty type'}"
+            + (f"^{trigger}." if trigger else ".")
+        )
     control_id = f.get("MSH", 10)
     if not control_id:
         raise Unreadable("MSH-10 (the message control id) is empty.")
@@ -195,6 +230,8 @@ def _event(message: hl7.Message) -> AdtEvent:
         coverage_plan=(f.get("IN1", 4) or f.get("IN1", 2, comp=2) or f.get("IN1", 2))[:200],
         merged_identifiers=tuple(_identifiers(f, "MRG", 1)),
         results=tuple(_results(f)),
+        medications=tuple(_medications(f)),
+        dispenses=tuple(_dispenses(f)),
     )
 
 
@@ -283,6 +320,78 @@ def _results(f: _Fields) -> Iterator[LabResult]:
                 status=f.get("OBX", 11, num=n)[:1].upper(),
                 observed_at=_obx_time(f, n) or observed,
             )
+
+
+def _medications(f: _Fields) -> Iterator[MedicationOrder]:
+    """RXE and RXO in message order, each with the ORC before it (an RXO followed by its RXE is one order:
+    the RXE, which is the encoded form, is read)."""
+    seen = {"ORC": 0, "RXO": 0, "RXE": 0}
+    control = ""
+    pending: MedicationOrder | None = None
+    for segment in f.message:
+        name = str(segment[0]).strip()
+        if name not in seen:
+            continue
+        seen[name] += 1
+        n = seen[name]
+        if name == "ORC":
+            if pending is not None:
+                yield pending
+                pending = None
+            control = f.get("ORC", 1, num=n).upper()
+            continue
+        if name == "RXO" and pending is not None:
+            yield pending
+        stop = control in STOPPING_ORDER_CONTROLS
+        if name == "RXO":
+            code = (1, 2, 4, 5)  # give code, amount, units, form
+            instructions = f.get("RXO", 7, comp=2, num=n) or f.get("RXO", 7, num=n) or f.get("RXO", 6, num=n)
+        else:
+            code = (2, 3, 5, 6)
+            instructions = f.get("RXE", 7, comp=2, num=n) or f.get("RXE", 7, num=n)
+        give, amount, units, form = code
+        order = MedicationOrder(
+            code=f.get(name, give, comp=1, num=n)[:20],
+            system=f.get(name, give, comp=3, num=n).upper()[:20],
+            text=f.get(name, give, comp=2, num=n)[:200],
+            dose=" ".join(
+                p
+                for p in (
+                    f.get(name, amount, num=n),
+                    f.get(name, units, num=n) or f.get(name, units, comp=2, num=n),  # the code: "mg"
+                    f.get(name, form, comp=2, num=n) or f.get(name, form, num=n),
+                )
+                if p
+            )[:200],
+            instructions=instructions[:300],
+            says_stop=stop,
+        )
+        # An RXE right after its RXO replaces it; an RXO waits to see whether its RXE follows.
+        if name == "RXE":
+            pending = None
+            yield order
+        else:
+            pending = order
+    if pending is not None:
+        yield pending
+
+
+def _dispenses(f: _Fields) -> Iterator[Dispense]:
+    for n in range(1, f.count("RXD") + 1):
+        value = f.get("RXD", 3, num=n)
+        try:
+            dispensed = hl7.parse_datetime(value) if value else None
+        except (ValueError, TypeError) as exc:
+            raise Unreadable(f"RXD-3 of dispense {n} is not a time: {value[:30]!r}.") from exc
+        yield Dispense(
+            code=f.get("RXD", 2, comp=1, num=n)[:20],
+            system=f.get("RXD", 2, comp=3, num=n).upper()[:20],
+            text=f.get("RXD", 2, comp=2, num=n)[:200],
+            dispensed_at=dispensed,
+            amount=f.get("RXD", 4, num=n)[:20],
+            units=(f.get("RXD", 5, comp=2, num=n) or f.get("RXD", 5, num=n))[:20],
+            prescription=f.get("RXD", 7, num=n)[:40],
+        )
 
 
 def _obx_time(f: _Fields, n: int) -> dt.datetime | None:

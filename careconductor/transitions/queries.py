@@ -43,7 +43,7 @@ def _org_messages(org_id: int) -> QuerySet[AdtMessage]:
 
 def trigger_words(trigger: str) -> str:
     """What a message of this trigger does, in words (the code beside it is for the hospital's interface team)."""
-    return "lab results" if trigger == "R01" else rules.EFFECT_WORDS.get(trigger, "")
+    return {"R01": "lab results", "O13": "pharmacy fills"}.get(trigger) or rules.EFFECT_WORDS.get(trigger, "")
 
 
 def held_count(user: User) -> int:

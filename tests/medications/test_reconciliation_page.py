@@ -23,8 +23,9 @@ from .helpers import metformin
 pytestmark = pytest.mark.django_db
 
 # Session and log-in (3), the reconciliation and its lines (2), the role's right to change (1), the chart
-# header (7), the read's audit event (5 with savepoints), the session's save (3): none per line.
-PAGE_BUDGET = 20
+# header (7), the read's audit event (5 with savepoints), the session's save (3), the lines' discharge-list
+# sources, the care plan's goals and the pharmacy fills (3): none per line.
+PAGE_BUDGET = 23
 
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]

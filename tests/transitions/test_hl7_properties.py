@@ -126,6 +126,16 @@ def message_parts(
         )
     if draw(st.booleans()):
         segments.append(["IN1", "1", f"P1^{draw(WORD)}", "", draw(WORD)])
+    if trigger == "A03":  # a discharge list: RXE / RXO with or without an ORC before them
+        for _ in range(draw(st.integers(0, 2))):
+            if draw(st.booleans()):
+                segments.append(["ORC", draw(st.sampled_from(["NW", "DC", "XO", ""]))])
+            give = f"{draw(st.sampled_from(['860975', '197361', '']))}^{draw(WORD)}^RXNORM"
+            dose = draw(st.sampled_from(["500", "40", ""]))
+            if draw(st.booleans()):
+                segments.append(["RXE", "", give, dose, "", "mg", "^tablet"])
+            else:
+                segments.append(["RXO", give, dose, "", "mg"])
     return segments
 
 

@@ -13,6 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from careconductor.accounts.models import User
+from careconductor.careplans.actions import do_add_barrier, do_update_barrier
+from careconductor.careplans.actions import plans as plan_rules
+from careconductor.careplans.choices import BarrierKind
+from careconductor.careplans.models import Barrier, Goal
 from careconductor.cases.models import Case
 from careconductor.coordination.actions import do_create_task
 from careconductor.coordination.choices import TaskKind, TaskPriority
@@ -136,18 +140,41 @@ def join_discharge_list(
 
 
 def do_record_patient_takes(
-    user: User, line: ReconciliationLine, *, takes: bool | None, barrier: str = ""
+    user: User,
+    line: ReconciliationLine,
+    *,
+    takes: bool | None,
+    barrier: str = "",
+    barrier_kind: str = "",
+    response: str = "",
+    goal_id: int | None = None,
 ) -> ReconciliationLine:
     """Whether the patient says they take the medicine (None: not asked yet), and what gets in the way of
-    taking it (a cost or access barrier: "can't afford", "no ride to the pharmacy")."""
+    taking it (a cost or access barrier: "can't afford", "no ride to the pharmacy"). Given a goal of the
+    patient's care plan, the barrier goes on it with its kind and the response (the care plan's barrier list,
+    which the plan's next version carries); said again for the same goal, its response is updated."""
     reconciliation = line.reconciliation
     policy.require(user, policy.Action.MEDICATIONS, reconciliation.patient)
+    goal = None
+    if goal_id is not None:
+        goal = (
+            Goal.objects.filter(
+                pk=goal_id, plan__patient=reconciliation.patient, plan__status__in=plan_rules.OPEN_STATUSES
+            )
+            .select_related("plan__patient")
+            .first()
+        )
+        errors = rules.barrier_problems(barrier, barrier_kind, goal_found=goal is not None)
+        if errors:
+            raise ActionRefused(errors)
     with transaction.atomic():
         reconciliation = _locked(reconciliation)
-        line = reconciliation.lines.get(pk=line.pk)
+        line = reconciliation.lines.select_related("plan_barrier").get(pk=line.pk)
         line.patient_takes = takes
         line.barrier = barrier.strip()[:200]
-        line.save(update_fields=["patient_takes", "barrier"])
+        if goal is not None:
+            line.plan_barrier = _plan_barrier(user, line, goal, BarrierKind(barrier_kind), response)
+        line.save(update_fields=["patient_takes", "barrier", "plan_barrier"])
         _refresh(reconciliation)
         line.refresh_from_db()
         audit.record(
@@ -158,6 +185,20 @@ def do_record_patient_takes(
             detail={True: "taken", False: "not taken", None: "not asked"}[takes],
         )
     return line
+
+
+def _plan_barrier(
+    user: User, line: ReconciliationLine, goal: Goal, kind: BarrierKind, response: str
+) -> Barrier:
+    """The line's barrier on the goal: its response updated when it is there already, else added."""
+    try:
+        if line.plan_barrier is not None and line.plan_barrier.goal_id == goal.pk:
+            return do_update_barrier(user, line.plan_barrier, response=response, resolved=False)
+        return do_add_barrier(
+            user, goal, kind=kind, description=f"{line.name}: {line.barrier}", response=response
+        )
+    except ActionRefused as refused:  # e.g. a version awaiting approval: said beside the goal
+        raise ActionRefused({"goal": str(refused)}) from refused
 
 
 def do_decide_line(

@@ -41,12 +41,24 @@ def _url(reconciliation_id: int) -> str:
     return reverse("medications:reconciliation", kwargs={"reconciliation_id": reconciliation_id})
 
 
-def _takes_form(line: ReconciliationLine, data: object = None) -> TakesForm:
+def _takes_form(
+    line: ReconciliationLine, data: object = None, goals: list[tuple[int, str]] | None = None
+) -> TakesForm:
+    """What the patient takes and what gets in the way; `goals` are the care plan's goals the barrier may go on
+    (read once per page: queries.plan_goals)."""
+    plan_barrier = line.plan_barrier
     initial = {
         "takes": {True: "yes", False: "no", None: ""}[line.patient_takes],
         "barrier": line.barrier,
+        "barrier_kind": plan_barrier.kind if plan_barrier else "",
+        "response": plan_barrier.response if plan_barrier else "",
+        "goal_id": plan_barrier.goal_id if plan_barrier else None,
     }
-    return TakesForm(data, initial=initial, auto_id=f"id_takes_{line.pk}_%s")  # type: ignore[arg-type]
+    form = TakesForm(data, initial=initial, auto_id=f"id_takes_{line.pk}_%s")  # type: ignore[arg-type]
+    if goals is None:
+        goals = queries.plan_goals(line.reconciliation.patient)
+    set_choices(form, "goal_id", [("", "No, keep it on this line only"), *goals])
+    return form
 
 
 def _decision_form(line: ReconciliationLine, data: object = None) -> DecisionForm:
@@ -141,8 +153,11 @@ def _page(
     patient = reconciliation.patient
     posted = line_forms or {}
     lines = queries.reconciliation_lines(reconciliation)
+    goals = queries.plan_goals(patient)
+    fills = queries.last_fills(patient, lines)
     for line in lines:
-        line.takes_form = posted.get((line.pk, "takes")) or _takes_form(line)  # type: ignore[attr-defined]
+        line.takes_form = posted.get((line.pk, "takes")) or _takes_form(line, goals=goals)  # type: ignore[attr-defined]
+        line.last_fill = fills.get(line.pk)  # type: ignore[attr-defined]
         line.decision_form = posted.get((line.pk, "decide")) or _decision_form(line)  # type: ignore[attr-defined]
     can_change = not reconciliation.completed and policy.may(request.user, policy.Action.MEDICATIONS, patient)
     return render(
@@ -154,6 +169,7 @@ def _page(
             "reconciliation": reconciliation,
             "lines": lines,
             "undecided": sum(1 for line in lines if not line.decided),
+            "has_fills": fills.has_history,
             "open_form": next(iter(posted), (None, "")),  # the line form posted with errors, open
             "can_change": can_change,
             "discharge_form": discharge_form or DischargeLineForm(auto_id="id_discharge_%s"),
