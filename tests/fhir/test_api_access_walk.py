@@ -34,6 +34,8 @@ from careconductor.coordination.actions import ContactInput, do_log_contact
 from careconductor.coordination.choices import ContactDirection, ContactMode
 from careconductor.core import clock
 from careconductor.fhir.registry import Mapper, all_mappers, mapper_for
+from careconductor.medications import actions as medications
+from careconductor.medications.choices import OrderSource
 from careconductor.patients.actions import (
     do_add_condition,
     do_add_contact,
@@ -42,7 +44,7 @@ from careconductor.patients.actions import (
 )
 from careconductor.patients.allergies import AllergyDetails, do_record_allergy
 from careconductor.patients.choices import ContactRelationship, CoverageKind, EncounterClass
-from careconductor.patients.models import Patient
+from careconductor.patients.models import Encounter, Patient
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
 from careconductor.privacy.models import AuditEvent
@@ -65,6 +67,9 @@ EXPECTED = [
     "EpisodeOfCare",
     "Flag",
     "Goal",
+    "List",
+    "MedicationRequest",
+    "MedicationStatement",
     "Observation",
     "Organization",
     "Patient",
@@ -102,7 +107,7 @@ def add_paula_records(world: World) -> None:
         member_id="1EG4TE5MK73",
         start_date=dt.date(2021, 3, 1),
     )
-    do_add_encounter(
+    stay = do_add_encounter(
         alice,
         paula,
         encounter_class=EncounterClass.INPATIENT,
@@ -150,6 +155,32 @@ def add_paula_records(world: World) -> None:
         case=world.paula_case,
     )
     add_paula_portal_records(world)
+    add_paula_medications(world, stay)
+
+
+def add_paula_medications(world: World, stay: Encounter) -> None:
+    """Her medication list (a MedicationStatement), her stay's discharge list (a MedicationRequest) and the
+    reconciliation of the two, in progress (a List)."""
+    alice, paula = world.alice, world.paula
+    medications.do_add_medication(
+        alice,
+        paula,
+        name="Metformin",
+        dose="500 mg tablet",
+        instructions="With breakfast",
+        times=["08:00"],
+        start_date=clock.today() - dt.timedelta(days=30),
+    )
+    medications.do_record_discharge_medication(
+        alice,
+        paula,
+        encounter=stay,
+        name="Metformin",
+        dose="1000 mg tablet",
+        rxnorm="860975",
+        source=OrderSource.FHIR,
+    )
+    medications.do_start_reconciliation(alice, paula, encounter=stay)
 
 
 def add_paula_portal_records(world: World) -> None:

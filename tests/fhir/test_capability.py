@@ -75,3 +75,32 @@ def test_communication_is_listed_read_only_with_its_parameters(client):
         "recipient",
     }
     assert "Communication:patient" in communication["searchInclude"]
+
+
+def test_the_medication_types_are_listed_with_what_they_do(client):
+    body = json.loads(client.get("/fhir/r4/metadata").content)
+    listed = {r["type"]: r for r in body["rest"][0]["resource"]}
+    read = {"read", "vread", "history-instance", "search-type"}
+    assert {i["code"] for i in listed["MedicationStatement"]["interaction"]} == read | {"create"}
+    assert {i["code"] for i in listed["MedicationRequest"]["interaction"]} == read | {"create"}
+    assert {i["code"] for i in listed["List"]["interaction"]} == read
+    names = {t: {p["name"] for p in listed[t]["searchParam"]} for t in listed}
+    assert names["MedicationStatement"] >= {
+        "patient",
+        "subject",
+        "status",
+        "effective",
+        "_id",
+        "_lastUpdated",
+    }
+    assert names["MedicationRequest"] >= {
+        "patient",
+        "subject",
+        "encounter",
+        "intent",
+        "category",
+        "_lastUpdated",
+    }
+    assert names["List"] >= {"patient", "subject", "status", "code", "date", "encounter"}
+    assert "MedicationRequest:encounter" in listed["MedicationRequest"]["searchInclude"]
+    assert "List:patient" in listed["Patient"]["searchRevInclude"]
