@@ -25,6 +25,8 @@ from careconductor.coordination.actions import ContactInput, do_create_task, do_
 from careconductor.coordination.choices import ContactDirection, ContactMode, ContactParty
 from careconductor.core import clock
 from careconductor.fhir.registry import all_mappers
+from careconductor.medications import actions as medications
+from careconductor.patients.actions import do_add_encounter
 from careconductor.patients.choices import MRN_SYSTEM
 from careconductor.patients.models import Patient
 from careconductor.privacy import policy
@@ -358,3 +360,65 @@ def test_both_clients_read_tasks_by_owner_and_status_and_the_contact_log(world: 
     assert stranger.resources("Task").search(owner=f"Organization/team-{world.north.pk}").fetch_all() == []
     with pytest.raises(ResourceNotFound):
         stranger.reference("Communication", str(reached)).to_resource()
+
+
+def test_fhirpy_posts_a_discharge_order_and_reads_the_medication_types(world: World, base: str) -> None:
+    """A hospital's discharge-list medicine posted with fhirpy joins the stay's reconciliation; the list, the
+    order and the reconciliation read back through the client (each type's answer validated as R4B)."""
+    paula, alice = world.paula, world.alice
+    medications.do_add_medication(
+        alice,
+        paula,
+        name="Metformin",
+        dose="500 mg tablet",
+        instructions="",
+        times=["08:00"],
+        start_date=clock.today() - dt.timedelta(days=30),
+    )
+    stay = do_add_encounter(
+        alice,
+        paula,
+        encounter_class="IMP",
+        facility="St. Mary's",
+        start=clock.now() - dt.timedelta(days=4),
+        end=clock.now() - dt.timedelta(days=1),
+    )
+    reconciliation = medications.do_start_reconciliation(alice, paula, encounter=stay)
+    secret = _secret(alice)
+    client = SyncFHIRClient(base.rstrip("/"), authorization=f"Bearer {secret}")
+    order = client.resource(
+        "MedicationRequest",
+        status="active",
+        intent="order",
+        category=[
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                        "code": "discharge",
+                    }
+                ]
+            }
+        ],
+        medicationCodeableConcept={"text": "Metformin"},
+        subject={"reference": f"Patient/{paula.pk}"},
+        encounter={"reference": f"Encounter/{stay.pk}"},
+        dosageInstruction=[{"text": "1000 mg tablet"}],
+    )
+    order.save()
+    assert order.id and order["intent"] == "order"
+    validate_fhir(order.serialize())
+    statements = client.resources("MedicationStatement").search(patient=paula.pk, status="active").fetch_all()
+    assert [s["medicationCodeableConcept"]["text"] for s in statements] == ["Metformin"]
+    found = client.resources("MedicationRequest").search(encounter=f"Encounter/{stay.pk}").fetch_all()
+    assert [r.id for r in found] == [order.id]
+    [listed] = client.resources("List").search(patient=paula.pk, code="http://loinc.org|10160-0").fetch_all()
+    assert listed.id == str(reconciliation.pk)
+    [entry] = listed["entry"]
+    assert entry["item"]["reference"] == f"MedicationStatement/{statements[0].id}"
+    assert entry["extension"][0]["valueCoding"]["code"] == "dose-mismatch"
+    validate_fhir(_raw(base, secret, f"List/{listed.id}"))
+    stranger = SyncFHIRClient(base.rstrip("/"), authorization=f"Bearer {_secret(world.bob)}")
+    assert stranger.resources("List").search(patient=paula.pk).fetch_all() == []
+    with pytest.raises(ResourceNotFound):
+        stranger.reference("MedicationRequest", order.id).to_resource()
