@@ -509,3 +509,35 @@ def test_list_search_and_no_writes(world, api) -> None:
     assert alice.post("List", {"resourceType": "List", "status": "current", "mode": "changes"}).status == 405
     assert api(world.bob).search(f"List?patient={paula}") == []
     assert api(world.bob).get(f"List/{reconciliation.pk}").status == 404
+
+
+# --- in a transaction Bundle -----------------------------------------------------------------------------------
+def test_a_transaction_posts_the_stay_and_its_discharge_list_all_or_nothing(world, api) -> None:
+    uuid = "urn:uuid:0b6f3c1e-27d4-4a0e-9a61-5c2f1d7e8a90"
+    stay = {
+        "fullUrl": uuid,
+        "resource": {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+            "subject": {"reference": f"Patient/{world.paula.pk}"},
+            "period": {"start": "2026-11-15T08:00:00Z", "end": "2026-11-19T12:00:00Z"},
+        },
+        "request": {"method": "POST", "url": "Encounter"},
+    }
+
+    def order(**change: Any) -> dict[str, Any]:
+        resource = _request(world.paula.pk, encounter={"reference": uuid}, **change)
+        return {"resource": resource, "request": {"method": "POST", "url": "MedicationRequest"}}
+
+    alice = api(world.alice)
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [order(), stay]}
+    reply = alice.post("", {**bundle, "entry": [*bundle["entry"], order(intent="plan")]})
+    assert reply.status == 422, reply.body
+    assert not DischargeMedication.objects.exists()
+    assert not Encounter.objects.filter(patient=world.paula).exists()
+    reply = alice.post("", bundle)
+    assert reply.status == 200, reply.body
+    made = DischargeMedication.objects.get()
+    assert made.encounter == Encounter.objects.get(patient=world.paula)
+    assert reply.body["entry"][0]["resource"]["encounter"] == {"reference": f"Encounter/{made.encounter_id}"}
