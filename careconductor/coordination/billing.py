@@ -233,7 +233,8 @@ def _discharges(
     """Each discharge with its clock: the first interactive contact (a reached phone, video, in-person or
     portal contact, choices.INTERACTIVE_MODES) and the first face-to-face visit on or after the discharge
     day. A visit is an ambulatory encounter or a reached in-person contact by a physician: TCM's visit is the
-    practitioner's, so a nurse's home visit is not it. Three queries (contacts, visits, holidays)."""
+    practitioner's, so a nurse's home visit is not it. With the completed medication reconciliations. Four
+    queries (contacts, visits, reconciliations, holidays)."""
     if not stays:
         return {}
     pids = sorted(stays)
@@ -267,6 +268,17 @@ def _discharges(
     )
     for pid, at in seen:
         visits[pid].append(timezone.localdate(at))
+    reconciled: dict[int, list[dt.date]] = defaultdict(list)
+    # By app label: medications sits above coordination in the import graph.
+    reconciliation = apps.get_model("medications", "Reconciliation")
+    done = _rows(
+        pids,
+        lambda batch: reconciliation.objects.filter(
+            patient_id__in=batch, completed_at__gte=start_at, completed_at__lt=end_at
+        ).values_list("patient_id", "completed_at"),
+    )
+    for pid, at in done:
+        reconciled[pid].append(timezone.localdate(at))
     holidays = holiday_set(organization_id, start, end)
     return {
         pid: [
@@ -277,6 +289,7 @@ def _discharges(
                     holidays=holidays,
                     interactive_contacts=contacts[pid],
                     visits=visits[pid],
+                    reconciliations=reconciled[pid],
                 ),
                 encounter_class,
                 disposition,

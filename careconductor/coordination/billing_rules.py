@@ -308,7 +308,7 @@ TCM_DESCRIPTIONS = {
 def tcm_line(discharge: Discharge, today: dt.date) -> CodeLine:
     """TCM for one discharge (clinical.md §7): an interactive contact within 2 business days of the discharge;
     a face-to-face visit within 7 days with high-complexity decision making (99496) or within 14 days
-    (99495). The line belongs to the month the 30-day period ends; the earliest billing date is the period's
+    (99495); the medicines reconciled by the visit's day (a completed medication reconciliation). The line belongs to the month the 30-day period ends; the earliest billing date is the period's
     last day. A missed deadline is final at once; otherwise the line is "in progress" until that day. When
     the decision making is not recorded the report shows 99495 and says 99496 may apply."""
     c = discharge.clock
@@ -335,11 +335,19 @@ def tcm_line(discharge: Discharge, today: dt.date) -> CodeLine:
     if contact.missed or visit.missed:
         return line(LineStatus.NOT_BILLABLE, "; ".join(d.text for d in (contact, visit) if d.missed))
     if c.contact_on is None or c.visit_on is None:
-        return line(LineStatus.IN_PROGRESS, "; ".join(d.text for d in (contact, visit) if d.done is None))
+        waiting = [d.text for d in (contact, visit) if d.done is None]
+        if c.reconciled_on is None:
+            waiting.append("medicines to reconcile by the visit")
+        return line(LineStatus.IN_PROGRESS, "; ".join(waiting))
+    if not c.reconciled_by_visit:
+        if c.reconciled_on is None and c.visit_on == today:
+            return line(LineStatus.IN_PROGRESS, "medicines to reconcile today, the visit's day")
+        return line(LineStatus.NOT_BILLABLE, f"medicines not reconciled by the visit on {_day(c.visit_on)}")
 
     within_seven = c.visit_on <= high_due
     code = TCM_HIGH if discharge.high_complexity and within_seven else TCM_MODERATE
-    notes = [contact.text, visit.text]
+    assert c.reconciled_on is not None
+    notes = [contact.text, visit.text, f"medicines reconciled {_day(c.reconciled_on)}"]
     if discharge.high_complexity and not within_seven:
         notes.append("visit after day 7, so 99495 rather than 99496")
     if discharge.high_complexity is None and within_seven:

@@ -123,6 +123,19 @@ class TransitionClock:
     period_end: dt.date
     contact_on: dt.date | None
     visit_on: dt.date | None
+    reconciled_on: dt.date | None = (
+        None  # the first medication reconciliation completed from the discharge day
+    )
+
+    @property
+    def reconciled_by_visit(self) -> bool:
+        """Medicines reconciled no later than the face-to-face visit's day (clinical.md §7, TCM: "medication
+        reconciliation by the face-to-face date")."""
+        return (
+            self.reconciled_on is not None
+            and self.visit_on is not None
+            and self.reconciled_on <= self.visit_on
+        )
 
     @property
     def contact_met(self) -> bool:
@@ -140,9 +153,11 @@ def transition_clock(
     holidays: Set[dt.date],
     interactive_contacts: Iterable[dt.date] = (),
     visits: Iterable[dt.date] = (),
+    reconciliations: Iterable[dt.date] = (),
 ) -> TransitionClock:
     """TCM timers: contact_due = discharge + 2 business days; visit_due = discharge + 7 (high) or 14 days;
-    period_end = discharge + 29 days. The first contact and visit on or after the discharge day count."""
+    period_end = discharge + 29 days. The first contact, visit and completed medication reconciliation on or
+    after the discharge day count."""
     visit_days = TCM_VISIT_DAYS_HIGH if high_complexity else TCM_VISIT_DAYS_MODERATE
     first_contact = min((d for d in interactive_contacts if d >= discharged_on), default=None)
     first_visit = min((d for d in visits if d >= discharged_on), default=None)
@@ -153,6 +168,7 @@ def transition_clock(
         period_end=discharged_on + dt.timedelta(days=TCM_PERIOD_DAYS - 1),
         contact_on=first_contact,
         visit_on=first_visit,
+        reconciled_on=min((d for d in reconciliations if d >= discharged_on), default=None),
     )
 
 

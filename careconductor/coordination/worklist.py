@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -477,6 +478,14 @@ def _transition_items(cases: Sequence[Case], organization_id: int | None, today:
         patient_id__in=[d[0] for d in discharges], encounter_class=EncounterClass.AMBULATORY, start__gte=since
     ).values_list("patient_id", "start"):
         visits[pid].append(timezone.localdate(start))
+    reconciled: dict[int, list[dt.date]] = defaultdict(list)
+    # By app label: medications sits above coordination in the import graph.
+    for pid, done in (
+        apps.get_model("medications", "Reconciliation")
+        .objects.filter(patient_id__in=[d[0] for d in discharges], completed_at__gte=since)
+        .values_list("patient_id", "completed_at")
+    ):
+        reconciled[pid].append(timezone.localdate(done))
     holidays = holiday_set(organization_id or 0, window_start, today + dt.timedelta(days=14))
     out = []
     latest: dict[int, tuple[dt.datetime, str]] = {}
@@ -492,6 +501,7 @@ def _transition_items(cases: Sequence[Case], organization_id: int | None, today:
             holidays=holidays,
             interactive_contacts=contacts.get(pid, []),
             visits=visits.get(pid, []),
+            reconciliations=reconciled.get(pid, []),
         )
         where = f" from {facility}" if facility else ""
         common = case_fields(case)
@@ -515,10 +525,26 @@ def _transition_items(cases: Sequence[Case], organization_id: int | None, today:
             missed = due < today
             reason = (
                 f"{head}: follow-up visit {'was ' if missed else ''}due by {due:%b} {due.day} ({days} days)"
+                + ("" if clock_.reconciled_on else "; medicines to reconcile by then")
             )
             out.append(
                 WorkItem(
                     Band.TRANSITION, "transition", pid, end_of_day(due), reason, overdue=missed, **common
+                )
+            )
+        elif clock_.reconciled_on is None and today <= clock_.period_end:
+            # TCM asks for the medicines to be reconciled by the visit (clinical.md §7): it is late already.
+            assert clock_.visit_on is not None
+            reason = f"{head}: visit done, medicines not reconciled – reconcile them now"
+            out.append(
+                WorkItem(
+                    Band.TRANSITION,
+                    "transition",
+                    pid,
+                    end_of_day(clock_.visit_on),
+                    reason,
+                    overdue=clock_.visit_on < today,
+                    **common,
                 )
             )
         elif today <= clock_.period_end:

@@ -37,6 +37,7 @@ from careconductor.coordination.billing_rules import (
 from careconductor.coordination.choices import ContactDirection, ContactMode, TimeActivity
 from careconductor.coordination.models import Holiday
 from careconductor.coordination.rules import transition_clock
+from careconductor.medications import actions as med_actions
 from careconductor.patients.actions import (
     PatientDetails,
     do_add_care_team_member,
@@ -185,13 +186,19 @@ def discharge(
     holidays: frozenset[dt.date] = frozenset({MLK_DAY}),
     disposition: str = DischargeDisposition.HOME,
     on: dt.date = FRIDAY,
+    reconciled: dt.date | str | None = "at the visit",
 ) -> Discharge:
+    """A discharge on `on` with its first contact and visit; the medicines reconciled on the visit's day unless
+    `reconciled` says otherwise (a day, or None for never)."""
+    reconciled_on = visit if reconciled == "at the visit" else reconciled
+    assert reconciled_on is None or isinstance(reconciled_on, dt.date)
     clock = transition_clock(
         on,
         high_complexity=bool(high),
         holidays=holidays,
         interactive_contacts=[contact] if contact else [],
         visits=[visit] if visit else [],
+        reconciliations=[reconciled_on] if reconciled_on else [],
     )
     return Discharge(clock, EncounterClass.INPATIENT, disposition, high)
 
@@ -241,7 +248,7 @@ def test_tcm_says_which_deadline_was_missed() -> None:
     late = tcm(discharge(dt.date(2025, 1, 22), dt.date(2025, 1, 24), holidays=frozenset()))
     assert (late.status, late.note) == (LineStatus.NOT_BILLABLE, "contact missed: due Jan 21, done Jan 22")
     met = tcm(discharge(dt.date(2025, 1, 22), dt.date(2025, 1, 24)))
-    assert met.note == "contact Jan 22; visit Jan 24; bill from 2025-02-15"
+    assert met.note == "contact Jan 22; visit Jan 24; medicines reconciled Jan 24; bill from 2025-02-15"
 
 
 def test_tcm_with_the_decision_making_not_recorded_shows_99495_and_says_99496_may_apply() -> None:
@@ -257,9 +264,39 @@ def test_tcm_period_in_progress() -> None:
     assert tcm(met, today=dt.date(2025, 2, 15)).status == LineStatus.BILLABLE  # the earliest billing date
     waiting = tcm(discharge(None, None), today=dt.date(2025, 1, 21))
     assert (waiting.code, waiting.status) == ("", LineStatus.IN_PROGRESS)
-    assert waiting.note == "contact due by Jan 22; visit due by Jan 24"
-    visit_due = tcm(discharge(dt.date(2025, 1, 21), None), today=dt.date(2025, 1, 27))
+    assert waiting.note == "contact due by Jan 22; visit due by Jan 24; medicines to reconcile by the visit"
+    visit_due = tcm(
+        discharge(dt.date(2025, 1, 21), None, reconciled=dt.date(2025, 1, 21)), today=dt.date(2025, 1, 27)
+    )
     assert (visit_due.status, visit_due.note) == (LineStatus.IN_PROGRESS, "visit due by Jan 31")
+
+
+@pytest.mark.parametrize(
+    ("reconciled", "today", "status", "note"),
+    [
+        (dt.date(2025, 1, 20), LATER, LineStatus.BILLABLE, "medicines reconciled Jan 20"),
+        (None, LATER, LineStatus.NOT_BILLABLE, "medicines not reconciled by the visit on Jan 24"),
+        (
+            dt.date(2025, 1, 27),
+            LATER,
+            LineStatus.NOT_BILLABLE,
+            "medicines not reconciled by the visit on Jan 24",
+        ),
+        (
+            dt.date(2025, 1, 16),
+            LATER,
+            LineStatus.NOT_BILLABLE,
+            "not reconciled by the visit",
+        ),  # before discharge
+        (None, dt.date(2025, 1, 24), LineStatus.IN_PROGRESS, "medicines to reconcile today, the visit's day"),
+    ],
+)
+def test_tcm_needs_the_medicines_reconciled_by_the_visit(
+    reconciled: dt.date | None, today: dt.date, status: LineStatus, note: str
+) -> None:
+    # clinical.md §7, TCM: medication reconciliation by the face-to-face date.
+    line = tcm(discharge(dt.date(2025, 1, 22), dt.date(2025, 1, 24), reconciled=reconciled), today=today)
+    assert line.status == status and note in line.note
 
 
 def test_a_period_ending_next_month_is_reported_then() -> None:
@@ -402,7 +439,8 @@ def rows(text: str) -> list[dict[str, str]]:
 @pytest.fixture
 def february(march: World) -> World:
     """Paula: CCM minutes, some face to face, some just outside February. Terry: a TCM discharge on Friday
-    Jan 17 before Martin Luther King Day, contacted on Wednesday, seen on Friday. Quinn: Bob's patient."""
+    Jan 17 before Martin Luther King Day, contacted on Wednesday, medicines reconciled on Thursday, seen on
+    Friday. Quinn: Bob's patient."""
     w = march
     eligible(w.alice, w.paula)
     do_add_condition(w.alice, w.paula, icd10_code="J06.9", display="Cold", chronic=False)
@@ -415,6 +453,7 @@ def february(march: World) -> World:
     terry = register(w.alice, "Terry", "Nolan", Program.TCM)
     stay(w.alice, terry, at(FRIDAY, 15))
     call(w.alice, terry, at(dt.date(2025, 1, 22), 9), 15)
+    reconcile(w.alice, terry, at(dt.date(2025, 1, 23), 10))  # the day before the visit
     do_add_encounter(
         w.alice, terry, encounter_class=EncounterClass.AMBULATORY, start=at(dt.date(2025, 1, 24), 11)
     )
@@ -437,7 +476,7 @@ def test_the_month_of_a_case_manager(february: World) -> None:
     assert terry.minutes == billing_rules.Buckets(tcm=10)
     [line] = terry.lines
     assert (line.code, line.status, line.bill_from) == ("99495", LineStatus.BILLABLE, dt.date(2025, 2, 15))
-    assert line.note.startswith("contact Jan 22; visit Jan 24; 99496 if")
+    assert line.note.startswith("contact Jan 22; visit Jan 24; medicines reconciled Jan 23; 99496 if")
     assert report.units_by_code() == {"99439": 1, "99490": 1, "99495": 1}
 
 
@@ -570,6 +609,15 @@ def populate(w: World, start: int, count: int) -> None:
             plan_actions.do_publish(w.alice, plan, reason="")
 
 
+def reconcile(user, patient: Patient, when: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    """A medication reconciliation completed at `when`: one new medicine from the discharge list."""
+    with time_machine.travel(when, tick=False):
+        reconciliation = med_actions.do_start_reconciliation(user, patient)
+        line = med_actions.do_add_discharge_line(user, reconciliation, name="Furosemide", dose="40 mg")
+        med_actions.do_decide_line(user, line, decision="new")
+        med_actions.do_complete_reconciliation(user, reconciliation, participants="the patient")
+
+
 def facts_queries(organization_id: int) -> tuple[int, list[billing.PatientMonth]]:
     with CaptureQueriesContext(connection) as queries:
         found = month_facts(organization_id, FEB)
@@ -586,7 +634,7 @@ def test_month_facts_takes_the_same_queries_for_2_patients_and_20(march: World, 
     populate(march, 2, 18)
     many, found = facts_queries(march.riverside.pk)
     assert (len(found), many) == (20, few)
-    assert few <= 11
+    assert few <= 12
 
 
 def test_a_month_with_nothing_to_report(march: World) -> None:

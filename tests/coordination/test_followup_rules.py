@@ -202,6 +202,32 @@ def test_the_contact_is_met_by_the_second_business_day_and_missed_after_it() -> 
     assert clock(D(2026, 11, 30), D(2026, 11, 23), D(2026, 11, 19)).contact_on == D(2026, 11, 23)
 
 
+@pytest.mark.parametrize(
+    ("reconciled", "visit", "by_visit"),
+    [
+        ((), D(2026, 11, 25), False),  # never reconciled
+        ((D(2026, 11, 23),), D(2026, 11, 25), True),  # before the visit
+        ((D(2026, 11, 25),), D(2026, 11, 25), True),  # on the visit's day
+        ((D(2026, 11, 26),), D(2026, 11, 25), False),  # after it
+        ((D(2026, 11, 19), D(2026, 11, 24)), D(2026, 11, 25), True),  # before the discharge does not count
+        ((D(2026, 11, 19),), D(2026, 11, 25), False),
+        ((D(2026, 11, 23),), None, False),  # no visit yet
+    ],
+)
+def test_medicines_are_reconciled_by_the_visit(
+    reconciled: tuple[dt.date, ...], visit: dt.date | None, by_visit: bool
+) -> None:
+    # clinical.md §7, TCM: medication reconciliation by the face-to-face date.
+    clock = rules.transition_clock(
+        D(2026, 11, 20),
+        high_complexity=False,
+        holidays=US,
+        visits=[visit] if visit else [],
+        reconciliations=reconciled,
+    )
+    assert clock.reconciled_by_visit is by_visit
+
+
 def test_a_visit_on_day_eight_misses_high_complexity_but_meets_moderate() -> None:
     def visit(day: dt.date, *, high: bool) -> bool:
         return rules.transition_clock(

@@ -24,6 +24,7 @@ from careconductor.coordination.actions import do_create_task, do_raise_flag
 from careconductor.coordination.choices import TaskPriority
 from careconductor.coordination.rules import Band, WorkItem
 from careconductor.coordination.worklist import build_team_worklist, build_worklist
+from careconductor.medications import actions as med_actions
 from careconductor.patients.actions import PatientDetails, do_add_encounter
 from careconductor.patients.choices import Sex
 from careconductor.patients.models import Patient
@@ -192,9 +193,39 @@ def test_the_transitional_care_row_moves_to_the_visit_once_the_contact_is_made(
     log(world.alice, home, at(TODAY, 7, 30))  # Monday: within the 2 business days
     [row] = [i for i in rows_for(build_worklist(world.alice).items, home) if i.kind == "transition"]
     # Tier 2 is not high complexity here: the visit is due within 14 days (99495), on Mar 19.
-    assert row.reason == "Discharged from St Mary's Mar 5: follow-up visit due by Mar 19 (14 days)"
+    assert row.reason == (
+        "Discharged from St Mary's Mar 5: follow-up visit due by Mar 19 (14 days); medicines to reconcile by then"
+    )
     traveller.move_to(at(dt.date(2027, 3, 10), 9))
     assert not rows_for(build_worklist(world.alice).items, home)[0].overdue
+
+
+def test_the_transitional_care_row_is_done_once_the_medicines_are_reconciled(
+    world: World, morning: dict[str, Any], traveller: time_machine.Traveller
+) -> None:
+    # clinical.md §7, TCM: the contact, the visit and the medicines reconciled by the visit.
+    home = morning["patients"]["home"]
+    log(world.alice, home, at(TODAY, 7, 30))
+    traveller.move_to(at(dt.date(2027, 3, 12), 9))
+    do_add_encounter(world.alice, home, encounter_class="AMB", start=at(dt.date(2027, 3, 12), 8))
+
+    def transition_rows() -> list[WorkItem]:
+        return [i for i in rows_for(build_worklist(world.alice).items, home) if i.kind == "transition"]
+
+    [row] = transition_rows()
+    assert row.band == Band.TRANSITION and not row.overdue
+    assert (
+        row.reason
+        == "Discharged from St Mary's Mar 5: visit done, medicines not reconciled – reconcile them now"
+    )
+    traveller.move_to(at(dt.date(2027, 3, 13), 9))
+    assert transition_rows()[0].overdue  # after the visit's day: late for TCM
+    reconciliation = med_actions.do_start_reconciliation(world.alice, home)
+    line = med_actions.do_add_discharge_line(world.alice, reconciliation, name="Furosemide", dose="40 mg")
+    med_actions.do_decide_line(world.alice, line, decision="new")
+    med_actions.do_complete_reconciliation(world.alice, reconciliation, participants="the patient")
+    [row] = transition_rows()
+    assert row.band == Band.OTHER and "in the 30-day transitional period until Apr 3" in row.reason
 
 
 def test_a_missed_two_day_contact_says_so(
@@ -387,13 +418,14 @@ def caseload(world: World, traveller: time_machine.Traveller, username: str, n: 
 
 # Budgets (STYLE.md habit 8; a budget that grows is a reviewed decision). Building the worklist, one query each:
 # cases (the last reached contact and the user's teams subqueries), tasks, flags, cadence rows, failed attempts,
-# protocol steps, discharges, contacts and visits since, holidays (10); the registered sources: questionnaires,
+# protocol steps, discharges, contacts, visits and medication reconciliations since, holidays (11); the
+# registered sources: questionnaires,
 # assessments, findings, the organisation's programme rules (reassessments; issue 17), care plans (plan
 # reviews) and unread portal messages (6).
-WORKLIST_BUDGET = 16
-# The page: session, user, second factor and organisation (4), the worklist (16), the audit of the reads
+WORKLIST_BUDGET = 17
+# The page: session, user, second factor and organisation (4), the worklist (17), the audit of the reads
 # (emergency-access check, the chain head, one insert, the head update, in a savepoint) and the session save (8).
-PAGE_BUDGET = 28
+PAGE_BUDGET = 29
 
 
 def test_the_worklist_costs_the_same_queries_for_3_cases_as_for_30(
