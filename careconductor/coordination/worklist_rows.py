@@ -53,7 +53,7 @@ def worklist_rows(
                     "band": b,
                     "label": rules.BAND_LABELS[b],
                     "groups": [_patient_rows(worklist, g.patient_id, g.items) for g in found[:fold]],
-                    "more": len(found) - fold,
+                    "more": max(0, len(found) - fold),  # fewer than FOLD_AFTER: none hidden
                     "more_query": more.urlencode(),
                     "patients": len(found),
                     "count": sum(len(g.items) for g in found),

@@ -355,6 +355,16 @@ def test_a_long_band_of_reviews_links_to_the_band_alone_which_shows_it_all(
     assert all(len(g["groups"]) == g["patients"] for g in page.context["groups"] if g["band"] < Band.REVIEW)
 
 
+def test_a_short_band_of_reviews_hides_nobody_and_says_no_more(
+    world: World, morning: dict[str, Any], login
+) -> None:
+    page = login(world.alice).get(reverse("coordination:worklist"))
+    folded = [g for g in page.context["groups"] if g["band"] >= Band.REVIEW]
+    assert folded and all(g["patients"] < worklist_rows_module.FOLD_AFTER for g in folded)
+    assert all(g["more"] == 0 and len(g["groups"]) == g["patients"] for g in folded)
+    assert "more patient" not in page.content.decode()  # once "-9 more patients: show all"
+
+
 def test_the_page_audits_the_reads_of_the_patients_it_names_and_no_others(
     world: World, morning: dict[str, Any], login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
