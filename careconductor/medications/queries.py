@@ -168,15 +168,20 @@ def reconciliation_lines(reconciliation: Reconciliation) -> list[ReconciliationL
     )
 
 
-def plan_goals(patient: Patient) -> list[tuple[int, str]]:
-    """The goals of the patient's open care plans (draft or active) a barrier may go on, as choices (one
-    query)."""
-    from careconductor.careplans.models import Goal
+def plan_goals(user: User, patient: Patient) -> list[tuple[int, str]]:
+    """The goals of the patient's open care plans (draft or active) a barrier may go on, as choices, without
+    the goals the user may not see (made only for a Part 2 or psychotherapy problem: careplans.queries
+    .visible_goals). Two queries for the usual one open plan."""
+    from careconductor.careplans.models import CarePlan
+    from careconductor.careplans.queries import visible_goals
 
-    goals = Goal.objects.filter(plan__patient=patient, plan__status__in=("draft", "active")).order_by(
-        "plan_id", "pk"
-    )
-    return [(goal.pk, (goal.statement or goal.patient_words)[:80]) for goal in goals]
+    choices: list[tuple[int, str]] = []
+    for plan in CarePlan.objects.filter(patient=patient, status__in=("draft", "active")).order_by("pk"):
+        plan.patient = patient  # already opened: visible_goals asks the policy about it
+        choices += [
+            (g.pk, (g.statement or g.patient_words)[:80]) for g in visible_goals(user, plan).order_by("pk")
+        ]
+    return choices
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from careconductor.careplans.actions import do_add_barrier, do_update_barrier
 from careconductor.careplans.actions import plans as plan_rules
 from careconductor.careplans.choices import BarrierKind
 from careconductor.careplans.models import Barrier, Goal
+from careconductor.careplans.queries import visible_goals
 from careconductor.cases.models import Case
 from careconductor.coordination.actions import do_create_task
 from careconductor.coordination.choices import TaskKind, TaskPriority
@@ -164,6 +165,8 @@ def do_record_patient_takes(
             .select_related("plan__patient")
             .first()
         )
+        if goal is not None and not visible_goals(user, goal.plan).filter(pk=goal.pk).exists():
+            goal = None  # a goal made only for a sensitive problem the user may not see: as if not there
         errors = rules.barrier_problems(barrier, barrier_kind, goal_found=goal is not None)
         if errors:
             raise ActionRefused(errors)

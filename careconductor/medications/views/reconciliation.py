@@ -41,9 +41,7 @@ def _url(reconciliation_id: int) -> str:
     return reverse("medications:reconciliation", kwargs={"reconciliation_id": reconciliation_id})
 
 
-def _takes_form(
-    line: ReconciliationLine, data: object = None, goals: list[tuple[int, str]] | None = None
-) -> TakesForm:
+def _takes_form(line: ReconciliationLine, goals: list[tuple[int, str]], data: object = None) -> TakesForm:
     """What the patient takes and what gets in the way; `goals` are the care plan's goals the barrier may go on
     (read once per page: queries.plan_goals)."""
     plan_barrier = line.plan_barrier
@@ -55,8 +53,6 @@ def _takes_form(
         "goal_id": plan_barrier.goal_id if plan_barrier else None,
     }
     form = TakesForm(data, initial=initial, auto_id=f"id_takes_{line.pk}_%s")  # type: ignore[arg-type]
-    if goals is None:
-        goals = queries.plan_goals(line.reconciliation.patient)
     set_choices(form, "goal_id", [("", "No, keep it on this line only"), *goals])
     return form
 
@@ -153,10 +149,10 @@ def _page(
     patient = reconciliation.patient
     posted = line_forms or {}
     lines = queries.reconciliation_lines(reconciliation)
-    goals = queries.plan_goals(patient)
+    goals = queries.plan_goals(request.user, patient)
     fills = queries.last_fills(patient, lines)
     for line in lines:
-        line.takes_form = posted.get((line.pk, "takes")) or _takes_form(line, goals=goals)  # type: ignore[attr-defined]
+        line.takes_form = posted.get((line.pk, "takes")) or _takes_form(line, goals)  # type: ignore[attr-defined]
         line.last_fill = fills.get(line.pk)  # type: ignore[attr-defined]
         line.decision_form = posted.get((line.pk, "decide")) or _decision_form(line)  # type: ignore[attr-defined]
     can_change = not reconciliation.completed and policy.may(request.user, policy.Action.MEDICATIONS, patient)
@@ -248,7 +244,9 @@ def _line_post(
 @require_POST
 def line_takes(request: StaffRequest, line_id: int) -> HttpResponse:
     return _line_post(
-        request, line_id, "takes", _takes_form, actions.do_record_patient_takes,
+        request, line_id, "takes",
+        lambda line, data: _takes_form(line, queries.plan_goals(request.user, line.reconciliation.patient), data),
+        actions.do_record_patient_takes,
         "Saved what the patient says about {name}.",
     )  # fmt: skip
 
