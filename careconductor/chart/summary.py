@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.urls import reverse
 
 from careconductor.cases.models import Case
 from careconductor.coordination.models import Flag
 from careconductor.coordination.queries import active_flags
+from careconductor.coordination.rules import TCM_PERIOD_DAYS
 from careconductor.coordination.worklist import in_hospital_q
 from careconductor.core import clock
 from careconductor.patients.choices import AllergyStatus, AllergyVerification, EncounterClass
@@ -34,6 +36,8 @@ class ChartSummary:
     # "no allergies").
     allergies: list[Allergy] | None = None
     flags: list[Flag] = field(default_factory=list)  # the active flags the alerts name, newest first
+    # After a discharge in the transitional period: the way to the medication reconciliation (no query more).
+    reconcile_url: str = ""
 
 
 def chart_summary(patient: Patient, cases: Iterable[Case] | None = None) -> ChartSummary:
@@ -71,6 +75,8 @@ def chart_summary(patient: Patient, cases: Iterable[Case] | None = None) -> Char
         where = f" from {discharge.facility}" if discharge.facility else ""
         when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
         summary.alerts.append(("danger" if days <= 7 else "info", f"Discharged {when}{where}"))
+        if days < TCM_PERIOD_DAYS:
+            summary.reconcile_url = reverse("medications:reconcile", kwargs={"patient_id": patient.pk})
     if patient.health_literacy_concern:
         summary.alerts.append(("info", "Limited health literacy: plain language and teach-back"))
     allergies = list(

@@ -316,7 +316,7 @@ BAND_LABELS = {
 @dataclass(frozen=True)
 class WorkItem:
     band: Band
-    kind: str  # "task", "flag", "contact", "outreach", "transition", "reassessment", "plan-review", "case"
+    kind: str  # "task", "flag", "contact", "outreach", "transition", "reconcile", "reassessment", "plan-review", "case"
     patient_id: int
     due: dt.datetime | None
     reason: str

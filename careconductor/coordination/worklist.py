@@ -539,7 +539,7 @@ def _transition_items(cases: Sequence[Case], organization_id: int | None, today:
             out.append(
                 WorkItem(
                     Band.TRANSITION,
-                    "transition",
+                    "reconcile",
                     pid,
                     end_of_day(clock_.visit_on),
                     reason,

@@ -192,7 +192,7 @@ def test_a_discharge_over_mllp_becomes_transitional_care_done(  # type: ignore[n
     row.get_by_role("link", name="Nguyen, Thanh").click()
     facts = page.locator("dl.facts").first
     expect(facts).to_contain_text(reason)
-    expect(facts).to_contain_text("by another system (fhir or hl7 interface)")
+    expect(facts).to_contain_text("Another system (FHIR or HL7 interface)")
     # LACE 10 suggests tier 3 (a visit within 7 days): Sam confirms it before choosing who carries the case.
     expect(page.locator("#acuity-suggestion")).to_contain_text("LACE 10 → at least tier 3")
     settle(page)
@@ -250,12 +250,9 @@ def test_a_discharge_over_mllp_becomes_transitional_care_done(  # type: ignore[n
 
     # --- The reconciliation: his list beside the discharge list ---------------------------------------------
     page.locator("section.worklist").get_by_role("link", name="Nguyen, Thanh").first.click()
-    # The chart's one way to his medicines is the Self-management card's small "Medications" link.
-    self_management = page.locator(
-        "section", has=page.get_by_role("heading", level=2, name="Self-management")
-    )
-    self_management.get_by_role("link", name="Medications").click()
-    page.get_by_role("link", name="Reconcile medications").click()
+    # After a discharge the chart's alerts lead to the reconciliation.
+    expect(page.locator(".alerts")).to_contain_text("Discharged yesterday")
+    page.locator(".alerts").get_by_role("link", name="Reconcile medicines").click()
     expect(page.get_by_label("For the discharge from")).to_have_value(str(stay.pk))
     page.get_by_role("button", name="Start the reconciliation").click()
     expect(page.locator(".flash")).to_contain_text("Reconciliation started")

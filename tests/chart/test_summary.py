@@ -36,6 +36,22 @@ def test_the_header_puts_safety_flags_before_the_other_alerts(world: World) -> N
     assert ("danger", "Discharged 2 days ago from Riverside General") in summary.alerts[1:]
 
 
+@pytest.mark.parametrize(("days_ago", "leads_to_reconciliation"), [(0, True), (29, True), (30, False), (45, False)])
+def test_a_discharge_in_the_transitional_period_leads_to_the_reconciliation(
+    world: World, days_ago: int, leads_to_reconciliation: bool
+) -> None:
+    do_add_encounter(
+        world.alice,
+        world.paula,
+        encounter_class=EncounterClass.INPATIENT,
+        start=clock.now() - dt.timedelta(days=days_ago + 3),
+        end=clock.now() - dt.timedelta(days=days_ago),
+    )
+    url = chart_summary(world.paula).reconcile_url
+    assert (url == f"/patients/{world.paula.pk}/medications/reconcile/") is leads_to_reconciliation
+    assert bool(url) is leads_to_reconciliation
+
+
 def test_allergies_never_recorded_read_as_unknown_not_as_none(world: World) -> None:
     assert chart_summary(world.paula).allergies is None
     do_record_allergy(world.alice, world.paula, AllergyDetails(substance="Penicillin"))

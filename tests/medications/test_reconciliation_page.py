@@ -80,7 +80,10 @@ def test_the_page_puts_the_lists_side_by_side(world: World, login) -> None:  # t
     page = _text(login(world.alice).get(_page_url(reconciliation)))
     metformin_row = page[page.index('<th scope="row">Metformin') :]
     metformin_row = metformin_row[: metformin_row.index("</tr>")]
-    assert "<td>500 mg tablet</td> <td>1000 mg tablet</td>" in metformin_row
+    assert (
+        """<td data-label="Patient's list">500 mg tablet</td> <td data-label="Discharge list">1000 mg tablet</td>"""
+        in metformin_row
+    )
     assert '<span class="badge tier4">Dose mismatch</span>' in metformin_row
     assert "RxNorm 1364445" in page and "not on it" in page
     assert "Add a medicine from the discharge list" in page and "Who took part" in page
