@@ -36,7 +36,9 @@ def test_the_header_puts_safety_flags_before_the_other_alerts(world: World) -> N
     assert ("danger", "Discharged 2 days ago from Riverside General") in summary.alerts[1:]
 
 
-@pytest.mark.parametrize(("days_ago", "leads_to_reconciliation"), [(0, True), (29, True), (30, False), (45, False)])
+@pytest.mark.parametrize(
+    ("days_ago", "leads_to_reconciliation"), [(0, True), (29, True), (30, False), (45, False)]
+)
 def test_a_discharge_in_the_transitional_period_leads_to_the_reconciliation(
     world: World, days_ago: int, leads_to_reconciliation: bool
 ) -> None:
