@@ -18,10 +18,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import Organization, User
+from careconductor.careplans.choices import VersionStatus
+from careconductor.careplans.models import CarePlan
 from careconductor.cases.models import Case
 from careconductor.core import clock
 from careconductor.patients.models import Encounter, Patient
@@ -32,6 +34,18 @@ from careconductor.transitions.matching import find_patient
 from careconductor.transitions.models import AdtMessage, Feed
 
 FACILITY, HOSPITAL = "STMARYS", "St. Mary's Regional Medical Center"
+# The discharge list of casemanager's COPD patient (RXE: give code, amount, units, form, instructions; an ORC|DC
+# before an order says to stop it). demo/reconciliation.py reconciles it with her own list.
+COPD_DISCHARGE_LIST = (
+    "ORC|NW",
+    "RXE||^Albuterol HFA inhaler^|2||puffs|^inhaler|^Every 4 to 6 hours as needed for breath",
+    "ORC|NW",
+    "RXE||^Tiotropium inhaler^|18||mcg|^inhalation capsule|^One capsule inhaled once a day",
+    "ORC|NW",
+    "RXE||312615^Prednisone 20 MG Oral Tablet^RXNORM|40||mg|^tablet|^Once a day with breakfast for 5 days",
+    "ORC|DC",
+    "RXE||^Theophylline ER^|300||mg|^tablet",
+)
 STRANGER = {"given": "Walter", "family": "Kowalczyk", "birth": "19410217", "sex": "M", "mrn": "SM990417"}
 
 
@@ -57,6 +71,7 @@ class Event:
     diagnosis: str = ""
     attending: str = "4411^Hughes^Ann^M"
     admission_type: str = "E"  # PV1-4: E emergency, R routine (elective)
+    medications: tuple[str, ...] = ()  # ORC/RXE segments: the discharge list an A03 carries
 
 
 def add_adt_traffic(org: Organization, out: Out) -> int:
@@ -128,7 +143,18 @@ def _people(org: Organization, feed: Feed) -> dict[str, dict[str, str]] | None:
                 taken.add(patient.pk)
         return not keys
 
-    hers_pool = usable.filter(pk__in=[c["patient_id"] for c in hers[:40]]).order_by("-pk")
+    # The one discharged yesterday is reconciled (demo/reconciliation.py): a patient with an open care plan first,
+    # so a barrier can go on it.
+    with_plan = Exists(
+        CarePlan.objects.filter(patient=OuterRef("pk"), status__in=("draft", "active")).exclude(
+            versions__status=VersionStatus.PENDING  # a plan awaiting approval cannot change
+        )
+    )
+    hers_pool = (
+        usable.filter(pk__in=[c["patient_id"] for c in hers[:40]])
+        .annotate(with_plan=with_plan)
+        .order_by("-with_plan", "-pk")
+    )
     theirs_pool = usable.filter(pk__in=[c["patient_id"] for c in theirs[:40]]).order_by("pk")
     others = usable.exclude(pk__in=no_case).order_by("-pk")
     ok = (
@@ -178,7 +204,7 @@ def _story(p: dict[str, dict[str, str]]) -> list[Event]:
         # casemanager's patient: admitted, details updated, discharged home yesterday.
         Event(p["discharged"], "A01", discharged, 4, 9.5, reason="COPD exacerbation", diagnosis="J44.1^COPD with exacerbation"),
         Event(p["discharged"], "A08", discharged, 3, 14.0, admitted=(4, 9.5), attending="6610^Okoro^Grace^N"),
-        Event(p["discharged"], "A03", discharged, 1, 15.2, admitted=(4, 9.5), disposition="01", attending="6610^Okoro^Grace^N"),
+        Event(p["discharged"], "A03", discharged, 1, 15.2, admitted=(4, 9.5), disposition="01", attending="6610^Okoro^Grace^N", medications=COPD_DISCHARGE_LIST),
         # The readmission: home with home health 12 days ago, back through the ED 2 days ago, admitted.
         Event(p["readmitted"], "A01", readmit1, 16, 14.3, reason="Heart failure", diagnosis="I50.23^Acute on chronic systolic heart failure"),
         Event(p["readmitted"], "A03", readmit1, 12, 11.1, admitted=(16, 14.3), disposition="06"),
@@ -227,4 +253,5 @@ def _message(
         segments.append(f"PV2|||^{event.reason}")
     if event.diagnosis:
         segments.append(f"DG1|1||{event.diagnosis}^I10||{stamp(admitted)}|A")
+    segments += event.medications
     return "\r".join(segments) + "\r"

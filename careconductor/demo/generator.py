@@ -51,6 +51,7 @@ from .mentions import add_mention_scenarios
 from .merge import add_merge_scenario
 from .patient_details import PatientDetails
 from .privacy import add_privacy_scenarios
+from .reconciliation import add_reconciliation_in_progress
 from .rows import reserve_ids
 from .setup import add_allergy_scenarios, add_setup_scenarios
 from .staff import PASSWORD, DemoError, Login, demo_logins
@@ -136,6 +137,7 @@ def build_demo(
             f"a community health worker invited who has not joined yet); {allergies} allergy entries.\n"
         )
         add_adt_traffic(org, out)
+        add_reconciliation_in_progress(org, out)
         audit.record(
             None,
             AuditAction.CREATE,

@@ -14,6 +14,8 @@ from careconductor.coordination.worklist import build_worklist
 from careconductor.core import clock
 from careconductor.demo.adt_traffic import FACILITY, STRANGER, add_adt_traffic
 from careconductor.demo.generator import ORGANIZATION_NAME
+from careconductor.medications.choices import Discrepancy, ReconciliationStatus
+from careconductor.medications.models import DischargeMedication, PharmacyFill, Reconciliation
 from careconductor.patients.models import Encounter
 from careconductor.privacy.models import AuditEvent
 from careconductor.transitions.choices import Outcome
@@ -75,3 +77,24 @@ def test_a_second_run_adds_nothing(demo: str) -> None:
 class _Silent:
     def write(self, text: str, /) -> object:
         return None
+
+
+def test_a_reconciliation_in_progress_from_the_feeds_discharge_list_and_fills(demo: str) -> None:
+    """demo/reconciliation.py: casemanager's patient discharged yesterday, the discharge list from the feed's
+    RXE segments, the pharmacy's fills, two discrepancies found and a cost barrier on the care plan."""
+    reconciliation = Reconciliation.objects.select_related("encounter", "started_by").get(
+        status=ReconciliationStatus.IN_PROGRESS, started_by__username="casemanager"
+    )
+    assert reconciliation.encounter is not None and reconciliation.encounter.source == "hl7v2"
+    lines = {line.name: line for line in reconciliation.lines.select_related("plan_barrier")}
+    assert {"Albuterol HFA inhaler", "Lisinopril", "Theophylline ER", "Tiotropium inhaler"} <= set(lines)
+    assert lines["Theophylline ER"].discrepancy == Discrepancy.STOPPED_BUT_TAKEN
+    assert lines["Lisinopril"].discrepancy == Discrepancy.OMISSION
+    assert lines["Albuterol HFA inhaler"].decision == "continue"
+    assert any(not line.decision for line in lines.values())  # still in progress: lines wait for a decision
+    barrier = lines["Tiotropium inhaler"].plan_barrier
+    assert barrier is not None and barrier.kind == "cost" and barrier.response
+    fills = PharmacyFill.objects.filter(patient=reconciliation.patient)
+    assert fills.count() == 3 and fills.filter(pharmacy="Main Street Pharmacy").count() == 3
+    assert DischargeMedication.objects.filter(encounter=reconciliation.encounter, says_stop=True).count() == 1
+    assert "Medication reconciliation in progress" in demo
