@@ -163,9 +163,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _listen(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+def _listen(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[str]:
     listener = subprocess.Popen(
-        [sys.executable, "-m", "careconductor.cli", "adt", "listen", "--port", str(port)],
+        [sys.executable, "-m", "careconductor.cli", "adt", "listen", "--port", str(port), "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert listener.stdout is not None
@@ -177,8 +177,16 @@ def _listen(env: dict[str, str], port: int) -> subprocess.Popen[str]:
 
 
 def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of the listener and of its worker processes (adt listen --workers N), in seconds."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # the listener, or a child of it
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _send(
@@ -289,25 +297,25 @@ def _child(env: dict[str, str], *extra: str) -> str:
 
 def _measure(args: argparse.Namespace, env: dict[str, str], home: str) -> None:
     failures: list[str] = []
-    for connections in (1, 4):
+    for connections in map(int, args.connections.split(",")):
         run = f"B{int(time.time())}C{connections}"
         _child(env, "--pick", "--people", str(args.people))
         facts = json.loads(Path(home, "bench-adt.json").read_text())
         if len(facts["people"]) < args.people:
             sys.exit(f"only {len(facts['people'])} patients left that match by name alone; build a new demo")
         traffic = workload(facts["people"], run)
-        if connections == 1:
+        if connections == int(args.connections.split(",")[0]):
             load = os.getloadavg()
             print(
                 f"# {facts['vendor']}, {facts['patients']:,} patients; {platform.platform()}, {os.cpu_count()} CPUs,"
                 f" Python {platform.python_version()}; load average before the run {load[0]:.1f} {load[1]:.1f}"
                 f" {load[2]:.1f}; {sum(map(len, traffic)):,} messages a round ({len(traffic)} patients: A01,"
-                " every third an A08, A03)",
+                f" every third an A08, A03); listener with {args.workers} worker process(es)",
                 flush=True,
             )
             _parser_alone(traffic)
         port = _free_port()
-        listener = _listen(env, port)
+        listener = _listen(env, port, args.workers)
         since = time.time()
         try:
             failures += _round(port, listener.pid, traffic, connections)
@@ -332,6 +340,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=400, help="patients each round names (default 400)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", metavar="DIR", help="data folder to keep (reused if it holds a demo)")
+    parser.add_argument("--workers", type=int, default=1, help="adt listen --workers (default 1)")
+    parser.add_argument("--connections", default="1,4", help="the rounds' connection counts (default 1,4)")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N messages in-process instead")
     parser.add_argument("--profile-top", type=int, default=30)
     for hidden in ("--setup", "--pick", "--report", "--profile-child"):

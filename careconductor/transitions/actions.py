@@ -119,7 +119,15 @@ def do_receive(raw: str) -> Receipt:
             message, _ack(message, event.sending_application, event.sending_facility, event.version, now)
         )
     try:
-        with transaction.atomic(), organisation_zone(feed.organization.time_zone):
+        # One message, one transaction: its audit events are chained in one append when it ends (audit.batched,
+        # committed with it, so durable before the ACK) and the access decisions are taken once (the same
+        # feed account and patient throughout; a relationship the message makes clears them, policy.forget).
+        with (
+            transaction.atomic(),
+            organisation_zone(feed.organization.time_zone),
+            audit.batched(),
+            policy.deciding_once(),
+        ):
             message = AdtMessage.objects.create(
                 organization_id=feed.organization_id,
                 feed=feed,

@@ -120,3 +120,93 @@ def test_adt_import_reads_a_batch_file_framed_or_not(world, tmp_path) -> None:
     call_command("adt", "import", str(tmp_path), stdout=out)
     assert "2 message(s) from 2 file(s): 2 applied" in out.getvalue()
     assert Encounter.objects.get(patient=world.paula, source="hl7v2").end is not None
+
+
+def test_connections_handed_to_worker_processes_keep_each_senders_order(world, monkeypatch) -> None:
+    """`adt listen --workers N`: the dispatcher accepts and hands each connection whole to a worker in turn (here
+    two workers, each its own event loop in a thread, as each child process runs one); the messages of every
+    connection are applied in the order sent and each ACK comes back on its own connection."""
+    import datetime as dt
+    import socket
+
+    from careconductor.patients.actions import PatientDetails, do_create_patient
+    from careconductor.patients.choices import Sex
+    from careconductor.transitions import listener
+    from careconductor.transitions.listener import READY, dispatch, serve_handed
+
+    do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
+    ben = do_create_patient(world.adam, PatientDetails("Ben", "Okafor", dt.date(1950, 1, 1), Sex.MALE))
+    listening = socket.create_server(("127.0.0.1", 0))
+    served_by: list[int] = []  # the thread (one per worker) that took each connection
+    serve_socket = listener._serve_socket
+
+    async def watched(sock: socket.socket) -> None:
+        served_by.append(threading.get_ident())
+        await serve_socket(sock)
+
+    monkeypatch.setattr(listener, "_serve_socket", watched)
+    pairs = [socket.socketpair() for _ in range(2)]
+    loops, workers = [], []
+    for _, theirs in pairs:
+        loop = asyncio.new_event_loop()
+        loops.append(loop)
+        threading.Thread(target=loop.run_forever, daemon=True).start()
+        ready = lambda theirs=theirs: theirs.sendall(READY)  # noqa: E731
+        workers.append(asyncio.run_coroutine_threadsafe(serve_handed(theirs, ready), loop))
+    channels = [ours for ours, _ in pairs]
+    assert [c.recv(1) for c in channels] == [READY, READY]
+    stopping = threading.Event()
+    dispatcher = threading.Thread(
+        target=dispatch, args=(listening, channels), kwargs={"stop": stopping.is_set}
+    )
+    dispatcher.start()
+    port = listening.getsockname()[1]
+    ben_fields = dict(mrn="H200", family="Okafor", given="Ben", birth="19500101", sex="M", pv1={19: "V2"})
+
+    async def alternately() -> list[list[str]]:
+        """Both connections open (so each is with a worker), then their messages in turn, each ACK awaited (the
+        test database takes one writer at a time)."""
+        connections = [await hl7.mllp.open_hl7_connection("127.0.0.1", port) for _ in range(2)]
+        sent = [
+            (0, adt("A01", "P1")),
+            (1, adt("A01", "B1", **ben_fields)),  # type: ignore[arg-type]
+            (0, adt("A03", "P2", pv1={36: "01", 45: "20261205120000"})),
+            (1, adt("A08", "B2", **ben_fields)),  # type: ignore[arg-type]
+        ]
+        answers: list[list[str]] = [[], []]
+        for n, text in sent:
+            reader, writer = connections[n]
+            writer.writemessage(text)
+            await writer.drain()
+            answers[n].append(str(await asyncio.wait_for(reader.readmessage(), 30)))
+        for _, writer in connections:
+            writer.close()
+            await writer.wait_closed()
+        await asyncio.sleep(0.2)  # the workers see the ends
+        return answers
+
+    try:
+        answers = run(alternately())
+    finally:
+        stopping.set()
+        dispatcher.join(10)
+        for ours in channels:
+            ours.close()  # each worker's serve_handed ends
+        for worker in workers:
+            worker.result(10)
+        for loop in loops:
+            loop.call_soon_threadsafe(loop.stop)
+        listening.close()
+    assert [[a.split("\r")[1].split("|")[1:3] for a in pair] for pair in answers] == [
+        [["AA", "P1"], ["AA", "P2"]],
+        [["AA", "B1"], ["AA", "B2"]],
+    ]
+    assert len(served_by) == 2 and served_by[0] != served_by[1]  # one connection each worker
+    assert all("Held" not in a for pair in answers for a in pair)
+    assert Encounter.objects.get(patient=world.paula, source="hl7v2").end is not None
+    assert Encounter.objects.filter(patient=ben, source="hl7v2").count() == 1
+    order = list(
+        AdtMessage.objects.filter(outcome=Outcome.APPLIED).order_by("pk").values_list("control_id", flat=True)
+    )
+    assert sorted(order) == ["B1", "B2", "P1", "P2"]
+    assert order.index("P1") < order.index("P2") and order.index("B1") < order.index("B2")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,7 +19,7 @@ from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
 from careconductor.transitions import hl7v2
 from careconductor.transitions.actions import do_create_feed, do_receive
-from careconductor.transitions.listener import decode, serve
+from careconductor.transitions.listener import READY, decode, dispatch, serve, serve_handed
 from careconductor.transitions.models import Feed
 
 
@@ -28,6 +34,16 @@ class Command(BaseCommand):
         listen = sub.add_parser("listen", help="Receive messages over MLLP until stopped (Ctrl+C)")
         listen.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
         listen.add_argument("--port", type=int, default=2575)
+        listen.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("CARECONDUCTOR_ADT_WORKERS", "1")),
+            help="processes that apply messages (default 1, or CARECONDUCTOR_ADT_WORKERS); each connection "
+            "stays with one of them, so its messages are applied in the order sent",
+        )
+        listen.add_argument(
+            "--worker-channel", type=int, help=argparse.SUPPRESS
+        )  # a worker's, from its parent
         importing = sub.add_parser(
             "import", help="Receive the messages in a file, or in every file of a folder"
         )
@@ -45,7 +61,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         verb = opts["verb"]
-        if verb == "listen":
+        if verb == "listen" and opts["worker_channel"] is not None:
+            self._work(opts["worker_channel"])
+        elif verb == "listen" and opts["workers"] > 1:
+            self._listen_with_workers(opts["host"], opts["port"], opts["workers"])
+        elif verb == "listen":
             self._listen(opts["host"], opts["port"])
         elif verb == "import":
             self._import(Path(opts["path"]))
@@ -79,6 +99,67 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
         except OSError as exc:
             raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+    def _listen_with_workers(self, host: str, port: int, workers: int) -> None:
+        """This process accepts connections and hands each to one of `workers` child processes (listener.dispatch);
+        a child that dies is replaced. SIGINT or SIGTERM stop them all."""
+        try:
+            listening = socket.create_server((host, port), backlog=128)
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        children: dict[int, subprocess.Popen[bytes]] = {}
+
+        def start(i: int) -> socket.socket:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            with theirs:
+                children[i] = subprocess.Popen(
+                    [sys.executable, "-m", "careconductor.cli", "adt", "listen", "--worker-channel", str(theirs.fileno())],
+                    pass_fds=(theirs.fileno(),),
+                )  # fmt: skip
+            ours.settimeout(120)
+            if ours.recv(1) != READY:
+                raise CommandError(f"ADT worker {i} did not start.")
+            ours.settimeout(None)
+            return ours
+
+        stopping: list[bool] = []
+
+        def stop_now(signum: int, frame: object) -> None:
+            stopping.append(True)
+
+        previous = signal.signal(signal.SIGTERM, stop_now)
+        channels: list[socket.socket] = []
+        try:
+            channels = [start(i) for i in range(workers)]
+            bound = listening.getsockname()[1]
+            self.stdout.write(
+                f"Receiving HL7 v2 ADT over MLLP on {host}:{bound} with {workers} worker processes (Ctrl+C stops it)"
+            )
+            self.stdout.flush()
+            dispatch(listening, channels, replace=start, stop=lambda: bool(stopping))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            listening.close()
+            for channel in channels:
+                channel.close()  # each worker stops when its channel ends, after the message in hand
+            for child in children.values():
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        self.stdout.write("Stopped.")
+
+    def _work(self, fd: int) -> None:
+        """A worker process of `_listen_with_workers`: serve the connections its parent hands over."""
+        channel = socket.socket(fileno=fd)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent stops us
+        try:
+            asyncio.run(serve_handed(channel, lambda: channel.sendall(READY)))
+        finally:
+            channel.close()
 
     def _import(self, path: Path) -> None:
         if not path.exists():
