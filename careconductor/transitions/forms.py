@@ -46,6 +46,15 @@ class ResolveForm(forms.Form):
         return data
 
 
+class MatchSearchForm(forms.Form):
+    """'Someone else': find the patient a held message is about when its candidates are not them."""
+
+    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    find = forms.CharField(
+        label="Someone else", max_length=100, help_text="Name, MRN or phone number of the patient here."
+    )
+
+
 class MessageFilterForm(forms.Form):
     outcome = forms.ChoiceField(label="Outcome", choices=[("", "Any"), *Outcome.choices], required=False)
     feed = forms.ModelChoiceField(

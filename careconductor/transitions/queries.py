@@ -170,6 +170,21 @@ def access_match_queue(user: User, page_number: str | None) -> Page[QueueItem]:
     return page  # type: ignore[return-value]
 
 
+FOUND_MOST = 10  # patients shown for a match-queue search
+
+
+def search_for_match(user: User, text: str) -> list[Patient]:
+    """Patients the user may see whose name, identifier or phone matches `text` (patients.queries
+    .search_patients), for a held message whose candidates are not the person; the reads are recorded."""
+    from careconductor.patients.queries import search_patients
+
+    if not text.strip():
+        return []
+    found = list(search_patients(user, text.strip()[:100]).prefetch_related("identifiers")[:FOUND_MOST])
+    audit.record_reads(user, found, object_type="AdtMatchSearch")
+    return found
+
+
 def access_held_message(user: User, message_id: int) -> AdtMessage:
     """A message of the organisation waiting in the match queue; NotVisible otherwise."""
     message = (

@@ -100,7 +100,15 @@ def feed_active(request: StaffRequest, feed_id: int) -> HttpResponse:
 def queue(request: StaffRequest) -> HttpResponse:
     """The match queue: held messages, oldest first, with who each names and the patients it may be."""
     page = queries.access_match_queue(request.user, request.GET.get("page"))
-    return _page(request, "queue.html", {"page": page})
+    # "Someone else": a search for one held message whose candidates are not the person.
+    search = forms.MatchSearchForm(request.GET if "find" in request.GET else None)
+    searched = search.cleaned_data["message"] if search.is_valid() else None
+    found = queries.search_for_match(request.user, search.cleaned_data["find"]) if searched else []
+    return _page(
+        request,
+        "queue.html",
+        {"page": page, "searched": searched, "find": request.GET.get("find", ""), "found": found},
+    )
 
 
 @admin_view

@@ -147,6 +147,37 @@ def test_create_the_patient_applies_every_message_held_for_the_mrn(world: World,
     assert set(AdtMessage.objects.values_list("outcome", "patient")) == {(Outcome.APPLIED, nguyen.pk)}
 
 
+def test_someone_else_finds_a_patient_the_message_did_not_match(world: World, feed: Feed, login) -> None:
+    # The hospital has his birth date wrong: he is not a candidate, staff find him by name.
+    thanh = Patient.objects.create(
+        organization=world.riverside, given_name="Thanh", family_name="Nguyen", birth_date=dt.date(1948, 3, 2),
+        sex="male",
+    )  # fmt: skip
+    Patient.objects.create(
+        organization=world.lakeside, given_name="Thanh", family_name="Nguyen", birth_date=dt.date(1948, 2, 3),
+        sex="male",
+    )  # fmt: skip
+    held = do_receive(_nguyen("M1")).message
+    assert held.outcome == Outcome.HELD and held.candidates == []
+    client = login(world.adam)
+    queue = reverse("transitions:queue")
+    page = client.get(queue, {"message": held.pk, "find": "nguyen"}).content.decode()
+    assert "Found for “nguyen”" in page and page.count("This is Thanh Nguyen") == 1  # not Lakeside's
+    assert AuditEvent.objects.filter(object_type="AdtMatchSearch", patient=thanh).exists()
+    nobody = client.get(queue, {"message": held.pk, "find": "zzzz"}).content.decode()
+    assert "No patient you may see is found for “zzzz”" in nobody
+    for bad in (
+        {"message": "x", "find": "nguyen"},
+        {"message": held.pk, "find": ""},
+        {"message": "²", "find": "a"},
+    ):
+        answer = client.get(queue, bad)
+        assert answer.status_code == 200 and "Found for" not in answer.content.decode()
+    client.post(reverse("transitions:resolve", args=[held.pk]), {"patient": thanh.pk})
+    held.refresh_from_db()
+    assert held.outcome == Outcome.APPLIED and held.patient_id == thanh.pk
+
+
 def test_a_resolve_without_a_choice_or_with_a_patient_out_of_reach_changes_nothing(
     world: World, feed: Feed, login
 ) -> None:
