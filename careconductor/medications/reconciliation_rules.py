@@ -3,7 +3,8 @@ line, what a decision needs, whether a reconciliation may be completed and who i
 look at. No database here; actions/reconciliation.py applies these.
 
 Discrepancies, checked in this order (the first that holds is the line's):
-  duplication        another line is the same medicine (same name once normalised, or same RxNorm code);
+  duplication        another line is the same medicine (same name once normalised and without its strength
+                     and form, or same RxNorm code);
   stopped-but-taken  the patient says they take it, and the discharge list says to stop it or (a discharge
                      list having been entered) does not name it;
   dose mismatch      both lists name it, with doses that differ once normalised;
@@ -57,12 +58,23 @@ class Line:
     patient_takes: bool | None = None
 
 
+def medicine_name(name: str) -> str:
+    """The name without its strength and form: the normalised words before the first one with a digit, so a
+    hospital's "Metformin 500 MG Oral Tablet" (RxNorm's way) is the patient's "Metformin" and "Theophylline ER
+    300 mg" is "Theophylline ER". A name that starts with a digit is kept whole."""
+    words = normalise_name(name).split()
+    for i, word in enumerate(words):
+        if any(c.isdigit() for c in word):
+            return " ".join(words[:i]) if i else " ".join(words)
+    return " ".join(words)
+
+
 def same_medicine(a_name: str, a_rxnorm: str, b_name: str, b_rxnorm: str) -> bool:
-    """The same medicine: the same RxNorm code, or the same name once normalised (a brand and its generic
-    match only by code)."""
+    """The same medicine: the same RxNorm code, or the same name once normalised and without its strength and
+    form (medicine_name; a brand and its generic match only by code)."""
     if a_rxnorm.strip() and a_rxnorm.strip() == b_rxnorm.strip():
         return True
-    return bool(normalise_name(a_name)) and normalise_name(a_name) == normalise_name(b_name)
+    return bool(medicine_name(a_name)) and medicine_name(a_name) == medicine_name(b_name)
 
 
 def discrepancy(line: Line, *, duplicated: bool, discharge_list_given: bool) -> Discrepancy:

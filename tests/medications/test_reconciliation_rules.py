@@ -86,6 +86,14 @@ def test_a_duplicate_is_a_duplication_before_anything_else() -> None:
         (("Glucophage", ""), ("Metformin", ""), False),
         (("Metformin", "860975"), ("Metformin", "861007"), True),  # two strengths of one medicine, by name
         (("", ""), ("", ""), False),
+        # A hospital's RxNorm-style name is the patient's plain one: strength and form do not count.
+        (("Metformin 500 MG Oral Tablet", ""), ("Metformin", ""), True),
+        (("Lisinopril 10 MG Oral Tablet", ""), ("lisinopril 20mg", ""), True),
+        (("Theophylline ER 300 mg", ""), ("Theophylline ER", ""), True),
+        (("Theophylline ER 300 mg", ""), ("Theophylline", ""), False),
+        (("Insulin glargine 100 units/mL", ""), ("Insulin lispro 100 units/mL", ""), False),
+        (("5-FU 500 mg", ""), ("5-FU", ""), False),  # a name starting with a digit is kept whole
+        (("Aspirin 81 mg", ""), ("Aspirin 325 mg", ""), True),
     ],
 )
 def test_the_same_medicine_by_normalised_name_or_rxnorm(
