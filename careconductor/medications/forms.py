@@ -35,6 +35,12 @@ class TimesField(forms.CharField):
 
 class MedicationForm(forms.Form):
     name = forms.CharField(max_length=200, label="Medication", help_text="e.g. Metformin")
+    rxnorm = forms.CharField(
+        max_length=20,
+        required=False,
+        label="RxNorm code",
+        help_text="The RXCUI, if you have it; e.g. 860975.",
+    )
     dose = forms.CharField(max_length=200, label="Dose", help_text="e.g. 500 mg tablet")
     instructions = forms.CharField(
         widget=forms.Textarea(attrs=TEXT),

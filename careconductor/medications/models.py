@@ -20,6 +20,7 @@ from .choices import Decision, Discrepancy, OrderSource, ReconciliationStatus
 class Medication(TimestampedModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medications")
     name = models.CharField(max_length=200)
+    rxnorm = models.CharField(max_length=20, blank=True, help_text="RxNorm code (RXCUI), when known")
     dose = models.CharField(max_length=200, help_text='e.g. "500 mg tablet"')
     instructions = models.TextField(blank=True, help_text="In plain words, for the patient.")
     # The daily dose times, "HH:MM", sorted (rules.times_problem checks them). Empty: taken as needed, which

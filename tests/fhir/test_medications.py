@@ -173,6 +173,12 @@ def test_create_adds_to_the_patients_list(world, api) -> None:
     )
     assert reply.body["id"] == str(row.pk)
     assert reply.body["status"] == "active"
+    # The RxNorm code is kept and read back beside the name.
+    assert row.rxnorm == "197361"
+    assert reply.body["medicationCodeableConcept"] == {
+        "coding": [{"system": RXNORM, "code": "197361"}],
+        "text": "Amlodipine 5 MG Oral Tablet",
+    }
     assert AuditEvent.objects.filter(
         user=world.alice, action="create", patient_id=world.paula.pk, object_type="Medication"
     ).exists()
@@ -190,6 +196,10 @@ def test_create_adds_to_the_patients_list(world, api) -> None:
         ({"status": "stopped"}, "MedicationStatement.status"),
         ({"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "197361"}]}}, None),
         ({"dosage": [{"patientInstruction": "daily"}]}, "MedicationStatement.dosage.text"),
+        (
+            {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "amlo", "display": "X"}]}},
+            "MedicationStatement.medicationCodeableConcept.coding",
+        ),
         (
             {"dosage": [{"text": "5 mg", "timing": {"repeat": {"timeOfDay": ["08:00:30"]}}}]},
             "MedicationStatement.dosage.timing.repeat.timeOfDay",

@@ -11,7 +11,7 @@ import pytest
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.medications import actions
 from careconductor.medications.choices import Discrepancy, OrderSource
-from careconductor.medications.models import DischargeMedication, PharmacyFill
+from careconductor.medications.models import DischargeMedication, Medication, PharmacyFill
 from careconductor.patients.actions import do_add_encounter
 from careconductor.patients.models import Encounter
 
@@ -151,3 +151,28 @@ def test_a_pharmacy_fill_is_kept_and_checked(world: World) -> None:
             actions.do_record_pharmacy_fill(world.alice, world.paula, **fields)  # type: ignore[arg-type]
         assert field in refused.value.errors
     assert PharmacyFill.objects.count() == 1
+
+
+def test_the_rxnorm_code_of_the_patients_list_meets_the_discharge_list(world: World) -> None:
+    """A medicine kept with its RxNorm code is matched by it (a brand on the discharge list meets its generic),
+    and a new medicine from the discharge list keeps the list's code."""
+    with pytest.raises(ActionRefused) as refused:
+        actions.do_add_medication(
+            world.alice, world.paula, name="Metformin", dose="500 mg", instructions="", times=[],
+            start_date=TODAY, rxnorm="met",
+        )  # fmt: skip
+    assert "rxnorm" in refused.value.errors
+    actions.do_add_medication(
+        world.alice, world.paula, name="Metformin", dose="500 mg", instructions="", times=["08:00"],
+        start_date=TODAY - dt.timedelta(days=90), rxnorm="860975",
+    )  # fmt: skip
+    stay = _stay(world)
+    _order(world, stay, "Glucophage", "500 mg", rxnorm="860975")
+    _order(world, stay, "Furosemide", "40 mg", rxnorm="310429")
+    reconciliation = actions.do_start_reconciliation(world.alice, world.paula, encounter=stay)
+    lines = {line.name: line for line in reconciliation.lines.all()}
+    assert set(lines) == {"Metformin", "Furosemide"} and lines["Metformin"].discharge_dose == "500 mg"
+    actions.do_decide_line(world.alice, lines["Metformin"], decision="continue")
+    actions.do_decide_line(world.alice, lines["Furosemide"], decision="new", new_times=["08:00"])
+    actions.do_complete_reconciliation(world.alice, reconciliation, participants="the patient")
+    assert Medication.objects.get(name="Furosemide").rxnorm == "310429"

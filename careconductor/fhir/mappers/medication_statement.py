@@ -116,6 +116,7 @@ class MedicationStatementMapper(Mapper):
         "dose": "MedicationStatement.dosage.text",
         "times": "MedicationStatement.dosage.timing.repeat.timeOfDay",
         "end_date": "MedicationStatement.effectivePeriod.end",
+        "rxnorm": "MedicationStatement.medicationCodeableConcept.coding",
     }
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -136,7 +137,12 @@ class MedicationStatementMapper(Mapper):
             {
                 "status": status,
                 "statusReason": [{"text": row.stopped_reason}] if row.stopped else [],
-                "medicationCodeableConcept": {"text": row.name},
+                "medicationCodeableConcept": compact(
+                    {
+                        "coding": [{"system": RXNORM, "code": row.rxnorm}] if row.rxnorm else [],
+                        "text": row.name,
+                    }
+                ),
                 "subject": ref("Patient", row.patient_id, row.patient.full_name),
                 "effectivePeriod": compact({"start": day(row.start_date), "end": day(row.end_date)}),
                 "dateAsserted": moment(row.created_at),
@@ -182,6 +188,7 @@ class MedicationStatementMapper(Mapper):
             times=_times(dosage),
             start_date=start or clock.today(),
             end_date=end,
+            rxnorm=rxnorm_code(resource.get("medicationCodeableConcept")),
         )
 
 
@@ -194,6 +201,21 @@ def medication_name(node: Any) -> str:
     displays += [c.get("display", "") for c in codings]
     return next(
         (str(text).strip() for text in [node.get("text"), *displays] if text and str(text).strip()), ""
+    )
+
+
+def rxnorm_code(node: Any) -> str:
+    """The code of the concept's RxNorm coding, "" when it has none."""
+    if not isinstance(node, dict):
+        return ""
+    codings = node.get("coding") or []
+    return next(
+        (
+            str(c.get("code") or "").strip()
+            for c in codings
+            if isinstance(c, dict) and c.get("system") == RXNORM
+        ),
+        "",
     )
 
 

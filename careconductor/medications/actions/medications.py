@@ -17,6 +17,7 @@ from careconductor.privacy.choices import AuditAction
 
 from .. import rules
 from ..models import DoseReport, Medication
+from ..reconciliation_rules import rxnorm_problem
 
 
 def do_add_medication(
@@ -29,8 +30,10 @@ def do_add_medication(
     times: Sequence[str],
     start_date: dt.date,
     end_date: dt.date | None = None,
+    rxnorm: str = "",
 ) -> Medication:
-    """A medication the patient is to take, at the daily times given (none: as needed)."""
+    """A medication the patient is to take, at the daily times given (none: as needed), with its RxNorm code
+    when known (free text is always allowed)."""
     policy.require(user, policy.Action.MEDICATIONS, patient)
     errors: dict[str, str] = {}
     if not name.strip():
@@ -42,12 +45,16 @@ def do_add_medication(
         errors["times"] = problem
     if end_date is not None and end_date < start_date:
         errors["end_date"] = "The last day cannot come before the first."
+    code_problem = rxnorm_problem(rxnorm)
+    if code_problem:
+        errors["rxnorm"] = code_problem
     if errors:
         raise ActionRefused(errors)
     with transaction.atomic():
         medication = Medication.objects.create(
             patient=patient,
             name=name.strip()[:200],
+            rxnorm=rxnorm.strip(),
             dose=dose.strip()[:200],
             instructions=instructions.strip(),
             times=sorted(times),

@@ -58,7 +58,9 @@ def do_start_reconciliation(
         )
         current = [m for m in Medication.objects.filter(patient=patient) if m.current_on(today)]
         ReconciliationLine.objects.bulk_create(
-            ReconciliationLine(reconciliation=reconciliation, name=m.name, medication=m, own_dose=m.dose)
+            ReconciliationLine(
+                reconciliation=reconciliation, name=m.name, rxnorm=m.rxnorm, medication=m, own_dose=m.dose
+            )
             for m in current
         )
         _refresh(reconciliation)
@@ -397,6 +399,7 @@ def _apply(user: User, line: ReconciliationLine) -> None:
             instructions=medication.instructions,
             times=line.new_times or medication.times,
             start_date=today,
+            rxnorm=medication.rxnorm or line.rxnorm,
         )
     if line.decision == Decision.NEW:
         do_add_medication(
@@ -407,6 +410,7 @@ def _apply(user: User, line: ReconciliationLine) -> None:
             instructions="",
             times=line.new_times,
             start_date=today,
+            rxnorm=line.rxnorm,
         )
 
 
