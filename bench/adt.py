@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -116,7 +117,21 @@ def _report(args: argparse.Namespace) -> None:
     mine = AdtMessage.objects.filter(sending_facility=FACILITY, control_id__startswith=args.run)
     outcomes = Counter(mine.values_list("outcome", flat=True))
     audits = AuditEvent.objects.filter(recorded_at__gte=since).count()
-    print(json.dumps({"outcomes": dict(outcomes), "audit": audits}))
+    lace = mine.filter(trigger="A03", effect__contains="LACE").count()
+    print(json.dumps({"outcomes": dict(outcomes), "audit": audits, "lace": lace}))
+
+
+def _drain(args: argparse.Namespace) -> None:
+    """Wait until no message of the run has its discharge work queued; when that was (time.time()), as JSON."""
+    _django()
+    from careconductor.transitions.models import AdtMessage
+    from careconductor.transitions.work import QUEUED
+
+    mine = AdtMessage.objects.filter(sending_facility=FACILITY, control_id__startswith=args.run)
+    deadline = time.time() + 300
+    while (left := mine.filter(effect__contains=QUEUED).count()) and time.time() < deadline:
+        time.sleep(0.2)
+    print(json.dumps({"empty_at": time.time(), "left": left}))
 
 
 # --- the messages ------------------------------------------------------------------------------------------------
@@ -271,12 +286,12 @@ def _profile(args: argparse.Namespace) -> None:
     texts = [m for sequence in workload(facts["people"], f"P{int(time.time())}") for m in sequence][
         : args.profile
     ]
-    do_receive(texts[0])  # imports, first queries
+    do_receive(texts[0], defer_work=not args.no_defer)  # imports, first queries
     profiler = cProfile.Profile()
     began = time.perf_counter()
     profiler.enable()
     for text in texts[1:]:
-        do_receive(text)
+        do_receive(text, defer_work=not args.no_defer)  # as the listener does
     profiler.disable()
     took = time.perf_counter() - began
     print(
@@ -314,16 +329,36 @@ def _measure(args: argparse.Namespace, env: dict[str, str], home: str) -> None:
                 flush=True,
             )
             _parser_alone(traffic)
+        # The task queue's worker (the discharges' work) runs beside the listener, as in production.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "careconductor.cli", "worker"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         port = _free_port()
         listener = _listen(env, port, args.workers)
         since = time.time()
+        worker_cpu = _cpu(worker.pid)
         try:
             failures += _round(port, listener.pid, traffic, connections)
         finally:
+            ended = time.time()
             listener.terminate()
             listener.wait(timeout=30)
+        drained = json.loads(_child(env, "--drain", "--run", run))
+        worker_cpu = _cpu(worker.pid) - worker_cpu
+        worker.send_signal(signal.SIGINT)
+        worker.wait(timeout=60)
         report = json.loads(_child(env, "--report", "--run", run, "--since", str(since)))
-        print(f"  kept: {report['outcomes']}; audit events written {report['audit']:,}", flush=True)
+        discharges = len(traffic)
+        print(
+            f"  kept: {report['outcomes']}; audit events written {report['audit']:,}; discharges' work (queued, done"
+            f" by the worker): {report['lace']} of {discharges} with LACE, {drained['left']} left, queue empty"
+            f" {max(0.0, drained['empty_at'] - ended):.1f} s after the round's last ACK (at most; polled by a"
+            f" process started then); worker CPU {worker_cpu * 1000 / discharges:.1f} ms per discharge",
+            flush=True,
+        )
+        if drained["left"]:
+            failures.append(f"round {run}: {drained['left']} discharges' work still queued after 300 s")
         if set(report["outcomes"]) != {"applied"}:
             failures.append(f"round {run}: outcomes {report['outcomes']}")
     print(f"# load average after {os.getloadavg()[0]:.1f}")
@@ -344,12 +379,13 @@ def main() -> None:
     parser.add_argument("--connections", default="1,4", help="the rounds' connection counts (default 1,4)")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N messages in-process instead")
     parser.add_argument("--profile-top", type=int, default=30)
-    for hidden in ("--setup", "--pick", "--report", "--profile-child"):
+    parser.add_argument("--no-defer", action="store_true", help="--profile: the discharge's work in-process")
+    for hidden in ("--setup", "--pick", "--report", "--profile-child", "--drain"):
         parser.add_argument(hidden, action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--since", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for flag, step in ((args.setup, _setup), (args.pick, _pick), (args.report, _report), (args.profile_child, _profile)):  # fmt: skip
+    for flag, step in ((args.setup, _setup), (args.pick, _pick), (args.report, _report), (args.profile_child, _profile), (args.drain, _drain)):  # fmt: skip
         if flag:
             step(args)
             return
@@ -369,7 +405,7 @@ def main() -> None:
                 subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
             if args.profile:
                 _child(env, "--pick", "--people", str(args.profile))
-                subprocess.run([sys.executable, __file__, "--profile-child", "--profile", str(args.profile), "--profile-top", str(args.profile_top)], env=env, check=True)  # fmt: skip
+                subprocess.run([sys.executable, __file__, "--profile-child", "--profile", str(args.profile), "--profile-top", str(args.profile_top), *(["--no-defer"] if args.no_defer else [])], env=env, check=True)  # fmt: skip
             else:
                 _measure(args, env, home)
         finally:

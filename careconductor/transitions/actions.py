@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -94,8 +95,10 @@ def do_create_feed(
     return feed
 
 
-def do_receive(raw: str) -> Receipt:
-    """Keep, apply and acknowledge one message (see the module's docstring)."""
+def do_receive(raw: str, *, defer_work: bool = False) -> Receipt:
+    """Keep, apply and acknowledge one message (see the module's docstring). With `defer_work` (the MLLP
+    listener) a discharge's work is queued to run after the commit instead of in the message's transaction
+    (`do_discharge_work`)."""
     now = clock.now()
     text = hl7v2.normalise(raw)
     try:
@@ -139,7 +142,7 @@ def do_receive(raw: str) -> Receipt:
                 outcome=Outcome.HELD,
                 patient_key=rules.hospital_mrn(event, feed.mrn_authority),
             )
-            _process(feed, message, event)
+            _process(feed, message, event, defer_work)
     except IntegrityError:
         # Sent again (or twice at once): the first one's answer, nothing changed.
         message = AdtMessage.objects.get(feed=feed, control_id=event.control_id)
@@ -188,7 +191,7 @@ def _ack(message: AdtMessage, app: str, facility: str, version: str, now: dt.dat
     )
 
 
-def _process(feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent) -> None:
+def _process(feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent, defer_work: bool = False) -> None:
     """Match the patient, then apply; or hold the message in the match queue."""
     waiting = AdtMessage.objects.filter(
         feed=feed, patient_key=message.patient_key, outcome=Outcome.HELD
@@ -204,7 +207,7 @@ def _process(feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent) -> None:
     if match.patient is None:
         _hold(message, match.how, match.candidates)
         return
-    _apply_and_record(feed, message, event, match.patient)
+    _apply_and_record(feed, message, event, match.patient, defer_work)
 
 
 def _hold(message: AdtMessage, reason: str, candidates: tuple[int, ...]) -> None:
@@ -215,11 +218,11 @@ def _hold(message: AdtMessage, reason: str, candidates: tuple[int, ...]) -> None
 
 
 def _apply_and_record(
-    feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent, patient: Patient | None
+    feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent, patient: Patient | None, defer_work: bool = False
 ) -> None:
     try:
         with transaction.atomic():
-            visit, effect = _apply(feed, event, patient)
+            visit, effect = _apply(feed, event, patient, defer_work)
     except Exception as exc:  # whatever went wrong, the message is kept and answered AE
         if not isinstance(exc, ActionRefused | NotApplied | results.ResultRefused):
             logger.exception("ADT message %s could not be applied", message.control_id)
@@ -232,6 +235,12 @@ def _apply_and_record(
     message.visit = visit
     message.candidates = []
     message.save(update_fields=["outcome", "effect", "reason", "patient", "visit", "candidates"])
+    if work.QUEUED in message.effect:
+        # Queued once the message is committed (huey: kept across restarts); the sweep catches one lost between
+        # the commit and the queue (tasks.discharge_work_sweep).
+        from .tasks import discharge_work
+
+        transaction.on_commit(partial(discharge_work, message.pk))
 
 
 def _words(exc: Exception) -> str:
@@ -240,7 +249,9 @@ def _words(exc: Exception) -> str:
     return "The message could not be applied (an error on our side, logged for the operator)."
 
 
-def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[HospitalVisit | None, str]:
+def _apply(
+    feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None, defer_work: bool = False
+) -> tuple[HospitalVisit | None, str]:
     if event.trigger == "A40":
         return None, _merge(feed, event)
     assert patient is not None
@@ -276,7 +287,7 @@ def _apply(feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None) -> tuple[
     if event.diagnoses:
         visit.diagnoses = [d.__dict__ for d in event.diagnoses]
     visit.save()
-    started = work.start_work(feed.account, visit.encounter, before)
+    started = work.start_work(feed.account, visit.encounter, before, defer=defer_work)
     if event.trigger == "A03":
         started += pharmacy.record_discharge_list(feed, event, visit.encounter)
     where = f" to {event.location}" if event.trigger == "A02" and event.location else ""
@@ -379,6 +390,48 @@ def _merge(feed: Feed, event: hl7v2.AdtEvent) -> str:
         detail=f"A40 MRN {prior} -> {survivor}",
     )
     return f"hospital MRN {prior} replaced by {survivor}"
+
+
+def do_discharge_work(message_id: int) -> str:
+    """Do the work of a discharge that `do_receive(defer_work=True)` queued, once: in one transaction that holds
+    the message's row, checks that its effect still says the work is queued and replaces those words with what
+    the work did (as they would have read had it been done at once). A second run finds nothing to do. Done as
+    the feed's account, like the message. Returns the words ("" when there was nothing to do)."""
+    with transaction.atomic(), audit.batched(), policy.deciding_once():
+        message = (
+            AdtMessage.objects.select_for_update(of=("self",))
+            .select_related("feed__account", "feed__organization", "visit__encounter__patient")
+            .filter(pk=message_id, outcome=Outcome.APPLIED)
+            .first()
+        )
+        if message is None or work.QUEUED not in message.effect:
+            return ""
+        feed, visit = message.feed, message.visit
+        encounter = visit.encounter if visit is not None else None
+        if feed is None or encounter is None:
+            words = "; the stay was cancelled before its discharge work was done"
+        else:
+            with organisation_zone(feed.organization.time_zone):
+                words = work.discharge_work(feed.account, encounter)
+        message.effect = message.effect.replace(f"; {work.QUEUED}", words, 1)[:300]
+        message.save(update_fields=["effect"])
+    return words
+
+
+def queued_discharges(older_than: dt.timedelta = dt.timedelta(seconds=30)) -> list[int]:
+    """Messages whose discharge work is still queued (for the sweep): received in the last 2 days and before
+    `older_than` ago (the newer ones' tasks are on their way)."""
+    now = clock.now()
+    return list(
+        AdtMessage.objects.filter(
+            outcome=Outcome.APPLIED,
+            effect__contains=work.QUEUED,
+            received_at__gte=now - dt.timedelta(days=2),
+            received_at__lte=now - older_than,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def do_resolve_match(

@@ -41,12 +41,13 @@ def decode(block: bytes) -> str:
 
 
 def receive(text: str, peer: str) -> str:
-    """do_receive in a thread of its own, with the audit context of the connection; the ACK."""
+    """do_receive in a thread of its own, with the audit context of the connection; the ACK. A discharge's work
+    is queued to run after the commit (transitions.tasks.discharge_work), so the ACK does not wait for it."""
     close_old_connections()
     try:
         context = audit.AuditContext(client_address=peer or None, user_agent="HL7 v2 MLLP", purpose="TREAT")
         with audit.audit_context(context):
-            return do_receive(text).ack
+            return do_receive(text, defer_work=True).ack
     finally:
         close_old_connections()
 

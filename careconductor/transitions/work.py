@@ -87,8 +87,14 @@ def stay_event(before: Stay | None, after: Stay) -> str:
     return ""
 
 
-def start_work(account: User, encounter: Encounter, before: Stay | None) -> str:
-    """Start what the change to `encounter` calls for; the words the message's effect adds ("" for none)."""
+QUEUED = "discharge work queued"  # in a message's effect until `discharge_work` has run (tasks.py)
+
+
+def start_work(account: User, encounter: Encounter, before: Stay | None, *, defer: bool = False) -> str:
+    """Start what the change to `encounter` calls for; the words the message's effect adds ("" for none).
+
+    With `defer` (the MLLP listener) a recent discharge's work (risk scores, notices, referral) is not done here:
+    the words say QUEUED, and the caller has `discharge_work` run after the commit (transitions.tasks)."""
     after = Stay.of(encounter)
     assert after is not None
     event = stay_event(before, after)
@@ -98,8 +104,18 @@ def start_work(account: User, encounter: Encounter, before: Stay | None) -> str:
     if event == DISCHARGE:
         told_late = before is None and encounter.start >= clock.now() - dt.timedelta(days=OPEN_ADMISSION_DAYS)
         readmission = _readmission(account, encounter) if told_late else ""
+        if defer and not _old_news(encounter):
+            return f"; {QUEUED}" + (f"; {readmission}" if readmission else "")
         return (f"; {readmission}" if readmission else "") + _discharged(account, encounter)
     return ""
+
+
+def discharge_work(account: User, encounter: Encounter) -> str:
+    """A discharge's work, deferred by `start_work(defer=True)`: done as it would have been then, if the stay is
+    still ended (an A13 may have cancelled the discharge meanwhile); its words, or why there is none."""
+    if encounter.end is None:
+        return "; discharge cancelled before its work was done"
+    return _discharged(account, encounter)
 
 
 def _readmission(account: User, encounter: Encounter) -> str:
@@ -229,10 +245,15 @@ def _lace(account: User, encounter: Encounter) -> Lace | None:
     return Lace(points, row.value is not None, row.sensitivity not in ("", Sensitivity.NORMAL))
 
 
-def _discharged(account: User, encounter: Encounter) -> str:
+def _old_news(encounter: Encounter) -> bool:
     assert encounter.end is not None
-    if encounter.end < clock.now() - dt.timedelta(days=TCM_PERIOD_DAYS):
+    return encounter.end < clock.now() - dt.timedelta(days=TCM_PERIOD_DAYS)
+
+
+def _discharged(account: User, encounter: Encounter) -> str:
+    if _old_news(encounter):
         return ""  # old news (a backlog replayed, a stay loaded from history): no work
+    assert encounter.end is not None
     lace = _lace(account, encounter)
     words = [lace.words()] if lace is not None and lace.words() else []
     patient = encounter.patient
