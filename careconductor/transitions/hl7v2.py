@@ -19,6 +19,7 @@ START_BLOCK, END_BLOCK = "\x0b", "\x1c"
 SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
 ADT_EVENTS = ("A01", "A02", "A03", "A04", "A08", "A11", "A13", "A40")
 OTHER_MESSAGES = (("ORU", "R01"), ("RDS", "O13"))  # lab results; a pharmacy's dispenses
+MAX_CONTROL_ID = 64  # what AdtMessage keeps; HL7 v2.5 allows 20, later versions 199
 STOPPING_ORDER_CONTROLS = ("DC", "OD", "CA")  # ORC-1: discontinue, discontinued as requested, cancel
 
 
@@ -191,6 +192,9 @@ def _event(message: hl7.Message) -> AdtEvent:
     control_id = f.get("MSH", 10)
     if not control_id:
         raise Unreadable("MSH-10 (the message control id) is empty.")
+    if len(control_id) > MAX_CONTROL_ID:
+        # Cut short, two messages could share an id and the second be taken for a resend of the first.
+        raise Unreadable(f"MSH-10 (the message control id) is longer than {MAX_CONTROL_ID} characters.")
     version = f.get("MSH", 12)
     if version not in SUPPORTED_VERSIONS:
         raise Unreadable(f"HL7 version {version or '(none)'} is not read here (2.3 to 2.8).")
@@ -202,7 +206,7 @@ def _event(message: hl7.Message) -> AdtEvent:
     street, city, state, postal = (f.get("PID", 11, comp=c) for c in (1, 3, 4, 5))
     return AdtEvent(
         trigger=trigger,
-        control_id=control_id[:64],
+        control_id=control_id,
         version=version,
         sending_application=f.get("MSH", 3)[:100],
         sending_facility=f.get("MSH", 4)[:100],

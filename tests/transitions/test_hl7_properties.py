@@ -443,3 +443,15 @@ def test_a_discharge_without_a_time_sent_again_keeps_the_first_discharge_time(wo
         traveller.shift(dt.timedelta(hours=2))
         assert do_receive(discharge.format("X2")).message.outcome == "applied"
     assert Encounter.objects.get(source="hl7v2").end == ended
+
+
+def test_a_control_id_too_long_to_keep_is_unreadable_not_cut_short() -> None:
+    # Cut to 64 characters, two different messages could share an id: the second would be dropped as a resend.
+    long_id = "X" * 65
+    text = encode(
+        [["MSH", "|", "EPIC", "STMARYS", "CC", "CC", "20261201083000", "", "ADT^A01", long_id, "P", "2.5.1"],
+         ["PID", "1", "", "H100^^^STMARYS^MR"]]
+    )  # fmt: skip
+    with pytest.raises(hl7v2.Unreadable, match="longer than 64"):
+        hl7v2.parse(text)
+    assert hl7v2.parse(text.replace(long_id, "X" * 64)).control_id == "X" * 64
