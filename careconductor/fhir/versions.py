@@ -65,6 +65,19 @@ def _batch() -> _Batch | None:
     return batch
 
 
+def keep_now() -> None:
+    """Keep, inside the current transaction, the versions of what it has changed so far, instead of in a
+    transaction of their own after its commit (one commit, so one disk sync, fewer): for a caller that has saved
+    every part of the resources it changed (the ADT listener, at the end of a message). Whatever is saved after
+    this is kept at the commit as before; a rollback takes these versions with it."""
+    batch = _batch() if transaction.get_connection().in_atomic_block else None
+    if batch is None or not batch.keys:
+        return
+    batch.flush()
+    batch.keys.clear()
+    batch.bodies.clear()
+
+
 def rendered(bodies: list[tuple[dict[str, Any], int | None]]) -> None:
     """Resources just rendered as they stand at the end of a transaction (a transaction Bundle's answers), each
     with its patient's id: kept as they are when it commits instead of being read and rendered a second time.
