@@ -27,6 +27,7 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.zones import organisation_zone
+from careconductor.fhir import versions
 from careconductor.patients.actions import (
     PatientDetails,
     do_add_encounter,
@@ -40,7 +41,7 @@ from careconductor.privacy.choices import AuditAction
 
 from . import hl7v2, pharmacy, results, rules, work
 from .choices import ACK_CODES, Outcome
-from .matching import HL7_SEXES, find_patient
+from .matching import HL7_SEXES, MATCHED_BY_MRN, find_patient
 from .models import AdtMessage, Feed, HospitalVisit
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ def do_receive(raw: str, *, defer_work: bool = False) -> Receipt:
                 patient_key=rules.hospital_mrn(event, feed.mrn_authority),
             )
             _process(feed, message, event, defer_work)
+            versions.keep_now()  # the FHIR versions of what it changed, in its transaction (one commit)
     except IntegrityError:
         # Sent again (or twice at once): the first one's answer, nothing changed.
         message = AdtMessage.objects.get(feed=feed, control_id=event.control_id)
@@ -207,7 +209,7 @@ def _process(feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent, defer_work:
     if match.patient is None:
         _hold(message, match.how, match.candidates)
         return
-    _apply_and_record(feed, message, event, match.patient, defer_work)
+    _apply_and_record(feed, message, event, match.patient, defer_work, mrn_kept=match.how == MATCHED_BY_MRN)
 
 
 def _hold(message: AdtMessage, reason: str, candidates: tuple[int, ...]) -> None:
@@ -218,11 +220,17 @@ def _hold(message: AdtMessage, reason: str, candidates: tuple[int, ...]) -> None
 
 
 def _apply_and_record(
-    feed: Feed, message: AdtMessage, event: hl7v2.AdtEvent, patient: Patient | None, defer_work: bool = False
+    feed: Feed,
+    message: AdtMessage,
+    event: hl7v2.AdtEvent,
+    patient: Patient | None,
+    defer_work: bool = False,
+    *,
+    mrn_kept: bool = False,
 ) -> None:
     try:
         with transaction.atomic():
-            visit, effect = _apply(feed, event, patient, defer_work)
+            visit, effect = _apply(feed, event, patient, defer_work, mrn_kept=mrn_kept)
     except Exception as exc:  # whatever went wrong, the message is kept and answered AE
         if not isinstance(exc, ActionRefused | NotApplied | results.ResultRefused):
             logger.exception("ADT message %s could not be applied", message.control_id)
@@ -231,7 +239,7 @@ def _apply_and_record(
         message.save(update_fields=["outcome", "reason", "patient"])
         return
     message.outcome, message.effect, message.reason = Outcome.APPLIED, effect[:300], ""
-    message.patient = visit.patient if visit else patient
+    message.patient = patient if patient is not None else (visit.patient if visit else None)
     message.visit = visit
     message.candidates = []
     message.save(update_fields=["outcome", "effect", "reason", "patient", "visit", "candidates"])
@@ -250,12 +258,18 @@ def _words(exc: Exception) -> str:
 
 
 def _apply(
-    feed: Feed, event: hl7v2.AdtEvent, patient: Patient | None, defer_work: bool = False
+    feed: Feed,
+    event: hl7v2.AdtEvent,
+    patient: Patient | None,
+    defer_work: bool = False,
+    *,
+    mrn_kept: bool = False,
 ) -> tuple[HospitalVisit | None, str]:
     if event.trigger == "A40":
         return None, _merge(feed, event)
     assert patient is not None
-    _keep_mrn(feed, event, patient)
+    if not mrn_kept:  # matched by the hospital MRN: it is kept already
+        _keep_mrn(feed, event, patient)
     zone = feed.organization.time_zone or settings.TIME_ZONE
     if event.trigger == "R01":  # lab results: readings on the patient, no stay
         return None, results.record_results(feed, event, patient, zone)
@@ -267,6 +281,8 @@ def _apply(
     visit = HospitalVisit.objects.select_related("encounter").filter(feed=feed, visit_number=key).first()
     if visit is not None and visit.patient_id != patient.pk:
         raise NotApplied(f"Visit {key} belongs to another patient here; the message names a different one.")
+    if visit is not None and visit.encounter is not None and visit.encounter.patient_id == patient.pk:
+        visit.encounter.patient = patient  # the row just read: not read again
     when = rules.moment(event.occurred_at or event.sent_at, zone) or clock.now()
     if event.trigger in ("A11", "A13"):
         if visit is None or visit.encounter is None:

@@ -38,13 +38,16 @@ class Match:
         return self.patient is not None
 
 
+MATCHED_BY_MRN = "hospital MRN"
+
+
 def find_patient(feed: Feed, event: AdtEvent) -> Match:
     visible = policy.visible_patients(feed.account).filter(merged_into__isnull=True)
     mrn = rules.hospital_mrn(event, feed.mrn_authority)
     if mrn:
         by_mrn = _by_identifier(visible, feed.mrn_system, mrn)
         if by_mrn is not None:
-            return Match(by_mrn, "hospital MRN")
+            return Match(by_mrn, MATCHED_BY_MRN)
     found: dict[int, str] = {}
     for ident in event.identifiers:
         system = rules.identifier_system(ident)

@@ -180,3 +180,19 @@ def test_ack_is_well_formed_hl7(world, feed) -> None:
     receipt = do_receive(adt("A01", "M|1".replace("|", "\\F\\")))
     parsed = hl7v2.header(receipt.ack)
     assert parsed[2] == "A01" and receipt.ack.startswith("MSH|^~\\&|CareConductor")
+
+
+def test_a_message_is_one_transaction_with_its_audit_and_fhir_versions(world, feed) -> None:
+    """Its audit events are one extension of the chain and its FHIR versions are kept in its transaction (here
+    the test's, never committed: what the commit would add is not there), not in a second one after the commit."""
+    from careconductor.fhir.models import ResourceVersion
+    from careconductor.privacy import chain
+
+    seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    receipt = do_receive(adt("A01", "M1"))
+    stay = Encounter.objects.get(patient=world.paula, source="hl7v2")
+    assert ResourceVersion.objects.filter(resource_type="Encounter", resource_id=str(stay.pk)).exists()
+    events = AuditEvent.objects.filter(seq__gt=seq).order_by("seq")
+    assert {(e.object_type, e.action) for e in events} >= {("Encounter", "create"), ("Patient", "update")}
+    assert len({e.recorded_at for e in events}) <= len(events) and chain.verify().ok
+    assert receipt.message.outcome == Outcome.APPLIED
