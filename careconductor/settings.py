@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "careconductor.engagement",
     "careconductor.education",
     "careconductor.transitions",
+    "careconductor.directory",
     "careconductor.fhir",
     "careconductor.demo",
     "careconductor.administration",
