@@ -18,7 +18,14 @@ process on the kept data folder; the clients are plain TCP sockets writing MLLP 
 one connection). Printed: messages/s applied (each with its audit events, the patient's MRN kept, the admission's
 notifications), ACK p50 / p95 / max, the listener's CPU per message, outcomes by ACK code. Any AE or AR, or a
 message held for matching, fails the run. The parser alone (hl7v2.parse over the same messages) is measured too.
-`--profile N` instead runs N messages through do_receive in-process under cProfile and prints the top functions.
+`--profile N` instead runs N messages through do_receive in-process under cProfile and prints the top functions
+(`--no-defer`: with the discharge's work done in the message's transaction, as the file drop does).
+
+`--workers N` runs `adt listen --workers N` (the listener's CPU is then its own and its workers'). The listener
+queues each discharge's work (risk scores, notices, referral: transitions.tasks.discharge_work), so each round
+also runs `careconductor worker` beside it, as production does, and reports how long after the round's last ACK
+the queue was empty, the worker's CPU per discharge, and how many A03s got their LACE; work left after 300 s
+fails the run. `--connections 1,4` chooses the rounds.
 """
 
 from __future__ import annotations
@@ -401,6 +408,8 @@ def main() -> None:
             if not reuse:
                 recreate_postgres(database_url)
         try:
+            if reuse:  # a kept demo follows the code's migrations (other apps add theirs)
+                subprocess.run([sys.executable, "-m", "careconductor.cli", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)  # fmt: skip
             if not reuse:
                 subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
             if args.profile:
