@@ -27,5 +27,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("privacy/", include("careconductor.privacy.urls")),
     path("fhir/r4/", include("careconductor.fhir.urls")),
     path("setup/adt/", include("careconductor.transitions.urls")),
+    path("", include("careconductor.directory.urls")),
     path("setup/", include("careconductor.administration.urls")),
 ]

@@ -23,6 +23,7 @@ class Page(StrEnum):
     CASELOADS = "caseloads"
     TIME_REPORT = "reports"
     READMISSIONS = "readmissions"
+    RESOURCES = "resources"
     PRIVACY = "privacy"
     SETUP = "setup"
     NOTIFICATIONS = "notifications"
@@ -43,6 +44,7 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.CASELOADS: SUPERVISING,
     Page.TIME_REPORT: CASE_WORK,
     Page.READMISSIONS: SUPERVISING,
+    Page.RESOURCES: CASE_WORK | {Role.CARE_TEAM},
     Page.PRIVACY: frozenset({Role.PRIVACY_OFFICER}),
     Page.SETUP: frozenset({Role.ADMIN}),
     Page.NOTIFICATIONS: STAFF_ROLES,

@@ -43,6 +43,7 @@ from .caseloads import add_caseload_scenarios
 from .clinical import SHOWCASE, History
 from .coordination import add_coordination_scenarios
 from .data import Weighted
+from .directory import add_directory
 from .education import add_education_scenarios
 from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
@@ -138,6 +139,7 @@ def build_demo(
         )
         add_adt_traffic(org, out)
         add_reconciliation_in_progress(org, out)
+        add_directory(org, out)
         audit.record(
             None,
             AuditAction.CREATE,

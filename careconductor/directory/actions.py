@@ -5,12 +5,15 @@ twice. One audit event for the import."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
 from careconductor.accounts.models import User
+from careconductor.core import clock
+from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
@@ -116,6 +119,21 @@ def do_import_hsds(user: User, data: Any, *, source: str = "") -> ImportReport:
             detail=(f"{source}: " if source else "") + report.words(),
         )
     return report
+
+
+def do_verify_service(user: User, service: Service, *, on: dt.date | None = None) -> Service:
+    """Someone checked that the service is as described (on `on`, today by default)."""
+    org_id = policy.require_admin(user, "Only an administrator marks a service as verified.")
+    day = on or clock.today()
+    if service.organization_id != org_id:
+        raise ActionRefused("That service is not in your organisation's directory.")
+    if day > clock.today():
+        raise ActionRefused({"on": "A check cannot be in the future."})
+    with transaction.atomic():
+        service.verified_on, service.verified_by = day, user
+        service.save(update_fields=["verified_on", "verified_by"])
+        audit.record(user, AuditAction.UPDATE, obj=service, detail=f"verified {day.isoformat()}")
+    return service
 
 
 def _upsert(

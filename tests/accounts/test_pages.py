@@ -13,7 +13,7 @@ from careconductor.accounts.rules import Page, current_page, pages_for, roles_fo
 from tests.personas import World
 
 P = Page
-ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.NOTIFICATIONS}
+ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.RESOURCES, P.NOTIFICATIONS}
 
 TABLE: dict[Role, set[Page]] = {
     Role.CASE_MANAGER: ALL_STAFF | {P.TIME_REPORT},
@@ -34,6 +34,7 @@ URLS = {
     P.CASELOADS: "cases:caseloads",
     P.TIME_REPORT: "coordination:time_report",
     P.READMISSIONS: "transitions:figures",
+    P.RESOURCES: "directory:search",
     P.PRIVACY: "privacy:emergency_queue",
     P.SETUP: "administration:start",
     P.NOTIFICATIONS: "notifications:list",
