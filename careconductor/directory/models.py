@@ -158,3 +158,9 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{','.join(self.days)} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+    @property
+    def days_words(self) -> str:
+        from .rules import days_words
+
+        return days_words(self.days)

@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from careconductor.core.languages import language_name
+
 from .choices import Need
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
@@ -89,6 +91,29 @@ def open_at(openings: Iterable[Opening], moment: dt.datetime) -> bool:
         ):
             return True
     return False
+
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def days_words(days: Sequence[str]) -> str:
+    """ "Mon–Fri", "Tue, Thu, Sat", "every day": a run of three or more days in a row is a range."""
+    picked = sorted({WEEKDAYS.index(d) for d in days if d in WEEKDAYS})
+    if len(picked) == 7:
+        return "every day"
+    runs: list[list[int]] = []
+    for d in picked:
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{DAY_NAMES[run[0]]}–{DAY_NAMES[run[-1]]}")
+        else:
+            parts += [DAY_NAMES[d] for d in run]
+    return ", ".join(parts)
 
 
 def schedule_problem(days: Sequence[str], opens: dt.time | None, closes: dt.time | None) -> str | None:
@@ -173,8 +198,8 @@ def match(service: ServiceFacts, query: Query) -> Match:
         reasons.append(f"{_miles(distance)} away")
     if query.language and query.language != "en":
         if query.language not in service.languages:
-            return Match(False, distance, (f"no one is said to speak {query.language}",))
-        reasons.append(f"speaks {query.language}")
+            return Match(False, distance, (f"no one is said to speak {language_name(query.language)}",))
+        reasons.append(f"speaks {language_name(query.language)}")
     if query.open_now is not None:
         if not open_at(service.openings, query.open_now):
             return Match(False, distance, ("closed now",))

@@ -137,10 +137,10 @@ MONDAY_NOON = dt.datetime(2026, 12, 7, 12, 0)
                 free_only=True,
             ),
             True,
-            ("helps with food", "1.4 miles away", "speaks es", "open now", "free"),
+            ("helps with food", "1.4 miles away", "speaks Spanish", "open now", "free"),
         ),
         (FOOD_BANK, Query(near=CHICAGO, within_km=50), False, ("178 miles away, further than 31 miles",)),
-        (FOOD_BANK, Query(language="vi"), False, ("no one is said to speak vi",)),
+        (FOOD_BANK, Query(language="vi"), False, ("no one is said to speak Vietnamese",)),
         (FOOD_BANK, Query(language="en"), True, ()),  # English is not filtered on
         (FOOD_BANK, Query(open_now=dt.datetime(2026, 12, 6, 12, 0)), False, ("closed now",)),
         (HOTLINE, Query(near=HOME, within_km=5), True, ("by phone or online, wherever the patient is",)),
@@ -171,3 +171,18 @@ def test_ranking_puts_the_fitting_nearest_first() -> None:
     )
     ranked = rules.rank([("far", far), ("virtual", virtual), ("miss", miss), ("near", near)])
     assert [name for name, _ in ranked] == ["near", "far", "virtual"]
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        (["MO", "TU", "WE", "TH", "FR"], "Mon–Fri"),
+        (["TU", "TH", "SA"], "Tue, Thu, Sat"),
+        (["MO", "TU"], "Mon, Tue"),
+        (["SU", "MO", "TU", "WE", "TH", "FR", "SA"], "every day"),
+        (["MO", "WE", "TH", "FR", "SU"], "Mon, Wed–Fri, Sun"),
+        ([], ""),
+    ],
+)
+def test_days_in_words(days: list[str], words: str) -> None:
+    assert rules.days_words(days) == words
