@@ -244,11 +244,12 @@ def _apply_and_record(
     message.candidates = []
     message.save(update_fields=["outcome", "effect", "reason", "patient", "visit", "candidates"])
     if work.QUEUED in message.effect:
-        # Queued once the message is committed (huey: kept across restarts); the sweep catches one lost between
-        # the commit and the queue (tasks.discharge_work_sweep).
+        # Queued once the message is committed (huey: kept across restarts), before the ACK is sent; the sweep
+        # does one lost between the commit and the queue, or whose queueing failed (robust: logged, and the
+        # message is still acknowledged: it is applied).
         from .tasks import discharge_work
 
-        transaction.on_commit(partial(discharge_work, message.pk))
+        transaction.on_commit(partial(discharge_work, message.pk), robust=True)
 
 
 def _words(exc: Exception) -> str:
