@@ -41,6 +41,7 @@ from careconductor.transitions.actions import do_create_feed
 from careconductor.transitions.choices import Outcome
 from careconductor.transitions.listener import serve
 from careconductor.transitions.models import AdtMessage
+from careconductor.transitions.tasks import discharge_work
 
 from ..personas import World, make_staff
 from ..transitions.messages import adt
@@ -165,6 +166,10 @@ def test_a_discharge_over_mllp_becomes_transitional_care_done(  # type: ignore[n
     assert ack.split("\r")[1].split("|")[:3] == ["MSA", "AA", "DJ-0001"], ack
     message = AdtMessage.objects.get(control_id="DJ-0001")
     assert message.outcome == Outcome.APPLIED, message.reason
+    # The listener acknowledges first and queues the discharge's work; the worker does it (here, at once).
+    assert "discharge work queued" in message.effect, message.effect
+    discharge_work.call_local(message.pk)
+    message.refresh_from_db()
     assert "LACE 10" in message.effect and "referred to transitional care" in message.effect, message.effect
     stay = Encounter.objects.get(patient=patient, source="hl7v2")
     assert stay.end == ward.discharged

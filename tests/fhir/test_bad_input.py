@@ -284,7 +284,7 @@ def test_a_session_cookie_is_no_substitute_for_a_token(client: Client, world: Wo
     _outcome(client.get(BASE + f"Patient/{world.paula.pk}"), 401)
 
 
-@pytest.mark.parametrize("kind", ["MedicationRequest", "Foo", "Patients", "OperationOutcome"])
+@pytest.mark.parametrize("kind", ["MedicationDispense", "Foo", "Patients", "OperationOutcome"])
 def test_unknown_resource_type_is_404(client: Client, auth, kind: str) -> None:
     _outcome(client.get(BASE + kind, **auth), 404)
     _outcome(client.get(BASE + f"{kind}/1", **auth), 404)
