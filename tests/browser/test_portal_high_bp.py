@@ -5,17 +5,31 @@ on the self-management card, and acknowledges the alert with what she did: the a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterator
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from careconductor.coordination.choices import TaskKind
 from careconductor.coordination.models import Flag, Task
+from careconductor.core import clock
 
 from .portal import LAPTOP, build_portal, phone_context, portal_log_in, settle
 from .test_morning import band, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _mid_morning() -> Iterator[None]:
+    """10:00 local today, ticking: the alert's call is due in 2 hours, so 'due today' whatever the hour the suite
+    runs (run at 22:30 it was due after midnight, 'due Dec 6')."""
+    with time_machine.travel(timezone.make_aware(dt.datetime.combine(clock.today(), dt.time(10))), tick=True):
+        yield
+
 
 WHAT_I_DID = "Called Paula: repeat 150/90 after rest, no chest pain. Dr Dana to see her tomorrow."
 
