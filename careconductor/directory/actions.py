@@ -18,7 +18,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import hsds
-from .models import Location, Phone, Provider, Schedule, Service, ServiceAtLocation
+from .models import Location, Phone, Provider, Schedule, Service, ServiceAtLocation, ServiceNeed
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,12 @@ def do_import_hsds(user: User, data: Any, *, source: str = "") -> ImportReport:
         # A service's phones, schedules and locations are as the package says: replaced whole.
         ids = [row.pk for row in kept.values()]
         Phone.objects.filter(service_id__in=ids).delete()
+        ServiceNeed.objects.filter(service_id__in=ids).delete()
+        ServiceNeed.objects.bulk_create(
+            ServiceNeed(service=kept[s.hsds_id], need=need)
+            for s in services
+            for need in dict.fromkeys(s.needs)
+        )
         Schedule.objects.filter(service_id__in=ids).delete()
         ServiceAtLocation.objects.filter(service_id__in=ids).delete()
         Phone.objects.bulk_create(

@@ -164,3 +164,18 @@ class Schedule(models.Model):
         from .rules import days_words
 
         return days_words(self.days)
+
+
+class ServiceNeed(models.Model):
+    """One need a service meets, as its own row so a search by need is an indexed lookup (Service.needs is the
+    list as the service has it; actions keep the two together)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    need = models.CharField(max_length=24)
+
+    class Meta:
+        indexes = [models.Index(fields=["need", "service"], name="serviceneed_need_idx")]
+        constraints = [models.UniqueConstraint(fields=["service", "need"], name="service_need_once")]
+
+    def __str__(self) -> str:
+        return f"service {self.service_id}: {self.need}"

@@ -5,9 +5,9 @@ postal code, language and age) for a patient the caller has already opened."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from careconductor.accounts.models import User
 from careconductor.core import clock
@@ -15,7 +15,7 @@ from careconductor.patients.models import Patient
 
 from . import geo, rules
 from .choices import LocationType, ServiceStatus
-from .models import Location, Service
+from .models import Location, Schedule, Service, ServiceAtLocation, ServiceNeed
 
 MOST_SHOWN = 50
 
@@ -26,44 +26,87 @@ class Found:
     match: rules.Match
 
 
-def service_facts(service: Service) -> rules.ServiceFacts:
-    """The rules' view of a service with its locations and schedules prefetched."""
-    locations = list(service.locations.all())
-    return rules.ServiceFacts(
-        needs=frozenset(service.needs),
-        languages=frozenset(service.languages),
-        places=tuple(
-            (loc.latitude, loc.longitude)
-            for loc in locations
-            if loc.latitude is not None
-            and loc.longitude is not None
-            and loc.location_type == LocationType.PHYSICAL
-        ),
-        virtual=any(loc.location_type == LocationType.VIRTUAL for loc in locations) or not locations,
-        openings=tuple(
-            rules.Opening(frozenset(s.days), s.opens_at, s.closes_at, s.valid_from, s.valid_to)
-            for s in service.schedules.all()
-        ),
-        free=service.free,
-        minimum_age=service.minimum_age,
-        maximum_age=service.maximum_age,
-        verified_on=service.verified_on,
-    )
+@dataclass
+class _Candidate:
+    """A service's facts as the search reads them, gathered from several light queries."""
+
+    needs: list[str]
+    languages: list[str]
+    free: bool | None
+    minimum_age: int | None
+    maximum_age: int | None
+    places: list[tuple[float, float]] = field(default_factory=list)
+    virtual: bool = False
+    openings: list[rules.Opening] = field(default_factory=list)
+
+    def facts(self) -> rules.ServiceFacts:
+        return rules.ServiceFacts(
+            needs=frozenset(self.needs),
+            languages=frozenset(self.languages),
+            places=tuple(self.places),
+            virtual=self.virtual,
+            openings=tuple(self.openings),
+            free=self.free,
+            minimum_age=self.minimum_age,
+            maximum_age=self.maximum_age,
+        )
 
 
 def search(user: User, query: rules.Query) -> list[Found]:
-    """The active services of the user's organisation that fit the query, nearest first, at most MOST_SHOWN
-    (four queries whatever the directory's size)."""
-    services = (
-        Service.objects.filter(organization_id=user.org_id, status=ServiceStatus.ACTIVE)
+    """The active services of the user's organisation that fit the query, nearest first, at most MOST_SHOWN.
+    In two steps, so the cost is a few light queries whatever the directory's size: the candidates' facts as
+    plain values (the need and the place narrowed in SQL: an indexed need, a box around the place), matched by
+    the rules; then the full rows of the ones shown."""
+    candidates = Service.objects.filter(organization_id=user.org_id, status=ServiceStatus.ACTIVE)
+    if query.needs:
+        candidates = candidates.filter(
+            pk__in=ServiceNeed.objects.filter(need__in=sorted(query.needs)).values("service_id")
+        )
+    # The lists (JSON) are read only when the query asks about them: decoding 10,000 of them costs more than the
+    # rest of a search.
+    lists = [name for name, asked in (("needs", query.needs), ("languages", query.language)) if asked]
+    facts: dict[int, _Candidate] = {}
+    for pk, free, low, high, *read in candidates.values_list("pk", "free", "minimum_age", "maximum_age", *lists):
+        given = dict(zip(lists, read, strict=True))
+        facts[pk] = _Candidate(given.get("needs") or [], given.get("languages") or [], free, low, high)
+    if not facts:
+        return []
+    links = ServiceAtLocation.objects.filter(service_id__in=candidates.values("pk"))
+    if query.near is not None and query.within_km is not None:
+        south, west, north, east = rules.box_around(query.near, query.within_km)
+        box = Q(location__latitude__range=(south, north))
+        if west >= -180 and east <= 180:  # a box across the antimeridian is narrowed by latitude only
+            box &= Q(location__longitude__range=(west, east))
+        links = links.filter(box | Q(location__location_type=LocationType.VIRTUAL))
+    for pk, latitude, longitude, kind in links.values_list(
+        "service_id", "location__latitude", "location__longitude", "location__location_type"
+    ):
+        if kind == LocationType.VIRTUAL:
+            facts[pk].virtual = True
+        elif kind == LocationType.PHYSICAL and latitude is not None and longitude is not None:
+            facts[pk].places.append((latitude, longitude))
+    # A service with no place at all is reached by phone or online (as service_facts says).
+    for pk in candidates.exclude(pk__in=ServiceAtLocation.objects.values("service_id")).values_list(
+        "pk", flat=True
+    ):
+        facts[pk].virtual = True
+    if query.open_now is not None:
+        for pk, days, opens, closes, start, end in Schedule.objects.filter(
+            service_id__in=candidates.values("pk")
+        ).values_list("service_id", "days", "opens_at", "closes_at", "valid_from", "valid_to"):
+            facts[pk].openings.append(rules.Opening(frozenset(days), opens, closes, start, end))
+    ranked = rules.rank((pk, rules.match(candidate.facts(), query)) for pk, candidate in facts.items())[
+        :MOST_SHOWN
+    ]
+    shown = {
+        s.pk: s
+        for s in Service.objects.filter(pk__in=[pk for pk, _ in ranked])
         .select_related("provider")
         .prefetch_related(
             Prefetch("locations", queryset=Location.objects.order_by("pk")), "schedules", "phones"
         )
-        .order_by("name", "pk")
-    )
-    ranked = rules.rank((s, rules.match(service_facts(s), query)) for s in services)
-    return [Found(s, m) for s, m in ranked[:MOST_SHOWN]]  # type: ignore[arg-type]
+    }
+    return [Found(shown[pk], m) for pk, m in ranked if pk in shown]
 
 
 @dataclass(frozen=True)

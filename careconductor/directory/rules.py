@@ -45,6 +45,16 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+def box_around(centre: tuple[float, float], km: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of a box holding every point within `km` of the centre, for a database to
+    narrow a search before the exact distance is worked out (wider than the circle; whole longitudes near a pole)."""
+    lat, lon = centre
+    dlat = math.degrees(km / EARTH_RADIUS_KM)
+    cos_lat = math.cos(math.radians(min(89.9, abs(lat) + dlat)))
+    dlon = 180.0 if cos_lat <= 0 else min(180.0, math.degrees(km / (EARTH_RADIUS_KM * cos_lat)))
+    return max(-90.0, lat - dlat), lon - dlon, min(90.0, lat + dlat), lon + dlon
+
+
 def coordinates_problem(latitude: float | None, longitude: float | None) -> str | None:
     """Both or neither, and on the globe."""
     if (latitude is None) != (longitude is None):

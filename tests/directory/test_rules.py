@@ -186,3 +186,24 @@ def test_ranking_puts_the_fitting_nearest_first() -> None:
 )
 def test_days_in_words(days: list[str], words: str) -> None:
     assert rules.days_words(days) == words
+
+
+@given(
+    st.tuples(st.floats(-80, 80), st.floats(-170, 170)),
+    st.floats(0.5, 200),
+    st.floats(0, 360),
+    st.floats(0, 1),
+)
+def test_the_box_around_a_place_holds_every_point_within_the_distance(centre, km, bearing, fraction) -> None:  # type: ignore[no-untyped-def]
+    """The database narrows by the box before the exact distance: no point within reach may fall outside it."""
+    lat, lon = map(math.radians, centre)
+    d = km * fraction / rules.EARTH_RADIUS_KM
+    b = math.radians(bearing)
+    lat2 = math.asin(math.sin(lat) * math.cos(d) + math.cos(lat) * math.sin(d) * math.cos(b))
+    lon2 = lon + math.atan2(
+        math.sin(b) * math.sin(d) * math.cos(lat), math.cos(d) - math.sin(lat) * math.sin(lat2)
+    )
+    point = (math.degrees(lat2), math.degrees(lon2))
+    south, west, north, east = rules.box_around(centre, km)
+    assert south - 1e-9 <= point[0] <= north + 1e-9
+    assert west - 1e-9 <= point[1] <= east + 1e-9
