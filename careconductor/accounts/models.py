@@ -35,6 +35,9 @@ class User(AbstractUser):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    # An account a system acts as (a hospital's ADT feed): its changes are audited under it, but it is never a
+    # person to pick, assign, hand work to or count as staff. It cannot log in (no usable password).
+    is_system = models.BooleanField(default=False)
 
     @property
     def is_staff_member(self) -> bool:

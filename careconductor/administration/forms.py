@@ -118,7 +118,7 @@ class DeactivateForm(forms.Form):
     def __init__(self, *args: Any, member: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["hand_over_to"].queryset = (  # type: ignore[attr-defined]
-            User.objects.filter(organization_id=member.org_id, is_active=True)
+            User.objects.filter(organization_id=member.org_id, is_active=True, is_system=False)
             .exclude(pk=member.pk)
             .exclude(role=Role.PATIENT)
             .order_by("last_name", "first_name")

@@ -25,7 +25,7 @@ class Step:
 def checklist(org: Organization) -> list[Step]:
     """The first morning: the organisation's details, a team with a supervisor, and someone to carry cases."""
     teams = Team.objects.filter(organization=org)
-    staff = User.objects.filter(organization=org, is_active=True)
+    staff = User.objects.filter(organization=org, is_active=True, is_system=False)
     return [
         Step(
             "Name the organisation and its phone numbers",
@@ -68,7 +68,7 @@ def teams_of(org_id: int) -> QuerySet[Team]:
 
 def staff_of(org_id: int, *, active: bool = True) -> QuerySet[User]:
     return (
-        User.objects.filter(organization_id=org_id, is_active=active)
+        User.objects.filter(organization_id=org_id, is_active=active, is_system=False)
         .exclude(role=Role.PATIENT)
         .select_related("profile__team")
         .order_by("last_name", "first_name", "username")

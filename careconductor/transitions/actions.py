@@ -81,6 +81,7 @@ def do_create_feed(
             last_name="(ADT feed)",
             role=Role.ADMIN,
             organization_id=org_id,
+            is_system=True,
         )
         account.set_unusable_password()
         account.save(update_fields=["password"])

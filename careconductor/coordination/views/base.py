@@ -35,7 +35,9 @@ def require_change(user: User, patient: Patient, action: policy.Action = policy.
 
 
 def staff_choices(organization_id: int) -> list[tuple[int, str]]:
-    staff = User.objects.filter(organization_id=organization_id, is_active=True).exclude(role=Role.PATIENT)
+    staff = User.objects.filter(organization_id=organization_id, is_active=True, is_system=False).exclude(
+        role=Role.PATIENT
+    )
     return [(u.pk, u.display_name()) for u in staff.order_by("last_name", "first_name")]
 
 
