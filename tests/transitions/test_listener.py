@@ -210,3 +210,22 @@ def test_connections_handed_to_worker_processes_keep_each_senders_order(world, m
     )
     assert sorted(order) == ["B1", "B2", "P1", "P2"]
     assert order.index("P1") < order.index("P2") and order.index("B1") < order.index("B2")
+
+
+def test_a_message_that_cannot_be_kept_gets_no_answer_so_the_engine_resends(
+    world, listening, monkeypatch
+) -> None:
+    from django.db import OperationalError
+
+    from careconductor.transitions import listener
+
+    def down(text: str, **kwargs: Any) -> Any:
+        raise OperationalError("database is unreachable")
+
+    monkeypatch.setattr(listener, "do_receive", down)
+    with pytest.raises(asyncio.IncompleteReadError):
+        run(send_raw(listening, VT + adt("A01", "M1").encode() + FS_CR, 1))  # closed, no ACK
+    monkeypatch.undo()
+    assert (
+        run(send_all(listening, [adt("A01", "M1")]))[0].split("\r")[1].startswith("MSA|AA|M1")
+    )  # resent: kept
