@@ -66,7 +66,9 @@ def search(user: User, query: rules.Query) -> list[Found]:
     # rest of a search.
     lists = [name for name, asked in (("needs", query.needs), ("languages", query.language)) if asked]
     facts: dict[int, _Candidate] = {}
-    for pk, free, low, high, *read in candidates.values_list("pk", "free", "minimum_age", "maximum_age", *lists):
+    for pk, free, low, high, *read in candidates.values_list(
+        "pk", "free", "minimum_age", "maximum_age", *lists
+    ):
         given = dict(zip(lists, read, strict=True))
         facts[pk] = _Candidate(given.get("needs") or [], given.get("languages") or [], free, low, high)
     if not facts:
