@@ -68,7 +68,9 @@ async def handle(reader: hl7.mllp.HL7StreamReader, writer: hl7.mllp.HL7StreamWri
                 ack = await asyncio.to_thread(receive, decode(block), address)
             except Exception:
                 # Nothing kept (the database cannot be reached …): no answer, so the engine sends it again.
-                logger.exception("MLLP from %s: the message could not be kept; closing without an ACK", address)
+                logger.exception(
+                    "MLLP from %s: the message could not be kept; closing without an ACK", address
+                )
                 return
             writer.writeblock(ack.encode("utf-8"))
             await writer.drain()
