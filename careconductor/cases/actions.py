@@ -108,7 +108,7 @@ def _open_case(
             to_status=CaseStatus.REFERRED,
             changed_at=now,
             changed_by=user,
-            note=f"Referred by {ReferralSource(referral_source).label.lower()}",
+            note=f"Referred by {ReferralSource(referral_source).label_in_a_sentence}",
         )
         if case_manager is not None:
             CaseAssignment.objects.create(

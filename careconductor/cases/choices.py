@@ -30,6 +30,12 @@ class ReferralSource(models.TextChoices):
     COMMUNITY = "community", "Community organisation"
     INTERFACE = "interface", "Another system (FHIR or HL7 interface)"
 
+    @property
+    def label_in_a_sentence(self) -> str:
+        """The label after "Referred by": its first letter lower-cased, acronyms (FHIR, HL7) kept."""
+        label = str(self.label)
+        return label[:1].lower() + label[1:]
+
 
 class ClosureReason(models.TextChoices):
     GOALS_MET = "goals_met", "Goals met"

@@ -85,7 +85,7 @@ class CaseHistory(CaseWork):
         )
         # The history, step by step along cases.rules.TRANSITIONS, with the notes the actions require.
         steps: list[tuple[str, CaseStatus, dt.datetime, int, str]] = [
-            ("", S.REFERRED, referred_at, supervisor_id, f"Referred by {source.label.lower()}")
+            ("", S.REFERRED, referred_at, supervisor_id, f"Referred by {source.label_in_a_sentence}")
         ]
         if screened_at is not None:
             steps.append((S.REFERRED, S.SCREENING, screened_at, worker_id, ""))

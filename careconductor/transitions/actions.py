@@ -346,8 +346,9 @@ def _cancel(feed: Feed, event: hl7v2.AdtEvent, visit: HospitalVisit) -> str:
     if event.trigger == "A13":
         if encounter.end is None:
             raise NotApplied(f"Visit {visit.visit_number} has no discharge to cancel.")
+        undone = work.undo_discharge(feed.account, encounter)
         do_update_encounter(feed.account, encounter, end=None, discharge_disposition="")
-        return f"discharge from visit {visit.visit_number} cancelled: in hospital again"
+        return f"discharge from visit {visit.visit_number} cancelled: in hospital again{undone}"
     # A11: the admission or registration did not happen; the encounter it made goes, the message stays.
     policy.require(feed.account, policy.Action.CHANGE, encounter.patient)
     audit.record(feed.account, AuditAction.DELETE, patient=encounter.patient, obj=encounter, detail="ADT A11")

@@ -31,10 +31,11 @@ from django.utils import timezone
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.assessments.actions import do_compute_risk_scores
-from careconductor.cases.actions import do_refer_case
+from careconductor.cases.actions import do_refer_case, do_transition_case
 from careconductor.cases.choices import CaseStatus, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.programs import discharge_referral_program, program_rules
+from careconductor.cases.rules import TransitionRequest
 from careconductor.coordination.actions import do_acknowledge_flag, do_raise_flag
 from careconductor.coordination.choices import FlagCategory, FlagStatus, NotificationKind
 from careconductor.coordination.models import Flag
@@ -168,6 +169,28 @@ def undo_admission(account: User, encounter: Encounter) -> str:
         do_acknowledge_flag(account, flag, note="The hospital cancelled the admission (ADT A11).")
         withdrawn += 1
     return "; readmission alert withdrawn" if withdrawn else ""
+
+
+def undo_discharge(account: User, encounter: Encounter) -> str:
+    """The discharge did not happen (A13), called before the stay is reopened: a referral it made that nobody has
+    taken up yet (still referred, no case manager) is declined in the hospital's words, so intake does not work
+    a patient who is still in hospital. A referral someone has started on stays, as do the notices sent."""
+    if encounter.end is None:
+        return ""
+    made = Case.objects.filter(
+        patient_id=encounter.patient_id,
+        status=CaseStatus.REFERRED,
+        referral_source=ReferralSource.INTERFACE,
+        primary_case_manager__isnull=True,
+        referred_at__gte=encounter.end,
+        referral_reason__startswith=f"Discharged from {hospital(encounter)} on ",
+    ).select_related("patient")
+    withdrawn = 0
+    for case in made:
+        note = "The hospital cancelled the discharge (ADT A13): the referral it made is withdrawn."
+        do_transition_case(account, case, TransitionRequest(CaseStatus.DECLINED, note=note))
+        withdrawn += 1
+    return "; its transitional-care referral withdrawn" if withdrawn else ""
 
 
 def hospital(encounter: Encounter) -> str:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from careconductor.accounts.actions import do_create_token, do_use_token
 from careconductor.accounts.models import StaffProfile, Team, User
 from careconductor.assessments.models import RiskScore
+from careconductor.cases.actions import do_assign_case
 from careconductor.cases.choices import CaseStatus, Program, ReferralSource
 from careconductor.cases.models import Case
 from careconductor.cases.programs import (
@@ -32,7 +33,7 @@ from careconductor.coordination.worklist import build_worklist
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.actions import PatientDetails, do_add_encounter, do_create_patient
 from careconductor.patients.choices import Sex
-from careconductor.patients.models import Patient
+from careconductor.patients.models import Encounter, Patient
 from careconductor.transitions.actions import do_create_feed, do_receive
 from careconductor.transitions.choices import Outcome
 from careconductor.transitions.work import (
@@ -298,6 +299,32 @@ def test_a_patient_without_a_case_is_referred_for_transitional_care_at_lace_10(w
         notice.title == "Transitional care referral: Thanh Nguyen" and "assign a case manager" in notice.body
     )
     assert "referred to transitional care" in receipt.message.effect
+
+
+def test_a_cancelled_discharge_withdraws_the_referral_nobody_has_taken_up(world: World) -> None:
+    """Cancels undo what the event did (A13): the patient is in hospital again, so intake does not call them."""
+    patient = nguyen(world)
+    do_receive(discharge("M1", LONG_STAY, DAY, hour=8, **NGUYEN))
+    case = Case.objects.get(patient=patient)
+    cancel = adt("A13", "M2", pv1={4: "E", 44: hl7_time(LONG_STAY, 8)}, **NGUYEN)
+    receipt = do_receive(cancel)
+    assert receipt.message.outcome == Outcome.APPLIED, receipt.message.reason
+    assert "its transitional-care referral withdrawn" in receipt.message.effect
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DECLINED
+    assert "cancelled the discharge (ADT A13)" in case.status_changes.last().note  # type: ignore[union-attr]
+    assert Encounter.objects.get(patient=patient).end is None
+
+
+def test_a_cancelled_discharge_leaves_a_referral_someone_took_up(world: World) -> None:
+    patient = nguyen(world)
+    do_receive(discharge("M1", LONG_STAY, DAY, hour=8, **NGUYEN))
+    case = Case.objects.get(patient=patient)
+    do_assign_case(world.sam, case, world.alice, override_reason="Alice knows the family")
+    receipt = do_receive(adt("A13", "M2", pv1={4: "E", 44: hl7_time(LONG_STAY, 8)}, **NGUYEN))
+    assert "withdrawn" not in receipt.message.effect
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REFERRED and case.primary_case_manager == world.alice
 
 
 @pytest.mark.parametrize(
