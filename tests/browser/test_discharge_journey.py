@@ -13,18 +13,13 @@ laptop's size, the reconciliation and the worklist at a phone's."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import re
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
 import time_machine
-from django.db import connections
 
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import User
@@ -39,9 +34,9 @@ from careconductor.patients.choices import Sex
 from careconductor.patients.models import Encounter, Patient
 from careconductor.transitions.actions import do_create_feed
 from careconductor.transitions.choices import Outcome
-from careconductor.transitions.listener import serve
 from careconductor.transitions.models import AdtMessage
 from careconductor.transitions.tasks import discharge_work
+from tests.transitions.listening import listener_thread
 
 from ..personas import World, make_staff
 from ..transitions.messages import adt
@@ -111,37 +106,10 @@ def ward(world: World) -> Ward:
 
 @pytest.fixture
 def listening(ward: Ward) -> Iterator[int]:
-    """St. Mary's feed, and the MLLP listener on a free port in a thread with its own event loop (as in
-    tests/transitions/test_listener.py); its port. The messages are applied in one worker thread of our own,
-    whose database connection is closed at the end (PostgreSQL refuses to drop a database still in use)."""
+    """St. Mary's feed, and the MLLP listener running (tests/transitions/listening.py); its port."""
     do_create_feed(ward.world.adam, name=HOSPITAL, sending_facility="STMARYS")
-    loop = asyncio.new_event_loop()
-    worker = ThreadPoolExecutor(1, thread_name_prefix="mllp-receive")
-    loop.set_default_executor(worker)  # asyncio.to_thread, where the listener applies each message
-    port: list[int] = []
-    started = threading.Event()
-
-    def ready(bound: int) -> None:
-        port.append(bound)
-        started.set()
-
-    task = loop.create_task(serve("127.0.0.1", 0, ready))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield port[0]
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    worker.submit(connections.close_all).result(10)
-    worker.shutdown()
-    loop.close()
+    with listener_thread() as port:
+        yield port
 
 
 def a03(ward: Ward) -> str:

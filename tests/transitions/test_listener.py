@@ -4,7 +4,6 @@ messages, in one write or split across writes, and reads each acknowledgement on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import threading
 from collections.abc import Coroutine, Iterator
@@ -18,9 +17,9 @@ from django.core.management import call_command
 from careconductor.patients.models import Encounter
 from careconductor.transitions.actions import do_create_feed
 from careconductor.transitions.choices import Outcome
-from careconductor.transitions.listener import serve
 from careconductor.transitions.models import AdtMessage
 
+from .listening import listener_thread
 from .messages import adt
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,29 +32,8 @@ T = TypeVar("T")
 def listening(world) -> Iterator[int]:
     """The listener on a free port in a thread with its own event loop; its port."""
     do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
-    loop = asyncio.new_event_loop()
-    port: list[int] = []
-    started = threading.Event()
-
-    def ready(bound: int) -> None:
-        port.append(bound)
-        started.set()
-
-    task = loop.create_task(serve("127.0.0.1", 0, ready))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield port[0]
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with listener_thread() as port:
+        yield port
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
