@@ -28,5 +28,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("fhir/r4/", include("careconductor.fhir.urls")),
     path("setup/adt/", include("careconductor.transitions.urls")),
     path("", include("careconductor.directory.urls")),
+    path("", include("careconductor.referrals.urls")),
+    path("", include("careconductor.appointments.urls")),
+    path("", include("careconductor.letters.urls")),
     path("setup/", include("careconductor.administration.urls")),
 ]

@@ -26,6 +26,12 @@ class Provider(TimestampedModel):
     description = models.TextField(blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    # A clinic or a health plan may receive what treatment needs without a separate consent (HIPAA allows
+    # disclosure for treatment); a food bank or another community organisation may not (clinical.md §10.1 step 4).
+    hipaa_covered = models.BooleanField(
+        default=False,
+        help_text="A HIPAA covered entity (a clinic, a hospital, a health plan). Community organisations are not.",
+    )
 
     class Meta:
         ordering = ["name", "pk"]
