@@ -330,6 +330,9 @@ class WorkItem:
     staff_id: int | None = None  # whose work it is: the case manager or the task's owner
     rule: str = ""  # the rule that raised a flag or task: an alert and the task it raised share it
     short: str = ""  # a task's reason without its title, for the row that shows it beside its alert
+    # A row another app adds (a referral, an appointment) names its own button: where it goes and what it says.
+    link: str = ""
+    link_label: str = ""
 
 
 def rank_key(item: WorkItem) -> tuple[int, int, int, float, int]:
