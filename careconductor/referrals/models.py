@@ -52,6 +52,9 @@ class Referral(TimestampedModel):
     consent = models.ForeignKey(
         "privacy.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
+    patient_instructions = models.TextField(
+        blank=True, help_text="What the patient should bring or do, shown to them in the portal."
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     sent_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
