@@ -62,7 +62,9 @@ class Referral(TimestampedModel):
     decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
     proposed_at = models.DateTimeField(null=True, blank=True, help_text="The date the organisation proposed.")
     outcome_note = models.TextField(blank=True)
-    # The case manager has read what came back (a decline, a no-show, an outcome): the worklist row goes.
+    # Something came back (a decline, a no-show, an outcome, a cancellation by the organisation): it waits on
+    # the case manager's worklist until they have read it and put it on the plan.
+    needs_attention = models.BooleanField(default=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
