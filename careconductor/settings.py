@@ -236,6 +236,12 @@ MEDIA_ROOT = DATA_HOME / "uploads"
 PORTAL_INVITATION_DAYS = _env_int("CARECONDUCTOR_PORTAL_INVITATION_DAYS", 7)
 # A new staff member's one-time link to choose a password (Django's password-reset token) works this long.
 STAFF_INVITATION_DAYS = _env_int("CARECONDUCTOR_STAFF_INVITATION_DAYS", 7)
+# Referrals (issue 20): business days an organisation has to answer before the referral is the case manager's
+# work again; days a partner's single-use link works; refused link attempts from one address in 15 minutes
+# before every attempt from it is refused.
+REFERRAL_ANSWER_DAYS = _env_int("CARECONDUCTOR_REFERRAL_ANSWER_DAYS", 3)
+PARTNER_LINK_DAYS = _env_int("CARECONDUCTOR_PARTNER_LINK_DAYS", 14)
+PARTNER_LINK_REFUSALS = _env_int("CARECONDUCTOR_PARTNER_LINK_REFUSALS", 10)
 PASSWORD_RESET_TIMEOUT = STAFF_INVITATION_DAYS * 24 * 60 * 60
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -282,6 +288,11 @@ CARE_PLAN_APPROVAL_PROGRAMS = frozenset(
 # Programmes in which closing a case needs the supervisor's approval.
 CLOSURE_APPROVAL_PROGRAMS = frozenset(
     p.strip() for p in os.environ.get("CARECONDUCTOR_CLOSURE_APPROVAL", "complex_cm").split(",") if p.strip()
+)
+# When patients are reminded of appointments (docs/appointments.md): "2d@10:00" two days before at 10:00 in the
+# organisation's time zone, "2h" two hours before. Each organisation may set its own on the set-up screens.
+APPOINTMENT_REMINDERS = tuple(
+    p.strip() for p in os.environ.get("CARECONDUCTOR_APPOINTMENT_REMINDERS", "2d@10:00,2h").split(",") if p.strip()
 )
 # Hours past its due time before an open task is escalated to the owner's supervisor, by priority
 # (coordination/escalation.py). CARECONDUCTOR_ESCALATION_HOURS, from before priorities had their own delay, is
