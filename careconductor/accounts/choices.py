@@ -12,9 +12,12 @@ class Role(models.TextChoices):
     MEDICAL_DIRECTOR = "medical_director", "Medical director"
     PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
     PATIENT = "patient", "Patient"
+    # A receiving organisation's log-in (referrals.PartnerAccount): it belongs to no organisation of ours and
+    # sees only the referrals sent to its own organisation.
+    PARTNER = "partner", "Partner organisation"
 
 
-STAFF_ROLES = frozenset(Role) - {Role.PATIENT}
+STAFF_ROLES = frozenset(Role) - {Role.PATIENT, Role.PARTNER}
 
 
 class ExperienceLevel(models.TextChoices):

@@ -41,10 +41,12 @@ class User(AbstractUser):
 
     @property
     def is_staff_member(self) -> bool:
-        return self.role != Role.PATIENT
+        return self.role not in (Role.PATIENT, Role.PARTNER)
 
     @property
     def mfa_required(self) -> bool:
+        if self.role == Role.PARTNER:  # sees patients' names and needs from outside the organisation
+            return True
         return self.organization is not None and self.role in self.organization.mfa_required_roles
 
     @property

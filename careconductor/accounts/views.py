@@ -60,6 +60,8 @@ def home(request: StaffRequest) -> HttpResponse:
         return redirect("coordination:worklist")  # the day starts on the worklist
     if request.user.role == Role.PATIENT:
         return redirect("portal:home")
+    if request.user.role == Role.PARTNER:
+        return redirect("referrals:partner_home")
     return redirect("patients:list")
 
 

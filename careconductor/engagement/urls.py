@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from careconductor.education import portal_views as learning
+from careconductor.referrals import portal_views as referrals
 
 from .views import check_ins, home, join, messages, people, self_assessments
 
@@ -41,5 +42,6 @@ urlpatterns = [
     path("language/", people.language, name="language"),
     path("join/<str:secret>/", join.join, name="join"),
     path("learn/", learning.learn, name="learn"),
+    path("referrals/", referrals.referrals, name="referrals"),
     path("learn/<int:assignment_id>/", learning.material, name="learn_material"),
 ]

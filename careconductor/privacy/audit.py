@@ -61,6 +61,11 @@ def audit_context(ctx: AuditContext) -> Iterator[None]:
         _context.reset(token)
 
 
+def client_address() -> str | None:
+    """The address the request came from (None outside a request): what a refusal counter counts by."""
+    return _context.get().client_address
+
+
 def using_credential(credential: str) -> None:
     """Name the credential (an API token) in the detail of every event recorded for the rest of the request.
     The middleware's audit_context puts the request's context back when it ends."""

@@ -184,6 +184,15 @@ def can(user: User, action: Action | str, patient: Patient) -> bool:
     )
 
 
+def partner_rows(user: User) -> QuerySet[Any]:
+    """What a receiving organisation's log-in reads: only the referrals sent to its own organisation (the
+    referrals app's lookup), never a chart. Anyone else gets none from here."""
+    source = sources.registered.partner
+    if source is None or not user.is_authenticated or user.role != Role.PARTNER or not user.is_active:
+        raise PermissionError("Only a partner organisation's log-in reads referrals this way.")
+    return source(user)
+
+
 def can_create_patients(user: User) -> bool:
     return user.is_authenticated and user.organization_id is not None and user.role in CREATING_ROLES
 

@@ -45,6 +45,8 @@ CoverSource = Callable[["User"], QuerySet[Any] | None]
 CoveredSource = Callable[[QuerySet[Any]], list[QuerySet[Any]]]
 # The discipline of the user when they are on the patient's care team today, else None.
 DisciplineSource = Callable[["User", "Patient"], str | None]
+# What a receiving organisation's log-in may read (the referrals sent to it), as rows of the registering app.
+PartnerSource = Callable[["User"], QuerySet[Any]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class _Registry:
     portal: tuple[PortalSource, ...] = ()
     case_staff: CaseStaff | None = None
     discipline: DisciplineSource | None = None
+    partner: PartnerSource | None = None
 
 
 registered = _Registry()
@@ -133,3 +136,8 @@ def patients() -> type[Patient]:
     if registered.patient is None:
         raise LookupError("No app has registered the patient model (patients.apps registers it in ready())")
     return registered.patient
+
+
+def partner_source(source: PartnerSource) -> None:
+    """referrals: the referrals a partner organisation's log-in may read (policy.partner_rows)."""
+    registered.partner = source

@@ -10,7 +10,9 @@ from django.db import models
 
 from careconductor.accounts.models import Organization
 from careconductor.core.models import TimestampedModel
+from careconductor.directory.choices import Need
 from careconductor.patients.models import Patient
+from careconductor.privacy.choices import Sensitivity
 
 from .choices import Actor, DeclineReason, Origin, ReferralStatus, Urgency
 
@@ -23,7 +25,7 @@ class Referral(TimestampedModel):
     )
     status = models.CharField(max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
-    need = models.CharField(max_length=32, blank=True)  # directory.choices.Need
+    need = models.CharField(max_length=32, choices=Need.choices)
     reason = models.TextField()
     # To a directory service, or to a person (a name and how to reach them) when the service is not listed.
     service = models.ForeignKey(
@@ -48,6 +50,10 @@ class Referral(TimestampedModel):
     finding = models.ForeignKey(
         "assessments.Finding", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals"
     )
+    # A referral for substance use treatment says the patient has a substance use disorder: it is a Part 2 record
+    # (clinical.md §9.4), read only by those who may read the patient's Part 2 records, and sent only with a
+    # Part 2 consent naming the organisation.
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, blank=True, default="")
     shared = models.JSONField(default=list, blank=True)  # choices.SharedItem values
     consent = models.ForeignKey(
         "privacy.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
@@ -79,7 +85,7 @@ class Referral(TimestampedModel):
 
     @property
     def recipient(self) -> str:
-        if self.service_id is not None:
+        if self.service is not None:
             return f"{self.service.name} ({self.service.provider.name})"
         return self.recipient_name
 
