@@ -14,7 +14,11 @@ from .choices import DeclineReason, ReferralStatus, SharedItem, Urgency
 
 
 class ReferralForm(forms.Form):
-    need = forms.ChoiceField(label="Need", choices=[("", "Choose …"), *Need.choices])
+    need = forms.ChoiceField(
+        label="Need",
+        choices=[("", "Choose …"), *Need.choices],
+        error_messages={"required": "Choose the need this referral is for."},
+    )
     service = forms.IntegerField(widget=forms.HiddenInput, required=False)
     recipient_name = forms.CharField(
         label="Or refer to a person or organisation not in the directory",
@@ -36,6 +40,9 @@ class ReferralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="What you ask them to do, in words they will understand.",
+        error_messages={
+            "required": "Say why you are referring, in a sentence the organisation will understand."
+        },
     )
     urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices, initial=Urgency.ROUTINE)
     shared = forms.MultipleChoiceField(
