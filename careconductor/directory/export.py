@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from .hsds import COST_VOCABULARY, NEED_VOCABULARY
+from .hsds import COST_VOCABULARY, COVERED_ENTITY, HIPAA_VOCABULARY, NEED_VOCABULARY
 from .models import Location, Service
 
 
@@ -59,6 +59,14 @@ def _service(s: Service) -> dict[str, Any]:
                     "description": p.description,
                     "email": p.email,
                     "website": p.website,
+                    "attributes": [
+                        {
+                            "id": str(uuid.uuid5(p.hsds_id, "hipaa:covered")),
+                            "taxonomy_term": {"code": COVERED_ENTITY, "vocabulary": HIPAA_VOCABULARY},
+                        }
+                    ]
+                    if p.hipaa_covered
+                    else [],
                 }
             ),
             "service_at_locations": [

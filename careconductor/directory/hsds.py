@@ -5,7 +5,8 @@ problem found, by where it is in the package), and values to JSON; no database. 
 package whole or not at all.
 
 What HSDS has no field for is carried in its attributes, with taxonomy terms of our own vocabularies:
-`careconductor-need` (the needs a service meets: choices.Need) and `careconductor-cost` (`free`). Schedules are
+`careconductor-need` (the needs a service meets: choices.Need) and `careconductor-cost` (`free`) on a service,
+`careconductor-hipaa` (`covered-entity`: a HIPAA covered entity) on an organization. Schedules are
 read as weekly ones (freq WEEKLY, byday, opens_at, closes_at); other recurrences are refused by name."""
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from .choices import LocationType, Need, ServiceStatus
 
 NEED_VOCABULARY = "careconductor-need"
 COST_VOCABULARY = "careconductor-cost"
+HIPAA_VOCABULARY = "careconductor-hipaa"
+COVERED_ENTITY = "covered-entity"
 MOST_SERVICES = 20_000  # a region's 211 export is a few thousand services
 
 
@@ -38,6 +41,7 @@ class ProviderIn:
     description: str = ""
     email: str = ""
     website: str = ""
+    hipaa_covered: bool = False
 
 
 @dataclass
@@ -276,12 +280,19 @@ def _provider(problems: list[str], where: str, node: Any) -> ProviderIn:
         problems.append(f"{where}: is required (the organisation that provides the service)")
         return ProviderIn(uuid.uuid4(), "")
     r = _Reader(problems, where, node)
+    covered = False
+    for attribute in r.items("attributes"):
+        term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
+        term = term if isinstance(term, dict) else {}
+        vocabulary = str(term.get("vocabulary") or term.get("taxonomy") or "")
+        covered = covered or (vocabulary == HIPAA_VOCABULARY and term.get("code") == COVERED_ENTITY)
     return ProviderIn(
         r.uuid(),
         r.text("name", 200, required=True),
         r.text("description"),
         r.text("email", 254),
         r.text("website", 200),
+        covered,
     )
 
 

@@ -20,6 +20,7 @@ from careconductor.patients.queries import access_patient
 from careconductor.privacy.guards import staff_view
 
 from . import queries, rules
+from .actions import may_edit
 from .forms import SearchForm
 
 
@@ -54,6 +55,7 @@ def _search(request: StaffRequest, patient: Patient | None) -> HttpResponse:
         "form": form,
         "patient": patient,
         "nav": "resources" if patient is None else "patients",
+        "may_edit": may_edit(request.user),
     }
     if patient is not None:
         context["summary"] = chart_summary(patient)
