@@ -41,6 +41,8 @@ from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
+from careconductor.referrals import actions as referrals
+from careconductor.referrals.models import PartnerAccount, PartnerLink, Referral, ReferralEvent
 from careconductor.transitions.actions import do_create_feed, do_receive
 from careconductor.transitions.models import AdtMessage, Feed
 
@@ -69,7 +71,7 @@ PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
     "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
-    "adt_message_id", "reconciliation_id", "line_id",
+    "adt_message_id", "reconciliation_id", "line_id", "referral_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -107,6 +109,7 @@ def _grant(world: World) -> EmergencyAccess:
     _medication(world)
     _engagement(world)
     _adt(world)
+    _referral(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
@@ -233,6 +236,41 @@ def _adt(world: World) -> None:
     assert do_receive(adt("A01", "WALK1")).message.patient_id == world.paula.pk
 
 
+def _referral(world: World) -> None:
+    """A referral of Paula's to the starter directory's food pantry, sent with her consent, with a document, so
+    the referral pages (and the partner's link and log-in) have her to leak."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from careconductor.demo.directory import STARTER
+    from careconductor.directory.actions import do_import_hsds
+    from careconductor.directory.models import Service
+
+    do_import_hsds(world.adam, json.loads(STARTER.read_text(encoding="utf-8")))
+    referral = referrals.do_create_referral(
+        world.alice,
+        world.paula,
+        need="food",
+        reason="Reyes runs out of food",
+        service=Service.objects.get(name="Weekly food pantry"),
+        shared=["attachments", "reason"],
+    )
+    letter = SimpleUploadedFile("reyes.pdf", b"%PDF-1.4 Reyes")
+    referrals.do_add_attachments(world.alice, referral, [letter])
+    referrals.do_send_referral(
+        world.alice, referral, record_consent={"method": "verbal", "given_on": clock.today()}
+    )
+
+
+def _referral_state(paula: Patient) -> tuple:
+    return (
+        sorted(paula.referrals.values_list("pk", "status", "needs_attention")),
+        sorted(ReferralEvent.objects.filter(referral__patient=paula).values_list("pk", flat=True)),
+        sorted(PartnerLink.objects.filter(referral__patient=paula).values_list("pk", "used_at")),
+    )
+
+
 def _engagement_state(paula: Patient) -> tuple:
     return (
         sorted(Message.objects.filter(patient=paula).values_list("pk", "read_at")),
@@ -267,6 +305,7 @@ def _paula_state(paula: Patient, case: Case) -> tuple:
         _coordination_state(paula, case),
         _medication_state(paula),
         _engagement_state(paula),
+        _referral_state(paula),
     )
 
 
@@ -311,6 +350,14 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "proxy_id": _first_pk(ProxyGrant, world),
         "adt_message_id": _first_pk(AdtMessage, world),
         "feed_id": Feed.objects.values_list("pk", flat=True).first() or 0,
+        "referral_id": _first_pk(Referral, world),
+        "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
+        # The resource directory's rows (no patient data; another organisation's ids answer 404).
+        "provider_id": 0,
+        "service_id": 0,
+        "location_id": 0,
+        "phone_id": 0,
+        "schedule_id": 0,
         "measure": "glucose",
         "secret": "not-a-real-invitation",
         # Someone else's notification about Paula (the closure request told the supervisor).
@@ -342,7 +389,8 @@ def test_the_walk_covers_the_patient_pages() -> None:
 # supervisor of another team, a physician not on her care team, another organisation's admin, the UM reviewer,
 # the privacy officer, the medical director, a log-in with the patient role and no record, another patient of
 # Alice's with his own portal log-in (omar), and the proxy another patient chose (vera).
-STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat", "omar", "vera"]
+# And a partner organisation's log-in (hal, at the directory's housing charity, which Paula was not referred to).
+STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat", "omar", "vera", "hal"]
 
 
 @pytest.fixture(scope="module")
@@ -409,9 +457,22 @@ def _strangers(world: World) -> dict[str, User]:
         "pete": make_staff("pete", Role.CARE_TEAM, world.riverside, discipline=Discipline.PHYSICIAN),
         "ana": make_staff("ana", Role.ADMIN, world.lakeside, discipline=Discipline.ADMINISTRATION),
         "pat": do_create_user("pat", Role.PATIENT, world.riverside, PASSWORD),
+        "hal": _partner(world),
         **_other_patient(world),
     }
     return {name: people.get(name) or getattr(world, name) for name in STRANGERS}
+
+
+def _partner(world: World) -> User:
+    from careconductor.directory.models import Provider
+
+    housing = Provider.objects.get(name__startswith="Valley Home Partners")
+    hal, _path = referrals.do_invite_partner(
+        world.adam, housing, username="hal", first_name="Hal", last_name="Housing", email="hal@example.org"
+    )
+    hal.set_password(PASSWORD)
+    hal.save()
+    return hal
 
 
 def _other_patient(world: World) -> dict[str, User]:
