@@ -33,7 +33,7 @@ def do_record_answer(
     """Staff record the organisation's answer (they called)."""
     policy.require(user, policy.Action.CHANGE, referral.patient)
     with transaction.atomic():
-        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        referral = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
         move(
             referral,
             to,
@@ -66,7 +66,9 @@ def do_answer_by_link(
     with transaction.atomic():
         link = open_link(referral_id, token, for_update=True)
         referral = (
-            Referral.objects.select_for_update().select_related("organization").get(pk=link.referral_id)
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=link.referral_id)
         )
         move(
             referral,

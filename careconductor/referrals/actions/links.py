@@ -130,7 +130,7 @@ def open_link(referral_id: int, token: str, *, for_update: bool = False) -> Part
         raise _refuse("too many refused attempts from this address", referral_id, status=429)
     links = PartnerLink.objects.select_related("referral__patient", "referral__service__provider")
     if for_update:
-        links = links.select_for_update()
+        links = links.select_for_update(of=("self",))
     link = links.filter(token_hash=digest(token)).first() if 20 <= len(token) <= 100 else None
     if link is None:
         raise _refuse("unknown link", referral_id)

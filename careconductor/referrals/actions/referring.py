@@ -179,7 +179,7 @@ def do_send_referral(
     policy.require(user, policy.Action.CHANGE, referral.patient)
     with transaction.atomic():
         referral = (
-            Referral.objects.select_for_update()
+            Referral.objects.select_for_update(of=("self",))
             .select_related("service__provider", "patient")
             .get(pk=referral.pk)
         )
@@ -199,7 +199,7 @@ def do_cancel_referral(user: User, referral: Referral, *, reason: str) -> Referr
     if not reason.strip():
         raise ActionRefused({"note": "Say why the referral is cancelled; the organisation is told."})
     with transaction.atomic():
-        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        referral = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
         move(
             referral,
             ReferralStatus.CANCELLED,
