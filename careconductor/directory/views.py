@@ -4,6 +4,7 @@ age filled in). Each search says why each service fits."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from careconductor.privacy.guards import staff_view
 from . import queries, rules
 from .actions import may_edit
 from .forms import SearchForm
+
+REFER_FROM = ("barrier", "goal", "intervention", "finding", "appointment")
 
 
 @staff_view(roles_for(Page.RESOURCES))
@@ -59,6 +62,11 @@ def _search(request: StaffRequest, patient: Patient | None) -> HttpResponse:
     }
     if patient is not None:
         context["summary"] = chart_summary(patient)
+        # Where a referral made from the results starts: the barrier, goal, intervention or finding the search
+        # came from (referrals.queries.referral_start reads them, each through its own access check).
+        context["refer_from"] = urlencode(
+            {key: request.GET[key] for key in REFER_FROM if request.GET.get(key, "").isdigit()}
+        )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         near = queries.place_of(data["postal_code"])
