@@ -11,7 +11,7 @@ from careconductor.core.errors import ActionRefused
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
-from .. import rules
+from .. import hooks, rules
 from ..choices import Actor, DeclineReason, ReferralStatus
 from ..models import Referral, ReferralEvent
 
@@ -107,4 +107,6 @@ def move(
         detail=f"status {to} by {actor}",
         username=audit_as,
     )
+    for hook in hooks.AFTER_MOVE:
+        hook(referral, event)
     return event
