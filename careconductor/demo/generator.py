@@ -53,6 +53,7 @@ from .merge import add_merge_scenario
 from .patient_details import PatientDetails
 from .privacy import add_privacy_scenarios
 from .reconciliation import add_reconciliation_in_progress
+from .referrals import add_referral_scenarios
 from .rows import reserve_ids
 from .setup import add_allergy_scenarios, add_setup_scenarios
 from .staff import PASSWORD, DemoError, Login, demo_logins
@@ -140,6 +141,7 @@ def build_demo(
         add_adt_traffic(org, out)
         add_reconciliation_in_progress(org, out)
         add_directory(org, out)
+        add_referral_scenarios(org, out)
         audit.record(
             None,
             AuditAction.CREATE,

@@ -51,7 +51,8 @@ def test_it_has_staff_of_every_role_and_case_managers_of_every_level(demo: str) 
     # Patients have portal log-ins too (demo/engagement.py).
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     # A hospital feed's account (demo/adt_traffic.py) is no member of staff.
-    staff = User.objects.exclude(role=Role.PATIENT).filter(adt_feed__isnull=True)
+    # Nor is a partner organisation's log-in (demo/referrals.py).
+    staff = User.objects.exclude(role__in=[Role.PATIENT, Role.PARTNER]).filter(adt_feed__isnull=True)
     assert not staff.filter(profile__isnull=True).exists(), "every staff member has a profile"
     managers = StaffProfile.objects.filter(user__role=Role.CASE_MANAGER)
     assert set(managers.values_list("experience_level", flat=True)) == set(ExperienceLevel.values)

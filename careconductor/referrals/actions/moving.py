@@ -95,7 +95,7 @@ def move(
         # Something came back for the case manager to act on: it waits on the worklist until read.
         referral.needs_attention = True
         fields.append("needs_attention")
-    if to in (ReferralStatus.COMPLETED, ReferralStatus.NO_SHOW, ReferralStatus.DECLINED) and note.strip():
+    if to in rules.NEEDS_ATTENTION | {ReferralStatus.CANCELLED} and note.strip():
         referral.outcome_note = note.strip()[:2000]
         fields.append("outcome_note")
     referral.save(update_fields=fields)
