@@ -40,13 +40,16 @@ def patient_search(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 
 def _search(request: StaffRequest, patient: Patient | None) -> HttpResponse:
-    if request.GET:
+    # A search the person typed, or the chart's start: the patient's needs, ZIP code, language and age (the need
+    # a referral was started for, when it came from one, in place of the chart's needs).
+    typed = set(request.GET) - {*REFER_FROM, "needs"}
+    if typed or (request.GET and patient is None):
         form = SearchForm(request.GET)
     else:
         start = queries.patient_start(patient) if patient is not None else None
         form = SearchForm(
             {
-                "needs": start.needs,
+                "needs": request.GET.getlist("needs") or (start.needs if start else []),
                 "postal_code": start.postal_code,
                 "language": start.language if start.language != "en" else "",
                 "age": start.age,

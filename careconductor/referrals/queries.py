@@ -173,13 +173,15 @@ def referral_start(user: User, patient: Patient, params: Mapping[str, str]) -> S
         start.initial["need"] = need
     elif "need" not in start.initial and start.service is not None and start.service.needs:
         start.initial["need"] = start.service.needs[0]
-    if start.barrier is not None and "need" not in start.initial:
-        start.initial["need"] = NEED_OF_BARRIER.get(start.barrier.kind, "")
+    if start.barrier is not None and start.barrier.kind == "transport" and "need" not in start.initial:
+        start.initial["need"] = Need.TRANSPORT  # a ride; a cost barrier could be any need
+    if start.goal is not None and "need" not in start.initial:
+        # The goal's own need: the finding its problem came from ("food insecurity" → food).
+        domains = start.goal.problems.filter(finding__isnull=False).values_list("finding__domain", flat=True)
+        found = next((NEED_OF_FINDING[d] for d in domains if d in NEED_OF_FINDING), None)
+        if found is not None:
+            start.initial["need"] = found
     return start
-
-
-# A barrier's kind and the need a service meets for it.
-NEED_OF_BARRIER = {"cost": Need.FINANCIAL, "transport": Need.TRANSPORT}
 
 
 def needs_consent(referral: Referral) -> bool:
