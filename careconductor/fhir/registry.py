@@ -23,6 +23,7 @@ SEARCH = "search-type"
 HISTORY = "history-instance"
 CREATE = "create"
 UPDATE = "update"
+DELETE = "delete"
 READ_ONLY = frozenset({READ, VREAD, SEARCH, HISTORY})
 READ_WRITE = READ_ONLY | {CREATE, UPDATE}
 
@@ -127,6 +128,10 @@ class Mapper:
         raise NotImplementedError
 
     def update(self, caller: Caller, row: Any, resource: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def delete(self, caller: Caller, row: Any) -> None:
+        """Only for what is not a record (a Subscription): records are kept and change status instead."""
         raise NotImplementedError
 
 

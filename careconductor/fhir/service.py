@@ -17,7 +17,18 @@ from . import search as searching
 from . import versions
 from .auth import Caller
 from .errors import FhirError, bad_request, issue, not_found
-from .registry import CREATE, HISTORY, READ, SEARCH, UPDATE, VREAD, Mapper, all_mappers, mapper_for
+from .registry import (
+    CREATE,
+    DELETE,
+    HISTORY,
+    READ,
+    SEARCH,
+    UPDATE,
+    VREAD,
+    Mapper,
+    all_mappers,
+    mapper_for,
+)
 from .validation import validate
 
 
@@ -212,8 +223,9 @@ def update(
         raise bad_request("The resource's id must match the id in the URL.", [f"{resource_type}.id"])
     with transaction.atomic(savepoint=savepoint), audit.batched():
         row = mapper.get(caller, resource_id)
-        row = mapper.with_related(
-            mapper.model._default_manager.select_for_update(of=("self",)).filter(pk=row.pk)
+        part = mapper.part_of(row)  # the model a type served from several (Task) keeps the row in
+        row = part.with_related(
+            part.model._default_manager.select_for_update(of=("self",)).filter(pk=row.pk)
         ).get()
         current = mapper.version_id(row)
         wanted = if_match.strip().removeprefix("W/").strip('"')
@@ -231,10 +243,19 @@ def update(
             raise not_found(resource_type, resource_id) from exc
     location = f"{resource_type}/{resource_id}"
     if not render:
-        return Answer(200, None, location=location, pending=(mapper.part_of(row), row.pk))
-    row = mapper.with_related(mapper.model._default_manager.filter(pk=row.pk)).get()
-    body = mapper.render(row)
+        return Answer(200, None, location=location, pending=(part, row.pk))
+    row = part.with_related(part.model._default_manager.filter(pk=row.pk)).get()
+    body = part.render(row)
     return Answer(200, body, _resource_headers(body), location=location)
+
+
+def delete(caller: Caller, resource_type: str, resource_id: str) -> Answer:
+    """Delete what the type allows deleting (a Subscription); 204, nothing to show."""
+    mapper = mapper_or_404(resource_type, DELETE)
+    caller.require(resource_type, "d")
+    with transaction.atomic():
+        mapper.delete(caller, mapper.get(caller, resource_id))
+    return Answer(204, None)
 
 
 def render_pending(answers: list[Answer]) -> None:

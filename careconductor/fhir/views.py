@@ -20,6 +20,7 @@ from . import bundles, service
 from .auth import Caller, authenticate, confirm, identify
 from .capability import capability_statement
 from .errors import FhirError, outcome
+from .registry import DELETE, mapper_for
 from .validation import parse_json
 
 FHIR_JSON = "application/fhir+json"
@@ -193,6 +194,9 @@ def instance(request: HttpRequest, caller: Caller, resource_type: str, resource_
             caller, resource_type, resource_id, body_of(request), if_match=request.headers.get("If-Match", "")
         )
     if request.method == "DELETE":
+        found = mapper_for(resource_type)
+        if found is not None and DELETE in found.interactions:
+            return service.delete(caller, resource_type, resource_id)
         raise FhirError(
             405,
             f"{resource_type} cannot be deleted: records are kept; change the status instead (e.g. inactive, entered-in-error).",
