@@ -5,6 +5,7 @@ Scopes follow SMART App Launch: `<context>/<resource type or *>.<permissions>`, 
 (create, read, update, delete, search). Scopes only narrow: what a token's user may see and change is still
 decided by privacy.policy, exactly as on the screens. A patient's token needs `patient/` scopes and sees that
 patient only; `patient/` scopes on a staff token give nothing, as there is no launch context to name a patient.
+A partner organisation's token (role partner, no organisation of ours) reaches only PARTNER_TYPES.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from careconductor.privacy import audit
 
 from .errors import FhirError
 
+# What a partner organisation's token may reach at all (its referrals and its subscriptions); every other type
+# answers 403, whatever its scopes say.
+PARTNER_TYPES = frozenset({"ServiceRequest", "Task", "Subscription"})
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -33,6 +38,8 @@ class Caller:
     def allows(self, resource_type: str, letter: str) -> bool:
         """Whether the token's scopes grant the interaction (`c`, `r`, `u`, `d` or `s`) on the type."""
         own_context = "patient" if self.user.role == Role.PATIENT else None
+        if self.user.role == Role.PARTNER and resource_type not in PARTNER_TYPES:
+            return False
         for text in self.scopes:
             parsed = parse_scope(text)
             if parsed is None:
@@ -65,6 +72,9 @@ def _secret(request: HttpRequest) -> str:
 
 
 def _caller(token: ApiToken) -> Caller:
+    if token.user.role == Role.PARTNER:
+        # A receiving organisation's system: no organisation of ours; it reads only the referrals sent to it.
+        return Caller(user=token.user, scopes=tuple(str(s) for s in token.scopes or ()))
     if token.user.organization_id is None:
         raise FhirError(403, "The token's user belongs to no organisation.", code="forbidden")
     return Caller(user=token.user, scopes=tuple(str(s) for s in token.scopes or ()))
