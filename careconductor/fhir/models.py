@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+
+from careconductor.core.models import TimestampedModel
 
 
 class ResourceVersion(models.Model):
@@ -27,3 +30,59 @@ class ResourceVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type}/{self.resource_id}/_history/{self.version_id}"
+
+
+class Subscription(TimestampedModel):
+    """An R4 Subscriptions backport subscription (interop.md §6) of an API client, staff or a partner
+    organisation's system, to the referral Task topic: notifications are POSTed to its rest-hook endpoint
+    (subscriptions.py). Changed only through subscriptions.do_* functions."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACTIVE = "active", "Active"
+        ERROR = "error", "Error"
+        OFF = "off", "Off"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    topic = models.CharField(max_length=200)
+    # Each filter as (parameter, modifier, value), all of which must match (backport-filter-criteria, AND).
+    filters = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    endpoint = models.URLField(max_length=500)
+    # "Name: value" lines sent with every POST (channel.header); never shown back in full.
+    headers = models.JSONField(default=list, blank=True)
+    content = models.CharField(max_length=16, default="id-only")
+    timeout_seconds = models.PositiveSmallIntegerField(default=10)
+    end = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    events_since_start = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Subscription/{self.pk} ({self.status})"
+
+
+class SubscriptionEvent(models.Model):
+    """One event of a subscription, numbered from 1 (events-since-subscription-start), kept so that a subscriber
+    who missed a notification can find the gap and ask for it again."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
+    number = models.PositiveBigIntegerField()
+    at = models.DateTimeField()
+    focus = models.CharField(max_length=100, help_text="e.g. Task/referral-12")
+    context = models.CharField(max_length=100, blank=True, help_text="e.g. ServiceRequest/12")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["subscription", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "number"], name="subscription_event_number_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.number} of {self.subscription_id}"

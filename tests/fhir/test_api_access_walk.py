@@ -79,6 +79,8 @@ EXPECTED = [
     "QuestionnaireResponse",
     "RelatedPerson",
     "RiskAssessment",
+    "ServiceRequest",
+    "Subscription",
     "Task",
 ]
 # The types that hold patient data (Organization, Practitioner and PractitionerRole do not).
@@ -156,6 +158,23 @@ def add_paula_records(world: World) -> None:
     )
     add_paula_portal_records(world)
     add_paula_medications(world, stay)
+    add_paula_referral(world)
+
+
+def add_paula_referral(world: World) -> None:
+    """A referral for Paula to a clinic (a HIPAA covered entity, so no sharing consent), sent: a ServiceRequest
+    and its referral-management Task (Task/referral-N)."""
+    from careconductor.referrals.actions import do_create_referral, do_send_referral
+
+    referral = do_create_referral(
+        world.alice,
+        world.paula,
+        need="behavioural-health",
+        reason="Low mood since the spring",
+        recipient_name="Dr Ines Castro",
+        recipient_hipaa_covered=True,
+    )
+    do_send_referral(world.alice, referral)
 
 
 def add_paula_medications(world: World, stay: Encounter) -> None:

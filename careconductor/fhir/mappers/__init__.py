@@ -29,6 +29,8 @@ MODULES = (
     "medication_statement",
     "medication_request",
     "reconciliation_list",
+    "service_request",
+    "subscription",
 )
 
 

@@ -11,7 +11,11 @@ read-only here.
 
 Search: `period` is R4's Task `period`, over Task.executionPeriod: what we know of it is its end (when the task
 was done), so it compares that moment and open tasks have none. The due time has no R4 parameter; `due` is ours,
-over `restriction.period.end`, for worklists (`due=lt2026-11-20&status=requested`). Both take the date prefixes."""
+over `restriction.period.end`, for worklists (`due=lt2026-11-20&status=requested`). Both take the date prefixes.
+
+Referrals' referral-management Tasks (referral_task.py, ids `referral-<pk>`) are served under the same type:
+TaskMapper pages over both (registry.UnionMapper). Coordination tasks are read-only here; a referral's Task is
+updated by the receiving organisation's system."""
 
 from __future__ import annotations
 
@@ -26,10 +30,12 @@ from careconductor.coordination.rules import OPEN
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, Mapper, SearchParam, register
+from ..errors import FhirError
+from ..registry import READ_ONLY, UPDATE, Mapper, SearchParam, UnionMapper, register
 from .common import compact, concept, moment, ref
 from .condition import labelled
 from .organization import parse_team_id, team_id
+from .referral_task import ReferralTask
 
 TASK_KIND = "https://careconductor.org/fhir/CodeSystem/task-kind"
 BUSINESS_STATUS = "https://careconductor.org/fhir/CodeSystem/task-business-status"
@@ -69,8 +75,7 @@ def _business_status(modifier: str, value: str, caller: Caller) -> Q:
     return ~matched if modifier == "not" else matched
 
 
-@register
-class TaskMapper(Mapper):
+class CoordinationTask(Mapper):
     resource_type = "Task"
     model = Task
     interactions = READ_ONLY
@@ -186,3 +191,52 @@ class TaskMapper(Mapper):
                 "note": [{"text": text} for text in notes],
             }
         )
+
+    def update(self, caller: Caller, row: Task, resource: dict[str, Any]) -> Task:
+        raise FhirError(
+            405,
+            "Coordination tasks change on the screens; only a referral's Task (Task/referral-<id>) is updated "
+            "here, by the receiving organisation's system.",
+            code="not-supported",
+        )
+
+
+def _union_param(param: SearchParam, other: SearchParam | None) -> SearchParam:
+    """A parameter as the union declares it: the coordination tasks' (its target and path, for _include) with
+    the modifiers of both parts."""
+    extra = other.modifiers if other is not None else frozenset()
+    return SearchParam(
+        param.type,
+        param.description,
+        param.build,
+        target=param.target,
+        path=param.path,
+        modifiers=param.modifiers | extra,
+    )
+
+
+@register
+class TaskMapper(UnionMapper):
+    resource_type = "Task"
+    model = Task  # the first part's; search, versions and $everything go through parts()
+    members = (CoordinationTask, ReferralTask)
+    interactions = READ_ONLY | {UPDATE}
+    patient_field = "patient"
+    sensitive = True
+    description = (
+        CoordinationTask.description
+        + " Referrals' referral-management Tasks (Gravity SDOH pattern) have ids referral-<id>: status and "
+        "businessStatus (scheduled, no-show) of the referral, intent order, code fulfill, focus "
+        "ServiceRequest/<id>, owner the receiving organisation by identifier (owner:identifier=<HSDS "
+        "organization id>), statusReason a decline's reason, executionPeriod.start the appointment, output the "
+        "outcome. Only those are updated (PUT), by the receiving organisation's system with its partner token."
+    )
+    params = {
+        name: _union_param(param, ReferralTask.params.get(name))
+        for name, param in CoordinationTask.params.items()
+    }
+    sorts = dict(CoordinationTask.sorts)
+    error_paths = ReferralTask.error_paths
+
+    def update(self, caller: Caller, row: Any, resource: dict[str, Any]) -> Any:
+        return self.part_of(row).update(caller, row, resource)
