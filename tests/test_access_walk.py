@@ -34,6 +34,8 @@ from careconductor.engagement.models import (
     ProxyGrant,
     Threshold,
 )
+from careconductor.letters.actions import LetterRequest, do_send_letter
+from careconductor.letters.models import Letter
 from careconductor.medications import actions as medications
 from careconductor.medications.models import DoseReport, Medication, Reconciliation, ReconciliationLine
 from careconductor.patients.actions import do_add_care_team_member
@@ -71,7 +73,7 @@ PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
     "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
-    "adt_message_id", "reconciliation_id", "line_id", "referral_id",
+    "adt_message_id", "reconciliation_id", "line_id", "referral_id", "letter_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -109,10 +111,17 @@ def _grant(world: World) -> EmergencyAccess:
     _medication(world)
     _engagement(world)
     _adt(world)
+    _letter(world)
     _referral(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
+
+
+def _letter(world: World) -> None:
+    """A welcome letter given to Paula by hand, so the letter's pages have a real target."""
+    request = LetterRequest(kind="welcome", language="es", delivery="hand", case=world.paula_case)
+    do_send_letter(world.alice, world.paula, request)
 
 
 def _care_plan(world: World) -> None:
@@ -350,6 +359,7 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "proxy_id": _first_pk(ProxyGrant, world),
         "adt_message_id": _first_pk(AdtMessage, world),
         "feed_id": Feed.objects.values_list("pk", flat=True).first() or 0,
+        "letter_id": _first_pk(Letter, world),
         "referral_id": _first_pk(Referral, world),
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
         # The resource directory's rows (no patient data; another organisation's ids answer 404).
