@@ -9,6 +9,8 @@ from careconductor.core import clock
 from .registry import all_mappers, instant
 from .search import COMMON
 
+BACKPORT_OPERATIONS = "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/"
+
 
 def capability_statement(base_url: str) -> dict[str, Any]:
     resources = []
@@ -47,6 +49,11 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                 }
+            ]
+        if mapper.resource_type == "Subscription":
+            resource["operation"] = [
+                {"name": name, "definition": f"{BACKPORT_OPERATIONS}backport-subscription-{name}"}
+                for name in ("status", "events")
             ]
         resources.append(resource)
     return {

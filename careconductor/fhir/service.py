@@ -258,6 +258,27 @@ def delete(caller: Caller, resource_type: str, resource_id: str) -> Answer:
     return Answer(204, None)
 
 
+def subscription_operation(caller: Caller, resource_id: str, operation: str, query: dict[str, str]) -> Answer:
+    """$status: the subscription's status Parameters (query-status) in a searchset; $events: the kept events
+    eventsSinceNumber..eventsUntilNumber (at most 100) as a query-event Bundle, for a subscriber that found a gap."""
+    from . import subscriptions
+
+    mapper = mapper_or_404("Subscription", READ)
+    caller.require("Subscription", "r")
+    row = mapper.get(caller, resource_id)
+    if operation == "status":
+        parameters = subscriptions.status_parameters(row, "query-status")
+        entry = {"resource": parameters, "search": {"mode": "match"}}
+        return Answer(200, {"resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [entry]})
+    numbers = []
+    for name in ("eventsSinceNumber", "eventsUntilNumber"):
+        text = query.get(name, "")
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise bad_request(f"{name} is a whole number.", [name])
+        numbers.append(int(text) if text else None)
+    return Answer(200, subscriptions.events_bundle(row, numbers[0], numbers[1]))
+
+
 def render_pending(answers: list[Answer]) -> None:
     """Render the resources left pending by create/update(render=False): one query per type (with its related
     rows), not one per resource."""

@@ -222,6 +222,17 @@ def notification_bundle(
     return {"resourceType": "Bundle", "type": "history", "timestamp": instant(clock.now()), "entry": entries}
 
 
+def events_bundle(subscription: Subscription, since: int | None, until: int | None) -> dict[str, Any]:
+    """The kept events from `since` to `until` (both included, at most 100 from `since`) as a query-event
+    Bundle: how a subscriber recovers the notifications it missed."""
+    events = SubscriptionEvent.objects.filter(subscription=subscription).order_by("number")
+    if since is not None:
+        events = events.filter(number__gte=since)
+    if until is not None:
+        events = events.filter(number__lte=until)
+    return notification_bundle(subscription, "query-event", list(events[:100]))
+
+
 def _uuid() -> str:
     import uuid
 

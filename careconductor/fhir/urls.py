@@ -13,6 +13,8 @@ urlpatterns = [
     path("", views.root, name="root"),
     path("metadata", views.metadata, name="metadata"),
     re_path(rf"^Patient/{ID}/\$everything$", views.patient_everything, name="patient_everything"),
+    re_path(rf"^Subscription/{ID}/\$status$", views.subscription_status, name="subscription_status"),
+    re_path(rf"^Subscription/{ID}/\$events$", views.subscription_events, name="subscription_events"),
     re_path(rf"^{TYPE}/_search$", views.type_search, name="type_search"),
     re_path(
         rf"^{TYPE}/{ID}/_history/(?P<version_id>[A-Za-z0-9\-.]{{1,64}})$",

@@ -230,5 +230,22 @@ def patient_everything(request: HttpRequest, caller: Caller, resource_id: str) -
     return service.everything(caller, resource_id, base_url(request))
 
 
+@fhir_view
+def subscription_status(request: HttpRequest, caller: Caller, resource_id: str) -> service.Answer:
+    """Subscription/<id>/$status (R4 Subscriptions backport)."""
+    if request.method != "GET":
+        return _method_not_allowed(request, "GET")
+    return service.subscription_operation(caller, resource_id, "status", {})
+
+
+@fhir_view
+def subscription_events(request: HttpRequest, caller: Caller, resource_id: str) -> service.Answer:
+    """Subscription/<id>/$events?eventsSinceNumber=&eventsUntilNumber= (R4 Subscriptions backport)."""
+    if request.method != "GET":
+        return _method_not_allowed(request, "GET")
+    query = {key: request.GET.get(key, "") for key in ("eventsSinceNumber", "eventsUntilNumber")}
+    return service.subscription_operation(caller, resource_id, "events", query)
+
+
 def _lenient(request: HttpRequest) -> bool:
     return "handling=lenient" in request.headers.get("Prefer", "").replace(" ", "")

@@ -363,3 +363,4 @@ def test_the_capability_statement_lists_them(api, world: World) -> None:
     assert {"read", "search-type"} <= {i["code"] for i in types["ServiceRequest"]["interaction"]}
     assert "update" in {i["code"] for i in types["Task"]["interaction"]}
     assert {"create", "delete", "read"} <= {i["code"] for i in types["Subscription"]["interaction"]}
+    assert {o["name"] for o in types["Subscription"]["operation"]} == {"status", "events"}

@@ -188,6 +188,25 @@ def test_the_partners_system_subscribes_and_is_told_of_each_change(
     kept = SubscriptionEvent.objects.filter(subscription=subscription).order_by("number")
     assert [(e.number, e.delivered_at is not None) for e in kept] == [(1, True), (2, True)]
 
+    # $status says how many events there were; $events gives back the ones a subscriber missed.
+    auth = {"Authorization": f"Bearer {secret}", "Accept": FHIR_JSON}
+    status = requests.get(f"{base}Subscription/{made.id}/$status", headers=auth, timeout=10).json()
+    validate_fhir(status)
+    assert _event(status)["events-since-subscription-start"] == "2"
+    assert _event(status)["type"] == "query-status"
+    missed = requests.get(
+        f"{base}Subscription/{made.id}/$events?eventsSinceNumber=2", headers=auth, timeout=10
+    ).json()
+    validate_fhir(missed)
+    assert _event(missed)["type"] == "query-event" and _event(missed)["event"]["event-number"] == "2"
+    bad = requests.get(f"{base}Subscription/{made.id}/$events?eventsSinceNumber=x", headers=auth, timeout=10)
+    assert bad.status_code == 400
+    alice = do_create_token(world.alice, name="staff", scopes=("user/*.*",))[1]
+    theirs = requests.get(
+        f"{base}Subscription/{made.id}/$status", headers={"Authorization": f"Bearer {alice}"}, timeout=10
+    )
+    assert theirs.status_code == 404
+
     # Another organisation's referral is never notified, nor polled.
     counselling = Service.objects.get(name="Counselling and psychiatry")
     other = _send(world, counselling, need="behavioural-health")
