@@ -86,7 +86,7 @@ class Referral(TimestampedModel):
     @property
     def recipient(self) -> str:
         if self.service is not None:
-            return f"{self.service.name} ({self.service.provider.name})"
+            return f"{self.service.name} at {self.service.provider.name}"
         return self.recipient_name
 
 

@@ -197,14 +197,17 @@ def test_a_decline_comes_back_onto_the_worklist_goal_and_barrier(world: World, r
     rows = [i for i in build_worklist(world.alice, today=clock.today()).items if i.kind == "referral"]
     (row,) = rows
     assert row.reason == (
-        "Referral to Weekly food pantry (Riverside Harvest Table (fictional)) declined: no capacity "
-        "(Full until January.)"
+        "Referral to Weekly food pantry at Riverside Harvest Table (fictional) declined: no capacity. "
+        "Full until January."
     )
     assert row.link == reverse("referrals:detail", args=[referral.pk])
     referral.refresh_from_db()
     do_acknowledge(world.alice, referral, note="Will try the meals program.", resolve_barrier=False)
     progress = GoalProgress.objects.get(goal=referring.goal)
-    assert "declined: no capacity" in progress.note and "Will try the meals program." in progress.note
+    assert progress.note == (
+        "Referral to Weekly food pantry at Riverside Harvest Table (fictional) declined: no capacity. "
+        "Full until January. Will try the meals program."
+    )
     barrier = Barrier.objects.get(pk=referring.barrier.pk)
     assert "declined: no capacity" in barrier.response and not barrier.resolved
     assert not [i for i in build_worklist(world.alice, today=clock.today()).items if i.kind == "referral"]

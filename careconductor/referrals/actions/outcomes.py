@@ -19,14 +19,17 @@ from ..models import Referral
 
 
 def outcome_words(referral: Referral) -> str:
-    """'Referral to Harbor Food Pantry declined: no capacity (they are full until January)'."""
+    """'Referral to Weekly food pantry at Harbor Food Bank declined: no capacity. They are full until January.'"""
     status = ReferralStatus(referral.status)
     words = f"Referral to {referral.recipient} {status.label.lower()}"
     if status == ReferralStatus.DECLINED and referral.decline_reason:
         words += f": {referral.get_decline_reason_display().lower()}"
-    if referral.outcome_note:
-        words += f" ({referral.outcome_note[:200]})"
-    return words
+    return sentences(words, referral.outcome_note[:200])
+
+
+def sentences(*parts: str) -> str:
+    """Parts joined as sentences, each ending with one full stop."""
+    return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in (p.strip() for p in parts) if p)
 
 
 def do_acknowledge(
@@ -41,10 +44,12 @@ def do_acknowledge(
     words = outcome_words(referral)
     with transaction.atomic():
         if referral.goal is not None:
-            do_record_progress(user, referral.goal, note=f"{words}. {note.strip()}".strip())
+            do_record_progress(user, referral.goal, note=sentences(words, note))
         if referral.barrier is not None:
             barrier = referral.barrier
-            response = f"{barrier.response}\n{clock.today():%-d %b %Y}: {words}.".strip()
+            response = "; ".join(
+                p for p in (barrier.response.strip(), f"{clock.today():%-d %b %Y}: {words}") if p
+            )
             do_update_barrier(user, barrier, response=response, resolved=resolve_barrier or barrier.resolved)
         intervention = referral.intervention
         if (
