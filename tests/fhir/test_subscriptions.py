@@ -23,7 +23,7 @@ from careconductor.core import clock
 from careconductor.directory.models import Service
 from careconductor.fhir.models import Subscription, SubscriptionEvent
 from careconductor.fhir.subscriptions import FILTER_CRITERIA, PAYLOAD_CONTENT, TOPIC
-from careconductor.referrals.actions import do_create_referral, do_send_referral
+from careconductor.referrals.actions import do_cancel_referral, do_create_referral, do_send_referral
 from careconductor.referrals.choices import ReferralStatus
 from careconductor.referrals.models import Referral
 from tests.personas import World
@@ -251,14 +251,20 @@ def test_staff_subscriptions_follow_the_policy(
         secret = do_create_token(user, name="staff system", scopes=("user/*.*",))[1]
         response = requests.post(
             f"{base}Subscription",
-            json=_subscription(f"{receiver.url}/{user.username}", "status=accepted,requested"),
+            json=_subscription(f"{receiver.url}/{user.username}", "status:not=completed"),
             headers={"Authorization": f"Bearer {secret}", "Content-Type": FHIR_JSON},
             timeout=10,
         )
         assert response.status_code == 201, response.text
-    _send(world, Service.objects.get(name="Weekly food pantry"))
+    food = _send(world, Service.objects.get(name="Weekly food pantry"))
     paths = [path for path, _, body in receiver.received if _event(body)["type"] == "event-notification"]
     assert paths == ["/hook/alice"]
+    # An endpoint that fails: the event stays numbered and undelivered, with the reason (the worker tries again).
+    receiver.status = 503
+    do_cancel_referral(world.alice, food, reason="Found another pantry")
+    missed = SubscriptionEvent.objects.get(subscription__owner=world.alice, number=2)
+    assert (missed.delivered_at, missed.attempts) == (None, 1) and "503" in missed.last_error
+    assert not SubscriptionEvent.objects.filter(subscription__owner=world.bob).exists()
 
 
 def test_bad_subscriptions_are_refused_with_an_operation_outcome(
