@@ -15,10 +15,13 @@ from django.core import mail
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
+from careconductor.accounts.actions import do_create_user
+from careconductor.accounts.choices import Role
 from careconductor.careplans.models import Barrier, GoalProgress
 from careconductor.coordination.worklist import build_worklist
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
+from careconductor.patients.actions import do_link_portal_user
 from careconductor.privacy.audit import AuditContext, audit_context
 from careconductor.privacy.choices import AuditAction, ConsentType
 from careconductor.privacy.models import AuditEvent, Consent
@@ -32,7 +35,7 @@ from careconductor.referrals.actions.links import LinkRefused
 from careconductor.referrals.choices import Actor, DeclineReason, Origin, ReferralStatus, SharedItem
 from careconductor.referrals.models import PartnerLink, Referral
 
-from ..personas import World
+from ..personas import PASSWORD, World
 from .conftest import PANTRY_EMAIL, Referring
 
 pytestmark = pytest.mark.django_db
@@ -298,19 +301,18 @@ def test_the_referral_page_reads_a_fixed_number_of_queries(
         assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
 
 
-def test_the_patient_sees_their_referrals_in_spanish(world: World, referring: Referring) -> None:
-    from django.utils import translation
-
-    from careconductor.referrals.queries import portal_referrals
-
+def test_the_patient_sees_their_referrals_in_spanish(world: World, referring: Referring, login) -> None:
     referral, token = _sent(world, referring)
     do_answer_by_link(referral.pk, token, ReferralStatus.ACCEPTED)
-    (shown,) = portal_referrals(world.paula)
-    assert shown.where == "Riverside Harvest Table (fictional)" and shown.address.startswith("214 Maple")
-    assert shown.bring.startswith("Walk in")  # the service's own instructions
-    with translation.override("es"):
-        from careconductor.referrals.queries import PORTAL_STATUS
-
-        assert (
-            str(PORTAL_STATUS[ReferralStatus.ACCEPTED]) == "Dijeron que sí y se pondrán en contacto con usted"
-        )
+    # A substance use referral is not shown in the portal (a proxy may be reading).
+    do_create_referral(
+        world.alice, world.paula, need="substance-use", reason="Drinking", service=referring.recovery
+    )
+    paula = do_create_user("paula.reyes", Role.PATIENT, world.riverside, PASSWORD)
+    do_link_portal_user(world.adam, world.paula, paula)
+    page = _text(login(paula).get(reverse("portal:referrals")))
+    assert "Lugares a los que su equipo de atención le refirió" in page
+    assert "Riverside Harvest Table (fictional)" in page and "214 Maple Avenue" in page
+    assert "Dijeron que sí y se pondrán en contacto con usted" in page
+    assert "Qué traer o hacer: Walk in" in page  # the service's own instructions, as the directory has them
+    assert "Clear Path" not in page
