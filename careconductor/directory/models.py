@@ -106,6 +106,8 @@ class Location(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "hsds_id"], name="location_hsds_id_once")
         ]
+        # The search's box around a place (queries._in_box) is a range on both.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="location_lat_lon_idx")]
 
     def __str__(self) -> str:
         return self.name or self.address_1

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from careconductor.accounts.models import User
 from careconductor.core import clock
@@ -15,7 +16,7 @@ from careconductor.patients.models import Patient
 
 from . import geo, rules
 from .choices import LocationType, ServiceStatus
-from .models import Location, Schedule, Service, ServiceAtLocation, ServiceNeed
+from .models import Location, Phone, Schedule, Service, ServiceAtLocation, ServiceNeed
 
 MOST_SHOWN = 50
 
@@ -52,60 +53,143 @@ class _Candidate:
         )
 
 
+# With no distance limit but a place to be near, the search looks in growing boxes around it first (km): a
+# service whose nearest place is within the radius has that place in the box, so those are ranked before any other.
+RINGS_KM = (8.0, 32.0, 128.0)
+MOST_IDS = 5000  # more candidates than this are named by their conditions again, not by a list of ids
+# What the results page does not show of a service (not read: decoding JSON and dates costs).
+UNSHOWN_OF_A_ROW = ("created_at", "updated_at", "hsds_id")
+UNSHOWN = (*UNSHOWN_OF_A_ROW, "needs", "languages", "application_process")
+
+
 def search(user: User, query: rules.Query) -> list[Found]:
     """The active services of the user's organisation that fit the query, nearest first, at most MOST_SHOWN.
     In two steps, so the cost is a few light queries whatever the directory's size: the candidates' facts as
-    plain values (the need and the place narrowed in SQL: an indexed need, a box around the place), matched by
-    the rules; then the full rows of the ones shown."""
+    plain values, narrowed in SQL (an indexed need; with a distance limit, only services with a place in a box
+    around the centre, by phone or online, or with no place at all can fit; without one, the nearest in growing
+    boxes first), put in the order the results take (nearest first, then by name) and matched by the rules in that
+    order until MOST_SHOWN fit, so the reasons are worked out for the ones shown and a few more; then the full
+    rows of the ones shown. The same services in the same order with the same reasons as matching every
+    candidate and ranking them all (rules.rank; tests/directory/test_search_order.py)."""
     candidates = Service.objects.filter(organization_id=user.org_id, status=ServiceStatus.ACTIVE)
     if query.needs:
         candidates = candidates.filter(
             pk__in=ServiceNeed.objects.filter(need__in=sorted(query.needs)).values("service_id")
         )
+    if query.near is not None and query.within_km is None:
+        return _shown(_nearest_first(candidates, query, query.near))
+    box = Q()
+    if query.near is not None and query.within_km is not None:
+        box = _in_box(query.near, query.within_km) | Q(location__location_type=LocationType.VIRTUAL)
+        # Anything else is too far, or its place is not known: it cannot fit (rules.match).
+        candidates = candidates.filter(
+            Exists(ServiceAtLocation.objects.filter(box, service=OuterRef("pk")))
+            | ~Exists(ServiceAtLocation.objects.filter(service=OuterRef("pk")))
+        )
+    fitting, _ = _fitting(_facts(candidates, box, query), query, MOST_SHOWN)
+    return _shown(fitting)
+
+
+def _in_box(centre: tuple[float, float], km: float) -> Q:
+    """Links to a place in the box around the centre that holds every point within `km` of it."""
+    south, west, north, east = rules.box_around(centre, km)
+    box = Q(location__latitude__range=(south, north))
+    if west >= -180 and east <= 180:  # a box across the antimeridian is narrowed by latitude only
+        box &= Q(location__longitude__range=(west, east))
+    return box
+
+
+def _facts(candidates: QuerySet[Service], links: Q, query: rules.Query) -> dict[int, _Candidate]:
+    """The candidates' facts, in the candidates' order (by name), with their places among the links given."""
     # The lists (JSON) are read only when the query asks about them: decoding 10,000 of them costs more than the
     # rest of a search.
     lists = [name for name, asked in (("needs", query.needs), ("languages", query.language)) if asked]
     facts: dict[int, _Candidate] = {}
-    for pk, free, low, high, *read in candidates.values_list(
-        "pk", "free", "minimum_age", "maximum_age", *lists
-    ):
+    for pk, free, low, high, placed, *read in candidates.annotate(
+        placed=Exists(ServiceAtLocation.objects.filter(service=OuterRef("pk")))
+    ).values_list("pk", "free", "minimum_age", "maximum_age", "placed", *lists):
         given = dict(zip(lists, read, strict=True))
         facts[pk] = _Candidate(given.get("needs") or [], given.get("languages") or [], free, low, high)
+        # A service with no place at all is reached by phone or online (as service_facts says).
+        facts[pk].virtual = not placed
     if not facts:
-        return []
-    links = ServiceAtLocation.objects.filter(service_id__in=candidates.values("pk"))
-    if query.near is not None and query.within_km is not None:
-        south, west, north, east = rules.box_around(query.near, query.within_km)
-        box = Q(location__latitude__range=(south, north))
-        if west >= -180 and east <= 180:  # a box across the antimeridian is narrowed by latitude only
-            box &= Q(location__longitude__range=(west, east))
-        links = links.filter(box | Q(location__location_type=LocationType.VIRTUAL))
-    for pk, latitude, longitude, kind in links.values_list(
-        "service_id", "location__latitude", "location__longitude", "location__location_type"
-    ):
+        return facts
+    # The rest by the ids just read: a few thousand numbers cost less than the candidates' conditions again.
+    ids: Any = list(facts) if len(facts) <= MOST_IDS else candidates.values("pk")
+    for pk, latitude, longitude, kind in ServiceAtLocation.objects.filter(
+        links, service_id__in=ids
+    ).values_list("service_id", "location__latitude", "location__longitude", "location__location_type"):
         if kind == LocationType.VIRTUAL:
             facts[pk].virtual = True
         elif kind == LocationType.PHYSICAL and latitude is not None and longitude is not None:
             facts[pk].places.append((latitude, longitude))
-    # A service with no place at all is reached by phone or online (as service_facts says).
-    for pk in candidates.exclude(pk__in=ServiceAtLocation.objects.values("service_id")).values_list(
-        "pk", flat=True
-    ):
-        facts[pk].virtual = True
     if query.open_now is not None:
-        for pk, days, opens, closes, start, end in Schedule.objects.filter(
-            service_id__in=candidates.values("pk")
-        ).values_list("service_id", "days", "opens_at", "closes_at", "valid_from", "valid_to"):
+        for pk, days, opens, closes, start, end in Schedule.objects.filter(service_id__in=ids).values_list(
+            "service_id", "days", "opens_at", "closes_at", "valid_from", "valid_to"
+        ):
             facts[pk].openings.append(rules.Opening(frozenset(days), opens, closes, start, end))
-    ranked = rules.rank((pk, rules.match(candidate.facts(), query)) for pk, candidate in facts.items())[
-        :MOST_SHOWN
-    ]
+    return facts
+
+
+def _fitting(
+    facts: dict[int, _Candidate],
+    query: rules.Query,
+    most: int,
+    *,
+    beyond: float | None = None,
+    upto: float | None = None,
+) -> tuple[list[tuple[int, rules.Match]], bool]:
+    """The first `most` that fit, in rank order, of those whose nearest place is further than `beyond` and at most
+    `upto` (None: any); and whether every one in that range was looked at."""
+    fitting: list[tuple[int, rules.Match]] = []
+    distances = ((pk, rules.nearest(query.near, c.places)) for pk, c in facts.items())
+    for pk in rules.rank_order(
+        (pk, d)
+        for pk, d in distances
+        if (beyond is None or d is None or d > beyond) and (upto is None or (d is not None and d <= upto))
+    ):
+        found = rules.match(facts[pk].facts(), query)
+        if found.fits:
+            fitting.append((pk, found))
+            if len(fitting) == most:
+                return fitting, False
+    return fitting, True
+
+
+def _nearest_first(
+    candidates: QuerySet[Service], query: rules.Query, centre: tuple[float, float]
+) -> list[tuple[int, rules.Match]]:
+    """Nearest first with no distance limit: the services with a place within each ring's radius (in its box,
+    with all their places read, so their nearest distance is exact), then, if fewer than MOST_SHOWN fit, every
+    other candidate, those without a known place last."""
+    fitting: list[tuple[int, rules.Match]] = []
+    done: float | None = None  # services whose nearest place is at most this far have been matched
+    for km in RINGS_KM:
+        ring = candidates.filter(
+            pk__in=ServiceAtLocation.objects.filter(
+                _in_box(centre, km), location__location_type=LocationType.PHYSICAL
+            ).values("service_id")
+        )
+        found, _ = _fitting(_facts(ring, Q(), query), query, MOST_SHOWN - len(fitting), beyond=done, upto=km)
+        fitting += found
+        done = km
+        if len(fitting) == MOST_SHOWN:
+            return fitting
+    found, _ = _fitting(_facts(candidates, Q(), query), query, MOST_SHOWN - len(fitting), beyond=done)
+    return fitting + found
+
+
+def _shown(ranked: list[tuple[int, rules.Match]]) -> list[Found]:
+    """The full rows of the services shown (with their places, hours and phones), in rank order."""
     shown = {
         s.pk: s
         for s in Service.objects.filter(pk__in=[pk for pk, _ in ranked])
         .select_related("provider")
+        .defer(*UNSHOWN, *(f"provider__{f}" for f in UNSHOWN_OF_A_ROW), "provider__description")
         .prefetch_related(
-            Prefetch("locations", queryset=Location.objects.order_by("pk")), "schedules", "phones"
+            Prefetch("locations", queryset=Location.objects.order_by("pk").defer(*UNSHOWN_OF_A_ROW)),
+            Prefetch("schedules", queryset=Schedule.objects.defer("hsds_id")),
+            Prefetch("phones", queryset=Phone.objects.defer("hsds_id")),
         )
     }
     return [Found(shown[pk], m) for pk, m in ranked if pk in shown]

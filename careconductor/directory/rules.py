@@ -12,11 +12,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from careconductor.core.languages import language_name
 
 from .choices import Need
 
+T = TypeVar("T")
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 KM_PER_MILE = 1.609344
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # iCalendar BYDAY, Monday first as date.weekday()
@@ -176,9 +178,11 @@ class Match:
     reasons: tuple[str, ...] = field(default=())
 
 
+_NEED_LABELS = {value: label.lower() for value, label in Need.choices}
+
+
 def need_labels(needs: Iterable[str]) -> list[str]:
-    labels = dict(Need.choices)
-    return [labels.get(n, n).lower() for n in sorted(needs)]
+    return [_NEED_LABELS.get(n, n.lower()) for n in sorted(needs)]
 
 
 def match(service: ServiceFacts, query: Query) -> Match:
@@ -190,9 +194,7 @@ def match(service: ServiceFacts, query: Query) -> Match:
         if not met:
             return Match(False, reasons=(f"does not help with {', '.join(need_labels(query.needs))}",))
         reasons.append(f"helps with {', '.join(need_labels(met))}")
-    distance = None
-    if query.near is not None and service.places:
-        distance = min(distance_km(query.near, place) for place in service.places)
+    distance = nearest(query.near, service.places)
     if query.within_km is not None and query.near is not None:
         if distance is not None and distance <= query.within_km:
             reasons.append(f"{_miles(distance)} away")
@@ -226,10 +228,28 @@ def match(service: ServiceFacts, query: Query) -> Match:
     return Match(True, distance, tuple(reasons))
 
 
+def nearest(centre: tuple[float, float] | None, places: Sequence[tuple[float, float]]) -> float | None:
+    """How far the nearest of the places is from the centre (None: no centre or no place): Match.distance_km."""
+    if centre is None or not places:
+        return None
+    return min(distance_km(centre, place) for place in places)
+
+
 def rank(found: Iterable[tuple[object, Match]]) -> list[tuple[object, Match]]:
     """Fitting services first, nearest first (unknown distances after known ones), then as given."""
     fitting = [(s, m) for s, m in found if m.fits]
-    return sorted(fitting, key=lambda sm: (sm[1].distance_km is None, sm[1].distance_km or 0.0))
+    return sorted(fitting, key=lambda sm: _order(sm[1].distance_km))
+
+
+def rank_order(distances: Iterable[tuple[T, float | None]]) -> list[T]:
+    """The order rank() puts services in, from each one's nearest distance (rules.nearest) before matching: the
+    fitting ones among them, taken in this order, are rank()'s answer (the same key, and both sorts are stable),
+    so a search matches only until it has enough."""
+    return [key for key, _ in sorted(distances, key=lambda kd: _order(kd[1]))]
+
+
+def _order(distance: float | None) -> tuple[bool, float]:
+    return (distance is None, distance or 0.0)
 
 
 def _miles(km: float) -> str:
