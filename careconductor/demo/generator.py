@@ -48,6 +48,7 @@ from .education import add_education_scenarios
 from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
 from .fhir import usage as fhir_usage
+from .letters import add_letters
 from .mentions import add_mention_scenarios
 from .merge import add_merge_scenario
 from .patient_details import PatientDetails
@@ -142,6 +143,7 @@ def build_demo(
         add_reconciliation_in_progress(org, out)
         add_directory(org, out)
         add_referral_scenarios(org, out)
+        add_letters(org, out)
         audit.record(
             None,
             AuditAction.CREATE,

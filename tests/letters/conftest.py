@@ -29,7 +29,7 @@ from careconductor.referrals.actions import do_create_referral, do_send_referral
 from careconductor.referrals.choices import SharedItem
 from careconductor.referrals.models import Referral
 
-from ..personas import World
+from ..personas import World, build_world
 from ..shared import ModuleDb, reread
 
 # A Monday morning in New York (the default TIME_ZONE), with no holiday near it.
@@ -38,9 +38,10 @@ PANTRY = "Eastside Food Pantry"
 PROGRAMME = "Hope Recovery Center"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _frozen() -> Iterator[None]:
-    # Module scope: the shared world is built on this morning too.
+@pytest.fixture(scope="module")
+def frozen() -> Iterator[None]:
+    """The module's clock stands at NOW; module scope, so the shared world is built on this morning too (the
+    world and the letters' world ask for it first). The rules, templates and demo tests keep the suite's clock."""
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -127,12 +128,18 @@ def build_letters(world: World) -> Letters:
 
 
 @pytest.fixture(scope="module")
-def shared_letters(module_db: ModuleDb, shared_world: World) -> Letters:
+def shared_world(frozen: None, module_db: ModuleDb) -> World | None:
+    """The personas (tests/conftest.py's), built on the frozen morning."""
+    return module_db.build(build_world) if module_db.enabled else None
+
+
+@pytest.fixture(scope="module")
+def shared_letters(frozen: None, module_db: ModuleDb, shared_world: World) -> Letters:
     return module_db.build(build_letters, shared_world)
 
 
 @pytest.fixture
-def letters(shared_letters: Letters, world: World) -> Letters:
+def letters(frozen: None, shared_letters: Letters, world: World) -> Letters:
     """The letters' world, read afresh for each test."""
     return Letters(
         world,
