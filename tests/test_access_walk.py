@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import Team, User
+from careconductor.appointments import actions as appointments
+from careconductor.appointments.models import Appointment
 from careconductor.assessments.models import Assessment
 from careconductor.careplans import actions as careplans
 from careconductor.careplans.choices import BarrierKind, InterventionKind, OwnerType, Proposer
@@ -73,7 +75,7 @@ PATIENT_KWARGS = {
     "patient_id", "case_id", "grant_id", "consent_id", "resource_id", "assessment_id", "task_id", "flag_id",
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
     "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
-    "adt_message_id", "reconciliation_id", "line_id", "referral_id", "letter_id",
+    "adt_message_id", "reconciliation_id", "line_id", "referral_id", "letter_id", "appointment_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -113,6 +115,7 @@ def _grant(world: World) -> EmergencyAccess:
     _adt(world)
     _letter(world)
     _referral(world)
+    _appointment(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
@@ -272,6 +275,18 @@ def _referral(world: World) -> None:
     )
 
 
+def _appointment(world: World) -> None:
+    """An appointment of Paula's with Dana tomorrow, so the appointment pages have her to leak."""
+    appointments.do_book_appointment(
+        world.alice,
+        world.paula,
+        starts_at=clock.now() + dt.timedelta(days=1),
+        purpose="Walk visit",
+        staff=world.dana,
+        location="Riverside Clinic",
+    )
+
+
 def _referral_state(paula: Patient) -> tuple:
     return (
         sorted(paula.referrals.values_list("pk", "status", "needs_attention")),
@@ -315,6 +330,7 @@ def _paula_state(paula: Patient, case: Case) -> tuple:
         _medication_state(paula),
         _engagement_state(paula),
         _referral_state(paula),
+        sorted(paula.appointments.values_list("pk", "status", "version", "patient_answer")),
     )
 
 
@@ -361,6 +377,7 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "feed_id": Feed.objects.values_list("pk", flat=True).first() or 0,
         "letter_id": _first_pk(Letter, world),
         "referral_id": _first_pk(Referral, world),
+        "appointment_id": _first_pk(Appointment, world),
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
         # The resource directory's rows (no patient data; another organisation's ids answer 404).
         "provider_id": 0,

@@ -27,6 +27,7 @@ class Page(StrEnum):
     PRIVACY = "privacy"
     SETUP = "setup"
     NOTIFICATIONS = "notifications"
+    CALENDAR = "calendar"
 
 
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -48,6 +49,7 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.PRIVACY: frozenset({Role.PRIVACY_OFFICER}),
     Page.SETUP: frozenset({Role.ADMIN}),
     Page.NOTIFICATIONS: STAFF_ROLES,
+    Page.CALENDAR: CASE_WORK | {Role.CARE_TEAM},
 }
 
 # The set-up page's sections, each with its own `nav` name, all under "Set-up" in the top bar.

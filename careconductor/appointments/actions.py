@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
@@ -287,14 +288,15 @@ def do_answer(user: User, appointment: Appointment, *, answer: str, note: str = 
     """The patient (or their proxy) confirms the appointment or asks to change it, from the portal."""
     patient = appointment.patient
     policy.require(user, policy.Action.REPORT, patient)
+    # In the portal's language: the patient reads these.
     if answer not in (PatientAnswer.CONFIRMED, PatientAnswer.CHANGE):
-        raise ActionRefused({"answer": "Confirm, or ask to change."})
+        raise ActionRefused({"answer": _("Confirm, or ask to change.")})
     if answer == PatientAnswer.CHANGE and not note.strip():
-        raise ActionRefused({"note": "Tell us what would suit you better."})
+        raise ActionRefused({"note": _("Tell us what would suit you better.")})
     with transaction.atomic():
         appointment = _locked(appointment)
         if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= clock.now():
-            raise ActionRefused("This appointment can no longer be answered.")
+            raise ActionRefused(_("This appointment can no longer be answered."))
         appointment.patient_answer = answer
         appointment.patient_answer_at = clock.now()
         appointment.patient_note = note.strip()[:1000] if answer == PatientAnswer.CHANGE else ""

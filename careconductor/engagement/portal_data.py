@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from careconductor.appointments.queries import upcoming as upcoming_appointments
 from careconductor.assessments.choices import AssessmentStatus
 from careconductor.assessments.models import Assessment, Questionnaire
 from careconductor.assessments.trend import Trend, layout
-from careconductor.careplans.choices import GoalLifecycle, InterventionKind, InterventionStatus, PlanStatus
-from careconductor.careplans.models import Goal, Intervention
+from careconductor.careplans.choices import GoalLifecycle, PlanStatus
+from careconductor.careplans.models import Goal
 from careconductor.cases.models import Case
 from careconductor.coordination.models import Flag
 from careconductor.coordination.queries import case_follow_up
@@ -34,10 +36,11 @@ class Upcoming:
     day: dt.date
     what: str
     detail: str = ""
+    url: str = ""  # the page that tells more (an appointment's, where the patient confirms it)
 
 
 def upcoming(patient: Patient, days: int = 60) -> list[Upcoming]:
-    """The next call from the care team, appointments on the plan, and visits booked, soonest first."""
+    """The next call from the care team, appointments booked (appointments app) and visits, soonest first."""
     today = clock.today()
     until = today + dt.timedelta(days=days)
     found: list[Upcoming] = []
@@ -53,17 +56,15 @@ def upcoming(patient: Patient, days: int = 60) -> list[Upcoming]:
         if follow is not None:
             who = case.primary_case_manager.get_full_name() if case.primary_case_manager else ""
             found.append(Upcoming(max(follow.due_on, today), _("Your care team will contact you"), who))
-    for item in Intervention.objects.filter(
-        patient=patient,
-        kind=InterventionKind.APPOINTMENT,
-        plan__status=PlanStatus.ACTIVE,
-        due_on__gte=today,
-        due_on__lte=until,
-    ).exclude(
-        status__in=[InterventionStatus.COMPLETED, InterventionStatus.CANCELLED, InterventionStatus.STOPPED]
-    ):
-        if item.due_on is not None:
-            found.append(Upcoming(item.due_on, item.title, item.detail[:200]))
+    for booked in upcoming_appointments(patient, days):
+        found.append(
+            Upcoming(
+                timezone.localdate(booked.starts_at),
+                f"{timezone.localtime(booked.starts_at):%H:%M} {booked.purpose}",
+                booked.with_whom,
+                reverse("portal:appointment", kwargs={"appointment_id": booked.pk}),
+            )
+        )
     for visit in Encounter.objects.filter(patient=patient, start__date__gte=today, start__date__lte=until):
         found.append(Upcoming(timezone.localdate(visit.start), _("Visit"), visit.facility or visit.reason))
     return sorted(found, key=lambda u: u.day)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from careconductor.appointments import portal_views as appointments
 from careconductor.education import portal_views as learning
 from careconductor.referrals import portal_views as referrals
 
@@ -42,6 +43,8 @@ urlpatterns = [
     path("language/", people.language, name="language"),
     path("join/<str:secret>/", join.join, name="join"),
     path("learn/", learning.learn, name="learn"),
+    path("appointments/", appointments.appointments, name="appointments"),
+    path("appointments/<int:appointment_id>/", appointments.appointment, name="appointment"),
     path("referrals/", referrals.referrals, name="referrals"),
     path("learn/<int:assignment_id>/", learning.material, name="learn_material"),
 ]

@@ -293,3 +293,20 @@ def test_a_video_visit_with_a_new_colleague_counts_too(
     assert actions.do_record_outcome(
         world.alice, appointment, status=AppointmentStatus.FULFILLED
     ).encounter_id
+
+
+def test_a_ride_referral_made_from_the_appointment_page_books_its_ride(world: World) -> None:
+    from careconductor.appointments.rides import link_ride_of_new_referral
+    from careconductor.referrals.hooks import AFTER_CREATE
+
+    assert link_ride_of_new_referral in AFTER_CREATE  # registered from AppointmentsConfig.ready()
+    appointment = book(world)
+    ride = referral(world)
+    link_ride_of_new_referral(world.alice, ride, {})  # a referral made elsewhere: nothing to link
+    assert Appointment.objects.get(pk=appointment.pk).ride_referral is None
+    for wrong in ("abc", "99999999", str(book(world, patient=_someone_elses_referral(world).patient).pk)):
+        with pytest.raises(ActionRefused) as refused:
+            link_ride_of_new_referral(world.alice, ride, {"appointment": wrong})
+        assert "appointment" in refused.value.errors
+    link_ride_of_new_referral(world.alice, ride, {"need": "transport", "appointment": str(appointment.pk)})
+    assert Appointment.objects.get(pk=appointment.pk).ride_referral == ride

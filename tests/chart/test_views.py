@@ -187,8 +187,9 @@ def test_the_chart_header_shows_what_a_case_manager_needs(
     # force (once: the page and the audit share it), one audit batch, the note form's colleagues to mention and
     # the identifiers of a record's merges (issue 17). 49 before issue 18 (the header read the open cases, flags
     # and care team again, and the card's counts took a query each), then 41 (the care plan card took two
-    # queries, the page and the audit each looked up emergency access).
-    with django_assert_max_num_queries(38):
+    # queries, the page and the audit each looked up emergency access). Issue 20: the referral and appointment
+    # cards, one query each.
+    with django_assert_max_num_queries(40):
         body = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
     for expected in (
         "Paula Reyes",
