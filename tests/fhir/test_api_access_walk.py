@@ -57,6 +57,7 @@ from .conftest import Api, register_patient
 pytestmark = pytest.mark.django_db
 
 EXPECTED = [
+    "Appointment",
     "CarePlan",
     "CareTeam",
     "Communication",
@@ -158,6 +159,7 @@ def add_paula_records(world: World) -> None:
     )
     add_paula_portal_records(world)
     add_paula_medications(world, stay)
+    add_paula_appointment(world)
     add_paula_referral(world)
 
 
@@ -175,6 +177,19 @@ def add_paula_referral(world: World) -> None:
         recipient_hipaa_covered=True,
     )
     do_send_referral(world.alice, referral)
+
+
+def add_paula_appointment(world: World) -> None:
+    from careconductor.appointments.actions import do_book_appointment
+
+    do_book_appointment(
+        world.alice,
+        world.paula,
+        starts_at=clock.now() + dt.timedelta(days=2),
+        purpose="Follow-up visit",
+        staff=world.dana,
+        location="Riverside Clinic",
+    )
 
 
 def add_paula_medications(world: World, stay: Encounter) -> None:

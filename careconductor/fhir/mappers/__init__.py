@@ -29,6 +29,7 @@ MODULES = (
     "medication_statement",
     "medication_request",
     "reconciliation_list",
+    "appointment",
     "service_request",
     "subscription",
 )
