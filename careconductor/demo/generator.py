@@ -34,6 +34,7 @@ from careconductor.privacy.choices import AuditAction
 
 from . import clinical, data
 from .adt_traffic import add_adt_traffic
+from .appointments import add_appointments
 from .assessments import add_assessment_scenarios
 from .builder import Writer
 from .careplans import add_care_plan_scenarios
@@ -143,6 +144,7 @@ def build_demo(
         add_reconciliation_in_progress(org, out)
         add_directory(org, out)
         add_referral_scenarios(org, out)
+        add_appointments(org, out)
         add_letters(org, out)
         audit.record(
             None,
