@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -71,6 +72,6 @@ def appointment(request: PortalRequest, appointment_id: int) -> HttpResponse:
             if a.patient_answer == PatientAnswer.CONFIRMED
             else _("Thank you: your care team will call you to find a better time.")
         ),
-        done_url=lambda a: f"/portal/appointments/{a.pk}/",
+        done_url=lambda a: reverse("portal:appointment", kwargs={"appointment_id": a.pk}),
         redisplay=lambda: page(400),
     )

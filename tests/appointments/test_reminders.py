@@ -148,3 +148,13 @@ def test_a_failing_provider_is_recorded_and_not_retried(
 class Broken:
     def send(self, to: str, body: str) -> None:
         raise ConnectionError("the provider is down")
+
+
+def test_the_worker_task_sends_them(world: World, traveller: time_machine.Traveller) -> None:
+    from careconductor.appointments.tasks import send_reminders
+
+    reachable(world.paula, phone="555-0101", preferred_contact_method="text")
+    book(world, starts_at=at(MONDAY, 9))
+    traveller.move_to(at(dt.date(2027, 3, 13), 10, 1))
+    assert send_reminders.call_local() == 1
+    assert send_reminders.call_local() == 0

@@ -192,7 +192,8 @@ def test_the_administrator_sets_the_reminder_times(world: World, login) -> None:
     url = reverse("appointments:reminder_settings")
     assert login(world.alice).get(url).status_code == 403
     client = login(world.adam)
-    assert "2 days before at 10:00" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "2 days before at 10:00" in page and 'aria-current="page">Appointment reminders' in page
     bad = client.post(url, {"offsets": "1d@18:00, soon"})
     assert bad.status_code == 400 and "“soon” is not a reminder time" in bad.content.decode()
     assert client.post(url, {"offsets": "1d@18:00, 3h"}).status_code == 302
