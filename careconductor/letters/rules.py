@@ -139,7 +139,7 @@ PROGRAM_WORDS = {
         "behavioural": "our behavioral health program",
     },
     "es": {
-        "complex_cm": "nuestro programa de ayuda con su salud",
+        "complex_cm": "nuestro programa de apoyo para su cuidado",
         "ccm": "nuestro programa de cuidado para enfermedades de largo plazo",
         "tcm": "nuestro programa de ayuda después del hospital",
         "behavioural": "nuestro programa de salud mental",

@@ -28,7 +28,7 @@ def test_a_welcome_letter_is_in_spanish_for_paula_and_kept_as_sent(letters: Lett
     )
     assert (letter.language, letter.recipient_kind, letter.recipient_name) == ("es", "patient", "Paula Reyes")
     assert letter.recipient_address == "12 Elm Street\nRiverside, OR 97901"
-    assert letter.subject == "Bienvenido a nuestro programa de ayuda con su salud"
+    assert letter.subject == "Bienvenido a nuestro programa de apoyo para su cuidado"
     assert letter.body.startswith("Hola, Paula:")
     assert "Llame a Alice Tester al 555-0142." in letter.body
     assert "De noche y los fines de semana, llame al 555-0199." in letter.body

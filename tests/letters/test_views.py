@@ -21,6 +21,12 @@ from .conftest import PANTRY, PROGRAMME, Letters
 
 pytestmark = pytest.mark.django_db
 
+# Query budgets (the same however many letters the patient has): the log-in's, the patient and the header's, and
+# the page's own.
+LIST_QUERIES = 22
+NEW_QUERIES = 26
+LETTER_QUERIES = 13
+
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"\s+", " ", response.content.decode())
@@ -37,7 +43,7 @@ def test_writing_a_letter_starts_in_the_patients_language_with_a_preview(letters
     w = letters.world
     page = _text(login(w.alice).get(reverse("letters:new", args=[w.paula.pk]), {"kind": "welcome"}))
     assert 'value="es" selected' in page
-    assert "Bienvenido a nuestro programa de ayuda con su salud" in page  # the preview
+    assert "Bienvenido a nuestro programa de apoyo para su cuidado" in page  # the preview
     assert "12 Elm Street<br>Riverside, OR 97901" in page
     assert not Letter.objects.exists()  # a preview records nothing
 
@@ -77,7 +83,7 @@ def test_the_pdf_has_the_letterhead_and_the_spanish_text(letters: Letters, login
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     text = re.sub(r"\s+", " ", text)
     assert "Riverside Health" in text and "Teléfono: 555-0100" in text
-    assert "Asunto: Bienvenido a nuestro programa de ayuda con su salud" in text
+    assert "Asunto: Bienvenido a nuestro programa de apoyo para su cuidado" in text
     assert "¡Bienvenido! Ahora usted es parte de" in text and "Llame a Alice Tester al 555-0142." in text
     assert AuditEvent.objects.filter(
         action=AuditAction.EXPORT, object_type="Letter", object_id=str(letter.pk)
@@ -134,13 +140,13 @@ def test_query_budgets(letters: Letters, login, django_assert_max_num_queries) -
         letter = _welcome(letters)
     w = letters.world
     client = login(w.alice)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(LIST_QUERIES):
         assert client.get(reverse("letters:list", args=[w.paula.pk])).status_code == 200
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(NEW_QUERIES):
         assert client.get(reverse("letters:new", args=[w.paula.pk]), {"kind": "welcome"}).status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(LETTER_QUERIES):
         assert client.get(reverse("letters:letter", args=[letter.pk])).status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(LETTER_QUERIES):
         assert client.get(reverse("letters:pdf", args=[letter.pk])).status_code == 200
 
 
@@ -174,3 +180,20 @@ def test_someone_who_may_only_read_the_chart_is_refused_the_letter_page(letters:
     client = login(w.dana)  # on her care team: reads the chart and its letters, sends none
     assert client.get(reverse("letters:list", args=[w.paula.pk])).status_code == 200
     assert client.get(reverse("letters:new", args=[w.paula.pk]), {"kind": "welcome"}).status_code == 403
+
+
+def test_the_closing_page_offers_the_unable_to_reach_letter_while_the_protocol_waits_for_it(
+    letters: Letters, login
+) -> None:
+    w = letters.world
+    client = login(w.alice)
+    page = _text(client.get(reverse("coordination:close_case", args=[w.paula_case.pk])))
+    start = reverse("letters:new", args=[w.paula.pk]) + f"?kind=unable-to-reach&amp;case={w.paula_case.pk}"
+    assert f'href="{start}">Write the unable-to-reach letter' in page
+    form = {"kind": "unable-to-reach", "case": w.paula_case.pk, "language": "es", "recipient_kind": "patient",
+            "delivery": "mail", "do": "send"}  # fmt: skip
+    response = client.post(reverse("letters:new", args=[w.paula.pk]), form, follow=True)
+    # Said on the letter's own page.
+    assert "It is the unable-to-reach protocol&#x27;s letter step." in _text(response)
+    page = _text(client.get(reverse("coordination:close_case", args=[w.paula_case.pk])))
+    assert "Write the unable-to-reach letter" not in page and "try the caregiver" in page
