@@ -238,3 +238,29 @@ def test_a_missed_appointment_and_a_change_asked_for_are_on_the_worklist(
     actions.do_follow_up_missed(world.alice, missed)
     actions.do_change_appointment(world.alice, later, starts_at=at(TODAY + dt.timedelta(days=6), 10))
     assert rows() == []
+
+
+def test_an_interpreter_or_a_ride_still_to_book_is_on_the_worklist_in_one_query(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from careconductor.appointments import actions
+    from careconductor.appointments.worklist import appointment_items
+    from careconductor.cases.models import Case
+
+    enrol(world, world.paula_case)
+    soon = book(world, transport_needed=True)  # tomorrow: the interpreter (Paula's record) and a ride
+    book(world, starts_at=at(TODAY + dt.timedelta(days=6), 10))  # next week: not yet
+
+    def rows() -> list[str]:
+        return [i.reason for i in build_worklist(world.alice).items if i.kind == "appointment"]
+
+    assert rows() == ["Book the interpreter and the ride for the appointment of Thu Mar 11 10:00"]
+    actions.do_change_appointment(world.alice, soon, starts_at=soon.starts_at, interpreter_booked=True)
+    assert rows() == ["Book the ride for the appointment of Thu Mar 11 10:00"]
+    cases = list(Case.objects.filter(pk=world.paula_case.pk))
+    for n in range(3):
+        book(world, starts_at=at(TOMORROW, 13 + n), transport_needed=True)
+    with CaptureQueriesContext(connection) as captured:
+        assert len(appointment_items(cases, TODAY)) == 4
+    assert len(captured.captured_queries) == 1
