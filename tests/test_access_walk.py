@@ -268,7 +268,15 @@ def _referral(world: World) -> None:
         service=Service.objects.get(name="Weekly food pantry"),
         shared=["attachments", "reason"],
     )
-    letter = SimpleUploadedFile("reyes.pdf", b"%PDF-1.4 Reyes")
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdf = io.BytesIO()
+    page = Canvas(pdf)
+    page.drawString(72, 720, "A letter about Reyes")
+    page.save()
+    letter = SimpleUploadedFile("reyes.pdf", pdf.getvalue())
     referrals.do_add_attachments(world.alice, referral, [letter])
     referrals.do_send_referral(
         world.alice, referral, record_consent={"method": "verbal", "given_on": clock.today()}

@@ -13,7 +13,7 @@ from careconductor.accounts.rules import Page, current_page, pages_for, roles_fo
 from tests.personas import World
 
 P = Page
-ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.RESOURCES, P.NOTIFICATIONS}
+ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.RESOURCES, P.CALENDAR, P.NOTIFICATIONS}
 
 TABLE: dict[Role, set[Page]] = {
     Role.CASE_MANAGER: ALL_STAFF | {P.TIME_REPORT},
@@ -24,6 +24,7 @@ TABLE: dict[Role, set[Page]] = {
     Role.MEDICAL_DIRECTOR: {P.PATIENTS, P.CASES, P.NOTIFICATIONS},
     Role.PRIVACY_OFFICER: {P.PRIVACY, P.NOTIFICATIONS},
     Role.PATIENT: set(),
+    Role.PARTNER: set(),  # a partner organisation's log-in has its own page (/partner/)
 }
 
 URLS = {
@@ -35,6 +36,7 @@ URLS = {
     P.TIME_REPORT: "coordination:time_report",
     P.READMISSIONS: "transitions:figures",
     P.RESOURCES: "directory:search",
+    P.CALENDAR: "appointments:calendar",
     P.PRIVACY: "privacy:emergency_queue",
     P.SETUP: "administration:start",
     P.NOTIFICATIONS: "notifications:list",

@@ -36,10 +36,13 @@ from careconductor.careplans.choices import BarrierKind, InterventionKind, Owner
 from careconductor.careplans.models import CarePlan
 from careconductor.coordination.actions import ContactInput, FollowUp, do_log_contact
 from careconductor.core import clock
+from careconductor.directory.models import Service
 from careconductor.fhir.registry import all_mappers, mapper_for
 from careconductor.patients.actions import do_add_care_team_member, do_add_condition, do_add_note
 from careconductor.privacy.actions import do_break_glass, do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason, Sensitivity
+from careconductor.referrals import actions as referrals
+from careconductor.referrals.models import Referral
 
 from ..fhir.conftest import BASE, Api
 from ..fhir.test_api_access_walk import TYPES, entries, rows_of
@@ -59,6 +62,9 @@ PSY_PROBLEM = "Grief work wm-psy-problem"  # a problem made from the psychothera
 P2_GOAL = "Keep going to the programme wm-p2-goal"  # a goal for the Part 2 problem only
 P2_CONTACT = "Ask the programme about take-home doses wm-p2-contact"
 P2_CONSENT = "Dosing coordination wm-p2-consent"  # a Part 2 disclosure consent tells she is in a programme
+P2_REFERRAL = (
+    "Wants to stop drinking wm-p2-referral"  # a referral for substance use treatment is a Part 2 record
+)
 SENSITIVE_CODES = ("F11.20", "K70.30", "F43.10")
 LEAK = re.compile(r"wm-(?:p2|psy)-[a-z]+|" + "|".join(re.escape(c) for c in SENSITIVE_CODES))
 # Normal records beside them, so a page that shows them shows that the walk reached her data.
@@ -162,6 +168,13 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
     )
     careplans.do_publish(alice, plan, reason="Treatment added")
     do_compute_risk_scores(alice, paula)
+    referrals.do_create_referral(
+        alice,
+        paula,
+        need="substance-use",
+        reason=P2_REFERRAL,
+        service=Service.objects.get(name="Outpatient recovery program"),
+    )
     return [c.pk for c in conditions], [part2.pk, grief.pk]
 
 
@@ -210,10 +223,12 @@ def _sensitive_work(world: World) -> tuple[str, ...]:
     goal = Goal.objects.get(patient=world.paula, patient_words=P2_GOAL)
     tasks = Task.objects.filter(patient=world.paula).exclude(sensitivity="")
     assert tasks.count() == 2  # the intervention's and the contact's follow-up
+    referral = Referral.objects.get(patient=world.paula, sensitivity=Sensitivity.PART2)
     return (
         reverse("careplans:goal", args=[goal.pk]),
         reverse("careplans:step", args=[goal.steps.get().pk]),
         *(reverse("coordination:task", args=[t.pk]) for t in tasks),
+        reverse("referrals:detail", args=[referral.pk]),
     )
 
 
@@ -306,7 +321,7 @@ def test_work_made_for_a_sensitive_record_is_not_found_by_its_id(
     for url in walk.sensitive_work:
         assert status(url) == 404, f"{persona} reached {url}"
     _as(client, walk, "alice")
-    assert [status(url) for url in walk.sensitive_work] == [200, 302, 200, 200]
+    assert [status(url) for url in walk.sensitive_work] == [200, 302, 200, 200, 200]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
