@@ -17,6 +17,7 @@ from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Role
+from careconductor.assessments.models import Finding
 from careconductor.careplans.models import Barrier, GoalProgress
 from careconductor.coordination.worklist import build_worklist
 from careconductor.core import clock
@@ -35,6 +36,7 @@ from careconductor.referrals.actions.links import LinkRefused
 from careconductor.referrals.choices import Actor, DeclineReason, Origin, ReferralStatus, SharedItem
 from careconductor.referrals.models import PartnerLink, Referral
 
+from ..assessments.helpers import record
 from ..personas import PASSWORD, World
 from .conftest import PANTRY_EMAIL, Referring
 
@@ -316,3 +318,25 @@ def test_the_patient_sees_their_referrals_in_spanish(world: World, referring: Re
     assert "Dijeron que sí y se pondrán en contacto con usted" in page
     assert "Qué traer o hacer: Walk in" in page  # the service's own instructions, as the directory has them
     assert "Clear Path" not in page
+
+
+def test_a_referral_starts_from_a_finding_on_the_chart(world: World, referring: Referring, login) -> None:
+    # The Hunger Vital Sign positive (clinical.md §3.3): a food finding, with its link on the chart.
+    record(world.alice, world.paula, "hunger-vital-sign", {"hvs-1": ["LA28397-0"], "hvs-2": ["LA28398-8"]})
+    finding = Finding.objects.get(patient=world.paula, domain="food-insecurity")
+    client = login(world.alice)
+    chart = client.get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
+    new = reverse("referrals:new", args=[world.paula.pk])
+    assert f"{new}?finding={finding.pk}" in chart
+    start = _text(client.get(new, {"finding": finding.pk}))
+    assert '<option value="food" selected>' in start and "Food insecurity" in start
+    # Through the directory and back, the referral keeps where it started.
+    search = _text(
+        client.get(
+            reverse("directory:patient_search", args=[world.paula.pk]),
+            {"needs": "food", "finding": finding.pk},
+        )
+    )
+    assert f"service={referring.pantry.pk}&amp;need=food&amp;finding={finding.pk}" in search
+    # Another patient's finding, or one that does not exist, is not found.
+    assert client.get(new, {"finding": finding.pk + 1000}).status_code == 404
