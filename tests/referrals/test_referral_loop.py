@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
@@ -37,6 +38,7 @@ from careconductor.referrals.choices import Actor, DeclineReason, Origin, Referr
 from careconductor.referrals.models import PartnerLink, Referral
 
 from ..assessments.helpers import record
+from ..conftest import log_in
 from ..personas import PASSWORD, World
 from .conftest import PANTRY_EMAIL, Referring
 
@@ -291,6 +293,26 @@ def test_the_staff_pages_make_and_send_a_referral(world: World, referring: Refer
     assert sent.status_code == 200 and "data-partner-link" in sent.content.decode()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SENT
+
+
+def test_the_lists_cost_the_same_for_one_referral_or_five(
+    world: World, referring: Referring, login, django_assert_max_num_queries
+) -> None:
+    """The patient's referrals and the partner's list: one query for the rows, whatever their number."""
+    staff, partner = login(world.alice), log_in(Client(), referring.partner)
+    staff_counts, partner_counts = [], []
+    for _ in range(5):
+        _sent(world, referring)
+        # Session, user, second factor, organisation, the patient and the policy's answers, the chart header,
+        # the referrals (one query), the audit of the reads in one batch.
+        with django_assert_max_num_queries(20) as queries:
+            assert staff.get(reverse("referrals:patient", args=[world.paula.pk])).status_code == 200
+        staff_counts.append(len(queries.captured_queries))
+        # Session, user, second factor, the partner's account, the referrals (one query), one audit batch.
+        with django_assert_max_num_queries(15) as queries:
+            assert partner.get(reverse("referrals:partner_home")).status_code == 200
+        partner_counts.append(len(queries.captured_queries))
+    assert len(set(staff_counts)) == 1 and len(set(partner_counts)) == 1, (staff_counts, partner_counts)
 
 
 def test_the_referral_page_reads_a_fixed_number_of_queries(
