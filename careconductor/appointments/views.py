@@ -221,10 +221,12 @@ def _zone(user: User) -> ZoneInfo:
 
 
 def _parse_day(text: str) -> dt.date | None:
+    """A day of a calendar worth showing (years 1900 to 2999: a week around 9999-12-31 cannot be counted)."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    return day if 1900 <= day.year <= 2999 else None
 
 
 def _parse_id(text: str) -> int | None:

@@ -172,7 +172,16 @@ def test_the_calendar_shows_a_person_or_a_team_by_week_or_day(
 
 
 @pytest.mark.parametrize(
-    "query", ["?day=not-a-day", "?staff=abc", "?team=999999", "?view=month", "?staff=99999999999999"]
+    "query",
+    [
+        "?day=not-a-day",
+        "?day=9999-12-31",
+        "?day=0001-01-01&view=day",
+        "?staff=abc",
+        "?team=999999",
+        "?view=month",
+        "?staff=99999999999999",
+    ],
 )
 def test_the_calendar_takes_bad_links_without_an_error(world: World, login, query: str) -> None:  # type: ignore[no-untyped-def]
     assert login(world.alice).get(reverse("appointments:calendar") + query).status_code == 200
