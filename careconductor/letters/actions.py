@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from careconductor.accounts.models import User
@@ -16,13 +17,14 @@ from careconductor.coordination.reach import reach_state_for
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.languages import LANGUAGES
+from careconductor.engagement.actions import do_send_message
 from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.actions import do_record_disclosure
 from careconductor.privacy.choices import AuditAction
 from careconductor.referrals.models import Referral
 
-from . import library, rules
+from . import library, pdf, rules
 from .choices import Delivery, LetterKind, RecipientKind
 from .drafting import Draft, draft, patient_address
 from .models import Letter
@@ -204,7 +206,16 @@ def do_send_letter(user: User, patient: Patient, req: LetterRequest) -> Letter:
             disclosure=disclosure,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=letter, detail=f"letter {req.kind}")
+        if req.delivery == Delivery.PORTAL:
+            _to_portal(user, patient, letter)
     return letter
+
+
+def _to_portal(user: User, patient: Patient, letter: Letter) -> None:
+    """A letter put in the portal is a secure message to the patient: its words, and the PDF attached (the
+    patient is e-mailed that a message waits, as for any message from the team)."""
+    attachment = SimpleUploadedFile(f"letter-{letter.pk}.pdf", pdf.render_pdf(letter), "application/pdf")
+    do_send_message(user, patient, subject=letter.subject, body=letter.body, files=[attachment])
 
 
 def _purpose(req: LetterRequest) -> str:

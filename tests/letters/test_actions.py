@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import pytest
 
+from careconductor.accounts.actions import do_create_user
+from careconductor.accounts.choices import Role
 from careconductor.coordination.models import OutreachAttempt
 from careconductor.coordination.reach import reach_state_for
 from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.engagement.models import Message
 from careconductor.letters import actions
 from careconductor.letters.actions import LetterRequest, do_send_letter
 from careconductor.letters.choices import Delivery, LetterKind, RecipientKind
 from careconductor.letters.models import Letter
+from careconductor.patients.actions import do_link_portal_user
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.models import AuditEvent, Disclosure
 from careconductor.referrals.actions import do_create_referral
 
+from ..personas import PASSWORD
 from .conftest import PANTRY, Letters
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +186,17 @@ def test_a_letter_to_someone_else_about_a_referral_needs_the_referrals_consent(l
         w.alice, w.paula, LetterRequest(kind=LetterKind.REFERRAL, language="es", referral=draft)
     )
     assert to_her.disclosure_id is None
+
+
+def test_a_letter_put_in_the_portal_is_a_message_with_the_pdf(letters: Letters) -> None:
+    w = letters.world
+    login = do_create_user("paula.reyes", Role.PATIENT, w.riverside, PASSWORD)
+    do_link_portal_user(w.alice, w.paula, login)
+    request = LetterRequest(
+        kind=LetterKind.WELCOME, language="es", delivery=Delivery.PORTAL, case=w.paula_case
+    )
+    letter = do_send_letter(w.alice, w.paula, request)
+    message = Message.objects.get(patient=w.paula)
+    assert (message.subject, message.body, message.from_patient) == (letter.subject, letter.body, False)
+    [attachment] = message.attachments.all()
+    assert attachment.content_type == "application/pdf" and attachment.name == f"letter-{letter.pk}.pdf"
