@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from careconductor.accounts.models import User
 from careconductor.accounts.rules import SUPERVISING
@@ -134,6 +134,8 @@ def do_import_hsds(user: User, data: Any, *, source: str = "") -> ImportReport:
             providers=len(providers),
             locations=len(locations),
         )
+        if len(services) >= ANALYZE_AFTER:
+            _analyze()
         audit.record(
             user,
             AuditAction.CREATE,
@@ -142,6 +144,23 @@ def do_import_hsds(user: User, data: Any, *, source: str = "") -> ImportReport:
             detail=(f"{source}: " if source else "") + report.words(),
         )
     return report
+
+
+ANALYZE_AFTER = 1000  # services: an import this big changes what the search's query plans should be
+
+
+def _analyze() -> None:
+    """Bring PostgreSQL's statistics of the directory's tables up to date after a big import (autovacuum would, in
+    its own time), so the searches right after it are planned for what is there: with statistics of an empty
+    directory, the planner probes every place for each candidate. SQLite plans without statistics."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        m._meta.db_table
+        for m in (Provider, Service, ServiceNeed, Location, ServiceAtLocation, Schedule, Phone)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def do_verify_service(user: User, service: Service, *, on: dt.date | None = None) -> Service:

@@ -194,3 +194,13 @@ def _as_exported(services: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for address in sal["location"].get("addresses", []):
                 address.setdefault("address_type", "physical")
     return out
+
+
+def test_a_big_import_brings_the_planners_statistics_up_to_date(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from careconductor.directory import actions
+
+    monkeypatch.setattr(actions, "ANALYZE_AFTER", 2)  # ANALYZE on PostgreSQL, nothing on SQLite
+    report = do_import_hsds(world.adam, package())
+    assert report.services_added == 2
