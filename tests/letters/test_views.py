@@ -197,3 +197,17 @@ def test_the_closing_page_offers_the_unable_to_reach_letter_while_the_protocol_w
     assert "It is the unable-to-reach protocol&#x27;s letter step." in _text(response)
     page = _text(client.get(reverse("coordination:close_case", args=[w.paula_case.pk])))
     assert "Write the unable-to-reach letter" not in page and "try the caregiver" in page
+
+
+def test_the_referral_and_the_appointment_pages_start_their_letters(letters: Letters, login) -> None:
+    w = letters.world
+    client = login(w.alice)
+    referral_page = _text(client.get(reverse("referrals:detail", args=[letters.referral.pk])))
+    start = reverse("letters:new", args=[w.paula.pk]) + f"?kind=referral&amp;referral={letters.referral.pk}"
+    assert f'href="{start}">Write the referral letter' in referral_page
+    appointment_page = _text(client.get(reverse("appointments:detail", args=[letters.appointment.pk])))
+    start = (
+        reverse("letters:new", args=[w.paula.pk])
+        + f"?kind=appointment&amp;appointment={letters.appointment.pk}"
+    )
+    assert f'href="{start}">Write the appointment letter' in appointment_page
