@@ -232,7 +232,9 @@ def render_chart(
     context = {
         "emergency": emergency,
         "disclosure_form": disclosure_form or DisclosureForm(initial={"disclosed_on": clock.today()}),
-        "disclosures": patient.disclosures.order_by("-disclosed_on")[:10],
+        "disclosures": policy.restrict_sensitive(
+            patient.disclosures.order_by("-disclosed_on"), user, patient, allowed=sensitivities
+        )[:10],
         "patient": patient,
         "summary": summary,
         "conditions": policy.restrict_sensitive(

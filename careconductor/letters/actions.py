@@ -21,7 +21,7 @@ from careconductor.engagement.actions import do_send_message
 from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.actions import do_record_disclosure
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, Sensitivity
 from careconductor.referrals.models import Referral
 
 from . import library, pdf, rules
@@ -170,6 +170,7 @@ def do_send_letter(user: User, patient: Patient, req: LetterRequest) -> Letter:
                 recipient_address=addressed.address.replace("\n", ", ")[:300],
                 description=f"Letter: {written.subject}"[:300],
                 purpose=_purpose(req)[:300],
+                sensitivity=Sensitivity(req.referral.sensitivity) if req.referral else Sensitivity.NORMAL,
             )
         outreach = None
         case = req.case

@@ -153,11 +153,16 @@ def do_record_disclosure(
     recipient_address: str = "",
     description: str,
     purpose: str,
+    sensitivity: Sensitivity = Sensitivity.NORMAL,
 ) -> Disclosure:
     policy.require(user, policy.Action.CHANGE, patient)
     errors: dict[str, str] = {}
     if disclosed_on > clock.today():
         errors["disclosed_on"] = "A disclosure cannot be dated in the future."
+    if sensitivity not in policy.record_sensitivities(user, patient):
+        errors["description"] = (
+            "Only someone who may read this patient's Part 2 records may record that disclosure."
+        )
     for field, value, message in (
         ("recipient_name", recipient_name, "Name who received the information."),
         ("description", description, "Say what information was disclosed."),
@@ -176,6 +181,7 @@ def do_record_disclosure(
             description=description.strip(),
             purpose=purpose.strip(),
             recorded_by=user,
+            sensitivity=sensitivity,
         )
         audit.record(user, AuditAction.CREATE, patient=patient, obj=disclosure)
     return disclosure

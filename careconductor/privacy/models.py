@@ -176,6 +176,9 @@ class Disclosure(TimestampedModel):
     description = models.CharField(max_length=300, help_text="What information was disclosed")
     purpose = models.CharField(max_length=300, help_text="Why, or a reference to the written request")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A disclosure of a Part 2 record (a letter to a substance use programme) tells that the record exists: the
+    # chart shows it only to those who may read the patient's Part 2 records. The accounting lists it whole.
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["patient", "disclosed_on"], name="disclosure_patient_date_idx")]

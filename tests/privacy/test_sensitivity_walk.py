@@ -39,7 +39,7 @@ from careconductor.core import clock
 from careconductor.directory.models import Service
 from careconductor.fhir.registry import all_mappers, mapper_for
 from careconductor.patients.actions import do_add_care_team_member, do_add_condition, do_add_note
-from careconductor.privacy.actions import do_break_glass, do_record_consent
+from careconductor.privacy.actions import do_break_glass, do_record_consent, do_record_disclosure
 from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyReason, Sensitivity
 from careconductor.referrals import actions as referrals
 from careconductor.referrals.models import Referral
@@ -62,9 +62,9 @@ PSY_PROBLEM = "Grief work wm-psy-problem"  # a problem made from the psychothera
 P2_GOAL = "Keep going to the programme wm-p2-goal"  # a goal for the Part 2 problem only
 P2_CONTACT = "Ask the programme about take-home doses wm-p2-contact"
 P2_CONSENT = "Dosing coordination wm-p2-consent"  # a Part 2 disclosure consent tells she is in a programme
-P2_REFERRAL = (
-    "Wants to stop drinking wm-p2-referral"  # a referral for substance use treatment is a Part 2 record
-)
+# A referral for substance use treatment is a Part 2 record; so is the disclosure of one (it tells it exists).
+P2_REFERRAL = "Wants to stop drinking wm-p2-referral"
+P2_DISCLOSURE = "Letter about her programme wm-p2-disclosure"
 SENSITIVE_CODES = ("F11.20", "K70.30", "F43.10")
 LEAK = re.compile(r"wm-(?:p2|psy)-[a-z]+|" + "|".join(re.escape(c) for c in SENSITIVE_CODES))
 # Normal records beside them, so a page that shows them shows that the walk reached her data.
@@ -168,6 +168,16 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
     )
     careplans.do_publish(alice, plan, reason="Treatment added")
     do_compute_risk_scores(alice, paula)
+    for description, label in (("Records for her new GP", ""), (P2_DISCLOSURE, Sensitivity.PART2)):
+        do_record_disclosure(
+            alice,
+            paula,
+            disclosed_on=clock.today(),
+            recipient_name="Harbor Treatment Center" if label else "Dr Lee",
+            description=description,
+            purpose="At the patient's request",
+            sensitivity=Sensitivity(label),
+        )
     referrals.do_create_referral(
         alice,
         paula,

@@ -362,3 +362,35 @@ def test_a_referral_starts_from_a_finding_on_the_chart(world: World, referring: 
     assert f"service={referring.pantry.pk}&amp;need=food&amp;finding={finding.pk}" in search
     # Another patient's finding, or one that does not exist, is not found.
     assert client.get(new, {"finding": finding.pk + 1000}).status_code == 404
+
+
+def test_a_part_2_disclosure_is_recorded_only_by_and_shown_only_to_those_who_may_read_part_2(
+    world: World, login
+) -> None:
+    from careconductor.privacy.actions import do_record_disclosure
+    from careconductor.privacy.choices import Sensitivity
+
+    with pytest.raises(
+        ActionRefused, match="Part 2"
+    ):  # the administrator may change the record, not read Part 2
+        do_record_disclosure(
+            world.adam,
+            world.paula,
+            disclosed_on=clock.today(),
+            recipient_name="Clear Path Recovery",
+            description="Referral letter",
+            purpose="Treatment",
+            sensitivity=Sensitivity.PART2,
+        )
+    do_record_disclosure(
+        world.alice,
+        world.paula,
+        disclosed_on=clock.today(),
+        recipient_name="Clear Path Recovery",
+        description="Referral letter",
+        purpose="Treatment",
+        sensitivity=Sensitivity.PART2,
+    )
+    chart = reverse("patients:chart", args=[world.paula.pk])
+    assert "Clear Path Recovery" in login(world.alice).get(chart).content.decode()
+    assert "Clear Path Recovery" not in login(world.dana).get(chart).content.decode()
