@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from django.apps import apps
 from django.db.models import QuerySet
 
 from careconductor.accounts.models import Team, User
@@ -19,6 +17,8 @@ from careconductor.core.errors import NotVisible
 from careconductor.patients.models import Patient
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
+from careconductor.referrals.models import Referral
+from careconductor.referrals.queries import visible_referrals
 
 from .choices import AppointmentStatus
 from .models import Appointment, Reminder
@@ -91,13 +91,14 @@ def reminded_in_portal(patient: Patient) -> set[int]:
     )
 
 
-def patient_referrals(patient: Patient) -> QuerySet[Any]:
-    """The patient's referrals, for choosing the one whose service the appointment is with (referrals sits above
-    this app: by app label)."""
+def patient_referrals(user: User, patient: Patient) -> QuerySet[Referral]:
+    """The patient's referrals the user may read (a substance use referral only for those who may read Part 2),
+    for choosing the one whose service the appointment is with."""
     return (
-        apps.get_model("referrals", "Referral")
-        .objects.filter(patient=patient)
+        visible_referrals(user)
+        .filter(patient=patient)
         .select_related("service__provider")
+        .prefetch_related("service__locations")
         .order_by("-created_at")
     )
 

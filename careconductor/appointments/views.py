@@ -6,6 +6,7 @@ refusals beside their fields."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
 
 from . import actions, queries
+from .choices import WithKind
 from .forms import AppointmentForm, OutcomeForm, ReminderSettingsForm
 from .models import Appointment
 
@@ -44,7 +46,7 @@ def _require_change(user: User, patient: Patient) -> None:
 
 def _choices(user: User, patient: Patient, form: AppointmentForm) -> tuple[dict[int, User], dict[int, Any]]:
     staff = {u.pk: u for u in queries.bookable_staff(user)}
-    referrals = {r.pk: r for r in queries.patient_referrals(patient)}
+    referrals = {r.pk: r for r in queries.patient_referrals(user, patient)}
     set_choices(form, "staff", [("", "—")] + [(pk, u.display_name()) for pk, u in staff.items()])
     set_choices(
         form,
@@ -55,8 +57,24 @@ def _choices(user: User, patient: Patient, form: AppointmentForm) -> tuple[dict[
     return staff, referrals
 
 
-def _initial(patient: Patient) -> dict[str, Any]:
-    return {"interpreter_needed": patient.interpreter_needed}
+def _initial(patient: Patient, params: Mapping[str, str], referrals: dict[int, Any]) -> dict[str, Any]:
+    """What the booking form starts with: the patient's interpreter need and, from a referral's page
+    (?referral=<id>), the date its service proposed, where, what for and what to bring."""
+    initial: dict[str, Any] = {"interpreter_needed": patient.interpreter_needed}
+    value = params.get("referral", "")
+    referral = referrals.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 12 else None
+    if referral is not None:
+        place = next(iter(referral.service.locations.all()), None) if referral.service else None
+        initial |= {
+            "with_kind": WithKind.SERVICE,
+            "referral": referral.pk,
+            "purpose": f"{referral.get_need_display()}: {referral.recipient}"[:200],
+            "location": ", ".join(p for p in (place.address_1, place.city) if p) if place else "",
+            "what_to_bring": referral.patient_instructions,
+        }
+        if referral.proposed_at:
+            initial["starts_at"] = timezone.localtime(referral.proposed_at).strftime("%Y-%m-%dT%H:%M")
+    return initial
 
 
 def _list_url(patient_id: int) -> str:
@@ -72,8 +90,9 @@ def _detail_url(appointment: Appointment) -> str:
 def appointment_list(request: StaffRequest, patient_id: int) -> HttpResponse:
     user = request.user
     patient = access_patient(user, patient_id)
-    form = AppointmentForm(request.POST or None, initial=_initial(patient))
+    form = AppointmentForm(request.POST or None)
     staff, referrals = _choices(user, patient, form)
+    form.initial = _initial(patient, request.GET, referrals)
 
     def page(status: int = 200) -> HttpResponse:
         coming, past = queries.patient_appointments(patient)

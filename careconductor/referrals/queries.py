@@ -44,7 +44,9 @@ def access_referral(user: User, referral_id: int, *, for_change: bool = False) -
         visible_referrals(user)
         .select_related(*RELATED)
         .prefetch_related(
-            Prefetch("events", queryset=ReferralEvent.objects.select_related("user")), "attachments"
+            Prefetch("events", queryset=ReferralEvent.objects.select_related("user")),
+            "attachments",
+            "appointments",  # the visits booked with its service
         )
         .filter(pk=referral_id)
         .first()

@@ -14,6 +14,7 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
 from careconductor.accounts.actions import do_create_user
@@ -394,3 +395,22 @@ def test_a_part_2_disclosure_is_recorded_only_by_and_shown_only_to_those_who_may
     chart = reverse("patients:chart", args=[world.paula.pk])
     assert "Clear Path Recovery" in login(world.alice).get(chart).content.decode()
     assert "Clear Path Recovery" not in login(world.dana).get(chart).content.decode()
+
+
+def test_a_scheduled_referral_is_booked_in_the_patients_appointments(
+    world: World, referring: Referring, login
+) -> None:
+    referral, token = _sent(world, referring)
+    referral, token = do_answer_by_link(referral.pk, token, ReferralStatus.ACCEPTED)
+    when = (clock.now() + dt.timedelta(days=5)).replace(hour=14, minute=30, second=0, microsecond=0)
+    do_answer_by_link(referral.pk, token, ReferralStatus.SCHEDULED, proposed_at=when)
+    client = login(world.alice)
+    page = _text(client.get(reverse("referrals:detail", args=[referral.pk])))
+    booking = f"{reverse('appointments:list', args=[world.paula.pk])}?referral={referral.pk}"
+    assert booking in page and "(proposed by them)" in page
+    form = _text(client.get(booking))
+    local = timezone.localtime(when)
+    assert f'value="{local:%Y-%m-%dT%H:%M}"' in form
+    assert 'value="Food: Weekly food pantry at Riverside Harvest Table (fictional)"' in form
+    assert 'value="214 Maple Avenue, Riverside"' in form
+    assert f'<option value="{referral.pk}" selected>' in form
