@@ -292,7 +292,9 @@ CLOSURE_APPROVAL_PROGRAMS = frozenset(
 # When patients are reminded of appointments (docs/appointments.md): "2d@10:00" two days before at 10:00 in the
 # organisation's time zone, "2h" two hours before. Each organisation may set its own on the set-up screens.
 APPOINTMENT_REMINDERS = tuple(
-    p.strip() for p in os.environ.get("CARECONDUCTOR_APPOINTMENT_REMINDERS", "2d@10:00,2h").split(",") if p.strip()
+    p.strip()
+    for p in os.environ.get("CARECONDUCTOR_APPOINTMENT_REMINDERS", "2d@10:00,2h").split(",")
+    if p.strip()
 )
 # Hours past its due time before an open task is escalated to the owner's supervisor, by priority
 # (coordination/escalation.py). CARECONDUCTOR_ESCALATION_HOURS, from before priorities had their own delay, is
