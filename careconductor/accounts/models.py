@@ -19,6 +19,8 @@ class Organization(TimestampedModel):
     # Printed on patients' plans: the number that always answers, and the one for nights and weekends.
     phone = models.CharField(max_length=40, blank=True)
     after_hours_phone = models.CharField(max_length=40, blank=True)
+    # Printed on letters' letterhead: where patients and partners write back.
+    address = models.CharField(max_length=300, blank=True)
     mfa_required_roles = models.JSONField(
         default=_all_staff_roles, blank=True, help_text="Roles that must use a second factor to log in"
     )

@@ -27,6 +27,7 @@ class OrganizationDetails:
     phone: str = ""
     after_hours_phone: str = ""
     time_zone: str = ""  # empty: the installation's
+    address: str = ""
 
 
 def do_update_organization(user: User, details: OrganizationDetails) -> Organization:
@@ -46,7 +47,8 @@ def do_update_organization(user: User, details: OrganizationDetails) -> Organiza
             details.after_hours_phone.strip(),
             details.time_zone,
         )
-        org.save(update_fields=["name", "phone", "after_hours_phone", "time_zone", "updated_at"])
+        org.address = ", ".join(line.strip() for line in details.address.splitlines() if line.strip())[:300]
+        org.save(update_fields=["name", "phone", "after_hours_phone", "time_zone", "address", "updated_at"])
         audit.record(user, AuditAction.UPDATE, obj=org, object_type="Organization", detail="details")
     return org
 

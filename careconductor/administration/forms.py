@@ -22,6 +22,12 @@ class OrganizationForm(forms.Form):
         label="Main phone", max_length=40, required=False, help_text="Printed on patients' plans."
     )
     after_hours_phone = forms.CharField(label="Phone at night and at weekends", max_length=40, required=False)
+    address = forms.CharField(
+        label="Postal address",
+        max_length=300,
+        required=False,
+        help_text="Printed on letters, e.g. 120 Main Street, Riverside, OR 97901.",
+    )
     time_zone = forms.ChoiceField(
         label="Time zone",
         choices=lambda: [

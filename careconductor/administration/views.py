@@ -74,6 +74,7 @@ def organization(request: StaffRequest) -> HttpResponse:
             "phone": org.phone,
             "after_hours_phone": org.after_hours_phone,
             "time_zone": org.time_zone,
+            "address": org.address,
         },
     )
 

@@ -73,7 +73,11 @@ def add_care_plan_scenarios(org: Organization) -> int:
     supervisor = User.objects.filter(organization=org, username="supervisor").first()
     if manager is None:
         return 0
-    Organization.objects.filter(pk=org.pk).update(phone="(555) 201-4000", after_hours_phone="(555) 201-4999")
+    Organization.objects.filter(pk=org.pk).update(
+        phone="(555) 201-4000",
+        after_hours_phone="(555) 201-4999",
+        address="120 Main Street, Riverside, OR 97901",
+    )
     StaffProfile.objects.filter(user=manager).update(work_phone="(555) 201-4127")
     social = Patient.objects.filter(
         findings__domain="food-insecurity", findings__status=FindingStatus.ACTIVE

@@ -150,6 +150,7 @@ def letterhead(organization: Organization, language: str) -> dict[str, str]:
     words = rules.LETTERHEAD_WORDS.get(language, rules.LETTERHEAD_WORDS["en"])
     return {
         "organisation": organization.name,
+        "address": organization.address,
         "phone": organization.phone,
         "after_hours_phone": organization.after_hours_phone,
         "date": rules.long_date(clock.today(), language),

@@ -65,7 +65,13 @@ def _story(letter: Letter, width: float) -> list[Flowable]:
     if head.get("after_hours_phone"):
         numbers.append(f"{head.get('word_after_hours', 'Nights and weekends')}: {head['after_hours_phone']}")
     letterhead = Table(
-        [[Paragraph(_p(head.get("organisation", "")), s["org"]), Paragraph(_lines(numbers), s["numbers"])]],
+        [
+            [
+                [Paragraph(_p(head.get("organisation", "")), s["org"])]
+                + ([Paragraph(_p(head["address"]), s["numbers"])] if head.get("address") else []),
+                Paragraph(_lines(numbers), s["numbers"]),
+            ]
+        ],
         colWidths=[width * 0.55, width * 0.45],
         style=TableStyle(
             [

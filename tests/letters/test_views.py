@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from careconductor.administration.actions import OrganizationDetails, do_update_organization
 from careconductor.letters.actions import LetterRequest, do_send_letter
 from careconductor.letters.choices import LetterKind
 from careconductor.letters.models import Letter
@@ -74,6 +75,23 @@ def test_what_was_sent_is_what_is_shown_later(letters: Letters, login) -> None:
     w.riverside.save()
     page = _text(login(w.alice).get(reverse("letters:letter", args=[letter.pk])))
     assert '<p class="org">Riverside Health</p>' in page
+
+
+def test_the_letterhead_carries_the_organisations_address_from_set_up(letters: Letters, login) -> None:
+    w = letters.world
+    do_update_organization(
+        w.adam,
+        OrganizationDetails(
+            name="Riverside Health", phone="555-0100", address="120 Main Street\nRiverside, OR 97901"
+        ),
+    )
+    letter = _welcome(letters)
+    client = login(w.alice)
+    page = _text(client.get(reverse("letters:letter", args=[letter.pk])))
+    assert '<span class="org-address">120 Main Street, Riverside, OR 97901</span>' in page
+    response = client.get(reverse("letters:pdf", args=[letter.pk]))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "120 Main Street, Riverside, OR 97901" in re.sub(r"\s+", " ", text)
 
 
 def test_the_pdf_has_the_letterhead_and_the_spanish_text(letters: Letters, login) -> None:
