@@ -179,7 +179,7 @@ def verify(request: StaffRequest, service_id: int) -> HttpResponse:
 @editor_view
 @require_GET
 def providers(request: StaffRequest) -> HttpResponse:
-    wanted = request.GET.get("q", "").strip()[:100]
+    wanted = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL in text
     rows = Provider.objects.filter(organization_id=request.user.org_id)
     if wanted:
         rows = rows.filter(name__icontains=wanted)

@@ -99,19 +99,7 @@ def do_answer_as_partner(
     """A partner organisation's user answers a referral sent to it."""
     if to not in rules.RECEIVER_MOVES:
         raise ActionRefused({"status": "Choose an answer from the list."})
-    with transaction.atomic():
-        referral = partner_referral(user, referral_id, for_update=True)
-        move(
-            referral,
-            to,
-            side=rules.Side.RECEIVER,
-            actor=Actor.PARTNER_LOGIN,
-            user=user,
-            note=note,
-            decline_reason=decline_reason,
-            proposed_at=proposed_at,
-        )
-    return referral
+    return _partner_moves(user, referral_id, to, Actor.PARTNER_LOGIN, note, decline_reason, proposed_at)
 
 
 def do_answer_from_fhir(
@@ -125,13 +113,26 @@ def do_answer_from_fhir(
 ) -> Referral:
     """The organisation's system updates the referral's Task. `user` is its API client: a partner account of the
     organisation the referral was sent to."""
+    return _partner_moves(user, referral.pk, to, Actor.PARTNER_FHIR, note, decline_reason, proposed_at)
+
+
+def _partner_moves(
+    user: User,
+    referral_id: int,
+    to: ReferralStatus,
+    actor: Actor,
+    note: str,
+    decline_reason: str,
+    proposed_at: dt.datetime | None,
+) -> Referral:
+    """The receiving organisation's own move, on a referral its log-in or token may read (else NotVisible)."""
     with transaction.atomic():
-        referral = partner_referral(user, referral.pk, for_update=True)
+        referral = partner_referral(user, referral_id, for_update=True)
         move(
             referral,
             to,
             side=rules.Side.RECEIVER,
-            actor=Actor.PARTNER_FHIR,
+            actor=actor,
             user=user,
             note=note,
             decline_reason=decline_reason,
