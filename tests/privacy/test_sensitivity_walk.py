@@ -44,11 +44,12 @@ from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyR
 from careconductor.referrals import actions as referrals
 from careconductor.referrals.models import Referral
 
+from ..access_world import _grant
 from ..fhir.conftest import BASE, Api
 from ..fhir.test_api_access_walk import TYPES, entries, rows_of
 from ..personas import World, make_staff
 from ..shared import ModuleDb, reread
-from ..test_access_walk import ALL_PATTERNS, API, PATIENT_KWARGS, _full, _grant, _session, _takes
+from ..test_access_walk import ALL_PATTERNS, API, PATIENT_KWARGS, _full, _session, _takes
 
 pytestmark = pytest.mark.django_db
 
