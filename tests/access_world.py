@@ -50,7 +50,7 @@ def _grant(world: World) -> EmergencyAccess:
         world.paula,
         consent_type=ConsentType.CM_ENROLMENT,
         method=ConsentMethod.VERBAL,
-        given_on=dt.date(2026, 11, 1),
+        given_on=clock.today() - dt.timedelta(days=30),
     )
     # An item-9 PHQ-9, so the assessment, task and flag pages have real targets.
     record(world.alice, world.paula, "phq-9", phq9_answers(4, item9=1))

@@ -20,6 +20,7 @@ from careconductor.assessments.models import Assessment
 from careconductor.careplans.models import Barrier, CarePlan, Goal, GoalStep, Intervention, Problem
 from careconductor.cases.models import Case
 from careconductor.coordination.models import Flag, Notification, Task
+from careconductor.core import clock
 from careconductor.engagement import actions as engagement
 from careconductor.engagement.models import (
     Message,
@@ -282,6 +283,7 @@ def test_users_without_a_relationship_never_see_paula(
     role_scoped = name.startswith(ROLE_SCOPED.get(persona, "-"))
     patient_page = any(_takes(pattern, k) for k in PATIENT_KWARGS) and not role_scoped
     refusals = (401,) if getattr(pattern.callback, "access_policy", "") == API else (403, 404, 405)
+    day = (clock.today() - dt.timedelta(days=30)).isoformat()  # a plausible past day, whatever today is
     for method in ("get", "post"):
         response = getattr(client, method)(
             url,
@@ -289,7 +291,7 @@ def test_users_without_a_relationship_never_see_paula(
                 "target": "screening",
                 "icd10_code": "E11.9",
                 "display": "x",
-                "given_on": "2026-01-01",
+                "given_on": day,
                 "method": "verbal",
                 "case_manager": walk.bob_id,
                 "acuity_tier": 1,
@@ -304,7 +306,7 @@ def test_users_without_a_relationship_never_see_paula(
                 "measure": "food",
                 "target_text": "x",
                 "decision": "approve",
-                "agreed_on": "2026-01-01",
+                "agreed_on": day,
                 "agreed_by": "patient",
                 "goals": ["enough-food"],
                 "lifecycle": "on-hold",
@@ -314,14 +316,14 @@ def test_users_without_a_relationship_never_see_paula(
                 "step": "letter",
                 "summary": "x",
                 "comment": "x",
-                "contact_at": "2026-01-01T10:00",
+                "contact_at": f"{day}T10:00",
                 "mode": "phone",
                 "direction": "outbound",
                 "reached": "yes",
                 "minutes": 5,
-                "on": "2026-01-01",
+                "on": day,
                 "activity": "records",
-                "end_date": "2026-01-01",
+                "end_date": day,
                 "role": "x",
                 "name": "x",
                 "phone": "1",
