@@ -4,8 +4,12 @@ import collections
 import datetime as dt
 import io
 import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,6 +75,29 @@ def demo(shared_demo: str, db: None) -> str:
 def world(shared_world: World | None, db: None) -> World:
     """The personas (tests/personas.py): built once per module, read afresh for each test."""
     return reread(shared_world) if shared_world is not None else build_world()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder's SQLite database after `careconductor migrate`, made once per test process: migrating an
+    empty one costs ~17 s here, so tests that start the product on a data folder of their own, and are not about
+    the first migration (tests/core/test_first_run.py is), begin from a copy (`migrated_data_folder`)."""
+    home = tmp_path_factory.mktemp("migrated-template")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    subprocess.run(
+        [sys.executable, "-m", "careconductor", "migrate", "-v", "0"],
+        env={**env, "CARECONDUCTOR_HOME": str(home)},
+        check=True,
+        timeout=300,
+    )
+    return home / "careconductor.sqlite3"
+
+
+@pytest.fixture
+def migrated_data_folder(tmp_path: Path, migrated_sqlite: Path) -> Path:
+    """An empty data folder (tmp_path) holding a copy of the migrated database."""
+    shutil.copy(migrated_sqlite, tmp_path / migrated_sqlite.name)
+    return tmp_path
 
 
 def pass_second_factor(client: Client, user: User) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 from typing import Any
 
 import pytest
@@ -155,9 +156,15 @@ def test_every_pattern_is_fuzzed() -> None:
     assert {"given_on", "acuity_tier", "case_manager", "mfa_required_roles", "target"} <= set(FIELD_NAMES)
 
 
+# Examples are derandomised, so a second pass would send the same random ones again: the PostgreSQL pass sends one
+# of them, and the explicit examples below, which reach the database's own limits (NUL bytes, 10,000-character
+# strings, ids past 64 bits) where PostgreSQL and SQLite differ.
+RANDOM_EXAMPLES = 1 if os.environ.get("DATABASE_URL") else 4
+
+
 @pytest.mark.parametrize(("name", "persona"), _cases())
 @settings(
-    max_examples=4,
+    max_examples=RANDOM_EXAMPLES,
     deadline=None,
     derandomize=True,
     database=None,

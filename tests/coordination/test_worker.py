@@ -128,12 +128,14 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_the_worker_command_starts_with_the_tasks_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    log = tmp_path / "worker.log"
+@pytest.mark.own_sqlite
+def test_the_worker_command_starts_with_the_tasks_and_stops_on_ctrl_c(migrated_data_folder: Path) -> None:
+    home = migrated_data_folder  # migrated already: these tests are about the worker, not the first run
+    log = home / "worker.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "careconductor", "worker", "--workers", "1", "--no-periodic"],
-            env=_env(tmp_path),
+            env=_env(home),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -142,7 +144,7 @@ def test_the_worker_command_starts_with_the_tasks_and_stops_on_ctrl_c(tmp_path: 
         assert "Huey consumer started with 1 thread" in started
         assert "careconductor.coordination.tasks.escalate_overdue" in started
         assert "careconductor.coordination.delivery.deliver" in started  # known through tasks.py
-        assert (tmp_path / "tasks.sqlite3").exists()  # the embedded queue, in the data folder
+        assert (home / "tasks.sqlite3").exists()  # the embedded queue, in the data folder
         time.sleep(1)  # huey sets its signal handlers just after logging the list
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
@@ -153,8 +155,10 @@ def test_the_worker_command_starts_with_the_tasks_and_stops_on_ctrl_c(tmp_path: 
     assert "Consumer exiting" in log.read_text()
 
 
-def test_a_worker_whose_parent_dies_stops_by_itself(tmp_path: Path) -> None:
-    log = tmp_path / "worker.log"
+@pytest.mark.own_sqlite
+def test_a_worker_whose_parent_dies_stops_by_itself(migrated_data_folder: Path) -> None:
+    home = migrated_data_folder  # migrated already: these tests are about the worker, not the first run
+    log = home / "worker.log"
     parent = subprocess.Popen(
         [
             sys.executable,
@@ -164,7 +168,7 @@ def test_a_worker_whose_parent_dies_stops_by_itself(tmp_path: Path) -> None:
             "subprocess.Popen([sys.executable, '-m', 'careconductor', 'worker', '--workers', '1', '--no-periodic',"
             " '--parent-pid', str(os.getpid())], stdout=out, stderr=out).wait()",
         ],
-        env=_env(tmp_path),
+        env=_env(home),
     )
     try:
         _wait_for(log, "Huey consumer started")
@@ -189,17 +193,19 @@ def test_serve_embeds_the_worker_only_for_the_queue_in_the_data_folder() -> None
     assert not should_embed_worker(object())
 
 
-def test_serve_runs_one_worker_and_stops_it_with_itself(tmp_path: Path) -> None:
+@pytest.mark.own_sqlite
+def test_serve_runs_one_worker_and_stops_it_with_itself(migrated_data_folder: Path) -> None:
+    home = migrated_data_folder  # migrated already: these tests are about the worker, not the first run
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log = tmp_path / "serve.log"
+    log = home / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "careconductor", "serve", "--port", str(port), "--workers", "2"],
-            env=_env(tmp_path),
+            env=_env(home),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
