@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -78,19 +79,37 @@ def world(shared_world: World | None, db: None) -> World:
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder's SQLite database after `careconductor migrate`, made once per test process: migrating an
-    empty one costs ~17 s here, so tests that start the product on a data folder of their own, and are not about
-    the first migration (tests/core/test_first_run.py is), begin from a copy (`migrated_data_folder`)."""
-    home = tmp_path_factory.mktemp("migrated-template")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """pytest-django's test database, and on SQLite a copy of it as it is just after the migrations (before any
+    test writes to it), which `migrated_sqlite` hands out."""
+    from django.db import connection
+
+    copy = tmp_path_factory.mktemp("migrated") / "careconductor.sqlite3"
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock(), sqlite3.connect(copy) as target:
+            connection.ensure_connection()
+            connection.connection.backup(target)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(django_db_setup: Path) -> Path:
+    """A data folder's SQLite database after `careconductor migrate`. Migrating an empty one costs ~17 s here, so
+    tests that start the product on a data folder of their own, and are not about the first migration
+    (tests/core/test_first_run.py is), begin from a copy of it (`migrated_data_folder`): the test database's
+    copy on SQLite, else (PostgreSQL pass) one migrated once per test process."""
+    if django_db_setup.exists():
+        return django_db_setup
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     subprocess.run(
         [sys.executable, "-m", "careconductor", "migrate", "-v", "0"],
-        env={**env, "CARECONDUCTOR_HOME": str(home)},
+        env={**env, "CARECONDUCTOR_HOME": str(django_db_setup.parent)},
         check=True,
         timeout=300,
     )
-    return home / "careconductor.sqlite3"
+    return django_db_setup
 
 
 @pytest.fixture

@@ -59,16 +59,11 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
     assert json.loads(body) == {"status": "error", "database": "unreachable"}
 
 
-@pytest.fixture(scope="module")
-def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("served")
-
-
-@pytest.fixture(scope="module")
-def served(served_home: Path) -> Iterator[str]:
-    """`careconductor serve` on an empty data folder, started once for the module's tests (it migrates first)."""
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`careconductor serve` on an empty data folder (it migrates first: ~20 s, so one test uses it)."""
     port = _free_port()
-    env = {**os.environ, "CARECONDUCTOR_HOME": str(served_home), "HOME": str(served_home)}
+    env = {**os.environ, "CARECONDUCTOR_HOME": str(tmp_path), "HOME": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "careconductor", "serve", "--port", str(port), "--workers", "1"],
@@ -96,9 +91,7 @@ def served(served_home: Path) -> Iterator[str]:
 
 
 @pytest.mark.own_sqlite
-def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(
-    served: str, served_home: Path
-) -> None:
+def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(served: str, tmp_path: Path) -> None:
     status, body, _ = _get(served + "/healthz")
     assert status == 200 and json.loads(body) == {"status": "ok", "database": "sqlite"}
     status, body, _ = _get(served + "/login/")
@@ -109,9 +102,9 @@ def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(
     assert status == 200 and b"--brand" in body
     assert "max-age" in headers.get("Cache-Control", "")
     # The data folder holds the database (WAL mode) and a private secret key.
-    key = served_home / "secret_key"
+    key = tmp_path / "secret_key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
-    db = served_home / "careconductor.sqlite3"
+    db = tmp_path / "careconductor.sqlite3"
     mode = subprocess.run(
         [
             sys.executable,
@@ -122,9 +115,6 @@ def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(
         text=True,
     ).stdout.strip()
     assert mode == "wal"
-
-
-@pytest.mark.own_sqlite
-def test_serve_refuses_unknown_paths_with_a_404_not_a_500(served: str) -> None:
+    # Unknown paths are refused with a 404, not a 500.
     assert _get(served + "/patients/not-a-number/")[0] == 404
     assert _get(served + "/nothing-here")[0] == 404
