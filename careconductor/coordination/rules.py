@@ -335,6 +335,16 @@ class WorkItem:
     link_label: str = ""
 
 
+def due_now(item: WorkItem, today: dt.date, zone: dt.tzinfo) -> bool:
+    """Whether the worklist's summary counts the item as "due today or overdue": overdue, or due by the end of
+    today in the organisation's zone; an urgent task or safety flag without a due time is for today."""
+    if item.overdue:
+        return True
+    if item.due is None:
+        return item.band == Band.URGENT
+    return item.due.astimezone(zone).date() <= today
+
+
 def rank_key(item: WorkItem) -> tuple[int, int, int, float, int]:
     """Band first; inside a band overdue before due, more urgent priority, sooner due, higher acuity."""
     due = item.due.timestamp() if item.due else float("inf")

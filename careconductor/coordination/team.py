@@ -284,7 +284,7 @@ def _urgent(
     )
     pressing = tasks.filter(
         ~Q(priority=TaskPriority.ROUTINE) | Q(kind__in=URGENT_KINDS) | ~Q(rule="")
-    ).select_related("team")
+    ).select_related("team", "case")
     flag_list = list(flags)
     items = rules.merge_alerts(
         _task_items(pressing, day) + flag_items(flag_list, {f.patient_id: f.manager_id for f in flag_list})

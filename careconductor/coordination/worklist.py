@@ -252,7 +252,7 @@ def compute(
     reviews: bool = True,
 ) -> Worklist:
     today = today or clock.today()
-    task_list = list(tasks.select_related("patient", "owner", "team"))
+    task_list = list(tasks.select_related("patient", "owner", "team", "case"))
     patients = {c.patient_id: c.patient for c in cases} | {t.patient_id: t.patient for t in task_list}
     items: list[WorkItem] = []
     items += _task_items(task_list, today)
@@ -308,6 +308,7 @@ def flag_items(flags: Iterable[Flag], manager_of: dict[int, int | None]) -> list
 
 
 def _task_items(tasks: Iterable[Task], today: dt.date) -> list[WorkItem]:
+    """The tasks' rows (read with select_related("case"))."""
     out = []
     for t in tasks:
         urgent = t.priority != TaskPriority.ROUTINE or t.kind in URGENT_KINDS
@@ -331,6 +332,8 @@ def _task_items(tasks: Iterable[Task], today: dt.date) -> list[WorkItem]:
                 t.due_at,
                 reason,
                 case_id=t.case_id,
+                # The case's programme (a pharmacist's or a queue's task too), for the column and the filter.
+                program=t.case.program if t.case is not None else "",
                 task_id=t.pk,
                 priority_rank=rules.PRIORITY_RANK.get(TaskPriority(t.priority), 9),
                 overdue=overdue,

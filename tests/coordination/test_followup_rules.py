@@ -553,3 +553,40 @@ def test_a_patients_rows_are_one_group_where_the_first_ranks() -> None:
         (2, Band.URGENT, ["b alert", "b review"]),
         (1, Band.CONTACT, ["a contact", "a review", "a routine"]),
     ]
+
+
+# The worklist's summary line, "N due today or overdue": by the items' dates, not by their bands (a transitional
+# care visit due in five days sits in an early band but is not due today). 23:30 in Denver is the next day in UTC.
+DENVER = dt.timezone(dt.timedelta(hours=-7))
+TODAY = dt.date(2026, 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("band", "due", "overdue", "counted"),
+    [
+        (Band.CONTACT, dt.datetime(2026, 3, 10, 9, 0, tzinfo=DENVER), False, True),  # due this morning
+        (Band.CONTACT, dt.datetime(2026, 3, 11, 6, 30, tzinfo=dt.UTC), False, True),  # 23:30 today in Denver
+        (Band.CONTACT, dt.datetime(2026, 3, 11, 7, 30, tzinfo=dt.UTC), False, False),  # 00:30 tomorrow there
+        (
+            Band.TRANSITION,
+            dt.datetime(2026, 3, 15, 17, 0, tzinfo=DENVER),
+            False,
+            False,
+        ),  # a 7-day visit ahead
+        (Band.TRANSITION, dt.datetime(2026, 3, 9, 17, 0, tzinfo=DENVER), True, True),  # past its day
+        (
+            Band.REVIEW,
+            dt.datetime(2026, 3, 10, 17, 0, tzinfo=DENVER),
+            False,
+            True,
+        ),  # a review due today counts
+        (Band.OTHER, None, True, True),  # overdue without a date
+        (Band.URGENT, None, False, True),  # an urgent task or safety flag with no due time: today
+        (Band.OTHER, None, False, False),
+    ],
+)
+def test_due_today_or_overdue_goes_by_the_date_in_the_organisations_zone(
+    band: Band, due: dt.datetime | None, overdue: bool, counted: bool
+) -> None:
+    item = WorkItem(band, "task", 1, due, "x", overdue=overdue)
+    assert rules.due_now(item, TODAY, DENVER) is counted

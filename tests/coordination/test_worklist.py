@@ -13,12 +13,14 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.cases.actions import do_register_and_refer
 from careconductor.cases.choices import Program, ReferralSource
 from careconductor.cases.models import Case
+from careconductor.coordination import rules
 from careconductor.coordination import worklist_rows as worklist_rows_module
 from careconductor.coordination.actions import do_create_task, do_raise_flag
 from careconductor.coordination.choices import TaskPriority
@@ -467,3 +469,31 @@ def test_the_worklist_costs_the_same_queries_for_3_cases_as_for_30(
         assert response.status_code == 200
         pages.append(len(page.captured_queries))
     assert pages[0] == pages[1], pages
+
+
+def test_a_task_for_someone_else_on_the_case_carries_its_programme_and_the_summary_counts_by_date(
+    world: World, morning: dict[str, Any], login
+) -> None:
+    # A task on Rita's (CCM) case: its row carries the case's programme, for the column and the filter, as the
+    # contact rows do (task rows had none: a pharmacist's task showed an empty programme and left any filter).
+    rita = morning["patients"]["routine"]
+    case = Case.objects.get(patient=rita)
+    review = task(
+        world.alice, rita, "Review the discharge medicines", TODAY, owner=world.alice, case_id=case.pk
+    )
+    [row] = [i for i in build_worklist(world.alice).items if i.task_id == review.pk]
+    assert row.program == case.program == Program.CCM
+    client = login(world.alice)
+    ccm = client.get(reverse("coordination:worklist"), {"program": "ccm"}).content.decode()
+    assert "Review the discharge medicines" in ccm
+    tcm = client.get(reverse("coordination:worklist"), {"program": "tcm"}).content.decode()
+    assert "Review the discharge medicines" not in tcm
+    # "N due today or overdue" goes by the dates (coordination.rules.due_now): the urgent task due tomorrow and
+    # the transitional-care contact due by Tuesday sit in early bands but are not due today.
+    items = build_worklist(world.alice).items
+    early = [i for i in items if i.band < Band.REVIEW]
+    counted = [i for i in items if rules.due_now(i, TODAY, timezone.get_current_timezone())]
+    assert morning["urgent"].pk in {i.task_id for i in early} - {i.task_id for i in counted}
+    assert any(i.kind == "transition" for i in early) and not any(i.kind == "transition" for i in counted)
+    page = client.get(reverse("coordination:worklist")).content.decode()
+    assert f"<strong>{len(counted)}</strong> due today or overdue" in page

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from careconductor.core import clock
@@ -13,7 +14,7 @@ from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.guards import staff_view
 
-from .. import forms
+from .. import forms, rules
 from ..rules import Band
 from ..team import team_view as build_team_view
 from ..worklist import build_worklist
@@ -31,7 +32,8 @@ def worklist_view(request: StaffRequest) -> HttpResponse:
     # The patients the page names are read; those filtered out or past a folded band's screenful are not.
     shown = {grp["patient"].pk: grp["patient"] for g in groups for grp in g["groups"] if grp["patient"]}
     audit.record_reads(user, list(shown.values()), object_type="Worklist")
-    due_now = sum(1 for i in worklist.items if i.band < Band.REVIEW)
+    today, zone = clock.today(), timezone.get_current_timezone()
+    due_now = sum(1 for i in worklist.items if rules.due_now(i, today, zone))
     overdue = sum(1 for i in worklist.items if i.overdue and i.band <= Band.TRANSITION)
     return render(
         request,
@@ -45,7 +47,7 @@ def worklist_view(request: StaffRequest) -> HttpResponse:
             # Patients with portal messages nobody on the team has opened (the rows say how many each).
             "message_patients": sum(1 for i in worklist.items if i.kind == "message"),
             "overdue": overdue,
-            "today": clock.today(),
+            "today": today,
             "supervising": user.role in SUPERVISING,
             # Where each row's form and link come back to (worked out once, not per row).
             "here": request.get_full_path(),
