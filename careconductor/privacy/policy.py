@@ -292,8 +292,9 @@ def require_admin(user: User, refusal: str) -> int:
 
 
 def may_use_emergency_access(user: User) -> bool:
-    """Whether the role may break the glass at all: only they are offered the emergency access page."""
-    return user.is_authenticated and user.role in BREAK_GLASS_ROLES
+    """Whether the role may break the glass at all: only they are offered the emergency access page. A system
+    account (an ADT feed's) never does: no person stands behind it to give a reason."""
+    return user.is_authenticated and user.role in BREAK_GLASS_ROLES and not user.is_system
 
 
 def may_break_glass(user: User, patient: Patient) -> bool:
@@ -308,8 +309,8 @@ def emergency_patient_ids(user: User, patient_ids: list[int]) -> set[int]:
     """Which of these patients the user sees through an emergency access in force (for marking the audit)."""
     from .models import EmergencyAccess
 
-    if not user.is_authenticated or not patient_ids:
-        return set()
+    if not patient_ids or not may_use_emergency_access(user):
+        return set()  # (no query: an ADT feed's account records a few events for every message)
     if _decisions.get() is not None:
         # All of the user's accesses in force, once per request: a handful at most.
         in_force = _decided(

@@ -78,5 +78,9 @@ def find_patient(feed: Feed, event: AdtEvent) -> Match:
 
 
 def _by_identifier(visible: QuerySet[Patient], system: str, value: str) -> Patient | None:
-    ids = PatientIdentifier.objects.filter(system=system, value=value).values("patient_id")
-    return visible.filter(pk__in=ids).first()
+    # The ids first (one indexed lookup), then the visible patient among them: as one `pk IN (subquery)` with
+    # `.first()`'s ORDER BY pk, SQLite walked the organisation's patients in pk order (2 ms a message at 10,000).
+    ids = list(
+        PatientIdentifier.objects.filter(system=system, value=value).values_list("patient_id", flat=True)
+    )
+    return visible.filter(pk__in=ids).order_by("pk").first() if ids else None

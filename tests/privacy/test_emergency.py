@@ -63,6 +63,18 @@ def test_roles_without_clinical_need_and_other_organisations_cannot_break_the_gl
     assert not EmergencyAccess.objects.exists()
 
 
+def test_a_system_account_never_breaks_the_glass_and_its_events_cost_no_lookup(
+    world: World, django_assert_num_queries
+) -> None:
+    # An ADT feed's account: no person behind it to give a reason (its role is an administrator's).
+    from careconductor.transitions.actions import do_create_feed
+
+    feed = do_create_feed(world.adam, name="St Mary's", sending_facility="STMARYS")
+    assert not policy.may_use_emergency_access(feed.account)
+    with django_assert_num_queries(0):
+        assert policy.emergency_patient_ids(feed.account, [world.paula.pk]) == set()
+
+
 def test_the_medical_director_may_break_the_glass(world: World) -> None:
     _break(world, world.mo)
     assert policy.can(world.mo, "view", world.paula)
