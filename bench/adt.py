@@ -305,6 +305,8 @@ def _profile(args: argparse.Namespace) -> None:
         f"# {len(texts) - 1} messages through do_receive in-process: {(len(texts) - 1) / took:.0f}/s under cProfile"
     )
     stats = pstats.Stats(profiler)
+    if args.profile_out:
+        stats.dump_stats(args.profile_out)  # for pstats' callers and callees views
     stats.sort_stats("cumulative").print_stats("careconductor", args.profile_top)
     stats.sort_stats("tottime").print_stats(15)
 
@@ -386,6 +388,7 @@ def main() -> None:
     parser.add_argument("--connections", default="1,4", help="the rounds' connection counts (default 1,4)")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N messages in-process instead")
     parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument("--profile-out", metavar="FILE", help="--profile: also write the stats to FILE")
     parser.add_argument("--no-defer", action="store_true", help="--profile: the discharge's work in-process")
     for hidden in ("--setup", "--pick", "--report", "--profile-child", "--drain"):
         parser.add_argument(hidden, action="store_true", help=argparse.SUPPRESS)
@@ -414,7 +417,7 @@ def main() -> None:
                 subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
             if args.profile:
                 _child(env, "--pick", "--people", str(args.profile))
-                subprocess.run([sys.executable, __file__, "--profile-child", "--profile", str(args.profile), "--profile-top", str(args.profile_top), *(["--no-defer"] if args.no_defer else [])], env=env, check=True)  # fmt: skip
+                subprocess.run([sys.executable, __file__, "--profile-child", "--profile", str(args.profile), "--profile-top", str(args.profile_top), *(["--no-defer"] if args.no_defer else []), *(["--profile-out", args.profile_out] if args.profile_out else [])], env=env, check=True)  # fmt: skip
             else:
                 _measure(args, env, home)
         finally:
