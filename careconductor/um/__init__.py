@@ -1,0 +1,1 @@
+"""Utilisation management: prior authorisation on the regulatory clock (issue 21)."""
