@@ -13,6 +13,8 @@ from typing import Any
 
 from django.http import QueryDict
 
+from careconductor.cases.choices import Program
+
 from . import forms, rules
 from .rules import Band, WorkItem
 from .worklist import Worklist
@@ -66,10 +68,18 @@ def _patient_rows(worklist: Worklist, patient_id: int, items: Iterable[WorkItem]
     rows: list[dict[str, Any]] = []
     for item in items:
         absent = worklist.covered_by(item)
+        case = worklist.cases.get(item.case_id) if item.case_id else None
         rows.append(
             {
                 "item": item,
-                "case": worklist.cases.get(item.case_id) if item.case_id else None,
+                "case": case,
+                # The programme column: the row's case, or the programme a task's case carries when the case is
+                # not the user's (a pharmacist's task on someone else's case).
+                "program": case.get_program_display()
+                if case
+                else Program(item.program).label
+                if item.program
+                else "",
                 "task": worklist.tasks.get(item.task_id) if item.task_id else None,
                 "flag": worklist.flags.get(item.flag_id) if item.flag_id else None,
                 "covering": worklist.covering[absent] if absent is not None else None,

@@ -497,3 +497,21 @@ def test_a_task_for_someone_else_on_the_case_carries_its_programme_and_the_summa
     assert any(i.kind == "transition" for i in early) and not any(i.kind == "transition" for i in counted)
     page = client.get(reverse("coordination:worklist")).content.decode()
     assert f"<strong>{len(counted)}</strong> due today or overdue" in page
+
+
+def test_a_task_on_someone_elses_case_shows_that_cases_programme(
+    world: World, morning: dict[str, Any], login
+) -> None:
+    # Dana (Paula's physician) has no case of her own: her task on Paula's case still names its programme.
+    paula_case = Case.objects.get(patient=morning["patients"]["overdue"])
+    task(
+        world.alice,
+        paula_case.patient,
+        "Check the inhaler technique",
+        TODAY,
+        owner=world.dana,
+        case_id=paula_case.pk,
+    )
+    page = login(world.dana).get(reverse("coordination:worklist")).content.decode()
+    row = page[page.index("Check the inhaler technique") :][:400]
+    assert f'<td class="optional">{paula_case.get_program_display()}</td>' in row
