@@ -73,13 +73,9 @@ def _patient_rows(worklist: Worklist, patient_id: int, items: Iterable[WorkItem]
             {
                 "item": item,
                 "case": case,
-                # The programme column: the row's case, or the programme a task's case carries when the case is
-                # not the user's (a pharmacist's task on someone else's case).
-                "program": case.get_program_display()
-                if case
-                else Program(item.program).label
-                if item.program
-                else "",
+                # Every item about a case carries its programme, also when the case is not the user's (a
+                # pharmacist's task on someone else's case).
+                "program": Program(item.program).label if item.program else "",
                 "task": worklist.tasks.get(item.task_id) if item.task_id else None,
                 "flag": worklist.flags.get(item.flag_id) if item.flag_id else None,
                 "covering": worklist.covering[absent] if absent is not None else None,
