@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "careconductor.referrals",
     "careconductor.appointments",
     "careconductor.letters",
+    "careconductor.um",
     "careconductor.fhir",
     "careconductor.demo",
     "careconductor.administration",

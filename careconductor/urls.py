@@ -31,5 +31,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("careconductor.referrals.urls")),
     path("", include("careconductor.appointments.urls")),
     path("", include("careconductor.letters.urls")),
+    path("um/", include("careconductor.um.urls")),
     path("setup/", include("careconductor.administration.urls")),
 ]

@@ -5,6 +5,7 @@ state, which a refused request must leave as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from careconductor.accounts.choices import Role
 from careconductor.appointments import actions as appointments
@@ -62,9 +63,46 @@ def _grant(world: World) -> EmergencyAccess:
     _letter(world)
     _referral(world)
     _appointment(world)
+    _prior_authorisation(world)
     return do_break_glass(
         ed, world.paula, reason=EmergencyReason.EMERGENCY_CARE, explanation="Called by the ED at night."
     )
+
+
+UM_P2_SERVICE = "Methadone maintenance wm-p2-um"  # the sensitivity walk's marker for it
+
+
+def _prior_authorisation(world: World) -> None:
+    """A prior-authorisation request for Paula's opioid treatment, pended (so it has a notice) and with its fax:
+    a Part 2 record, which even UM reviewers (uma, mo) may not read without a consent naming them. Taken in by a
+    UM reviewer outside the walk (Ursula), so the walk's strangers have no events of hers."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from reportlab.pdfgen.canvas import Canvas
+
+    from careconductor.um import actions as um
+    from careconductor.um.choices import Source
+    from careconductor.um.rules import Urgency
+
+    pdf = io.BytesIO()
+    page = Canvas(pdf)
+    page.drawString(72, 720, "Request for Reyes")
+    page.save()
+    ursula = make_staff("ursula", Role.UM_REVIEWER, world.riverside)
+    request = um.do_receive_request(
+        ursula,
+        world.paula,
+        um.NewRequest(
+            source=Source.FAX,
+            urgency=Urgency.STANDARD,
+            requesting_provider="Harbor Treatment Center",
+            servicing_provider="",  # pended at once for it
+            place_of_service="57",
+            lines=(um.Line("H0020", 30, clock.today(), description=UM_P2_SERVICE),),
+            diagnoses=("F11.20",),
+            files=[SimpleUploadedFile("fax.pdf", pdf.getvalue())],
+        ),
+    )
+    assert request.sensitivity == "part2" and request.notices.exists()
 
 
 def _letter(world: World) -> None:

@@ -36,6 +36,8 @@ from careconductor.privacy.models import AuditEvent, EmergencyAccess
 from careconductor.referrals import actions as referrals
 from careconductor.referrals.models import PartnerAccount, Referral
 from careconductor.transitions.models import AdtMessage, Feed
+from careconductor.um.models import Attachment as UmDocument
+from careconductor.um.models import AuthRequest, Notice
 
 from .access_world import _first_pk, _grant, _paula_state
 from .conftest import log_in
@@ -62,6 +64,7 @@ PATIENT_KWARGS = {
     "plan_id", "goal_id", "problem_id", "step_id", "barrier_id", "intervention_id", "member_id",
     "medication_id", "assignment_id", "invitation_id", "threshold_id", "message_id", "attachment_id", "proxy_id",
     "adt_message_id", "reconciliation_id", "line_id", "referral_id", "letter_id", "appointment_id",
+    "request_id", "notice_id", "document_id",
 }  # fmt: skip
 # The FHIR API answers a session without a bearer token with 401 (tests/fhir/test_api_access_walk.py walks
 # it with tokens).
@@ -120,6 +123,11 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "letter_id": _first_pk(Letter, world),
         "referral_id": _first_pk(Referral, world),
         "appointment_id": _first_pk(Appointment, world),
+        "request_id": _first_pk(AuthRequest, world),
+        "notice_id": Notice.objects.filter(request__patient=world.paula).values_list("pk", flat=True).first(),
+        "document_id": UmDocument.objects.filter(request__patient=world.paula)
+        .values_list("pk", flat=True)
+        .first(),
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
         # The resource directory's rows (no patient data; another organisation's ids answer 404).
         "provider_id": 0,

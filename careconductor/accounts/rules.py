@@ -28,6 +28,7 @@ class Page(StrEnum):
     SETUP = "setup"
     NOTIFICATIONS = "notifications"
     CALENDAR = "calendar"
+    PRIOR_AUTH = "prior-auth"
 
 
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -50,6 +51,7 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.SETUP: frozenset({Role.ADMIN}),
     Page.NOTIFICATIONS: STAFF_ROLES,
     Page.CALENDAR: CASE_WORK | {Role.CARE_TEAM},
+    Page.PRIOR_AUTH: frozenset({Role.UM_REVIEWER, Role.MEDICAL_DIRECTOR}),
 }
 
 # The set-up page's sections, each with its own `nav` name, all under "Set-up" in the top bar.

@@ -42,7 +42,12 @@ def do_refer_case(
     Supervisors and admins take in referrals for any patient of their organisation: that is their intake
     role. Anyone else needs a relationship with the patient already; otherwise a case manager could refer
     any patient to themselves and so open the chart. New patients go through `do_register_and_refer`."""
-    if user.role not in policy.ASSIGNING_ROLES or patient.organization_id != user.organization_id:
+    intake_role = user.role in policy.ASSIGNING_ROLES or (
+        # UM reviewers refer the members whose requests they review (um.actions.referrals): into intake, where
+        # the receiving team's supervisor takes it up; the referral gives them no access to the chart.
+        user.role in policy.UM_ROLES and referral_source == ReferralSource.UTILISATION
+    )
+    if not intake_role or patient.organization_id != user.organization_id:
         policy.require(user, policy.Action.CHANGE, patient)
     if Case.objects.open().filter(patient=patient, program=program).exists():
         raise ActionRefused({"program": "The patient already has an open case in this programme."})
@@ -270,7 +275,8 @@ for _label in ("accounts.Team", "accounts.StaffProfile"):
 
 def _receiving_team(user: User, program: Program) -> Team | None:
     teams = Team.objects.filter(organization_id=user.org_id).order_by("pk")
-    own = teams.filter(members__user=user).first()
+    # A UM reviewer's own team (if any) is not a case-management team: their referrals go to the programme's.
+    own = teams.filter(members__user=user).first() if user.role not in policy.UM_ROLES else None
     if own is not None:
         return own
     return next((t for t in teams if program in t.programs), None) or teams.first()

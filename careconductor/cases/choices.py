@@ -25,6 +25,7 @@ class ReferralSource(models.TextChoices):
     HOSPITAL = "hospital", "Hospital discharge planner"
     SPECIALIST = "specialist", "Specialist"
     HEALTH_PLAN = "health_plan", "Health plan"
+    UTILISATION = "utilisation", "Utilisation management (a prior authorisation)"
     RISK_LIST = "risk_list", "Risk stratification list"
     SELF = "self", "Patient or family"
     COMMUNITY = "community", "Community organisation"

@@ -136,3 +136,4 @@ class NotificationKind(models.TextChoices):
     MENTION = "mention", "A colleague mentions me in a note"
     HANDOVER = "handover", "Cases or work are handed over to me"
     HOSPITAL = "hospital", "A patient of mine is admitted to or discharged from hospital"
+    PRIOR_AUTH = "prior_auth", "A prior-authorisation request is past due or has come to me"

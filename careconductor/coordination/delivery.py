@@ -37,6 +37,7 @@ OUTSIDE_WORDING: dict[str, str] = {
     NotificationKind.MENTION: "A colleague mentioned you in a note about a patient",
     NotificationKind.HANDOVER: "Work was handed over to you",
     NotificationKind.HOSPITAL: "A patient on your caseload was admitted to or discharged from hospital",
+    NotificationKind.PRIOR_AUTH: "A prior-authorisation request needs you",
 }
 
 

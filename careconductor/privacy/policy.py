@@ -11,8 +11,9 @@ A staff user sees a patient only through a relationship inside their own organis
     cases and open tasks, until the cover ends,
   - administrator of the organisation,
   - emergency access ("break-the-glass") the user opened for this patient, until it expires.
-UM reviewers, medical directors and the privacy officer have no chart access through this module:
-their narrower, function-scoped access arrives with their own features. A patient's own log-in sees their
+UM reviewers and medical directors have no chart access: they read the prior-authorisation requests of their
+own organisation (`um_rows`: the request, the member's identity and coverage, what the provider sent; minimum
+necessary), and the privacy officer reads the audit trail. A patient's own log-in sees their
 own record (Patient.portal_user) and the records of patients who made them their proxy (an active
 engagement.ProxyGrant), and may only REPORT there: readings, check-ins, messages, self-assessments.
 
@@ -191,6 +192,25 @@ def partner_rows(user: User) -> QuerySet[Any]:
     if source is None or not user.is_authenticated or user.role != Role.PARTNER or not user.is_active:
         raise PermissionError("Only a partner organisation's log-in reads referrals this way.")
     return source(user)
+
+
+UM_ROLES = frozenset({Role.UM_REVIEWER, Role.MEDICAL_DIRECTOR})
+
+
+def um_rows(user: User) -> QuerySet[Any]:
+    """The prior-authorisation requests a user may read. UM reviewers and the medical director: every request of
+    their own organisation (reviewing them is their function; they reach no chart through this); staff who see
+    the member's chart: those of the patients they see. Both without the sensitive requests (a Part 2 diagnosis)
+    the sensitivity rules keep from them. Nobody else reads any."""
+    source = sources.registered.um
+    if source is None or not user.is_authenticated or user.organization_id is None or not user.is_active:
+        raise PermissionError("Only staff of an organisation read prior-authorisation requests.")
+    rows = source().filter(organization_id=user.organization_id)
+    if user.role in UM_ROLES:
+        return rows.filter(sensitivity_q(user))
+    if user.role in CHART_ROLES:
+        return rows.filter(patient_q(user)).filter(sensitivity_q(user))
+    return rows.none()
 
 
 def can_create_patients(user: User) -> bool:

@@ -11,7 +11,8 @@ registered), the part of the policy that is its own:
     sensitive records (`case_staff`);
   - coordination: open tasks that carry access, the user's own (`relationship_source`) and the covered
     colleague's (`covered_source`);
-  - engagement: the patients who made the log-in their proxy (`portal_source`).
+  - engagement: the patients who made the log-in their proxy (`portal_source`);
+  - um: where prior-authorisation requests are kept (`um_source`), which the policy narrows per user.
 
 Each also names the models a relationship is made of (`relationship_models`): saving or deleting one forgets the
 request's decisions (policy.forget). Sources answer with small indexed lookups, `.values("patient_id")` (or
@@ -47,6 +48,8 @@ CoveredSource = Callable[[QuerySet[Any]], list[QuerySet[Any]]]
 DisciplineSource = Callable[["User", "Patient"], str | None]
 # What a receiving organisation's log-in may read (the referrals sent to it), as rows of the registering app.
 PartnerSource = Callable[["User"], QuerySet[Any]]
+# Every prior-authorisation request (um): the policy narrows them to what a user may read (policy.um_rows).
+UmSource = Callable[[], QuerySet[Any]]
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class _Registry:
     case_staff: CaseStaff | None = None
     discipline: DisciplineSource | None = None
     partner: PartnerSource | None = None
+    um: UmSource | None = None
 
 
 registered = _Registry()
@@ -141,3 +145,8 @@ def patients() -> type[Patient]:
 def partner_source(source: PartnerSource) -> None:
     """referrals: the referrals a partner organisation's log-in may read (policy.partner_rows)."""
     registered.partner = source
+
+
+def um_source(source: UmSource) -> None:
+    """um: where prior-authorisation requests are kept (policy.um_rows narrows them per user)."""
+    registered.um = source

@@ -87,6 +87,24 @@ def due_at(
     return due
 
 
+# An appeal's own clock (unverified: Medicare Advantage's pre-service reconsideration, 72 hours expedited and 30
+# calendar days standard; a plan setting like the windows above).
+APPEAL_WINDOW = Window(expedited_hours=72, standard_days=30)
+# How long the provider is given to send what a pended request lacks (a plan's practice, not a regulation): an
+# expedited request cannot wait long, as its clock runs on.
+PEND_REPLY_DAYS = {Urgency.EXPEDITED: 1, Urgency.STANDARD: 3}
+
+
+def appeal_due_at(filed_at: dt.datetime, urgency: Urgency, zone: ZoneInfo) -> dt.datetime:
+    """When the appeal's decision is due: the decision clock's arithmetic with the appeal's window."""
+    return due_at(filed_at, urgency, zone, windows={PlanType.MEDICARE_ADVANTAGE: APPEAL_WINDOW})
+
+
+def reply_due_on(pended_at: dt.datetime, urgency: Urgency, zone: ZoneInfo) -> dt.date:
+    """The day the provider's reply to a request for information is due, on the plan's calendar."""
+    return pended_at.astimezone(zone).date() + dt.timedelta(days=PEND_REPLY_DAYS[urgency])
+
+
 def pended_time(pends: Iterable[Pend], now: dt.datetime | None) -> dt.timedelta:
     """The time the request waited, overlapping pends counted once; an open pend up to `now` (none without it)."""
     spans = sorted(

@@ -20,8 +20,8 @@ TABLE: dict[Role, set[Page]] = {
     Role.SUPERVISOR: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS},
     Role.ADMIN: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.SETUP},
     Role.CARE_TEAM: ALL_STAFF,
-    Role.UM_REVIEWER: {P.PATIENTS, P.CASES, P.NOTIFICATIONS},
-    Role.MEDICAL_DIRECTOR: {P.PATIENTS, P.CASES, P.NOTIFICATIONS},
+    Role.UM_REVIEWER: {P.PATIENTS, P.CASES, P.NOTIFICATIONS, P.PRIOR_AUTH},
+    Role.MEDICAL_DIRECTOR: {P.PATIENTS, P.CASES, P.NOTIFICATIONS, P.PRIOR_AUTH},
     Role.PRIVACY_OFFICER: {P.PRIVACY, P.NOTIFICATIONS},
     Role.PATIENT: set(),
     Role.PARTNER: set(),  # a partner organisation's log-in has its own page (/partner/)
@@ -40,9 +40,10 @@ URLS = {
     P.PRIVACY: "privacy:emergency_queue",
     P.SETUP: "administration:start",
     P.NOTIFICATIONS: "notifications:list",
+    P.PRIOR_AUTH: "um:worklist",
 }
 # Pages only some roles may open: their guards use the same sets as the top bar.
-GUARDED = (P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.PRIVACY, P.SETUP)
+GUARDED = (P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.PRIVACY, P.SETUP, P.PRIOR_AUTH)
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -44,7 +44,7 @@ from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyR
 from careconductor.referrals import actions as referrals
 from careconductor.referrals.models import Referral
 
-from ..access_world import _grant
+from ..access_world import UM_P2_SERVICE, _grant
 from ..fhir.conftest import BASE, Api
 from ..fhir.test_api_access_walk import TYPES, entries, rows_of
 from ..personas import World, make_staff
@@ -186,7 +186,30 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
         reason=P2_REFERRAL,
         service=Service.objects.get(name="Outpatient recovery program"),
     )
+    _knee_request(world)
     return [c.pk for c in conditions], [part2.pk, grief.pk]
+
+
+def _knee_request(world: World) -> None:
+    """A normal prior-authorisation request beside the Part 2 one access_world made (its marker: UM_P2_SERVICE)."""
+    from careconductor.um import actions as um
+    from careconductor.um.choices import Source
+    from careconductor.um.rules import Urgency
+
+    um.do_receive_request(
+        User.objects.get(username="ursula"),
+        world.paula,
+        um.NewRequest(
+            source=Source.PHONE,
+            urgency=Urgency.STANDARD,
+            requesting_provider="Dr Lee",
+            servicing_provider="Riverside Imaging",
+            place_of_service="22",
+            lines=(um.Line("73721", 1, clock.today(), description="MRI of the knee"),),
+            diagnoses=("M25.561",),
+            clinical_notes="Knee pain for 8 weeks.",
+        ),
+    )
 
 
 def _people(world: World) -> dict[str, User]:
@@ -360,6 +383,7 @@ def test_her_case_manager_sees_every_sensitive_record_on_the_pages(walk: Walk, c
             P2_CONSENT,
             P2_GOAL,
             "wm-p2-action",
+            UM_P2_SERVICE,  # the prior authorisations card
         )
         if m not in chart
     ]
