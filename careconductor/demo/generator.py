@@ -59,6 +59,7 @@ from .referrals import add_referral_scenarios
 from .rows import reserve_ids
 from .setup import add_allergy_scenarios, add_setup_scenarios
 from .staff import PASSWORD, DemoError, Login, demo_logins
+from .um import add_prior_authorisations
 
 __all__ = ["DEFAULT_PATIENTS", "DEFAULT_SEED", "ORGANIZATION_NAME", "PASSWORD", "DemoError", "build_demo"]
 
@@ -146,6 +147,7 @@ def build_demo(
         add_referral_scenarios(org, out)
         add_appointments(org, out)
         add_letters(org, out)
+        add_prior_authorisations(org, out)
         audit.record(
             None,
             AuditAction.CREATE,

@@ -213,6 +213,16 @@ def um_rows(user: User) -> QuerySet[Any]:
     return rows.none()
 
 
+def um_counted_rows(user: User) -> QuerySet[Any]:
+    """Every prior-authorisation request of a UM worker's organisation, sensitive ones included, for COUNTING
+    only (the yearly public figures: a count tells nothing about anyone). A caller that shows a row, or a figure
+    that names one, reads through um_rows."""
+    source = sources.registered.um
+    if source is None or not user.is_authenticated or user.role not in UM_ROLES or user.organization_id is None:
+        raise PermissionError("Only UM reviewers and medical directors count the organisation's requests.")
+    return source().filter(organization_id=user.organization_id)
+
+
 def can_create_patients(user: User) -> bool:
     return user.is_authenticated and user.organization_id is not None and user.role in CREATING_ROLES
 

@@ -95,6 +95,20 @@ MOVE_LABELS = {
     Move.UPHOLD: "Uphold the denial",
     Move.OVERTURN: "Overturn the denial",
 }
+# The same moves as a request's history tells them.
+DONE_LABELS = {
+    Move.PEND: "Pended for information",
+    Move.RESUME: "Information received",
+    Move.REVIEW: "Taken into review",
+    Move.TO_PHYSICIAN: "Sent to a physician",
+    Move.APPROVE: "Approved",
+    Move.PARTIAL: "Partially approved",
+    Move.DENY: "Denied",
+    Move.WITHDRAW: "Withdrawn",
+    Move.APPEAL: "Appeal filed",
+    Move.UPHOLD: "Denial upheld on appeal",
+    Move.OVERTURN: "Denial overturned on appeal",
+}
 PLAN_TYPE_LABELS = {
     PlanType.MEDICARE_ADVANTAGE: "Medicare Advantage",
     PlanType.MEDICAID_FFS: "Medicaid fee-for-service",

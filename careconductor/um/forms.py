@@ -12,7 +12,17 @@ from careconductor.coordination.forms import DateInput, DateTimeInput
 
 from . import rules
 from .actions import Line, NewRequest
-from .choices import REASON_LABELS, URGENCY_LABELS, AskedBy, NoticeRecipient, Setting, Source, choices
+from .choices import (
+    PEND_RULE_LABELS,
+    PLAN_TYPE_LABELS,
+    REASON_LABELS,
+    URGENCY_LABELS,
+    AskedBy,
+    NoticeRecipient,
+    Setting,
+    Source,
+    choices,
+)
 
 TEXT = {"rows": 3}
 LINES = 3  # service lines on the form; a request with more is sent by FHIR or typed as two
@@ -219,3 +229,15 @@ def criteria_form(questions: list[Any], answers: dict[str, str], data: Any = Non
             required=False,
         )
     return form
+
+
+class SettingsForm(forms.Form):
+    plan_type = forms.ChoiceField(
+        label="Plan type",
+        choices=choices(PLAN_TYPE_LABELS),
+        help_text="Decides the clock: 72 hours / 7 days, or 72 hours / 15 days for a QHP on a federal exchange.",
+    )
+    pend_rule = forms.ChoiceField(
+        label="While a request waits for information", choices=choices(PEND_RULE_LABELS)
+    )
+    appeal_days = forms.IntegerField(label="Days to appeal", min_value=1, max_value=365)

@@ -14,7 +14,7 @@ from careconductor.privacy.choices import Sensitivity
 
 from . import rules
 from .choices import (
-    MOVE_LABELS,
+    DONE_LABELS,
     PEND_RULE_LABELS,
     PLAN_TYPE_LABELS,
     REASON_LABELS,
@@ -90,6 +90,9 @@ class AuthRequest(TimestampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The first decision (approved, partially approved or denied), kept when an appeal moves the status on: the
+    # yearly figures count it.
+    decision = models.CharField(max_length=20, choices=choices(STATUS_LABELS), blank=True)
     reason = models.CharField(max_length=24, choices=choices(REASON_LABELS), blank=True)
     decision_note = models.TextField(blank=True)
     auth_number = models.CharField(max_length=20, blank=True)
@@ -195,7 +198,7 @@ class Step(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    move = models.CharField(max_length=20, choices=[*STEP_LABELS.items(), *choices(MOVE_LABELS)])
+    move = models.CharField(max_length=20, choices=[*STEP_LABELS.items(), *choices(DONE_LABELS)])
     to_status = models.CharField(max_length=20, choices=choices(STATUS_LABELS))
     note = models.TextField(blank=True)
 

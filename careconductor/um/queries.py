@@ -79,6 +79,10 @@ class WorkRow:
     clock: rules.ClockState
     appeal: bool
 
+    @property
+    def left(self) -> str:
+        return rules.left_words(self.clock.left)
+
 
 FILTERS = {
     "all": "All open",
@@ -120,6 +124,11 @@ def worklist(user: User, which: str = "all") -> tuple[list[WorkRow], int]:
     shown = work[:LIMIT]
     audit.record_reads(user, [row.request.patient for row in shown], object_type="AuthRequest")
     return shown, len(work)
+
+
+def audit_rows(user: User, requests: list[AuthRequest]) -> None:
+    """A list page's rows, read: one event per member shown, in one batch."""
+    audit.record_reads(user, [r.patient for r in requests], object_type="AuthRequest")
 
 
 def requests_of(user: User, patient: Patient) -> list[AuthRequest]:

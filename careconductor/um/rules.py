@@ -150,6 +150,17 @@ def clock_state(received_at: dt.datetime, due: dt.datetime, now: dt.datetime) ->
     return ClockState(max(used, 0.0), colour, due - now)
 
 
+def left_words(left: dt.timedelta) -> str:
+    """The time left, short enough for a phone's column: "3 d 4 h", "5 h 58 min", "12 min", "past due"."""
+    minutes = int(left.total_seconds() // 60)
+    if minutes < 0:
+        return "past due"
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
+
+
 # --- The request's states and moves ---------------------------------------------------------------------------
 class Status(StrEnum):
     RECEIVED = "received"

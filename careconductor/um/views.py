@@ -26,9 +26,9 @@ from careconductor.letters.models import Letter
 from careconductor.letters.pdf import render_pdf
 from careconductor.privacy.guards import staff_view
 
-from . import actions, criteria, queries, rules
-from .actions.base import is_physician
-from .choices import MOVE_LABELS, STATUS_LABELS, URGENCY_LABELS, NoticeRecipient
+from . import actions, criteria, metrics, queries, rules
+from .actions.base import is_physician, um_settings
+from .choices import MOVE_LABELS, PLAN_TYPE_LABELS, STATUS_LABELS, URGENCY_LABELS, NoticeRecipient
 from .forms import (
     AppealDecisionForm,
     AppealForm,
@@ -38,6 +38,7 @@ from .forms import (
     PeerToPeerForm,
     PendForm,
     ReferForm,
+    SettingsForm,
     criteria_form,
 )
 from .models import AuthRequest
@@ -133,6 +134,7 @@ def _page(
         "appeal": appeal,
         "clock": rules.clock_state(start, due, now) if um.status in queries.OPEN_WORK else None,
         "due": due,
+        "left": rules.left_words(due - now),
         "allowed": {m.value for m in allowed},
         "move_labels": {m.value: w for m, w in MOVE_LABELS.items()},
         "status_label": STATUS_LABELS[rules.Status(um.status)],
@@ -364,3 +366,88 @@ def document(request: StaffRequest, document_id: int) -> FileResponse:
     return FileResponse(
         found.file.open("rb"), content_type=found.content_type, as_attachment=True, filename=found.name
     )
+
+
+@staff_view(roles_for(Page.SETUP))
+@require_http_methods(["GET", "POST"])
+def settings(request: StaffRequest) -> HttpResponse:
+    """The administrator's UM rules (docs/prior-authorisation.md, "Settings")."""
+    user = request.user
+    current = um_settings(user.org_id)
+    initial = {
+        "plan_type": current.plan_type,
+        "pend_rule": current.pend_rule,
+        "appeal_days": current.appeal_days,
+    }
+    form = SettingsForm(request.POST or None, initial=initial)
+
+    def page(status: int = 200) -> HttpResponse:
+        context = {"form": form, "criteria_sets": criteria.all_criteria().values(),
+                   "criteria_errors": criteria.criteria_errors(), "nav": "setup"}  # fmt: skip
+        return render(request, "um/settings.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+    return post_form(
+        request,
+        form,
+        lambda d: actions.do_set_um_settings(
+            user, plan_type=d["plan_type"], pend_rule=d["pend_rule"], appeal_days=d["appeal_days"]
+        ),
+        success="UM rules saved: they apply to requests taken in from now on.",
+        done_url=reverse("um:settings"),
+        redisplay=lambda: page(400),
+    )
+
+
+# --- the yearly figures (CMS-0057-F) ----------------------------------------------------------------------------
+@staff_view(UM)
+@require_http_methods(["GET"])
+def metrics_page(request: StaffRequest) -> HttpResponse:
+    found = metrics.figures(request.user)
+    rows = [(f, PLAN_TYPE_LABELS[f.plan_type]) for f in found]
+    context = {"rows": rows, "breaches": metrics.breaches(request.user), "nav": Page.PRIOR_AUTH.value}
+    return render(request, "um/metrics.html", context)
+
+
+@staff_view(UM)
+@require_http_methods(["GET"])
+def metrics_csv(request: StaffRequest) -> HttpResponse:
+    response = HttpResponse(
+        metrics.as_csv(metrics.figures(request.user)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="prior-authorization-metrics.csv"'
+    return response
+
+
+@staff_view(UM)
+@require_http_methods(["GET"])
+def metrics_json(request: StaffRequest) -> HttpResponse:
+    organisation = request.user.organization.name if request.user.organization else ""
+    body = metrics.as_json(metrics.figures(request.user), organisation)
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="prior-authorization-metrics.json"'
+    return response
+
+
+@staff_view(UM)
+@require_http_methods(["GET"])
+def metrics_requests(request: StaffRequest) -> HttpResponse:
+    """The requests behind one figure of the page (those the viewer may read)."""
+    year = request.GET.get("year", "")
+    plan = request.GET.get("plan", "")
+    figure = request.GET.get("figure", "decided")
+    if not (year.isascii() and year.isdigit() and len(year) == 4) or plan not in {
+        p.value for p in rules.PlanType
+    }:
+        return render(request, "400.html", {"message": "Choose a figure on the figures page."}, status=400)
+    found = list(metrics.behind(request.user, int(year), plan, figure)[:500])
+    queries.audit_rows(request.user, found)
+    context = {
+        "found": found,
+        "year": year,
+        "plan": PLAN_TYPE_LABELS[rules.PlanType(plan)],
+        "figure": metrics.FIGURE_WORDS.get(figure, metrics.FIGURE_WORDS["decided"]),
+        "nav": Page.PRIOR_AUTH.value,
+    }
+    return render(request, "um/metrics_requests.html", context)

@@ -344,6 +344,7 @@ def test_the_settings_page_shows_labelled_checkboxes_and_saves_choices(reachable
         K.MENTION: (False, False),
         K.HANDOVER: (False, False),
         K.HOSPITAL: (False, False),
+        K.PRIOR_AUTH: (False, False),
     }
     assert notify.preferences(reachable.alice)[K.TASK_ESCALATED] == notify.Choice(email=True, sms=True)
     assert 'name="task_escalated_sms" id="id_task_escalated_sms" checked' in client.get(url).content.decode()

@@ -249,3 +249,25 @@ def test_the_demo_morning_shows_every_kind_of_coordination_work(demo: str) -> No
     last_month = (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     report = monthly_report(User.objects.get(username="admin"), last_month)
     assert any(line.code == "99490" for row in report.rows for line in row.result.lines)
+
+
+def test_the_um_desk_has_work_on_every_clock_a_decision_of_each_kind_and_an_appeal(demo: str) -> None:
+    """Issue 21: linda.park's worklist, samuel.osei's and robert.hale's decisions, the appeal, the referral."""
+    from careconductor.um.models import AuthRequest
+    from careconductor.um.queries import worklist
+    from careconductor.um.rules import Colour, Status
+
+    requests = AuthRequest.objects.all()
+    statuses = set(requests.values_list("status", flat=True))
+    assert {Status.RECEIVED, Status.PENDED, Status.IN_REVIEW, Status.PHYSICIAN_REVIEW} <= statuses
+    assert {Status.APPROVED, Status.PARTIAL, Status.APPEALED, Status.WITHDRAWN} <= statuses
+    appealed = requests.get(status=Status.APPEALED)
+    assert appealed.decided_by.username == "robert.hale" and appealed.appeal.outcome == ""
+    assert requests.filter(breached_at__isnull=False).count() == 1
+    linda = User.objects.get(username="linda.park")
+    rows, total = worklist(linda)
+    assert total == 7 and rows[0].clock.colour == Colour.BREACHED
+    assert {r.clock.colour for r in rows} >= {Colour.LATE, Colour.HALF, Colour.ON_TIME}
+    referred = Case.objects.get(referral_source=ReferralSource.UTILISATION)
+    assert referred.status == CaseStatus.REFERRED and "home oxygen" in referred.referral_reason
+    assert "Prior authorisations: 10 requests" in demo and "samuel.osei" in demo

@@ -26,6 +26,7 @@ from careconductor.um.rules import (
     Urgency,
     clock_state,
     due_at,
+    left_words,
     move_problems,
     next_status,
     pended_time,
@@ -226,3 +227,18 @@ def test_information_for_a_request_nobody_took_up_puts_it_back_to_be_taken_up() 
     assert next_status(Facts(Status.PENDED, reviewer=1), Move.RESUME) == Status.IN_REVIEW
     # With a physician now, a nurse reviewer cannot approve it either.
     assert "move" in move_problems(Facts(Status.PHYSICIAN_REVIEW, reviewer=1), Move.APPROVE, NURSE)
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [
+        (dt.timedelta(minutes=-1), "past due"),
+        (dt.timedelta(seconds=30), "0 min"),
+        (dt.timedelta(minutes=59), "59 min"),
+        (dt.timedelta(hours=5, minutes=58), "5 h 58 min"),
+        (dt.timedelta(days=1, hours=17, minutes=5), "1 d 17 h"),
+        (dt.timedelta(days=29), "29 d 0 h"),
+    ],
+)
+def test_time_left_in_words(left: dt.timedelta, words: str) -> None:
+    assert left_words(left) == words

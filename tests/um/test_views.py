@@ -193,3 +193,23 @@ def test_the_chart_shows_the_case_manager_the_members_authorisations(
     request = make(world)
     chart = login(world.alice).get(reverse("patients:chart", args=[world.paula.pk])).content.decode()
     assert "Prior authorisations" in chart and request.reference in chart and "MRI knee" in chart
+
+
+def test_the_administrator_sets_the_um_rules_and_new_requests_follow_them(
+    world: World, um_people: UmPeople, login
+) -> None:
+    assert login(world.uma).get(reverse("um:settings")).status_code == 403
+    client = login(world.adam)
+    page = client.get(reverse("um:settings")).content.decode()
+    assert "MRI of the knee" in page and "shipped example" in page  # the criteria sets in use
+    bad = client.post(
+        reverse("um:settings"), {"plan_type": "qhp-exchange", "pend_rule": "clock-stops", "appeal_days": "0"}
+    )
+    assert bad.status_code == 400 and "appeal_days" in bad.context["form"].errors
+    good = {"plan_type": "qhp-exchange", "pend_rule": "clock-stops", "appeal_days": "60"}
+    assert client.post(reverse("um:settings"), good).status_code == 302
+    request = make(world)
+    assert request.plan_type == "qhp-exchange" and request.pend_rule == "clock-stops"
+    assert request.due_at - request.received_at >= dt.timedelta(days=15) - dt.timedelta(
+        hours=1
+    )  # 45 CFR 147.136

@@ -6,6 +6,7 @@ the do_* other apps and the screens call."""
 from .decisions import Decision, do_decide, do_decide_appeal, do_file_appeal
 from .escalation import do_mark_breaches, do_refer_to_case_management
 from .intake import Line, NewRequest, do_receive_request
+from .plan_settings import do_set_um_settings
 from .review import (
     do_answer_criteria,
     do_pend,
@@ -31,6 +32,7 @@ __all__ = [
     "do_refer_to_case_management",
     "do_resume",
     "do_send_to_physician",
+    "do_set_um_settings",
     "do_take_review",
     "do_withdraw",
 ]

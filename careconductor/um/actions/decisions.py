@@ -59,7 +59,7 @@ def do_decide(user: User, request_id: int, decision: Decision) -> AuthRequest:
             _set_units(lines, units)
             _set_validity(request, lines, decision)
         now = clock.now()
-        request.status = status.value
+        request.status = request.decision = status.value
         request.decided_by, request.decided_at = user, now
         request.reason = decision.reason if decision.move != rules.Move.APPROVE else ""
         request.decision_note = decision.note.strip()
