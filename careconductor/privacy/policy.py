@@ -218,7 +218,12 @@ def um_counted_rows(user: User) -> QuerySet[Any]:
     only (the yearly public figures: a count tells nothing about anyone). A caller that shows a row, or a figure
     that names one, reads through um_rows."""
     source = sources.registered.um
-    if source is None or not user.is_authenticated or user.role not in UM_ROLES or user.organization_id is None:
+    if (
+        source is None
+        or not user.is_authenticated
+        or user.role not in UM_ROLES
+        or user.organization_id is None
+    ):
         raise PermissionError("Only UM reviewers and medical directors count the organisation's requests.")
     return source().filter(organization_id=user.organization_id)
 
