@@ -10,6 +10,7 @@ from .registry import all_mappers, instant
 from .search import COMMON
 
 BACKPORT_OPERATIONS = "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/"
+PAS_OPERATIONS = "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/"
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
@@ -56,6 +57,18 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 for name in ("status", "events")
             ]
         resources.append(resource)
+    # Prior authorisation (Da Vinci PAS): operations only, for the plan's UM accounts (fhir/pas.py).
+    resources.append(
+        {
+            "type": "Claim",
+            "documentation": "Prior authorisation: POST a PAS request Bundle to Claim/$submit; Claim/$inquire by the "
+            "Claim's identifier. For the plan's UM accounts; see docs/prior-authorisation.md.",
+            "operation": [
+                {"name": name, "definition": f"{PAS_OPERATIONS}Claim-{name}"}
+                for name in ("submit", "inquire")
+            ],
+        }
+    )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

@@ -16,7 +16,7 @@ from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
 from careconductor.privacy import audit
 
-from . import bundles, service
+from . import bundles, pas, service
 from .auth import Caller, authenticate, confirm, identify
 from .capability import capability_statement
 from .errors import FhirError, outcome
@@ -228,6 +228,22 @@ def patient_everything(request: HttpRequest, caller: Caller, resource_id: str) -
     if request.method != "GET":
         return _method_not_allowed(request, "GET")
     return service.everything(caller, resource_id, base_url(request))
+
+
+@fhir_view
+def claim_submit(request: HttpRequest, caller: Caller) -> service.Answer:
+    """Claim/$submit (Da Vinci PAS): a prior-authorisation request in, the PAS response Bundle out."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST of a PAS request Bundle")
+    return pas.submit(caller, body_of(request), base_url(request))
+
+
+@fhir_view
+def claim_inquire(request: HttpRequest, caller: Caller) -> service.Answer:
+    """Claim/$inquire (Da Vinci PAS): the current state of a request, by its Claim identifier."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST of a PAS inquiry Bundle")
+    return pas.inquire(caller, body_of(request), base_url(request))
 
 
 @fhir_view

@@ -148,6 +148,8 @@ class RequestedService(models.Model):
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)
     approved_units = models.PositiveIntegerField(null=True, blank=True)
+    # The partner's item number (a PAS Claim's item.sequence), which its answers are matched by.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

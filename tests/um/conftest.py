@@ -14,6 +14,7 @@ from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.patients.actions import do_add_coverage
 from careconductor.patients.choices import CoverageKind
+from tests.fhir.conftest import api  # noqa: F401 (the FHIR tests' client, for Claim/$submit)
 from tests.personas import World, make_staff
 from tests.shared import ModuleDb
 

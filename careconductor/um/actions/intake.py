@@ -39,6 +39,7 @@ class Line:
     start: dt.date | None
     end: dt.date | None = None
     description: str = ""
+    sequence: int | None = None  # a PAS Claim's item.sequence
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def do_receive_request(user: User, patient: Patient, new: NewRequest) -> AuthReq
                 units=line.units,
                 start=line.start,
                 end=line.end,
+                sequence=line.sequence,
             )
             for line in new.lines
         )

@@ -1,0 +1,384 @@
+"""Da Vinci PAS (interop.md §3) as this plan's intake speaks it: reading a PAS request Bundle (a Claim with
+`use = preauthorization` first, then what it refers to) into what intake needs, and writing the PAS response
+Bundle (a ClaimResponse first, one item per Claim item with its review action). Pure: no database; the FHIR
+glue (fhir/pas.py) looks the member up, calls the intake action and renders the request it got back.
+
+Read: the member by their member ID (Patient.identifier of type MB, else the Patient's first identifier) and birth
+date; urgency from Claim.priority (`stat` is expedited); the requesting provider (Claim.provider: its name and
+NPI); the servicing provider (the careTeam's first provider, else Claim.facility); each item's CPT/HCPCS code,
+quantity, date or period and place of service; ICD-10-CM diagnoses; supportingInfo text as clinical notes and
+attached PDFs or pictures (base64 `data`) as documents. Review actions (X12 306): A1 certified in total, A3 not
+certified, A4 pended (every request still under review, and an appeal), A6 modified (a partial approval, the
+approved units in `addItem`), C cancelled (withdrawn)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .rules import Status, Urgency
+
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
+X12_306 = "https://codesystem.x12.org/005010/306"
+MAX_ITEMS = 20
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+
+class PasProblem(ValueError):
+    """The Bundle is not a PAS request this server can read; `where` is the FHIRPath of the fault."""
+
+    def __init__(self, message: str, where: str = "Bundle") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+@dataclass(frozen=True)
+class Item:
+    sequence: int
+    code: str
+    units: int
+    start: dt.date | None
+    end: dt.date | None
+    place: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PasRequest:
+    claim_identifier: str  # "system|value", the partner's key for the request
+    member_id: str
+    birth_date: dt.date | None
+    urgency: Urgency
+    requesting_provider: str
+    requesting_npi: str
+    servicing_provider: str
+    items: tuple[Item, ...]
+    diagnoses: tuple[str, ...]
+    notes: str
+    documents: tuple[Document, ...] = field(default=())
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PasProblem(f"{where} must be an object.", where)
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PasProblem(f"{where} must be a list.", where)
+    return value
+
+
+def _text(value: Any, where: str, limit: int = 200) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or "\x00" in value:
+        raise PasProblem(f"{where} must be a string.", where)
+    return value.strip()[:limit]
+
+
+def _date(value: Any, where: str) -> dt.date | None:
+    text = _text(value, where, 40)
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise PasProblem(f"{where} is not a date (YYYY-MM-DD).", where) from None
+
+
+def _code(concept: Any, where: str) -> str:
+    codings = _list(_dict(concept, where).get("coding"), f"{where}.coding") if concept is not None else []
+    for coding in codings:
+        code = _text(_dict(coding, f"{where}.coding").get("code"), f"{where}.coding.code", 20)
+        if code:
+            return code
+    return ""
+
+
+def _index(entries: list[Any]) -> dict[str, dict[str, Any]]:
+    """Each entry's resource by its fullUrl and by `Type/id`, for references inside the Bundle."""
+    found: dict[str, dict[str, Any]] = {}
+    for n, entry in enumerate(entries):
+        entry = _dict(entry, f"Bundle.entry[{n}]")
+        resource = _dict(entry.get("resource"), f"Bundle.entry[{n}].resource")
+        full_url = _text(entry.get("fullUrl"), f"Bundle.entry[{n}].fullUrl", 500)
+        if full_url:
+            found[full_url] = resource
+        kind, rid = resource.get("resourceType"), resource.get("id")
+        if isinstance(kind, str) and isinstance(rid, str):
+            found[f"{kind}/{rid}"] = resource
+    return found
+
+
+def _resolve(reference: Any, index: dict[str, dict[str, Any]], where: str) -> dict[str, Any] | None:
+    if reference is None:
+        return None
+    ref = _text(_dict(reference, where).get("reference"), f"{where}.reference", 500)
+    return index.get(ref) if ref else None
+
+
+def _name(resource: dict[str, Any] | None, index: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """A provider's words and NPI: an Organization's or Practitioner's name; a PractitionerRole's practitioner
+    and organisation."""
+    if resource is None:
+        return "", ""
+    npi = next(
+        (
+            i.get("value", "")
+            for i in resource.get("identifier") or []
+            if isinstance(i, dict) and i.get("system") == NPI_SYSTEM and isinstance(i.get("value"), str)
+        ),
+        "",
+    )
+    kind = resource.get("resourceType")
+    if kind == "PractitionerRole":
+        person, person_npi = _name(
+            _resolve(resource.get("practitioner"), index, "PractitionerRole.practitioner"), index
+        )
+        place, place_npi = _name(
+            _resolve(resource.get("organization"), index, "PractitionerRole.organization"), index
+        )
+        return ", ".join(p for p in (person, place) if p), npi or person_npi or place_npi
+    if isinstance(resource.get("name"), str):  # an Organization's or a Location's
+        return _text(resource.get("name"), f"{kind}.name"), npi
+    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
+    if names:
+        first = names[0]
+        given = " ".join(g for g in first.get("given") or [] if isinstance(g, str))
+        words = _text(first.get("text"), "name.text") or " ".join(
+            p for p in (given, _text(first.get("family"), "name.family")) if p
+        )
+        prefix = "Dr " if kind == "Practitioner" and words and not words.startswith("Dr") else ""
+        return prefix + words, npi
+    return "", npi
+
+
+def parse_request(bundle: Any) -> PasRequest:
+    bundle = _dict(bundle, "Bundle")
+    if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "collection":
+        raise PasProblem("Send a PAS request Bundle: resourceType Bundle, type collection.", "Bundle.type")
+    entries = _list(bundle.get("entry"), "Bundle.entry")
+    if not entries:
+        raise PasProblem("The Bundle has no entries: the Claim comes first.", "Bundle.entry")
+    claim = _dict(_dict(entries[0], "Bundle.entry[0]").get("resource"), "Bundle.entry[0].resource")
+    if claim.get("resourceType") != "Claim":
+        raise PasProblem("The first entry must be the Claim.", "Bundle.entry[0].resource")
+    if claim.get("use") != "preauthorization":
+        raise PasProblem("Claim.use must be preauthorization.", "Claim.use")
+    index = _index(entries)
+    identifiers = [i for i in _list(claim.get("identifier"), "Claim.identifier") if isinstance(i, dict)]
+    key = next(
+        (f"{i.get('system', '')}|{i['value']}" for i in identifiers if isinstance(i.get("value"), str)), ""
+    )
+    if not key.strip("|"):
+        raise PasProblem(
+            "The Claim needs an identifier: it is how you and the plan name the request.", "Claim.identifier"
+        )
+    patient = _resolve(claim.get("patient"), index, "Claim.patient")
+    if patient is None:
+        raise PasProblem("Claim.patient must refer to the Patient in the Bundle.", "Claim.patient")
+    member_id = _member_id(patient)
+    priority = _code(claim.get("priority"), "Claim.priority")
+    requesting, npi = _name(_resolve(claim.get("provider"), index, "Claim.provider"), index)
+    team = [t for t in _list(claim.get("careTeam"), "Claim.careTeam") if isinstance(t, dict)]
+    servicing = next(
+        (
+            n
+            for t in team
+            if (n := _name(_resolve(t.get("provider"), index, "Claim.careTeam.provider"), index)[0])
+        ),
+        "",
+    )
+    servicing = servicing or _name(_resolve(claim.get("facility"), index, "Claim.facility"), index)[0]
+    items = tuple(_item(raw, n) for n, raw in enumerate(_list(claim.get("item"), "Claim.item")))
+    if not items or len(items) > MAX_ITEMS:
+        raise PasProblem(f"Send 1 to {MAX_ITEMS} items.", "Claim.item")
+    diagnoses = tuple(
+        code
+        for n, d in enumerate(_list(claim.get("diagnosis"), "Claim.diagnosis"))
+        if (
+            code := _code(
+                _dict(d, f"Claim.diagnosis[{n}]").get("diagnosisCodeableConcept"),
+                f"Claim.diagnosis[{n}].diagnosisCodeableConcept",
+            )
+        )
+    )
+    notes, documents = _supporting(claim)
+    return PasRequest(
+        claim_identifier=key[:100],
+        member_id=member_id,
+        birth_date=_date(patient.get("birthDate"), "Patient.birthDate"),
+        urgency=Urgency.EXPEDITED if priority == "stat" else Urgency.STANDARD,
+        requesting_provider=requesting,
+        requesting_npi=npi if len(npi) == 10 and npi.isascii() and npi.isdigit() else "",
+        servicing_provider=servicing,
+        items=items,
+        diagnoses=diagnoses,
+        notes=notes,
+        documents=documents,
+    )
+
+
+def _member_id(patient: dict[str, Any]) -> str:
+    identifiers = [i for i in _list(patient.get("identifier"), "Patient.identifier") if isinstance(i, dict)]
+    for i in identifiers:
+        types = _dict(i.get("type"), "Patient.identifier.type") if i.get("type") is not None else {}
+        if any(isinstance(c, dict) and c.get("code") == "MB" for c in types.get("coding") or []):
+            return _text(i.get("value"), "Patient.identifier.value", 60)
+    return _text(identifiers[0].get("value"), "Patient.identifier.value", 60) if identifiers else ""
+
+
+def _item(raw: Any, n: int) -> Item:
+    where = f"Claim.item[{n}]"
+    item = _dict(raw, where)
+    sequence = item.get("sequence")
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or not 1 <= sequence <= 9999:
+        raise PasProblem(f"{where}.sequence must be a whole number from 1.", f"{where}.sequence")
+    service = _dict(item.get("productOrService"), f"{where}.productOrService")
+    quantity = item.get("quantity")
+    value = _dict(quantity, f"{where}.quantity").get("value") if quantity is not None else 1
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 99_999:
+        raise PasProblem(f"{where}.quantity.value must be a number of units.", f"{where}.quantity.value")
+    period = item.get("servicedPeriod")
+    start = _date(item.get("servicedDate"), f"{where}.servicedDate")
+    end = None
+    if period is not None:
+        period = _dict(period, f"{where}.servicedPeriod")
+        start = start or _date(period.get("start"), f"{where}.servicedPeriod.start")
+        end = _date(period.get("end"), f"{where}.servicedPeriod.end")
+    coding = [c for c in service.get("coding") or [] if isinstance(c, dict)]
+    return Item(
+        sequence=sequence,
+        code=_code(service, f"{where}.productOrService")[:12],
+        units=int(value),
+        start=start,
+        end=end,
+        place=_code(item.get("locationCodeableConcept"), f"{where}.locationCodeableConcept")[:2],
+        description=_text(
+            coding[0].get("display") if coding else "", f"{where}.productOrService.coding.display"
+        ),
+    )
+
+
+def _supporting(claim: dict[str, Any]) -> tuple[str, tuple[Document, ...]]:
+    notes: list[str] = []
+    documents: list[Document] = []
+    for n, raw in enumerate(_list(claim.get("supportingInfo"), "Claim.supportingInfo")):
+        where = f"Claim.supportingInfo[{n}]"
+        info = _dict(raw, where)
+        if isinstance(info.get("valueString"), str):
+            notes.append(_text(info["valueString"], f"{where}.valueString", 20_000))
+        attachment = info.get("valueAttachment")
+        if attachment is not None:
+            attachment = _dict(attachment, f"{where}.valueAttachment")
+            data = _text(attachment.get("data"), f"{where}.valueAttachment.data", MAX_DOCUMENT_BYTES * 2)
+            try:
+                content = base64.b64decode(data, validate=True) if data else b""
+            except (binascii.Error, ValueError):
+                raise PasProblem(
+                    f"{where}.valueAttachment.data is not base64.", f"{where}.valueAttachment.data"
+                ) from None
+            if content:
+                title = (
+                    _text(attachment.get("title"), f"{where}.valueAttachment.title", 100)
+                    or f"attachment-{n + 1}"
+                )
+                documents.append(Document(title, content))
+    return "\n\n".join(n for n in notes if n), tuple(documents)
+
+
+# --- the response ------------------------------------------------------------------------------------------------
+REVIEW_CODES = {
+    Status.APPROVED: "A1",
+    Status.APPEAL_APPROVED: "A1",
+    Status.PARTIAL: "A6",
+    Status.DENIED: "A3",
+    Status.APPEAL_DENIED: "A3",
+    Status.WITHDRAWN: "C",
+}
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What the response says of one request."""
+
+    pk: int
+    claim_identifier: str
+    status: Status
+    member_id: str
+    insurer: str
+    created: dt.datetime
+    auth_number: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    reason: str  # the coded denial reason, "" when none
+    reason_words: str
+    lines: tuple[tuple[int, int, int | None], ...]  # (sequence, units asked, units approved)
+
+
+def response_bundle(answered: Answered, base: str, now: dt.datetime) -> dict[str, Any]:
+    system, _, value = answered.claim_identifier.partition("|")
+    action = REVIEW_CODES.get(answered.status, "A4")
+    items, added = [], []
+    for sequence, _asked, approved in answered.lines:
+        review: list[dict[str, Any]] = [
+            {"url": "code", "valueCodeableConcept": {"coding": [{"system": X12_306, "code": action}]}}
+        ]
+        if answered.auth_number and action in ("A1", "A6"):
+            review.append({"url": "number", "valueString": answered.auth_number})
+        if answered.reason and action in ("A3", "A6"):
+            review.append({"url": "reasonCode", "valueCodeableConcept": {
+                "coding": [{"system": "https://careconductor.org/fhir/CodeSystem/um-denial-reason", "code": answered.reason}],
+                "text": answered.reason_words}})  # fmt: skip
+        submitted = {
+            "category": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/adjudication", "code": "submitted"}]},
+            "extension": [{"url": REVIEW_ACTION, "extension": review}],
+        }  # fmt: skip
+        items.append({"itemSequence": sequence, "adjudication": [submitted]})
+        if action == "A6" and approved is not None:
+            added.append({"itemSequence": [sequence], "productOrService": {"text": "as requested, fewer units"},
+                          "quantity": {"value": approved}, "adjudication": [submitted]})  # fmt: skip
+    response: dict[str, Any] = {
+        "resourceType": "ClaimResponse",
+        "id": str(answered.pk),
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "use": "preauthorization",
+        "patient": {"identifier": {"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]}, "value": answered.member_id}},
+        "created": answered.created.isoformat(timespec="seconds"),
+        "insurer": {"display": answered.insurer},
+        "request": {"identifier": {"system": system, "value": value} if system else {"value": value}},
+        "outcome": "complete",
+        "identifier": [{"system": "https://careconductor.org/fhir/prior-authorization", "value": f"PA-{answered.pk:06d}"}],
+        "item": items,
+    }  # fmt: skip
+    if added:
+        response["addItem"] = added
+    if answered.auth_number:
+        response["preAuthRef"] = answered.auth_number
+        if answered.valid_from and answered.valid_until:
+            response["preAuthPeriod"] = {
+                "start": answered.valid_from.isoformat(),
+                "end": answered.valid_until.isoformat(),
+            }
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": now.isoformat(timespec="seconds"),
+        "identifier": {"system": "https://careconductor.org/fhir/prior-authorization", "value": f"PA-{answered.pk:06d}"},
+        "entry": [{"fullUrl": f"{base}ClaimResponse/{answered.pk}", "resource": response}],
+    }  # fmt: skip
