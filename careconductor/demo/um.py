@@ -2,7 +2,7 @@
 has new, pended and in-review requests on the 72-hour and 7-day clocks, one of them already past due (Robert
 Hale, the medical director, was told); Samuel Osei (UM physician reviewer) partly approved a course of therapy;
 Robert denied a CT and the member appealed it, so the appeal waits for Samuel (never the one who denied); a
-member with repeated requests was referred to case management; an inpatient stay is under concurrent review.
+member with repeated requests was referred to case management; an approved inpatient stay has its concurrent review due today.
 Members are the demo's Medicare Advantage members, by their member IDs; everything goes through um.actions."""
 
 from __future__ import annotations
@@ -141,7 +141,12 @@ def add_prior_authorisations(org: Organization, out: Out) -> int:
         linda, oxygen.pk, "example-home-oxygen", {"low-saturation": "yes", "tested-on-room-air": "yes"}
     )
     stay = _take_in(linda, next(m), STAY)
-    actions.do_take_review(linda, stay.pk)
+    actions.do_take_review(samuel, stay.pk)
+    actions.do_decide(
+        samuel, stay.pk, actions.Decision(Move.APPROVE, note="Four days for pneumonia with heart failure.")
+    )
+    actions.do_review_stay(linda, stay.pk, extra_days=0, next_review_on=clock.today(),
+                           note="Day 2: still on IV antibiotics and oxygen; discharge planning started.")  # fmt: skip
     therapy = _take_in(linda, next(m), THERAPY)
     actions.do_take_review(samuel, therapy.pk)
     line = therapy.lines.get()

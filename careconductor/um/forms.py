@@ -241,3 +241,15 @@ class SettingsForm(forms.Form):
         label="While a request waits for information", choices=choices(PEND_RULE_LABELS)
     )
     appeal_days = forms.IntegerField(label="Days to appeal", min_value=1, max_value=365)
+
+
+class StayReviewForm(forms.Form):
+    extra_days = forms.IntegerField(
+        label="Days added to the expected stay", min_value=0, max_value=60, initial=0
+    )
+    next_review_on = forms.DateField(
+        label="Next review", required=False, widget=DateInput(), help_text="Empty when the member went home."
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs=TEXT), max_length=4000, label="What the hospital reported"
+    )

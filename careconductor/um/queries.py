@@ -126,6 +126,28 @@ def worklist(user: User, which: str = "all") -> tuple[list[WorkRow], int]:
     return shown, len(work)
 
 
+def stay_reviews_due(user: User) -> list[AuthRequest]:
+    """Inpatient stays whose concurrent review date has come, earliest first (the worklist's second list)."""
+    if user.role not in policy.UM_ROLES:
+        raise NotVisible
+    found = list(
+        policy.um_rows(user)
+        .filter(
+            setting="inpatient",
+            next_review_on__lte=clock.today(),
+            status__in=[
+                rules.Status.IN_REVIEW.value,
+                rules.Status.APPROVED.value,
+                rules.Status.PARTIAL.value,
+            ],
+        )
+        .select_related("patient", "reviewer")
+        .order_by("next_review_on", "pk")[:LIMIT]
+    )
+    audit_rows(user, found)
+    return found
+
+
 def audit_rows(user: User, requests: list[AuthRequest]) -> None:
     """A list page's rows, read: one event per member shown, in one batch."""
     audit.record_reads(user, [r.patient for r in requests], object_type="AuthRequest")

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:request_id>/peer-to-peer/", views.peer_to_peer, name="peer_to_peer"),
     path("<int:request_id>/decide/", views.decide, name="decide"),
     path("<int:request_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:request_id>/stay/", views.review_stay, name="review_stay"),
     path("<int:request_id>/appeal/", views.appeal, name="appeal"),
     path("<int:request_id>/appeal/decide/", views.appeal_decision, name="appeal_decision"),
     path("<int:request_id>/refer/", views.refer, name="refer"),

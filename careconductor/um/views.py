@@ -39,6 +39,7 @@ from .forms import (
     PendForm,
     ReferForm,
     SettingsForm,
+    StayReviewForm,
     criteria_form,
 )
 from .models import AuthRequest
@@ -59,12 +60,14 @@ def worklist(request: StaffRequest) -> HttpResponse:
     which = request.GET.get("show", "all")
     which = which if which in queries.FILTERS else "all"
     rows, total = queries.worklist(request.user, which)
+    stays = queries.stay_reviews_due(request.user)
     return render(
         request,
         "um/worklist.html",
         {
             "rows": rows,
             "total": total,
+            "stays": stays,
             "which": which,
             "filters": queries.FILTERS,
             "status_labels": {s.value: w for s, w in STATUS_LABELS.items()},
@@ -152,6 +155,9 @@ def _page(
         "appeal_form": bound.get("appeal") or AppealForm(),
         "appeal_decision_form": bound.get("appeal_decision") or AppealDecisionForm(),
         "refer_form": bound.get("refer") or ReferForm(),
+        "stay_form": bound.get("stay") or StayReviewForm(initial={"next_review_on": um.next_review_on}),
+        "stay_open": um.setting == "inpatient"
+        and um.status in (rules.Status.IN_REVIEW, rules.Status.APPROVED, rules.Status.PARTIAL),
         "nav": Page.PRIOR_AUTH.value,
     }
     return render(request, "um/request.html", context, status=400 if bound else 200)
@@ -290,6 +296,19 @@ def decide(request: StaffRequest, request_id: int) -> HttpResponse:
         done_url=reverse("um:request", args=[request_id]),
         redisplay=lambda: _page(request, um, {"decision": form}),
     )
+
+
+@staff_view(UM)
+@require_POST
+def review_stay(request: StaffRequest, request_id: int) -> HttpResponse:
+    form = StayReviewForm(request.POST)
+    return _post(
+        request, request_id, "stay", form,
+        lambda d: actions.do_review_stay(
+            request.user, request_id, extra_days=d["extra_days"], next_review_on=d["next_review_on"], note=d["note"]
+        ),
+        "The stay's review is recorded.",
+    )  # fmt: skip
 
 
 @staff_view(UM)

@@ -254,7 +254,7 @@ def test_the_demo_morning_shows_every_kind_of_coordination_work(demo: str) -> No
 def test_the_um_desk_has_work_on_every_clock_a_decision_of_each_kind_and_an_appeal(demo: str) -> None:
     """Issue 21: linda.park's worklist, samuel.osei's and robert.hale's decisions, the appeal, the referral."""
     from careconductor.um.models import AuthRequest
-    from careconductor.um.queries import worklist
+    from careconductor.um.queries import stay_reviews_due, worklist
     from careconductor.um.rules import Colour, Status
 
     requests = AuthRequest.objects.all()
@@ -266,7 +266,9 @@ def test_the_um_desk_has_work_on_every_clock_a_decision_of_each_kind_and_an_appe
     assert requests.filter(breached_at__isnull=False).count() == 1
     linda = User.objects.get(username="linda.park")
     rows, total = worklist(linda)
-    assert total == 7 and rows[0].clock.colour == Colour.BREACHED
+    assert total == 6 and rows[0].clock.colour == Colour.BREACHED
+    (stay,) = stay_reviews_due(linda)
+    assert stay.setting == "inpatient" and stay.status == Status.APPROVED and stay.auth_number
     assert {r.clock.colour for r in rows} >= {Colour.LATE, Colour.HALF, Colour.ON_TIME}
     referred = Case.objects.get(referral_source=ReferralSource.UTILISATION)
     assert referred.status == CaseStatus.REFERRED and "home oxygen" in referred.referral_reason

@@ -280,3 +280,40 @@ def test_worklist_ranks_by_time_left(world: World, um_people: UmPeople) -> None:
     assert rows[0].clock.colour == rules.Colour.LATE
     with pytest.raises(NotVisible):
         queries.worklist(world.alice)
+
+
+def test_a_stay_is_approved_for_its_expected_days_and_reviewed_on(world: World, um_people: UmPeople) -> None:
+    admitted = clock.today() - dt.timedelta(days=1)
+    request = receive(
+        world,
+        setting="inpatient",
+        place_of_service="21",
+        lines=(actions.Line("99223", 1, admitted, description="Inpatient admission"),),
+        admitted_on=admitted,
+        expected_stay_days=4,
+    )
+    assert request.next_review_on == admitted + dt.timedelta(days=4)
+    actions.do_take_review(um_people.ravi, request.pk)
+    approved = actions.do_decide(um_people.ravi, request.pk, actions.Decision(rules.Move.APPROVE))
+    assert approved.valid_until == admitted + dt.timedelta(days=4)
+    extended = actions.do_review_stay(
+        world.uma, request.pk, extra_days=2, next_review_on=clock.today(), note="Still on IV antibiotics."
+    )
+    assert extended.expected_stay_days == 6 and extended.valid_until == admitted + dt.timedelta(days=6)
+    assert [r.pk for r in queries.stay_reviews_due(world.uma)] == [request.pk]
+    actions.do_review_stay(world.uma, request.pk, extra_days=0, next_review_on=None, note="Went home today.")
+    assert queries.stay_reviews_due(world.uma) == []
+    assert "review ended (discharged)" in AuthRequest.objects.get(pk=request.pk).steps.last().note
+    with pytest.raises(ActionRefused) as refused:
+        actions.do_review_stay(
+            world.uma,
+            request.pk,
+            extra_days=1,
+            next_review_on=clock.today() + dt.timedelta(days=90),
+            note="x",
+        )
+    assert "next_review_on" in refused.value.errors
+    outpatient = receive(world)
+    actions.do_take_review(world.uma, outpatient.pk)
+    with pytest.raises(ActionRefused, match="inpatient"):
+        actions.do_review_stay(world.uma, outpatient.pk, extra_days=0, next_review_on=None, note="x")

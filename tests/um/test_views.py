@@ -21,7 +21,7 @@ from tests.um.conftest import MEMBER_ID, UmPeople
 
 pytestmark = pytest.mark.django_db
 
-WORKLIST_QUERIES = 13  # constant in the rows: the requests, their lines, one audit batch
+WORKLIST_QUERIES = 14  # constant in the rows: the requests, their lines, the stays to review, one audit batch
 PAGE_QUERIES = 22
 
 

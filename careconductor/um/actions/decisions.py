@@ -102,7 +102,13 @@ def _set_validity(request: AuthRequest, lines: list[RequestedService], decision:
     first = min(starts, default=clock.today())
     last = max((line.end or line.start for line in lines if line.start), default=first)
     request.valid_from = decision.valid_from or first
-    request.valid_until = decision.valid_until or max(last, request.valid_from + dt.timedelta(days=89))
+    if (
+        request.admitted_on is not None and request.expected_stay_days
+    ):  # a stay: the days expected, reviewed on
+        stay_end = request.admitted_on + dt.timedelta(days=request.expected_stay_days)
+        request.valid_until = decision.valid_until or stay_end
+    else:
+        request.valid_until = decision.valid_until or max(last, request.valid_from + dt.timedelta(days=89))
     if request.valid_until < request.valid_from:
         raise ActionRefused({"valid_until": "The authorisation cannot end before it starts."})
 

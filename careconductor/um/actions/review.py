@@ -150,3 +150,39 @@ def do_withdraw(user: User, request_id: int, note: str) -> AuthRequest:
         request.pends.filter(ended_at__isnull=True).update(ended_at=clock.now())
         _changed(user, request, rules.Move.WITHDRAW, note.strip())
     return request
+
+
+def do_review_stay(
+    user: User, request_id: int, *, extra_days: int, next_review_on: dt.date | None, note: str
+) -> AuthRequest:
+    """Concurrent review of an inpatient stay: the days added to the expected stay (an extension the hospital
+    asked for and the reviewer grants; 0 when none) and the next review date, or none when the member went home."""
+    if not 0 <= extra_days <= 60:
+        raise ActionRefused({"extra_days": "Add 0 to 60 days."})
+    if not note.strip():
+        raise ActionRefused({"note": "Say what the hospital reported."})
+    today = clock.today()
+    if next_review_on is not None and not today <= next_review_on <= today + dt.timedelta(days=30):
+        raise ActionRefused(
+            {"next_review_on": "Give a review date in the next 30 days, or none when discharged."}
+        )
+    with transaction.atomic():
+        request = locked_request(user, request_id)
+        if request.setting != "inpatient" or request.admitted_on is None:
+            raise ActionRefused("Only an inpatient stay has concurrent review.")
+        if request.status not in (rules.Status.IN_REVIEW, rules.Status.APPROVED, rules.Status.PARTIAL):
+            raise ActionRefused("Review a stay while it is in review or authorised.")
+        request.expected_stay_days = (request.expected_stay_days or 0) + extra_days
+        if request.valid_until is not None and extra_days:
+            request.valid_until = request.admitted_on + dt.timedelta(days=request.expected_stay_days)
+        request.next_review_on = next_review_on
+        request.save()
+        words = (
+            f"+{extra_days} day(s), expected stay {request.expected_stay_days} days; " if extra_days else ""
+        )
+        words += f"next review {next_review_on:%b %-d}" if next_review_on else "review ended (discharged)"
+        add_step(request, user, "review-date", f"{words}. {note.strip()}")
+        audit.record(
+            user, AuditAction.UPDATE, patient=request.patient, obj=request, detail="concurrent review"
+        )
+    return request
