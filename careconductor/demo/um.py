@@ -178,7 +178,9 @@ def add_prior_authorisations(org: Organization, out: Out) -> int:
     # It came in by phone 73 hours ago and nobody took it up: its clock has run out.
     earlier = dt.timedelta(hours=1.5)
     AuthRequest.objects.filter(pk=breached.pk).update(
-        received_at=breached.received_at - earlier, due_at=breached.due_at - earlier
+        received_at=breached.received_at - earlier,
+        due_at=breached.due_at - earlier,
+        waiting_due_at=breached.due_at - earlier,
     )
     breached.steps.update(at=breached.received_at - earlier)
     actions.do_mark_breaches()

@@ -41,12 +41,13 @@ def _parsed(body: Any) -> pas.PasRequest:
         raise FhirError(400, str(exc), expression=[exc.where]) from None
 
 
-def _answer(request: AuthRequest, base: str, status: int = 200) -> Answer:
+def answered(request: AuthRequest, patient_ref: str = "") -> pas.Answered:
+    """What a ClaimResponse says of the request (its lines read once: prefetched by the caller, or one query)."""
     lines = tuple(
         (line.sequence or n, line.units, line.approved_units)
         for n, line in enumerate(request.lines.all(), start=1)
     )
-    answered = pas.Answered(
+    return pas.Answered(
         pk=request.pk,
         claim_identifier=request.external_id,
         status=rules.Status(request.status),
@@ -59,8 +60,12 @@ def _answer(request: AuthRequest, base: str, status: int = 200) -> Answer:
         reason=request.reason,
         reason_words=REASON_LABELS[rules.DenialReason(request.reason)] if request.reason else "",
         lines=lines,
+        patient_ref=patient_ref,
     )
-    return Answer(status, pas.response_bundle(answered, base, clock.now()))
+
+
+def _answer(request: AuthRequest, base: str, status: int = 200) -> Answer:
+    return Answer(status, pas.response_bundle(answered(request), base, clock.now()))
 
 
 def _existing(caller: Caller, claim_identifier: str) -> AuthRequest | None:

@@ -200,8 +200,8 @@ UM_ROLES = frozenset({Role.UM_REVIEWER, Role.MEDICAL_DIRECTOR})
 def um_rows(user: User) -> QuerySet[Any]:
     """The prior-authorisation requests a user may read. UM reviewers and the medical director: every request of
     their own organisation (reviewing them is their function; they reach no chart through this); staff who see
-    the member's chart: those of the patients they see. Both without the sensitive requests (a Part 2 diagnosis)
-    the sensitivity rules keep from them. Nobody else reads any."""
+    the member's chart: those of the patients they see; a patient's or proxy's log-in: their own. All without the
+    sensitive requests (a Part 2 diagnosis) the sensitivity rules keep from them. Nobody else reads any."""
     source = sources.registered.um
     if source is None or not user.is_authenticated or user.organization_id is None or not user.is_active:
         raise PermissionError("Only staff of an organisation read prior-authorisation requests.")
@@ -210,6 +210,8 @@ def um_rows(user: User) -> QuerySet[Any]:
         return rows.filter(sensitivity_q(user))
     if user.role in CHART_ROLES:
         return rows.filter(patient_q(user)).filter(sensitivity_q(user))
+    if user.role == Role.PATIENT:  # their own (CMS-0057-F puts prior authorisations in the Patient Access API)
+        return rows.filter(patient__in=visible_patients(user).values("pk")).filter(sensitivity_q(user))
     return rows.none()
 
 

@@ -10,9 +10,11 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
 from careconductor.accounts.models import User
@@ -32,27 +34,63 @@ def _zone(user: User) -> ZoneInfo:
 
 
 def figures(user: User) -> list[metrics_rules.Figures]:
+    """The figures over every decided request of the organisation: the policy's rows, streamed from the database
+    without Django's per-row conversions (a million rows took 17 s through values_list on SQLite), tallied as
+    they come (metrics_rules.Tally)."""
     rows = (
         policy.um_counted_rows(user)
         .filter(decision__in=FIRST_DECISIONS, decided_at__isnull=False)
-        .values_list("plan_type", "urgency", "received_at", "decision", "decided_at", "status")
+        .values_list("plan_type", "urgency", "decision", "status", "received_at", "decided_at")
     )
-    appeal_outcome = {
-        rules.Status.APPEAL_APPROVED.value: rules.Status.APPEAL_APPROVED,
-        rules.Status.APPEAL_DENIED.value: rules.Status.APPEAL_DENIED,
-    }
-    decided = [
-        metrics_rules.Decided(
-            plan_type=rules.PlanType(plan),
-            urgency=rules.Urgency(urgency),
-            received_at=received,
-            first_decision=rules.Status(decision),
-            first_decided_at=decided_at,
-            appeal_outcome=appeal_outcome.get(status),
-        )
-        for plan, urgency, received, decision, decided_at, status in rows
-    ]
-    return metrics_rules.yearly_figures(decided, _zone(user))
+    sql, params = rows.query.sql_with_params()
+    local_year = _local_year(_zone(user))
+    plans = {p.value: p for p in rules.PlanType}
+    urgencies = {u.value: u for u in rules.Urgency}
+    statuses = {s.value: s for s in rules.Status}
+    tally = metrics_rules.Tally()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(10_000):
+            for plan, urgency, decision, status, received, decided in batch:
+                received, decided = _utc(received), _utc(decided)
+                tally.add(
+                    local_year(decided),
+                    plans[plan],
+                    urgencies[urgency],
+                    statuses[decision],
+                    (decided - received).total_seconds() / 3600,
+                    appeal_outcome=APPEAL_OUTCOMES.get(status),
+                )
+    return tally.figures()
+
+
+APPEAL_OUTCOMES = {s.value: s for s in (rules.Status.APPEAL_APPROVED, rules.Status.APPEAL_DENIED)}
+
+
+def _utc(value: dt.datetime | str) -> dt.datetime:
+    """A naive UTC datetime from what the driver gave: SQLite's text, PostgreSQL's aware datetime."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _local_year(zone: ZoneInfo) -> Callable[[dt.datetime], int]:
+    """The year on the plan's clock of a naive UTC moment: its UTC year, moved by one near New Year when the zone's
+    own New Year falls on the other side of it (cheaper than converting a million moments)."""
+    starts: dict[int, dt.datetime] = {}
+
+    def start(year: int) -> dt.datetime:
+        if year not in starts:
+            starts[year] = dt.datetime(year, 1, 1, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
+        return starts[year]
+
+    def year_of(moment: dt.datetime) -> int:
+        year = moment.year
+        if moment < start(year):
+            return year - 1
+        return year + 1 if moment >= start(year + 1) else year
+
+    return year_of
 
 
 def breaches(user: User) -> int:

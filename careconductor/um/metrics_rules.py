@@ -55,36 +55,72 @@ class Figures:
 APPROVING = frozenset({Status.APPROVED, Status.PARTIAL})
 
 
+class Tally:
+    """The figures' running counts, one request at a time (a year of a large plan's requests is a million: the
+    database streams them in and only the hours are kept, for the medians)."""
+
+    def __init__(self) -> None:
+        # (year, plan) -> [decided, approved, denied, after appeal, after extension], and the hours per urgency.
+        self.counts: dict[tuple[int, PlanType], list[int]] = {}
+        self.hours: dict[tuple[int, PlanType, Urgency], list[float]] = {}
+
+    def add(
+        self,
+        year: int,
+        plan: PlanType,
+        urgency: Urgency,
+        first_decision: Status,
+        hours: float,
+        *,
+        appeal_outcome: Status | None = None,
+        extended: bool = False,
+    ) -> None:
+        counts = self.counts.setdefault((year, plan), [0, 0, 0, 0, 0])
+        approving = first_decision in APPROVING
+        counts[0] += 1
+        counts[1] += approving
+        counts[2] += first_decision == Status.DENIED
+        counts[3] += appeal_outcome == Status.APPEAL_APPROVED
+        counts[4] += extended and approving
+        self.hours.setdefault((year, plan, urgency), []).append(hours)
+
+    def figures(self) -> list[Figures]:
+        found = []
+        for (year, plan), (n, approved, denied, appealed, extended) in sorted(self.counts.items()):
+            found.append(
+                Figures(
+                    year=year,
+                    plan_type=plan,
+                    decided=n,
+                    approved_share=approved / n,
+                    denied_share=denied / n,
+                    approved_after_appeal_share=appealed / n,
+                    approved_after_extension_share=extended / n,
+                    standard=_turnaround(self.hours.get((year, plan, Urgency.STANDARD), [])),
+                    expedited=_turnaround(self.hours.get((year, plan, Urgency.EXPEDITED), [])),
+                )
+            )
+        return found
+
+
 def yearly_figures(requests: Iterable[Decided], zone: dt.tzinfo) -> list[Figures]:
     """The figures of each (year, plan type) with at least one decided request, in order; the year is the first
     decision's, on the plan's clock (`zone`)."""
-    groups: dict[tuple[int, PlanType], list[Decided]] = {}
+    tally = Tally()
     for r in requests:
-        groups.setdefault((r.first_decided_at.astimezone(zone).year, r.plan_type), []).append(r)
-    return [_figures(year, plan, rows) for (year, plan), rows in sorted(groups.items())]
+        tally.add(
+            r.first_decided_at.astimezone(zone).year,
+            r.plan_type,
+            r.urgency,
+            r.first_decision,
+            (r.first_decided_at - r.received_at).total_seconds() / 3600,
+            appeal_outcome=r.appeal_outcome,
+            extended=r.extended,
+        )
+    return tally.figures()
 
 
-def _figures(year: int, plan: PlanType, rows: list[Decided]) -> Figures:
-    n = len(rows)
-
-    def share(count: int) -> float:
-        return count / n
-
-    return Figures(
-        year=year,
-        plan_type=plan,
-        decided=n,
-        approved_share=share(sum(r.first_decision in APPROVING for r in rows)),
-        denied_share=share(sum(r.first_decision == Status.DENIED for r in rows)),
-        approved_after_appeal_share=share(sum(r.appeal_outcome == Status.APPEAL_APPROVED for r in rows)),
-        approved_after_extension_share=share(sum(r.extended and r.first_decision in APPROVING for r in rows)),
-        standard=_turnaround([r for r in rows if r.urgency == Urgency.STANDARD]),
-        expedited=_turnaround([r for r in rows if r.urgency == Urgency.EXPEDITED]),
-    )
-
-
-def _turnaround(rows: list[Decided]) -> Turnaround:
-    hours = [(r.first_decided_at - r.received_at).total_seconds() / 3600 for r in rows]
+def _turnaround(hours: list[float]) -> Turnaround:
     if not hours:
         return Turnaround(0, None, None)
     return Turnaround(len(hours), statistics.fmean(hours), statistics.median(hours))

@@ -328,9 +328,22 @@ class Answered:
     reason: str  # the coded denial reason, "" when none
     reason_words: str
     lines: tuple[tuple[int, int, int | None], ...]  # (sequence, units asked, units approved)
+    patient_ref: str = ""  # "Patient/N" when the reader may follow it; the member ID alone otherwise
 
 
 def response_bundle(answered: Answered, base: str, now: dt.datetime) -> dict[str, Any]:
+    """The PAS response Bundle: the ClaimResponse, first and alone (nothing else changed)."""
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": now.isoformat(timespec="seconds"),
+        "identifier": {"system": "https://careconductor.org/fhir/prior-authorization", "value": f"PA-{answered.pk:06d}"},
+        "entry": [{"fullUrl": f"{base}ClaimResponse/{answered.pk}", "resource": claim_response(answered)}],
+    }  # fmt: skip
+
+
+def claim_response(answered: Answered) -> dict[str, Any]:
+    """The request's state as a PAS ClaimResponse (also served by `GET ClaimResponse/<id>`)."""
     system, _, value = answered.claim_identifier.partition("|")
     action = REVIEW_CODES.get(answered.status, "A4")
     items, added = [], []
@@ -358,14 +371,17 @@ def response_bundle(answered: Answered, base: str, now: dt.datetime) -> dict[str
         "status": "active",
         "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
         "use": "preauthorization",
-        "patient": {"identifier": {"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]}, "value": answered.member_id}},
+        "patient": _member(answered),
         "created": answered.created.isoformat(timespec="seconds"),
         "insurer": {"display": answered.insurer},
-        "request": {"identifier": {"system": system, "value": value} if system else {"value": value}},
         "outcome": "complete",
         "identifier": [{"system": "https://careconductor.org/fhir/prior-authorization", "value": f"PA-{answered.pk:06d}"}],
         "item": items,
     }  # fmt: skip
+    if value:  # the partner's Claim (a request typed in from a call or a fax has none)
+        response["request"] = {
+            "identifier": {"system": system, "value": value} if system else {"value": value}
+        }
     if added:
         response["addItem"] = added
     if answered.auth_number:
@@ -375,10 +391,16 @@ def response_bundle(answered: Answered, base: str, now: dt.datetime) -> dict[str
                 "start": answered.valid_from.isoformat(),
                 "end": answered.valid_until.isoformat(),
             }
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": now.isoformat(timespec="seconds"),
-        "identifier": {"system": "https://careconductor.org/fhir/prior-authorization", "value": f"PA-{answered.pk:06d}"},
-        "entry": [{"fullUrl": f"{base}ClaimResponse/{answered.pk}", "resource": response}],
-    }  # fmt: skip
+    return response
+
+
+def _member(answered: Answered) -> dict[str, Any]:
+    member: dict[str, Any] = {"display": "the member"}
+    if answered.patient_ref:
+        member["reference"] = answered.patient_ref
+    if answered.member_id:
+        member["identifier"] = {
+            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]},
+            "value": answered.member_id,
+        }
+    return member

@@ -1,12 +1,14 @@
-"""A prior authorisation from the phone call to the denial letter, in Chromium (issue 21). Linda (uma), the UM
-nurse, takes an expedited request for an oxygen concentrator by phone: she finds Paula by her member ID and birth
-date, types the service, and the request starts on the 72-hour clock. She takes it into review, answers the
-example home-oxygen criteria (saturation not low enough: not met) and sends it to a physician. Mo, the medical
-director, finds it on his worklist under "For a physician", denies it with the specific reason, and the letters
-are written: Paula's in Spanish, which the PDF link serves.
+"""A prior authorisation from the phone call to the overturned appeal, in Chromium (issue 21). Uma, the UM nurse,
+takes a standard request for an oxygen concentrator by phone: she finds Paula by her member ID and birth date,
+types the service, and the request starts on the 7-day clock. She takes it into review, answers the example
+home-oxygen criteria (saturation not low enough: not met) and sends it to a physician. Mo, the medical director,
+finds it on his worklist under "For a physician", denies it with the specific reason, and the letters are written:
+Paula's in Spanish, which the PDF link serves. Paula calls to appeal with a new test; Uma files it; Mo is not
+offered the appeal's decision (he made the first); Meg, the other medical director, overturns it and Paula's
+letter is written.
 
 Screenshots (test-artifacts/screenshots/um-journey-*): the intake form, the request on its clock, Mo's decision,
-the worklist on a phone."""
+the overturned appeal on a phone."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 
+from careconductor.accounts.choices import Discipline, Role
 from careconductor.core import clock
 from careconductor.patients.actions import do_add_coverage
 from careconductor.patients.choices import CoverageKind
 from careconductor.um.models import AuthRequest
 
-from ..personas import World
+from ..personas import World, make_staff
 from .portal import PHONE
 from .test_morning import at, log_in, overflow, settle
 
@@ -51,8 +54,7 @@ def test_a_phone_request_is_reviewed_and_denied_with_its_reason(  # type: ignore
     page.get_by_role("link", name="Take in a request").click()
     page.get_by_label("Member ID").fill("RH-1001")
     page.get_by_label("Member's birth date").fill("1956-03-14")
-    page.get_by_label("Urgency").select_option("expedited")
-    page.get_by_label("Who asked for an expedited review").select_option("provider")
+    page.get_by_label("Urgency").select_option("standard")
     page.get_by_label("Requesting provider").fill("Dr Priya Raman")
     page.get_by_label("Servicing provider or facility").fill("Valley Home Medical")
     page.get_by_label("Place of service").fill("12")
@@ -65,9 +67,9 @@ def test_a_phone_request_is_reviewed_and_denied_with_its_reason(  # type: ignore
     screenshot("um-journey-1-intake", on=page)
     page.get_by_role("button", name="Take in").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Received")
-    expect(page.locator(".um-clock")).to_contain_text("Expedited: due")
+    expect(page.locator(".um-clock")).to_contain_text("Standard: due")
     request = AuthRequest.objects.get()
-    assert request.due_at - request.received_at == dt.timedelta(hours=72)
+    assert request.due_at - request.received_at >= dt.timedelta(days=7) - dt.timedelta(hours=1)
 
     page.get_by_role("button", name="Take into review").click()
     page.locator("input[name='low-saturation'][value='no']").check()
@@ -99,11 +101,34 @@ def test_a_phone_request_is_reviewed_and_denied_with_its_reason(  # type: ignore
     settle(page)
     context.close()
 
-    context, page = log_in(browser, base, world.uma, PHONE["viewport"])
-    page.goto(f"{base}/um/?show=all")
-    expect(page.get_by_text("Nothing open here.")).to_be_visible()
+    context, page = log_in(browser, base, world.uma, LAPTOP)
     page.goto(f"{base}/um/{request.pk}/")
-    assert overflow(page)["page"] == 0
-    screenshot("um-journey-4-phone", on=page)
+    page.get_by_label("What the appeal says").fill("A new test on room air shows 86 % at rest.")
+    page.get_by_role("button", name="File the appeal").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Under appeal")
     settle(page)
     context.close()
+
+    context, page = log_in(browser, base, world.mo, LAPTOP)
+    page.goto(f"{base}/um/{request.pk}/")
+    expect(
+        page.get_by_text("A physician other than the one who decided first decides the appeal.")
+    ).to_be_visible()
+    settle(page)
+    context.close()
+
+    meg = make_staff("meg", Role.MEDICAL_DIRECTOR, world.riverside, discipline=Discipline.PHYSICIAN)
+    context, page = log_in(browser, base, meg, PHONE["viewport"])
+    page.goto(f"{base}/um/?show=physician")
+    page.get_by_role("link", name=request.reference).click()
+    page.get_by_label("Overturn: approve the service").check()
+    page.get_by_label("Reasons").fill("The new test meets the criteria.")
+    page.get_by_role("button", name="Decide the appeal").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Approved on appeal")
+    expect(page.get_by_role("link", name=f"Su apelación de la solicitud {request.reference}")).to_be_visible()
+    assert overflow(page)["page"] == 0
+    screenshot("um-journey-4-appeal-phone", on=page)
+    settle(page)
+    context.close()
+    request.refresh_from_db()
+    assert request.auth_number and request.appeal.reviewer == meg

@@ -161,6 +161,37 @@ def add_paula_records(world: World) -> None:
     add_paula_medications(world, stay)
     add_paula_appointment(world)
     add_paula_referral(world)
+    add_paula_prior_authorisation(world)
+
+
+def add_paula_prior_authorisation(world: World) -> None:
+    """A prior-authorisation request for her opioid treatment (a ClaimResponse), taken in by a UM reviewer outside
+    the walk: Part 2, so even the UM reviewer among the strangers (uma) reads it only with a consent naming her."""
+    from careconductor.accounts.choices import Role
+    from careconductor.accounts.models import User
+    from careconductor.um import actions as um
+    from careconductor.um.choices import Source
+    from careconductor.um.rules import Urgency
+
+    from ..personas import make_staff
+
+    ursula = User.objects.filter(username="ursula").first() or make_staff(
+        "ursula", Role.UM_REVIEWER, world.riverside
+    )
+    um.do_receive_request(
+        ursula,
+        world.paula,
+        um.NewRequest(
+            source=Source.PHONE,
+            urgency=Urgency.STANDARD,
+            requesting_provider="Harbor Treatment Center",
+            servicing_provider="Harbor Treatment Center",
+            place_of_service="57",
+            lines=(um.Line("H0020", 30, clock.today(), description="Methadone maintenance"),),
+            diagnoses=("F11.20",),
+            clinical_notes="Stable on 60 mg.",
+        ),
+    )
 
 
 def add_paula_referral(world: World) -> None:
@@ -301,6 +332,17 @@ def refs_of(patient: Patient) -> set[tuple[str, str]]:
         if mapper.patient_field is not None:
             found |= {(mapper.resource_type, mapper.resource_id(row)) for row in rows_of(mapper, patient)}
     return found
+
+
+def sensitive_refs(patient: Patient) -> set[tuple[str, str]]:
+    """(type, id) of the patient's resources labelled sensitive (Part 2, psychotherapy)."""
+    return {
+        (mapper.resource_type, mapper.resource_id(row))
+        for mapper in all_mappers()
+        if mapper.patient_field is not None
+        for row in rows_of(mapper, patient)
+        if getattr(row, "sensitivity", "")
+    }
 
 
 def entries(body: dict[str, Any]) -> set[tuple[str, str]]:
@@ -553,14 +595,17 @@ def test_a_patients_token_sees_her_own_record_and_nothing_else(paula_world: Worl
     assert everything.status == 200
     theirs = refs_of(other)
     assert not entries(everything.body) & theirs
-    assert refs_of(paula) <= entries(everything.body)
+    # Her own records but the sensitive ones (a patient reaches those through the portal's own rules): here her
+    # Part 2 prior-authorisation request.
+    assert refs_of(paula) - sensitive_refs(paula) <= entries(everything.body)
+    assert not sensitive_refs(paula) & entries(everything.body) and sensitive_refs(paula)
     for mapper in all_mappers():
         if mapper.patient_field is None:
             continue
         found = mine.search(f"{mapper.resource_type}?_count=200")
         assert {(mapper.resource_type, r["id"]) for r in found} == {
             (mapper.resource_type, mapper.resource_id(row)) for row in rows_of(mapper, paula)
-        }, mapper.resource_type
+        } - sensitive_refs(paula), mapper.resource_type
         for row in rows_of(mapper, other):
             assert mine.get(f"{mapper.resource_type}/{mapper.resource_id(row)}").status == 404
     # A user/ scope means nothing on a patient's token.

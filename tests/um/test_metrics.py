@@ -114,3 +114,20 @@ def test_only_um_staff_see_the_figures(world: World, um_people: UmPeople, login)
     assert login(world.alice).get(reverse("um:metrics")).status_code == 403
     with pytest.raises(PermissionError):
         metrics.figures(world.alice)
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc", "year"),
+    [
+        ("America/Chicago", dt.datetime(2026, 1, 1, 5, 59), 2025),  # 23:59 on New Year's Eve in Chicago
+        ("America/Chicago", dt.datetime(2026, 1, 1, 6, 0), 2026),
+        ("Europe/Berlin", dt.datetime(2025, 12, 31, 22, 59), 2025),
+        ("Europe/Berlin", dt.datetime(2025, 12, 31, 23, 0), 2026),  # midnight in Berlin
+        ("UTC", dt.datetime(2026, 6, 1), 2026),
+    ],
+)
+def test_the_year_of_a_decision_is_the_plans_year(zone: str, utc: dt.datetime, year: int) -> None:
+    from zoneinfo import ZoneInfo
+
+    assert metrics._local_year(ZoneInfo(zone))(utc) == year
+    assert utc.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).year == year  # the slow way agrees

@@ -189,3 +189,22 @@ def test_only_the_plans_um_accounts_with_a_claim_scope_submit(world: World, um_p
         == 404
     )
     assert not AuthRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_claim_responses_are_read_by_um_staff_and_the_members_case_staff(
+    world: World, um_people: UmPeople, api
+) -> None:
+    api(world.uma, scopes=("user/Claim.cr",)).post("Claim/$submit", pas_bundle(start=day()))
+    taken = AuthRequest.objects.get()
+    for person in (world.uma, world.alice):
+        reply = api(person).get(f"ClaimResponse/{taken.pk}")
+        assert reply.status == 200 and reply.body["patient"]["reference"] == f"Patient/{world.paula.pk}"
+    found = api(world.alice).search(f"ClaimResponse?patient={world.paula.pk}")
+    assert [r["id"] for r in found] == [str(taken.pk)]
+    assert [r["id"] for r in api(world.uma).search(f"ClaimResponse?identifier={taken.reference}")] == [
+        str(taken.pk)
+    ]
+    assert [r["id"] for r in api(world.uma).search("ClaimResponse?identifier=CLM-1001")] == [str(taken.pk)]
+    assert api(world.bob).get(f"ClaimResponse/{taken.pk}").status == 404  # no relationship with Paula
+    assert api(world.charlie).get(f"ClaimResponse/{taken.pk}").status == 404  # another organisation

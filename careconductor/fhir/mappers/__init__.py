@@ -10,6 +10,7 @@ MODULES = (
     "practitioner",
     "organization",
     "coverage",
+    "claim_response",
     "condition",
     "encounter",
     "episode_of_care",

@@ -137,6 +137,7 @@ def do_file_appeal(
             grounds=grounds.strip(),
         )
         request.status = rules.Status.APPEALED.value
+        request.waiting_due_at = appeal.due_at
         request.save()
         add_step(
             request,
