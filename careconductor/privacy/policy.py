@@ -210,7 +210,9 @@ def um_rows(user: User) -> QuerySet[Any]:
         return rows.filter(sensitivity_q(user))
     if user.role in CHART_ROLES:
         return rows.filter(patient_q(user)).filter(sensitivity_q(user))
-    if user.role == Role.PATIENT:  # their own (CMS-0057-F puts prior authorisations in the Patient Access API)
+    if (
+        user.role == Role.PATIENT
+    ):  # their own (CMS-0057-F puts prior authorisations in the Patient Access API)
         return rows.filter(patient__in=visible_patients(user).values("pk")).filter(sensitivity_q(user))
     return rows.none()
 

@@ -120,7 +120,8 @@ class AuthRequest(TimestampedModel):
             models.Index(fields=["organization", "status", "due_at"], name="um_request_work_idx"),
             # With the sensitivity and the member: the worklist's count (100,000 open requests) reads the index alone.
             models.Index(
-                fields=["organization", "waiting_due_at", "sensitivity", "patient"], name="um_request_waiting_idx"
+                fields=["organization", "waiting_due_at", "sensitivity", "patient"],
+                name="um_request_waiting_idx",
             ),
             models.Index(fields=["organization", "decided_at"], name="um_request_decided_idx"),
             models.Index(fields=["organization", "next_review_on"], name="um_request_review_idx"),
