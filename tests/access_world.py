@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 from careconductor.accounts.choices import Role
 from careconductor.appointments import actions as appointments
@@ -72,36 +73,57 @@ def _grant(world: World) -> EmergencyAccess:
 UM_P2_SERVICE = "Methadone maintenance wm-p2-um"  # the sensitivity walk's marker for it
 
 
-def _prior_authorisation(world: World) -> None:
-    """A prior-authorisation request for Paula's opioid treatment, pended (so it has a notice) and with its fax:
-    a Part 2 record, which even UM reviewers (uma, mo) may not read without a consent naming them. Taken in by a
-    UM reviewer outside the walk (Ursula), so the walk's strangers have no events of hers."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from reportlab.pdfgen.canvas import Canvas
-
+def take_in_prior_authorisation(
+    world: World,
+    *,
+    code: str,
+    description: str,
+    diagnoses: tuple[str, ...],
+    servicing: str = "Harbor Treatment Center",
+    notes: str = "",
+    files: tuple[Any, ...] = (),
+) -> Any:
+    """A prior-authorisation request for Paula, taken in by a UM reviewer outside the walks (Ursula, made on first
+    use), so the walks' strangers have no events of hers."""
+    from careconductor.accounts.models import User
     from careconductor.um import actions as um
     from careconductor.um.choices import Source
     from careconductor.um.rules import Urgency
+
+    ursula = User.objects.filter(username="ursula").first() or make_staff(
+        "ursula", Role.UM_REVIEWER, world.riverside
+    )
+    return um.do_receive_request(
+        ursula,
+        world.paula,
+        um.NewRequest(
+            source=Source.FAX if files else Source.PHONE,
+            urgency=Urgency.STANDARD,
+            requesting_provider="Harbor Treatment Center",
+            servicing_provider=servicing,
+            place_of_service="57",
+            lines=(um.Line(code, 30, clock.today(), description=description),),
+            diagnoses=diagnoses,
+            clinical_notes=notes,
+            files=list(files),
+        ),
+    )
+
+
+def _prior_authorisation(world: World) -> None:
+    """A prior-authorisation request for Paula's opioid treatment, pended (so it has a notice) and with its fax:
+    a Part 2 record, which even UM reviewers (uma, mo) may not read without a consent naming them."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from reportlab.pdfgen.canvas import Canvas
 
     pdf = io.BytesIO()
     page = Canvas(pdf)
     page.drawString(72, 720, "Request for Reyes")
     page.save()
-    ursula = make_staff("ursula", Role.UM_REVIEWER, world.riverside)
-    request = um.do_receive_request(
-        ursula,
-        world.paula,
-        um.NewRequest(
-            source=Source.FAX,
-            urgency=Urgency.STANDARD,
-            requesting_provider="Harbor Treatment Center",
-            servicing_provider="",  # pended at once for it
-            place_of_service="57",
-            lines=(um.Line("H0020", 30, clock.today(), description=UM_P2_SERVICE),),
-            diagnoses=("F11.20",),
-            files=[SimpleUploadedFile("fax.pdf", pdf.getvalue())],
-        ),
-    )
+    request = take_in_prior_authorisation(
+        world, code="H0020", description=UM_P2_SERVICE, diagnoses=("F11.20",), servicing="",  # pended at once
+        files=(SimpleUploadedFile("fax.pdf", pdf.getvalue()),),
+    )  # fmt: skip
     assert request.sensitivity == "part2" and request.notices.exists()
 
 

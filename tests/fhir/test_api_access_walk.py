@@ -165,32 +165,16 @@ def add_paula_records(world: World) -> None:
 
 
 def add_paula_prior_authorisation(world: World) -> None:
-    """A prior-authorisation request for her opioid treatment (a ClaimResponse), taken in by a UM reviewer outside
-    the walk: Part 2, so even the UM reviewer among the strangers (uma) reads it only with a consent naming her."""
-    from careconductor.accounts.choices import Role
-    from careconductor.accounts.models import User
-    from careconductor.um import actions as um
-    from careconductor.um.choices import Source
-    from careconductor.um.rules import Urgency
+    """A prior-authorisation request for her opioid treatment (a ClaimResponse): Part 2, so even the UM reviewer
+    among the strangers (uma) reads it only with a consent naming her."""
+    from ..access_world import take_in_prior_authorisation
 
-    from ..personas import make_staff
-
-    ursula = User.objects.filter(username="ursula").first() or make_staff(
-        "ursula", Role.UM_REVIEWER, world.riverside
-    )
-    um.do_receive_request(
-        ursula,
-        world.paula,
-        um.NewRequest(
-            source=Source.PHONE,
-            urgency=Urgency.STANDARD,
-            requesting_provider="Harbor Treatment Center",
-            servicing_provider="Harbor Treatment Center",
-            place_of_service="57",
-            lines=(um.Line("H0020", 30, clock.today(), description="Methadone maintenance"),),
-            diagnoses=("F11.20",),
-            clinical_notes="Stable on 60 mg.",
-        ),
+    take_in_prior_authorisation(
+        world,
+        code="H0020",
+        description="Methadone maintenance",
+        diagnoses=("F11.20",),
+        notes="Stable on 60 mg.",
     )
 
 

@@ -44,7 +44,7 @@ from careconductor.privacy.choices import ConsentMethod, ConsentType, EmergencyR
 from careconductor.referrals import actions as referrals
 from careconductor.referrals.models import Referral
 
-from ..access_world import UM_P2_SERVICE, _grant
+from ..access_world import UM_P2_SERVICE, _grant, take_in_prior_authorisation
 from ..fhir.conftest import BASE, Api
 from ..fhir.test_api_access_walk import TYPES, entries, rows_of
 from ..personas import World, make_staff
@@ -192,24 +192,10 @@ def _sensitive_records(world: World) -> tuple[list[int], list[int]]:
 
 def _knee_request(world: World) -> None:
     """A normal prior-authorisation request beside the Part 2 one access_world made (its marker: UM_P2_SERVICE)."""
-    from careconductor.um import actions as um
-    from careconductor.um.choices import Source
-    from careconductor.um.rules import Urgency
-
-    um.do_receive_request(
-        User.objects.get(username="ursula"),
-        world.paula,
-        um.NewRequest(
-            source=Source.PHONE,
-            urgency=Urgency.STANDARD,
-            requesting_provider="Dr Lee",
-            servicing_provider="Riverside Imaging",
-            place_of_service="22",
-            lines=(um.Line("73721", 1, clock.today(), description="MRI of the knee"),),
-            diagnoses=("M25.561",),
-            clinical_notes="Knee pain for 8 weeks.",
-        ),
-    )
+    take_in_prior_authorisation(
+        world, code="73721", description="MRI of the knee", diagnoses=("M25.561",), servicing="Riverside Imaging",
+        notes="Knee pain for 8 weeks.",
+    )  # fmt: skip
 
 
 def _people(world: World) -> dict[str, User]:
