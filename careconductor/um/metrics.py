@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from careconductor.accounts.models import User
 from careconductor.core import clock
@@ -33,14 +34,26 @@ def _zone(user: User) -> ZoneInfo:
     return ZoneInfo((organization.time_zone if organization else "") or settings.TIME_ZONE)
 
 
+# A moment as seconds since 1970 (UTC), computed by the database: a million rows then cross into Python as plain
+# floats, with no datetime made (17 s through values_list on SQLite, 21 s streamed as datetimes on PostgreSQL).
+EPOCH_SQL = {
+    "postgresql": 'EXTRACT(EPOCH FROM "um_authrequest"."{}")::float8',
+    "sqlite": '((julianday("um_authrequest"."{}") - 2440587.5) * 86400.0)',
+}
+
+
 def figures(user: User) -> list[metrics_rules.Figures]:
     """The figures over every decided request of the organisation: the policy's rows, streamed from the database
-    without Django's per-row conversions (a million rows took 17 s through values_list on SQLite), tallied as
-    they come (metrics_rules.Tally)."""
+    as codes and epoch seconds and tallied as they come (metrics_rules.Tally)."""
+    epoch = EPOCH_SQL[connection.vendor]
     rows = (
         policy.um_counted_rows(user)
         .filter(decision__in=FIRST_DECISIONS, decided_at__isnull=False)
-        .values_list("plan_type", "urgency", "decision", "status", "received_at", "decided_at")
+        .annotate(
+            received_s=RawSQL(epoch.format("received_at"), []),
+            decided_s=RawSQL(epoch.format("decided_at"), []),
+        )
+        .values_list("plan_type", "urgency", "decision", "status", "received_s", "decided_s")
     )
     sql, params = rows.query.sql_with_params()
     local_year = _local_year(_zone(user))
@@ -52,43 +65,38 @@ def figures(user: User) -> list[metrics_rules.Figures]:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(10_000):
             for plan, urgency, decision, status, received, decided in batch:
-                received, decided = _utc(received), _utc(decided)
                 tally.add(
                     local_year(decided),
                     plans[plan],
                     urgencies[urgency],
                     statuses[decision],
-                    (decided - received).total_seconds() / 3600,
+                    (decided - received) / 3600,
                     appeal_outcome=APPEAL_OUTCOMES.get(status),
                 )
     return tally.figures()
 
 
 APPEAL_OUTCOMES = {s.value: s for s in (rules.Status.APPEAL_APPROVED, rules.Status.APPEAL_DENIED)}
+YEAR_SECONDS = 365.2425 * 86400
 
 
-def _utc(value: dt.datetime | str) -> dt.datetime:
-    """A naive UTC datetime from what the driver gave: SQLite's text, PostgreSQL's aware datetime."""
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
-    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+def _local_year(zone: ZoneInfo) -> Callable[[float], int]:
+    """The year on the plan's clock of a moment given as epoch seconds: estimated from the seconds, then checked
+    against the zone's own New Year (cheaper than converting a million moments to datetimes)."""
+    starts: dict[int, float] = {}
 
-
-def _local_year(zone: ZoneInfo) -> Callable[[dt.datetime], int]:
-    """The year on the plan's clock of a naive UTC moment: its UTC year, moved by one near New Year when the zone's
-    own New Year falls on the other side of it (cheaper than converting a million moments)."""
-    starts: dict[int, dt.datetime] = {}
-
-    def start(year: int) -> dt.datetime:
+    def start(year: int) -> float:
         if year not in starts:
-            starts[year] = dt.datetime(year, 1, 1, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
+            starts[year] = dt.datetime(year, 1, 1, tzinfo=zone).timestamp()
         return starts[year]
 
-    def year_of(moment: dt.datetime) -> int:
-        year = moment.year
-        if moment < start(year):
-            return year - 1
-        return year + 1 if moment >= start(year + 1) else year
+    def year_of(seconds: float) -> int:
+        year = 1970 + int(seconds // YEAR_SECONDS)
+        while seconds < start(year):
+            year -= 1
+        while seconds >= start(year + 1):
+            year += 1
+        return year
 
     return year_of
 
