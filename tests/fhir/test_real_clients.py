@@ -30,6 +30,7 @@ from careconductor.patients.actions import do_add_encounter
 from careconductor.patients.choices import MRN_SYSTEM
 from careconductor.patients.models import Patient
 from careconductor.privacy import policy
+from tests.access_world import take_in_prior_authorisation
 from tests.personas import World
 
 from .conftest import FHIR_JSON, register_patient, validate_fhir
@@ -146,6 +147,8 @@ def test_fhirclient_parses_every_resource_type_and_everything(world: World, base
     """Every registered type's resources, as an admin sees them, parse with fhirclient's strict R4 models;
     so does Patient/$everything. A type with nothing to show is reported, not failed."""
     add_paula_records(world)
+    # Her prior-authorisation request there is Part 2, which an administrator never sees: a normal one to parse.
+    take_in_prior_authorisation(world, code="73721", description="MRI of the knee", diagnoses=("M25.561",))
     secret = _secret(world.adam)
     smart = _smart(base, secret)
     smart.prepare()
