@@ -91,7 +91,7 @@ def submit(caller: Caller, body: Any, base: str) -> Answer:
         )
     try:
         member = queries.find_member(caller.user, request.member_id, request.birth_date)
-        taken = actions.do_receive_request(caller.user, member, _new(request))
+        taken = actions.do_receive_request(caller.user, member, new_request(request, Source.FHIR_PAS))
     except ActionRefused as exc:
         raise FhirError(
             422, "; ".join(exc.errors.values()),
@@ -100,10 +100,11 @@ def submit(caller: Caller, body: Any, base: str) -> Answer:
     return _answer(AuthRequest.objects.select_related("organization", "coverage").get(pk=taken.pk), base, 201)
 
 
-def _new(request: pas.PasRequest) -> actions.NewRequest:
+def new_request(request: pas.PasRequest, source: Source) -> actions.NewRequest:
+    """What intake takes, from a request read off the API (a PAS Claim or a prior-authorisation Task)."""
     places = {i.place for i in request.items if i.place}
     return actions.NewRequest(
-        source=Source.FHIR_PAS,
+        source=source,
         urgency=request.urgency,
         expedited_asked_by="provider" if request.urgency == rules.Urgency.EXPEDITED else "",
         requesting_provider=request.requesting_provider,

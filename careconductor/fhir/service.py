@@ -152,7 +152,7 @@ def _existing(caller: Caller, mapper: Mapper, condition: str) -> list[Any]:
     if not pairs:
         raise bad_request("If-None-Exist needs search parameters, e.g. identifier=system|value.")
     parsed = searching.parse(mapper, caller, pairs, lenient=False)
-    return list(searching.filtered(parsed)[:2])
+    return [row for part in mapper.parts() for row in searching.filtered(parsed, part)[:2]][:2]
 
 
 def create(

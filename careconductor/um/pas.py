@@ -13,27 +13,17 @@ approved units in `addItem`), C cancelled (withdrawn)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import fhir_reading as read
+from .fhir_reading import PasProblem
 from .rules import Status, Urgency
 
-NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
 X12_306 = "https://codesystem.x12.org/005010/306"
 MAX_ITEMS = 20
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-
-
-class PasProblem(ValueError):
-    """The Bundle is not a PAS request this server can read; `where` is the FHIRPath of the fault."""
-
-    def __init__(self, message: str, where: str = "Bundle") -> None:
-        super().__init__(message)
-        self.where = where
 
 
 @dataclass(frozen=True)
@@ -68,119 +58,24 @@ class PasRequest:
     documents: tuple[Document, ...] = field(default=())
 
 
-def _dict(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PasProblem(f"{where} must be an object.", where)
-    return value
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PasProblem(f"{where} must be a list.", where)
-    return value
-
-
-def _text(value: Any, where: str, limit: int = 200) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str) or "\x00" in value:
-        raise PasProblem(f"{where} must be a string.", where)
-    return value.strip()[:limit]
-
-
-def _date(value: Any, where: str) -> dt.date | None:
-    text = _text(value, where, 40)
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise PasProblem(f"{where} is not a date (YYYY-MM-DD).", where) from None
-
-
-def _code(concept: Any, where: str) -> str:
-    codings = _list(_dict(concept, where).get("coding"), f"{where}.coding") if concept is not None else []
-    for coding in codings:
-        code = _text(_dict(coding, f"{where}.coding").get("code"), f"{where}.coding.code", 20)
-        if code:
-            return code
-    return ""
-
-
-def _index(entries: list[Any]) -> dict[str, dict[str, Any]]:
-    """Each entry's resource by its fullUrl and by `Type/id`, for references inside the Bundle."""
-    found: dict[str, dict[str, Any]] = {}
-    for n, entry in enumerate(entries):
-        entry = _dict(entry, f"Bundle.entry[{n}]")
-        resource = _dict(entry.get("resource"), f"Bundle.entry[{n}].resource")
-        full_url = _text(entry.get("fullUrl"), f"Bundle.entry[{n}].fullUrl", 500)
-        if full_url:
-            found[full_url] = resource
-        kind, rid = resource.get("resourceType"), resource.get("id")
-        if isinstance(kind, str) and isinstance(rid, str):
-            found[f"{kind}/{rid}"] = resource
-    return found
-
-
-def _resolve(reference: Any, index: dict[str, dict[str, Any]], where: str) -> dict[str, Any] | None:
-    if reference is None:
-        return None
-    ref = _text(_dict(reference, where).get("reference"), f"{where}.reference", 500)
-    return index.get(ref) if ref else None
-
-
-def _name(resource: dict[str, Any] | None, index: dict[str, dict[str, Any]]) -> tuple[str, str]:
-    """A provider's words and NPI: an Organization's or Practitioner's name; a PractitionerRole's practitioner
-    and organisation."""
-    if resource is None:
-        return "", ""
-    npi = next(
-        (
-            i.get("value", "")
-            for i in resource.get("identifier") or []
-            if isinstance(i, dict) and i.get("system") == NPI_SYSTEM and isinstance(i.get("value"), str)
-        ),
-        "",
-    )
-    kind = resource.get("resourceType")
-    if kind == "PractitionerRole":
-        person, person_npi = _name(
-            _resolve(resource.get("practitioner"), index, "PractitionerRole.practitioner"), index
-        )
-        place, place_npi = _name(
-            _resolve(resource.get("organization"), index, "PractitionerRole.organization"), index
-        )
-        return ", ".join(p for p in (person, place) if p), npi or person_npi or place_npi
-    if isinstance(resource.get("name"), str):  # an Organization's or a Location's
-        return _text(resource.get("name"), f"{kind}.name"), npi
-    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
-    if names:
-        first = names[0]
-        given = " ".join(g for g in first.get("given") or [] if isinstance(g, str))
-        words = _text(first.get("text"), "name.text") or " ".join(
-            p for p in (given, _text(first.get("family"), "name.family")) if p
-        )
-        prefix = "Dr " if kind == "Practitioner" and words and not words.startswith("Dr") else ""
-        return prefix + words, npi
-    return "", npi
-
-
 def parse_request(bundle: Any) -> PasRequest:
-    bundle = _dict(bundle, "Bundle")
+    bundle = read.as_dict(bundle, "Bundle")
     if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "collection":
         raise PasProblem("Send a PAS request Bundle: resourceType Bundle, type collection.", "Bundle.type")
-    entries = _list(bundle.get("entry"), "Bundle.entry")
+    entries = read.as_list(bundle.get("entry"), "Bundle.entry")
     if not entries:
         raise PasProblem("The Bundle has no entries: the Claim comes first.", "Bundle.entry")
-    claim = _dict(_dict(entries[0], "Bundle.entry[0]").get("resource"), "Bundle.entry[0].resource")
+    claim = read.as_dict(
+        read.as_dict(entries[0], "Bundle.entry[0]").get("resource"), "Bundle.entry[0].resource"
+    )
     if claim.get("resourceType") != "Claim":
         raise PasProblem("The first entry must be the Claim.", "Bundle.entry[0].resource")
     if claim.get("use") != "preauthorization":
         raise PasProblem("Claim.use must be preauthorization.", "Claim.use")
-    index = _index(entries)
-    identifiers = [i for i in _list(claim.get("identifier"), "Claim.identifier") if isinstance(i, dict)]
+    index = read.index_of(entries)
+    identifiers = [
+        i for i in read.as_list(claim.get("identifier"), "Claim.identifier") if isinstance(i, dict)
+    ]
     key = next(
         (f"{i.get('system', '')}|{i['value']}" for i in identifiers if isinstance(i.get("value"), str)), ""
     )
@@ -188,31 +83,38 @@ def parse_request(bundle: Any) -> PasRequest:
         raise PasProblem(
             "The Claim needs an identifier: it is how you and the plan name the request.", "Claim.identifier"
         )
-    patient = _resolve(claim.get("patient"), index, "Claim.patient")
+    patient = read.resolve(claim.get("patient"), index, "Claim.patient")
     if patient is None:
         raise PasProblem("Claim.patient must refer to the Patient in the Bundle.", "Claim.patient")
-    member_id = _member_id(patient)
-    priority = _code(claim.get("priority"), "Claim.priority")
-    requesting, npi = _name(_resolve(claim.get("provider"), index, "Claim.provider"), index)
-    team = [t for t in _list(claim.get("careTeam"), "Claim.careTeam") if isinstance(t, dict)]
+    member_id = read.member_id(patient)
+    priority = read.code(claim.get("priority"), "Claim.priority")
+    requesting, npi = read.provider_name(read.resolve(claim.get("provider"), index, "Claim.provider"), index)
+    team = [t for t in read.as_list(claim.get("careTeam"), "Claim.careTeam") if isinstance(t, dict)]
     servicing = next(
         (
             n
             for t in team
-            if (n := _name(_resolve(t.get("provider"), index, "Claim.careTeam.provider"), index)[0])
+            if (
+                n := read.provider_name(
+                    read.resolve(t.get("provider"), index, "Claim.careTeam.provider"), index
+                )[0]
+            )
         ),
         "",
     )
-    servicing = servicing or _name(_resolve(claim.get("facility"), index, "Claim.facility"), index)[0]
-    items = tuple(_item(raw, n) for n, raw in enumerate(_list(claim.get("item"), "Claim.item")))
+    servicing = (
+        servicing
+        or read.provider_name(read.resolve(claim.get("facility"), index, "Claim.facility"), index)[0]
+    )
+    items = tuple(_item(raw, n) for n, raw in enumerate(read.as_list(claim.get("item"), "Claim.item")))
     if not items or len(items) > MAX_ITEMS:
         raise PasProblem(f"Send 1 to {MAX_ITEMS} items.", "Claim.item")
     diagnoses = tuple(
         code
-        for n, d in enumerate(_list(claim.get("diagnosis"), "Claim.diagnosis"))
+        for n, d in enumerate(read.as_list(claim.get("diagnosis"), "Claim.diagnosis"))
         if (
-            code := _code(
-                _dict(d, f"Claim.diagnosis[{n}]").get("diagnosisCodeableConcept"),
+            code := read.code(
+                read.as_dict(d, f"Claim.diagnosis[{n}]").get("diagnosisCodeableConcept"),
                 f"Claim.diagnosis[{n}].diagnosisCodeableConcept",
             )
         )
@@ -221,7 +123,7 @@ def parse_request(bundle: Any) -> PasRequest:
     return PasRequest(
         claim_identifier=key[:100],
         member_id=member_id,
-        birth_date=_date(patient.get("birthDate"), "Patient.birthDate"),
+        birth_date=read.date(patient.get("birthDate"), "Patient.birthDate"),
         urgency=Urgency.EXPEDITED if priority == "stat" else Urgency.STANDARD,
         requesting_provider=requesting,
         requesting_npi=npi if len(npi) == 10 and npi.isascii() and npi.isdigit() else "",
@@ -233,42 +135,33 @@ def parse_request(bundle: Any) -> PasRequest:
     )
 
 
-def _member_id(patient: dict[str, Any]) -> str:
-    identifiers = [i for i in _list(patient.get("identifier"), "Patient.identifier") if isinstance(i, dict)]
-    for i in identifiers:
-        types = _dict(i.get("type"), "Patient.identifier.type") if i.get("type") is not None else {}
-        if any(isinstance(c, dict) and c.get("code") == "MB" for c in types.get("coding") or []):
-            return _text(i.get("value"), "Patient.identifier.value", 60)
-    return _text(identifiers[0].get("value"), "Patient.identifier.value", 60) if identifiers else ""
-
-
 def _item(raw: Any, n: int) -> Item:
     where = f"Claim.item[{n}]"
-    item = _dict(raw, where)
+    item = read.as_dict(raw, where)
     sequence = item.get("sequence")
     if not isinstance(sequence, int) or isinstance(sequence, bool) or not 1 <= sequence <= 9999:
         raise PasProblem(f"{where}.sequence must be a whole number from 1.", f"{where}.sequence")
-    service = _dict(item.get("productOrService"), f"{where}.productOrService")
+    service = read.as_dict(item.get("productOrService"), f"{where}.productOrService")
     quantity = item.get("quantity")
-    value = _dict(quantity, f"{where}.quantity").get("value") if quantity is not None else 1
+    value = read.as_dict(quantity, f"{where}.quantity").get("value") if quantity is not None else 1
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 99_999:
         raise PasProblem(f"{where}.quantity.value must be a number of units.", f"{where}.quantity.value")
     period = item.get("servicedPeriod")
-    start = _date(item.get("servicedDate"), f"{where}.servicedDate")
+    start = read.date(item.get("servicedDate"), f"{where}.servicedDate")
     end = None
     if period is not None:
-        period = _dict(period, f"{where}.servicedPeriod")
-        start = start or _date(period.get("start"), f"{where}.servicedPeriod.start")
-        end = _date(period.get("end"), f"{where}.servicedPeriod.end")
+        period = read.as_dict(period, f"{where}.servicedPeriod")
+        start = start or read.date(period.get("start"), f"{where}.servicedPeriod.start")
+        end = read.date(period.get("end"), f"{where}.servicedPeriod.end")
     coding = [c for c in service.get("coding") or [] if isinstance(c, dict)]
     return Item(
         sequence=sequence,
-        code=_code(service, f"{where}.productOrService")[:12],
+        code=read.code(service, f"{where}.productOrService")[:12],
         units=int(value),
         start=start,
         end=end,
-        place=_code(item.get("locationCodeableConcept"), f"{where}.locationCodeableConcept")[:2],
-        description=_text(
+        place=read.code(item.get("locationCodeableConcept"), f"{where}.locationCodeableConcept")[:2],
+        description=read.text(
             coding[0].get("display") if coding else "", f"{where}.productOrService.coding.display"
         ),
     )
@@ -277,27 +170,15 @@ def _item(raw: Any, n: int) -> Item:
 def _supporting(claim: dict[str, Any]) -> tuple[str, tuple[Document, ...]]:
     notes: list[str] = []
     documents: list[Document] = []
-    for n, raw in enumerate(_list(claim.get("supportingInfo"), "Claim.supportingInfo")):
+    for n, raw in enumerate(read.as_list(claim.get("supportingInfo"), "Claim.supportingInfo")):
         where = f"Claim.supportingInfo[{n}]"
-        info = _dict(raw, where)
+        info = read.as_dict(raw, where)
         if isinstance(info.get("valueString"), str):
-            notes.append(_text(info["valueString"], f"{where}.valueString", 20_000))
-        attachment = info.get("valueAttachment")
-        if attachment is not None:
-            attachment = _dict(attachment, f"{where}.valueAttachment")
-            data = _text(attachment.get("data"), f"{where}.valueAttachment.data", MAX_DOCUMENT_BYTES * 2)
-            try:
-                content = base64.b64decode(data, validate=True) if data else b""
-            except (binascii.Error, ValueError):
-                raise PasProblem(
-                    f"{where}.valueAttachment.data is not base64.", f"{where}.valueAttachment.data"
-                ) from None
+            notes.append(read.text(info["valueString"], f"{where}.valueString", 20_000))
+        if info.get("valueAttachment") is not None:
+            title, content = read.attachment(info["valueAttachment"], f"{where}.valueAttachment")
             if content:
-                title = (
-                    _text(attachment.get("title"), f"{where}.valueAttachment.title", 100)
-                    or f"attachment-{n + 1}"
-                )
-                documents.append(Document(title, content))
+                documents.append(Document(title or f"attachment-{n + 1}", content))
     return "\n\n".join(n for n in notes if n), tuple(documents)
 
 

@@ -141,7 +141,10 @@ def test_a_stranger_sees_nothing(world, api, urgent):
 def test_tasks_are_read_only(world, api, urgent):
     alice = api(world.alice)
     body = alice.get(f"Task/{urgent.pk}").body
-    assert alice.post("Task", body).status == 405
+    made = alice.post(
+        "Task", body
+    )  # only prior-authorisation Tasks are created here (tests/um/test_task_intake.py)
+    assert made.status == 422 and made.issue_paths() == ["Task.code"]
     assert alice.put(f"Task/{urgent.pk}", body).status == 405
 
 

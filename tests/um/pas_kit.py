@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 from typing import Any
 
-from careconductor.um.pas import NPI_SYSTEM
+from careconductor.um.fhir_reading import NPI_SYSTEM
 
 
 def pas_bundle(
@@ -88,3 +88,65 @@ def pas_bundle(
         "timestamp": "2026-01-01T10:00:00Z",
         "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
     }
+
+
+def prior_auth_task(
+    *,
+    task_id: str = "REQ-77",
+    member_id: str = "RH-1001",
+    birth_date: str = "1956-03-14",
+    priority: str = "routine",
+    start: dt.date,
+    code: str = "73721",
+    units: int = 1,
+    performer: bool = True,
+    pdf: bytes | None = None,
+) -> dict[str, Any]:
+    """A Task asking the plan to approve a contained ServiceRequest, as a partner without PAS sends it
+    (um/task_intake.py)."""
+    service: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": "mri",
+        "status": "active",
+        "intent": "order",
+        "priority": priority,
+        "subject": {"reference": "#member"},
+        "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": code, "display": "MRI knee"}]},
+        "quantityQuantity": {"value": units},
+        "occurrencePeriod": {"start": start.isoformat(), "end": (start + dt.timedelta(days=30)).isoformat()},
+        "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M25.561"}]}],
+        "requester": {"reference": "#doctor"},
+        "locationCode": [{"coding": [{"code": "22"}]}],
+        "note": [{"text": "Knee pain 8 weeks despite therapy."}],
+    }  # fmt: skip
+    if performer:
+        service["performer"] = [{"display": "Riverside Imaging Center"}]
+    task: dict[str, Any] = {
+        "resourceType": "Task",
+        "contained": [
+            {
+                "resourceType": "Patient",
+                "id": "member",
+                "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]}, "value": member_id}],
+                "birthDate": birth_date,
+            },
+            {"resourceType": "Practitioner", "id": "doctor", "identifier": [{"system": NPI_SYSTEM, "value": "1234567893"}],
+             "name": [{"family": "Lee", "given": ["Alan"]}]},
+            service,
+        ],
+        "identifier": [{"system": "https://clinic.example/prior-auth", "value": task_id}],
+        "status": "requested",
+        "intent": "order",
+        "priority": priority,
+        "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "approve"}]},
+        "focus": {"reference": "#mri"},
+        "for": {"reference": "#member"},
+    }  # fmt: skip
+    if pdf is not None:
+        task["input"] = [
+            {
+                "type": {"text": "Clinical notes"},
+                "valueAttachment": {"contentType": "application/pdf", "title": "notes.pdf", "data": base64.b64encode(pdf).decode()},
+            }
+        ]  # fmt: skip
+    return task

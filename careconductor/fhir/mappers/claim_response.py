@@ -21,7 +21,7 @@ from ..registry import READ_ONLY, Mapper, SearchParam, register
 from .common import compact
 
 
-def _identifier(modifier: str, value: str, caller: Caller) -> Q:
+def identifier_q(modifier: str, value: str, caller: Caller) -> Q:
     """PA-000123 (the plan's reference) or the partner's Claim identifier (system|value or value)."""
     text = value.split("|")[-1].strip()
     if text.upper().startswith("PA-") and text[3:].isascii() and text[3:].isdigit() and len(text) < 20:
@@ -46,7 +46,7 @@ class ClaimResponseMapper(Mapper):
     params = {
         "patient": params.reference("patient_id", "Patient", "The member"),
         "created": params.date("received_at", "When the request was received"),
-        "identifier": SearchParam("token", "PA-N, or the partner's Claim identifier", _identifier),
+        "identifier": SearchParam("token", "PA-N, or the partner's Claim identifier", identifier_q),
     }
 
     def visible(self, caller: Caller) -> QuerySet[Any]:

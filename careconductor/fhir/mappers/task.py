@@ -31,10 +31,11 @@ from careconductor.coordination.rules import OPEN
 from .. import params
 from ..auth import Caller
 from ..errors import FhirError
-from ..registry import READ_ONLY, UPDATE, Mapper, SearchParam, UnionMapper, register
+from ..registry import CREATE, READ_ONLY, UPDATE, Mapper, SearchParam, UnionMapper, register
 from .common import compact, concept, moment, ref
 from .condition import labelled
 from .organization import parse_team_id, team_id
+from .prior_auth_task import PriorAuthTask
 from .referral_task import ReferralTask
 
 TASK_KIND = "https://careconductor.org/fhir/CodeSystem/task-kind"
@@ -201,10 +202,10 @@ class CoordinationTask(Mapper):
         )
 
 
-def _union_param(param: SearchParam, other: SearchParam | None) -> SearchParam:
+def _union_param(param: SearchParam, *others: SearchParam | None) -> SearchParam:
     """A parameter as the union declares it: the coordination tasks' (its target and path, for _include) with
-    the modifiers of both parts."""
-    extra = other.modifiers if other is not None else frozenset()
+    the modifiers of every part."""
+    extra = frozenset().union(*(other.modifiers for other in others if other is not None))
     return SearchParam(
         param.type,
         param.description,
@@ -219,8 +220,8 @@ def _union_param(param: SearchParam, other: SearchParam | None) -> SearchParam:
 class TaskMapper(UnionMapper):
     resource_type = "Task"
     model = Task  # the first part's; search, versions and $everything go through parts()
-    members = (CoordinationTask, ReferralTask)
-    interactions = READ_ONLY | {UPDATE}
+    members = (CoordinationTask, ReferralTask, PriorAuthTask)
+    interactions = READ_ONLY | {CREATE, UPDATE}
     patient_field = "patient"
     sensitive = True
     description = (
@@ -229,14 +230,35 @@ class TaskMapper(UnionMapper):
         "businessStatus (scheduled, no-show) of the referral, intent order, code fulfill, focus "
         "ServiceRequest/<id>, owner the receiving organisation by identifier (owner:identifier=<HSDS "
         "organization id>), statusReason a decline's reason, executionPeriod.start the appointment, output the "
-        "outcome. Only those are updated (PUT), by the receiving organisation's system with its partner token."
+        "outcome. Only those are updated (PUT), by the receiving organisation's system with its partner token. "
+        "Prior-authorisation requests have ids prior-auth-<id>: POST a Task with code approve (task-code) whose "
+        "focus is a contained ServiceRequest, with the member as a contained Patient (member ID, birth date); "
+        "status follows the review (received, on-hold while pended, in-progress, completed, cancelled), "
+        "businessStatus is the decision (um-status), output the authorisation number and validity. The partner "
+        "may PUT status cancelled, or an input answering a request for information."
     )
     params = {
-        name: _union_param(param, ReferralTask.params.get(name))
-        for name, param in CoordinationTask.params.items()
+        **{
+            name: _union_param(param, ReferralTask.params.get(name), PriorAuthTask.params.get(name))
+            for name, param in CoordinationTask.params.items()
+        },
+        "identifier": PriorAuthTask.params["identifier"],
     }
     sorts = dict(CoordinationTask.sorts)
-    error_paths = ReferralTask.error_paths
+    error_paths = {**ReferralTask.error_paths, **PriorAuthTask.error_paths}
+
+    def create(self, caller: Caller, resource: dict[str, Any]) -> Any:
+        """Only prior-authorisation requests are created here; coordination tasks are made on the screens and a
+        referral's Task comes with its ServiceRequest."""
+        coded = (resource.get("code") or {}).get("coding") or []
+        if not any(isinstance(c, dict) and c.get("code") == "approve" for c in coded):
+            raise FhirError(
+                422,
+                "Only prior-authorisation requests (Task.code approve, with a contained ServiceRequest) are "
+                "created through the API; coordination tasks are made on the screens.",
+                expression=["Task.code"],
+            )
+        return self._parts[2].create(caller, resource)
 
     def update(self, caller: Caller, row: Any, resource: dict[str, Any]) -> Any:
         return self.part_of(row).update(caller, row, resource)

@@ -4,6 +4,7 @@ it (through the policy, locked), writing a step of its history, and the member's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -12,10 +13,11 @@ from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import Organization, StaffProfile, User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.engagement import attachments as checked_files
 from careconductor.privacy import policy
 
 from .. import rules
-from ..models import AuthRequest, Step, UmSettings
+from ..models import Attachment, AuthRequest, Step, UmSettings
 
 NOT_UM = "Only UM reviewers and the medical director work on prior-authorisation requests."
 
@@ -100,3 +102,18 @@ def services_words(request: AuthRequest) -> str:
     return "; ".join(
         f"{line.description or 'service'} ({line.code}) x {line.units}" for line in request.lines.all()
     )
+
+
+def keep_files(request: AuthRequest, user: User, files: Sequence[checked_files.Checked]) -> None:
+    """Keep documents that came with the request or with the information a pend asked for."""
+    now = clock.now()
+    for item in files:
+        Attachment.objects.create(
+            request=request,
+            file=item.file,
+            name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            added_at=now,
+            added_by=user,
+        )

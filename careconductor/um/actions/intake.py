@@ -24,8 +24,8 @@ from careconductor.privacy.choices import AuditAction
 
 from .. import intake_rules, rules
 from ..choices import AskedBy, Setting, Source
-from ..models import Attachment, AuthRequest, RequestedService
-from .base import add_step, require_um, um_settings, zone
+from ..models import AuthRequest, RequestedService
+from .base import add_step, keep_files, require_um, um_settings, zone
 from .review import pend
 
 # A request typed in later than it came (a fax found in the morning) keeps the time it came; not older than this.
@@ -146,16 +146,7 @@ def do_receive_request(user: User, patient: Patient, new: NewRequest) -> AuthReq
             )
             for line in new.lines
         )
-        for item in files:
-            Attachment.objects.create(
-                request=request,
-                file=item.file,
-                name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                added_at=now,
-                added_by=user,
-            )
+        keep_files(request, user, files)
         words = f"from {request.get_source_display().lower()}"
         if uncovered:
             words += "; no coverage on " + ", ".join(f"{d:%b %-d, %Y}" for d in uncovered)

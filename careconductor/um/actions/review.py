@@ -5,19 +5,22 @@ rules.move_problems (who may make it from where) and kept as a step of the reque
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
+from careconductor.engagement import attachments as checked_files
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from .. import criteria, rules
 from ..choices import NoticeKind, NoticeRecipient
 from ..models import AuthRequest, PendPeriod
-from .base import actor, add_step, locked_request, recompute_due, zone
+from .base import actor, add_step, keep_files, locked_request, recompute_due, zone
 from .escalation import tell_physicians
 from .notices import add_notice, information_request
 
@@ -76,10 +79,15 @@ def do_pend(user: User, request_id: int, asked: str, reply_by: dt.date | None = 
     return request
 
 
-def do_resume(user: User, request_id: int, note: str = "") -> AuthRequest:
-    """The information came: the pend ends (and under CLOCK_STOPS the due time moves by the time pended)."""
+def do_resume(
+    user: User, request_id: int, note: str = "", *, files: Sequence[UploadedFile] = ()
+) -> AuthRequest:
+    """The information came (words, documents or both): the pend ends (and under CLOCK_STOPS the due time moves
+    by the time pended)."""
+    checked = checked_files.check_all(list(files))
     with transaction.atomic():
         request = locked_request(user, request_id)
+        keep_files(request, user, checked)
         request.status = check_move(user, request, rules.Move.RESUME).value
         request.pends.filter(ended_at__isnull=True).update(ended_at=clock.now())
         recompute_due(request)
