@@ -95,13 +95,16 @@ def _members(org: Organization) -> list[Patient]:
     )
 
 
-def _take_in(linda: User, member: Patient, ask: Ask) -> AuthRequest:
+def _take_in(linda: User, member: Patient, ask: Ask, *, partner_task: str = "") -> AuthRequest:
+    """`partner_task`: the partner's identifier of a request that came as a FHIR Task (docs/prior-authorisation.md)."""
     start = clock.today() + dt.timedelta(days=ask.days_out)
+    source = Source.FAX if ask.urgency == Urgency.STANDARD else Source.PHONE
     return actions.do_receive_request(
         linda,
         member,
         actions.NewRequest(
-            source=Source.FAX if ask.urgency == Urgency.STANDARD else Source.PHONE,
+            source=Source.FHIR_TASK if partner_task else source,
+            external_id=partner_task,
             urgency=ask.urgency,
             expedited_asked_by="provider" if ask.urgency == Urgency.EXPEDITED else "",
             requesting_provider=ask.requesting,
@@ -133,7 +136,8 @@ def add_prior_authorisations(org: Organization, out: Out) -> int:
         return 0
     samuel = _physician_reviewer(org)
     m = iter(members)
-    _take_in(linda, next(m), KNEE)  # new: waiting to be taken up
+    # New, waiting to be taken up: sent by the orthopaedic practice's system as a FHIR Task.
+    _take_in(linda, next(m), KNEE, partner_task="https://riverside-ortho.example/prior-auth|RO-2291")
     _take_in(linda, next(m), SPINE)  # pended at once: no servicing provider, no notes
     oxygen = _take_in(linda, next(m), OXYGEN)
     actions.do_take_review(linda, oxygen.pk)
