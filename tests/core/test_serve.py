@@ -86,8 +86,9 @@ def served(tmp_path: Path) -> Iterator[str]:
             pytest.fail("serve did not answer within 60 s:\n" + (proc.stdout.read() if proc.stdout else ""))
         yield base
     finally:
-        # serve stops its embedded worker gracefully (up to 30 s for a running task); on a loaded machine that
-        # outlasted a 20-s wait once. Stopping is test_worker.py's subject; here it only must not linger.
+        # serve stops its embedded worker gracefully (up to 30 s for a running task; stop_worker repeats the
+        # signal, since one sent while the worker still starts is lost). Stopping is test_worker.py's subject;
+        # here it only must not linger.
         proc.terminate()
         try:
             proc.wait(timeout=45)
@@ -124,3 +125,26 @@ def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(served: 
     # Unknown paths are refused with a 404, not a 500.
     assert _get(served + "/patients/not-a-number/")[0] == 404
     assert _get(served + "/nothing-here")[0] == 404
+
+
+# A child that misses the first SIGINT (as `careconductor worker` does while it still starts, before the huey
+# consumer sets its handler): it ignores SIGINT for a moment, then stops on the next one.
+LATE_LISTENER = """
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+print("ready", flush=True)
+time.sleep(1.5)
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+time.sleep(60)
+"""
+
+
+def test_stopping_serve_stops_a_worker_that_missed_the_first_signal() -> None:
+    from careconductor.core.management.commands.serve import stop_worker
+
+    child = subprocess.Popen([sys.executable, "-c", LATE_LISTENER], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    stop_worker(child, timeout=20)  # type: ignore[arg-type]
+    assert child.returncode == 0  # stopped by a later SIGINT, not killed
+    assert time.monotonic() - started < 10

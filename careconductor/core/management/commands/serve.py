@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
@@ -56,14 +57,20 @@ def start_adt_listener(listen: str) -> subprocess.Popen[bytes]:
 
 
 def stop_worker(worker: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    if worker.poll() is not None:
-        return
-    worker.send_signal(signal.SIGINT)
-    try:
-        worker.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    """SIGINT (a graceful stop), sent again each second: one that arrives while the child is still starting,
+    before it has set up its signal handling, is lost (serve stopped soon after it started waited the whole
+    30 s). A child that has not stopped within `timeout` is killed."""
+    deadline = time.monotonic() + timeout
+    while worker.poll() is None:
+        if time.monotonic() >= deadline:
+            worker.kill()
+            break
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            continue
+    worker.wait()
 
 
 class Command(BaseCommand):
