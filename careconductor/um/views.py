@@ -118,10 +118,14 @@ def _page(
     facts, physician = um.facts, is_physician(user)
     me = rules.Actor(user.pk, physician)
     now = clock.now()
+    # The plan's own appeal window, as do_file_appeal checks it, so the page offers an appeal only when it can be.
+    appeal_days = um_settings(um.organization_id).appeal_days
     allowed = {
         m
         for m in rules.Move
-        if not rules.move_problems(facts, m, me, reason=rules.DenialReason.CRITERIA_NOT_MET.value, now=now)
+        if not rules.move_problems(
+            facts, m, me, reason=rules.DenialReason.CRITERIA_NOT_MET.value, now=now, appeal_days=appeal_days
+        )
     }
     appeal = getattr(um, "appeal", None)
     sets = [c for line in um.lines.all() for c in criteria.criteria_for(line.code)]

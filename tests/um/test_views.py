@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
@@ -213,3 +214,20 @@ def test_the_administrator_sets_the_um_rules_and_new_requests_follow_them(
     assert request.due_at - request.received_at >= dt.timedelta(days=15) - dt.timedelta(
         hours=1
     )  # 45 CFR 147.136
+
+
+def test_the_page_offers_an_appeal_only_within_the_plans_own_window(
+    world: World, um_people: UmPeople, login
+) -> None:
+    actions.do_set_um_settings(
+        world.adam, plan_type="medicare-advantage", pend_rule="clock-runs", appeal_days=10
+    )
+    request = make(world)
+    actions.do_take_review(world.uma, request.pk)
+    actions.do_send_to_physician(world.uma, request.pk)
+    actions.do_decide(world.mo, request.pk, actions.Decision(rules.Move.DENY, reason="site-of-care"))
+    client = login(world.uma)
+    assert "File an appeal" in client.get(reverse("um:request", args=[request.pk])).content.decode()
+    with time_machine.travel(clock.now() + dt.timedelta(days=12)):
+        page = client.get(reverse("um:request", args=[request.pk])).content.decode()
+    assert "File an appeal" not in page  # 12 days: past the plan's 10, within the default 65
