@@ -23,6 +23,7 @@ from .notify import (
     do_mark_all_read,
     do_mark_read,
     do_set_preferences,
+    kinds_for,
     preferences,
     recent,
     work_phone,
@@ -32,24 +33,22 @@ LIST_LIMIT = 100
 
 
 class NotificationSettingsForm(forms.Form):
-    """Two checkboxes per kind: `<kind>_email` and `<kind>_sms`."""
+    """Two checkboxes per kind the user can get (notify.kinds_for): `<kind>_email` and `<kind>_sms`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kinds: tuple[NotificationKind, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for kind in NotificationKind:
+        self.kinds = kinds
+        for kind in kinds:
             self.fields[f"{kind.value}_email"] = forms.BooleanField(required=False, label="E-mail")
             self.fields[f"{kind.value}_sms"] = forms.BooleanField(required=False, label="Text message (SMS)")
 
     def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [
-            (kind.label, self[f"{kind.value}_email"], self[f"{kind.value}_sms"]) for kind in NotificationKind
-        ]
+        return [(kind.label, self[f"{kind.value}_email"], self[f"{kind.value}_sms"]) for kind in self.kinds]
 
     def choices(self) -> dict[str, Choice]:
         data = self.cleaned_data
         return {
-            kind.value: Choice(data[f"{kind.value}_email"], data[f"{kind.value}_sms"])
-            for kind in NotificationKind
+            kind.value: Choice(data[f"{kind.value}_email"], data[f"{kind.value}_sms"]) for kind in self.kinds
         }
 
 
@@ -107,7 +106,7 @@ def notification_settings(request: StaffRequest) -> HttpResponse:
     for kind, choice in preferences(user).items():
         initial[f"{kind}_email"] = choice.email
         initial[f"{kind}_sms"] = choice.sms
-    form = NotificationSettingsForm(request.POST or None, initial=initial)
+    form = NotificationSettingsForm(request.POST or None, initial=initial, kinds=kinds_for(user.role))
     if request.method == "POST" and form.is_valid():
         try:
             do_set_preferences(user, form.choices())

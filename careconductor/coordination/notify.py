@@ -16,6 +16,7 @@ from functools import partial
 from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
@@ -137,6 +138,18 @@ def preferences_for(user_ids: Sequence[int], kind: NotificationKind | str) -> di
     """The users' choices for one kind; users without a row are left out (DEFAULT_CHOICE applies)."""
     rows = NotificationPreference.objects.filter(user_id__in=user_ids, kind=kind)
     return {row.user_id: Choice(row.email, row.sms) for row in rows}
+
+
+# UM reviewers and medical directors work on prior-authorisation requests, not on cases: their notifications are
+# about requests, and only they get those.
+UM_KINDS = (NotificationKind.PRIOR_AUTH,)
+
+
+def kinds_for(role: str) -> tuple[NotificationKind, ...]:
+    """The kinds of notification someone in this role can get, so their settings offer only those."""
+    if role in (Role.UM_REVIEWER, Role.MEDICAL_DIRECTOR):
+        return UM_KINDS
+    return tuple(kind for kind in NotificationKind if kind not in UM_KINDS)
 
 
 def preferences(user: User) -> dict[str, Choice]:

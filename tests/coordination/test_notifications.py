@@ -326,8 +326,9 @@ def test_the_settings_page_shows_labelled_checkboxes_and_saves_choices(reachable
     html = client.get(url).content.decode()
     for kind in NotificationKind:
         for channel in ("email", "sms"):
-            assert f'<label for="id_{kind.value}_{channel}">' in html
-        assert kind.label in html
+            # Prior-authorisation notices go to UM staff only: a case manager is not offered them.
+            assert (f'<label for="id_{kind.value}_{channel}">' in html) == (kind != K.PRIOR_AUTH)
+        assert (kind.label in html) == (kind != K.PRIOR_AUTH)
     assert 'name="task_assigned_email" id="id_task_assigned_email" checked' in html  # the default: e-mail on
     assert 'name="task_assigned_sms" id="id_task_assigned_sms" checked' not in html
     response = client.post(
@@ -344,10 +345,18 @@ def test_the_settings_page_shows_labelled_checkboxes_and_saves_choices(reachable
         K.MENTION: (False, False),
         K.HANDOVER: (False, False),
         K.HOSPITAL: (False, False),
-        K.PRIOR_AUTH: (False, False),
     }
     assert notify.preferences(reachable.alice)[K.TASK_ESCALATED] == notify.Choice(email=True, sms=True)
     assert 'name="task_escalated_sms" id="id_task_escalated_sms" checked' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_um_staff_are_offered_only_the_prior_authorisation_notices(reachable: World, login) -> None:
+    client: Client = login(reachable.uma)
+    html = client.get(reverse("notifications:settings")).content.decode()
+    assert K.PRIOR_AUTH.label in html and K.CONTACT_DUE.label not in html
+    assert client.post(reverse("notifications:settings"), {"prior_auth_email": "on"}).status_code == 302
+    assert {p.kind for p in NotificationPreference.objects.filter(user=reachable.uma)} == {K.PRIOR_AUTH}
 
 
 @pytest.mark.django_db
