@@ -159,6 +159,9 @@ def add_prior_authorisations(org: Organization, out: Out) -> int:
         note="Twelve visits approved; send progress notes to ask for more."))  # fmt: skip
     knee_member = next(m)
     approved = _take_in(linda, knee_member, KNEE)
+    # The plan took more time for the X-ray report, then approved: counted in "approved after extension".
+    actions.do_extend(linda, approved.pk, days=14, asked_by="plan",
+                      reason="We asked Riverside Orthopaedics for last month's knee X-ray report.")  # fmt: skip
     actions.do_take_review(linda, approved.pk)
     actions.do_answer_criteria(linda, approved.pk, "example-knee-mri",
                                {"six-weeks": "yes", "x-ray-first": "done", "result-changes-care": "yes"})  # fmt: skip

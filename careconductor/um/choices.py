@@ -41,6 +41,12 @@ class NoticeKind(models.TextChoices):
     DECISION = "decision", "Decision"
     PEND = "pend", "Request for information"
     APPEAL = "appeal", "Appeal decision"
+    EXTENSION = "extension", "More time to decide"
+
+
+class ExtensionAskedBy(models.TextChoices):
+    MEMBER = "member", "The member asked for more time"
+    PLAN = "plan", "The plan needs information, and waiting is in the member's interest"
 
 
 class NoticeRecipient(models.TextChoices):
@@ -108,6 +114,7 @@ DONE_LABELS = {
     Move.APPEAL: "Appeal filed",
     Move.UPHOLD: "Denial upheld on appeal",
     Move.OVERTURN: "Denial overturned on appeal",
+    Move.EXTEND: "Time frame extended",
 }
 PLAN_TYPE_LABELS = {
     PlanType.MEDICARE_ADVANTAGE: "Medicare Advantage",

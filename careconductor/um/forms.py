@@ -18,6 +18,7 @@ from .choices import (
     REASON_LABELS,
     URGENCY_LABELS,
     AskedBy,
+    ExtensionAskedBy,
     NoticeRecipient,
     Setting,
     Source,
@@ -147,6 +148,24 @@ class PendForm(forms.Form):
     )
     reply_by = forms.DateField(
         label="Reply due by", required=False, help_text="Empty: the plan's usual time.", widget=DateInput()
+    )
+
+
+class ExtensionForm(forms.Form):
+    days = forms.IntegerField(
+        label="Calendar days more",
+        min_value=1,
+        max_value=rules.MAX_EXTENSION_DAYS,
+        initial=rules.MAX_EXTENSION_DAYS,
+    )
+    asked_by = forms.ChoiceField(
+        label="Who asked", choices=ExtensionAskedBy.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs=TEXT),
+        max_length=2000,
+        label="Why (the member's letter gives this)",
+        help_text="E.g. the operative report is needed and the surgeon sends it next week.",
     )
 
 

@@ -53,7 +53,7 @@ def figures(user: User) -> list[metrics_rules.Figures]:
             received_s=RawSQL(epoch.format("received_at"), []),
             decided_s=RawSQL(epoch.format("decided_at"), []),
         )
-        .values_list("plan_type", "urgency", "decision", "status", "received_s", "decided_s")
+        .values_list("plan_type", "urgency", "decision", "status", "received_s", "decided_s", "extension_days")
     )
     sql, params = rows.query.sql_with_params()
     local_year = _local_year(_zone(user))
@@ -64,7 +64,7 @@ def figures(user: User) -> list[metrics_rules.Figures]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(10_000):
-            for plan, urgency, decision, status, received, decided in batch:
+            for plan, urgency, decision, status, received, decided, extension_days in batch:
                 tally.add(
                     local_year(decided),
                     plans[plan],
@@ -72,6 +72,7 @@ def figures(user: User) -> list[metrics_rules.Figures]:
                     statuses[decision],
                     (decided - received) / 3600,
                     appeal_outcome=APPEAL_OUTCOMES.get(status),
+                    extended=extension_days > 0,
                 )
     return tally.figures()
 
@@ -111,6 +112,10 @@ FIGURE_FILTERS: dict[str, dict[str, object]] = {
     "approved": {"decision__in": [rules.Status.APPROVED.value, rules.Status.PARTIAL.value]},
     "denied": {"decision": rules.Status.DENIED.value},
     "appeal-approved": {"status": rules.Status.APPEAL_APPROVED.value},
+    "extension-approved": {
+        "decision__in": [rules.Status.APPROVED.value, rules.Status.PARTIAL.value],
+        "extension_days__gt": 0,
+    },
 }
 
 
@@ -119,6 +124,7 @@ FIGURE_WORDS = {
     "approved": "approved in full or in part",
     "denied": "denied",
     "appeal-approved": "approved after appeal",
+    "extension-approved": "approved after the time frame was extended",
 }
 
 

@@ -25,6 +25,7 @@ from .choices import (
     URGENCY_LABELS,
     AppealOutcome,
     AskedBy,
+    ExtensionAskedBy,
     NoticeKind,
     NoticeRecipient,
     Setting,
@@ -107,6 +108,11 @@ class AuthRequest(TimestampedModel):
     breached_at = models.DateTimeField(
         null=True, blank=True, help_text="When the sweep found it past due and told the medical director."
     )
+    # The decision's time frame extended once (rules.MAX_EXTENSION_DAYS), with its notice to the member.
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(default=0)
+    extension_asked_by = models.CharField(max_length=8, choices=ExtensionAskedBy.choices, blank=True)
+    extension_reason = models.TextField(blank=True)
     # Concurrent review of an inpatient stay.
     admitted_on = models.DateField(null=True, blank=True)
     expected_stay_days = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -155,6 +161,7 @@ class AuthRequest(TimestampedModel):
             decided_by=self.decided_by_id,
             decided_at=self.decided_at,
             reviewer=self.reviewer_id,
+            extended=self.extended_at is not None,
         )
 
 

@@ -176,3 +176,35 @@ def appeal_outcome(
     if note:
         body += f"\n\n{note}"
     return subject, body
+
+
+def extension_notice(
+    reference: str, member_name: str, new_due: dt.date, reason: str, phone: str, language: str
+) -> tuple[str, str]:
+    """The member is told the plan takes more time, why, until when, and that they may complain fast."""
+    call = phone or ("el plan" if notice_language(language) == "es" else "the plan")
+    if notice_language(language) == "es":
+        subject = f"Necesitamos más tiempo para decidir su solicitud {reference}"
+        body = "\n\n".join(
+            [
+                f"Estimado/a {member_name}:",
+                f"Necesitamos más tiempo para decidir su solicitud {reference}. La decidiremos a más tardar el "
+                f"{long_date(new_due, 'es')}.",
+                f"Por qué: {reason}",
+                f"Si no está de acuerdo con esta demora, puede presentar una queja rápida: llame al {call}. "
+                "Le contestaremos en 24 horas.",
+            ]
+        )
+    else:
+        subject = f"We need more time to decide your request {reference}"
+        body = "\n\n".join(
+            [
+                f"Dear {member_name},",
+                f"We need more time to decide your request {reference}. We will decide it by "
+                f"{long_date(new_due, 'en')}.",
+                f"Why: {reason}",
+                f"If you disagree with this delay, you may make a fast complaint: call {call}. We will answer "
+                "within 24 hours.",
+            ]
+        )
+    return subject, body

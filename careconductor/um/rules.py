@@ -71,9 +71,11 @@ def due_at(
     rule: PendRule = PendRule.CLOCK_RUNS,
     now: dt.datetime | None = None,
     windows: dict[PlanType, Window] = WINDOWS,
+    extension_days: int = 0,
 ) -> dt.datetime:
     """When the decision is due (aware, UTC). Under CLOCK_STOPS a pend still open counts up to `now` (the due
-    time moves on while the request waits, so the worklist shows it as it would stand if the answer came now)."""
+    time moves on while the request waits, so the worklist shows it as it would stand if the answer came now).
+    An extension adds calendar days on the plan's clock (the same hour the day it lands, across a DST change)."""
     if received_at.tzinfo is None:
         raise ValueError("received_at must be aware")
     window = windows[plan_type]
@@ -84,7 +86,17 @@ def due_at(
         due = local.replace(tzinfo=zone).astimezone(dt.UTC)
     if rule == PendRule.CLOCK_STOPS:
         due += pended_time(pends, now)
+    if extension_days:
+        local = due.astimezone(zone).replace(tzinfo=None) + dt.timedelta(days=extension_days)
+        due = local.replace(tzinfo=zone).astimezone(dt.UTC)
     return due
+
+
+# A decision's time frame may be extended once, by up to 14 calendar days, when the member asks or the plan needs
+# information and the delay is in the member's interest, with a notice to the member (Medicare Advantage: 42 CFR
+# 422.568(b)(1) standard, 422.572(b)(1) expedited; not in clinical.md §8, which gives only the clocks). The public
+# figures count the approvals made after one (CMS-0057-F).
+MAX_EXTENSION_DAYS = 14
 
 
 # An appeal's own clock (unverified: Medicare Advantage's pre-service reconsideration, 72 hours expedited and 30
@@ -188,6 +200,7 @@ class Move(StrEnum):
     APPEAL = "appeal"
     UPHOLD = "uphold"  # the appeal fails: the denial stands
     OVERTURN = "overturn"  # the appeal succeeds
+    EXTEND = "extend"  # the decision's time frame, once (MAX_EXTENSION_DAYS)
 
 
 OPEN = frozenset({Status.RECEIVED, Status.PENDED, Status.IN_REVIEW, Status.PHYSICIAN_REVIEW})
@@ -209,6 +222,7 @@ MOVES: dict[tuple[Status, Move], Status] = {
     (Status.PHYSICIAN_REVIEW, Move.PARTIAL): Status.PARTIAL,
     (Status.PHYSICIAN_REVIEW, Move.DENY): Status.DENIED,
     **{(s, Move.WITHDRAW): Status.WITHDRAWN for s in OPEN},
+    **{(s, Move.EXTEND): s for s in OPEN},
     (Status.PARTIAL, Move.APPEAL): Status.APPEALED,
     (Status.DENIED, Move.APPEAL): Status.APPEALED,
     (Status.APPEALED, Move.UPHOLD): Status.APPEAL_DENIED,
@@ -244,6 +258,7 @@ class Facts:
     decided_by: int | None = None  # who made the first decision (an appeal goes to someone else)
     decided_at: dt.datetime | None = None
     reviewer: int | None = None  # the reviewer the request is with
+    extended: bool = False  # its time frame was extended (once only)
 
 
 REASONS = frozenset(r.value for r in DenialReason)
@@ -292,6 +307,8 @@ def move_problems(
     )
     if move == Move.APPEAL and late:
         problems["move"] = f"The {appeal_days} days to appeal have passed."
+    if move == Move.EXTEND and facts.extended:
+        problems["move"] = "The time frame was extended once already: decide the request now."
     return problems
 
 
@@ -316,4 +333,5 @@ def _done(move: Move) -> str:
         Move.APPEAL: "appealed",
         Move.UPHOLD: "upheld on appeal",
         Move.OVERTURN: "overturned on appeal",
+        Move.EXTEND: "extended",
     }[move]

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:request_id>/take/", views.take, name="take"),
     path("<int:request_id>/pend/", views.pend, name="pend"),
     path("<int:request_id>/resume/", views.resume, name="resume"),
+    path("<int:request_id>/extend/", views.extend, name="extend"),
     path("<int:request_id>/criteria/", views.answer_criteria, name="criteria"),
     path("<int:request_id>/physician/", views.to_physician, name="physician"),
     path("<int:request_id>/peer-to-peer/", views.peer_to_peer, name="peer_to_peer"),

@@ -33,6 +33,7 @@ from .forms import (
     AppealDecisionForm,
     AppealForm,
     DecisionForm,
+    ExtensionForm,
     IntakeForm,
     NoteForm,
     PeerToPeerForm,
@@ -153,6 +154,8 @@ def _page(
         "criteria_form": bound.get("criteria")
         or (criteria_form(list(chosen.questions), um.criteria_answers) if chosen else None),
         "pend_form": bound.get("pend") or PendForm(),
+        "extend_form": bound.get("extend") or ExtensionForm(),
+        "max_extension_days": rules.MAX_EXTENSION_DAYS,
         "note_form": bound.get("note") or NoteForm(),
         "p2p_form": bound.get("p2p") or PeerToPeerForm(),
         "decision_form": bound.get("decision") or DecisionForm(line_ids=[line.pk for line in um.lines.all()]),
@@ -214,6 +217,17 @@ def pend(request: StaffRequest, request_id: int) -> HttpResponse:
         request, request_id, "pend", form,
         lambda d: actions.do_pend(request.user, request_id, d["asked"], d["reply_by"]),
         "Pended: the request for information to the provider is written.",
+    )  # fmt: skip
+
+
+@staff_view(UM)
+@require_POST
+def extend(request: StaffRequest, request_id: int) -> HttpResponse:
+    form = ExtensionForm(request.POST)
+    return _post(
+        request, request_id, "extend", form,
+        lambda d: actions.do_extend(request.user, request_id, days=d["days"], asked_by=d["asked_by"], reason=d["reason"]),
+        "More time: the due time moved, and the member and the provider are told why.",
     )  # fmt: skip
 
 

@@ -265,6 +265,7 @@ def test_the_um_desk_has_work_on_every_clock_a_decision_of_each_kind_and_an_appe
     assert appealed.decided_by.username == "robert.hale" and appealed.appeal.outcome == ""
     assert requests.filter(breached_at__isnull=False).count() == 1
     assert requests.get(source="fhir-task").external_id.endswith("|RO-2291")  # a partner's Task
+    assert requests.filter(extension_days=14, status=Status.APPROVED).count() == 1  # approved after extension
     linda = User.objects.get(username="linda.park")
     rows, total = worklist(linda)
     assert total == 6 and rows[0].clock.colour == Colour.BREACHED

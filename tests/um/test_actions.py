@@ -317,3 +317,47 @@ def test_a_stay_is_approved_for_its_expected_days_and_reviewed_on(world: World, 
     actions.do_take_review(world.uma, outpatient.pk)
     with pytest.raises(ActionRefused, match="inpatient"):
         actions.do_review_stay(world.uma, outpatient.pk, extra_days=0, next_review_on=None, note="x")
+
+
+def test_more_time_moves_the_due_time_once_tells_the_member_and_counts_in_the_figures(
+    world: World, um_people: UmPeople
+) -> None:
+    from careconductor.um import metrics
+
+    request = receive(world)
+    before = request.due_at
+    with pytest.raises(ActionRefused) as refused:
+        actions.do_extend(world.uma, request.pk, days=15, asked_by="nobody", reason=" ")
+    assert set(refused.value.errors) == {"days", "asked_by", "reason"}
+    actions.do_extend(
+        world.uma, request.pk, days=14, asked_by="plan", reason="The surgeon's report is needed."
+    )
+    request.refresh_from_db()
+    assert request.due_at == rules.due_at(
+        request.received_at, rules.Urgency.STANDARD, zone(world.riverside), extension_days=14
+    )
+    assert request.due_at - before >= dt.timedelta(days=14) - dt.timedelta(hours=1)
+    assert request.waiting_due_at == request.due_at  # the worklist ranks by the new time
+    to_member = request.notices.get(kind=NoticeKind.EXTENSION, recipient=NoticeRecipient.MEMBER)
+    assert to_member.language == "es" and "más tiempo" in to_member.subject  # Paula reads Spanish
+    assert "The surgeon's report" in to_member.body
+    assert request.notices.filter(kind=NoticeKind.EXTENSION, recipient=NoticeRecipient.PROVIDER).exists()
+    assert request.steps.filter(move="extend").exists()
+    with pytest.raises(ActionRefused):  # once only
+        actions.do_extend(world.uma, request.pk, days=3, asked_by="member", reason="Asked again.")
+    actions.do_take_review(world.uma, request.pk)
+    actions.do_answer_criteria(
+        world.uma,
+        request.pk,
+        "example-knee-mri",
+        {"six-weeks": "yes", "x-ray-first": "done", "result-changes-care": "yes"},
+    )
+    actions.do_decide(world.uma, request.pk, actions.Decision(rules.Move.APPROVE))
+    request.refresh_from_db()
+    (figures,) = metrics.figures(world.uma)
+    assert figures.approved_after_extension_share == 1.0
+    year = request.decided_at.astimezone(zone(world.riverside)).year
+    behind = metrics.behind(world.uma, year, request.plan_type, "extension-approved")
+    assert [r.pk for r in behind] == [request.pk]
+    with pytest.raises(ActionRefused):  # decided: no more time to give
+        actions.do_extend(world.uma, request.pk, days=3, asked_by="member", reason="Too late.")

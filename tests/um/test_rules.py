@@ -172,6 +172,11 @@ NURSE, DOCTOR, OTHER_DOCTOR = Actor(1, physician=False), Actor(2, physician=True
         (Facts(Status.APPEALED, decided_by=2), Move.UPHOLD, OTHER_DOCTOR, "criteria-not-met", None),
         (Facts(Status.PENDED), Move.RESUME, NURSE, "", None),
         (Facts(Status.WITHDRAWN), Move.RESUME, NURSE, "", "move"),
+        # More time to decide: once, while the request is open.
+        (Facts(Status.IN_REVIEW, reviewer=1), Move.EXTEND, NURSE, "", None),
+        (Facts(Status.PENDED), Move.EXTEND, NURSE, "", None),
+        (Facts(Status.IN_REVIEW, reviewer=1, extended=True), Move.EXTEND, NURSE, "", "move"),
+        (Facts(Status.APPROVED, decided_by=2), Move.EXTEND, DOCTOR, "", "move"),
     ],
 )
 def test_who_may_move_a_request(
@@ -211,7 +216,9 @@ def test_walking_the_moves_keeps_the_rules(tries: list[tuple[Move, Actor, str, b
             criteria_met=criteria if move == Move.REVIEW else facts.criteria_met,
             reviewer=actor.user_id if move == Move.REVIEW else facts.reviewer,
             decided_by=actor.user_id if first_decision else facts.decided_by,
+            extended=facts.extended or move == Move.EXTEND,
         )
+    assert sum(m == Move.EXTEND for m, _, _, _ in history) <= 1  # the time frame is extended once at most
     for _move, actor, reason, to in history:
         if to in ADVERSE or to == Status.APPEAL_DENIED:
             assert actor.physician and reason in {r.value for r in DenialReason}
@@ -227,6 +234,24 @@ def test_information_for_a_request_nobody_took_up_puts_it_back_to_be_taken_up() 
     assert next_status(Facts(Status.PENDED, reviewer=1), Move.RESUME) == Status.IN_REVIEW
     # With a physician now, a nurse reviewer cannot approve it either.
     assert "move" in move_problems(Facts(Status.PHYSICIAN_REVIEW, reviewer=1), Move.APPROVE, NURSE)
+
+
+@pytest.mark.parametrize(
+    ("received", "urgency", "days", "due"),
+    [
+        # 7 calendar days and 14 more: 21 days from a Friday, the same wall time.
+        (ny(2027, 1, 8, 16, 0), S, 14, ny(2027, 1, 29, 16, 0)),
+        # Across the spring change (Sun 14 Mar 2027): the extended due time keeps its wall time.
+        (ny(2027, 3, 1, 10, 0), S, 14, ny(2027, 3, 22, 10, 0)),
+        # An expedited request extended by 3 days: 72 hours, then 3 calendar days on the plan's clock.
+        (ny(2027, 1, 8, 16, 0), E, 3, ny(2027, 1, 14, 16, 0)),
+        (ny(2027, 1, 8, 16, 0), S, 0, ny(2027, 1, 15, 16, 0)),
+    ],
+)
+def test_an_extension_adds_calendar_days_on_the_plans_clock(
+    received: dt.datetime, urgency: Urgency, days: int, due: dt.datetime
+) -> None:
+    assert due_at(received, urgency, NY, extension_days=days) == due
 
 
 @pytest.mark.parametrize(

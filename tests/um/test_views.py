@@ -231,3 +231,21 @@ def test_the_page_offers_an_appeal_only_within_the_plans_own_window(
     with time_machine.travel(clock.now() + dt.timedelta(days=12)):
         page = client.get(reverse("um:request", args=[request.pk])).content.decode()
     assert "File an appeal" not in page  # 12 days: past the plan's 10, within the default 65
+
+
+def test_more_time_is_asked_for_on_the_page_with_refusals_beside_the_fields(
+    world: World, um_people: UmPeople, login
+) -> None:
+    request = make(world)
+    client = login(world.uma)
+    assert 'id="extend-title"' in client.get(reverse("um:request", args=[request.pk])).content.decode()
+    bad = client.post(
+        reverse("um:extend", args=[request.pk]), {"days": "30", "asked_by": "member", "reason": ""}
+    )
+    assert bad.status_code == 400
+    errors = bad.context["extend_form"].errors
+    assert set(errors) == {"days", "reason"}
+    good = {"days": "10", "asked_by": "member", "reason": "The member wants to send her therapist's notes."}
+    assert client.post(reverse("um:extend", args=[request.pk]), good).status_code == 302
+    page = client.get(reverse("um:request", args=[request.pk])).content.decode()
+    assert "10 days on" in page and "therapist" in page and 'id="extend-title"' not in page  # once only

@@ -1,5 +1,5 @@
 """The actions of utilisation management, one module per subject: intake (taking a request in), review (taking
-it up, pends, criteria, to a physician, peer-to-peer, withdrawal), decisions (deciding, appeals), notices (the
+it up, pends, criteria, to a physician, peer-to-peer, extensions, withdrawal), decisions (deciding, appeals), notices (the
 letters they send), escalation (breaches, telling physicians, referring to case management). This package names
 the do_* other apps and the screens call."""
 
@@ -9,6 +9,7 @@ from .intake import Line, NewRequest, do_receive_request
 from .plan_settings import do_set_um_settings
 from .review import (
     do_answer_criteria,
+    do_extend,
     do_pend,
     do_record_peer_to_peer,
     do_resume,
@@ -25,6 +26,7 @@ __all__ = [
     "do_answer_criteria",
     "do_decide",
     "do_decide_appeal",
+    "do_extend",
     "do_file_appeal",
     "do_mark_breaches",
     "do_pend",

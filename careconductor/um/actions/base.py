@@ -90,6 +90,7 @@ def recompute_due(request: AuthRequest) -> None:
         pends=pends_of(request),
         rule=rules.PendRule(request.pend_rule),
         now=clock.now(),
+        extension_days=request.extension_days,
     )
 
 

@@ -13,7 +13,7 @@ from careconductor.letters.drafting import letterhead, patient_address
 from .. import criteria, notice_text, rules
 from ..choices import REASON_LABELS, NoticeKind, NoticeRecipient
 from ..models import AuthRequest, Notice
-from .base import member_name, services_words, um_settings
+from .base import member_name, services_words, um_settings, zone
 
 
 def add_notice(
@@ -87,3 +87,18 @@ def appeal_notice(user: User, request: AuthRequest, overturned: bool, note: str)
         request.reference, member_name(request), overturned, note, language
     )
     return add_notice(user, request, NoticeKind.APPEAL, NoticeRecipient.MEMBER, language, subject, body)
+
+
+def extension_notices(user: User, request: AuthRequest) -> list[Notice]:
+    """More time: to the member (their language) and a copy to the provider."""
+    new_due = request.due_at.astimezone(zone(request.organization)).date()
+    language = notice_text.notice_language(request.patient.preferred_language)
+    words = request.extension_reason
+    return [
+        add_notice(user, request, NoticeKind.EXTENSION, NoticeRecipient.MEMBER, language,
+                   *notice_text.extension_notice(request.reference, member_name(request), new_due, words,
+                                                 request.organization.phone, language)),
+        add_notice(user, request, NoticeKind.EXTENSION, NoticeRecipient.PROVIDER, "en",
+                   *notice_text.extension_notice(request.reference, member_name(request), new_due, words,
+                                                 request.organization.phone, "en")),
+    ]  # fmt: skip

@@ -18,11 +18,11 @@ from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from .. import criteria, rules
-from ..choices import NoticeKind, NoticeRecipient
+from ..choices import ExtensionAskedBy, NoticeKind, NoticeRecipient
 from ..models import AuthRequest, PendPeriod
 from .base import actor, add_step, keep_files, locked_request, recompute_due, zone
 from .escalation import tell_physicians
-from .notices import add_notice, information_request
+from .notices import add_notice, extension_notices, information_request
 
 
 def check_move(user: User, request: AuthRequest, move: rules.Move, *, reason: str = "") -> rules.Status:
@@ -157,6 +157,31 @@ def do_withdraw(user: User, request_id: int, note: str) -> AuthRequest:
         request.status = check_move(user, request, rules.Move.WITHDRAW).value
         request.pends.filter(ended_at__isnull=True).update(ended_at=clock.now())
         _changed(user, request, rules.Move.WITHDRAW, note.strip())
+    return request
+
+
+def do_extend(user: User, request_id: int, *, days: int, asked_by: str, reason: str) -> AuthRequest:
+    """More time to decide, once (rules.MAX_EXTENSION_DAYS): the due time moves, the member and the provider are
+    told why and until when."""
+    problems: dict[str, str] = {}
+    if not 1 <= days <= rules.MAX_EXTENSION_DAYS:
+        problems["days"] = f"Extend by 1 to {rules.MAX_EXTENSION_DAYS} calendar days."
+    if asked_by not in ExtensionAskedBy.values:
+        problems["asked_by"] = "Say who asked: the member, or the plan because it needs information."
+    if not reason.strip():
+        problems["reason"] = "Say why: the member's letter gives this reason."
+    if problems:
+        raise ActionRefused(problems)
+    with transaction.atomic():
+        request = locked_request(user, request_id)
+        request.status = check_move(user, request, rules.Move.EXTEND).value
+        request.extended_at = clock.now()
+        request.extension_days = days
+        request.extension_asked_by = asked_by
+        request.extension_reason = reason.strip()
+        recompute_due(request)
+        _changed(user, request, rules.Move.EXTEND, f"{days} days: {reason.strip()}")
+        extension_notices(user, request)
     return request
 
 
