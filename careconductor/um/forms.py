@@ -263,8 +263,19 @@ class SettingsForm(forms.Form):
 
 
 class StayReviewForm(forms.Form):
-    extra_days = forms.IntegerField(
-        label="Days added to the expected stay", min_value=0, max_value=60, initial=0
+    asked_days = forms.IntegerField(
+        label="Days the hospital asked to add",
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="Empty: the same as the days granted.",
+    )
+    extra_days = forms.IntegerField(label="Days granted", min_value=0, max_value=60, initial=0)
+    reason = forms.ChoiceField(
+        label="Reason for days not granted",
+        choices=[("", "—"), *choices(REASON_LABELS)],
+        required=False,
+        help_text="A physician's decision, when fewer days are granted than asked.",
     )
     next_review_on = forms.DateField(
         label="Next review", required=False, widget=DateInput(), help_text="Empty when the member went home."

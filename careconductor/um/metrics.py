@@ -53,7 +53,9 @@ def figures(user: User) -> list[metrics_rules.Figures]:
             received_s=RawSQL(epoch.format("received_at"), []),
             decided_s=RawSQL(epoch.format("decided_at"), []),
         )
-        .values_list("plan_type", "urgency", "decision", "status", "received_s", "decided_s", "extension_days")
+        .values_list(
+            "plan_type", "urgency", "decision", "status", "received_s", "decided_s", "extension_days"
+        )
     )
     sql, params = rows.query.sql_with_params()
     local_year = _local_year(_zone(user))

@@ -117,6 +117,10 @@ class AuthRequest(TimestampedModel):
     admitted_on = models.DateField(null=True, blank=True)
     expected_stay_days = models.PositiveSmallIntegerField(null=True, blank=True)
     next_review_on = models.DateField(null=True, blank=True)
+    stay_days_denied = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Days a concurrent review did not grant (a partial denial; an overturned appeal adds them).",
+    )
     referred_case = models.ForeignKey(
         "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -312,6 +312,21 @@ def move_problems(
     return problems
 
 
+def stay_review_problems(asked: int, granted: int, actor: Actor, reason: str) -> dict[str, str]:
+    """Concurrent review: granting fewer days than the hospital asked for is a partial denial of those days, so
+    it is a physician's, with a coded reason (as any adverse decision)."""
+    if granted > asked:
+        return {"extra_days": "Grant at most the days the hospital asked for."}
+    problems: dict[str, str] = {}
+    if granted < asked and not actor.physician:
+        problems["extra_days"] = (
+            "Granting fewer days than the hospital asked for is a partial denial: only a physician decides it."
+        )
+    if granted < asked and reason not in REASONS:
+        problems["reason"] = "Choose the specific reason for the days not granted."
+    return problems
+
+
 def next_status(facts: Facts, move: Move) -> Status:
     """Where the move leads; information that comes for a request nobody had taken up yet puts it back to be
     taken up (received), not into a review without a reviewer."""

@@ -323,7 +323,8 @@ def review_stay(request: StaffRequest, request_id: int) -> HttpResponse:
     return _post(
         request, request_id, "stay", form,
         lambda d: actions.do_review_stay(
-            request.user, request_id, extra_days=d["extra_days"], next_review_on=d["next_review_on"], note=d["note"]
+            request.user, request_id, extra_days=d["extra_days"], next_review_on=d["next_review_on"], note=d["note"],
+            asked_days=d["asked_days"], reason=d["reason"],
         ),
         "The stay's review is recorded.",
     )  # fmt: skip

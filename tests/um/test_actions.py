@@ -361,3 +361,60 @@ def test_more_time_moves_the_due_time_once_tells_the_member_and_counts_in_the_fi
     assert [r.pk for r in behind] == [request.pk]
     with pytest.raises(ActionRefused):  # decided: no more time to give
         actions.do_extend(world.uma, request.pk, days=3, asked_by="member", reason="Too late.")
+
+
+def test_fewer_stay_days_than_asked_is_a_physicians_partial_denial_open_to_appeal(
+    world: World, um_people: UmPeople
+) -> None:
+    admitted = clock.today() - dt.timedelta(days=1)
+    request = receive(
+        world,
+        setting="inpatient",
+        place_of_service="21",
+        lines=(actions.Line("99223", 1, admitted, description="Inpatient admission"),),
+        admitted_on=admitted,
+        expected_stay_days=4,
+    )
+    actions.do_take_review(um_people.ravi, request.pk)
+    actions.do_decide(um_people.ravi, request.pk, actions.Decision(rules.Move.APPROVE))
+    asked = {
+        "next_review_on": clock.today(),
+        "note": "Asks 3 more days for rehab placement.",
+        "asked_days": 3,
+    }
+    with pytest.raises(ActionRefused) as nurse:  # a nurse may grant what is asked, never less
+        actions.do_review_stay(world.uma, request.pk, extra_days=1, reason="site-of-care", **asked)
+    assert "only a physician" in nurse.value.errors["extra_days"]
+    with pytest.raises(ActionRefused) as no_reason:
+        actions.do_review_stay(um_people.ravi, request.pk, extra_days=1, **asked)
+    assert set(no_reason.value.errors) == {"reason"}
+    with pytest.raises(ActionRefused):  # more than asked
+        actions.do_review_stay(um_people.ravi, request.pk, extra_days=4, **asked)
+    reviewed = actions.do_review_stay(
+        um_people.ravi, request.pk, extra_days=1, reason="site-of-care", **asked
+    )
+    assert (reviewed.status, reviewed.reason, reviewed.expected_stay_days, reviewed.stay_days_denied) == (
+        rules.Status.PARTIAL,
+        "site-of-care",
+        5,
+        2,
+    )
+    letter = reviewed.notices.filter(kind=NoticeKind.DECISION, recipient=NoticeRecipient.MEMBER).last()
+    assert letter is not None and "3 more day(s) in hospital" in letter.body and "apelar" in letter.body
+    # The member appeals; another physician overturns: the days not granted are granted.
+    actions.do_file_appeal(
+        world.uma,
+        request.pk,
+        filed_by=NoticeRecipient.MEMBER,
+        urgency=rules.Urgency.EXPEDITED,
+        grounds="No bed.",
+    )
+    overturned = actions.do_decide_appeal(
+        um_people.meg, request.pk, overturn=True, note="Placement not ready."
+    )
+    assert (overturned.status, overturned.expected_stay_days, overturned.stay_days_denied) == (
+        rules.Status.APPEAL_APPROVED,
+        7,
+        0,
+    )
+    assert overturned.valid_until == admitted + dt.timedelta(days=7)

@@ -167,6 +167,9 @@ def do_decide_appeal(user: User, request_id: int, *, overturn: bool, note: str) 
         appeal.outcome = "overturned" if overturn else "upheld"
         appeal.save()
         if overturn:
+            if request.stay_days_denied:  # a stay's days not granted at review: granted now
+                request.expected_stay_days = (request.expected_stay_days or 0) + request.stay_days_denied
+                request.stay_days_denied = 0
             lines = list(request.lines.all())
             _set_units(lines, {line.pk: line.units for line in lines})
             _set_validity(request, lines, Decision(move))

@@ -50,20 +50,33 @@ def information_request(request: AuthRequest, asked: str, reply_by: dt.date) -> 
 def decision_notices(user: User, request: AuthRequest) -> list[Notice]:
     """The decision to the member (their language) and to the provider."""
     status = rules.Status(request.status)
-    decided = request.decided_at or clock.now()
     appeal_by = None
     if status in rules.ADVERSE:
-        appeal_by = clock.localdate(decided) + dt.timedelta(
-            days=um_settings(request.organization_id).appeal_days
-        )
-    facts = notice_text.Decision(
+        appeal_by = _appeal_by(request, request.decided_at or clock.now())
+    return _send_decision(
+        user, request, _facts(request, services_words(request), appeal_by, request.decision_note)
+    )
+
+
+def stay_notices(user: User, request: AuthRequest, asked: int, granted: int, note: str) -> list[Notice]:
+    """A concurrent review that granted fewer days than the hospital asked for: a partial approval of the stay."""
+    services = f"{asked} more day(s) in hospital at {request.servicing_provider}; {granted} approved"
+    return _send_decision(user, request, _facts(request, services, _appeal_by(request, clock.now()), note))
+
+
+def _appeal_by(request: AuthRequest, decided: dt.datetime) -> dt.date:
+    return clock.localdate(decided) + dt.timedelta(days=um_settings(request.organization_id).appeal_days)
+
+
+def _facts(request: AuthRequest, services: str, appeal_by: dt.date | None, note: str) -> notice_text.Decision:
+    return notice_text.Decision(
         reference=request.reference,
         member_name=member_name(request),
-        services=services_words(request),
-        status=status,
+        services=services,
+        status=rules.Status(request.status),
         reason_en=REASON_LABELS[rules.DenialReason(request.reason)] if request.reason else "",
         reason_code=request.reason,
-        note=request.decision_note,
+        note=note,
         auth_number=request.auth_number,
         valid_from=request.valid_from,
         valid_until=request.valid_until,
@@ -71,6 +84,9 @@ def decision_notices(user: User, request: AuthRequest) -> list[Notice]:
         organisation=request.organization.name,
         phone=request.organization.phone,
     )
+
+
+def _send_decision(user: User, request: AuthRequest, facts: notice_text.Decision) -> list[Notice]:
     language = notice_text.notice_language(request.patient.preferred_language)
     chosen = criteria.all_criteria().get(request.criteria_set)
     return [

@@ -22,7 +22,7 @@ from ..choices import ExtensionAskedBy, NoticeKind, NoticeRecipient
 from ..models import AuthRequest, PendPeriod
 from .base import actor, add_step, keep_files, locked_request, recompute_due, zone
 from .escalation import tell_physicians
-from .notices import add_notice, extension_notices, information_request
+from .notices import add_notice, extension_notices, information_request, stay_notices
 
 
 def check_move(user: User, request: AuthRequest, move: rules.Move, *, reason: str = "") -> rules.Status:
@@ -186,14 +186,26 @@ def do_extend(user: User, request_id: int, *, days: int, asked_by: str, reason: 
 
 
 def do_review_stay(
-    user: User, request_id: int, *, extra_days: int, next_review_on: dt.date | None, note: str
+    user: User,
+    request_id: int,
+    *,
+    extra_days: int,
+    next_review_on: dt.date | None,
+    note: str,
+    asked_days: int | None = None,
+    reason: str = "",
 ) -> AuthRequest:
-    """Concurrent review of an inpatient stay: the days added to the expected stay (an extension the hospital
-    asked for and the reviewer grants; 0 when none) and the next review date, or none when the member went home."""
-    if not 0 <= extra_days <= 60:
+    """Concurrent review of an inpatient stay: the days the hospital asked to add (`asked_days`, the same as those
+    granted when not given) and those granted, and the next review date, or none when the member went home.
+    Granting fewer than asked is a physician's partial denial with a coded reason: the request becomes partially
+    approved (open to appeal) and the member and the hospital get the decision."""
+    asked = extra_days if asked_days is None else asked_days
+    if not 0 <= extra_days <= 60 or not 0 <= asked <= 60:
         raise ActionRefused({"extra_days": "Add 0 to 60 days."})
     if not note.strip():
         raise ActionRefused({"note": "Say what the hospital reported."})
+    if problems := rules.stay_review_problems(asked, extra_days, actor(user), reason):
+        raise ActionRefused(problems)
     today = clock.today()
     if next_review_on is not None and not today <= next_review_on <= today + dt.timedelta(days=30):
         raise ActionRefused(
@@ -209,12 +221,26 @@ def do_review_stay(
         if request.valid_until is not None and extra_days:
             request.valid_until = request.admitted_on + dt.timedelta(days=request.expected_stay_days)
         request.next_review_on = next_review_on
+        denied = asked - extra_days
+        if denied:
+            if request.status not in rules.DECIDED:
+                raise ActionRefused("Decide the admission first; then review the days asked for.")
+            request.status = rules.Status.PARTIAL.value
+            request.reason = reason
+            request.decided_by = (
+                user  # the adverse decision an appeal is about: its physician may not decide it
+            )
+            request.stay_days_denied += denied
         request.save()
         words = (
             f"+{extra_days} day(s), expected stay {request.expected_stay_days} days; " if extra_days else ""
         )
+        if denied:
+            words = f"{asked} day(s) asked, {denied} not granted ({reason}); " + words
         words += f"next review {next_review_on:%b %-d}" if next_review_on else "review ended (discharged)"
         add_step(request, user, "review-date", f"{words}. {note.strip()}")
+        if denied:
+            stay_notices(user, request, asked, extra_days, note.strip())
         audit.record(
             user, AuditAction.UPDATE, patient=request.patient, obj=request, detail="concurrent review"
         )
