@@ -60,8 +60,10 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """`careconductor serve` on an empty data folder (it migrates first: ~20 s, so one test uses it)."""
+def served(migrated_data_folder: Path) -> Iterator[str]:
+    """`careconductor serve` on a data folder holding a migrated database and nothing else (serve still runs
+    migrate, with nothing to apply; the first migration of an empty folder is test_first_run.py's, ~25 s here)."""
+    tmp_path = migrated_data_folder
     port = _free_port()
     env = {**os.environ, "CARECONDUCTOR_HOME": str(tmp_path), "HOME": str(tmp_path)}
     env.pop("DATABASE_URL", None)
@@ -98,7 +100,7 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.own_sqlite
-def test_serve_migrates_and_serves_pages_and_static_files_with_gunicorn(served: str, tmp_path: Path) -> None:
+def test_serve_serves_pages_and_static_files_with_gunicorn(served: str, tmp_path: Path) -> None:
     status, body, _ = _get(served + "/healthz")
     assert status == 200 and json.loads(body) == {"status": "ok", "database": "sqlite"}
     status, body, _ = _get(served + "/login/")
