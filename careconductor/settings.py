@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "careconductor.appointments",
     "careconductor.letters",
     "careconductor.um",
+    "careconductor.population",
     "careconductor.fhir",
     "careconductor.demo",
     "careconductor.administration",

@@ -17,6 +17,7 @@ from careconductor.cases.models import Case, CaseAssignment, CaseStatusChange
 from careconductor.coordination.escalation import escalation_delays
 from careconductor.coordination.models import Contact, OutreachAttempt, Task, TimeEntry
 from careconductor.core import clock
+from careconductor.core.bulk_rows import Table
 from careconductor.patients.models import (
     CareTeamMember,
     Condition,
@@ -28,7 +29,6 @@ from careconductor.patients.models import (
 )
 from careconductor.privacy.models import Consent
 
-from .rows import Table
 from .staff import Assigner, create_staff
 
 

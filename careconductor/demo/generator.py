@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from careconductor.accounts.choices import ExperienceLevel
 from careconductor.accounts.models import Organization
 from careconductor.cases.models import Case
+from careconductor.core.bulk_rows import reserve_ids
 from careconductor.patients.choices import (
     AdmissionType,
     ContactMethod,
@@ -56,7 +57,6 @@ from .patient_details import PatientDetails
 from .privacy import add_privacy_scenarios
 from .reconciliation import add_reconciliation_in_progress
 from .referrals import add_referral_scenarios
-from .rows import reserve_ids
 from .setup import add_allergy_scenarios, add_setup_scenarios
 from .staff import PASSWORD, DemoError, Login, demo_logins
 from .um import add_prior_authorisations

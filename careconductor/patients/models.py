@@ -176,6 +176,9 @@ class Coverage(TimestampedModel):
     member_id = models.CharField(max_length=60, blank=True)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    # The key of a row brought in by a population import ("<source>|<id in the source>"): importing the same file
+    # again finds it and writes nothing (population/importing.py). Empty for rows made here.
+    source_key = models.CharField(max_length=110, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.payer} {self.plan_name}".strip()
@@ -201,6 +204,9 @@ class Condition(TimestampedModel):
     sensitivity = models.CharField(
         max_length=16, choices=Sensitivity.choices, blank=True, default=Sensitivity.NORMAL
     )
+    # The key of a row brought in by a population import ("<source>|<id in the source>"): importing the same file
+    # again finds it and writes nothing (population/importing.py). Empty for rows made here.
+    source_key = models.CharField(max_length=110, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["icd10_code"], name="condition_code_idx")]
@@ -218,7 +224,12 @@ class Encounter(TimestampedModel):
     admission_type = models.CharField(max_length=16, choices=AdmissionType.choices, blank=True)
     discharge_disposition = models.CharField(max_length=16, choices=DischargeDisposition.choices, blank=True)
     reason = models.CharField(max_length=200, blank=True)
-    source = models.CharField(max_length=20, default="manual", help_text="manual, hl7v2, fhir or demo")
+    source = models.CharField(
+        max_length=20, default="manual", help_text="manual, hl7v2, fhir, import or demo"
+    )
+    # The key of a row brought in by a population import ("<source>|<id in the source>"): importing the same file
+    # again finds it and writes nothing (population/importing.py). Empty for rows made here.
+    source_key = models.CharField(max_length=110, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["patient", "-start"], name="encounter_patient_start_idx")]

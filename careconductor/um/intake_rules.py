@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from careconductor.privacy.codes import label_of_diagnoses
+
 from .rules import OPEN, Status, Urgency
 
 _CPT = re.compile(r"[0-9]{4}[0-9A-Z]")  # CPT, including category II (…F) and III (…T) codes
@@ -140,11 +142,7 @@ def duplicate_of(intake: Intake, existing: Iterable[Existing]) -> Existing | Non
     return None
 
 
-# Substance use disorders (ICD-10-CM F10-F19, nicotine's F17 aside): a request that names one holds a 42 CFR Part 2
-# record (clinical.md §9.4) and is labelled so; the sensitivity rules then decide who reads it.
-_SUD = re.compile(r"F1[0-689]")
-
-
 def sensitivity_of(diagnoses: Iterable[str]) -> str:
-    """The request's sensitivity label: "part2" when a diagnosis is a substance use disorder, else "" (normal)."""
-    return "part2" if any(_SUD.match(d.strip().upper()) for d in diagnoses) else ""
+    """The request's sensitivity label: "part2" when a diagnosis is a substance use disorder (privacy.codes), else
+    "" (normal)."""
+    return label_of_diagnoses(diagnoses).value

@@ -1,4 +1,4 @@
-"""Fast inserts for the demo generator.
+"""Fast inserts, for the demo generator and bulk imports (population/importing.py).
 
 `bulk_create` runs every value of every row through the field's preparation chain and compiles a new
 statement per batch; at 100,000 patients (about 1.5 million rows) that was two thirds of the run. A `Table`
