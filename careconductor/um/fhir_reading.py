@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
@@ -140,3 +141,26 @@ def attachment(value: Any, where: str) -> tuple[str, bytes]:
     except (binascii.Error, ValueError):
         raise PasProblem(f"{where}.data is not base64.", f"{where}.data") from None
     return text(given.get("title"), f"{where}.title", 100), content
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    data: bytes
+
+
+def texts_and_documents(entries: Any, where: str) -> tuple[list[str], list[Document]]:
+    """The `valueString` texts and `valueAttachment` documents of a list of elements (a Claim's supportingInfo,
+    a Task's input), in order; a document without a title is named by its place."""
+    texts: list[str] = []
+    documents: list[Document] = []
+    for n, raw in enumerate(as_list(entries, where)):
+        at = f"{where}[{n}]"
+        given = as_dict(raw, at)
+        if isinstance(given.get("valueString"), str):
+            texts.append(text(given["valueString"], f"{at}.valueString", 20_000))
+        if given.get("valueAttachment") is not None:
+            title, content = attachment(given["valueAttachment"], f"{at}.valueAttachment")
+            if content:
+                documents.append(Document(title or f"attachment-{n + 1}", content))
+    return texts, documents

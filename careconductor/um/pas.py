@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import fhir_reading as read
-from .fhir_reading import PasProblem
+from .fhir_reading import Document, PasProblem
 from .rules import Status, Urgency
 
 REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
@@ -35,12 +35,6 @@ class Item:
     end: dt.date | None
     place: str
     description: str
-
-
-@dataclass(frozen=True)
-class Document:
-    name: str
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -168,17 +162,7 @@ def _item(raw: Any, n: int) -> Item:
 
 
 def _supporting(claim: dict[str, Any]) -> tuple[str, tuple[Document, ...]]:
-    notes: list[str] = []
-    documents: list[Document] = []
-    for n, raw in enumerate(read.as_list(claim.get("supportingInfo"), "Claim.supportingInfo")):
-        where = f"Claim.supportingInfo[{n}]"
-        info = read.as_dict(raw, where)
-        if isinstance(info.get("valueString"), str):
-            notes.append(read.text(info["valueString"], f"{where}.valueString", 20_000))
-        if info.get("valueAttachment") is not None:
-            title, content = read.attachment(info["valueAttachment"], f"{where}.valueAttachment")
-            if content:
-                documents.append(Document(title or f"attachment-{n + 1}", content))
+    notes, documents = read.texts_and_documents(claim.get("supportingInfo"), "Claim.supportingInfo")
     return "\n\n".join(n for n in notes if n), tuple(documents)
 
 

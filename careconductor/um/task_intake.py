@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import fhir_reading as read
-from .fhir_reading import PasProblem
-from .pas import Document, Item, PasRequest
+from .fhir_reading import Document, PasProblem
+from .pas import Item, PasRequest
 from .rules import Urgency
 
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
@@ -177,14 +177,6 @@ def _notes_and_documents(task: dict[str, Any], service: dict[str, Any]) -> tuple
         )
         for n, note in enumerate(read.as_list(service.get("note"), "ServiceRequest.note"))
     ]
-    documents: list[Document] = []
-    for n, raw in enumerate(read.as_list(task.get("input"), "Task.input")):
-        where = f"Task.input[{n}]"
-        given = read.as_dict(raw, where)
-        if isinstance(given.get("valueString"), str):
-            notes.append(read.text(given["valueString"], f"{where}.valueString", 20_000))
-        if given.get("valueAttachment") is not None:
-            title, content = read.attachment(given["valueAttachment"], f"{where}.valueAttachment")
-            if content:
-                documents.append(Document(title or f"attachment-{n + 1}", content))
+    texts, documents = read.texts_and_documents(task.get("input"), "Task.input")
+    notes += texts
     return "\n\n".join(n for n in notes if n), tuple(documents)

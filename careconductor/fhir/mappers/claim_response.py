@@ -29,6 +29,14 @@ def identifier_q(modifier: str, value: str, caller: Caller) -> Q:
     return Q(external_id=value) | Q(external_id__endswith=f"|{text}") if text else Q(pk__in=[])
 
 
+def request_rows(caller: Caller) -> QuerySet[AuthRequest]:
+    """The prior-authorisation requests the caller may read (policy.um_rows); none for a role that reads none."""
+    try:
+        return policy.um_rows(caller.user)
+    except PermissionError:
+        return AuthRequest.objects.none()
+
+
 @register
 class ClaimResponseMapper(Mapper):
     resource_type = "ClaimResponse"
@@ -50,11 +58,7 @@ class ClaimResponseMapper(Mapper):
     }
 
     def visible(self, caller: Caller) -> QuerySet[Any]:
-        try:
-            rows = policy.um_rows(caller.user)
-        except PermissionError:
-            return AuthRequest.objects.none()
-        return self.with_related(rows)
+        return self.with_related(request_rows(caller))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("organization", "coverage").prefetch_related("lines")

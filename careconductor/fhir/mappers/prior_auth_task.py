@@ -35,7 +35,7 @@ from ..auth import Caller
 from ..errors import FhirError
 from ..pas import new_request
 from ..registry import READ_ONLY, Mapper, SearchParam, prefixed_id, prefixed_id_param
-from .claim_response import identifier_q
+from .claim_response import identifier_q, request_rows
 from .common import compact, concept, day, moment, refused
 from .condition import labelled
 
@@ -136,11 +136,7 @@ class PriorAuthTask(Mapper):
     }
 
     def visible(self, caller: Caller) -> QuerySet[Any]:
-        try:
-            rows = policy.um_rows(caller.user)
-        except PermissionError:
-            return AuthRequest.objects.none()
-        return self.with_related(rows)
+        return self.with_related(request_rows(caller))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("organization", "coverage").prefetch_related("lines", "pends")
@@ -316,21 +312,9 @@ def _outputs(row: AuthRequest, status: rules.Status, lines: list[RequestedServic
 
 def _information(resource: dict[str, Any]) -> tuple[str, list[SimpleUploadedFile]]:
     """What an update's inputs add: text and documents (the services it names by reference are not new)."""
-    notes: list[str] = []
-    files: list[SimpleUploadedFile] = []
-    inputs = resource.get("input") or []
-    for n, given in enumerate(inputs if isinstance(inputs, list) else []):
-        if not isinstance(given, dict):
-            continue
-        if isinstance(given.get("valueString"), str) and given["valueString"].strip():
-            notes.append(given["valueString"].strip()[:20_000])
-        if given.get("valueAttachment") is not None:
-            try:
-                title, content = fhir_reading.attachment(
-                    given["valueAttachment"], f"Task.input[{n}].valueAttachment"
-                )
-            except PasProblem as exc:
-                raise ActionRefused({"input": str(exc)}) from None
-            if content:
-                files.append(SimpleUploadedFile(title or f"information-{n + 1}", content))
-    return "\n\n".join(notes), files
+    try:
+        texts, documents = fhir_reading.texts_and_documents(resource.get("input"), "Task.input")
+    except PasProblem as exc:
+        raise ActionRefused({"input": str(exc)}) from None
+    files = [SimpleUploadedFile(d.name, d.data) for d in documents]
+    return "\n\n".join(t for t in texts if t), files
