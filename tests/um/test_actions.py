@@ -282,7 +282,8 @@ def test_worklist_ranks_by_time_left(world: World, um_people: UmPeople) -> None:
         queries.worklist(world.alice)
 
 
-def test_a_stay_is_approved_for_its_expected_days_and_reviewed_on(world: World, um_people: UmPeople) -> None:
+def admitted_yesterday(world: World) -> tuple[AuthRequest, dt.date]:
+    """An inpatient admission of yesterday, expected to last 4 days."""
     admitted = clock.today() - dt.timedelta(days=1)
     request = receive(
         world,
@@ -292,6 +293,11 @@ def test_a_stay_is_approved_for_its_expected_days_and_reviewed_on(world: World, 
         admitted_on=admitted,
         expected_stay_days=4,
     )
+    return request, admitted
+
+
+def test_a_stay_is_approved_for_its_expected_days_and_reviewed_on(world: World, um_people: UmPeople) -> None:
+    request, admitted = admitted_yesterday(world)
     assert request.next_review_on == admitted + dt.timedelta(days=4)
     actions.do_take_review(um_people.ravi, request.pk)
     approved = actions.do_decide(um_people.ravi, request.pk, actions.Decision(rules.Move.APPROVE))
@@ -366,15 +372,7 @@ def test_more_time_moves_the_due_time_once_tells_the_member_and_counts_in_the_fi
 def test_fewer_stay_days_than_asked_is_a_physicians_partial_denial_open_to_appeal(
     world: World, um_people: UmPeople
 ) -> None:
-    admitted = clock.today() - dt.timedelta(days=1)
-    request = receive(
-        world,
-        setting="inpatient",
-        place_of_service="21",
-        lines=(actions.Line("99223", 1, admitted, description="Inpatient admission"),),
-        admitted_on=admitted,
-        expected_stay_days=4,
-    )
+    request, admitted = admitted_yesterday(world)
     actions.do_take_review(um_people.ravi, request.pk)
     actions.do_decide(um_people.ravi, request.pk, actions.Decision(rules.Move.APPROVE))
     asked = {
