@@ -16,6 +16,7 @@ on SQLite, COPY on PostgreSQL).
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,7 +42,7 @@ from careconductor.patients.rules import digits, search_key
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
-from . import fhir_rows
+from . import eligibility, fhir_rows
 from .fhir_rows import ConditionRow, CoverageRow, EncounterRow, MemberRow, Row, RowProblem
 
 SOURCE_SYSTEM = "urn:careconductor:import:"
@@ -73,12 +74,15 @@ class FileReport:
             self.rejected.append((line, why))
 
 
-def ndjson_files(paths: Iterable[Path]) -> list[Path]:
-    """The NDJSON files named, or in the folders named, in the order they are imported (Patient first)."""
+def import_files(paths: Iterable[Path]) -> list[Path]:
+    """The files named, or the NDJSON and CSV files in the folders named, in the order they are imported:
+    eligibility CSV first, then Patient NDJSON, Coverage, Condition, Encounter."""
     found: list[Path] = []
     for path in paths:
-        found += sorted(p for p in path.iterdir() if p.suffix == ".ndjson") if path.is_dir() else [path]
-    return sorted(found, key=lambda p: (_type_rank(_first_type(p)), p.name))
+        found += (
+            sorted(p for p in path.iterdir() if p.suffix in (".ndjson", ".csv")) if path.is_dir() else [path]
+        )
+    return sorted(found, key=lambda p: (-1 if p.suffix == ".csv" else _type_rank(_first_type(p)), p.name))
 
 
 def _first_type(path: Path) -> str:
@@ -107,13 +111,12 @@ def do_import_files(
             {"source": "Name the source in lower case letters, digits and dashes (e.g. plan-2026)."}
         )
     reports = []
-    for path in ndjson_files(paths):
+    for path in import_files(paths):
+        read = import_eligibility if path.suffix == ".csv" else import_lines
         try:
-            with path.open(encoding="utf-8", errors="strict") as lines:
+            with path.open(encoding="utf-8-sig", errors="strict", newline="") as lines:
                 reports.append(
-                    import_lines(
-                        user, organization_id, path.name, lines, source, dry_run=dry_run, progress=progress
-                    )
+                    read(user, organization_id, path.name, lines, source, dry_run=dry_run, progress=progress)
                 )
         except (OSError, UnicodeDecodeError) as exc:
             reports.append(FileReport(path.name, left_out=f"The file cannot be read as UTF-8 text: {exc}"))
@@ -244,7 +247,10 @@ def _write(
                 table.flush(cursor)
 
 
-def _members(cursor: Any, organization_id: int, source: str, rows: Sequence[MemberRow], now: Any) -> None:
+def _members(
+    cursor: Any, organization_id: int, source: str, rows: Sequence[MemberRow], now: Any
+) -> dict[str, int]:
+    """Insert the members with their MRN and their key in the source; their ids by key."""
     patients = Table(
         Patient,
         "id organization_id given_name family_name birth_date sex preferred_language phone email address_line "
@@ -252,7 +258,9 @@ def _members(cursor: Any, organization_id: int, source: str, rows: Sequence[Memb
         now,
     )
     identifiers = Table(PatientIdentifier, "patient_id organization_id system value label", now)
+    made: dict[str, int] = {}
     for pk, row in zip(reserve_ids(Patient, len(rows)), rows, strict=True):
+        made[row.key] = pk
         patients.add(
             id=pk, organization_id=organization_id, given_name=row.given_name, family_name=row.family_name,
             birth_date=row.birth_date, sex=row.sex, preferred_language=row.preferred_language, phone=row.phone,
@@ -272,6 +280,7 @@ def _members(cursor: Any, organization_id: int, source: str, rows: Sequence[Memb
         )
     patients.flush(cursor)
     identifiers.flush(cursor)
+    return made
 
 
 _TABLES: dict[str, Callable[[Any], Table]] = {
@@ -306,3 +315,89 @@ def _values(kind: str, source: str, row: Row, members: dict[str, int]) -> dict[s
                 "end": row.end, "reason": row.reason, "discharge_disposition": row.discharge_disposition,
                 "source": "import"}  # fmt: skip
     raise TypeError(kind)
+
+
+def import_eligibility(
+    user: User,
+    organization_id: int,
+    name: str,
+    lines: Iterable[str],
+    source: str,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> FileReport:
+    """An eligibility CSV (population/eligibility.py): new members and new coverage periods, all or nothing. A
+    member already kept from this source is unchanged; a coverage period of theirs not kept yet is added."""
+    report = FileReport(name, resource_type="Eligibility")
+    reader = csv.DictReader(lines)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        report.left_out = f"The file is not CSV: {exc}"
+        return report
+    if missing := eligibility.missing_columns(list(header)):
+        report.left_out = f"The header lacks the column(s) {', '.join(missing)}."
+        return report
+    system = SOURCE_SYSTEM + source
+    members = dict(
+        PatientIdentifier.objects.filter(organization_id=organization_id, system=system).values_list(
+            "value", "patient_id"
+        )
+    )
+    kept = _kept_keys("Coverage", organization_id, source)
+    new_members: dict[str, MemberRow] = {}
+    new_coverage: dict[str, CoverageRow] = {}
+    seen: dict[str, int] = {}
+    try:
+        for line in reader:
+            number = reader.line_num
+            report.read += 1
+            if progress is not None and report.read % 10_000 == 0:
+                progress(name, report.read)
+            try:
+                read = eligibility.read_line(line)
+            except RowProblem as problem:
+                report.reject(number, str(problem))
+                continue
+            coverage_key = read.coverage.key if read.coverage else f"{read.member.key}@"
+            if coverage_key in seen:
+                report.reject(
+                    number,
+                    f"member {read.member.key} and this coverage are also on line {seen[coverage_key]}.",
+                )
+                continue
+            seen[coverage_key] = number
+            new_member = read.member.key not in members and read.member.key not in new_members
+            if new_member:
+                new_members[read.member.key] = read.member
+            new_period = read.coverage is not None and f"{source}|{read.coverage.key}" not in kept
+            if read.coverage is not None and new_period:
+                new_coverage[read.coverage.key] = read.coverage
+            if not new_member and not new_period:
+                report.unchanged += 1
+    except csv.Error as exc:
+        report.reject(reader.line_num, f"The line is not CSV: {exc}")
+    if report.rejected_count:
+        report.rejected.sort()
+        return report
+    report.new = len(new_members) + len(new_coverage)
+    if dry_run or not report.new:
+        return report
+    now = clock.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for chunk in _chunks(list(new_members.values())):
+            members.update(_members(cursor, organization_id, source, chunk, now))
+        for chunk in _chunks(list(new_coverage.values())):
+            table = _TABLES["Coverage"](now)
+            for row in chunk:
+                table.add(**_values("Coverage", source, row, members))
+            table.flush(cursor)
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            object_type="PopulationImport",
+            object_id=name[:64],
+            detail=f"{len(new_members)} members and {len(new_coverage)} coverage periods from {source}",
+        )
+    return report

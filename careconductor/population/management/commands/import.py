@@ -1,5 +1,6 @@
 """`careconductor import PATH... --as ADMIN --source NAME [--dry-run]`: bring a population in from FHIR Bulk Data
-NDJSON files (population/importing.py); prints a report per file and exits 1 when a file was not imported."""
+NDJSON files and eligibility CSV files (population/importing.py); prints a report per file and exits 1 when a file
+was not imported."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from careconductor.population.importing import FileReport, do_import_files
 
 class Command(BaseCommand):
     help = (
-        "Import members and their coverage, conditions and encounters from FHIR Bulk Data NDJSON files (or folders "
-        "of them). Each file is all-or-nothing; importing a file again changes nothing."
+        "Import members and their coverage, conditions and encounters from FHIR Bulk Data NDJSON files and "
+        "eligibility CSV files (or folders of them). Each file is all-or-nothing; importing a file again changes "
+        "nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", type=Path, help="NDJSON files, or folders of them")
+        parser.add_argument("paths", nargs="+", type=Path, help="NDJSON or CSV files, or folders of them")
         parser.add_argument("--as", dest="username", required=True, help="the administrator who imports")
         parser.add_argument(
             "--source", required=True, help="a name for where the data comes from, e.g. plan-2026"
