@@ -1,4 +1,5 @@
-"""Bringing a population in (issue 22): the import of FHIR Bulk Data NDJSON files, in resources per second.
+"""Population health at a plan's scale (issue 22): the import of FHIR Bulk Data NDJSON files, in resources per
+second, and the risk stratification of every member, in seconds.
 
     CARECONDUCTOR_HOME=/tmp/bench-population .venv/bin/python bench/population.py --members 100000 --fresh
     CARECONDUCTOR_HOME=/tmp/bench-population-pg DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_bench_population \\
@@ -9,7 +10,9 @@ name must contain "bench", is dropped and created). A small demo (200 patients) 
 administrator. The synthetic population (careconductor/population/synthetic.py: members with their coverage, 0-8
 chronic conditions and 1-6 encounters each) is written as one NDJSON file per type, then imported through
 population.importing.do_import_files, as `careconductor import` does, and timed; then imported again (nothing to
-write: every row is found kept) and timed. Prints the figures as JSON.
+write: every row is found kept) and timed. Without `--fresh`, a database that holds the members already skips the
+import. Then population.stratify.do_stratify (the whole organisation: the members and the demo's patients) runs
+`--repeat` times (default 3), timed. Prints the figures as JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _postgres import recreate_postgres  # bench/ is on sys.path when a benchmark runs
 
@@ -35,6 +39,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument("--repeat", type=int, default=3, help="stratification runs")
     args = parser.parse_args()
     home = Path(os.environ.get("CARECONDUCTOR_HOME", tempfile.mkdtemp(prefix="bench-population-")))
     os.environ["CARECONDUCTOR_HOME"] = str(home)
@@ -54,16 +59,47 @@ def main() -> None:
 
     from careconductor.accounts.choices import Role
     from careconductor.accounts.models import Organization, User
-    from careconductor.core import clock
     from careconductor.demo.generator import ORGANIZATION_NAME, build_demo
-    from careconductor.population import synthetic
-    from careconductor.population.importing import do_import_files
+    from careconductor.patients.models import PatientIdentifier
+    from careconductor.population.importing import SOURCE_SYSTEM
+    from careconductor.population.stratify import do_stratify
 
     call_command("migrate", interactive=False, verbosity=0)
     if not Organization.objects.filter(name=ORGANIZATION_NAME).exists():
         build_demo(patients=200, out=sys.stderr)
     admin = User.objects.filter(role=Role.ADMIN, organization__name=ORGANIZATION_NAME).order_by("pk").first()
     assert admin is not None, "the demo's administrator is missing"
+
+    figures: dict[str, Any] = {}
+    if PatientIdentifier.objects.filter(system=SOURCE_SYSTEM + "bench").count() < args.members:
+        figures.update(_import(args, admin))
+    runs = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        run = do_stratify(admin)
+        runs.append(time.perf_counter() - started)
+    figures["stratified_members"] = run.members
+    figures["stratify_s"] = [round(r, 1) for r in runs]
+    figures["tiers"] = run.tiers
+    print(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                "load_average_after": os.getloadavg(),
+                "members": args.members,
+                **figures,
+            },
+            indent=2,
+        )
+    )
+
+
+def _import(args: argparse.Namespace, admin: Any) -> dict[str, Any]:
+    """Write the population as NDJSON and import it twice (the second time nothing is written)."""
+    from careconductor.core import clock
+    from careconductor.population import synthetic
+    from careconductor.population.importing import do_import_files
 
     folder = Path(tempfile.mkdtemp(prefix="population-ndjson-"))
     started = time.perf_counter()
@@ -85,25 +121,15 @@ def main() -> None:
     again_s = time.perf_counter() - started
     assert all(r.imported for r in first), [r for r in first if not r.imported]
     assert sum(r.new for r in again) == 0
-    print(
-        json.dumps(
-            {
-                "database": connection.vendor,
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                "load_average_after": os.getloadavg(),
-                "members": args.members,
-                "resources": counts,
-                "resources_total": resources,
-                "ndjson_written_s": round(written_s, 1),
-                "import_s": round(first_s, 1),
-                "import_resources_per_s": round(resources / first_s),
-                "per_type_new": {r.resource_type: r.new for r in first},
-                "again_s": round(again_s, 1),
-                "again_resources_per_s": round(resources / again_s),
-            },
-            indent=2,
-        )
-    )
+    return {
+        "resources": counts,
+        "resources_total": resources,
+        "ndjson_written_s": round(written_s, 1),
+        "import_s": round(first_s, 1),
+        "import_resources_per_s": round(resources / first_s),
+        "again_s": round(again_s, 1),
+        "again_resources_per_s": round(resources / again_s),
+    }
 
 
 if __name__ == "__main__":

@@ -1,0 +1,198 @@
+"""Risk stratification over the whole population, in batch (issue 22): the facts of every living member of the
+organisation are computed with Polars from four narrow reads (members, encounters of the last 16 months, active
+coded conditions, LACE scores of the last 12 months), not through the ORM; stratify_rules puts each member in a
+tier with the reasons; the results replace the organisation's previous ones in one transaction (bulk_rows).
+
+The reads go through the request's database connection (so a run sees what its transaction sees, on SQLite and
+PostgreSQL alike) and bring moments as epoch seconds computed by the database, so no datetime is made per row.
+Records with a sensitivity label are left out (stratify_rules)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import polars as pl
+from django.db import connection, transaction
+
+from careconductor.accounts.models import User
+from careconductor.assessments.risk import charlson
+from careconductor.core import clock
+from careconductor.core.bulk_rows import Table
+from careconductor.privacy import audit, policy
+from careconductor.privacy.choices import AuditAction
+
+from .models import MemberRisk, StratificationRun
+from .stratify_rules import MemberFacts, tier_of
+
+DAY = 86_400.0
+YEAR = 365 * DAY
+READMISSION = 30 * DAY
+# Stays are read from this long before the year, so a stay that ended within 30 days before it counts as the one a
+# readmission follows (a stay longer than 90 days that began before that is not seen).
+LOOKBACK = YEAR + READMISSION + 90 * DAY
+ACTIVE = ("active", "recurrence", "relapse")
+AMBULATORY = ("AMB", "VR")
+FETCH = 100_000
+
+EPOCH = {
+    "postgresql": "EXTRACT(EPOCH FROM {})::float8",
+    "sqlite": "((julianday({}) - 2440587.5) * 86400.0)",
+}
+
+
+def _frame(sql: str, params: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """The rows of a query as a frame, fetched in chunks."""
+    chunks = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH):
+            chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    return pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)
+
+
+def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
+    """One row per living, unmerged member of the organisation with the facts stratify_rules reads (codes: the
+    distinct active ICD-10-CM codes, for the Charlson index)."""
+    epoch = EPOCH[connection.vendor]
+    members = _frame(
+        "SELECT id FROM patients_patient WHERE organization_id = %s AND deceased_date IS NULL "
+        "AND merged_into_id IS NULL",
+        [organization_id],
+        {"patient_id": pl.Int64},
+    )
+    start, end = epoch.format("e.start"), epoch.format('e."end"')
+    encounters = _frame(
+        f"SELECT e.patient_id, e.encounter_class, {start}, {end} "
+        "FROM patients_encounter e JOIN patients_patient p ON p.id = e.patient_id "
+        f"WHERE p.organization_id = %s AND {start} >= %s",
+        [organization_id, now_s - LOOKBACK],
+        {"patient_id": pl.Int64, "kind": pl.Utf8, "start": pl.Float64, "end": pl.Float64},
+    )
+    conditions = _frame(
+        "SELECT c.patient_id, c.icd10_code FROM patients_condition c JOIN patients_patient p ON p.id = c.patient_id "
+        "WHERE p.organization_id = %s AND c.clinical_status IN (%s, %s, %s) AND c.sensitivity = '' "
+        "AND c.icd10_code <> ''",
+        [organization_id, *ACTIVE],
+        {"patient_id": pl.Int64, "code": pl.Utf8},
+    )
+    lace = _frame(
+        f"SELECT r.patient_id, r.value, {epoch.format('r.computed_at')} FROM assessments_riskscore r "
+        "JOIN patients_patient p ON p.id = r.patient_id WHERE p.organization_id = %s AND r.model = 'lace' "
+        f"AND r.value IS NOT NULL AND r.sensitivity = '' AND {epoch.format('r.computed_at')} >= %s",
+        [organization_id, now_s - YEAR],
+        {"patient_id": pl.Int64, "lace": pl.Int64, "at": pl.Float64},
+    )
+    since = now_s - YEAR
+    recent = encounters.filter(pl.col("start") >= since)
+    visits = recent.group_by("patient_id").agg(
+        admissions_12m=(pl.col("kind") == "IMP").sum(),
+        ed_visits_12m=(pl.col("kind") == "EMER").sum(),
+        ambulatory_visits_12m=pl.col("kind").is_in(AMBULATORY).sum(),
+    )
+    # A readmission: an admission in the last 12 months that began within 30 days after the previous stay ended.
+    stays = (
+        encounters.filter(pl.col("kind") == "IMP")
+        .sort(["patient_id", "start"])
+        .with_columns(previous_end=pl.col("end").shift(1).over("patient_id"))
+    )
+    readmitted = (
+        stays.filter(
+            (pl.col("start") >= since)
+            & (pl.col("start") >= pl.col("previous_end"))
+            & (pl.col("start") - pl.col("previous_end") <= READMISSION)
+        )
+        .select("patient_id")
+        .unique()
+        .with_columns(readmitted_30d=pl.lit(True))
+    )
+    coded = (
+        conditions.with_columns(pl.col("code").str.to_uppercase().str.strip_chars())
+        .group_by("patient_id")
+        .agg(chronic_conditions=pl.col("code").n_unique(), codes=pl.col("code").unique().sort())
+    )
+    last_lace = lace.sort("at").group_by("patient_id").agg(last_lace=pl.col("lace").last())
+    return (
+        members.join(visits, on="patient_id", how="left")
+        .join(readmitted, on="patient_id", how="left")
+        .join(coded, on="patient_id", how="left")
+        .join(last_lace, on="patient_id", how="left")
+        .with_columns(
+            pl.col(
+                "admissions_12m", "ed_visits_12m", "ambulatory_visits_12m", "chronic_conditions"
+            ).fill_null(0),
+            pl.col("readmitted_30d").fill_null(False),
+        )
+    )
+
+
+@cache
+def _charlson(codes: tuple[str, ...]) -> int:
+    """Members share few code sets: each is scored once (assessments.risk.charlson, clinical.md §4.3)."""
+    return charlson(codes).value or 0
+
+
+def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
+    for row in frame.iter_rows(named=True):
+        yield MemberFacts(
+            patient_id=row["patient_id"],
+            admissions_12m=row["admissions_12m"],
+            ed_visits_12m=row["ed_visits_12m"],
+            readmitted_30d=row["readmitted_30d"],
+            chronic_conditions=row["chronic_conditions"],
+            charlson=_charlson(tuple(row["codes"] or ())),
+            ambulatory_visits_12m=row["ambulatory_visits_12m"],
+            last_lace=row["last_lace"],
+        )
+
+
+def do_stratify(user: User | None, organization_id: int | None = None) -> StratificationRun:
+    """Stratify the organisation's members now: an administrator's, or the nightly job's (user None, with the
+    organisation named). Replaces the previous results; one audit event for the run."""
+    if user is not None:
+        organization_id = policy.require_admin(user, "Only an administrator runs the stratification.")
+    if organization_id is None:
+        raise ValueError("Name the organisation to stratify.")
+    started, now = time.perf_counter(), clock.now()
+    frame = member_facts(organization_id, now.timestamp())
+    tiers: dict[str, int] = {}
+    table = Table(
+        MemberRisk,
+        "organization_id patient_id tier reasons admissions_12m ed_visits_12m readmitted_30d chronic_conditions "
+        "charlson ambulatory_visits_12m last_lace computed_at",
+        now,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        MemberRisk.objects.filter(organization_id=organization_id).delete()
+        for facts in facts_of(frame):
+            tier, reasons = tier_of(facts)
+            tiers[str(tier)] = tiers.get(str(tier), 0) + 1
+            table.add(
+                organization_id=organization_id, patient_id=facts.patient_id, tier=tier, reasons=list(reasons),
+                admissions_12m=facts.admissions_12m, ed_visits_12m=facts.ed_visits_12m,
+                readmitted_30d=facts.readmitted_30d, chronic_conditions=facts.chronic_conditions,
+                charlson=facts.charlson, ambulatory_visits_12m=facts.ambulatory_visits_12m,
+                last_lace=facts.last_lace, computed_at=now,
+            )  # fmt: skip
+            if len(table.rows) >= 10_000:
+                table.flush(cursor)
+        table.flush(cursor)
+        run = StratificationRun.objects.create(
+            organization_id=organization_id,
+            started_at=now,
+            seconds=round(time.perf_counter() - started, 2),
+            members=frame.height,
+            tiers=dict(sorted(tiers.items(), reverse=True)),
+            run_by=user,
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            object_type="StratificationRun",
+            object_id=str(run.pk),
+            detail=f"{frame.height} members stratified: "
+            + ", ".join(f"tier {t}: {n}" for t, n in run.tiers.items()),
+        )
+    return run
