@@ -9,8 +9,8 @@ Read, of each type, what the product keeps (R4; anything else is ignored):
 - Coverage: `id`, beneficiary (Patient/<id> of the same source), period.start (required) and end, subscriberId
   (the member ID), payor's display, the first class's name (the plan), type (Medicare, Medicaid, Medicare
   Advantage, dual, commercial, self-pay, by code or words).
-- Condition: `id`, subject, an ICD-10-CM code (system http://hl7.org/fhir/sid/icd-10-cm), clinicalStatus,
-  onsetDateTime or onsetPeriod.start; a substance use disorder, or a 42CFRPart2 label in meta.security, is kept
+- Condition: `id`, subject, an ICD-10-CM code (system http://hl7.org/fhir/sid/icd-10-cm; one without is left
+  out and counted: NotCoded), clinicalStatus, onsetDateTime or onsetPeriod.start; a substance use disorder, or a 42CFRPart2 label in meta.security, is kept
   as a Part 2 record.
 - Encounter: `id`, subject, class (IMP, EMER, OBSENC, AMB, HH, VR, with the v3 synonyms ACUTE and NONAC), period
   (start required), serviceProvider's display (the facility), reasonCode's text or first display,
@@ -40,6 +40,11 @@ MAX_ID = 64
 
 class RowProblem(ValueError):
     """What is wrong with one resource, in words for the import's report."""
+
+
+class NotCoded(RowProblem):
+    """A condition without an ICD-10-CM code (SNOMED CT alone, as Synthea writes them): left out and counted, not
+    a fault of the file."""
 
 
 @dataclass(frozen=True)
@@ -256,7 +261,7 @@ def read_condition(r: dict[str, Any]) -> ConditionRow:
         None,
     )
     if coded is None:
-        raise RowProblem(f"A condition needs an ICD-10-CM code (system {ICD10CM}).")
+        raise NotCoded(f"A condition needs an ICD-10-CM code (system {ICD10CM}).")
     code, display = coded
     status = next((c for _, c, _ in _codes(r.get("clinicalStatus")) if c in ClinicalStatus.values), "active")
     onset = r.get("onsetDateTime")

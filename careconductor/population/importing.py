@@ -43,9 +43,10 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import eligibility, fhir_rows
-from .fhir_rows import ConditionRow, CoverageRow, EncounterRow, MemberRow, Row, RowProblem
+from .fhir_rows import ConditionRow, CoverageRow, EncounterRow, MemberRow, NotCoded, Row, RowProblem
 
 SOURCE_SYSTEM = "urn:careconductor:import:"
+SUFFIXES = (".ndjson", ".csv", ".json")
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_REJECTED_SHOWN = 200
 CHUNK = 5_000  # rows a statement
@@ -63,6 +64,8 @@ class FileReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, why); the first MAX_REJECTED_SHOWN
     rejected_count: int = 0
     left_out: str = ""  # why the whole file was not imported
+    not_coded: int = 0  # conditions without an ICD-10-CM code: left out, counted, the file imported
+    left_out_types: dict[str, int] = field(default_factory=dict)  # a bundle's resources of types not imported
 
     @property
     def imported(self) -> bool:
@@ -75,14 +78,12 @@ class FileReport:
 
 
 def import_files(paths: Iterable[Path]) -> list[Path]:
-    """The files named, or the NDJSON and CSV files in the folders named, in the order they are imported:
-    eligibility CSV first, then Patient NDJSON, Coverage, Condition, Encounter."""
+    """The files named, or the NDJSON, CSV and bundle (.json) files in the folders named, in the order they are
+    imported: eligibility CSV and patient bundles first, then Patient NDJSON, Coverage, Condition, Encounter."""
     found: list[Path] = []
     for path in paths:
-        found += (
-            sorted(p for p in path.iterdir() if p.suffix in (".ndjson", ".csv")) if path.is_dir() else [path]
-        )
-    return sorted(found, key=lambda p: (-1 if p.suffix == ".csv" else _type_rank(_first_type(p)), p.name))
+        found += sorted(p for p in path.iterdir() if p.suffix in SUFFIXES) if path.is_dir() else [path]
+    return sorted(found, key=lambda p: (_type_rank(_first_type(p)) if p.suffix == ".ndjson" else -1, p.name))
 
 
 def _first_type(path: Path) -> str:
@@ -110,9 +111,12 @@ def do_import_files(
         raise ActionRefused(
             {"source": "Name the source in lower case letters, digits and dashes (e.g. plan-2026)."}
         )
+    from .bundle_import import import_bundle  # it builds on this module's rows and writing
+
+    readers = {".csv": import_eligibility, ".json": import_bundle}
     reports = []
     for path in import_files(paths):
-        read = import_eligibility if path.suffix == ".csv" else import_lines
+        read = readers.get(path.suffix, import_lines)
         try:
             with path.open(encoding="utf-8-sig", errors="strict", newline="") as lines:
                 reports.append(
@@ -148,13 +152,13 @@ def import_lines(
             "value", "patient_id"
         )
     )
-    kept = members.keys() if kind == "Patient" else _kept_keys(kind, organization_id, source)
+    kept = members.keys() if kind == "Patient" else kept_keys(kind, organization_id, source)
     new: list[tuple[int, Row]] = []
     for line, row in rows:
         member = "" if isinstance(row, MemberRow) else row.member
         if kind != "Patient" and member not in members:
             report.reject(line, f"Patient/{member} is not a member from {source}: import its Patient first.")
-        elif _key(kind, source, row) in kept:
+        elif row_key(kind, source, row) in kept:
             report.unchanged += 1
         else:
             new.append((line, row))
@@ -165,7 +169,7 @@ def import_lines(
     if dry_run or not new:
         return report
     with transaction.atomic():
-        _write(kind, organization_id, source, [row for _, row in new], members)
+        write_rows(kind, organization_id, source, [row for _, row in new], members)
         audit.record(
             user,
             AuditAction.CREATE,
@@ -201,6 +205,9 @@ def _read(lines: Iterable[str], report: FileReport, progress: Progress | None) -
             continue
         try:
             row = fhir_rows.read(resource)
+        except NotCoded:
+            report.not_coded += 1
+            continue
         except RowProblem as problem:
             report.reject(number, str(problem))
             continue
@@ -215,11 +222,11 @@ def _read(lines: Iterable[str], report: FileReport, progress: Progress | None) -
 MODELS: dict[str, Any] = {"Coverage": Coverage, "Condition": Condition, "Encounter": Encounter}
 
 
-def _key(kind: str, source: str, row: Row) -> str:
+def row_key(kind: str, source: str, row: Row) -> str:
     return row.key if kind == "Patient" else f"{source}|{row.key}"
 
 
-def _kept_keys(kind: str, organization_id: int, source: str) -> set[str]:
+def kept_keys(kind: str, organization_id: int, source: str) -> set[str]:
     return set(
         MODELS[kind]
         .objects.filter(patient__organization_id=organization_id, source_key__startswith=f"{source}|")
@@ -232,14 +239,14 @@ def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield rows[start : start + CHUNK]
 
 
-def _write(
+def write_rows(
     kind: str, organization_id: int, source: str, rows: Sequence[Row], members: dict[str, int]
 ) -> None:
     now = clock.now()
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
-            if kind == "Patient":
-                _members(cursor, organization_id, source, chunk, now)
+            if kind == "Patient":  # their ids join `members`, for the rows that follow
+                members.update(_members(cursor, organization_id, source, chunk, now))
             else:
                 table = _TABLES[kind](now)
                 for row in chunk:
@@ -345,7 +352,7 @@ def import_eligibility(
             "value", "patient_id"
         )
     )
-    kept = _kept_keys("Coverage", organization_id, source)
+    kept = kept_keys("Coverage", organization_id, source)
     new_members: dict[str, MemberRow] = {}
     new_coverage: dict[str, CoverageRow] = {}
     seen: dict[str, int] = {}

@@ -1,5 +1,5 @@
 """`careconductor import PATH... --as ADMIN --source NAME [--dry-run]`: bring a population in from FHIR Bulk Data
-NDJSON files and eligibility CSV files (population/importing.py); prints a report per file and exits 1 when a file
+NDJSON files, eligibility CSV files and patient bundles (population/importing.py); prints a report per file and exits 1 when a file
 was not imported."""
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", type=Path, help="NDJSON or CSV files, or folders of them")
+        parser.add_argument(
+            "paths", nargs="+", type=Path, help="NDJSON, CSV or bundle (.json) files, or folders of them"
+        )
         parser.add_argument("--as", dest="username", required=True, help="the administrator who imports")
         parser.add_argument(
             "--source", required=True, help="a name for where the data comes from, e.g. plan-2026"
@@ -72,4 +74,13 @@ def _line(report: FileReport, dry_run: bool) -> str:
         tail = f"\n    … and {more:,} more" if more > 0 else ""
         return f"{report.name}: NOT imported, {report.rejected_count:,} line(s) rejected:\n{shown}{tail}"
     verb = "would add" if dry_run else "added"
-    return f"{report.name}: {report.resource_type}, {report.read:,} read, {verb} {report.new:,}, {report.unchanged:,} unchanged."
+    line = f"{report.name}: {report.resource_type}, {report.read:,} read, {verb} {report.new:,}, {report.unchanged:,} unchanged."
+    if report.not_coded:
+        line += f" {report.not_coded:,} condition(s) without an ICD-10-CM code left out."
+    if report.left_out_types:
+        line += (
+            " Left out: "
+            + ", ".join(f"{n:,} {kind}" for kind, n in sorted(report.left_out_types.items()))
+            + "."
+        )
+    return line
