@@ -50,7 +50,11 @@ def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
 class Table:
     """Rows for one model: `add` a row by column name, `flush` the rows in one statement."""
 
-    def __init__(self, model: type[models.Model], columns: str, moment: dt.datetime) -> None:
+    def __init__(
+        self, model: type[models.Model], columns: str, moment: dt.datetime, *, ready: str = ""
+    ) -> None:
+        """`ready`: columns whose values the caller gives as the database takes them (a JSON text, a moment
+        adapted once with `adapt`), so no adapter runs per row."""
         meta = model._meta
         self.model_name = meta.label
         self.names = columns.split()
@@ -61,7 +65,10 @@ class Table:
                 raise TypeError(f"{self.model_name}.{name} is not a column")
             named.append(f)
         rest = [f for f in meta.concrete_fields if f not in named and not f.primary_key]
-        self.adapters = [(i, a) for i, f in enumerate(named) if (a := _adapter(f)) is not None]
+        skip = set(ready.split())
+        self.adapters = [
+            (i, a) for i, f in enumerate(named) if f.name not in skip and (a := _adapter(f)) is not None
+        ]
         self.constants = tuple(self._default(f, moment) for f in rest)
         quote = connection.ops.quote_name
         fields = [*named, *rest]
@@ -105,6 +112,12 @@ class Table:
             cursor.executemany(self.sql, batch)
         self.inserted += len(batch)
         self.rows.clear()
+
+
+def adapt(field: models.Field[Any, Any], value: Any) -> Any:
+    """A value as the database takes it, for a `ready` column (adapted once, not per row)."""
+    adapter = _adapter(field)
+    return adapter(value) if adapter is not None and value is not None else value
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
