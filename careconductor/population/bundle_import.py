@@ -16,13 +16,12 @@ from typing import Any
 from django.db import transaction
 
 from careconductor.accounts.models import User
-from careconductor.patients.models import PatientIdentifier
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from . import fhir_rows
 from .fhir_rows import MemberRow, NotCoded, Row, RowProblem
-from .importing import SOURCE_SYSTEM, FileReport, Progress, kept_keys, row_key, write_rows
+from .importing import FileReport, Progress, kept_keys, members_from, row_key, write_rows
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
 REFERENCES = ("subject", "beneficiary", "patient")
@@ -85,11 +84,7 @@ def import_bundle(
         by_kind[kind].append((number, row))
     if others:
         report.left_out_types = dict(others)
-    members = dict(
-        PatientIdentifier.objects.filter(
-            organization_id=organization_id, system=SOURCE_SYSTEM + source
-        ).values_list("value", "patient_id")
-    )
+    members = members_from(organization_id, source)
     known = set(members) | {row.key for _, row in by_kind["Patient"]}
     new: dict[str, list[Row]] = {}
     for kind, rows in by_kind.items():

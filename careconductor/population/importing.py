@@ -146,12 +146,7 @@ def import_lines(
         )
         return report
     kind = report.resource_type
-    system = SOURCE_SYSTEM + source
-    members = dict(
-        PatientIdentifier.objects.filter(organization_id=organization_id, system=system).values_list(
-            "value", "patient_id"
-        )
-    )
+    members = members_from(organization_id, source)
     kept = members.keys() if kind == "Patient" else kept_keys(kind, organization_id, source)
     new: list[tuple[int, Row]] = []
     for line, row in rows:
@@ -220,6 +215,15 @@ def _read(lines: Iterable[str], report: FileReport, progress: Progress | None) -
 
 
 MODELS: dict[str, Any] = {"Coverage": Coverage, "Condition": Condition, "Encounter": Encounter}
+
+
+def members_from(organization_id: int, source: str) -> dict[str, int]:
+    """The members this source sent before: their patient ids by their ids in the source."""
+    return dict(
+        PatientIdentifier.objects.filter(
+            organization_id=organization_id, system=SOURCE_SYSTEM + source
+        ).values_list("value", "patient_id")
+    )
 
 
 def row_key(kind: str, source: str, row: Row) -> str:
@@ -346,12 +350,7 @@ def import_eligibility(
     if missing := eligibility.missing_columns(list(header)):
         report.left_out = f"The header lacks the column(s) {', '.join(missing)}."
         return report
-    system = SOURCE_SYSTEM + source
-    members = dict(
-        PatientIdentifier.objects.filter(organization_id=organization_id, system=system).values_list(
-            "value", "patient_id"
-        )
-    )
+    members = members_from(organization_id, source)
     kept = kept_keys("Coverage", organization_id, source)
     new_members: dict[str, MemberRow] = {}
     new_coverage: dict[str, CoverageRow] = {}
