@@ -16,12 +16,10 @@ from typing import Any
 from django.db import transaction
 
 from careconductor.accounts.models import User
-from careconductor.privacy import audit
-from careconductor.privacy.choices import AuditAction
 
 from . import fhir_rows
 from .fhir_rows import MemberRow, NotCoded, Row, RowProblem
-from .importing import FileReport, Progress, kept_keys, members_from, row_key, write_rows
+from .importing import FileReport, Progress, kept_keys, members_from, record_file, row_key, write_rows
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
 REFERENCES = ("subject", "beneficiary", "patient")
@@ -110,12 +108,8 @@ def import_bundle(
         for kind in fhir_rows.TYPES:  # members first: their ids join `members` for the rest
             if new.get(kind):
                 write_rows(kind, organization_id, source, new[kind], members)
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            object_type="PopulationImport",
-            object_id=name[:64],
-            detail=f"{report.new} resources from {source} in a bundle ({report.unchanged} unchanged)",
+        record_file(
+            user, name, f"{report.new} resources from {source} in a bundle ({report.unchanged} unchanged)"
         )
     return report
 

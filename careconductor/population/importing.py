@@ -165,13 +165,7 @@ def import_lines(
         return report
     with transaction.atomic():
         write_rows(kind, organization_id, source, [row for _, row in new], members)
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            object_type="PopulationImport",
-            object_id=name[:64],
-            detail=f"{report.new} {kind} from {source} ({report.unchanged} unchanged)",
-        )
+        record_file(user, name, f"{report.new} {kind} from {source} ({report.unchanged} unchanged)")
     return report
 
 
@@ -215,6 +209,11 @@ def _read(lines: Iterable[str], report: FileReport, progress: Progress | None) -
 
 
 MODELS: dict[str, Any] = {"Coverage": Coverage, "Condition": Condition, "Encounter": Encounter}
+
+
+def record_file(user: User, name: str, detail: str) -> None:
+    """The audit trail's one event for a file's import (not one per row)."""
+    audit.record(user, AuditAction.CREATE, object_type="PopulationImport", object_id=name[:64], detail=detail)
 
 
 def members_from(organization_id: int, source: str) -> dict[str, int]:
@@ -399,11 +398,7 @@ def import_eligibility(
             for row in chunk:
                 table.add(**_values("Coverage", source, row, members))
             table.flush(cursor)
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            object_type="PopulationImport",
-            object_id=name[:64],
-            detail=f"{len(new_members)} members and {len(new_coverage)} coverage periods from {source}",
+        record_file(
+            user, name, f"{len(new_members)} members and {len(new_coverage)} coverage periods from {source}"
         )
     return report
