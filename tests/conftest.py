@@ -174,6 +174,30 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(traveller.stop)
 
 
+# scripts/test runs the tests that touch no database (pure rules, readers, tables) once, in the pass with the
+# moved clock, where a test that only passes on the day it was written fails, and the rest on both databases:
+# "database" keeps only the tests that touch one (or run the product on its own data folder), "pure" the others.
+ONLY = "CARECONDUCTOR_TEST_ONLY"
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+DATABASE_MARKERS = ("django_db", "own_sqlite", "browser", "postgres")
+
+
+def touches_database(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(DATABASE_FIXTURES & names) or any(item.get_closest_marker(m) for m in DATABASE_MARKERS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only = os.environ.get(ONLY)
+    if not only:
+        return
+    if only not in ("database", "pure"):
+        raise pytest.UsageError(f"{ONLY} must be 'database' or 'pure', not {only!r}")
+    keep = [item for item in items if touches_database(item) == (only == "database")]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
 def pytest_report_header() -> str:
     engine = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     shifted = f", clock moved {clock_shift()} days ahead ({dt.date.today()})" if clock_shift() else ""
