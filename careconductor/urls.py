@@ -32,5 +32,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("careconductor.appointments.urls")),
     path("", include("careconductor.letters.urls")),
     path("um/", include("careconductor.um.urls")),
+    path("population/", include("careconductor.population.urls")),
     path("setup/", include("careconductor.administration.urls")),
 ]

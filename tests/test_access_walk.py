@@ -32,6 +32,7 @@ from careconductor.engagement.models import (
 from careconductor.letters.models import Letter
 from careconductor.medications.models import Medication, Reconciliation, ReconciliationLine
 from careconductor.patients.models import Patient
+from careconductor.population.models import Registry
 from careconductor.privacy.models import AuditEvent, EmergencyAccess
 from careconductor.referrals import actions as referrals
 from careconductor.referrals.models import PartnerAccount, Referral
@@ -129,6 +130,7 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         .values_list("pk", flat=True)
         .first(),
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
+        "registry_id": Registry.objects.values_list("pk", flat=True).first() or 0,
         # The resource directory's rows (no patient data; another organisation's ids answer 404).
         "provider_id": 0,
         "service_id": 0,
@@ -167,7 +169,8 @@ def test_the_walk_covers_the_patient_pages() -> None:
 # the privacy officer, the medical director, a log-in with the patient role and no record, another patient of
 # Alice's with his own portal log-in (omar), and the proxy another patient chose (vera).
 # And a partner organisation's log-in (hal, at the directory's housing charity, which Paula was not referred to).
-STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat", "omar", "vera", "hal"]
+# And a population health analyst (ivy), whose registry Paula is not in.
+STRANGERS = ["bob", "charlie", "tess", "pete", "ana", "uma", "pia", "mo", "pat", "omar", "vera", "hal", "ivy"]
 
 
 @pytest.fixture(scope="module")
@@ -235,9 +238,19 @@ def _strangers(world: World) -> dict[str, User]:
         "ana": make_staff("ana", Role.ADMIN, world.lakeside, discipline=Discipline.ADMINISTRATION),
         "pat": do_create_user("pat", Role.PATIENT, world.riverside, PASSWORD),
         "hal": _partner(world),
+        "ivy": _analyst(world),
         **_other_patient(world),
     }
     return {name: people.get(name) or getattr(world, name) for name in STRANGERS}
+
+
+def _analyst(world: World) -> User:
+    """A population health analyst with a registry of her own (no one in it: nothing is stratified here)."""
+    from careconductor.population.registry_actions import do_create_registry
+
+    ivy = make_staff("ivy", Role.POPULATION_HEALTH, world.riverside)
+    do_create_registry(ivy, name="Heart failure", rule="heart_failure")
+    return ivy
 
 
 def _partner(world: World) -> User:

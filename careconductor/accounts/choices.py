@@ -11,6 +11,8 @@ class Role(models.TextChoices):
     UM_REVIEWER = "um_reviewer", "UM reviewer"
     MEDICAL_DIRECTOR = "medical_director", "Medical director"
     PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+    # Sees the organisation's members in registries and risk tiers (names, tiers, reasons), never a chart.
+    POPULATION_HEALTH = "population_health", "Population health analyst"
     PATIENT = "patient", "Patient"
     # A receiving organisation's log-in (referrals.PartnerAccount): it belongs to no organisation of ours and
     # sees only the referrals sent to its own organisation.

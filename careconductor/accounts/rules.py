@@ -29,6 +29,7 @@ class Page(StrEnum):
     NOTIFICATIONS = "notifications"
     CALENDAR = "calendar"
     PRIOR_AUTH = "prior-auth"
+    POPULATION = "population"
 
 
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -40,8 +41,8 @@ CASE_WORK = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN})
 # what the policy lets the person see); the top bar offers them to the roles whose work they are.
 PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.WORKLIST: CASE_WORK | {Role.CARE_TEAM},
-    Page.PATIENTS: STAFF_ROLES - {Role.PRIVACY_OFFICER},
-    Page.CASES: STAFF_ROLES - {Role.PRIVACY_OFFICER},
+    Page.PATIENTS: STAFF_ROLES - {Role.PRIVACY_OFFICER, Role.POPULATION_HEALTH},
+    Page.CASES: STAFF_ROLES - {Role.PRIVACY_OFFICER, Role.POPULATION_HEALTH},
     Page.TEAM: SUPERVISING,
     Page.CASELOADS: SUPERVISING,
     Page.TIME_REPORT: CASE_WORK,
@@ -52,6 +53,9 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.NOTIFICATIONS: STAFF_ROLES,
     Page.CALENDAR: CASE_WORK | {Role.CARE_TEAM},
     Page.PRIOR_AUTH: frozenset({Role.UM_REVIEWER, Role.MEDICAL_DIRECTOR}),
+    # The tiers and registries (population health): the analyst's page, and the administrators'
+    # (privacy.policy.POPULATION_ROLES).
+    Page.POPULATION: frozenset({Role.POPULATION_HEALTH, Role.ADMIN}),
 }
 
 # The set-up page's sections, each with its own `nav` name, all under "Set-up" in the top bar.

@@ -62,6 +62,8 @@ def home(request: StaffRequest) -> HttpResponse:
         return redirect("portal:home")
     if request.user.role == Role.PARTNER:
         return redirect("referrals:partner_home")
+    if request.user.role == Role.POPULATION_HEALTH:
+        return redirect("population:home")
     return redirect("patients:list")
 
 

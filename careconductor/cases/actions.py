@@ -42,10 +42,18 @@ def do_refer_case(
     Supervisors and admins take in referrals for any patient of their organisation: that is their intake
     role. Anyone else needs a relationship with the patient already; otherwise a case manager could refer
     any patient to themselves and so open the chart. New patients go through `do_register_and_refer`."""
-    intake_role = user.role in policy.ASSIGNING_ROLES or (
-        # UM reviewers refer the members whose requests they review (um.actions.referrals): into intake, where
-        # the receiving team's supervisor takes it up; the referral gives them no access to the chart.
-        user.role in policy.UM_ROLES and referral_source == ReferralSource.UTILISATION
+    intake_role = (
+        user.role in policy.ASSIGNING_ROLES
+        or (
+            # UM reviewers refer the members whose requests they review (um.actions.referrals): into intake, where
+            # the receiving team's supervisor takes it up; the referral gives them no access to the chart.
+            user.role in policy.UM_ROLES and referral_source == ReferralSource.UTILISATION
+        )
+        or (
+            # Population health analysts refer the members a registry found (population.registry_actions), likewise
+            # into intake and without reaching the chart.
+            user.role == Role.POPULATION_HEALTH and referral_source == ReferralSource.RISK_LIST
+        )
     )
     if not intake_role or patient.organization_id != user.organization_id:
         policy.require(user, policy.Action.CHANGE, patient)

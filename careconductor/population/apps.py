@@ -7,3 +7,8 @@ class PopulationConfig(AppConfig):
     name = "careconductor.population"
     label = "population"
     verbose_name = "Population health"
+
+    def ready(self) -> None:
+        from . import relationships
+
+        relationships.register()

@@ -22,6 +22,9 @@ class MemberRisk(models.Model):
     charlson = models.PositiveSmallIntegerField(default=0)
     ambulatory_visits_12m = models.PositiveSmallIntegerField(default=0)
     last_lace = models.SmallIntegerField(null=True, blank=True)
+    conditions = models.JSONField(
+        default=list, help_text="Condition words (registry_rules.CONDITIONS) the member has"
+    )
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -46,3 +49,66 @@ class StratificationRun(models.Model):
 
     def __str__(self) -> str:
         return f"stratification of {self.members} members at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Registry(models.Model):
+    """A named list of members defined by a rule (registry_rules), re-run nightly after the stratification and on
+    demand. A FHIR Group of its current members."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    rule = models.TextField(help_text="As written (registry_rules); parsed again at each run")
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="registry_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegistryMember(models.Model):
+    """A member's stay in a registry: entered on the run that first found them, left on the first that did not
+    (left_on empty while they are in it). A member who comes back gets a new row."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="stays")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    entered_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["registry", "left_on"], name="registry_member_idx")]
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_id} in {self.registry_id} from {self.entered_on}"
+
+
+class RegistryCount(models.Model):
+    """The registry's size after each day's run (the last run of the day), for its chart."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="counts")
+    on = models.DateField()
+    members = models.PositiveIntegerField()
+    entered = models.PositiveIntegerField(default=0)
+    left = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["registry", "on"], name="registry_count_day")]
+
+    def __str__(self) -> str:
+        return f"{self.members} in {self.registry_id} on {self.on}"
+
+
+class RegistryReferral(models.Model):
+    """A case opened from a registry: the referral the outcomes count back to the list that found the member."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="referrals")
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="registry_referral")
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    referred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} from registry {self.registry_id}"

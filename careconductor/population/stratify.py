@@ -26,7 +26,10 @@ from careconductor.core.bulk_rows import Table, adapt
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
+from .frames import frame_of
 from .models import MemberRisk, StratificationRun
+from .registry_actions import do_run_registries
+from .registry_rules import conditions_of
 from .stratify_rules import MemberFacts, tier_of
 
 DAY = 86_400.0
@@ -38,22 +41,11 @@ QUOTED_END = 'e."end"'
 LOOKBACK = YEAR + READMISSION + 90 * DAY
 ACTIVE = ("active", "recurrence", "relapse")
 AMBULATORY = ("AMB", "VR")
-FETCH = 100_000
 
 EPOCH = {
     "postgresql": "EXTRACT(EPOCH FROM {})::float8",
     "sqlite": "((julianday({}) - 2440587.5) * 86400.0)",
 }
-
-
-def _frame(sql: str, params: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    """The rows of a query as a frame, fetched in chunks."""
-    chunks = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(FETCH):
-            chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
-    return pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)
 
 
 def _moment(seconds: float) -> Any:
@@ -65,7 +57,7 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
     """One row per living, unmerged member of the organisation with the facts stratify_rules reads (codes: the
     distinct active ICD-10-CM codes, for the Charlson index)."""
     epoch = EPOCH[connection.vendor]
-    members = _frame(
+    members = frame_of(
         "SELECT id FROM patients_patient WHERE organization_id = %s AND deceased_date IS NULL "
         "AND merged_into_id IS NULL",
         [organization_id],
@@ -74,7 +66,7 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
     since = now_s - YEAR
     # Visits are counted by the database (a million rows back, not every encounter); the stays come whole, for
     # the readmissions.
-    visits = _frame(
+    visits = frame_of(
         "SELECT e.patient_id, SUM(CASE WHEN e.encounter_class = 'IMP' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN e.encounter_class = 'EMER' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN e.encounter_class IN ('AMB', 'VR') THEN 1 ELSE 0 END) "
@@ -88,21 +80,21 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
             "ambulatory_visits_12m": pl.Int64,
         },
     )
-    stays = _frame(
+    stays = frame_of(
         f"SELECT e.patient_id, {epoch.format('e.start')}, {epoch.format(QUOTED_END)} "
         "FROM patients_encounter e JOIN patients_patient p ON p.id = e.patient_id "
         "WHERE p.organization_id = %s AND e.encounter_class = 'IMP' AND e.start >= %s",
         [organization_id, _moment(now_s - LOOKBACK)],
         {"patient_id": pl.Int64, "start": pl.Float64, "end": pl.Float64},
     )
-    conditions = _frame(
+    conditions = frame_of(
         "SELECT c.patient_id, c.icd10_code FROM patients_condition c JOIN patients_patient p ON p.id = c.patient_id "
         "WHERE p.organization_id = %s AND c.clinical_status IN (%s, %s, %s) AND c.sensitivity = '' "
         "AND c.icd10_code <> ''",
         [organization_id, *ACTIVE],
         {"patient_id": pl.Int64, "code": pl.Utf8},
     )
-    lace = _frame(
+    lace = frame_of(
         f"SELECT r.patient_id, r.value, {epoch.format('r.computed_at')} FROM assessments_riskscore r "
         "JOIN patients_patient p ON p.id = r.patient_id WHERE p.organization_id = %s AND r.model = 'lace' "
         f"AND r.value IS NOT NULL AND r.sensitivity = '' AND {epoch.format('r.computed_at')} >= %s",
@@ -144,9 +136,10 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
 
 
 @cache
-def _charlson(codes: tuple[str, ...]) -> int:
-    """Members share few code sets: each is scored once (assessments.risk.charlson, clinical.md §4.3)."""
-    return charlson(codes).value or 0
+def _scored(codes: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """Members share few code sets: each is scored once (assessments.risk.charlson, clinical.md §4.3) and read
+    for its condition words once."""
+    return charlson(codes).value or 0, conditions_of(codes)
 
 
 FACT_COLUMNS = (
@@ -159,21 +152,24 @@ def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
     # Column by column into Python, then zipped: several times faster than a dict per row (iter_rows(named=True)).
     columns = [frame[name].to_list() for name in FACT_COLUMNS]
     for pid, admissions, ed, readmitted, chronic, codes, ambulatory, lace in zip(*columns, strict=True):
+        score, conditions = _scored(tuple(codes)) if codes else (0, ())
         yield MemberFacts(
             patient_id=pid,
             admissions_12m=admissions,
             ed_visits_12m=ed,
             readmitted_30d=readmitted,
             chronic_conditions=chronic,
-            charlson=_charlson(tuple(codes)) if codes else 0,
+            charlson=score,
             ambulatory_visits_12m=ambulatory,
             last_lace=lace,
+            conditions=conditions,
         )
 
 
 def do_stratify(user: User | None, organization_id: int | None = None) -> StratificationRun:
     """Stratify the organisation's members now: an administrator's, or the nightly job's (user None, with the
-    organisation named). Replaces the previous results; one audit event for the run."""
+    organisation named). Replaces the previous results and runs the organisation's registries on them; one audit
+    event for the run (and one per registry)."""
     if user is not None:
         organization_id = policy.require_admin(user, "Only an administrator runs the stratification.")
     if organization_id is None:
@@ -184,12 +180,12 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
     table = Table(
         MemberRisk,
         "organization_id patient_id tier reasons admissions_12m ed_visits_12m readmitted_30d chronic_conditions "
-        "charlson ambulatory_visits_12m last_lace computed_at",
+        "charlson ambulatory_visits_12m last_lace conditions computed_at",
         now,
-        ready="reasons computed_at",
+        ready="reasons conditions computed_at",
     )
     at = adapt(MemberRisk._meta.get_field("computed_at"), now)
-    words: dict[tuple[str, ...], str] = {}  # the reasons as JSON text, each set encoded once
+    words: dict[tuple[str, ...], str] = {}  # reasons and conditions as JSON text, each set encoded once
     with transaction.atomic(), connection.cursor() as cursor:
         MemberRisk.objects.filter(organization_id=organization_id).delete()
         for facts in facts_of(frame):
@@ -202,6 +198,7 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
                 readmitted_30d=facts.readmitted_30d, chronic_conditions=facts.chronic_conditions,
                 charlson=facts.charlson, ambulatory_visits_12m=facts.ambulatory_visits_12m,
                 last_lace=facts.last_lace, computed_at=at,
+                conditions=words.get(facts.conditions) or words.setdefault(facts.conditions, json.dumps(list(facts.conditions))),
             )  # fmt: skip
             if len(table.rows) >= 10_000:
                 table.flush(cursor)
@@ -222,4 +219,6 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
             detail=f"{frame.height} members stratified: "
             + ", ".join(f"tier {t}: {n}" for t, n in run.tiers.items()),
         )
+        # The registries read the new tiers: each run again on them, in the same transaction.
+        do_run_registries(organization_id)
     return run

@@ -33,6 +33,7 @@ class MemberFacts(NamedTuple):
     charlson: int = 0
     ambulatory_visits_12m: int = 0
     last_lace: int | None = None
+    conditions: tuple[str, ...] = ()  # condition words (registry_rules.CONDITIONS), for the registries
 
 
 def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:

@@ -232,6 +232,35 @@ def um_counted_rows(user: User) -> QuerySet[Any]:
     return source().filter(organization_id=user.organization_id)
 
 
+# Who works with the population as a whole: the analyst's role, and the administrators (who see the whole
+# organisation anyway). A supervisor sees the members their teams' cases bring, not the population's names.
+POPULATION_ROLES = frozenset({Role.POPULATION_HEALTH, Role.ADMIN})
+POPULATION_KINDS = {
+    "members": "organization_id",
+    "registries": "organization_id",
+    "stays": "registry__organization_id",
+    "runs": "organization_id",
+}
+
+
+def population_rows(user: User, kind: str) -> QuerySet[Any]:
+    """Population health's rows of the user's organisation: "members" (each member's risk tier, reasons and facts),
+    "registries", "stays" (who is in a registry since when) or "runs" (the stratification runs). Only for POPULATION_ROLES: they show a member's
+    name, tier and the reasons, never a chart (opening one still needs a relationship: visible_patients). The
+    sensitivity rules hold by construction: tiers, reasons and condition words are computed without any labelled
+    record (population.stratify), so nothing here says what a label hides."""
+    source = sources.registered.population
+    if (
+        source is None
+        or not user.is_authenticated
+        or not user.is_active
+        or user.organization_id is None
+        or user.role not in POPULATION_ROLES
+    ):
+        raise PermissionError("Only population health analysts and administrators see registries.")
+    return source(kind).filter(**{POPULATION_KINDS[kind]: user.organization_id})
+
+
 def can_create_patients(user: User) -> bool:
     return user.is_authenticated and user.organization_id is not None and user.role in CREATING_ROLES
 

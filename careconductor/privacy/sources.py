@@ -12,7 +12,8 @@ registered), the part of the policy that is its own:
   - coordination: open tasks that carry access, the user's own (`relationship_source`) and the covered
     colleague's (`covered_source`);
   - engagement: the patients who made the log-in their proxy (`portal_source`);
-  - um: where prior-authorisation requests are kept (`um_source`), which the policy narrows per user.
+  - um: where prior-authorisation requests are kept (`um_source`), which the policy narrows per user;
+  - population: risk tiers, registries and their members (`population_source`), narrowed per user likewise.
 
 Each also names the models a relationship is made of (`relationship_models`): saving or deleting one forgets the
 request's decisions (policy.forget). Sources answer with small indexed lookups, `.values("patient_id")` (or
@@ -50,6 +51,9 @@ DisciplineSource = Callable[["User", "Patient"], str | None]
 PartnerSource = Callable[["User"], QuerySet[Any]]
 # Every prior-authorisation request (um): the policy narrows them to what a user may read (policy.um_rows).
 UmSource = Callable[[], QuerySet[Any]]
+# Population health's rows (population): "members" (risk tiers), "registries", "stays" (registry members); each
+# has an organisation, directly or through its registry, by which the policy narrows it (policy.population_rows).
+PopulationSource = Callable[[str], QuerySet[Any]]
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class _Registry:
     discipline: DisciplineSource | None = None
     partner: PartnerSource | None = None
     um: UmSource | None = None
+    population: PopulationSource | None = None
 
 
 registered = _Registry()
@@ -150,3 +155,8 @@ def partner_source(source: PartnerSource) -> None:
 def um_source(source: UmSource) -> None:
     """um: where prior-authorisation requests are kept (policy.um_rows narrows them per user)."""
     registered.um = source
+
+
+def population_source(source: PopulationSource) -> None:
+    """population: risk tiers, registries and registry members (policy.population_rows narrows them per user)."""
+    registered.population = source

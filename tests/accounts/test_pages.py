@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.rules import Page, current_page, pages_for, roles_for
-from tests.personas import World
+from tests.personas import World, make_staff
 
 P = Page
 ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.RESOURCES, P.CALENDAR, P.NOTIFICATIONS}
@@ -18,11 +18,12 @@ ALL_STAFF = {P.WORKLIST, P.PATIENTS, P.CASES, P.RESOURCES, P.CALENDAR, P.NOTIFIC
 TABLE: dict[Role, set[Page]] = {
     Role.CASE_MANAGER: ALL_STAFF | {P.TIME_REPORT},
     Role.SUPERVISOR: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS},
-    Role.ADMIN: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.SETUP},
+    Role.ADMIN: ALL_STAFF | {P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.SETUP, P.POPULATION},
     Role.CARE_TEAM: ALL_STAFF,
     Role.UM_REVIEWER: {P.PATIENTS, P.CASES, P.NOTIFICATIONS, P.PRIOR_AUTH},
     Role.MEDICAL_DIRECTOR: {P.PATIENTS, P.CASES, P.NOTIFICATIONS, P.PRIOR_AUTH},
     Role.PRIVACY_OFFICER: {P.PRIVACY, P.NOTIFICATIONS},
+    Role.POPULATION_HEALTH: {P.POPULATION, P.NOTIFICATIONS},
     Role.PATIENT: set(),
     Role.PARTNER: set(),  # a partner organisation's log-in has its own page (/partner/)
 }
@@ -41,9 +42,10 @@ URLS = {
     P.SETUP: "administration:start",
     P.NOTIFICATIONS: "notifications:list",
     P.PRIOR_AUTH: "um:worklist",
+    P.POPULATION: "population:home",
 }
 # Pages only some roles may open: their guards use the same sets as the top bar.
-GUARDED = (P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.PRIVACY, P.SETUP, P.PRIOR_AUTH)
+GUARDED = (P.TEAM, P.CASELOADS, P.TIME_REPORT, P.READMISSIONS, P.PRIVACY, P.SETUP, P.PRIOR_AUTH, P.POPULATION)
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -65,6 +67,7 @@ def test_set_up_sections_sit_under_set_up(nav: str, item: str) -> None:
 
 def _people(world: World) -> dict[Role, object]:
     return {
+        Role.POPULATION_HEALTH: make_staff("ivy", Role.POPULATION_HEALTH, world.riverside),
         Role.CASE_MANAGER: world.alice,
         Role.SUPERVISOR: world.sam,
         Role.ADMIN: world.adam,

@@ -19,6 +19,7 @@ from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.patients.models import Condition, Encounter, Patient
 from careconductor.population.models import MemberRisk, StratificationRun
+from careconductor.population.registry_rules import conditions_of
 from careconductor.population.stratify import do_stratify, facts_of, member_facts
 from careconductor.population.stratify_rules import MemberFacts, tier_of
 from careconductor.privacy.models import AuditEvent
@@ -143,6 +144,7 @@ def slow_facts(patient: Patient, now: dt.datetime) -> MemberFacts:
         charlson=charlson(sorted(codes)).value or 0,
         ambulatory_visits_12m=sum(e.encounter_class in ("AMB", "VR") for e in recent),
         last_lace=None,
+        conditions=conditions_of(tuple(codes)),
     )
 
 

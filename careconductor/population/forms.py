@@ -1,0 +1,68 @@
+"""Population health's forms: a registry's definition, and a referral of its members into a programme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from careconductor.cases.choices import Program
+from careconductor.core.ids import whole_numbers
+
+from .registry_rules import CONDITIONS, FACTS, MAX_RULE
+
+
+class RegistryForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=120, help_text="As your team will know it: Heart failure, high use."
+    )
+    rule = forms.CharField(
+        label="Who belongs",
+        max_length=MAX_RULE,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="For example: heart_failure AND (admissions >= 2 OR lace >= 10). The words you can use are listed below.",
+    )
+    description = forms.CharField(
+        label="What it is for",
+        required=False,
+        max_length=2_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: the programme it feeds, who reviews it.",
+    )
+
+
+class MembersField(forms.Field):
+    """The ticked members of the list (their record numbers); each must be a whole number."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = [str(v) for v in (value or [])]
+        numbers = whole_numbers(values)
+        if numbers is None:
+            raise forms.ValidationError("Choose members from the list.")
+        return numbers
+
+
+class ReferForm(forms.Form):
+    members = MembersField(label="Members", required=False)
+    everyone = forms.BooleanField(
+        label="Every member not referred from this registry yet (highest tier first)", required=False
+    )
+    program = forms.ChoiceField(label="Programme", choices=Program.choices)
+    team = forms.TypedChoiceField(
+        label="Team",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="Leave empty to send them where the programme's referrals go.",
+    )
+
+
+def rule_words() -> list[tuple[str, str]]:
+    """The words a rule may use, with what they mean, for the help beside the form."""
+    return (
+        [(word, meaning) for word, (_, meaning) in FACTS.items()]
+        + [("readmitted", "readmitted within 30 days of a discharge in the last 12 months")]
+        + [(word, "has an active diagnosis of this kind") for word in CONDITIONS]
+    )

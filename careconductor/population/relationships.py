@@ -1,0 +1,26 @@
+"""What population tells the access policy (privacy/sources.py), registered from PopulationConfig.ready(): where
+risk tiers, registries and their members are kept; the policy decides who reads them (policy.population_rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from careconductor.privacy import sources
+
+from .models import MemberRisk, Registry, RegistryMember, StratificationRun
+
+
+def population_rows(kind: str) -> QuerySet[Any]:
+    rows: dict[str, Any] = {
+        "members": MemberRisk,
+        "registries": Registry,
+        "stays": RegistryMember,
+        "runs": StratificationRun,
+    }
+    return rows[kind].objects.all()
+
+
+def register() -> None:
+    sources.population_source(population_rows)

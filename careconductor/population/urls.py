@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "population"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("registries/new/", views.new_registry, name="new_registry"),
+    path("registries/<int:registry_id>/", views.registry, name="registry"),
+    path("registries/<int:registry_id>/run/", views.run_registry, name="run_registry"),
+    path("registries/<int:registry_id>/refer/", views.refer, name="refer"),
+]
