@@ -54,6 +54,7 @@ from .letters import add_letters
 from .mentions import add_mention_scenarios
 from .merge import add_merge_scenario
 from .patient_details import PatientDetails
+from .population import add_population
 from .privacy import add_privacy_scenarios
 from .reconciliation import add_reconciliation_in_progress
 from .referrals import add_referral_scenarios
@@ -148,6 +149,7 @@ def build_demo(
         add_appointments(org, out)
         add_letters(org, out)
         add_prior_authorisations(org, out)
+        add_population(org, out, patients)
         audit.record(
             None,
             AuditAction.CREATE,

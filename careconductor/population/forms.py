@@ -64,5 +64,5 @@ def rule_words() -> list[tuple[str, str]]:
     return (
         [(word, meaning) for word, (_, meaning) in FACTS.items()]
         + [("readmitted", "readmitted within 30 days of a discharge in the last 12 months")]
-        + [(word, "has an active diagnosis of this kind") for word in CONDITIONS]
+        + [(word, f"an active diagnosis of {word.replace('_', ' ')}") for word in CONDITIONS]
     )

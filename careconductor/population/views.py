@@ -52,6 +52,7 @@ def home(request: StaffRequest) -> HttpResponse:
                 for t in (4, 3, 2, 1)
             ],
             "tier": tier,
+            "members_count": f"{overview.run.members:,}" if overview.run else "0",
             "page": members,
             "querystring": f"tier={tier}" if tier else "",
             "nav": Page.POPULATION.value,

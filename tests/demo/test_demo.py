@@ -33,6 +33,7 @@ from careconductor.patients.models import (
 from careconductor.patients.rules import is_icd10_cm
 from careconductor.privacy.choices import ConsentStatus, ConsentType
 from careconductor.privacy.models import AuditEvent, Consent
+from tests.demo.people import demo_patients
 
 from ..conftest import DEMO_PATIENTS as PATIENTS
 
@@ -43,7 +44,7 @@ def test_it_builds_every_case_status_and_every_programme(demo: str) -> None:
     assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus.values)
     assert set(Case.objects.values_list("program", flat=True)) == set(Program.values)
     assert set(Case.objects.values_list("acuity_tier", flat=True)) == {1, 2, 3, 4}
-    assert Patient.objects.count() == PATIENTS
+    assert demo_patients().count() == PATIENTS
     assert Case.objects.count() > PATIENTS * 0.75, "most patients have a case"
 
 
@@ -150,16 +151,19 @@ def test_some_patients_were_discharged_in_the_last_two_weeks_and_referred_for_tr
 
 
 def test_patients_have_an_mrn_and_coded_chronic_conditions(demo: str) -> None:
-    mrns = sorted(PatientIdentifier.objects.filter(system=MRN_SYSTEM).values_list("value", flat=True))
+    mrns = sorted(
+        PatientIdentifier.objects.filter(system=MRN_SYSTEM, patient__in=demo_patients()).values_list(
+            "value", flat=True
+        )
+    )
     assert mrns == [f"D{i:07d}" for i in range(1, PATIENTS + 1)]
-    codes = set(Condition.objects.filter(category="problem-list-item").values_list("icd10_code", flat=True))
+    problems = Condition.objects.filter(category="problem-list-item", patient__in=demo_patients())
+    codes = set(problems.values_list("icd10_code", flat=True))
     assert all(is_icd10_cm(code) for code in codes)
     assert {"E11.9", "I10", "J44.9"} <= codes
-    per_patient = Patient.objects.values_list("pk", flat=True)
+    per_patient = demo_patients().values_list("pk", flat=True)
     counts = {pk: 0 for pk in per_patient}
-    for patient_id in Condition.objects.filter(category="problem-list-item").values_list(
-        "patient_id", flat=True
-    ):
+    for patient_id in problems.values_list("patient_id", flat=True):
         counts[patient_id] += 1
     assert set(counts.values()) <= {1, 2, 3, 4}
     assert Patient.objects.filter(preferred_language="es", interpreter_needed=True).exists()
@@ -275,3 +279,33 @@ def test_the_um_desk_has_work_on_every_clock_a_decision_of_each_kind_and_an_appe
     referred = Case.objects.get(referral_source=ReferralSource.UTILISATION)
     assert referred.status == CaseStatus.REFERRED and "home oxygen" in referred.referral_reason
     assert "Prior authorisations: 10 requests" in demo and "samuel.osei" in demo
+
+
+def test_the_plan_has_members_stratified_two_registries_and_referrals_from_one(demo: str) -> None:
+    from careconductor.demo.population import MEMBERS_PER_PATIENT
+    from careconductor.population.models import MemberRisk, Registry, RegistryCount, RegistryReferral
+    from tests.demo.people import plan_members
+
+    assert plan_members().count() == PATIENTS * MEMBERS_PER_PATIENT
+    assert (
+        not Case.objects.filter(patient__in=plan_members()).exclude(registry_referral__isnull=False).exists()
+    )
+    assert (
+        MemberRisk.objects.count()
+        == Patient.objects.filter(deceased_date__isnull=True, merged_into=None).count()
+    )
+    assert set(MemberRisk.objects.values_list("tier", flat=True)) == {1, 2, 3, 4}
+    nadia = User.objects.get(username="nadia.shah")
+    assert nadia.role == Role.POPULATION_HEALTH and "nadia.shah" in demo
+    registries = list(Registry.objects.order_by("name"))
+    assert len(registries) == 2 and all(r.stays.count() > 0 for r in registries)
+    for registry in registries:  # the chart's counts agree with who is in and since when
+        last = RegistryCount.objects.filter(registry=registry).order_by("-on").first()
+        assert last is not None and last.on == clock.today() and last.members == registry.stays.count()
+        assert RegistryCount.objects.filter(registry=registry).count() > 10
+    referrals = RegistryReferral.objects.select_related("case")
+    assert referrals.count() == 3
+    assert all(
+        r.case.referral_source == ReferralSource.RISK_LIST and r.case.program == Program.CCM
+        for r in referrals
+    )

@@ -19,6 +19,7 @@ from careconductor.cases.models import Case, CaseAssignment, CaseStatusChange
 from careconductor.demo.fhir import token_path
 from careconductor.demo.generator import ORGANIZATION_NAME, PASSWORD, DemoError, build_demo, write_logins
 from careconductor.demo.management.commands.demo import Command
+from careconductor.demo.population import MEMBERS_PER_PATIENT
 from careconductor.patients.choices import MRN_SYSTEM
 from careconductor.patients.models import (
     CareTeamMember,
@@ -30,6 +31,7 @@ from careconductor.patients.models import (
     PatientIdentifier,
 )
 from careconductor.privacy.models import AuditEvent, Consent
+from tests.demo.people import demo_patients, plan_members
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +85,8 @@ def test_a_second_run_adds_nothing_and_still_prints_the_logins() -> None:
     assert row_counts() == before
     assert "demo data already present" in out.getvalue()
     assert f"password: {PASSWORD}" in out.getvalue() and "casemanager" in out.getvalue()
-    assert Patient.objects.filter(organization__name=ORGANIZATION_NAME).count() == 60
+    assert demo_patients().filter(organization__name=ORGANIZATION_NAME).count() == 60
+    assert plan_members().count() == 60 * MEMBERS_PER_PATIENT
 
 
 def test_it_refuses_a_database_where_its_user_names_are_taken_and_leaves_it_untouched() -> None:

@@ -1,0 +1,114 @@
+"""Population health for the demo (issue 22): the health plan's members beyond the enrolled patients, imported from
+its Bulk Data files through the same importer as a real feed (five members for each demo patient, at most 5,000);
+everyone stratified; Nadia Shah, the plan's population health analyst, with two registries whose members came in
+over the last three months; and the three highest-risk members of the heart failure registry referred into chronic
+care management's intake this morning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Protocol
+
+from django.db.models import Count
+
+from careconductor.accounts.actions import do_create_user
+from careconductor.accounts.choices import Discipline, Role
+from careconductor.accounts.models import Organization, StaffProfile, User
+from careconductor.cases.choices import Program
+from careconductor.core import clock
+from careconductor.population.importing import import_lines
+from careconductor.population.models import Registry, RegistryCount, RegistryMember
+from careconductor.population.registry_actions import (
+    do_create_registry,
+    do_refer_from_registry,
+)
+from careconductor.population.stratify import do_stratify
+from careconductor.population.synthetic import population
+
+from .staff import PASSWORD
+
+MEMBERS_PER_PATIENT = 5
+MOST_MEMBERS = 5_000
+SOURCE = "plan-feed"
+HISTORY_DAYS = 90
+REGISTRIES = (
+    (
+        "Heart failure, high use",
+        "heart_failure AND (admissions >= 1 OR ed_visits >= 2 OR lace >= 10)",
+        "Members with heart failure and a hospital stay or repeated emergency visits this year: "
+        "chronic care management's outreach list, reviewed every Monday.",
+    ),
+    (
+        "Diabetes without a visit in a year",
+        "diabetes AND ambulatory_visits = 0",
+        "Members with diabetes whom no office or virtual visit reached in 12 months: for the community health "
+        "workers' calls.",
+    ),
+)
+
+
+class Out(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+def _analyst(org: Organization) -> User:
+    user = do_create_user(
+        "nadia.shah", Role.POPULATION_HEALTH, org, PASSWORD, first_name="Nadia", last_name="Shah"
+    )
+    StaffProfile.objects.create(user=user, discipline=Discipline.ADMINISTRATION, credentials="MPH")
+    return user
+
+
+def _history(registry: Registry, rng: random.Random) -> None:
+    """The members came in over the last three months (newest few this morning); the day counts follow."""
+    today = clock.today()
+    stays = list(RegistryMember.objects.filter(registry=registry).order_by("patient_id"))
+    for stay in stays:
+        stay.entered_on = today - dt.timedelta(days=int(rng.triangular(0, HISTORY_DAYS, HISTORY_DAYS * 0.7)))
+    RegistryMember.objects.bulk_update(stays, ["entered_on"])
+    entered = dict(
+        RegistryMember.objects.filter(registry=registry)
+        .values("entered_on")
+        .annotate(n=Count("pk"))
+        .values_list("entered_on", "n")
+    )
+    RegistryCount.objects.filter(registry=registry).delete()
+    counts, members = [], 0
+    for back in range(HISTORY_DAYS, -1, -1):
+        day = today - dt.timedelta(days=back)
+        members += entered.get(day, 0)
+        if back % 7 == 0 or entered.get(day):  # the night runs, as the chart shows them
+            counts.append(
+                RegistryCount(registry=registry, on=day, members=members, entered=entered.get(day, 0))
+            )
+    RegistryCount.objects.bulk_create(counts)
+
+
+def add_population(org: Organization, out: Out, patients: int) -> None:
+    admin = User.objects.get(organization=org, username="admin")
+    members = min(patients * MEMBERS_PER_PATIENT, MOST_MEMBERS)
+    files = population(7, members, today=clock.today())
+    imported = 0
+    for kind in ("Patient", "Coverage", "Condition", "Encounter"):
+        report = import_lines(admin, org.pk, f"{kind}.ndjson", files[kind], SOURCE)
+        imported += report.new
+    run = do_stratify(admin)
+    nadia = _analyst(org)
+    rng = random.Random(f"{org.pk}:population")
+    registries = [do_create_registry(nadia, name=n, rule=r, description=d) for n, r, d in REGISTRIES]
+    for registry in registries:
+        _history(registry, rng)
+    heart = registries[0]
+    top = list(
+        RegistryMember.objects.filter(registry=heart, left_on=None, patient__cases__isnull=True)
+        .order_by("-patient__risk_tier__tier", "-patient__risk_tier__admissions_12m", "patient_id")
+        .values_list("patient_id", flat=True)[:3]
+    )
+    referred = do_refer_from_registry(nadia, heart, top, program=Program.CCM) if top else None
+    out.write(
+        f"Population: {members:,} plan members imported ({imported:,} resources), {run.members:,} stratified "
+        f"(intensive {run.tiers.get('4', 0)}, high {run.tiers.get('3', 0)}); registries "
+        + ", ".join(f"“{r.name}” {RegistryMember.objects.filter(registry=r).count()}" for r in registries)
+        + f"; {len(referred.cases) if referred else 0} referred into chronic care management from the first.\n"
+    )
