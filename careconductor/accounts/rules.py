@@ -30,6 +30,7 @@ class Page(StrEnum):
     CALENDAR = "calendar"
     PRIOR_AUTH = "prior-auth"
     POPULATION = "population"
+    OUTCOMES = "outcomes"
 
 
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -56,6 +57,8 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     # The tiers and registries (population health): the analyst's page, and the administrators'
     # (privacy.policy.POPULATION_ROLES).
     Page.POPULATION: frozenset({Role.POPULATION_HEALTH, Role.ADMIN}),
+    # A programme's outcomes: supervisors and leads, and the population roles (privacy.policy.OUTCOME_ROLES).
+    Page.OUTCOMES: SUPERVISING | {Role.POPULATION_HEALTH},
 }
 
 # The set-up page's sections, each with its own `nav` name, all under "Set-up" in the top bar.

@@ -103,10 +103,6 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
     for i in range(0, len(ids), BATCH):
         yield list(ids[i : i + BATCH])
@@ -126,7 +122,7 @@ def month_facts(
     (up to BATCH of them a query). Month boundaries are local dates (settings.TIME_ZONE)."""
     first = month_start(month)
     last = month_end(first)
-    start_at, end_at = _local_midnight(first), _local_midnight(last + dt.timedelta(days=1))
+    start_at, end_at = clock.local_midnight(first), clock.local_midnight(last + dt.timedelta(days=1))
     only = None if patient_ids is None else sorted(set(patient_ids))
     if only == []:
         return []
@@ -162,7 +158,7 @@ def month_facts(
             patient__organization_id=organization_id,
             encounter_class__in=TCM_ENCOUNTER_CLASSES,
             discharge_disposition__in=[*COMMUNITY_DISPOSITIONS, ""],
-            end__gte=_local_midnight(earliest),
+            end__gte=clock.local_midnight(earliest),
             end__lt=end_at,
         )
     ).values_list("patient_id", "end", "encounter_class", "discharge_disposition")
@@ -240,7 +236,7 @@ def _discharges(
     pids = sorted(stays)
     days = [day for stays_of in stays.values() for day, _, _ in stays_of]
     start, end = min(days), max(days) + dt.timedelta(days=TCM_PERIOD_DAYS - 1)
-    start_at, end_at = _local_midnight(start), _local_midnight(end + dt.timedelta(days=1))
+    start_at, end_at = clock.local_midnight(start), clock.local_midnight(end + dt.timedelta(days=1))
     contacts: dict[int, list[dt.date]] = defaultdict(list)
     visits: dict[int, list[dt.date]] = defaultdict(list)
     reached = _rows(

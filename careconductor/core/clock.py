@@ -25,3 +25,8 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The moment a day begins in the current (the organisation's) time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -47,6 +47,9 @@ STAYS: dict[tuple[str, str], str] = {
 # Unique rules on logs of one fact, where the duplicate's copy of a row the kept record already has is
 # the same fact, and is dropped rather than refusing the merge.
 SAME_FACT = frozenset({"engagement.PortalUse"})
+# Rows one per patient that a batch computes again from the records (a member's risk tier: the next stratification
+# reads the merged record): when both records have one, the duplicate's is dropped rather than refusing the merge.
+DERIVED = frozenset({"population.MemberRisk"})
 # Plain words for the kinds of record whose model names would read oddly on the review page.
 LABELS = {
     "patients.PatientIdentifier": "Identifiers",
@@ -284,6 +287,12 @@ def _merge(user: User, kept: Patient, duplicate: Patient, reason: str) -> Patien
     }
     for relation, same_fact in _unique_clashes(kept, duplicate)[1]:
         relation.model._default_manager.filter(same_fact).delete()
+    for relation in relations()[0]:
+        if (
+            relation.model._meta.label in DERIVED
+            and relation.model._default_manager.filter(**{relation.field: kept.pk}).exists()
+        ):
+            relation.model._default_manager.filter(**{relation.field: duplicate.pk}).delete()
     # The places of staff on both teams end before the rows move; one lead.
     CareTeamMember.objects.filter(_current_staff(duplicate)).filter(
         user_id__in=CareTeamMember.objects.filter(_current_staff(kept)).values("user_id")

@@ -106,11 +106,18 @@ def do_run_registry(user: User | None, registry: Registry, frame: pl.DataFrame |
     matched = set(frame.filter(registry_rules.expression(rule))["patient_id"].to_list())
     today, now = clock.today(), clock.now()
     with transaction.atomic():
-        current = dict(
-            RegistryMember.objects.filter(registry=registry, left_on=None).values_list("patient_id", "pk")
-        )
+        current: dict[int, list[int]] = {}
+        for pid, pk in (
+            RegistryMember.objects.filter(registry=registry, left_on=None)
+            .order_by("pk")
+            .values_list("patient_id", "pk")
+        ):
+            current.setdefault(pid, []).append(pk)
         entering = sorted(matched - current.keys())
-        leaving = sorted(current[pid] for pid in current.keys() - matched)
+        # Those who no longer match leave; a second open stay (two records merged into one) ends too.
+        leaving = sorted(
+            pk for pid, pks in current.items() for pk in (pks if pid not in matched else pks[1:])
+        )
         RegistryMember.objects.bulk_create(
             [RegistryMember(registry=registry, patient_id=pid, entered_on=today) for pid in entering],
             batch_size=CHUNK,

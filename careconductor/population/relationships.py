@@ -7,9 +7,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from careconductor.assessments.models import AssessmentScore
+from careconductor.careplans.models import Goal
+from careconductor.cases.models import Case
+from careconductor.coordination.models import Contact, TimeEntry
 from careconductor.privacy import sources
 
-from .models import MemberRisk, Registry, RegistryMember, StratificationRun
+from .models import MemberRisk, Registry, RegistryMember, RegistryReferral, StratificationRun
 
 
 def population_rows(kind: str) -> QuerySet[Any]:
@@ -18,6 +22,12 @@ def population_rows(kind: str) -> QuerySet[Any]:
         "registries": Registry,
         "stays": RegistryMember,
         "runs": StratificationRun,
+        "referrals": RegistryReferral,
+        "cases": Case,
+        "contacts": Contact,
+        "scores": AssessmentScore,
+        "goals": Goal,
+        "time": TimeEntry,
     }
     return rows[kind].objects.all()
 

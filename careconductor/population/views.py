@@ -89,7 +89,7 @@ def new_registry(request: StaffRequest) -> HttpResponse:
 
 
 def _chart(counts: list[RegistryCount]) -> Trend | None:
-    if not counts:
+    if len(counts) < 2:  # one day's run is a number, not a trend
         return None
     top = max(c.members for c in counts)
     points = [

@@ -261,6 +261,39 @@ def population_rows(user: User, kind: str) -> QuerySet[Any]:
     return source(kind).filter(**{POPULATION_KINDS[kind]: user.organization_id})
 
 
+# Who reads a programme's outcomes: supervisors and leads, and the population roles.
+OUTCOME_ROLES = POPULATION_ROLES | {Role.SUPERVISOR}
+OUTCOME_KINDS = {
+    "cases": "organization_id",
+    "contacts": "organization_id",
+    "scores": "patient__organization_id",
+    "goals": "patient__organization_id",
+    "time": "organization_id",
+    "stays": "registry__organization_id",
+    "referrals": "registry__organization_id",
+}
+
+
+def outcome_counted_rows(user: User, kind: str) -> QuerySet[Any]:
+    """The organisation's rows behind a programme's outcomes (cases, contacts, PHQ-9 scores, goals, time entries,
+    registry stays and referrals), for COUNTING only: a count or a median tells nothing about anyone. Labelled
+    contacts are left out (a count must not tell what a label hides). A page that names the patients behind a
+    number shows only those the viewer may see (visible_patients)."""
+    source = sources.registered.population
+    if (
+        source is None
+        or not user.is_authenticated
+        or not user.is_active
+        or user.organization_id is None
+        or user.role not in OUTCOME_ROLES
+    ):
+        raise PermissionError(
+            "Only supervisors, population health analysts and administrators read outcomes."
+        )
+    rows = source(kind).filter(**{OUTCOME_KINDS[kind]: user.organization_id})
+    return rows.filter(sensitivity="") if kind == "contacts" else rows
+
+
 def can_create_patients(user: User) -> bool:
     return user.is_authenticated and user.organization_id is not None and user.role in CREATING_ROLES
 

@@ -27,6 +27,7 @@ from careconductor.coordination.choices import FACE_TO_FACE_MODES, INTERACTIVE_M
 from careconductor.coordination.models import Contact
 from careconductor.coordination.rules import TCM_PERIOD_DAYS
 from careconductor.coordination.worklist import DISCHARGE_CLASSES
+from careconductor.core import clock
 from careconductor.patients.choices import EncounterClass
 from careconductor.patients.models import Encounter
 from careconductor.privacy import policy
@@ -63,10 +64,6 @@ def programme_label(programme: str) -> str:
     return "Not enrolled" if programme == NOT_ENROLLED else str(Program(programme).label)
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
-
-
 def readmission_figures(user: User, start: dt.date, end: dt.date) -> Figures:
     """The table for the discharges from `start` to `end` (local days, inclusive) of the patients `user` may see.
     A fixed number of queries whatever the number of discharges (the test holds it): the stays, the cases, the
@@ -76,8 +73,8 @@ def readmission_figures(user: User, start: dt.date, end: dt.date) -> Figures:
     if user.organization_id is None:
         return Figures(start, end, [])
     visible = policy.patient_q(user)
-    start_at = _midnight(start)
-    after_at = _midnight(end + dt.timedelta(days=max(READMISSION_DAYS, TCM_PERIOD_DAYS) + 1))
+    start_at = clock.local_midnight(start)
+    after_at = clock.local_midnight(end + dt.timedelta(days=max(READMISSION_DAYS, TCM_PERIOD_DAYS) + 1))
     stays = list(
         Encounter.objects.filter(visible, encounter_class__in=DISCHARGE_CLASSES, start__lt=after_at)
         .filter(Q(end__gte=start_at) | Q(end__isnull=True, start__gte=start_at))

@@ -190,13 +190,3 @@ def table(found: Iterable[Outcome], start: dt.date, end: dt.date) -> list[Cell]:
         if o.days_to_contact is not None:
             cell.days_to_contact.append(o.days_to_contact)
     return sorted(cells.values(), key=lambda c: (c.month, not c.enrolled, c.programme))
-
-
-def last_full_months(today: dt.date, months: int = 12) -> tuple[dt.date, dt.date]:
-    """The default period: the `months` whole months before the current one, first and last day."""
-    end = today.replace(day=1) - dt.timedelta(days=1)
-    year, month = end.year, end.month - months + 1
-    while month < 1:
-        month += 12
-        year -= 1
-    return dt.date(year, month, 1), end

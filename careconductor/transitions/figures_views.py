@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
@@ -16,62 +15,18 @@ from django.views.decorators.http import require_http_methods
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.assessments.trend import Trend, layout
 from careconductor.core import clock
+from careconductor.core.periods import PeriodForm, first_of, period_asked
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import staff_view
 
 from .figures import MEASURES, Figures, figures_csv, programme_label, readmission_figures
-from .figures_rules import Cell, last_full_months, share
-
-MAX_MONTHS = 36
-MONTH = {"invalid": "Give a month as YYYY-MM."}
-
-
-class PeriodForm(forms.Form):
-    start = forms.RegexField(
-        label="From (month)",
-        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
-        widget=forms.TextInput(attrs={"type": "month"}),
-        error_messages=MONTH,
-    )
-    end = forms.RegexField(
-        label="To (month)",
-        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
-        widget=forms.TextInput(attrs={"type": "month"}),
-        error_messages=MONTH,
-    )
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if isinstance(start, str) and isinstance(end, str):
-            first, last = _month(start), _month(end)
-            if last < first:
-                self.add_error("end", "The period ends before it starts.")
-            elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
-                self.add_error("end", f"Choose at most {MAX_MONTHS} months.")
-        return data
-
-
-def _month(text: str) -> dt.date:
-    year, month = text.split("-")
-    return dt.date(int(year), int(month), 1)
-
-
-def _month_end(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+from .figures_rules import Cell, share
 
 
 def _period(request: StaffRequest) -> tuple[PeriodForm, dt.date, dt.date]:
-    """The period asked for, or the last 12 full months (also when the form has errors, shown beside it)."""
-    start, end = last_full_months(clock.today())
-    form = PeriodForm(
-        request.GET if "start" in request.GET else {"start": f"{start:%Y-%m}", "end": f"{end:%Y-%m}"}
-    )
-    if form.is_valid():
-        return form, _month(form.cleaned_data["start"]), _month_end(_month(form.cleaned_data["end"]))
-    return form, start, end
+    return period_asked(request.GET, clock.today())
 
 
 @dataclass(frozen=True)
@@ -168,7 +123,7 @@ def figures_patients(request: StaffRequest) -> HttpResponse:
     form, start, end = _period(request)
     measure = request.GET.get("measure", "")
     try:
-        month = _month(request.GET.get("month", ""))
+        month = first_of(request.GET.get("month", ""))
     except ValueError:
         raise Http404 from None
     if form.errors or measure not in MEASURES:

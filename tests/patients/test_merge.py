@@ -332,3 +332,24 @@ def test_the_merge_day_comes_from_the_clock(world: World, pair: tuple[Patient, P
     assert done.merged_at == clock.now() or abs(done.merged_at - clock.now()) < dt.timedelta(minutes=1)
     assert Case.objects.filter(patient=dup).count() == 0
     assert PatientIdentifier.objects.filter(patient=dup).count() == 0
+
+
+def test_two_stratified_members_in_one_registry_merge_into_one_tier_and_one_stay(
+    world: World, pair: tuple[Patient, Patient]
+) -> None:
+    from careconductor.population.models import MemberRisk, RegistryMember
+    from careconductor.population.registry_actions import do_create_registry, do_run_registry
+    from careconductor.population.stratify import do_stratify
+
+    kept, dup = pair
+    do_stratify(world.adam)
+    registry = do_create_registry(world.adam, name="Everyone", rule="tier >= 1")
+    merge.do_merge_patients(world.adam, kept, dup, "Same person")
+    assert (
+        MemberRisk.objects.filter(patient=kept).count() == 1
+        and not MemberRisk.objects.filter(patient=dup).exists()
+    )
+    assert RegistryMember.objects.filter(registry=registry, patient=kept, left_on=None).count() == 2
+    do_run_registry(world.adam, registry)  # the merged record no longer counts as a member by itself
+    do_stratify(world.adam)
+    assert RegistryMember.objects.filter(registry=registry, patient=kept, left_on=None).count() == 1

@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
+from careconductor.core.periods import last_full_months
 from careconductor.transitions.figures_rules import (
     NOT_ENROLLED,
     Discharge,
-    last_full_months,
     outcomes,
     share,
     table,

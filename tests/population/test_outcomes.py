@@ -1,0 +1,212 @@
+"""A programme's outcomes (issue 22): the rules as tables (funnel, PHQ-9 at 12 weeks, enrolled time, goals, CCM
+months), then one journey on the database — members a registry found referred into chronic care management, one
+reached, enrolled, screened and seen again at 12 weeks, the other declining — counted on the page, the patients
+behind a number limited to those the viewer may see, the CSV, and who may open it."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from careconductor.accounts.choices import Role
+from careconductor.accounts.models import User
+from careconductor.cases.actions import do_assign_case, do_transition_case
+from careconductor.cases.choices import CaseStatus, Program
+from careconductor.cases.models import Case
+from careconductor.cases.rules import TransitionRequest
+from careconductor.coordination.actions import ContactInput, do_log_contact, do_log_time
+from careconductor.core import clock
+from careconductor.population import outcomes_rules as rules
+from careconductor.population.outcomes import programme_outcomes
+from careconductor.population.registry_actions import do_create_registry, do_refer_from_registry
+from careconductor.population.stratify import do_stratify
+from careconductor.privacy import policy
+from careconductor.privacy.actions import do_record_consent
+from careconductor.privacy.choices import ConsentMethod, ConsentType
+from careconductor.privacy.models import AuditEvent
+from tests.assessments.helpers import phq9_answers, record
+from tests.personas import World, make_staff
+
+from .test_registries import HF_HIGH_USE, heart_failure
+
+T = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+W = dt.timedelta(weeks=1)
+
+
+def case(n: int, *, reached: dt.datetime | None = None, enrolled: dt.datetime | None = None,
+         status: str = "referred", reason: str = "") -> rules.CaseFacts:  # fmt: skip
+    return rules.CaseFacts(n, 100 + n, T, enrolled, None, status, reason, reached)
+
+
+def test_the_funnel_counts_each_stage_and_why_cases_ended() -> None:
+    found = rules.funnel(
+        [
+            case(1),
+            case(2, reached=T + W),
+            case(3, reached=T + W, enrolled=T + 2 * W, status="active"),
+            case(4, reached=T + W, status="declined"),
+            case(5, reached=T, enrolled=T + W, status="closed", reason="goals_met"),
+            case(6, status="closed", reason="unable_to_reach"),
+        ]
+    )
+    assert (len(found.referred), len(found.reached), len(found.enrolled), len(found.ended)) == (6, 4, 2, 3)
+    assert found.reasons == {"declined": [104], "goals_met": [105], "unable_to_reach": [106]}
+
+
+@pytest.mark.parametrize(
+    ("scores", "baseline", "follow_up", "response", "remission"),
+    [
+        ([], None, None, False, False),
+        ([(T, 9), (T + 12 * W, 2)], None, None, False, False),  # under 10 at enrolment: not counted
+        ([(T - 5 * W, 18), (T + 12 * W, 2)], None, None, False, False),  # more than 30 days before
+        ([(T + 3 * W, 18)], None, None, False, False),  # more than 14 days after
+        ([(T - 2 * W, 16)], 16, None, False, False),  # no second score
+        ([(T, 16), (T + 7 * W, 2)], 16, None, False, False),  # too early for the 12-week one
+        ([(T, 16), (T + 17 * W, 2)], 16, None, False, False),  # too late
+        ([(T, 16), (T + 12 * W, 8)], 16, 8, True, False),  # exactly half: response
+        ([(T, 16), (T + 12 * W, 9)], 16, 9, False, False),
+        ([(T, 10), (T + 12 * W, 4)], 10, 4, True, True),
+        ([(T, 20), (T + 9 * W, 3), (T + 13 * W, 12)], 20, 12, False, False),  # the one closest to 12 weeks
+        ([(T, 20), (T + 10 * W, 3), (T + 14 * W, 12)], 20, 3, True, True),  # as close: the earlier
+        # The first of 10 or more is the baseline; 14 weeks after it, 5 is half of 12 or less but not under 5.
+        ([(T - W, 12), (T, 21), (T + 13 * W, 5)], 12, 5, True, False),
+    ],
+)
+def test_phq9_response_and_remission_at_12_weeks(
+    scores: list[tuple[dt.datetime, int]],
+    baseline: int | None,
+    follow_up: int | None,
+    response: bool,
+    remission: bool,
+) -> None:
+    assert rules.phq9_at_12_weeks(T, scores) == rules.Phq9(baseline, follow_up, response, remission)
+
+
+@pytest.mark.parametrize(
+    ("enrolled", "ended", "days"),
+    [
+        (None, None, 0.0),
+        (T, None, 28.0),  # the period is 28 days from T
+        (T - 10 * W, None, 28.0),
+        (T + W, T + 2 * W, 7.0),
+        (T + 5 * W, None, 0.0),
+        (T - 2 * W, T - W, 0.0),
+    ],
+)
+def test_enrolled_days_inside_the_period(
+    enrolled: dt.datetime | None, ended: dt.datetime | None, days: float
+) -> None:
+    facts = rules.CaseFacts(1, 1, T, enrolled, ended, "active", "", None)
+    assert rules.enrolled_days(facts, T, T + 4 * W) == days
+
+
+@pytest.mark.parametrize(
+    ("contacts", "days", "per_month"), [(0, 0.0, None), (3, 0.5, None), (2, 30.44, 2.0), (3, 60.88, 1.5)]
+)
+def test_contacts_per_case_month(contacts: int, days: float, per_month: float | None) -> None:
+    assert rules.per_case_month(contacts, days) == per_month
+
+
+def test_goals_met_leave_out_cancelled_ones_and_ccm_months_need_20_minutes() -> None:
+    goals = [("active", "achieved"), ("completed", "sustaining"), ("active", "in-progress"), ("cancelled", "achieved"),
+             ("entered-in-error", ""), ("active", "")]  # fmt: skip
+    assert rules.goal_counts(goals) == (2, 4)
+    first = dt.date(2026, 3, 1)
+    assert rules.billable_months({(1, first): 20, (2, first): 19, (1, dt.date(2026, 4, 1)): 45}) == 2
+    assert rules.median([]) is None and rules.median([1.0, 3.0, 10.0]) == 3.0
+
+
+# --- one journey on the database ----------------------------------------------------------------------------------
+
+
+def _enrol(user: User, found: Case) -> None:
+    do_transition_case(user, found, TransitionRequest(CaseStatus.SCREENING))
+    do_record_consent(
+        user,
+        found.patient,
+        consent_type=ConsentType.CM_ENROLMENT,
+        method=ConsentMethod.VERBAL,
+        given_on=clock.today(),
+    )
+    do_transition_case(user, found, TransitionRequest(CaseStatus.ACTIVE))
+
+
+@pytest.mark.django_db
+def test_a_registrys_referrals_are_followed_to_enrolment_and_phq9_response(world: World, login) -> None:
+    petra = make_staff("petra", Role.POPULATION_HEALTH, world.riverside)
+    start = clock.now().replace(day=1, hour=12)
+    with time_machine.travel(start, tick=False) as traveller:
+        first, second = heart_failure(world, "First", 2), heart_failure(world, "Second", 3)
+        do_stratify(world.adam)
+        registry = do_create_registry(petra, name="HF", rule=HF_HIGH_USE)
+        referred = do_refer_from_registry(petra, registry, [first.pk, second.pk], program=Program.CCM)
+        first_case, second_case = sorted(referred.cases, key=lambda c: c.patient.given_name)
+        for found in (first_case, second_case):
+            do_assign_case(world.sam, found, world.alice, override_reason="She knows the family")
+        traveller.shift(dt.timedelta(days=2))
+        do_log_contact(
+            world.alice, first, ContactInput(contact_at=clock.now(), mode="phone", direction="outbound", reached=True, minutes=10),
+            case=first_case,
+        )  # fmt: skip
+        _enrol(world.alice, Case.objects.get(pk=first_case.pk))
+        record(world.alice, first, "phq-9", phq9_answers(16))
+        do_log_time(
+            world.alice, first, on=clock.today(), activity="coordination", minutes=25, case=first_case
+        )
+        do_transition_case(world.alice, second_case, TransitionRequest(CaseStatus.DECLINED, note="Not now"))
+        traveller.shift(dt.timedelta(weeks=12))
+        record(world.alice, first, "phq-9", phq9_answers(7))
+        end_day = clock.today()
+    period = (start.date(), end_day)
+    for viewer in (world.sam, petra, world.adam):
+        found = programme_outcomes(viewer, Program.CCM, *period)
+        f = found.funnel
+        assert (len(f.referred), len(f.reached), len(f.enrolled), len(f.ended)) == (2, 1, 1, 1)
+        assert sorted(found.from_registries) == sorted([first.pk, second.pk])
+        assert found.median_days_to_contact == 2.0 and f.reasons == {"declined": [second.pk]}
+        assert (found.phq9_baseline, found.phq9_follow_up, found.phq9_response, found.phq9_remission) == (
+            [first.pk],
+            [first.pk],
+            [first.pk],
+            [],
+        )
+        assert found.ccm_minutes == 25 and found.ccm_billable_months == 1
+    assert first.pk not in programme_outcomes(world.sam, Program.COMPLEX, *period).funnel.referred
+
+    # The page, a number's patients (Sam supervises the team: he sees them; the analyst counts them only), the CSV.
+    query = {"programme": "ccm", "start": f"{period[0]:%Y-%m}", "end": f"{period[1]:%Y-%m}"}
+    page = login(world.sam).get(reverse("population:outcomes"), query)
+    assert page.status_code == 200 and "Response: 50 % lower or more" in page.content.decode()
+    names = login(world.sam).get(reverse("population:outcome_patients"), {**query, "measure": "enrolled"})
+    assert "First" in names.content.decode()
+    assert AuditEvent.objects.filter(user=world.sam, patient=first, action="read").exists()
+    hidden = login(petra).get(reverse("population:outcome_patients"), {**query, "measure": "enrolled"})
+    assert "First" not in hidden.content.decode() and "And 1 you may not open" in hidden.content.decode()
+    rows = list(
+        csv.reader(io.StringIO(login(petra).get(reverse("population:outcomes_csv"), query).content.decode()))
+    )
+    assert rows[0] == ["programme", "from", "to", "measure", "value", "of"]
+    assert ["Chronic care management", period[0].isoformat(), "Enrolled", "1", "2"] in [
+        [r[0], r[1], r[3], r[4], r[5]] for r in rows[1:]
+    ]
+    assert (
+        login(petra).get(reverse("population:outcome_patients"), {**query, "measure": "nothing"}).status_code
+        == 404
+    )
+    bad = login(world.sam).get(reverse("population:outcomes"), {**query, "start": "٢٠٢٦-01"})
+    assert bad.status_code == 400 and "Give a month as YYYY-MM." in bad.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["alice", "dana", "uma", "pia"])
+def test_only_supervisors_analysts_and_administrators_read_outcomes(
+    world: World, persona: str, login
+) -> None:
+    with pytest.raises(PermissionError):
+        policy.outcome_counted_rows(getattr(world, persona), "cases")
+    assert login(getattr(world, persona)).get(reverse("population:outcomes")).status_code == 403
