@@ -131,6 +131,7 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         .first(),
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
         "registry_id": Registry.objects.values_list("pk", flat=True).first() or 0,
+        "run_id": 0,
         # The resource directory's rows (no patient data; another organisation's ids answer 404).
         "provider_id": 0,
         "service_id": 0,

@@ -145,7 +145,14 @@ def _cases() -> list[Any]:
         policy = pattern.callback.access_policy
         # The UM screens refuse case staff at the door: fuzz them as the UM nurse and the medical director, who
         # reach their forms.
-        personas = ["uma", "mo"] if name.startswith("um:") else ["alice", "sam"]
+        # The population pages likewise: the administrator reaches the registry forms, the supervisor the outcomes.
+        personas = (
+            ["uma", "mo"]
+            if name.startswith("um:")
+            else ["adam", "sam"]
+            if name.startswith("population:")
+            else ["alice", "sam"]
+        )
         if policy != "staff":
             personas += ["anonymous", "bob before the second factor"]
         marks = [KNOWN_CRASHES[name]] if name in KNOWN_CRASHES else []

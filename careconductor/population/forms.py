@@ -66,3 +66,34 @@ def rule_words() -> list[tuple[str, str]]:
         + [("readmitted", "readmitted within 30 days of a discharge in the last 12 months")]
         + [(word, f"an active diagnosis of {word.replace('_', ' ')}") for word in CONDITIONS]
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        one = super().clean
+        return [one(d, initial) for d in data] if isinstance(data, list | tuple) else [one(data, initial)]
+
+
+class ImportForm(forms.Form):
+    uploads = MultipleFileField(
+        label="Files",
+        error_messages={"required": "Choose the files to import.", "empty": "The file is empty."},
+        help_text="FHIR Bulk Data NDJSON (one resource type a file: Patient, Coverage, Condition, Encounter), an "
+        "eligibility CSV, or patient bundles (.json). Several at once; Patient files are imported first.",
+    )
+    source = forms.CharField(
+        label="Source",
+        max_length=40,
+        help_text="Who sent them, the same name each time (e.g. plan-feed): a member sent again is recognised by it.",
+    )
+    dry_run = forms.BooleanField(label="Dry run: check and report, write nothing", required=False)

@@ -112,3 +112,40 @@ class RegistryReferral(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} from registry {self.registry_id}"
+
+
+class ImportRun(models.Model):
+    """An import an administrator started on the import page: the files wait in the data folder until the worker
+    has imported them (then they are removed), and the page follows its progress and shows the report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Stopped by an error"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=40)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    files = models.JSONField(default=list, help_text="The uploaded files' names, in import order")
+    lines_total = models.PositiveBigIntegerField(default=0)
+    lines_read = models.PositiveBigIntegerField(default=0)
+    current_file = models.CharField(max_length=255, blank=True)
+    reports = models.JSONField(default=list, help_text="One report a file (importing.FileReport as a dict)")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-started_at"], name="import_run_idx")]
+
+    def __str__(self) -> str:
+        return f"import of {len(self.files)} files from {self.source} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, round(100 * self.lines_read / self.lines_total)) if self.lines_total else 0

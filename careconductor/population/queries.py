@@ -16,7 +16,15 @@ from careconductor.accounts.models import Team, User
 from careconductor.core import clock
 from careconductor.privacy import audit, policy
 
-from .models import MemberRisk, Registry, RegistryCount, RegistryMember, RegistryReferral, StratificationRun
+from .models import (
+    ImportRun,
+    MemberRisk,
+    Registry,
+    RegistryCount,
+    RegistryMember,
+    RegistryReferral,
+    StratificationRun,
+)
 
 PER_PAGE = 50
 CHART_DAYS = 365
@@ -119,3 +127,13 @@ def access_teams(user: User) -> QuerySet[Team]:
     """The organisation's teams, for a referral's receiving team (names only, no patient data)."""
     policy.population_rows(user, "registries")  # the same people as the pages that offer them
     return Team.objects.filter(organization_id=user.organization_id or 0).order_by("name")
+
+
+def access_import_runs(user: User) -> QuerySet[ImportRun]:
+    """The organisation's imports started on the import page, newest first (names of files and counts only)."""
+    organization_id = policy.require_admin(user, "Only an administrator sees the imports.")
+    return (
+        ImportRun.objects.filter(organization_id=organization_id)
+        .select_related("started_by")
+        .order_by("-started_at")
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import outcomes_views, views
+from . import import_views, outcomes_views, views
 
 app_name = "population"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("registries/<int:registry_id>/", views.registry, name="registry"),
     path("registries/<int:registry_id>/run/", views.run_registry, name="run_registry"),
     path("registries/<int:registry_id>/refer/", views.refer, name="refer"),
+    path("stratify/", views.stratify, name="stratify"),
+    path("imports/", import_views.imports, name="imports"),
+    path("imports/<int:run_id>/", import_views.import_run, name="import_run"),
     path("outcomes/", outcomes_views.outcomes, name="outcomes"),
     path("outcomes/csv/", outcomes_views.outcomes_csv_download, name="outcomes_csv"),
     path("outcomes/patients/", outcomes_views.outcome_patients, name="outcome_patients"),

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careconductor.accounts.choices import Role
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.assessments.trend import Trend, layout
 from careconductor.core.errors import ActionRefused
@@ -27,6 +29,7 @@ from .forms import ReferForm, RegistryForm, rule_words
 from .models import Registry, RegistryCount
 from .registry_actions import MAX_REFERRALS, do_create_registry, do_refer_from_registry, do_run_registry
 from .stratify_rules import TIER_WORDS
+from .tasks import stratify_now
 
 POPULATION = roles_for(Page.POPULATION)
 
@@ -58,6 +61,17 @@ def home(request: StaffRequest) -> HttpResponse:
             "nav": Page.POPULATION.value,
         },
     )
+
+
+@staff_view(roles=[Role.ADMIN])
+@require_POST
+def stratify(request: StaffRequest) -> HttpResponse:
+    """Queue a stratification now (the worker runs it: a million members take half a minute)."""
+    transaction.on_commit(lambda: stratify_now(request.user.pk))
+    messages.success(
+        request, "The stratification is queued: the tiers and registries are renewed in a moment."
+    )
+    return redirect("population:home")
 
 
 @staff_view(roles=POPULATION)
