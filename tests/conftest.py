@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
+from django.test.utils import override_settings
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -91,7 +92,28 @@ def django_db_setup(
         with django_db_blocker.unblock(), sqlite3.connect(copy) as target:
             connection.ensure_connection()
             connection.connection.backup(target)
+            _record_migrations(target)
     return copy
+
+
+def _record_migrations(target: sqlite3.Connection) -> None:
+    """With --nomigrations (the SQLite pass: tests/core/test_first_run.py migrates an empty folder itself) the
+    tables are made from the models and no migration is recorded: record them all in the copy, so the product
+    started on it finds its database migrated, as it would after `careconductor migrate`."""
+    from django.db.migrations.loader import MigrationLoader
+
+    target.execute(
+        'CREATE TABLE IF NOT EXISTS "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, '
+        '"app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL)'
+    )
+    if target.execute('SELECT COUNT(*) FROM "django_migrations"').fetchone()[0]:
+        return
+    with override_settings(MIGRATION_MODULES={}):  # --nomigrations hides them from the loader
+        nodes = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    target.executemany(
+        'INSERT INTO "django_migrations" ("app", "name", "applied") VALUES (?, ?, datetime(\'now\'))',
+        sorted(nodes),
+    )
 
 
 @pytest.fixture(scope="session")

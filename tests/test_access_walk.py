@@ -132,6 +132,8 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
         "registry_id": Registry.objects.values_list("pk", flat=True).first() or 0,
         "run_id": 0,
+        "job_id": "00000000-0000-4000-8000-000000000000",
+        "name": "Patient.ndjson",
         # The resource directory's rows (no patient data; another organisation's ids answer 404).
         "provider_id": 0,
         "service_id": 0,

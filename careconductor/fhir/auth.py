@@ -115,3 +115,11 @@ def confirm(token: ApiToken) -> None:
         audit.discard_reads()  # before the refusal is recorded (written when the request's batch ends)
     use_token(token)  # the 401 of a refused token
     audit.flush()
+
+
+def token_of(request: HttpRequest) -> ApiToken:
+    """The token of a request the caller was already authenticated for (fhir_view did): the job it owns."""
+    token = find_token(_secret(request))
+    if token is None:
+        raise FhirError(401, "Send an access token: Authorization: Bearer <token>.", code="login")
+    return token

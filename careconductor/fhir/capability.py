@@ -11,6 +11,7 @@ from .search import COMMON
 
 BACKPORT_OPERATIONS = "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/"
 PAS_OPERATIONS = "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/"
+BULK_OPERATIONS = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
@@ -20,8 +21,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         resource: dict[str, Any] = {
             "type": mapper.resource_type,
             "interaction": [{"code": code} for code in sorted(mapper.interactions)],
-            "versioning": "versioned-update",
-            "readHistory": True,
+            "versioning": "versioned-update" if "history-instance" in mapper.interactions else "no-version",
+            "readHistory": "history-instance" in mapper.interactions,
             "updateCreate": False,
             "conditionalCreate": "create" in mapper.interactions and "identifier" in mapper.params,
             "conditionalUpdate": False,
@@ -49,8 +50,11 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 {
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                }
+                },
+                {"name": "export", "definition": f"{BULK_OPERATIONS}patient-export"},
             ]
+        if mapper.resource_type == "Group":
+            resource["operation"] = [{"name": "export", "definition": f"{BULK_OPERATIONS}group-export"}]
         if mapper.resource_type == "Subscription":
             resource["operation"] = [
                 {"name": name, "definition": f"{BACKPORT_OPERATIONS}backport-subscription-{name}"}
@@ -99,6 +103,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                # FHIR Bulk Data: asynchronous NDJSON export of everything the token may read (fhir/bulk.py).
+                "operation": [{"name": "export", "definition": f"{BULK_OPERATIONS}export"}],
             }
         ],
     }

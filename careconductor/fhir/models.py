@@ -86,3 +86,36 @@ class SubscriptionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.number} of {self.subscription_id}"
+
+
+class ExportJob(models.Model):
+    """A FHIR Bulk Data `$export` (interop.md §2): asked for by an API client, run by the worker through the same
+    mappers and access policy as a search (bulk.py), its NDJSON files kept in the data folder until the client
+    deletes the job or it expires."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True)
+    token = models.ForeignKey("accounts.ApiToken", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, help_text="system, patient or group")
+    group_id = models.CharField(max_length=64, blank=True)
+    types = models.JSONField(default=list)
+    since = models.DateTimeField(null=True, blank=True)
+    request_url = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    progress = models.CharField(max_length=100, blank=True)
+    transaction_time = models.DateTimeField(null=True, blank=True)
+    output = models.JSONField(
+        default=list, help_text='[{"type": "Patient", "file": "Patient.ndjson", "count": 12}]'
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"$export {self.id} ({self.status})"

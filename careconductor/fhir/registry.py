@@ -103,6 +103,11 @@ class Mapper:
     def to_fhir(self, row: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    def read_entries(self, row: Any) -> list[tuple[int | None, str, str]]:
+        """What serving the row reads, for the audit trail: (patient id, type, id); the patient's own row by default,
+        one per member for a resource that names many (Group)."""
+        return [(self.patient_id(row), self.resource_type, self.resource_id(row))]
+
     def parts(self) -> tuple[Mapper, ...]:
         """The mappers of the models the type is served from: itself, or one per model (see UnionMapper)."""
         return (self,)

@@ -214,8 +214,7 @@ def run(search: Search, base_url: str) -> dict[str, Any]:
     included = _includes(search, rows, base_url) + _revincludes(search, rows, base_url)
     audit.record_resource_reads(
         caller.user,
-        [(mapper.patient_id(r), mapper.resource_type, mapper.resource_id(r)) for r in rows]
-        + [(p, t, i) for p, t, i, _ in included],
+        [entry for r in rows for entry in mapper.read_entries(r)] + [(p, t, i) for p, t, i, _ in included],
         detail="FHIR search",
     )
     bundle["link"] = _links(

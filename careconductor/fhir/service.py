@@ -61,9 +61,7 @@ def _resource_headers(body: dict[str, Any]) -> dict[str, str]:
 
 
 def _audit_read(caller: Caller, mapper: Mapper, row: Any, detail: str) -> None:
-    audit.record_resource_reads(
-        caller.user, [(mapper.patient_id(row), mapper.resource_type, mapper.resource_id(row))], detail=detail
-    )
+    audit.record_resource_reads(caller.user, mapper.read_entries(row), detail=detail)
 
 
 def read(caller: Caller, resource_type: str, resource_id: str) -> Answer:

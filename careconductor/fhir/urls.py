@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from . import views
+from . import bulk_views, views
 
 app_name = "fhir"
 
@@ -13,6 +13,15 @@ urlpatterns = [
     path("", views.root, name="root"),
     path("metadata", views.metadata, name="metadata"),
     re_path(rf"^Patient/{ID}/\$everything$", views.patient_everything, name="patient_everything"),
+    re_path(r"^\$export$", bulk_views.export_system, name="export"),
+    re_path(r"^Patient/\$export$", bulk_views.export_patients, name="patient_export"),
+    re_path(rf"^Group/{ID}/\$export$", bulk_views.export_group, name="group_export"),
+    re_path(r"^\$export-status/(?P<job_id>[0-9a-f-]{36})$", bulk_views.export_status, name="export_status"),
+    re_path(
+        r"^\$export-file/(?P<job_id>[0-9a-f-]{36})/(?P<name>[A-Za-z]{1,64}\.ndjson)$",
+        bulk_views.export_file,
+        name="export_file",
+    ),
     re_path(r"^Claim/\$submit$", views.claim_submit, name="claim_submit"),
     re_path(r"^Claim/\$inquire$", views.claim_inquire, name="claim_inquire"),
     re_path(rf"^Subscription/{ID}/\$status$", views.subscription_status, name="subscription_status"),

@@ -20,11 +20,13 @@ from careconductor.core import clock
 
 from .errors import FhirError
 from .models import ResourceVersion
-from .registry import Mapper, all_mappers
+from .registry import HISTORY, VREAD, Mapper, all_mappers
 
 
 def connect() -> None:
     for mapper in all_mappers():
+        if not ({VREAD, HISTORY} & mapper.interactions):
+            continue  # nothing reads its kept versions (a Group: a registry changes with every run)
         watched: dict[type[Model], Callable[[Any], str | None]] = {}
         for part in mapper.parts():
             watched[part.model] = part.resource_id

@@ -501,3 +501,27 @@ def test_a_patients_token_cannot_write(paula_world: World, portal: User, api) ->
 
 def test_every_expected_type_is_registered() -> None:
     assert {m.resource_type for m in all_mappers()} >= set(EXPECTED)
+
+
+@pytest.mark.parametrize("persona", STRANGERS)
+def test_a_strangers_bulk_export_holds_nothing_of_paula_and_hers_holds_all(
+    persona: str, paula_world: World, people: dict[str, User], api, django_capture_on_commit_callbacks
+) -> None:
+    from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
+
+    from .test_bulk_export import export, files, lines
+
+    paula = paula_world.paula
+    HUEY.immediate = True
+    try:
+        stranger: Api = api(people[persona])
+        _, manifest, _ = export(stranger, "$export", django_capture_on_commit_callbacks)
+        got = {(r["resourceType"], r["id"]) for url in files(manifest).values() for r in lines(stranger, url)}
+        assert not got & refs_of(paula), f"{persona}'s $export holds {got & refs_of(paula)}"
+        _no_successful_reads(people[persona], paula)
+        alice: Api = api(people["alice"])
+        _, hers, _ = export(alice, "Patient/$export", django_capture_on_commit_callbacks)
+        got = {(r["resourceType"], r["id"]) for url in files(hers).values() for r in lines(alice, url)}
+        assert refs_of(paula) <= got
+    finally:
+        HUEY.immediate = False

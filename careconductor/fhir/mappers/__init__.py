@@ -33,6 +33,7 @@ MODULES = (
     "appointment",
     "service_request",
     "subscription",
+    "group",
 )
 
 
