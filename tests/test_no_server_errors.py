@@ -119,6 +119,8 @@ def _url(name: str, world: World, ids: dict[str, int]) -> str:
             "resource_type": "Patient",
             "resource_id": str(ids.get("patient_id", world.paula.pk)),
             "version_id": "1",
+            "job_id": "00000000-0000-4000-8000-000000000000",
+            "name": "Patient.ndjson",
         }
         return reverse(name, kwargs={k: fhir[k] for k in pattern.pattern.regex.groupindex})
     return reverse(name, kwargs={k: ids.get(k, known.get(k, 1)) for k in pattern.pattern.converters})
