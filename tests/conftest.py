@@ -242,3 +242,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for module, seconds in MODULE_SECONDS.most_common(10):
         terminalreporter.write_line(f"{seconds:8.1f}  {module}")
     terminalreporter.write_line(f"{sum(MODULE_SECONDS.values()):8.1f}  all {len(MODULE_SECONDS)} modules")
+
+
+@pytest.fixture
+def worker_now() -> Iterator[None]:
+    """Tasks queued in the test run at once, in the test's process (huey's immediate mode), as the worker would."""
+    from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False

@@ -195,18 +195,24 @@ def run(job_id: str) -> ExportJob | None:
     caller = Caller(user=job.user, scopes=tuple(str(s) for s in job.token.scopes or ()))
     job.status, job.transaction_time = ExportJob.Status.RUNNING, clock.now()
     job.save(update_fields=["status", "transaction_time"])
-    members: list[int] | None = None
-    if job.level == "group":
-        group = _group(caller, job.group_id)
-        members = [m.patient_id for m in group.stays.filter(left_on=None)]
     folder = export_folder(job)
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        members: list[int] | None = None
+        if job.level == "group":  # the registry's members now (it may be gone: the job fails, saying so)
+            members = [m.patient_id for m in _group(caller, job.group_id).stays.filter(left_on=None)]
+        folder.mkdir(parents=True, exist_ok=True)
         job.output = _write(job, caller, members, folder)
     except Exception as exc:  # the status URL says it failed; the worker logs the trace
-        job.status, job.error, job.finished_at = ExportJob.Status.FAILED, f"{type(exc).__name__}", clock.now()
+        said = "; ".join(i.get("diagnostics", "") for i in exc.issues) if isinstance(exc, FhirError) else ""
+        job.status, job.error, job.finished_at = (
+            ExportJob.Status.FAILED,
+            said or type(exc).__name__,
+            clock.now(),
+        )
         job.save(update_fields=["status", "error", "finished_at"])
         shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, FhirError):
+            return job
         raise
     job.status, job.finished_at, job.progress = ExportJob.Status.COMPLETED, clock.now(), ""
     job.save(update_fields=["output", "status", "finished_at", "progress"])

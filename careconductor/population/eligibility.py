@@ -35,7 +35,7 @@ def missing_columns(header: list[str]) -> list[str]:
     return [c for c in REQUIRED if c not in names]
 
 
-def _date(value: str, column: str) -> dt.date | None:
+def date_in(value: str, column: str) -> dt.date | None:
     text = value.strip()
     if not text:
         return None
@@ -48,7 +48,7 @@ def _date(value: str, column: str) -> dt.date | None:
         raise RowProblem(f"{column} is not a date (YYYY-MM-DD or MM/DD/YYYY): {text[:20]!r}.") from None
 
 
-def _text(row: dict[str, str], column: str, limit: int) -> str:
+def text_in(row: dict[str, str], column: str, limit: int) -> str:
     value = row.get(column) or ""
     if "\x00" in value:
         raise RowProblem(f"{column} holds a NUL character.")
@@ -57,48 +57,48 @@ def _text(row: dict[str, str], column: str, limit: int) -> str:
 
 def read_line(raw: dict[str, str | None]) -> EligibilityLine:
     row = {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str) or v is None}
-    member_id = _text(row, "member_id", 60)
+    member_id = text_in(row, "member_id", 60)
     if not member_id:
         raise RowProblem("member_id is empty.")
-    family, given = _text(row, "family_name", 100), _text(row, "given_name", 100)
+    family, given = text_in(row, "family_name", 100), text_in(row, "given_name", 100)
     if not family or not given:
         raise RowProblem("A member needs a family_name and a given_name.")
-    born = _date(row.get("birth_date", ""), "birth_date")
+    born = date_in(row.get("birth_date", ""), "birth_date")
     if born is None:
         raise RowProblem("A member needs a birth_date.")
-    sex = SEXES.get(_text(row, "sex", 10).lower())
+    sex = SEXES.get(text_in(row, "sex", 10).lower())
     if sex is None:
         raise RowProblem(f"sex {row.get('sex', '')[:10]!r} is not one of F, M, other, U.")
-    email = _text(row, "email", 254)
+    email = text_in(row, "email", 254)
     member = MemberRow(
         key=member_id,
         given_name=given,
         family_name=family,
         birth_date=born,
         sex=sex.value,
-        phone=_text(row, "phone", 40),
+        phone=text_in(row, "phone", 40),
         email=email if "@" in email else "",
-        address_line=_text(row, "address", 200),
-        city=_text(row, "city", 100),
-        state=_text(row, "state", 40),
-        postal_code=_text(row, "postal_code", 20),
-        preferred_language=(_text(row, "language", 8).lower() or "en")[:2],
+        address_line=text_in(row, "address", 200),
+        city=text_in(row, "city", 100),
+        state=text_in(row, "state", 40),
+        postal_code=text_in(row, "postal_code", 20),
+        preferred_language=(text_in(row, "language", 8).lower() or "en")[:2],
         deceased_date=None,
     )
-    start = _date(row.get("coverage_start", ""), "coverage_start")
+    start = date_in(row.get("coverage_start", ""), "coverage_start")
     if start is None:
         return EligibilityLine(member, None)
-    end = _date(row.get("coverage_end", ""), "coverage_end")
+    end = date_in(row.get("coverage_end", ""), "coverage_end")
     if end is not None and end < start:
         raise RowProblem("coverage_end is before coverage_start.")
-    plan_type = _text(row, "plan_type", 40).lower()
+    plan_type = text_in(row, "plan_type", 40).lower()
     kind = PLAN_TYPES.get(plan_type, CoverageKind.COMMERCIAL) if plan_type else CoverageKind.COMMERCIAL
     coverage = CoverageRow(
         key=f"{member_id}@{start.isoformat()}",
         member=member_id,
         kind=kind.value,
-        payer=_text(row, "payer", 200) or "Unknown payer",
-        plan_name=_text(row, "plan_name", 200),
+        payer=text_in(row, "payer", 200) or "Unknown payer",
+        plan_name=text_in(row, "plan_name", 200),
         member_id=member_id,
         start_date=start,
         end_date=end,

@@ -111,9 +111,10 @@ def do_import_files(
         raise ActionRefused(
             {"source": "Name the source in lower case letters, digits and dashes (e.g. plan-2026)."}
         )
-    from .bundle_import import import_bundle  # it builds on this module's rows and writing
+    from .bundle_import import import_bundle  # they build on this module's rows and writing
+    from .claims_import import import_csv
 
-    readers = {".csv": import_eligibility, ".json": import_bundle}
+    readers = {".csv": import_csv, ".json": import_bundle}
     reports = []
     for path in import_files(paths):
         read = readers.get(path.suffix, import_lines)

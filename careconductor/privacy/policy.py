@@ -243,22 +243,33 @@ POPULATION_KINDS = {
 }
 
 
-def population_rows(user: User, kind: str) -> QuerySet[Any]:
-    """Population health's rows of the user's organisation: "members" (each member's risk tier, reasons and facts),
-    "registries", "stays" (who is in a registry since when) or "runs" (the stratification runs). Only for POPULATION_ROLES: they show a member's
-    name, tier and the reasons, never a chart (opening one still needs a relationship: visible_patients). The
-    sensitivity rules hold by construction: tiers, reasons and condition words are computed without any labelled
-    record (population.stratify), so nothing here says what a label hides."""
+def _organisation_rows(
+    user: User, kind: str, roles: frozenset[Role], lookups: dict[str, str], refusal: str
+) -> QuerySet[Any]:
+    """The population source's rows of a kind, of the user's organisation, for the roles given; PermissionError
+    for anyone else."""
     source = sources.registered.population
     if (
         source is None
         or not user.is_authenticated
         or not user.is_active
         or user.organization_id is None
-        or user.role not in POPULATION_ROLES
+        or user.role not in roles
     ):
-        raise PermissionError("Only population health analysts and administrators see registries.")
-    return source(kind).filter(**{POPULATION_KINDS[kind]: user.organization_id})
+        raise PermissionError(refusal)
+    return source(kind).filter(**{lookups[kind]: user.organization_id})
+
+
+def population_rows(user: User, kind: str) -> QuerySet[Any]:
+    """Population health's rows of the user's organisation: "members" (each member's risk tier, reasons and facts),
+    "registries", "stays" (who is in a registry since when) or "runs" (the stratification runs). Only for
+    POPULATION_ROLES: they show a member's name, tier and the reasons, never a chart (opening one still needs a
+    relationship: visible_patients). The sensitivity rules hold by construction: tiers, reasons and condition words
+    are computed without any labelled record (population.stratify), so nothing here says what a label hides."""
+    return _organisation_rows(
+        user, kind, POPULATION_ROLES, POPULATION_KINDS,
+        "Only population health analysts and administrators see registries.",
+    )  # fmt: skip
 
 
 # Who reads a programme's outcomes: supervisors and leads, and the population roles.
@@ -279,18 +290,10 @@ def outcome_counted_rows(user: User, kind: str) -> QuerySet[Any]:
     registry stays and referrals), for COUNTING only: a count or a median tells nothing about anyone. Labelled
     contacts are left out (a count must not tell what a label hides). A page that names the patients behind a
     number shows only those the viewer may see (visible_patients)."""
-    source = sources.registered.population
-    if (
-        source is None
-        or not user.is_authenticated
-        or not user.is_active
-        or user.organization_id is None
-        or user.role not in OUTCOME_ROLES
-    ):
-        raise PermissionError(
-            "Only supervisors, population health analysts and administrators read outcomes."
-        )
-    rows = source(kind).filter(**{OUTCOME_KINDS[kind]: user.organization_id})
+    rows = _organisation_rows(
+        user, kind, OUTCOME_ROLES, OUTCOME_KINDS,
+        "Only supervisors, population health analysts and administrators read outcomes.",
+    )  # fmt: skip
     return rows.filter(sensitivity="") if kind == "contacts" else rows
 
 

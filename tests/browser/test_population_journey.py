@@ -15,16 +15,14 @@ import pytest
 import time_machine
 
 from careconductor.accounts.choices import Role
-from careconductor.cases.actions import do_assign_case, do_transition_case
-from careconductor.cases.choices import CaseStatus, Program
+from careconductor.cases.actions import do_assign_case
+from careconductor.cases.choices import Program
 from careconductor.cases.models import Case
-from careconductor.cases.rules import TransitionRequest
 from careconductor.coordination.actions import ContactInput, do_log_contact
 from careconductor.core import clock
 from careconductor.population.stratify import do_stratify
-from careconductor.privacy.actions import do_record_consent
-from careconductor.privacy.choices import ConsentMethod, ConsentType
 
+from ..coordination.test_followup_actions import enrol
 from ..personas import World, make_staff
 from ..population.test_registries import heart_failure
 from .portal import PHONE
@@ -82,10 +80,7 @@ def test_a_registry_member_is_referred_enrolled_and_counted(  # type: ignore[no-
     do_assign_case(world.sam, case, world.alice, override_reason="Heart failure is her field")
     do_log_contact(world.alice, case.patient, ContactInput(clock.now(), "phone", "outbound",
                    reached=True, minutes=15), case=case)  # fmt: skip
-    do_transition_case(world.alice, case, TransitionRequest(CaseStatus.SCREENING))
-    do_record_consent(world.alice, case.patient, consent_type=ConsentType.CM_ENROLMENT,
-                      method=ConsentMethod.VERBAL, given_on=clock.today())  # fmt: skip
-    do_transition_case(world.alice, case, TransitionRequest(CaseStatus.ACTIVE))
+    enrol(world, case)
 
     this_month = f"{clock.today():%Y-%m}"
     for viewport, name in ((LAPTOP, "laptop"), (PHONE["viewport"], "phone")):

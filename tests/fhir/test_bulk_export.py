@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 from fhir.resources.R4B import get_fhir_model_class
-from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
 from careconductor.accounts.choices import Role
 from careconductor.core import clock
@@ -31,13 +30,6 @@ from .conftest import BASE, Api
 
 pytestmark = pytest.mark.django_db
 MEMBERS = 8
-
-
-@pytest.fixture
-def worker_now() -> Iterator[None]:
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def members(world: World, source: str = "plan-feed") -> None:
@@ -188,3 +180,20 @@ def test_exported_members_imported_into_another_organisation_come_back_the_same(
         Encounter.objects.filter(patient__in=theirs).count()
         == Encounter.objects.filter(patient__in=ours).count()
     )
+
+
+def test_an_export_whose_group_is_gone_fails_and_says_why(
+    world: World, api: Callable[..., Api], django_capture_on_commit_callbacks
+) -> None:
+    from careconductor.fhir import bulk
+
+    registry = do_create_registry(world.adam, name="Soon gone", rule="copd")
+    admin = api(world.adam)
+    with django_capture_on_commit_callbacks(execute=False):
+        kicked = admin.get(f"Group/{registry.pk}/$export")
+    assert kicked.status == 202
+    registry.delete()
+    job = bulk.run(str(ExportJob.objects.get().pk))
+    assert job is not None and job.status == ExportJob.Status.FAILED and "is not known" in job.error
+    failed = admin.get(kicked.headers["Content-Location"].removeprefix("http://testserver/fhir/r4/"))
+    assert failed.status == 500 and "The export failed" in failed.body["issue"][0]["diagnostics"]

@@ -5,13 +5,11 @@ dry run writes nothing; refusals beside the fields; only an administrator; the u
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
 from careconductor.core import clock
 from careconductor.patients.models import Condition, Patient
@@ -23,13 +21,6 @@ from tests.personas import World
 
 pytestmark = pytest.mark.django_db
 MEMBERS = 12
-
-
-@pytest.fixture
-def worker_now() -> Iterator[None]:
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def ndjson(kind: str, *, broken_line: int | None = None) -> SimpleUploadedFile:

@@ -30,6 +30,7 @@ from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
 from careconductor.privacy.models import AuditEvent
 from tests.assessments.helpers import phq9_answers, record
+from tests.coordination.test_followup_actions import enrol
 from tests.personas import World, make_staff
 
 from .test_registries import HF_HIGH_USE, heart_failure
@@ -153,7 +154,7 @@ def test_a_registrys_referrals_are_followed_to_enrolment_and_phq9_response(world
             world.alice, first, ContactInput(contact_at=clock.now(), mode="phone", direction="outbound", reached=True, minutes=10),
             case=first_case,
         )  # fmt: skip
-        _enrol(world.alice, Case.objects.get(pk=first_case.pk))
+        enrol(world, Case.objects.get(pk=first_case.pk))
         record(world.alice, first, "phq-9", phq9_answers(16))
         do_log_time(
             world.alice, first, on=clock.today(), activity="coordination", minutes=25, case=first_case
