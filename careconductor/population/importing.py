@@ -44,6 +44,7 @@ from careconductor.privacy.choices import AuditAction
 
 from . import eligibility, fhir_rows
 from .fhir_rows import ConditionRow, CoverageRow, EncounterRow, MemberRow, NotCoded, Row, RowProblem
+from .member_updates import apply_changes, member_changes
 
 SOURCE_SYSTEM = "urn:careconductor:import:"
 SUFFIXES = (".ndjson", ".csv", ".json")
@@ -65,6 +66,7 @@ class FileReport:
     rejected_count: int = 0
     left_out: str = ""  # why the whole file was not imported
     not_coded: int = 0  # conditions without an ICD-10-CM code: left out, counted, the file imported
+    changed: int = 0  # members sent before whose details the file changes (member_updates)
     left_out_types: dict[str, int] = field(default_factory=dict)  # a bundle's resources of types not imported
 
     @property
@@ -162,11 +164,20 @@ def import_lines(
         report.rejected.sort()
         return report
     report.new = len(new)
-    if dry_run or not new:
+    changes = (
+        member_changes(members, (r for _, r in rows if isinstance(r, MemberRow))) if kind == "Patient" else {}
+    )
+    report.changed, report.unchanged = len(changes), report.unchanged - len(changes)
+    if dry_run or not (new or changes):
         return report
     with transaction.atomic():
         write_rows(kind, organization_id, source, [row for _, row in new], members)
-        record_file(user, name, f"{report.new} {kind} from {source} ({report.unchanged} unchanged)")
+        apply_changes(changes)
+        record_file(
+            user,
+            name,
+            f"{report.new} {kind} from {source} ({report.changed} changed, {report.unchanged} unchanged)",
+        )
     return report
 
 
@@ -354,6 +365,7 @@ def import_eligibility(
     kept = kept_keys("Coverage", organization_id, source)
     new_members: dict[str, MemberRow] = {}
     new_coverage: dict[str, CoverageRow] = {}
+    sent_again: dict[str, MemberRow] = {}
     seen: dict[str, int] = {}
     try:
         for line in reader:
@@ -377,6 +389,8 @@ def import_eligibility(
             new_member = read.member.key not in members and read.member.key not in new_members
             if new_member:
                 new_members[read.member.key] = read.member
+            elif read.member.key in members:
+                sent_again[read.member.key] = read.member
             new_period = read.coverage is not None and f"{source}|{read.coverage.key}" not in kept
             if read.coverage is not None and new_period:
                 new_coverage[read.coverage.key] = read.coverage
@@ -388,7 +402,9 @@ def import_eligibility(
         report.rejected.sort()
         return report
     report.new = len(new_members) + len(new_coverage)
-    if dry_run or not report.new:
+    changes = member_changes(members, sent_again.values())
+    report.changed, report.unchanged = len(changes), max(0, report.unchanged - len(changes))
+    if dry_run or not (report.new or changes):
         return report
     now = clock.now()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -399,7 +415,11 @@ def import_eligibility(
             for row in chunk:
                 table.add(**_values("Coverage", source, row, members))
             table.flush(cursor)
+        apply_changes(changes)
         record_file(
-            user, name, f"{len(new_members)} members and {len(new_coverage)} coverage periods from {source}"
+            user,
+            name,
+            f"{len(new_members)} members and {len(new_coverage)} coverage periods from {source} "
+            f"({len(changes)} members changed)",
         )
     return report

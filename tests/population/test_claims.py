@@ -40,7 +40,18 @@ def line(**changes: str) -> dict[str, str | None]:
     values = dict(
         zip(
             names,
-            ["RH001", "C-1", "2026-03-02", "2026-03-05", "inpatient", "Riverside General", "home", "I50.9", "I10", ""],
+            [
+                "RH001",
+                "C-1",
+                "2026-03-02",
+                "2026-03-05",
+                "inpatient",
+                "Riverside General",
+                "home",
+                "I50.9",
+                "I10",
+                "",
+            ],
             strict=True,
         )
     )

@@ -100,3 +100,39 @@ def test_one_bad_line_writes_nothing(world: World, tmp_path: Path) -> None:
     (tmp_path / "no-header.csv").write_text("id,name\n1,x\n")
     (missing,) = do_import_files(world.adam, [tmp_path / "no-header.csv"], source="plan-2027")
     assert "family_name" in missing.left_out
+
+
+@pytest.mark.django_db
+def test_a_member_sent_again_with_changed_details_is_updated_but_an_enrolled_patients_phone_is_kept(
+    world: World, tmp_path: Path
+) -> None:
+    from careconductor.cases.actions import do_refer_case
+    from careconductor.cases.choices import Program, ReferralSource
+
+    do_import_files(world.adam, [write(tmp_path, *LINES)], source="plan-2027")
+    members = Patient.objects.filter(identifiers__system=SOURCE_SYSTEM + "plan-2027")
+    grace, hector = members.get(family_name="Okafor"), members.get(family_name="López")
+    do_refer_case(world.adam, hector, program=Program.CCM, referral_source=ReferralSource.HEALTH_PLAN,
+                  referral_reason="Diabetes")  # fmt: skip
+    moved = [
+        LINES[0].replace("Okafor,Grace", "Okafor-Bell,Grace").replace("(541) 555-0101", "(541) 555-0199"),
+        LINES[1].replace(",,es,", ",(541) 555-0142,es,"),  # Héctor had no phone on file: it is filled in
+        LINES[2],
+    ]
+    (report,) = do_import_files(
+        world.adam, [write(tmp_path, *moved, name="2027-02.csv")], source="plan-2027", dry_run=True
+    )
+    assert (report.changed, report.new) == (2, 0) and members.get(pk=grace.pk).family_name == "Okafor"
+    (report,) = do_import_files(world.adam, [write(tmp_path, *moved, name="2027-02.csv")], source="plan-2027")
+    assert (report.changed, report.unchanged) == (2, 1)
+    grace.refresh_from_db()
+    hector.refresh_from_db()
+    assert (grace.family_name, grace.phone) == ("Okafor-Bell", "(541) 555-0199") and grace.version == 2
+    assert hector.phone == "(541) 555-0142"
+    # Héctor, enrolled, told his case manager a new number: the plan's older one does not overwrite it.
+    hector.phone = "(541) 555-0777"
+    hector.save()
+    older = LINES[1].replace(",,es,", ",(541) 555-0142,es,").replace("López", "Lopez")
+    (report,) = do_import_files(world.adam, [write(tmp_path, older, name="2027-03.csv")], source="plan-2027")
+    hector.refresh_from_db()
+    assert report.changed == 1 and (hector.family_name, hector.phone) == ("Lopez", "(541) 555-0777")

@@ -74,7 +74,11 @@ def _line(report: FileReport, dry_run: bool) -> str:
         tail = f"\n    … and {more:,} more" if more > 0 else ""
         return f"{report.name}: NOT imported, {report.rejected_count:,} line(s) rejected:\n{shown}{tail}"
     verb = "would add" if dry_run else "added"
-    line = f"{report.name}: {report.resource_type}, {report.read:,} read, {verb} {report.new:,}, {report.unchanged:,} unchanged."
+    changed = f"{report.changed:,} members' details changed, " if report.changed else ""
+    line = (
+        f"{report.name}: {report.resource_type}, {report.read:,} read, {verb} {report.new:,}, "
+        f"{changed}{report.unchanged:,} unchanged."
+    )
     if report.not_coded:
         line += f" {report.not_coded:,} condition(s) without an ICD-10-CM code left out."
     if report.left_out_types:
