@@ -78,7 +78,7 @@ def do_create_registry(user: User, *, name: str, rule: str, description: str = "
     return registry
 
 
-def memberframe_of(organization_id: int) -> pl.DataFrame:
+def member_frame(organization_id: int) -> pl.DataFrame:
     """Every stratified member's facts, `conditions` as a list of condition words."""
     frame = frame_of(
         f"SELECT {', '.join(FACT_SCHEMA)} FROM population_memberrisk WHERE organization_id = %s",
@@ -102,7 +102,7 @@ def do_run_registry(user: User | None, registry: Registry, frame: pl.DataFrame |
         policy.population_rows(user, "registries").get(pk=registry.pk)
     rule = _rule_or_refusal(registry.rule)
     if frame is None:
-        frame = memberframe_of(registry.organization_id)
+        frame = member_frame(registry.organization_id)
     matched = set(frame.filter(registry_rules.expression(rule))["patient_id"].to_list())
     today, now = clock.today(), clock.now()
     with transaction.atomic():
@@ -148,7 +148,7 @@ def do_run_registries(organization_id: int) -> int:
     registries = list(Registry.objects.filter(organization_id=organization_id).order_by("pk"))
     if not registries:
         return 0
-    frame = memberframe_of(organization_id)
+    frame = member_frame(organization_id)
     for registry in registries:
         try:
             do_run_registry(None, registry, frame)
