@@ -62,6 +62,9 @@ class Registry(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(
+        auto_now=True, help_text="Its last run or change (FHIR Group _lastUpdated)"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="registry_name_unique")]

@@ -49,7 +49,7 @@ class GroupMapper(Mapper):
         return "1"
 
     def last_updated(self, row: Any) -> dt.datetime:
-        return row.last_run_at or row.created_at
+        return row.updated_at
 
     def read_entries(self, row: Any) -> list[tuple[int | None, str, str]]:
         """A registry names its members: a read of it is a read of each (one audit event per member)."""
