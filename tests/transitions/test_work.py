@@ -99,7 +99,10 @@ def active(world: World) -> World:
 
 
 def hospital_notices() -> dict[str, Notification]:
-    notices = Notification.objects.filter(kind=NotificationKind.HOSPITAL).select_related("user")
+    # In order, so each person's latest notice is the one kept (unordered, PostgreSQL may return them any way).
+    notices = (
+        Notification.objects.filter(kind=NotificationKind.HOSPITAL).select_related("user").order_by("pk")
+    )
     return {n.user.username: n for n in notices}
 
 
