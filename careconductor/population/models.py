@@ -25,6 +25,8 @@ class MemberRisk(models.Model):
     conditions = models.JSONField(
         default=list, help_text="Condition words (registry_rules.CONDITIONS) the member has"
     )
+    active_medications = models.PositiveSmallIntegerField(default=0)
+    last_hospital = models.SmallIntegerField(null=True, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -54,6 +54,8 @@ FACTS: dict[str, tuple[str, str]] = {
     "chronic_conditions": ("chronic_conditions", "distinct active diagnoses"),
     "charlson": ("charlson", "Charlson comorbidity index"),
     "lace": ("last_lace", "LACE index at the last discharge (none: never compared true)"),
+    "hospital": ("last_hospital", "HOSPITAL score at the last discharge (none: never compared true)"),
+    "medications": ("active_medications", "medications taken now"),
 }
 FLAGS: dict[str, str] = {"readmitted": "readmitted_30d"}
 OPERATORS = {"≥": ">=", "≤": "<=", "≠": "!=", "==": "="}

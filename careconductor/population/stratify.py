@@ -1,6 +1,7 @@
 """Risk stratification over the whole population, in batch (issue 22): the facts of every living member of the
-organisation are computed with Polars from five narrow reads (members, their visits of the last 12 months counted
-by the database, hospital stays of the last 16 months, active coded conditions, LACE scores of the last 12 months), not through the ORM; stratify_rules puts each member in a
+organisation are computed with Polars from six narrow reads (members, their visits of the last 12 months counted
+by the database, hospital stays of the last 16 months, active coded conditions, LACE and HOSPITAL scores of the
+last 12 months, medications taken now counted by the database), not through the ORM; stratify_rules puts each member in a
 tier with the reasons; the results replace the organisation's previous ones in one transaction (bulk_rows).
 
 The reads go through the request's database connection (so a run sees what its transaction sees, on SQLite and
@@ -94,12 +95,26 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
         [organization_id, *ACTIVE],
         {"patient_id": pl.Int64, "code": pl.Utf8},
     )
-    lace = frame_of(
-        f"SELECT r.patient_id, r.value, {epoch.format('r.computed_at')} FROM assessments_riskscore r "
-        "JOIN patients_patient p ON p.id = r.patient_id WHERE p.organization_id = %s AND r.model = 'lace' "
+    scores = frame_of(
+        f"SELECT r.patient_id, r.model, r.value, {epoch.format('r.computed_at')} FROM assessments_riskscore r "
+        "JOIN patients_patient p ON p.id = r.patient_id WHERE p.organization_id = %s "
+        "AND r.model IN ('lace', 'hospital') "
         f"AND r.value IS NOT NULL AND r.sensitivity = '' AND {epoch.format('r.computed_at')} >= %s",
         [organization_id, now_s - YEAR],
-        {"patient_id": pl.Int64, "lace": pl.Int64, "at": pl.Float64},
+        {"patient_id": pl.Int64, "model": pl.Utf8, "value": pl.Int64, "at": pl.Float64},
+    )
+    # Medications taken now (started, and not ended before today), counted by the database.
+    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
+    medications = frame_of(
+        "SELECT m.patient_id, COUNT(*) FROM medications_medication m JOIN patients_patient p ON p.id = m.patient_id "
+        "WHERE p.organization_id = %s AND m.start_date <= %s AND (m.end_date IS NULL OR m.end_date >= %s) "
+        "GROUP BY m.patient_id",
+        [
+            organization_id,
+            connection.ops.adapt_datefield_value(today),
+            connection.ops.adapt_datefield_value(today),
+        ],
+        {"patient_id": pl.Int64, "active_medications": pl.Int64},
     )
     # A readmission: an admission in the last 12 months that began within 30 days after the previous stay ended.
     stays = stays.sort(["patient_id", "start"]).with_columns(
@@ -120,15 +135,27 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
         .group_by("patient_id")
         .agg(chronic_conditions=pl.col("code").n_unique(), codes=pl.col("code").unique().sort())
     )
-    last_lace = lace.sort("at").group_by("patient_id").agg(last_lace=pl.col("lace").last())
+    last = (
+        scores.sort("at")
+        .group_by("patient_id")
+        .agg(
+            last_lace=pl.col("value").filter(pl.col("model") == "lace").last(),
+            last_hospital=pl.col("value").filter(pl.col("model") == "hospital").last(),
+        )
+    )
     return (
         members.join(visits, on="patient_id", how="left")
         .join(readmitted, on="patient_id", how="left")
         .join(coded, on="patient_id", how="left")
-        .join(last_lace, on="patient_id", how="left")
+        .join(last, on="patient_id", how="left")
+        .join(medications, on="patient_id", how="left")
         .with_columns(
             pl.col(
-                "admissions_12m", "ed_visits_12m", "ambulatory_visits_12m", "chronic_conditions"
+                "admissions_12m",
+                "ed_visits_12m",
+                "ambulatory_visits_12m",
+                "chronic_conditions",
+                "active_medications",
             ).fill_null(0),
             pl.col("readmitted_30d").fill_null(False),
         )
@@ -144,14 +171,16 @@ def _scored(codes: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
 
 FACT_COLUMNS = (
     "patient_id", "admissions_12m", "ed_visits_12m", "readmitted_30d", "chronic_conditions", "codes",
-    "ambulatory_visits_12m", "last_lace",
+    "ambulatory_visits_12m", "last_lace", "active_medications", "last_hospital",
 )  # fmt: skip
 
 
 def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
     # Column by column into Python, then zipped: several times faster than a dict per row (iter_rows(named=True)).
     columns = [frame[name].to_list() for name in FACT_COLUMNS]
-    for pid, admissions, ed, readmitted, chronic, codes, ambulatory, lace in zip(*columns, strict=True):
+    for pid, admissions, ed, readmitted, chronic, codes, ambulatory, lace, medicines, hospital in zip(
+        *columns, strict=True
+    ):
         score, conditions = _scored(tuple(codes)) if codes else (0, ())
         yield MemberFacts(
             patient_id=pid,
@@ -163,6 +192,8 @@ def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
             ambulatory_visits_12m=ambulatory,
             last_lace=lace,
             conditions=conditions,
+            active_medications=medicines,
+            last_hospital=hospital,
         )
 
 
@@ -180,7 +211,7 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
     table = Table(
         MemberRisk,
         "organization_id patient_id tier reasons admissions_12m ed_visits_12m readmitted_30d chronic_conditions "
-        "charlson ambulatory_visits_12m last_lace conditions computed_at",
+        "charlson ambulatory_visits_12m last_lace conditions active_medications last_hospital computed_at",
         now,
         ready="reasons conditions computed_at",
     )
@@ -198,6 +229,7 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
                 readmitted_30d=facts.readmitted_30d, chronic_conditions=facts.chronic_conditions,
                 charlson=facts.charlson, ambulatory_visits_12m=facts.ambulatory_visits_12m,
                 last_lace=facts.last_lace, computed_at=at,
+                active_medications=facts.active_medications, last_hospital=facts.last_hospital,
                 conditions=words.get(facts.conditions) or words.setdefault(facts.conditions, json.dumps(list(facts.conditions))),
             )  # fmt: skip
             if len(table.rows) >= 10_000:

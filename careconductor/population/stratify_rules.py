@@ -3,10 +3,13 @@ tier they put the member in with the reasons. Pure; tested as a table.
 
 Tiers, highest first (the first that applies; its reasons are the facts that put the member there):
 - 4, intensive: a readmission within 30 days of a discharge in the last 12 months; 2 or more admissions in 12
-  months; or a LACE index of 10 or more at the last discharge (clinical.md §4.1: high risk of readmission).
-- 3, high: 1 admission or 2 or more emergency visits in 12 months; or a Charlson index of 5 or more (§4.3).
-- 2, rising: 3 or more chronic conditions; a Charlson index of 3 or 4; or a chronic condition and no ambulatory
-  or virtual visit in 12 months (no one is following it).
+  months; a LACE index of 10 or more (clinical.md §4.1: high risk of readmission) or a HOSPITAL score of 7 or more
+  (§4.4: high risk) at the last discharge.
+- 3, high: 1 admission or 2 or more emergency visits in 12 months; a Charlson index of 5 or more (§4.3); or a
+  HOSPITAL score of 5 or 6 at the last discharge (§4.4: intermediate risk).
+- 2, rising: 3 or more chronic conditions; a Charlson index of 3 or 4; a chronic condition and no ambulatory
+  or virtual visit in 12 months (no one is following it); or polypharmacy, 5 or more medications taken now (the
+  usual threshold of the polypharmacy literature; clinical.md gives none).
 - 1, low: none of these in the data.
 Records with a sensitivity label (42 CFR Part 2, psychotherapy) are not used: a tier or a reason must not say
 what the policy would hide."""
@@ -20,6 +23,9 @@ LACE_HIGH = 10
 CHARLSON_HIGH = 5
 CHARLSON_RISING = 3
 MANY_CHRONIC = 3
+HOSPITAL_HIGH = 7
+HOSPITAL_INTERMEDIATE = 5
+POLYPHARMACY = 5
 
 
 class MemberFacts(NamedTuple):
@@ -34,6 +40,8 @@ class MemberFacts(NamedTuple):
     ambulatory_visits_12m: int = 0
     last_lace: int | None = None
     conditions: tuple[str, ...] = ()  # condition words (registry_rules.CONDITIONS), for the registries
+    active_medications: int = 0
+    last_hospital: int | None = None
 
 
 def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:
@@ -46,6 +54,11 @@ def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:
             if f.last_lace is not None and f.last_lace >= LACE_HIGH
             else []
         ),
+        *(
+            [f"HOSPITAL {f.last_hospital} at the last discharge"]
+            if f.last_hospital is not None and f.last_hospital >= HOSPITAL_HIGH
+            else []
+        ),
     ]
     if intensive:
         return 4, tuple(intensive)
@@ -53,6 +66,11 @@ def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:
         *(["1 hospital admission in 12 months"] if f.admissions_12m == 1 else []),
         *([f"{f.ed_visits_12m} emergency visits in 12 months"] if f.ed_visits_12m >= 2 else []),
         *([f"Charlson index {f.charlson}"] if f.charlson >= CHARLSON_HIGH else []),
+        *(
+            [f"HOSPITAL {f.last_hospital} at the last discharge"]
+            if f.last_hospital is not None and HOSPITAL_INTERMEDIATE <= f.last_hospital < HOSPITAL_HIGH
+            else []
+        ),
     ]
     if high:
         return 3, tuple(high)
@@ -64,6 +82,7 @@ def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:
             if f.chronic_conditions >= 1 and f.ambulatory_visits_12m == 0
             else []
         ),
+        *([f"{f.active_medications} medications taken now"] if f.active_medications >= POLYPHARMACY else []),
     ]
     if rising:
         return 2, tuple(rising)

@@ -123,6 +123,8 @@ MEMBER = st.fixed_dictionaries(
         "chronic_conditions": st.integers(0, 8),
         "charlson": st.integers(0, 12),
         "last_lace": st.none() | st.integers(0, 19),
+        "last_hospital": st.none() | st.integers(0, 13),
+        "active_medications": st.integers(0, 10),
         "readmitted_30d": st.booleans(),
         "conditions": st.lists(st.sampled_from(sorted(CONDITIONS)), unique=True, max_size=4),
     }
@@ -136,7 +138,7 @@ def test_the_polars_expression_keeps_exactly_the_members_the_rule_matches(
 ) -> None:
     frame = pl.DataFrame(
         [m | {"patient_id": n} for n, m in enumerate(members)],
-        schema_overrides={"last_lace": pl.Int64, "conditions": pl.List(pl.Utf8)},
+        schema_overrides={"last_lace": pl.Int64, "last_hospital": pl.Int64, "conditions": pl.List(pl.Utf8)},
     )
     kept = set(frame.filter(expression(rule))["patient_id"].to_list())
     assert kept == {n for n, m in enumerate(members) if matches(rule, m)}

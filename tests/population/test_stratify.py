@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from careconductor.assessments.risk import charlson
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
+from careconductor.medications.models import Medication
 from careconductor.patients.models import Condition, Encounter, Patient
 from careconductor.population.models import MemberRisk, StratificationRun
 from careconductor.population.registry_rules import conditions_of
@@ -41,6 +42,12 @@ F = MemberFacts
         (F(1, charlson=4, chronic_conditions=2, ambulatory_visits_12m=1), 2, ("Charlson index 4",)),
         (F(1, chronic_conditions=1), 2, ("A chronic condition and no ambulatory visit in 12 months",)),
         (F(1, chronic_conditions=2, ambulatory_visits_12m=1, charlson=2), 1, ()),
+        (F(1, last_hospital=7), 4, ("HOSPITAL 7 at the last discharge",)),  # clinical.md §4.4: high
+        (F(1, last_hospital=6), 3, ("HOSPITAL 6 at the last discharge",)),  # intermediate
+        (F(1, last_hospital=5, admissions_12m=1), 3, ("1 hospital admission in 12 months", "HOSPITAL 5 at the last discharge")),
+        (F(1, last_hospital=4), 1, ()),  # low
+        (F(1, active_medications=5, ambulatory_visits_12m=1), 2, ("5 medications taken now",)),
+        (F(1, active_medications=4), 1, ()),
     ],
 )  # fmt: skip
 def test_the_tier_and_its_reasons(facts: MemberFacts, tier: int, reasons: tuple[str, ...]) -> None:
@@ -114,7 +121,13 @@ def test_only_an_administrator_runs_it_and_the_command_prints_the_tiers(world: W
 KINDS = st.sampled_from(["IMP", "EMER", "AMB", "VR", "HH"])
 ENCOUNTER = st.tuples(KINDS, st.floats(0.5, 480), st.floats(0.05, 40))
 CODES = st.sampled_from(["I50.9", "E11.9", "E11.65", "J44.9", "N18.30", "C78.00", "I10", "F10.20"])
-MEMBER = st.tuples(st.lists(ENCOUNTER, max_size=6), st.lists(st.tuples(CODES, st.booleans()), max_size=4))
+# A medication: started this many days ago, and ended (None: goes on) this many days ago.
+MEDICATION = st.tuples(st.integers(-5, 400), st.none() | st.integers(-5, 400))
+MEMBER = st.tuples(
+    st.lists(ENCOUNTER, max_size=6),
+    st.lists(st.tuples(CODES, st.booleans()), max_size=4),
+    st.lists(MEDICATION, max_size=6),
+)
 
 
 class Rollback(Exception):
@@ -145,6 +158,11 @@ def slow_facts(patient: Patient, now: dt.datetime) -> MemberFacts:
         ambulatory_visits_12m=sum(e.encounter_class in ("AMB", "VR") for e in recent),
         last_lace=None,
         conditions=conditions_of(tuple(codes)),
+        active_medications=sum(
+            m.start_date <= now.date() and (m.end_date is None or m.end_date >= now.date())
+            for m in patient.medications.all()
+        ),
+        last_hospital=None,
     )
 
 
@@ -156,7 +174,7 @@ def test_the_batch_facts_equal_a_slow_obvious_computation(world: World, populati
     try:
         with transaction.atomic():
             made = []
-            for n, (encounters, conditions) in enumerate(population):
+            for n, (encounters, conditions, medications) in enumerate(population):
                 patient = member(world, f"P{n}")
                 for kind, days_ago, length in encounters:
                     stay(patient, kind, days_ago, length)
@@ -164,6 +182,13 @@ def test_the_batch_facts_equal_a_slow_obvious_computation(world: World, populati
                     Condition.objects.get_or_create(
                         patient=patient, icd10_code=code,
                         defaults={"display": code, "sensitivity": "part2" if part2 else ""},
+                    )  # fmt: skip
+                for started, ended in medications:
+                    start = now.date() - dt.timedelta(days=started)
+                    end = None if ended is None else max(start, now.date() - dt.timedelta(days=ended))
+                    Medication.objects.create(
+                        patient=patient, name=f"Medicine {started}", dose="1 tablet", start_date=start, end_date=end,
+                        added_by=world.alice,
                     )  # fmt: skip
                 made.append(patient)
             batch = {f.patient_id: f for f in facts_of(member_facts(world.riverside.pk, now.timestamp()))}
