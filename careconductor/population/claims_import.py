@@ -15,13 +15,14 @@ from django.db import transaction
 from careconductor.accounts.models import User
 
 from . import claims
-from .fhir_rows import ConditionRow, EncounterRow, RowProblem
+from .fhir_rows import ConditionRow, EncounterRow
 from .importing import (
     FileReport,
     Progress,
     import_eligibility,
     kept_keys,
     members_from,
+    read_csv,
     record_file,
     write_rows,
 )
@@ -56,56 +57,37 @@ def import_claims(
     dry_run: bool = False, progress: Progress | None = None,
 ) -> FileReport:  # fmt: skip
     report = FileReport(name, resource_type="Claims")
-    reader = csv.DictReader(lines)
-    try:
-        header = reader.fieldnames or []
-    except csv.Error as exc:
-        report.left_out = f"The file is not CSV: {exc}"
-        return report
-    if missing := claims.missing_columns(list(header)):
-        report.left_out = f"The header lacks the column(s) {', '.join(missing)}."
-        return report
     members = members_from(organization_id, source)
     kept_encounters = kept_keys("Encounter", organization_id, source)
     kept_conditions = kept_keys("Condition", organization_id, source)
     encounters: dict[str, EncounterRow] = {}
     conditions: dict[str, ConditionRow] = {}
     seen: dict[str, int] = {}
-    try:
-        for line in reader:
-            number = reader.line_num
-            report.read += 1
-            if progress is not None and report.read % 10_000 == 0:
-                progress(name, report.read)
-            try:
-                claim = claims.read_line(line)
-            except RowProblem as problem:
-                report.reject(number, str(problem))
+    for number, claim in read_csv(lines, report, claims.missing_columns, claims.read_line, progress):
+        visit = claim.encounter
+        if visit.member not in members:
+            report.reject(
+                number,
+                f"member {visit.member} is not a member from {source}: import its eligibility first.",
+            )
+            continue
+        if visit.key in seen:
+            report.reject(number, f"claim {visit.key} is also on line {seen[visit.key]}.")
+            continue
+        seen[visit.key] = number
+        new = f"{source}|{visit.key}" not in kept_encounters
+        if new:
+            encounters[visit.key] = visit
+        for condition in claim.conditions:  # the earliest claim's onset
+            if f"{source}|{condition.key}" in kept_conditions:
                 continue
-            visit = claim.encounter
-            if visit.member not in members:
-                report.reject(
-                    number,
-                    f"member {visit.member} is not a member from {source}: import its eligibility first.",
-                )
-                continue
-            if visit.key in seen:
-                report.reject(number, f"claim {visit.key} is also on line {seen[visit.key]}.")
-                continue
-            seen[visit.key] = number
-            new = f"{source}|{visit.key}" not in kept_encounters
-            if new:
-                encounters[visit.key] = visit
-            for condition in claim.conditions:  # the earliest claim's onset
-                if f"{source}|{condition.key}" in kept_conditions:
-                    continue
-                known = conditions.get(condition.key)
-                if known is None or _onset(condition) < _onset(known):
-                    conditions[condition.key] = condition
-            if not new:
-                report.unchanged += 1
-    except csv.Error as exc:
-        report.reject(reader.line_num, f"The line is not CSV: {exc}")
+            known = conditions.get(condition.key)
+            if known is None or _onset(condition) < _onset(known):
+                conditions[condition.key] = condition
+        if not new:
+            report.unchanged += 1
+    if report.left_out:
+        return report
     if report.rejected_count:
         report.rejected.sort()
         return report

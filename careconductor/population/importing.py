@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 
@@ -50,6 +50,7 @@ SOURCE_SYSTEM = "urn:careconductor:import:"
 SUFFIXES = (".ndjson", ".csv", ".json")
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_REJECTED_SHOWN = 200
+T = TypeVar("T")
 CHUNK = 5_000  # rows a statement
 
 Progress = Callable[[str, int], None]  # (file name, lines read so far)
@@ -339,6 +340,41 @@ def _values(kind: str, source: str, row: Row, members: dict[str, int]) -> dict[s
     raise TypeError(kind)
 
 
+def read_csv(
+    lines: Iterable[str],
+    report: FileReport,
+    missing_columns: Callable[[list[str]], list[str]],
+    read_line: Callable[[dict[str, str | None]], T],
+    progress: Progress | None,
+) -> Iterator[tuple[int, T]]:
+    """Each line of a CSV file as `read_line` reads it, with its line number. The header is checked first (when it
+    cannot be read or lacks a column, `report.left_out` says so and nothing is read); a line that cannot be read is
+    rejected in the report and passed over."""
+    reader = csv.DictReader(lines)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        report.left_out = f"The file is not CSV: {exc}"
+        return
+    if missing := missing_columns(list(header)):
+        report.left_out = f"The header lacks the column(s) {', '.join(missing)}."
+        return
+    try:
+        for line in reader:
+            number = reader.line_num
+            report.read += 1
+            if progress is not None and report.read % 10_000 == 0:
+                progress(report.name, report.read)
+            try:
+                read = read_line(line)
+            except RowProblem as problem:
+                report.reject(number, str(problem))
+                continue
+            yield number, read
+    except csv.Error as exc:
+        report.reject(reader.line_num, f"The line is not CSV: {exc}")
+
+
 def import_eligibility(
     user: User,
     organization_id: int,
@@ -352,52 +388,33 @@ def import_eligibility(
     """An eligibility CSV (population/eligibility.py): new members and new coverage periods, all or nothing. A
     member already kept from this source is unchanged; a coverage period of theirs not kept yet is added."""
     report = FileReport(name, resource_type="Eligibility")
-    reader = csv.DictReader(lines)
-    try:
-        header = reader.fieldnames or []
-    except csv.Error as exc:
-        report.left_out = f"The file is not CSV: {exc}"
-        return report
-    if missing := eligibility.missing_columns(list(header)):
-        report.left_out = f"The header lacks the column(s) {', '.join(missing)}."
-        return report
     members = members_from(organization_id, source)
     kept = kept_keys("Coverage", organization_id, source)
     new_members: dict[str, MemberRow] = {}
     new_coverage: dict[str, CoverageRow] = {}
     sent_again: dict[str, MemberRow] = {}
     seen: dict[str, int] = {}
-    try:
-        for line in reader:
-            number = reader.line_num
-            report.read += 1
-            if progress is not None and report.read % 10_000 == 0:
-                progress(name, report.read)
-            try:
-                read = eligibility.read_line(line)
-            except RowProblem as problem:
-                report.reject(number, str(problem))
-                continue
-            coverage_key = read.coverage.key if read.coverage else f"{read.member.key}@"
-            if coverage_key in seen:
-                report.reject(
-                    number,
-                    f"member {read.member.key} and this coverage are also on line {seen[coverage_key]}.",
-                )
-                continue
-            seen[coverage_key] = number
-            new_member = read.member.key not in members and read.member.key not in new_members
-            if new_member:
-                new_members[read.member.key] = read.member
-            elif read.member.key in members:
-                sent_again[read.member.key] = read.member
-            new_period = read.coverage is not None and f"{source}|{read.coverage.key}" not in kept
-            if read.coverage is not None and new_period:
-                new_coverage[read.coverage.key] = read.coverage
-            if not new_member and not new_period:
-                report.unchanged += 1
-    except csv.Error as exc:
-        report.reject(reader.line_num, f"The line is not CSV: {exc}")
+    for number, read in read_csv(lines, report, eligibility.missing_columns, eligibility.read_line, progress):
+        coverage_key = read.coverage.key if read.coverage else f"{read.member.key}@"
+        if coverage_key in seen:
+            report.reject(
+                number,
+                f"member {read.member.key} and this coverage are also on line {seen[coverage_key]}.",
+            )
+            continue
+        seen[coverage_key] = number
+        new_member = read.member.key not in members and read.member.key not in new_members
+        if new_member:
+            new_members[read.member.key] = read.member
+        elif read.member.key in members:
+            sent_again[read.member.key] = read.member
+        new_period = read.coverage is not None and f"{source}|{read.coverage.key}" not in kept
+        if read.coverage is not None and new_period:
+            new_coverage[read.coverage.key] = read.coverage
+        if not new_member and not new_period:
+            report.unchanged += 1
+    if report.left_out:
+        return report
     if report.rejected_count:
         report.rejected.sort()
         return report
