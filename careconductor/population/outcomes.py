@@ -133,7 +133,8 @@ def programme_outcomes(user: User, programme: str, start: dt.date, end: dt.date)
 def _activity(
     user: User, outcomes: Outcomes, enrolled: list[rules.CaseFacts], since: dt.datetime, until: dt.datetime
 ) -> None:
-    """The contacts with the enrolled patients in the period, and the CCM minutes by patient and month."""
+    """The contacts with the enrolled patients in the period, and the CCM minutes by patient and month: the time
+    entries and the contacts' own minutes on chronic care management cases (both count toward the month's time)."""
     outcomes.enrolled_days = sum(rules.enrolled_days(f, since, until) for f in enrolled)
     outcomes.contacts = (
         policy.outcome_counted_rows(user, "contacts")
@@ -141,14 +142,25 @@ def _activity(
         .count()
     )
     ccm = [f.case_id for f in enrolled] if outcomes.programme in ("", Program.CCM) else []
+    entries = list(
+        policy.outcome_counted_rows(user, "time")
+        .filter(case_id__in=ccm, case__program=Program.CCM, on__gte=outcomes.start, on__lte=outcomes.end)
+        .values_list("patient_id", "on", "minutes")
+    )
+    entries += [
+        (patient_id, clock.localdate(at), spent)
+        for patient_id, at, spent in policy.outcome_counted_rows(user, "contacts")
+        .filter(
+            case_id__in=ccm,
+            case__program=Program.CCM,
+            contact_at__gte=since,
+            contact_at__lt=until,
+            minutes__gt=0,
+        )
+        .values_list("patient_id", "contact_at", "minutes")
+    ]
     minutes = pl.DataFrame(
-        list(
-            policy.outcome_counted_rows(user, "time")
-            .filter(case_id__in=ccm, case__program=Program.CCM, on__gte=outcomes.start, on__lte=outcomes.end)
-            .values_list("patient_id", "on", "minutes")
-        ),
-        schema={"patient_id": pl.Int64, "on": pl.Date, "minutes": pl.Int64},
-        orient="row",
+        entries, schema={"patient_id": pl.Int64, "on": pl.Date, "minutes": pl.Int64}, orient="row"
     )
     by_month = minutes.group_by("patient_id", pl.col("on").dt.truncate("1mo").alias("month")).agg(
         pl.col("minutes").sum()

@@ -13,7 +13,8 @@ Pure; tested as tables.
   score under 5 (the definitions the issue names, as collaborative care programmes report them).
 - Goal attainment: of the enrolled patients' goals that were not cancelled, rejected or entered in error, those
   achieved or sustaining.
-- CCM: minutes logged on chronic care management cases by month, and the patient-months with 20 minutes or more,
+- CCM: minutes logged on chronic care management cases by month (time entries and contacts' minutes), and the
+  patient-months with 20 minutes or more,
   the threshold of CPT 99490 (clinical.md §7)."""
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ def test_a_registry_member_is_referred_enrolled_and_counted(  # type: ignore[no-
         expect(page.locator("#outcome-from_registries td").first).to_have_text("1")
         expect(page.locator("#outcome-reached td").first).to_have_text("1")
         expect(page.locator("#outcome-enrolled td").first).to_have_text("1")
+        expect(page.locator("#outcome-ccm td")).to_have_text("15")  # the call's minutes
         screenshot(f"population-4-outcomes-{name}", on=page)
         if name == "phone":
             assert overflow(page)["page"] == 0

@@ -176,7 +176,7 @@ def test_a_registrys_referrals_are_followed_to_enrolment_and_phq9_response(world
             [first.pk],
             [],
         )
-        assert found.ccm_minutes == 25 and found.ccm_billable_months == 1
+        assert found.ccm_minutes == 25 + 10 and found.ccm_billable_months == 1  # the time entry and the call
     assert first.pk not in programme_outcomes(world.sam, Program.COMPLEX, *period).funnel.referred
 
     # The page, a number's patients (Sam supervises the team: he sees them; the analyst counts them only), the CSV.
