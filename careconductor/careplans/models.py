@@ -331,6 +331,9 @@ class Reading(TimestampedModel):
     source = models.CharField(max_length=16, choices=ReadingSource.choices)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     note = models.CharField(max_length=200, blank=True)
+    # The key of a row brought in by a population import ("<source>|<id in the source>"): importing the same file
+    # again finds it and writes nothing (population/importing.py). Empty for rows made here.
+    source_key = models.CharField(max_length=110, blank=True, editable=False)
 
     class Meta:
         ordering = ["taken_at", "pk"]

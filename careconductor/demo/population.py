@@ -40,10 +40,10 @@ REGISTRIES = (
         "chronic care management's outreach list, reviewed every Monday.",
     ),
     (
-        "Diabetes without a visit in a year",
-        "diabetes AND ambulatory_visits = 0",
-        "Members with diabetes whom no office or virtual visit reached in 12 months: for the community health "
-        "workers' calls.",
+        "Diabetes care gaps",
+        "diabetes AND (hba1c_gap OR ambulatory_visits = 0)",
+        "Members with diabetes and no HbA1c result in 6 months, or whom no office or virtual visit reached in 12 "
+        "months: for the community health workers' calls.",
     ),
 )
 
@@ -90,7 +90,7 @@ def add_population(org: Organization, out: Out, patients: int) -> None:
     members = min(patients * MEMBERS_PER_PATIENT, MOST_MEMBERS)
     files = population(7, members, today=clock.today())
     imported = 0
-    for kind in ("Patient", "Coverage", "Condition", "Encounter"):
+    for kind in ("Patient", "Coverage", "Condition", "Encounter", "Observation"):
         report = import_lines(admin, org.pk, f"{kind}.ndjson", files[kind], SOURCE)
         imported += report.new
     run = do_stratify(admin)

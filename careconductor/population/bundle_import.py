@@ -107,7 +107,7 @@ def import_bundle(
     with transaction.atomic():
         for kind in fhir_rows.TYPES:  # members first: their ids join `members` for the rest
             if new.get(kind):
-                write_rows(kind, organization_id, source, new[kind], members)
+                write_rows(kind, organization_id, source, new[kind], members, by=user.pk)
         record_file(
             user, name, f"{report.new} resources from {source} in a bundle ({report.unchanged} unchanged)"
         )

@@ -12,6 +12,11 @@ Read, of each type, what the product keeps (R4; anything else is ignored):
 - Condition: `id`, subject, an ICD-10-CM code (system http://hl7.org/fhir/sid/icd-10-cm; one without is left
   out and counted: NotCoded), clinicalStatus, onsetDateTime or onsetPeriod.start; a substance use disorder, or a 42CFRPart2 label in meta.security, is kept
   as a Part 2 record.
+- Observation: `id`, subject, a LOINC code of a measure kept here (HbA1c 4548-4, haemoglobin 718-7, sodium 2951-2,
+  body weight 29463-7, blood sugar 41653-7, systolic 8480-6 and diastolic 8462-4 pressure, …: careplans.measures,
+  not the scores of questionnaires), valueQuantity in that measure's unit, effectiveDateTime (or effectivePeriod's
+  start, or issued); status final, amended or corrected. Observations of other codes, panels and results not final
+  are left out and counted (NotKept), as conditions without an ICD-10-CM code are.
 - Encounter: `id`, subject, class (IMP, EMER, OBSENC, AMB, HH, VR, with the v3 synonyms ACUTE and NONAC), period
   (start required), serviceProvider's display (the facility), reasonCode's text or first display,
   hospitalization.dischargeDisposition (the HL7 codes home, snf, rehab, hosp, exp, aadvice, …)."""
@@ -21,8 +26,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from careconductor.careplans.choices import ReadingSource
+from careconductor.careplans.measures import BY_LOINC, LOINC
+from careconductor.fhir.mappers.reading import CATEGORIES
 from careconductor.patients.choices import (
     ClinicalStatus,
     CoverageKind,
@@ -34,7 +43,7 @@ from careconductor.privacy.choices import Sensitivity
 from careconductor.privacy.codes import label_of_diagnoses
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-TYPES = ("Patient", "Coverage", "Condition", "Encounter")  # in the order a folder is imported
+TYPES = ("Patient", "Coverage", "Condition", "Encounter", "Observation")  # in the order a folder is imported
 MAX_ID = 64
 
 
@@ -43,7 +52,8 @@ class RowProblem(ValueError):
 
 
 class NotCoded(RowProblem):
-    """A condition without an ICD-10-CM code (SNOMED CT alone, as Synthea writes them): left out and counted, not
+    """A resource the product keeps nothing of: a condition without an ICD-10-CM code (SNOMED CT alone, as Synthea
+    writes them), an observation of a code that is not a measure kept here or not final. Left out and counted, not
     a fault of the file."""
 
 
@@ -99,7 +109,17 @@ class EncounterRow:
     discharge_disposition: str
 
 
-Row = MemberRow | CoverageRow | ConditionRow | EncounterRow
+@dataclass(frozen=True)
+class ObservationRow:
+    key: str
+    member: str
+    measure: str  # careplans.measures key
+    value: Decimal
+    taken_at: dt.datetime
+    source: str  # ReadingSource: lab for laboratory results, clinic for the rest
+
+
+Row = MemberRow | CoverageRow | ConditionRow | EncounterRow | ObservationRow
 
 
 def read(resource: Any) -> Row:
@@ -336,9 +356,55 @@ def read_encounter(r: dict[str, Any]) -> EncounterRow:
     )
 
 
+FINAL = ("final", "amended", "corrected")
+MAX_VALUE = Decimal("1000000")  # careplans.Reading keeps 9 digits, 2 after the point
+
+
+def read_observation(r: dict[str, Any]) -> ObservationRow:
+    measure = next(
+        (BY_LOINC[code] for system, code, _ in _codes(r.get("code")) if system == LOINC and code in BY_LOINC),
+        None,
+    )
+    if measure is None or not measure.numeric or measure.instrument:
+        raise NotCoded("An observation needs the LOINC code of a measure kept here.")
+    if r.get("status") not in FINAL:
+        raise NotCoded(f"Only results with status {', '.join(FINAL)} are kept.")
+    quantity = _dict(r.get("valueQuantity"))
+    if quantity.get("code") not in (None, measure.unit):
+        raise RowProblem(
+            f"{measure.label} is kept in {measure.unit} (UCUM), not {_text(quantity.get('code'), 20)}."
+        )
+    raw = quantity.get("value")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise RowProblem(f"valueQuantity.value must be a number in {measure.unit}.")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise RowProblem(f"valueQuantity.value is not a number: {str(raw)[:30]!r}.") from None
+    if not value.is_finite() or not -MAX_VALUE < value < MAX_VALUE:
+        raise RowProblem("valueQuantity.value is out of range.")
+    effective = r.get("effectiveDateTime") or _dict(r.get("effectivePeriod")).get("start") or r.get("issued")
+    taken_at = _moment(effective, "effectiveDateTime")
+    if taken_at is None:
+        raise RowProblem("An observation needs effectiveDateTime (or effectivePeriod.start, or issued).")
+    return ObservationRow(
+        key=_id(r),
+        member=_member(r.get("subject"), "subject"),
+        measure=measure.key,
+        value=value.quantize(Decimal("0.01")),
+        taken_at=taken_at,
+        source=(
+            ReadingSource.LAB
+            if CATEGORIES.get(measure.key, ("",))[0] == "laboratory"
+            else ReadingSource.CLINIC
+        ).value,
+    )
+
+
 READERS: dict[str, Callable[[dict[str, Any]], Row]] = {
     "Patient": read_patient,
     "Coverage": read_coverage,
     "Condition": read_condition,
     "Encounter": read_encounter,
+    "Observation": read_observation,
 }

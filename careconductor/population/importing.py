@@ -11,8 +11,8 @@ on SQLite, COPY on PostgreSQL).
   unchanged, not written again.
 - A dry run reads and checks everything and says what would be written.
 - The audit trail records each file's import as one event (who, which file, how many), not one per row.
-- A folder is imported Patient files first, then Coverage, Condition, Encounter; other types are reported and
-  left out."""
+- A folder is imported Patient files first, then Coverage, Condition, Encounter, Observation (measured values such
+  as HbA1c, kept as readings recorded by the importing administrator); other types are reported and left out."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 
 from careconductor.accounts.models import User
+from careconductor.careplans.models import Reading
 from careconductor.core import clock
 from careconductor.core.bulk_rows import Table, reserve_ids
 from careconductor.core.errors import ActionRefused
@@ -43,7 +44,16 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import eligibility, fhir_rows
-from .fhir_rows import ConditionRow, CoverageRow, EncounterRow, MemberRow, NotCoded, Row, RowProblem
+from .fhir_rows import (
+    ConditionRow,
+    CoverageRow,
+    EncounterRow,
+    MemberRow,
+    NotCoded,
+    ObservationRow,
+    Row,
+    RowProblem,
+)
 from .member_updates import apply_changes, member_changes
 
 SOURCE_SYSTEM = "urn:careconductor:import:"
@@ -66,7 +76,7 @@ class FileReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, why); the first MAX_REJECTED_SHOWN
     rejected_count: int = 0
     left_out: str = ""  # why the whole file was not imported
-    not_coded: int = 0  # conditions without an ICD-10-CM code: left out, counted, the file imported
+    not_coded: int = 0  # resources kept nothing of (fhir_rows.NotCoded): left out, counted, the file imported
     changed: int = 0  # members sent before whose details the file changes (member_updates)
     left_out_types: dict[str, int] = field(default_factory=dict)  # a bundle's resources of types not imported
 
@@ -172,7 +182,7 @@ def import_lines(
     if dry_run or not (new or changes):
         return report
     with transaction.atomic():
-        write_rows(kind, organization_id, source, [row for _, row in new], members)
+        write_rows(kind, organization_id, source, [row for _, row in new], members, by=user.pk)
         apply_changes(changes)
         record_file(
             user,
@@ -221,7 +231,12 @@ def _read(lines: Iterable[str], report: FileReport, progress: Progress | None) -
     return rows
 
 
-MODELS: dict[str, Any] = {"Coverage": Coverage, "Condition": Condition, "Encounter": Encounter}
+MODELS: dict[str, Any] = {
+    "Coverage": Coverage,
+    "Condition": Condition,
+    "Encounter": Encounter,
+    "Observation": Reading,
+}
 
 
 def record_file(user: User, name: str, detail: str) -> None:
@@ -256,8 +271,15 @@ def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def write_rows(
-    kind: str, organization_id: int, source: str, rows: Sequence[Row], members: dict[str, int]
+    kind: str,
+    organization_id: int,
+    source: str,
+    rows: Sequence[Row],
+    members: dict[str, int],
+    *,
+    by: int | None = None,
 ) -> None:
+    """Write the new rows of one type; `by` is the importing user, who records the readings."""
     now = clock.now()
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
@@ -266,7 +288,8 @@ def write_rows(
             else:
                 table = _TABLES[kind](now)
                 for row in chunk:
-                    table.add(**_values(kind, source, row, members))
+                    extra = {"recorded_by_id": by} if kind == "Observation" else {}
+                    table.add(**_values(kind, source, row, members), **extra)
                 table.flush(cursor)
 
 
@@ -320,6 +343,9 @@ _TABLES: dict[str, Callable[[Any], Table]] = {
         "patient_id encounter_class facility start end reason discharge_disposition source source_key",
         now,
     ),
+    "Observation": lambda now: Table(
+        Reading, "patient_id measure value taken_at source recorded_by_id note source_key", now
+    ),
 }
 
 
@@ -337,6 +363,9 @@ def _values(kind: str, source: str, row: Row, members: dict[str, int]) -> dict[s
         return {**base, "encounter_class": row.encounter_class, "facility": row.facility, "start": row.start,
                 "end": row.end, "reason": row.reason, "discharge_disposition": row.discharge_disposition,
                 "source": "import"}  # fmt: skip
+    if isinstance(row, ObservationRow):
+        return {**base, "measure": row.measure, "value": row.value, "taken_at": row.taken_at, "source": row.source,
+                "note": ""}  # fmt: skip
     raise TypeError(kind)
 
 

@@ -27,6 +27,10 @@ class MemberRisk(models.Model):
     )
     active_medications = models.PositiveSmallIntegerField(default=0)
     last_hospital = models.SmallIntegerField(null=True, blank=True)
+    social_needs = models.PositiveSmallIntegerField(
+        default=0, help_text="Open social needs: health concerns and ICD-10-CM Z55-Z65 codes, each need once"
+    )
+    hba1c_gap = models.BooleanField(default=False, help_text="Diabetes and no HbA1c result in 6 months")
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -36,7 +36,7 @@ FACT_SCHEMA: dict[str, Any] = {
     "patient_id": pl.Int64, "tier": pl.Int64, "admissions_12m": pl.Int64, "ed_visits_12m": pl.Int64,
     "readmitted_30d": pl.Boolean, "chronic_conditions": pl.Int64, "charlson": pl.Int64,
     "ambulatory_visits_12m": pl.Int64, "last_lace": pl.Int64, "conditions": pl.Utf8,
-    "active_medications": pl.Int64, "last_hospital": pl.Int64,
+    "active_medications": pl.Int64, "last_hospital": pl.Int64, "social_needs": pl.Int64, "hba1c_gap": pl.Boolean,
 }  # fmt: skip
 
 

@@ -10,7 +10,7 @@ the two readings agree.
 
 A rule is conditions (a member has one when an active, unlabelled diagnosis of that kind is on record: the words
 in CONDITIONS), comparisons of a fact with a whole number (FACTS; `=`, `!=`, `<`, `<=`, `>`, `>=`, and `≥ ≤ ≠`)
-and `readmitted` on its own, joined by AND, OR, NOT and brackets (AND binds tighter than OR). Words are not
+and the flags `readmitted` and `hba1c_gap` on their own, joined by AND, OR, NOT and brackets (AND binds tighter than OR). Words are not
 case-sensitive. A member without a LACE score matches no comparison of `lace`."""
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ FACTS: dict[str, tuple[str, str]] = {
     "lace": ("last_lace", "LACE index at the last discharge (none: never compared true)"),
     "hospital": ("last_hospital", "HOSPITAL score at the last discharge (none: never compared true)"),
     "medications": ("active_medications", "medications taken now"),
+    "social_needs": ("social_needs", "open social needs (food, housing, transport, utilities, safety …)"),
 }
-FLAGS: dict[str, str] = {"readmitted": "readmitted_30d"}
+FLAGS: dict[str, str] = {"readmitted": "readmitted_30d", "hba1c_gap": "hba1c_gap"}
 OPERATORS = {"≥": ">=", "≤": "<=", "≠": "!=", "==": "="}
 KEYWORDS = ("and", "or", "not")
 

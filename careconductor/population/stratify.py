@@ -1,7 +1,8 @@
 """Risk stratification over the whole population, in batch (issue 22): the facts of every living member of the
-organisation are computed with Polars from six narrow reads (members, their visits of the last 12 months counted
-by the database, hospital stays of the last 16 months, active coded conditions, LACE and HOSPITAL scores of the
-last 12 months, medications taken now counted by the database), not through the ORM; stratify_rules puts each member in a
+organisation are computed with Polars from seven narrow reads (members, their visits of the last 12 months counted
+by the database, hospital stays of the last 16 months, active coded conditions and health concerns, LACE and
+HOSPITAL scores of the last 12 months, medications taken now counted by the database, the last HbA1c result), not
+through the ORM; stratify_rules puts each member in a
 tier with the reasons; the results replace the organisation's previous ones in one transaction (bulk_rows).
 
 The reads go through the request's database connection (so a run sees what its transaction sees, on SQLite and
@@ -21,7 +22,9 @@ import polars as pl
 from django.db import connection, transaction
 
 from careconductor.accounts.models import User
+from careconductor.assessments.choices import FindingDomain
 from careconductor.assessments.risk import charlson
+from careconductor.careplans.concerns import CONCERNS
 from careconductor.core import clock
 from careconductor.core.bulk_rows import Table, adapt
 from careconductor.privacy import audit, policy
@@ -31,7 +34,7 @@ from .frames import frame_of
 from .models import MemberRisk, StratificationRun
 from .registry_actions import do_run_registries
 from .registry_rules import conditions_of
-from .stratify_rules import MemberFacts, tier_of
+from .stratify_rules import MemberFacts, hba1c_gap, tier_of
 
 DAY = 86_400.0
 YEAR = 365 * DAY
@@ -42,6 +45,15 @@ QUOTED_END = 'e."end"'
 LOOKBACK = YEAR + READMISSION + 90 * DAY
 ACTIVE = ("active", "recurrence", "relapse")
 AMBULATORY = ("AMB", "VR")
+# Social needs: the health concerns of these domains, and ICD-10-CM's Z55-Z65 ("persons with potential health
+# hazards related to socioeconomic and psychosocial circumstances"). A Z code a concern carries counts as that
+# concern's need, so a need found by an assessment and coded is counted once.
+SOCIAL_DOMAINS = (
+    FindingDomain.HOUSING_INSTABILITY, FindingDomain.HOUSING_QUALITY, FindingDomain.FOOD_INSECURITY,
+    FindingDomain.TRANSPORTATION, FindingDomain.UTILITIES, FindingDomain.INTERPERSONAL_SAFETY,
+)  # fmt: skip
+SOCIAL_CODES = tuple(f"Z{n}" for n in range(55, 66))
+NEED_OF_CODE = {c.icd10.replace(".", ""): str(domain) for domain, c in CONCERNS.items() if c.icd10}
 
 EPOCH = {
     "postgresql": "EXTRACT(EPOCH FROM {})::float8",
@@ -89,11 +101,12 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
         {"patient_id": pl.Int64, "start": pl.Float64, "end": pl.Float64},
     )
     conditions = frame_of(
-        "SELECT c.patient_id, c.icd10_code FROM patients_condition c JOIN patients_patient p ON p.id = c.patient_id "
+        "SELECT c.patient_id, c.icd10_code, c.concern_code FROM patients_condition c "
+        "JOIN patients_patient p ON p.id = c.patient_id "
         "WHERE p.organization_id = %s AND c.clinical_status IN (%s, %s, %s) AND c.sensitivity = '' "
-        "AND c.icd10_code <> ''",
+        "AND (c.icd10_code <> '' OR c.concern_code <> '')",
         [organization_id, *ACTIVE],
-        {"patient_id": pl.Int64, "code": pl.Utf8},
+        {"patient_id": pl.Int64, "code": pl.Utf8, "concern": pl.Utf8},
     )
     scores = frame_of(
         f"SELECT r.patient_id, r.model, r.value, {epoch.format('r.computed_at')} FROM assessments_riskscore r "
@@ -116,6 +129,13 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
         ],
         {"patient_id": pl.Int64, "active_medications": pl.Int64},
     )
+    hba1c = frame_of(
+        f"SELECT r.patient_id, MAX({epoch.format('r.taken_at')}) FROM careplans_reading r "
+        "JOIN patients_patient p ON p.id = r.patient_id WHERE p.organization_id = %s AND r.measure = 'hba1c' "
+        "GROUP BY r.patient_id",
+        [organization_id],
+        {"patient_id": pl.Int64, "last_hba1c": pl.Float64},
+    ).with_columns(days_since_hba1c=((now_s - pl.col("last_hba1c")) // DAY).cast(pl.Int64))
     # A readmission: an admission in the last 12 months that began within 30 days after the previous stay ended.
     stays = stays.sort(["patient_id", "start"]).with_columns(
         previous_end=pl.col("end").shift(1).over("patient_id")
@@ -130,10 +150,27 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
         .unique()
         .with_columns(readmitted_30d=pl.lit(True))
     )
+    conditions = conditions.with_columns(
+        pl.col("code").str.to_uppercase().str.strip_chars().str.replace_all(".", "", literal=True)
+    )
+    # Diagnoses: every code but the Z codes (factors, not conditions) and the concerns (needs, not diagnoses).
     coded = (
-        conditions.with_columns(pl.col("code").str.to_uppercase().str.strip_chars())
+        conditions.filter(
+            (pl.col("code") != "") & (pl.col("concern") == "") & ~pl.col("code").str.starts_with("Z")
+        )
         .group_by("patient_id")
         .agg(chronic_conditions=pl.col("code").n_unique(), codes=pl.col("code").unique().sort())
+    )
+    needs = (
+        conditions.with_columns(
+            need=pl.when(pl.col("concern").is_in([str(d) for d in SOCIAL_DOMAINS]))
+            .then(pl.col("concern"))
+            .when(pl.col("code").str.contains(f"^({'|'.join(SOCIAL_CODES)})"))
+            .then(pl.col("code").replace(NEED_OF_CODE))
+        )
+        .filter(pl.col("need").is_not_null())
+        .group_by("patient_id")
+        .agg(social_needs=pl.col("need").n_unique())
     )
     last = (
         scores.sort("at")
@@ -149,6 +186,8 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
         .join(coded, on="patient_id", how="left")
         .join(last, on="patient_id", how="left")
         .join(medications, on="patient_id", how="left")
+        .join(needs, on="patient_id", how="left")
+        .join(hba1c.select("patient_id", "days_since_hba1c"), on="patient_id", how="left")
         .with_columns(
             pl.col(
                 "admissions_12m",
@@ -156,6 +195,7 @@ def member_facts(organization_id: int, now_s: float) -> pl.DataFrame:
                 "ambulatory_visits_12m",
                 "chronic_conditions",
                 "active_medications",
+                "social_needs",
             ).fill_null(0),
             pl.col("readmitted_30d").fill_null(False),
         )
@@ -171,16 +211,27 @@ def _scored(codes: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
 
 FACT_COLUMNS = (
     "patient_id", "admissions_12m", "ed_visits_12m", "readmitted_30d", "chronic_conditions", "codes",
-    "ambulatory_visits_12m", "last_lace", "active_medications", "last_hospital",
+    "ambulatory_visits_12m", "last_lace", "active_medications", "last_hospital", "social_needs", "days_since_hba1c",
 )  # fmt: skip
 
 
 def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
     # Column by column into Python, then zipped: several times faster than a dict per row (iter_rows(named=True)).
     columns = [frame[name].to_list() for name in FACT_COLUMNS]
-    for pid, admissions, ed, readmitted, chronic, codes, ambulatory, lace, medicines, hospital in zip(
-        *columns, strict=True
-    ):
+    for (
+        pid,
+        admissions,
+        ed,
+        readmitted,
+        chronic,
+        codes,
+        ambulatory,
+        lace,
+        medicines,
+        hospital,
+        needs,
+        hba1c,
+    ) in zip(*columns, strict=True):
         score, conditions = _scored(tuple(codes)) if codes else (0, ())
         yield MemberFacts(
             patient_id=pid,
@@ -194,6 +245,8 @@ def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
             conditions=conditions,
             active_medications=medicines,
             last_hospital=hospital,
+            social_needs=needs,
+            days_since_hba1c=hba1c,
         )
 
 
@@ -211,7 +264,8 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
     table = Table(
         MemberRisk,
         "organization_id patient_id tier reasons admissions_12m ed_visits_12m readmitted_30d chronic_conditions "
-        "charlson ambulatory_visits_12m last_lace conditions active_medications last_hospital computed_at",
+        "charlson ambulatory_visits_12m last_lace conditions active_medications last_hospital social_needs hba1c_gap "
+        "computed_at",
         now,
         ready="reasons conditions computed_at",
     )
@@ -230,6 +284,7 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
                 charlson=facts.charlson, ambulatory_visits_12m=facts.ambulatory_visits_12m,
                 last_lace=facts.last_lace, computed_at=at,
                 active_medications=facts.active_medications, last_hospital=facts.last_hospital,
+                social_needs=facts.social_needs, hba1c_gap=hba1c_gap(facts),
                 conditions=words.get(facts.conditions) or words.setdefault(facts.conditions, json.dumps(list(facts.conditions))),
             )  # fmt: skip
             if len(table.rows) >= 10_000:

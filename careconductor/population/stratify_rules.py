@@ -9,7 +9,10 @@ Tiers, highest first (the first that applies; its reasons are the facts that put
   HOSPITAL score of 5 or 6 at the last discharge (§4.4: intermediate risk).
 - 2, rising: 3 or more chronic conditions; a Charlson index of 3 or 4; a chronic condition and no ambulatory
   or virtual visit in 12 months (no one is following it); or polypharmacy, 5 or more medications taken now (the
-  usual threshold of the polypharmacy literature; clinical.md gives none).
+  usual threshold of the polypharmacy literature; clinical.md gives none); 2 or more open social needs (food,
+  housing, transport, utilities, safety …: health concerns and ICD-10-CM Z55-Z65 codes, each need once); or a
+  care gap, diabetes and no HbA1c result in 6 months (the issue's own example; HEDIS asks for one a year, a
+  case manager for one each 3 to 6 months).
 - 1, low: none of these in the data.
 Records with a sensitivity label (42 CFR Part 2, psychotherapy) are not used: a tier or a reason must not say
 what the policy would hide."""
@@ -26,6 +29,8 @@ MANY_CHRONIC = 3
 HOSPITAL_HIGH = 7
 HOSPITAL_INTERMEDIATE = 5
 POLYPHARMACY = 5
+MANY_SOCIAL_NEEDS = 2
+HBA1C_DAYS = 183  # 6 months
 
 
 class MemberFacts(NamedTuple):
@@ -42,6 +47,13 @@ class MemberFacts(NamedTuple):
     conditions: tuple[str, ...] = ()  # condition words (registry_rules.CONDITIONS), for the registries
     active_medications: int = 0
     last_hospital: int | None = None
+    social_needs: int = 0
+    days_since_hba1c: int | None = None  # None: no HbA1c result on record
+
+
+def hba1c_gap(f: MemberFacts) -> bool:
+    """Diabetes and no HbA1c result in the last 6 months (none at all included)."""
+    return "diabetes" in f.conditions and (f.days_since_hba1c is None or f.days_since_hba1c > HBA1C_DAYS)
 
 
 def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:
@@ -83,6 +95,8 @@ def tier_of(f: MemberFacts) -> tuple[int, tuple[str, ...]]:
             else []
         ),
         *([f"{f.active_medications} medications taken now"] if f.active_medications >= POLYPHARMACY else []),
+        *([f"{f.social_needs} open social needs"] if f.social_needs >= MANY_SOCIAL_NEEDS else []),
+        *(["Diabetes and no HbA1c result in 6 months"] if hba1c_gap(f) else []),
     ]
     if rising:
         return 2, tuple(rising)

@@ -1,5 +1,6 @@
 """A synthetic health-plan population as FHIR Bulk Data NDJSON (issue 22): members with their coverage, a few
-chronic conditions and two years of encounters, deterministic for a seed. The demo imports one through the same
+chronic conditions, social needs as claims code them (Z59), two years of encounters and lab results (HbA1c for
+those with diabetes, a weight now and then), deterministic for a seed. The demo imports one through the same
 importer as a real file; `bench/population.py` writes 100,000 members to time the import; tests use small ones.
 Nobody here is real: names are drawn from short lists, the plan is the demo's."""
 
@@ -25,6 +26,13 @@ CONDITIONS = (
     ("E78.5", "Hyperlipidemia, unspecified", 0.45),
     ("F10.20", "Alcohol dependence, uncomplicated", 0.02),
 )
+# Social needs as a claim codes them (ICD-10-CM Z59), drawn after everything else so that adding them left the
+# rest of each member as it was.
+NEEDS = (
+    ("Z59.41", "Food insecurity", 0.07),
+    ("Z59.82", "Transportation insecurity", 0.05),
+    ("Z59.819", "Housing instability, housed, unspecified", 0.03),
+)
 FACILITIES = ("Riverside General Hospital", "St. Mary's Regional Medical Center", "Valley Family Clinic")
 SOURCE_URL = "https://plan.example/fhir"
 
@@ -36,6 +44,7 @@ def population(seed: int, members: int, *, today: dt.date, first: int = 1) -> di
         "Coverage": _lines(seed, members, today, first, "Coverage"),
         "Condition": _lines(seed, members, today, first, "Condition"),
         "Encounter": _lines(seed, members, today, first, "Encounter"),
+        "Observation": _lines(seed, members, today, first, "Observation"),
     }
 
 
@@ -111,4 +120,49 @@ def _member(rng: random.Random, n: int, today: dt.date) -> dict[str, list[dict[s
                 "dischargeDisposition": {"coding": [{"code": rng.choice(("home", "home", "snf", "hh"))}]}
             }
         encounters.append(encounter)
-    return {"Patient": [patient], "Coverage": [coverage], "Condition": conditions, "Encounter": encounters}
+    conditions += [
+        {
+            "resourceType": "Condition",
+            "id": f"cond-{pid}-{len(CONDITIONS) + i}",
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "category": [{"coding": [{"code": "health-concern"}]}],
+            "code": {
+                "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code, "display": words}]
+            },
+            "subject": subject,
+            "onsetDateTime": (today - dt.timedelta(days=rng.randint(10, 400))).isoformat(),
+        }
+        for i, (code, words, chance) in enumerate(NEEDS)
+        if rng.random() < chance
+    ]
+    diabetic = any(c["code"]["coding"][0]["code"] == "E11.9" for c in conditions)  # type: ignore[index]
+    results = [
+        ("4548-4", "%", round(rng.uniform(6.0, 10.5), 1)) for _ in range(rng.randint(0, 3) if diabetic else 0)
+    ]
+    results += [("29463-7", "kg", round(rng.uniform(50, 120), 1)) for _ in range(rng.randint(0, 2))]
+    observations: list[dict[str, object]] = [
+        {
+            "resourceType": "Observation",
+            "id": f"obs-{pid}-{i}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+            "subject": subject,
+            "effectiveDateTime": dt.datetime.combine(
+                today - dt.timedelta(days=rng.randint(1, 720)), dt.time(9), dt.UTC
+            ).isoformat(),
+            "valueQuantity": {
+                "value": value,
+                "unit": unit,
+                "system": "http://unitsofmeasure.org",
+                "code": unit,
+            },
+        }
+        for i, (loinc, unit, value) in enumerate(results)
+    ]
+    return {
+        "Patient": [patient],
+        "Coverage": [coverage],
+        "Condition": conditions,
+        "Encounter": encounters,
+        "Observation": observations,
+    }

@@ -15,6 +15,7 @@ from django.test import Client
 from fhir.resources.R4B import get_fhir_model_class
 
 from careconductor.accounts.choices import Role
+from careconductor.careplans.models import Reading
 from careconductor.core import clock
 from careconductor.fhir.bulk import export_folder
 from careconductor.fhir.models import ExportJob
@@ -34,7 +35,7 @@ MEMBERS = 8
 
 def members(world: World, source: str = "plan-feed") -> None:
     files = population(5, MEMBERS, today=clock.today())
-    for kind in ("Patient", "Coverage", "Condition", "Encounter"):
+    for kind in ("Patient", "Coverage", "Condition", "Encounter", "Observation"):
         import_lines(world.adam, world.riverside.pk, f"{kind}.ndjson", files[kind], source)
 
 
@@ -157,11 +158,13 @@ def test_exported_members_imported_into_another_organisation_come_back_the_same(
     members(world)
     admin = api(world.adam)
     _, manifest, _ = export(
-        admin, "Patient/$export?_type=Patient,Condition,Encounter", django_capture_on_commit_callbacks
+        admin,
+        "Patient/$export?_type=Patient,Condition,Encounter,Observation",
+        django_capture_on_commit_callbacks,
     )
     exported = {kind: lines(admin, url) for kind, url in files(manifest).items()}
     lara = make_staff("lara", Role.ADMIN, world.lakeside)
-    for kind in ("Patient", "Condition", "Encounter"):
+    for kind in ("Patient", "Condition", "Encounter", "Observation"):
         report = import_lines(
             lara, world.lakeside.pk, f"{kind}.ndjson", (json.dumps(r) for r in exported[kind]), "riverside"
         )
@@ -180,6 +183,10 @@ def test_exported_members_imported_into_another_organisation_come_back_the_same(
         Encounter.objects.filter(patient__in=theirs).count()
         == Encounter.objects.filter(patient__in=ours).count()
     )
+    # Measured values come back as the same readings (blood pressure panels and questionnaire scores are left out).
+    kept = Reading.objects.exclude(measure__in=("bp-systolic", "bp-diastolic", "phq9", "gad7"))
+    back = sorted(kept.filter(patient__in=theirs).values_list("measure", "value", "taken_at"))
+    assert back and back == sorted(kept.filter(patient__in=ours).values_list("measure", "value", "taken_at"))
 
 
 def test_an_export_whose_group_is_gone_fails_and_says_why(

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from careconductor.careplans.models import Reading
 from careconductor.patients.models import Condition, Encounter, Patient
 from careconductor.population.importing import SOURCE_SYSTEM, do_import_files
 from tests.personas import World
@@ -34,6 +36,10 @@ def bundle() -> dict[str, Any]:
                          "hospitalization": {"dischargeDisposition": {"coding": [{"code": "snf"}]}}}),
         ("urn:uuid:o1", {"resourceType": "Observation", "id": "o1", "status": "final", "subject": subject,
                          "code": {"text": "Weight"}}),
+        ("urn:uuid:o2", {"resourceType": "Observation", "id": "o2", "status": "final", "subject": subject,
+                         "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}]},
+                         "effectiveDateTime": "2026-03-03T07:00:00Z", "valueQuantity": {"value": 8.4, "code": "%"}}),
+        ("urn:uuid:i1", {"resourceType": "Immunization", "id": "i1", "patient": subject}),
     ]  # fmt: skip
     return {
         "resourceType": "Bundle",
@@ -53,17 +59,25 @@ def write(folder: Path, body: dict[str, Any], name: str = "Marta_Kuhn.json") -> 
 
 def test_a_bundle_brings_its_member_and_her_history(world: World, tmp_path: Path) -> None:
     (report,) = do_import_files(world.adam, [write(tmp_path, bundle())], source="synthea")
+    # The SNOMED-only condition and the uncoded observation are counted and left out, as is the Immunization.
     assert report.imported and (report.new, report.not_coded, report.left_out_types) == (
-        3,
-        1,
-        {"Observation": 1},
+        4,
+        2,
+        {"Immunization": 1},
     )
     marta = Patient.objects.get(identifiers__system=SOURCE_SYSTEM + "synthea")
     assert (marta.family_name, marta.mrn != "") == ("Kuhn", True)
     assert list(Condition.objects.filter(patient=marta).values_list("icd10_code", flat=True)) == ["I50.9"]
     assert Encounter.objects.get(patient=marta).discharge_disposition == "snf"
+    hba1c = Reading.objects.get(patient=marta)
+    assert (hba1c.measure, hba1c.value, hba1c.source, hba1c.recorded_by) == (
+        "hba1c",
+        Decimal("8.40"),
+        "lab",
+        world.adam,
+    )
     (again,) = do_import_files(world.adam, [write(tmp_path, bundle())], source="synthea")
-    assert (again.new, again.unchanged) == (0, 3) and Patient.objects.filter(family_name="Kuhn").count() == 1
+    assert (again.new, again.unchanged) == (0, 4) and Patient.objects.filter(family_name="Kuhn").count() == 1
 
 
 def test_a_bundle_with_a_bad_entry_writes_nothing(world: World, tmp_path: Path) -> None:
@@ -73,7 +87,7 @@ def test_a_bundle_with_a_bad_entry_writes_nothing(world: World, tmp_path: Path) 
     stray["resource"].update(id="c3", subject={"reference": "urn:uuid:someone-else"})
     broken["entry"].append(stray)
     (report,) = do_import_files(world.adam, [write(tmp_path, broken)], source="synthea")
-    assert not report.imported and [n for n, _ in report.rejected] == [4, 6]
+    assert not report.imported and [n for n, _ in report.rejected] == [4, 8]
     assert (
         "period.start" in report.rejected[0][1]
         and "not a Patient entry of the bundle" in report.rejected[1][1]

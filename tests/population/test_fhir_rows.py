@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from careconductor.population import fhir_rows, synthetic
-from careconductor.population.fhir_rows import ConditionRow, CoverageRow, EncounterRow, MemberRow, RowProblem
+from careconductor.population.fhir_rows import (
+    ConditionRow,
+    CoverageRow,
+    EncounterRow,
+    MemberRow,
+    NotCoded,
+    ObservationRow,
+    RowProblem,
+)
 
 TODAY = dt.date(2027, 3, 1)
 
@@ -39,6 +47,30 @@ def test_each_type_reads_into_what_the_product_keeps() -> None:
     )
     encounter = fhir_rows.read(first("Encounter"))
     assert isinstance(encounter, EncounterRow) and encounter.start.tzinfo is not None
+    kept = [
+        fhir_rows.read(json.loads(line)) for line in synthetic.population(7, 60, today=TODAY)["Observation"]
+    ]
+    assert all(isinstance(row, ObservationRow) for row in kept)
+    assert {(row.measure, row.source) for row in kept} == {("hba1c", "lab"), ("weight", "clinic")}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]}}, "blood pressure panel"),
+        (
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "44261-6"}]}},
+            "PHQ-9 total: an assessment's",
+        ),
+        ({"code": {"text": "Weight"}}, "no LOINC code"),
+        ({"status": "preliminary"}, "not final"),
+    ],
+)
+def test_observations_the_product_keeps_nothing_of_are_left_out_and_counted(
+    change: dict[str, Any], why: str
+) -> None:
+    with pytest.raises(NotCoded):
+        fhir_rows.read({**first("Observation"), **change})
 
 
 def test_a_substance_use_condition_is_kept_as_a_part_2_record() -> None:
@@ -74,7 +106,13 @@ def _broken(kind: str, change: str) -> Any:
     elif change == "ends-before":
         resource["period"]["end"] = "2000-01-01T00:00:00Z"
     elif change == "type":
-        resource["resourceType"] = "Observation"
+        resource["resourceType"] = "Immunization"
+    elif change == "unit":
+        resource["valueQuantity"]["code"] = "mmol/mol"
+    elif change == "no-value":
+        resource["valueQuantity"]["value"] = "eight"
+    elif change == "no-effective":
+        del resource["effectiveDateTime"]
     elif change == "nul":
         resource["name"][0]["family"] = "a\x00b"
     return resource
@@ -94,6 +132,9 @@ def _broken(kind: str, change: str) -> Any:
         ("Encounter", "class", "class XYZ"),
         ("Encounter", "ends-before", "before period.start"),
         ("Encounter", "type", "not imported"),
+        ("Observation", "unit", "kept in kg"),
+        ("Observation", "no-value", "not a number"),
+        ("Observation", "no-effective", "needs effectiveDateTime"),
     ],
 )
 def test_what_a_resource_may_not_be(kind: str, change: str, words: str) -> None:
@@ -109,7 +150,8 @@ JSON = st.recursive(
 FIELDS = st.sampled_from(
     ["id", "name", "birthDate", "gender", "telecom", "address", "communication", "beneficiary", "period", "type",
      "payor", "class", "subscriberId", "code", "subject", "clinicalStatus", "onsetDateTime", "onsetPeriod", "meta",
-     "serviceProvider", "reasonCode", "hospitalization", "deceasedDateTime"]
+     "serviceProvider", "reasonCode", "hospitalization", "deceasedDateTime", "status", "valueQuantity",
+     "effectiveDateTime", "effectivePeriod", "issued"]
 )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from careconductor.careplans.models import Reading
 from careconductor.cases.models import Case
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
@@ -50,6 +51,7 @@ def test_a_folder_becomes_members_with_their_history(world: World, tmp_path: Pat
         "Coverage",
         "Condition",
         "Encounter",
+        "Observation",
     ]  # Patient first
     assert all(r.imported for r in reports) and [r.new for r in reports] == list(counts.values())
     members = members_of(world)
@@ -57,6 +59,7 @@ def test_a_folder_becomes_members_with_their_history(world: World, tmp_path: Pat
     assert Coverage.objects.filter(source_key__startswith="plan-2027|").count() == counts["Coverage"]
     assert Condition.objects.filter(source_key__startswith="plan-2027|").count() == counts["Condition"]
     assert Encounter.objects.filter(source="import").count() == counts["Encounter"]
+    assert Reading.objects.filter(source_key__startswith="plan-2027|").count() == counts["Observation"] > 0
     member = members.order_by("pk").first()
     assert member is not None and member.mrn and member.search_names  # as a registered patient has them
     assert member.organization_id == world.riverside.pk
@@ -65,7 +68,7 @@ def test_a_folder_becomes_members_with_their_history(world: World, tmp_path: Pat
     assert not policy.visible_patients(world.alice).filter(pk__in=members).exists()
     # One audit event per file, none per row.
     events = AuditEvent.objects.filter(object_type="PopulationImport")
-    assert events.count() == 4 and not AuditEvent.objects.filter(patient__in=members).exists()
+    assert events.count() == 5 and not AuditEvent.objects.filter(patient__in=members).exists()
 
 
 def test_importing_the_same_files_again_changes_nothing(world: World, tmp_path: Path) -> None:
@@ -76,14 +79,16 @@ def test_importing_the_same_files_again_changes_nothing(world: World, tmp_path: 
         Condition.objects.count(),
         Encounter.objects.count(),
         Coverage.objects.count(),
+        Reading.objects.count(),
     )
     again = do_import_files(world.adam, [tmp_path], source="plan-2027")
-    assert [r.new for r in again] == [0, 0, 0, 0] and all(r.unchanged == r.read for r in again)
+    assert [r.new for r in again] == [0, 0, 0, 0, 0] and all(r.unchanged == r.read for r in again)
     assert (
         Patient.objects.count(),
         Condition.objects.count(),
         Encounter.objects.count(),
         Coverage.objects.count(),
+        Reading.objects.count(),
     ) == rows
     # More members later: only they are added.
     write_export(tmp_path, members=5, first=MEMBERS + 1)

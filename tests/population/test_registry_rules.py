@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from careconductor.population.registry_rules import (
     CONDITIONS,
     FACTS,
+    FLAGS,
     All,
     Any_,
     Compare,
@@ -101,7 +102,7 @@ def test_the_condition_words_a_members_codes_give(
 # --- random rules and members: the two readings agree -------------------------------------------------------------
 LEAF = st.one_of(
     st.sampled_from(sorted(CONDITIONS)).map(Has),
-    st.just(Flag("readmitted")),
+    st.sampled_from(sorted(FLAGS)).map(Flag),
     st.builds(Compare, st.sampled_from(sorted(FACTS)), st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
               st.integers(0, 12)),
 )  # fmt: skip
@@ -126,6 +127,8 @@ MEMBER = st.fixed_dictionaries(
         "last_hospital": st.none() | st.integers(0, 13),
         "active_medications": st.integers(0, 10),
         "readmitted_30d": st.booleans(),
+        "social_needs": st.integers(0, 4),
+        "hba1c_gap": st.booleans(),
         "conditions": st.lists(st.sampled_from(sorted(CONDITIONS)), unique=True, max_size=4),
     }
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from careconductor.assessments.risk import charlson
+from careconductor.careplans.models import Reading
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.medications.models import Medication
@@ -48,6 +50,13 @@ F = MemberFacts
         (F(1, last_hospital=4), 1, ()),  # low
         (F(1, active_medications=5, ambulatory_visits_12m=1), 2, ("5 medications taken now",)),
         (F(1, active_medications=4), 1, ()),
+        (F(1, social_needs=2), 2, ("2 open social needs",)),
+        (F(1, social_needs=1), 1, ()),
+        # The care gap: diabetes and no HbA1c in 6 months (183 days), none at all included.
+        (F(1, chronic_conditions=1, ambulatory_visits_12m=1, conditions=("diabetes",)), 2, ("Diabetes and no HbA1c result in 6 months",)),
+        (F(1, chronic_conditions=1, ambulatory_visits_12m=1, conditions=("diabetes",), days_since_hba1c=184), 2, ("Diabetes and no HbA1c result in 6 months",)),
+        (F(1, chronic_conditions=1, ambulatory_visits_12m=1, conditions=("diabetes",), days_since_hba1c=183), 1, ()),
+        (F(1, chronic_conditions=1, ambulatory_visits_12m=1, conditions=("copd",)), 1, ()),
     ],
 )  # fmt: skip
 def test_the_tier_and_its_reasons(facts: MemberFacts, tier: int, reasons: tuple[str, ...]) -> None:
@@ -62,6 +71,13 @@ def member(world: World, name: str) -> Patient:
         birth_date=dt.date(1950, 1, 1),
         sex="female",
     )
+
+
+def hba1c(world: World, patient: Patient, days_ago: float, value: str = "8.1") -> Reading:
+    return Reading.objects.create(
+        patient=patient, measure="hba1c", value=Decimal(value), source="lab", recorded_by=world.alice,
+        taken_at=clock.now() - dt.timedelta(days=days_ago),
+    )  # fmt: skip
 
 
 def stay(patient: Patient, kind: str, days_ago: float, length_days: float = 0.1) -> Encounter:
@@ -83,6 +99,20 @@ def test_each_kind_of_member_lands_in_its_tier(world: World) -> None:
     unfollowed = member(world, "Unfollowed")
     Condition.objects.create(patient=unfollowed, icd10_code="E11.9", display="Diabetes")
     stay(unfollowed, "AMB", 500)
+    hba1c(world, unfollowed, days_ago=40)
+    gap = member(world, "Gap")  # diabetes, followed, but the last HbA1c is 7 months old
+    Condition.objects.create(patient=gap, icd10_code="E11.65", display="Diabetes with hyperglycaemia")
+    stay(gap, "AMB", 30)
+    hba1c(world, gap, days_ago=214)
+    needy = member(
+        world, "Needy"
+    )  # food insecurity found and coded, and a transport need a claim sent: 2 needs
+    Condition.objects.create(
+        patient=needy, category="health-concern", concern_code="food-insecurity", icd10_code="Z59.41",
+        display="Food insecurity",
+    )  # fmt: skip
+    Condition.objects.create(patient=needy, icd10_code="Z59.41", display="Food insecurity")
+    Condition.objects.create(patient=needy, icd10_code="Z59.82", display="Transportation insecurity")
     hidden = member(world, "Hidden")  # only a Part 2 condition: not used
     Condition.objects.create(
         patient=hidden, icd10_code="F10.20", display="Alcohol dependence", sensitivity="part2"
@@ -95,6 +125,14 @@ def test_each_kind_of_member_lands_in_its_tier(world: World) -> None:
     assert tiers["Frequent"] == (3, ["2 emergency visits in 12 months"])
     assert tiers["Unfollowed"] == (2, ["A chronic condition and no ambulatory visit in 12 months"])
     assert tiers["Hidden"] == (1, [])
+    assert tiers["Gap"] == (2, ["Diabetes and no HbA1c result in 6 months"])
+    assert tiers["Needy"] == (2, ["2 open social needs"])
+    facts = MemberRisk.objects.get(patient=needy)
+    assert (facts.social_needs, facts.chronic_conditions, MemberRisk.objects.get(patient=gap).hba1c_gap) == (
+        2,
+        0,
+        True,
+    )
     assert (
         run.members
         == Patient.objects.filter(organization=world.riverside, deceased_date__isnull=True).count()
@@ -120,14 +158,37 @@ def test_only_an_administrator_runs_it_and_the_command_prints_the_tiers(world: W
 # --- the batch facts against a slow computation of the same facts ------------------------------------------------
 KINDS = st.sampled_from(["IMP", "EMER", "AMB", "VR", "HH"])
 ENCOUNTER = st.tuples(KINDS, st.floats(0.5, 480), st.floats(0.05, 40))
-CODES = st.sampled_from(["I50.9", "E11.9", "E11.65", "J44.9", "N18.30", "C78.00", "I10", "F10.20"])
+CODES = st.sampled_from(
+    ["I50.9", "E11.9", "E11.65", "J44.9", "N18.30", "C78.00", "I10", "F10.20", "Z59.41", "Z59.82", "Z60.2"]
+)
+# A health concern: its domain and the Z code it carries, if any.
+CONCERNS = st.sampled_from(
+    [
+        ("food-insecurity", "Z59.41"),
+        ("housing-instability", ""),
+        ("depression", ""),
+        ("utilities", "Z59.12"),
+        ("complexity", "Z60.2"),
+    ]
+)
 # A medication: started this many days ago, and ended (None: goes on) this many days ago.
 MEDICATION = st.tuples(st.integers(-5, 400), st.none() | st.integers(-5, 400))
 MEMBER = st.tuples(
     st.lists(ENCOUNTER, max_size=6),
     st.lists(st.tuples(CODES, st.booleans()), max_size=4),
     st.lists(MEDICATION, max_size=6),
+    st.lists(CONCERNS, max_size=3, unique=True),
+    st.lists(st.floats(0, 400), max_size=3),  # HbA1c results, days ago
 )
+SOCIAL = {
+    "food-insecurity",
+    "housing-instability",
+    "housing-quality",
+    "transportation",
+    "utilities",
+    "interpersonal-safety",
+}
+NEED_OF_CODE = {"Z59.41": "food-insecurity", "Z59.82": "transportation", "Z59.12": "utilities"}
 
 
 class Rollback(Exception):
@@ -143,11 +204,18 @@ def slow_facts(patient: Patient, now: dt.datetime) -> MemberFacts:
         b.start >= year and a.end is not None and a.end <= b.start <= a.end + month
         for a, b in itertools.pairwise(stays)
     )
+    active = [c for c in patient.conditions.all() if c.sensitivity == "" and c.clinical_status == "active"]
     codes = {
         c.icd10_code
-        for c in patient.conditions.all()
-        if c.sensitivity == "" and c.clinical_status == "active"
+        for c in active
+        if not c.concern_code and c.icd10_code and not c.icd10_code.startswith("Z")
     }
+    needs = {c.concern_code for c in active if c.concern_code in SOCIAL} | {
+        NEED_OF_CODE.get(c.icd10_code, c.icd10_code)
+        for c in active
+        if c.concern_code not in SOCIAL and "Z55" <= c.icd10_code[:3] <= "Z65"
+    }
+    results = [r.taken_at for r in Reading.objects.filter(patient=patient, measure="hba1c")]
     return MemberFacts(
         patient_id=patient.pk,
         admissions_12m=sum(e.encounter_class == "IMP" for e in recent),
@@ -163,6 +231,8 @@ def slow_facts(patient: Patient, now: dt.datetime) -> MemberFacts:
             for m in patient.medications.all()
         ),
         last_hospital=None,
+        social_needs=len(needs),
+        days_since_hba1c=int((now - max(results)).total_seconds() // 86_400) if results else None,
     )
 
 
@@ -174,7 +244,7 @@ def test_the_batch_facts_equal_a_slow_obvious_computation(world: World, populati
     try:
         with transaction.atomic():
             made = []
-            for n, (encounters, conditions, medications) in enumerate(population):
+            for n, (encounters, conditions, medications, concerns, results) in enumerate(population):
                 patient = member(world, f"P{n}")
                 for kind, days_ago, length in encounters:
                     stay(patient, kind, days_ago, length)
@@ -190,6 +260,16 @@ def test_the_batch_facts_equal_a_slow_obvious_computation(world: World, populati
                         patient=patient, name=f"Medicine {started}", dose="1 tablet", start_date=start, end_date=end,
                         added_by=world.alice,
                     )  # fmt: skip
+                for domain, code in concerns:
+                    Condition.objects.create(
+                        patient=patient,
+                        category="health-concern",
+                        concern_code=domain,
+                        icd10_code=code,
+                        display=domain,
+                    )
+                for days_ago in results:
+                    hba1c(world, patient, days_ago)
                 made.append(patient)
             batch = {f.patient_id: f for f in facts_of(member_facts(world.riverside.pk, now.timestamp()))}
             for patient in made:

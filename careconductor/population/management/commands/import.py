@@ -80,7 +80,7 @@ def _line(report: FileReport, dry_run: bool) -> str:
         f"{changed}{report.unchanged:,} unchanged."
     )
     if report.not_coded:
-        line += f" {report.not_coded:,} condition(s) without an ICD-10-CM code left out."
+        line += f" {report.not_coded:,} left out (conditions without an ICD-10-CM code, observations not kept here)."
     if report.left_out_types:
         line += (
             " Left out: "
