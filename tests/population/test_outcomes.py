@@ -211,3 +211,84 @@ def test_only_supervisors_analysts_and_administrators_read_outcomes(
     with pytest.raises(PermissionError):
         policy.outcome_counted_rows(getattr(world, persona), "cases")
     assert login(getattr(world, persona)).get(reverse("population:outcomes")).status_code == 403
+
+
+# --- hospital use before and after enrolment --------------------------------------------------------------------
+
+D = dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("stays", "readmitted"),
+    [
+        ([], []),
+        ([(T, T + 3 * D)], []),
+        (
+            [(T, T + 3 * D), (T + 33 * D, T + 35 * D)],
+            [T + 33 * D],
+        ),  # 30 days after the discharge: a readmission
+        ([(T, T + 3 * D), (T + 34 * D, T + 35 * D)], []),  # 31 days: not
+        ([(T, T + 3 * D), (T + 3 * D, T + 4 * D)], [T + 3 * D]),  # the day of the discharge
+        ([(T, T + 3 * D), (T + 2 * D, T + 5 * D)], []),  # begun inside the previous stay
+        ([(T, None), (T + 10 * D, T + 12 * D)], []),  # the previous stay has no end
+        # Out of order; each follows the one before it, not the first.
+        ([(T + 50 * D, T + 52 * D), (T, T + 3 * D), (T + 20 * D, T + 22 * D)], [T + 20 * D, T + 50 * D]),
+    ],
+)
+def test_a_readmission_begins_within_30_days_after_the_previous_stay_ended(
+    stays: list[tuple[dt.datetime, dt.datetime | None]], readmitted: list[dt.datetime]
+) -> None:
+    assert rules.readmissions(stays) == readmitted
+
+
+@pytest.mark.parametrize(
+    ("ended", "now", "after_days"),
+    [
+        (None, T + 90 * D, 90.0),  # still enrolled: up to now
+        (T + 40 * D, T + 90 * D, 40.0),  # closed: up to its end
+        (None, T + 500 * D, 365.0),  # at most 365 days
+        (T + 400 * D, T + 500 * D, 365.0),
+        (None, T - D, 0.0),  # the clock before the enrolment: no time after
+    ],
+)
+def test_the_windows_are_365_days_before_enrolment_and_up_to_365_after(
+    ended: dt.datetime | None, now: dt.datetime, after_days: float
+) -> None:
+    before, after = rules.windows_around_enrolment(7, T, ended, now)
+    assert (before.start, before.end, before.days) == (T - 365 * D, T, 365.0)
+    assert (after.start, after.days) == (T, after_days)
+    assert rules.window_before(7, T) == rules.Window(7, T - 365 * D, T)
+
+
+@pytest.mark.parametrize(
+    ("events", "days", "rate"),
+    [
+        (0, 0.0, None),  # no member time: no rate
+        (1, 0.5, None),
+        (0, 365.0, 0.0),
+        (1, 30.44, 1000.0),  # one event in one member-month
+        (2, 365.0, 166.8),  # 2 / (365 / 30.44) × 1,000
+        (3, 3044.0, 30.0),  # 100 member-months
+    ],
+)
+def test_rates_are_per_1000_member_months(events: int, days: float, rate: float | None) -> None:
+    assert rules.per_thousand_member_months(events, days) == rate
+
+
+def test_hospital_use_counts_the_events_that_began_in_each_members_window() -> None:
+    visits = [
+        rules.Visit(1, "IMP", T - 400 * D, T - 398 * D),  # before the window, but a readmission follows it
+        rules.Visit(1, "IMP", T - 380 * D, T - 375 * D),  # before the window: not counted
+        rules.Visit(
+            1, "IMP", T - 350 * D, T - 347 * D
+        ),  # 25 days after the last: a readmission in the window
+        rules.Visit(1, "EMER", T - 10 * D, T - 10 * D),
+        rules.Visit(1, "EMER", T, T),  # the window's end is not in it
+        rules.Visit(2, "IMP", T - 100 * D, None),
+        rules.Visit(3, "EMER", T - D, None),  # not a member of this group
+    ]
+    use = rules.utilisation([rules.window_before(1, T), rules.window_before(2, T)], visits)
+    assert (use.members, use.member_days, use.member_months) == ([1, 2], 730.0, 24.0)
+    assert (use.admissions, use.readmissions, use.ed_visits) == ([1, 2], [1], [1])
+    assert (use.admissions_rate, use.readmissions_rate, use.ed_visits_rate) == (83.4, 41.7, 41.7)
+    assert rules.utilisation([], visits).admissions_rate is None
