@@ -21,6 +21,7 @@ from careconductor.cases.models import Case
 from careconductor.cases.rules import TransitionRequest
 from careconductor.coordination.actions import ContactInput, do_log_contact, do_log_time
 from careconductor.core import clock
+from careconductor.patients.models import Condition, Encounter, Patient
 from careconductor.population import outcomes_rules as rules
 from careconductor.population.outcomes import programme_outcomes
 from careconductor.population.registry_actions import do_create_registry, do_refer_from_registry
@@ -34,6 +35,7 @@ from tests.coordination.test_followup_actions import enrol
 from tests.personas import World, make_staff
 
 from .test_registries import HF_HIGH_USE, heart_failure
+from .test_stratify import member
 
 T = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 W = dt.timedelta(weeks=1)
@@ -292,3 +294,91 @@ def test_hospital_use_counts_the_events_that_began_in_each_members_window() -> N
     assert (use.admissions, use.readmissions, use.ed_visits) == ([1, 2], [1], [1])
     assert (use.admissions_rate, use.readmissions_rate, use.ed_visits_rate) == (83.4, 41.7, 41.7)
     assert rules.utilisation([], visits).admissions_rate is None
+
+
+def _member_with(world: World, name: str, *visits: tuple[str, dt.timedelta, float]) -> Patient:
+    """A member with heart failure and the encounters given as (class, start from now, length in days)."""
+    patient = member(world, name)
+    Condition.objects.create(patient=patient, icd10_code="I50.9", display="Heart failure")
+    for kind, start, days in visits:
+        at = clock.now() + start
+        Encounter.objects.create(patient=patient, encounter_class=kind, start=at, end=at + days * D)
+    return patient
+
+
+@pytest.mark.django_db
+def test_hospital_use_before_and_after_enrolment_and_of_the_not_enrolled(
+    world: World, login, django_assert_max_num_queries
+) -> None:
+    """Ellen, enrolled: 2 admissions (the second 17 days after the first ended) and an ED visit in the year before,
+    1 admission in the 90 days after. Dora, referred and declining: 2 admissions and an ED visit in the year. Rita,
+    in the registry and never referred: 2 admissions, the second a readmission."""
+    petra = make_staff("petra", Role.POPULATION_HEALTH, world.riverside)
+    start = clock.now().replace(day=1, hour=12)
+    with time_machine.travel(start, tick=False) as traveller:
+        ellen = _member_with(
+            world, "Ellen", ("IMP", -200 * D, 3), ("IMP", -180 * D, 2), ("EMER", -50 * D, 0.2)
+        )
+        dora = _member_with(world, "Dora", ("IMP", -200 * D, 3), ("IMP", -100 * D, 3), ("EMER", -10 * D, 0.2))
+        rita = _member_with(world, "Rita", ("IMP", -250 * D, 3), ("IMP", -240 * D, 3))
+        do_stratify(world.adam)
+        registry = do_create_registry(petra, name="HF", rule=HF_HIGH_USE)
+        referred = do_refer_from_registry(petra, registry, [ellen.pk, dora.pk], program=Program.CCM)
+        ellen_case, dora_case = sorted(referred.cases, key=lambda c: c.patient.given_name == "Dora")
+        for found in (ellen_case, dora_case):
+            do_assign_case(world.sam, found, world.alice, override_reason="She knows the family")
+        traveller.shift(2 * D)
+        enrol(world, Case.objects.get(pk=ellen_case.pk))
+        do_transition_case(world.alice, dora_case, TransitionRequest(CaseStatus.DECLINED, note="Not now"))
+        traveller.shift(30 * D)
+        Encounter.objects.create(
+            patient=ellen, encounter_class="IMP", start=clock.now(), end=clock.now() + 2 * D
+        )
+        traveller.shift(60 * D)  # 90 days after the enrolment
+        found = programme_outcomes(petra, Program.CCM, start.date(), clock.today())
+        figures = {
+            group: (
+                use.members,
+                use.member_months,
+                use.admissions_rate,
+                use.readmissions_rate,
+                use.ed_visits_rate,
+            )
+            for group, use in found.use.items()
+        }
+        assert figures == {
+            # 365 days are 12.0 member-months: 2 in them are 166.8 per 1,000, 1 is 83.4.
+            "before": ([ellen.pk], 12.0, 166.8, 83.4, 83.4),
+            "after": ([ellen.pk], 3.0, 338.2, 0.0, 0.0),  # 1 in 90 days (2.96 member-months)
+            "not_enrolled": ([dora.pk], 12.0, 166.8, 0.0, 83.4),
+            "registry": ([rita.pk], 12.0, 166.8, 83.4, 0.0),
+        }
+        assert found.use["before"].admissions == [ellen.pk, ellen.pk]
+
+        query = {"programme": "ccm", "start": f"{start:%Y-%m}", "end": f"{clock.today():%Y-%m}"}
+        client = login(world.sam)
+        with django_assert_max_num_queries(
+            16
+        ):  # 14, and hospital use's two reads: who was referred, the encounters
+            page = client.get(reverse("population:outcomes"), query)
+        body = page.content.decode()
+        assert page.status_code == 200 and "Hospital use per 1,000 member-months" in body
+        assert "338.2" in body and "In a registry, not referred" in body
+        # Sam supervises Ellen's case manager: he sees her; Rita has no case, so he counts her without her name.
+        behind = client.get(reverse("population:outcome_patients"), {**query, "measure": "admissions:after"})
+        assert "Ellen" in behind.content.decode()
+        behind = client.get(
+            reverse("population:outcome_patients"), {**query, "measure": "readmissions:registry"}
+        )
+        assert "Rita" not in behind.content.decode() and "And 1 you may not open" in behind.content.decode()
+        rows = list(
+            csv.reader(io.StringIO(client.get(reverse("population:outcomes_csv"), query).content.decode()))
+        )
+        measured = {r[3]: (r[4], r[5]) for r in rows[1:]}
+        assert measured["Hospital admissions per 1,000 member-months before enrolment"] == ("166.8", "")
+        assert measured["Hospital admissions after enrolment"] == ("1", "3.0")
+        assert measured["ED visits per 1,000 member-months referred, not enrolled"] == ("83.4", "")
+        assert measured["30-day readmissions per 1,000 member-months in a registry, not referred"] == (
+            "83.4",
+            "",
+        )
