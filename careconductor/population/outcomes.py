@@ -46,6 +46,7 @@ class Outcomes:
     ccm_minutes: int = 0
     ccm_billable_months: int = 0
     months: list[tuple[dt.date, int, int]] = field(default_factory=list)  # month, referred, enrolled
+    use: dict[str, rules.Utilisation] = field(default_factory=dict)  # hospital use by group (USE_GROUPS)
 
     @property
     def contacts_per_case_month(self) -> float | None:
@@ -127,6 +128,7 @@ def programme_outcomes(user: User, programme: str, start: dt.date, end: dt.date)
         if f.enrolled_at is not None:
             months[_month(clock.localdate(f.referred_at))][1] += 1
     outcomes.months = [(m, r, e) for m, (r, e) in sorted(months.items())]
+    _hospital_use(user, outcomes, enrolled, until)
     return outcomes
 
 
@@ -171,6 +173,75 @@ def _activity(
     )
 
 
+# The hospital use table's columns and rows: key → words (the page writes its own, translatable, in this order).
+USE_GROUPS = {
+    "before": "before enrolment",
+    "after": "after enrolment",
+    "not_enrolled": "referred, not enrolled",
+    "registry": "in a registry, not referred",
+}
+USE_EVENTS = {
+    "admissions": "Hospital admissions",
+    "readmissions": "30-day readmissions",
+    "ed_visits": "ED visits",
+}
+ONE_EVENT = {
+    "admissions": "a hospital admission",
+    "readmissions": "a 30-day readmission",
+    "ed_visits": "an ED visit",
+}
+
+
+def _hospital_use(
+    user: User, outcomes: Outcomes, enrolled: list[rules.CaseFacts], until: dt.datetime
+) -> None:
+    """Admissions, readmissions and ED visits per 1,000 member-months of the enrolled before and after enrolment (the
+    first enrolment of a patient in the cohort), of the referred who were not enrolled, and of the members who
+    entered a registry in the period and had no case referred by its end; the comparison groups over the 365 days
+    up to the period's end (or now, if sooner). Two reads: who was referred, and the encounters."""
+    now = clock.now()
+    first: dict[int, tuple[dt.datetime, dt.datetime | None]] = {}  # patient → their first enrolment, its end
+    for f in enrolled:
+        if f.enrolled_at is not None and (
+            f.patient_id not in first or f.enrolled_at < first[f.patient_id][0]
+        ):
+            first[f.patient_id] = (f.enrolled_at, f.ended_at)
+    around = [rules.windows_around_enrolment(p, at, ended, now) for p, (at, ended) in first.items()]
+    ever_referred = set(
+        policy.outcome_counted_rows(user, "cases")
+        .filter(patient_id__in=outcomes.identified, referred_at__lt=until)
+        .values_list("patient_id", flat=True)
+    )
+    compared_to = min(until, now)
+    groups = {
+        "before": [before for before, _ in around],
+        "after": [after for _, after in around],
+        "not_enrolled": [
+            rules.window_before(p, compared_to) for p in sorted(set(outcomes.funnel.referred) - set(first))
+        ],
+        "registry": [
+            rules.window_before(p, compared_to) for p in outcomes.identified if p not in ever_referred
+        ],
+    }
+    windows = [w for group in groups.values() for w in group]
+    visits = (
+        [
+            rules.Visit(*row)
+            for row in policy.outcome_counted_rows(user, "encounters")
+            .filter(
+                patient_id__in={w.patient_id for w in windows},
+                encounter_class__in=(rules.INPATIENT, rules.EMERGENCY),
+                start__gte=min(w.start for w in windows) - rules.STAY_LOOKBACK,
+                start__lt=max(w.end for w in windows),
+            )
+            .values_list("patient_id", "encounter_class", "start", "end")
+        ]
+        if windows
+        else []
+    )
+    outcomes.use = {key: rules.utilisation(group, visits) for key, group in groups.items()}
+
+
 def _phq9(user: User, outcomes: Outcomes, enrolled: list[rules.CaseFacts]) -> None:
     scores: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for patient_id, at, value in (
@@ -210,6 +281,11 @@ def measures(outcomes: Outcomes) -> dict[str, tuple[str, list[int]]]:
     }
     for reason, ids in sorted(f.reasons.items()):
         found[f"ended:{reason}"] = (f"Ended: {reason_words(reason)}", ids)
+    for group, group_words in USE_GROUPS.items():
+        use = outcomes.use.get(group, rules.Utilisation())
+        found[f"members:{group}"] = (f"Members counted {group_words}", use.members)
+        for event, one in ONE_EVENT.items():
+            found[f"{event}:{group}"] = (f"With {one} {group_words}", sorted(set(getattr(use, event))))
     return found
 
 
@@ -221,6 +297,10 @@ def reason_words(reason: str) -> str:
     return str(CaseStatus(reason).label) if reason in CaseStatus.values else reason
 
 
+def _blank(value: float | None) -> float | str:
+    return "" if value is None else value
+
+
 def outcomes_csv(outcomes: Outcomes) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -230,10 +310,22 @@ def outcomes_csv(outcomes: Outcomes) -> str:
     for key, (words, ids) in measures(outcomes).items():
         whole = {"phq9_follow_up": len(outcomes.phq9_baseline), "phq9_response": len(outcomes.phq9_follow_up),
                  "phq9_remission": len(outcomes.phq9_follow_up), "identified": ""}.get(key, referred)  # fmt: skip
+        kind, _, group = key.partition(":")
+        if kind in USE_EVENTS or kind == "members":  # patients with an event, of the group's members
+            whole = "" if kind == "members" else len(outcomes.use[group].members)
         writer.writerow([*base, words, len(ids), whole])
     writer.writerow([*base, "Median days to first contact", outcomes.median_days_to_contact or "", ""])
     writer.writerow([*base, "Contacts per case per month", outcomes.contacts_per_case_month or "", ""])
     writer.writerow([*base, "Goals met", outcomes.goals_met, outcomes.goals_counted])
     writer.writerow([*base, "CCM minutes", outcomes.ccm_minutes, ""])
     writer.writerow([*base, "CCM billable months (20 minutes or more)", outcomes.ccm_billable_months, ""])
+    for group, group_words in USE_GROUPS.items():
+        use = outcomes.use[group]
+        writer.writerow([*base, f"Member-months {group_words}", use.member_months, ""])
+        for event, event_words in USE_EVENTS.items():
+            rate = getattr(use, f"{event}_rate")
+            writer.writerow(
+                [*base, f"{event_words} {group_words}", len(getattr(use, event)), use.member_months]
+            )
+            writer.writerow([*base, f"{event_words} per 1,000 member-months {group_words}", _blank(rate), ""])
     return out.getvalue()

@@ -1,7 +1,8 @@
 """A programme's outcomes page (issue 22), for supervisors and leads, population health analysts and administrators
 (accounts.rules.Page.OUTCOMES): the funnel, time to first contact, contacts per case-month, PHQ-9 response and
-remission at 12 weeks, goals met and CCM minutes for a programme and period; a chart of referrals and enrolments
-by month; the patients behind each number (those the viewer may see); the CSV."""
+remission at 12 weeks, goals met, CCM minutes, and hospital admissions, readmissions and ED visits per 1,000
+member-months before and after enrolment and of the not enrolled, for a programme and period; a chart of referrals
+and enrolments by month; the patients behind each number (those the viewer may see); the CSV."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 from careconductor.privacy.guards import staff_view
 
-from .outcomes import Outcomes, measures, outcomes_csv, programme_outcomes
+from .outcomes import USE_GROUPS, Outcomes, measures, outcomes_csv, programme_outcomes
 from .outcomes_rules import CCM_MINUTES
 
 OUTCOMES = roles_for(Page.OUTCOMES)
@@ -112,6 +113,7 @@ def outcomes(request: StaffRequest) -> HttpResponse:
                 ),
             ],
             "goals_share": _share(found.goals_met, found.goals_counted),
+            "use": [(group, found.use[group]) for group in USE_GROUPS],
             "ccm_minutes": CCM_MINUTES,
             "trend": _chart(found),
             "query": _query(found),

@@ -11,6 +11,7 @@ from careconductor.assessments.models import AssessmentScore
 from careconductor.careplans.models import Goal
 from careconductor.cases.models import Case
 from careconductor.coordination.models import Contact, TimeEntry
+from careconductor.patients.models import Encounter
 from careconductor.privacy import sources
 
 from .models import MemberRisk, Registry, RegistryMember, RegistryReferral, StratificationRun
@@ -28,6 +29,7 @@ def population_rows(kind: str) -> QuerySet[Any]:
         "scores": AssessmentScore,
         "goals": Goal,
         "time": TimeEntry,
+        "encounters": Encounter,
     }
     return rows[kind].objects.all()
 

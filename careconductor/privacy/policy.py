@@ -282,6 +282,7 @@ OUTCOME_KINDS = {
     "time": "organization_id",
     "stays": "registry__organization_id",
     "referrals": "registry__organization_id",
+    "encounters": "patient__organization_id",
 }
 
 

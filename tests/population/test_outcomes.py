@@ -21,6 +21,7 @@ from careconductor.cases.models import Case
 from careconductor.cases.rules import TransitionRequest
 from careconductor.coordination.actions import ContactInput, do_log_contact, do_log_time
 from careconductor.core import clock
+from careconductor.patients.models import Condition, Encounter, Patient
 from careconductor.population import outcomes_rules as rules
 from careconductor.population.outcomes import programme_outcomes
 from careconductor.population.registry_actions import do_create_registry, do_refer_from_registry
@@ -34,6 +35,7 @@ from tests.coordination.test_followup_actions import enrol
 from tests.personas import World, make_staff
 
 from .test_registries import HF_HIGH_USE, heart_failure
+from .test_stratify import member
 
 T = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 W = dt.timedelta(weeks=1)
@@ -211,3 +213,172 @@ def test_only_supervisors_analysts_and_administrators_read_outcomes(
     with pytest.raises(PermissionError):
         policy.outcome_counted_rows(getattr(world, persona), "cases")
     assert login(getattr(world, persona)).get(reverse("population:outcomes")).status_code == 403
+
+
+# --- hospital use before and after enrolment --------------------------------------------------------------------
+
+D = dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("stays", "readmitted"),
+    [
+        ([], []),
+        ([(T, T + 3 * D)], []),
+        (
+            [(T, T + 3 * D), (T + 33 * D, T + 35 * D)],
+            [T + 33 * D],
+        ),  # 30 days after the discharge: a readmission
+        ([(T, T + 3 * D), (T + 34 * D, T + 35 * D)], []),  # 31 days: not
+        ([(T, T + 3 * D), (T + 3 * D, T + 4 * D)], [T + 3 * D]),  # the day of the discharge
+        ([(T, T + 3 * D), (T + 2 * D, T + 5 * D)], []),  # begun inside the previous stay
+        ([(T, None), (T + 10 * D, T + 12 * D)], []),  # the previous stay has no end
+        # Out of order; each follows the one before it, not the first.
+        ([(T + 50 * D, T + 52 * D), (T, T + 3 * D), (T + 20 * D, T + 22 * D)], [T + 20 * D, T + 50 * D]),
+    ],
+)
+def test_a_readmission_begins_within_30_days_after_the_previous_stay_ended(
+    stays: list[tuple[dt.datetime, dt.datetime | None]], readmitted: list[dt.datetime]
+) -> None:
+    assert rules.readmissions(stays) == readmitted
+
+
+@pytest.mark.parametrize(
+    ("ended", "now", "after_days"),
+    [
+        (None, T + 90 * D, 90.0),  # still enrolled: up to now
+        (T + 40 * D, T + 90 * D, 40.0),  # closed: up to its end
+        (None, T + 500 * D, 365.0),  # at most 365 days
+        (T + 400 * D, T + 500 * D, 365.0),
+        (None, T - D, 0.0),  # the clock before the enrolment: no time after
+    ],
+)
+def test_the_windows_are_365_days_before_enrolment_and_up_to_365_after(
+    ended: dt.datetime | None, now: dt.datetime, after_days: float
+) -> None:
+    before, after = rules.windows_around_enrolment(7, T, ended, now)
+    assert (before.start, before.end, before.days) == (T - 365 * D, T, 365.0)
+    assert (after.start, after.days) == (T, after_days)
+    assert rules.window_before(7, T) == rules.Window(7, T - 365 * D, T)
+
+
+@pytest.mark.parametrize(
+    ("events", "days", "rate"),
+    [
+        (0, 0.0, None),  # no member time: no rate
+        (1, 0.5, None),
+        (0, 365.0, 0.0),
+        (1, 30.44, 1000.0),  # one event in one member-month
+        (2, 365.0, 166.8),  # 2 / (365 / 30.44) × 1,000
+        (3, 3044.0, 30.0),  # 100 member-months
+    ],
+)
+def test_rates_are_per_1000_member_months(events: int, days: float, rate: float | None) -> None:
+    assert rules.per_thousand_member_months(events, days) == rate
+
+
+def test_hospital_use_counts_the_events_that_began_in_each_members_window() -> None:
+    visits = [
+        rules.Visit(1, "IMP", T - 400 * D, T - 398 * D),  # before the window, but a readmission follows it
+        rules.Visit(1, "IMP", T - 380 * D, T - 375 * D),  # before the window: not counted
+        rules.Visit(
+            1, "IMP", T - 350 * D, T - 347 * D
+        ),  # 25 days after the last: a readmission in the window
+        rules.Visit(1, "EMER", T - 10 * D, T - 10 * D),
+        rules.Visit(1, "EMER", T, T),  # the window's end is not in it
+        rules.Visit(2, "IMP", T - 100 * D, None),
+        rules.Visit(3, "EMER", T - D, None),  # not a member of this group
+    ]
+    use = rules.utilisation([rules.window_before(1, T), rules.window_before(2, T)], visits)
+    assert (use.members, use.member_days, use.member_months) == ([1, 2], 730.0, 24.0)
+    assert (use.admissions, use.readmissions, use.ed_visits) == ([1, 2], [1], [1])
+    assert (use.admissions_rate, use.readmissions_rate, use.ed_visits_rate) == (83.4, 41.7, 41.7)
+    assert rules.utilisation([], visits).admissions_rate is None
+
+
+def _member_with(world: World, name: str, *visits: tuple[str, dt.timedelta, float]) -> Patient:
+    """A member with heart failure and the encounters given as (class, start from now, length in days)."""
+    patient = member(world, name)
+    Condition.objects.create(patient=patient, icd10_code="I50.9", display="Heart failure")
+    for kind, start, days in visits:
+        at = clock.now() + start
+        Encounter.objects.create(patient=patient, encounter_class=kind, start=at, end=at + days * D)
+    return patient
+
+
+@pytest.mark.django_db
+def test_hospital_use_before_and_after_enrolment_and_of_the_not_enrolled(
+    world: World, login, django_assert_max_num_queries
+) -> None:
+    """Ellen, enrolled: 2 admissions (the second 17 days after the first ended) and an ED visit in the year before,
+    1 admission in the 90 days after. Dora, referred and declining: 2 admissions and an ED visit in the year. Rita,
+    in the registry and never referred: 2 admissions, the second a readmission."""
+    petra = make_staff("petra", Role.POPULATION_HEALTH, world.riverside)
+    start = clock.now().replace(day=1, hour=12)
+    with time_machine.travel(start, tick=False) as traveller:
+        ellen = _member_with(
+            world, "Ellen", ("IMP", -200 * D, 3), ("IMP", -180 * D, 2), ("EMER", -50 * D, 0.2)
+        )
+        dora = _member_with(world, "Dora", ("IMP", -200 * D, 3), ("IMP", -100 * D, 3), ("EMER", -10 * D, 0.2))
+        rita = _member_with(world, "Rita", ("IMP", -250 * D, 3), ("IMP", -240 * D, 3))
+        do_stratify(world.adam)
+        registry = do_create_registry(petra, name="HF", rule=HF_HIGH_USE)
+        referred = do_refer_from_registry(petra, registry, [ellen.pk, dora.pk], program=Program.CCM)
+        ellen_case, dora_case = sorted(referred.cases, key=lambda c: c.patient.given_name == "Dora")
+        for found in (ellen_case, dora_case):
+            do_assign_case(world.sam, found, world.alice, override_reason="She knows the family")
+        traveller.shift(2 * D)
+        enrol(world, Case.objects.get(pk=ellen_case.pk))
+        do_transition_case(world.alice, dora_case, TransitionRequest(CaseStatus.DECLINED, note="Not now"))
+        traveller.shift(30 * D)
+        Encounter.objects.create(
+            patient=ellen, encounter_class="IMP", start=clock.now(), end=clock.now() + 2 * D
+        )
+        traveller.shift(60 * D)  # 90 days after the enrolment
+        found = programme_outcomes(petra, Program.CCM, start.date(), clock.today())
+        figures = {
+            group: (
+                use.members,
+                use.member_months,
+                use.admissions_rate,
+                use.readmissions_rate,
+                use.ed_visits_rate,
+            )
+            for group, use in found.use.items()
+        }
+        assert figures == {
+            # 365 days are 12.0 member-months: 2 in them are 166.8 per 1,000, 1 is 83.4.
+            "before": ([ellen.pk], 12.0, 166.8, 83.4, 83.4),
+            "after": ([ellen.pk], 3.0, 338.2, 0.0, 0.0),  # 1 in 90 days (2.96 member-months)
+            "not_enrolled": ([dora.pk], 12.0, 166.8, 0.0, 83.4),
+            "registry": ([rita.pk], 12.0, 166.8, 83.4, 0.0),
+        }
+        assert found.use["before"].admissions == [ellen.pk, ellen.pk]
+
+        query = {"programme": "ccm", "start": f"{start:%Y-%m}", "end": f"{clock.today():%Y-%m}"}
+        client = login(world.sam)
+        with django_assert_max_num_queries(
+            16
+        ):  # 14, and hospital use's two reads: who was referred, the encounters
+            page = client.get(reverse("population:outcomes"), query)
+        body = page.content.decode()
+        assert page.status_code == 200 and "Hospital use per 1,000 member-months" in body
+        assert "338.2" in body and "In a registry, not referred" in body
+        # Sam supervises Ellen's case manager: he sees her; Rita has no case, so he counts her without her name.
+        behind = client.get(reverse("population:outcome_patients"), {**query, "measure": "admissions:after"})
+        assert "Ellen" in behind.content.decode()
+        behind = client.get(
+            reverse("population:outcome_patients"), {**query, "measure": "readmissions:registry"}
+        )
+        assert "Rita" not in behind.content.decode() and "And 1 you may not open" in behind.content.decode()
+        rows = list(
+            csv.reader(io.StringIO(client.get(reverse("population:outcomes_csv"), query).content.decode()))
+        )
+        measured = {r[3]: (r[4], r[5]) for r in rows[1:]}
+        assert measured["Hospital admissions per 1,000 member-months before enrolment"] == ("166.8", "")
+        assert measured["Hospital admissions after enrolment"] == ("1", "3.0")
+        assert measured["ED visits per 1,000 member-months referred, not enrolled"] == ("83.4", "")
+        assert measured["30-day readmissions per 1,000 member-months in a registry, not referred"] == (
+            "83.4",
+            "",
+        )
