@@ -131,6 +131,8 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         .first(),
         "account_id": PartnerAccount.objects.values_list("pk", flat=True).first() or 0,
         "registry_id": Registry.objects.values_list("pk", flat=True).first() or 0,
+        # No campaign holds Paula (she is in no registry): a campaign's pages answer 404 to every stranger.
+        "campaign_id": 0,
         "run_id": 0,
         "job_id": "00000000-0000-4000-8000-000000000000",
         "name": "Patient.ndjson",

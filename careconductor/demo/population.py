@@ -1,8 +1,9 @@
 """Population health for the demo (issue 22): the health plan's members beyond the enrolled patients, imported from
 its Bulk Data files through the same importer as a real feed (five members for each demo patient, at most 5,000);
 everyone stratified; Nadia Shah, the plan's population health analyst, with two registries whose members came in
-over the last three months; and the three highest-risk members of the heart failure registry referred into chronic
-care management's intake this morning."""
+over the last three months; the three highest-risk members of the heart failure registry referred into chronic
+care management's intake this morning; and an outreach call campaign from the diabetes registry, worked by the
+chronic care team this week: some said yes (two referred already), some said no, some did not answer."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from django.db.models import Count
 
 from careconductor.accounts.actions import do_create_user
 from careconductor.accounts.choices import Discipline, Role
-from careconductor.accounts.models import Organization, StaffProfile, User
+from careconductor.accounts.models import Organization, StaffProfile, Team, User
 from careconductor.cases.choices import Program
 from careconductor.core import clock
+from careconductor.population import campaign_rules
+from careconductor.population.campaigns import do_record_answer, do_refer_interested, do_start_campaign
 from careconductor.population.importing import import_lines
-from careconductor.population.models import Registry, RegistryCount, RegistryMember
+from careconductor.population.models import CampaignMember, Registry, RegistryCount, RegistryMember
 from careconductor.population.registry_actions import (
     do_create_registry,
     do_refer_from_registry,
@@ -26,6 +29,7 @@ from careconductor.population.registry_actions import (
 from careconductor.population.stratify import do_stratify
 from careconductor.population.synthetic import population
 
+from .setup import TEAM_NAMES
 from .staff import PASSWORD
 
 MEMBERS_PER_PATIENT = 5
@@ -46,6 +50,52 @@ REGISTRIES = (
         "months: for the community health workers' calls.",
     ),
 )
+
+
+CAMPAIGN = "Diabetes check-in calls"
+CAMPAIGN_SIZE = 24
+# What the calls found this week, in order down the list: the rest still wait for their call.
+ANSWERS = (
+    [
+        ("interested", "Wants help with her sugar readings"),
+        ("interested", "Asked for a Spanish-speaking nurse"),
+    ]
+    + [("interested", ""), ("declined", "Sees her own doctor monthly"), ("declined", "")]
+    + [("no-answer", "Left a voicemail")] * 4
+    + [("wrong-number", "Number disconnected"), ("opted-out", "Asked us not to call again"), ("declined", "")]
+)
+
+
+def _campaign(org: Organization, nadia: User, registry: Registry, rng: random.Random) -> str:
+    """The chronic care team's call campaign to the diabetes registry's highest-risk members (see ANSWERS)."""
+    team = Team.objects.filter(organization=org, name=TEAM_NAMES[1]).first()
+    caller = (
+        User.objects.filter(profile__team=team, role="case_manager").order_by("pk").first() if team else None
+    )
+    chosen = list(
+        RegistryMember.objects.filter(registry=registry, left_on=None, patient__cases__isnull=True)
+        .exclude(patient__phone="")
+        .order_by("-patient__risk_tier__tier", "patient_id")
+        .values_list("patient_id", flat=True)[:CAMPAIGN_SIZE]
+    )
+    if team is None or caller is None or not chosen:
+        return "no campaign (no chronic care team or no member to call)"
+    campaign = do_start_campaign(
+        nadia, registry, chosen, name=CAMPAIGN, channel="call", program=Program.CCM, team=team
+    ).campaign
+    members = list(CampaignMember.objects.filter(campaign=campaign).order_by("pk"))
+    for member, (response, note) in zip(members, ANSWERS, strict=False):
+        do_record_answer(caller, member.pk, response, note)
+    # Answered over the week, not all this minute.
+    now = clock.now()
+    answered = list(CampaignMember.objects.filter(campaign=campaign).exclude(answered_at=None))
+    for member in answered:
+        member.answered_at = now - dt.timedelta(days=rng.randint(0, 5), hours=rng.randint(0, 6))
+    CampaignMember.objects.bulk_update(answered, ["answered_at"])
+    # Two of those who said yes were referred this morning; the third waits for the analyst.
+    interested = [m.pk for m in answered if m.status == campaign_rules.INTERESTED][:2]
+    referred = do_refer_interested(nadia, campaign, only=interested)
+    return f"campaign “{CAMPAIGN}”: {len(members)} called by {team.name}, {len(referred.cases)} referred"
 
 
 class Out(Protocol):
@@ -106,9 +156,12 @@ def add_population(org: Organization, out: Out, patients: int) -> None:
         .values_list("patient_id", flat=True)[:3]
     )
     referred = do_refer_from_registry(nadia, heart, top, program=Program.CCM) if top else None
+    campaign = _campaign(org, nadia, registries[1], rng)
     out.write(
         f"Population: {members:,} plan members imported ({imported:,} resources), {run.members:,} stratified "
         f"(intensive {run.tiers.get('4', 0)}, high {run.tiers.get('3', 0)}); registries "
         + ", ".join(f"“{r.name}” {RegistryMember.objects.filter(registry=r).count()}" for r in registries)
-        + f"; {len(referred.cases) if referred else 0} referred into chronic care management from the first.\n"
+        + f"; {len(referred.cases) if referred else 0} referred into chronic care management from the first; "
+        + campaign
+        + ".\n"
     )

@@ -58,8 +58,8 @@ def _check(patient: Patient, req: LetterRequest) -> tuple[library.LetterTemplate
     """The template and where the letter goes; ActionRefused with each problem beside its field."""
     errors: dict[str, str] = {}
     template = library.template(req.kind)
-    if template is None:
-        errors["kind"] = "Choose the letter to write."
+    if template is None or req.kind == LetterKind.INVITATION:
+        errors["kind"] = "Choose the letter to write (invitations go out from an outreach campaign)."
     if req.language not in LANGUAGES:
         errors["language"] = "Choose the language of the letter."
     if req.delivery not in Delivery.values:

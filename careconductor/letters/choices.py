@@ -11,6 +11,7 @@ class LetterKind(models.TextChoices):
     REFERRAL = "referral", "Referral"
     APPOINTMENT = "appointment", "Appointment"
     CLOSING = "closing", "Closing the case"
+    INVITATION = "invitation", "Invitation to a programme"
 
 
 class RecipientKind(models.TextChoices):

@@ -87,8 +87,10 @@ def values_for(
     case: Case | None,
     referral: Referral | None,
     appointment: Appointment | None = None,
+    program: str = "",
 ) -> dict[str, str]:
-    """Every placeholder's value in the letter's language ("" for what is not known or not shared)."""
+    """Every placeholder's value in the letter's language ("" for what is not known or not shared). `program`:
+    the programme of a letter that has no case yet (an invitation)."""
     first = patient.preferred_name or patient.given_name
     manager, manager_phone = _case_manager(case)
     values = {
@@ -99,7 +101,9 @@ def values_for(
         "after_hours_phone": organization.after_hours_phone,
         "case_manager": manager,
         "case_manager_phone": manager_phone,
-        "program": rules.words_for(rules.PROGRAM_WORDS, language, case.program) if case else "",
+        "program": rules.words_for(rules.PROGRAM_WORDS, language, case.program if case else program)
+        if case or program
+        else "",
     }
     if referral is not None:
         shared = set(referral.shared or [])
@@ -167,6 +171,7 @@ def draft(
     case: Case | None = None,
     referral: Referral | None = None,
     appointment: Appointment | None = None,
+    program: str = "",
 ) -> Draft:
     chosen, text = template.text(language)
     values = values_for(
@@ -176,6 +181,7 @@ def draft(
         case=case,
         referral=referral,
         appointment=appointment,
+        program=program,
     )
     return Draft(
         kind=template.kind,

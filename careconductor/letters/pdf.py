@@ -4,6 +4,7 @@ kept with the letter (models.Letter). Nothing here decides what is said, so the 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -15,6 +16,7 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    PageBreak,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -101,6 +103,12 @@ def _footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
 
 
 def render_pdf(letter: Letter) -> bytes:
+    return render_batch([letter])
+
+
+def render_batch(letters: Sequence[Letter]) -> bytes:
+    """Letters one after another, each from a new page (a campaign's print run); one letter is the chart's PDF."""
+    letter = letters[0]
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -115,5 +123,8 @@ def render_pdf(letter: Letter) -> bytes:
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="letter", frames=[frame], onPage=_footer)])
-    doc.build(_story(letter, doc.width))
+    story: list[Flowable] = []
+    for n, each in enumerate(letters):
+        story += ([PageBreak()] if n else []) + _story(each, doc.width)
+    doc.build(story)
     return buffer.getvalue()

@@ -57,6 +57,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     LetterKind.CLOSING: COMMON,
     LetterKind.REFERRAL: COMMON | REFERRAL,
     LetterKind.APPOINTMENT: COMMON | APPOINTMENT,
+    LetterKind.INVITATION: COMMON,
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -86,7 +86,8 @@ class Subjects:
         return LetterForm(
             data,
             initial=initial,
-            kinds=[(kind, t.title) for kind, t in templates.items()],
+            # Invitations go out from an outreach campaign (population.campaigns), to members with no case yet.
+            kinds=[(kind, t.title) for kind, t in templates.items() if kind != LetterKind.INVITATION],
             languages=languages,
             cases=[(c.pk, _case_words(c)) for c in self.cases],
             referrals=[(r.pk, f"{r.recipient} ({r.get_status_display().lower()})") for r in self.referrals],

@@ -1,4 +1,5 @@
-"""Population health's forms: a registry's definition, and a referral of its members into a programme."""
+"""Population health's forms: a registry's definition, the chosen members referred into a programme or invited in
+an outreach campaign, and a campaign member's answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django import forms
 from careconductor.cases.choices import Program
 from careconductor.core.ids import whole_numbers
 
+from .campaign_rules import RESPONSES
+from .models import Campaign
 from .registry_rules import CONDITIONS, FACTS, MAX_RULE
 
 
@@ -55,7 +58,28 @@ class ReferForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        help_text="Leave empty to send them where the programme's referrals go.",
+        help_text="Leave empty to send them where the programme's referrals go. For a campaign: the team that "
+        "calls them and records their answers.",
+    )
+    # The same chosen members, invited in an outreach campaign instead (campaigns.do_start_campaign says what is
+    # missing, beside the field).
+    campaign_name = forms.CharField(label="Campaign name", max_length=120, required=False)
+    channel = forms.ChoiceField(
+        label="How to reach them",
+        required=False,
+        choices=[("", "Choose"), *Campaign.Channel.choices],
+        help_text="Calls go on the campaign's call list for the team; letters are written in each member's "
+        "language, for printing; texts are sent at once.",
+    )
+
+
+class AnswerForm(forms.Form):
+    response = forms.ChoiceField(label="What they said", choices=[("", "Choose"), *RESPONSES.items()])
+    note = forms.CharField(
+        label="Note",
+        max_length=300,
+        required=False,
+        help_text="Optional: a better time to call, who answered.",
     )
 
 
@@ -64,6 +88,7 @@ def rule_words() -> list[tuple[str, str]]:
     return (
         [(word, meaning) for word, (_, meaning) in FACTS.items()]
         + [("readmitted", "readmitted within 30 days of a discharge in the last 12 months")]
+        + [("hba1c_gap", "diabetes and no HbA1c result in 6 months")]
         + [(word, f"an active diagnosis of {word.replace('_', ' ')}") for word in CONDITIONS]
     )
 
@@ -88,7 +113,8 @@ class ImportForm(forms.Form):
     uploads = MultipleFileField(
         label="Files",
         error_messages={"required": "Choose the files to import.", "empty": "The file is empty."},
-        help_text="FHIR Bulk Data NDJSON (one resource type a file: Patient, Coverage, Condition, Encounter), an "
+        help_text="FHIR Bulk Data NDJSON (one resource type a file: Patient, Coverage, Condition, Encounter, "
+        "Observation), an "
         "eligibility CSV, or patient bundles (.json). Several at once; Patient files are imported first.",
     )
     source = forms.CharField(

@@ -158,3 +158,62 @@ class ImportRun(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(99, round(100 * self.lines_read / self.lines_total)) if self.lines_total else 0
+
+
+class Campaign(models.Model):
+    """An outreach campaign to members a registry found (campaigns.py): a call list the team works through on the
+    campaign's page, letters by mail or text-message invitations; each member's answer tracked, and those who say
+    yes referred into the programme it invites them to."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", "Phone calls from a team's queue"
+        LETTER = "letter", "Letters by mail"
+        SMS = "sms", "Text-message invitations"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=120)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    program = models.CharField(max_length=20, help_text="The programme the members are invited to")
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The team that makes the calls and records the answers (policy.campaign_rows)",
+    )  # fmt: skip
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="campaign_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignMember(models.Model):
+    """A member in a campaign: invited (on the call list, or a letter or a text sent), then what they answered
+    (campaign_rules.RESPONSES), and the case opened when they said yes."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, help_text="campaign_rules.STATUSES")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Calls that reached no one")
+    letter = models.OneToOneField(
+        "letters.Letter", on_delete=models.SET_NULL, null=True, blank=True, related_name="campaign_invitation"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the letter or text went out")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="campaign_member"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "patient"], name="campaign_member_unique")]
+        indexes = [models.Index(fields=["campaign", "status"], name="campaign_member_status_idx")]
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_id} in campaign {self.campaign_id}: {self.status}"

@@ -164,7 +164,7 @@ class Referred:
     skipped: list[tuple[Patient, str]] = field(default_factory=list)
 
 
-def _reason(registry: Registry, risk: MemberRisk | None) -> str:
+def registry_reason(registry: Registry, risk: MemberRisk | None) -> str:
     found = f"Found by the registry “{registry.name}” ({registry.rule})."
     if risk is None:
         return found
@@ -221,7 +221,7 @@ def do_refer_from_registry(
                 patient,
                 program=Program(program),
                 referral_source=ReferralSource.RISK_LIST,
-                referral_reason=_reason(registry, risks.get(pid)),
+                referral_reason=registry_reason(registry, risks.get(pid)),
                 team=team,
             )
             RegistryReferral.objects.create(registry=registry, case=case, referred_by=user, referred_at=now)

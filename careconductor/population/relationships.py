@@ -14,7 +14,15 @@ from careconductor.coordination.models import Contact, TimeEntry
 from careconductor.patients.models import Encounter
 from careconductor.privacy import sources
 
-from .models import MemberRisk, Registry, RegistryMember, RegistryReferral, StratificationRun
+from .models import (
+    Campaign,
+    CampaignMember,
+    MemberRisk,
+    Registry,
+    RegistryMember,
+    RegistryReferral,
+    StratificationRun,
+)
 
 
 def population_rows(kind: str) -> QuerySet[Any]:
@@ -30,6 +38,8 @@ def population_rows(kind: str) -> QuerySet[Any]:
         "goals": Goal,
         "time": TimeEntry,
         "encounters": Encounter,
+        "campaigns": Campaign,
+        "campaign_members": CampaignMember,
     }
     return rows[kind].objects.all()
 

@@ -5,6 +5,7 @@ nightly_stratification   every hour on the hour: each organisation that has stra
                          again, so the tiers follow the night's imports and the day's admissions
 import_uploaded          an import an administrator started on the import page
 stratify_now             a stratification an administrator asked for on the Population page
+send_campaign_texts      a text-message campaign's invitations, after it is saved
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from careconductor.core import clock
 from careconductor.core.zones import organisation_zone
 from careconductor.privacy import audit
 
+from .campaigns import send_texts
 from .import_runs import run_import
 from .models import StratificationRun
 from .stratify import do_stratify
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 CONTEXT = audit.AuditContext(user_agent="careconductor worker (nightly stratification)", purpose="HOPERAT")
 IMPORT_CONTEXT = audit.AuditContext(user_agent="careconductor worker (import page)", purpose="HOPERAT")
 STRATIFY_CONTEXT = audit.AuditContext(user_agent="careconductor worker (stratify now)", purpose="HOPERAT")
+CAMPAIGN_CONTEXT = audit.AuditContext(user_agent="careconductor worker (campaign texts)", purpose="HOPERAT")
 LOCK = lock_task("population.nightly_stratification")
 NIGHT_HOUR = 2
 
@@ -61,3 +64,12 @@ def stratify_now(user_id: int) -> None:
     with audit.audit_context(STRATIFY_CONTEXT):
         run = do_stratify(User.objects.get(pk=user_id))
     logger.info("Stratified %d members in %.1f s (asked on the page)", run.members, run.seconds)
+
+
+@db_task(name="population.send_campaign_texts", retries=3, retry_delay=300)
+def send_campaign_texts(campaign_id: int) -> None:
+    """A text-message campaign's invitations (campaigns.send_texts), after the campaign is saved; a failure is
+    retried, and only the texts not sent yet go out again."""
+    with audit.audit_context(CAMPAIGN_CONTEXT):
+        sent = send_texts(campaign_id)
+    logger.info("Campaign %s: %d text invitations sent", campaign_id, sent)

@@ -24,7 +24,7 @@ from careconductor.core.requests import StaffRequest
 from careconductor.privacy import policy
 from careconductor.privacy.guards import staff_view
 
-from . import queries
+from . import campaign_queries, queries
 from .forms import ReferForm, RegistryForm, rule_words
 from .models import Registry, RegistryCount
 from .registry_actions import MAX_REFERRALS, do_create_registry, do_refer_from_registry, do_run_registry
@@ -58,6 +58,7 @@ def home(request: StaffRequest) -> HttpResponse:
             "members_count": f"{overview.run.members:,}" if overview.run else "0",
             "page": members,
             "querystring": f"tier={tier}" if tier else "",
+            "campaigns": campaign_queries.access_campaigns(request.user)[:20],
             "nav": Page.POPULATION.value,
         },
     )
@@ -118,14 +119,14 @@ def _chart(counts: list[RegistryCount]) -> Trend | None:
     return layout(points, low=0, high=max(top, 1), bands=[])
 
 
-def _refer_form(request: StaffRequest, data: object = None) -> ReferForm:
+def members_form(request: StaffRequest, data: object = None) -> ReferForm:
     form = ReferForm(data)  # type: ignore[arg-type]
     teams = queries.access_teams(request.user)
     set_choices(form, "team", [("", "Where the programme's referrals go"), *((t.pk, t.name) for t in teams)])
     return form
 
 
-def _registry_page(
+def registry_page(
     request: StaffRequest, registry: Registry, form: ReferForm, status: int = 200
 ) -> HttpResponse:
     page, rows = queries.access_registry_members(request.user, registry, _page(request))
@@ -143,6 +144,7 @@ def _registry_page(
             "form": form,
             "max_referrals": MAX_REFERRALS,
             "may_refer": request.user.role in policy.POPULATION_ROLES,
+            "campaigns": campaign_queries.access_campaigns(request.user).filter(registry=registry),
             "nav": Page.POPULATION.value,
         },
         status=status,
@@ -153,7 +155,7 @@ def _registry_page(
 @require_GET
 def registry(request: StaffRequest, registry_id: int) -> HttpResponse:
     found = queries.access_registry(request.user, registry_id)
-    return _registry_page(request, found, _refer_form(request))
+    return registry_page(request, found, members_form(request))
 
 
 @staff_view(roles=POPULATION)
@@ -175,9 +177,9 @@ def run_registry(request: StaffRequest, registry_id: int) -> HttpResponse:
 @require_POST
 def refer(request: StaffRequest, registry_id: int) -> HttpResponse:
     found = queries.access_registry(request.user, registry_id)
-    form = _refer_form(request, request.POST)
+    form = members_form(request, request.POST)
     if not form.is_valid():
-        return _registry_page(request, found, form, status=400)
+        return registry_page(request, found, form, status=400)
     data = form.cleaned_data
     chosen = data["members"]
     if data["everyone"]:
@@ -187,7 +189,7 @@ def refer(request: StaffRequest, registry_id: int) -> HttpResponse:
         result = do_refer_from_registry(request.user, found, chosen, program=data["program"], team=team)
     except ActionRefused as refusal:
         show_refusal(form, refusal)
-        return _registry_page(request, found, form, status=400)
+        return registry_page(request, found, form, status=400)
     said = f"{len(result.cases)} referred into intake"
     if result.skipped:
         said += "; not referred: " + "; ".join(f"{p.full_name} ({why})" for p, why in result.skipped)

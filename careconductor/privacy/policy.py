@@ -49,6 +49,14 @@ from careconductor.core import clock
 
 from . import sources
 
+# Population health, campaigns and outcomes: their rows for their roles, kept in population_policy.py by subject and
+# re-exported here, so every read still goes through this module.
+from .population_policy import OUTCOME_ROLES as OUTCOME_ROLES
+from .population_policy import POPULATION_ROLES as POPULATION_ROLES
+from .population_policy import campaign_rows as campaign_rows
+from .population_policy import outcome_counted_rows as outcome_counted_rows
+from .population_policy import population_rows as population_rows
+
 if TYPE_CHECKING:
     from careconductor.accounts.models import User
     from careconductor.patients.models import Patient
@@ -230,72 +238,6 @@ def um_counted_rows(user: User) -> QuerySet[Any]:
     ):
         raise PermissionError("Only UM reviewers and medical directors count the organisation's requests.")
     return source().filter(organization_id=user.organization_id)
-
-
-# Who works with the population as a whole: the analyst's role, and the administrators (who see the whole
-# organisation anyway). A supervisor sees the members their teams' cases bring, not the population's names.
-POPULATION_ROLES = frozenset({Role.POPULATION_HEALTH, Role.ADMIN})
-POPULATION_KINDS = {
-    "members": "organization_id",
-    "registries": "organization_id",
-    "stays": "registry__organization_id",
-    "runs": "organization_id",
-}
-
-
-def _organisation_rows(
-    user: User, kind: str, roles: frozenset[Role], lookups: dict[str, str], refusal: str
-) -> QuerySet[Any]:
-    """The population source's rows of a kind, of the user's organisation, for the roles given; PermissionError
-    for anyone else."""
-    source = sources.registered.population
-    if (
-        source is None
-        or not user.is_authenticated
-        or not user.is_active
-        or user.organization_id is None
-        or user.role not in roles
-    ):
-        raise PermissionError(refusal)
-    return source(kind).filter(**{lookups[kind]: user.organization_id})
-
-
-def population_rows(user: User, kind: str) -> QuerySet[Any]:
-    """Population health's rows of the user's organisation: "members" (each member's risk tier, reasons and facts),
-    "registries", "stays" (who is in a registry since when) or "runs" (the stratification runs). Only for
-    POPULATION_ROLES: they show a member's name, tier and the reasons, never a chart (opening one still needs a
-    relationship: visible_patients). The sensitivity rules hold by construction: tiers, reasons and condition words
-    are computed without any labelled record (population.stratify), so nothing here says what a label hides."""
-    return _organisation_rows(
-        user, kind, POPULATION_ROLES, POPULATION_KINDS,
-        "Only population health analysts and administrators see registries.",
-    )  # fmt: skip
-
-
-# Who reads a programme's outcomes: supervisors and leads, and the population roles.
-OUTCOME_ROLES = POPULATION_ROLES | {Role.SUPERVISOR}
-OUTCOME_KINDS = {
-    "cases": "organization_id",
-    "contacts": "organization_id",
-    "scores": "patient__organization_id",
-    "goals": "patient__organization_id",
-    "time": "organization_id",
-    "stays": "registry__organization_id",
-    "referrals": "registry__organization_id",
-    "encounters": "patient__organization_id",
-}
-
-
-def outcome_counted_rows(user: User, kind: str) -> QuerySet[Any]:
-    """The organisation's rows behind a programme's outcomes (cases, contacts, PHQ-9 scores, goals, time entries,
-    registry stays and referrals), for COUNTING only: a count or a median tells nothing about anyone. Labelled
-    contacts are left out (a count must not tell what a label hides). A page that names the patients behind a
-    number shows only those the viewer may see (visible_patients)."""
-    rows = _organisation_rows(
-        user, kind, OUTCOME_ROLES, OUTCOME_KINDS,
-        "Only supervisors, population health analysts and administrators read outcomes.",
-    )  # fmt: skip
-    return rows.filter(sensitivity="") if kind == "contacts" else rows
 
 
 def can_create_patients(user: User) -> bool:

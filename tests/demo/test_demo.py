@@ -282,8 +282,14 @@ def test_the_um_desk_has_work_on_every_clock_a_decision_of_each_kind_and_an_appe
 
 
 def test_the_plan_has_members_stratified_two_registries_and_referrals_from_one(demo: str) -> None:
-    from careconductor.demo.population import MEMBERS_PER_PATIENT
-    from careconductor.population.models import MemberRisk, Registry, RegistryCount, RegistryReferral
+    from careconductor.demo.population import ANSWERS, CAMPAIGN, MEMBERS_PER_PATIENT
+    from careconductor.population.models import (
+        CampaignMember,
+        MemberRisk,
+        Registry,
+        RegistryCount,
+        RegistryReferral,
+    )
     from tests.demo.people import plan_members
 
     assert plan_members().count() == PATIENTS * MEMBERS_PER_PATIENT
@@ -304,8 +310,16 @@ def test_the_plan_has_members_stratified_two_registries_and_referrals_from_one(d
         assert last is not None and last.on == clock.today() and last.members == registry.stays.count()
         assert RegistryCount.objects.filter(registry=registry).count() > 10
     referrals = RegistryReferral.objects.select_related("case")
-    assert referrals.count() == 3
+    assert referrals.count() == 5  # 3 from the heart failure registry, 2 who said yes to the campaign's calls
     assert all(
         r.case.referral_source == ReferralSource.RISK_LIST and r.case.program == Program.CCM
         for r in referrals
     )
+    # The campaign: called by the chronic care team this week, its answers as ANSWERS says, two referred.
+    called = CampaignMember.objects.filter(campaign__name=CAMPAIGN)
+    assert called.count() > len(ANSWERS) and called.filter(status="waiting").count() == called.count() - len(
+        ANSWERS
+    )
+    assert called.filter(status="referred").count() == 2 and called.filter(status="interested").count() == 1
+    assert called.filter(case__isnull=False).count() == 2 and "Diabetes check-in calls" in demo
+    assert all(c.campaign.team and c.campaign.team.name == "Southside" for c in called[:1])

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from careconductor.core import clock
 from careconductor.core.requests import StaffRequest
+from careconductor.population.campaign_queries import access_team_calls
 from careconductor.privacy import audit
 from careconductor.privacy.guards import staff_view
 
@@ -49,6 +50,8 @@ def worklist_view(request: StaffRequest) -> HttpResponse:
             "overdue": overdue,
             "today": today,
             "supervising": user.role in SUPERVISING,
+            # Outreach campaigns' call lists the user's team works (population.campaigns).
+            "calls": access_team_calls(user),
             # Where each row's form and link come back to (worked out once, not per row).
             "here": request.get_full_path(),
             "here_q": quote(request.get_full_path(), safe="/"),
