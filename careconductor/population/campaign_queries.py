@@ -35,8 +35,11 @@ def access_campaigns(user: User) -> QuerySet[Campaign]:
 
 def access_team_calls(user: User) -> list[Campaign]:
     """The open call campaigns with members still to call that the user's team works, for the worklist."""
+    waiting = (
+        policy.campaign_rows(user, "campaign_members").filter(status__in=rules.OPEN).values("campaign_id")
+    )
     return list(
-        access_campaigns(user).filter(closed_at=None, channel=Campaign.Channel.CALL, waiting__gt=0)[:5]
+        access_campaigns(user).filter(closed_at=None, channel=Campaign.Channel.CALL, pk__in=waiting)[:5]
     )
 
 

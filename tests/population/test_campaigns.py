@@ -337,6 +337,8 @@ def test_the_campaign_pages(
     with django_assert_max_num_queries(22):
         listed = bob.get(reverse("population:campaign", args=[campaign.pk]))
     assert listed.status_code == 200 and "555-0102" in listed.content.decode()
+    worklist = bob.get("/worklist/").content.decode()
+    assert "Outreach calls for your team" in worklist and "HF calls</a> (2 to call)" in worklist
     assert "Refer the" not in listed.content.decode()  # referral is the analyst's
     ana = CampaignMember.objects.get(campaign=campaign, patient__given_name="Ana")
     url = reverse("population:answer", args=[campaign.pk, ana.pk])
