@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from careconductor.accounts.models import User
+from careconductor.core.languages import language_name
 from careconductor.privacy import audit, policy
 
 from . import campaign_rules as rules
@@ -63,6 +64,10 @@ class CampaignRow:
     @property
     def status_words(self) -> str:
         return rules.STATUSES.get(self.member.status, self.member.status)
+
+    @property
+    def language(self) -> str:
+        return language_name(self.member.patient.preferred_language)
 
 
 def access_campaign_members(

@@ -26,8 +26,6 @@ from .forms import AnswerForm
 from .models import Campaign
 from .views import POPULATION, members_form, registry_page
 
-BAR_WIDTH = 330  # the longest bar, in the chart's units (640 wide: the words, the bar, the count)
-
 
 @staff_view(roles=POPULATION)
 @require_POST
@@ -76,10 +74,6 @@ def _campaign_page(
     for form in forms.values():
         set_choices(form, "response", [("", "Choose"), *responses.items()])
     refer_form = members_form(request) if population_role else None
-    top = max((n for _, _, n in figures), default=0) or 1
-    bars = [
-        (key, words, n, 8 + 26 * i, round(BAR_WIDTH * n / top)) for i, (key, words, n) in enumerate(figures)
-    ]
     return render(
         request,
         "population/campaign.html",
@@ -88,8 +82,7 @@ def _campaign_page(
             "page": page,
             "rows": [(row, forms[row.member.pk]) for row in rows],
             "figures": figures,
-            "bars": bars,
-            "bars_height": 16 + 26 * len(bars),
+            "total": sum(n for _, _, n in figures),
             "programme": Program(campaign.program).label,
             "back": _back(request),
             "querystring": f"status={status}" if status in rules.STATUSES else "",

@@ -166,7 +166,7 @@ class Campaign(models.Model):
     yes referred into the programme it invites them to."""
 
     class Channel(models.TextChoices):
-        CALL = "call", "Phone calls from a team's queue"
+        CALL = "call", "Phone calls from the campaign's call list"
         LETTER = "letter", "Letters by mail"
         SMS = "sms", "Text-message invitations"
 

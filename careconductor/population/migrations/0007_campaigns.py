@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=120)),
-                ('channel', models.CharField(choices=[('call', "Phone calls from a team's queue"), ('letter', 'Letters by mail'), ('sms', 'Text-message invitations')], max_length=8)),
+                ('channel', models.CharField(choices=[('call', "Phone calls from the campaign's call list"), ('letter', 'Letters by mail'), ('sms', 'Text-message invitations')], max_length=8)),
                 ('program', models.CharField(help_text='The programme the members are invited to', max_length=20)),
                 ('created_at', models.DateTimeField()),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
