@@ -27,6 +27,7 @@ class MemberRisk(models.Model):
     )
     active_medications = models.PositiveSmallIntegerField(default=0)
     last_hospital = models.SmallIntegerField(null=True, blank=True)
+    # Since when the facts are as they are: a run writes only the members whose facts or tier changed.
     social_needs = models.PositiveSmallIntegerField(
         default=0, help_text="Open social needs: health concerns and ICD-10-CM Z55-Z65 codes, each need once"
     )
@@ -45,6 +46,9 @@ class StratificationRun(models.Model):
     started_at = models.DateTimeField()
     seconds = models.FloatField()
     members = models.PositiveIntegerField()
+    changed = models.PositiveIntegerField(
+        default=0, help_text="Members whose facts or tier were new or changed"
+    )
     tiers = models.JSONField(default=dict, help_text='Members per tier: {"4": 120, "3": 800, …}')
     run_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

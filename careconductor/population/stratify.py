@@ -250,10 +250,53 @@ def facts_of(frame: pl.DataFrame) -> Iterator[MemberFacts]:
         )
 
 
+FACT_FIELDS = [
+    "tier",
+    "reasons",
+    "admissions_12m",
+    "ed_visits_12m",
+    "readmitted_30d",
+    "chronic_conditions",
+    "charlson",
+    "ambulatory_visits_12m",
+    "last_lace",
+    "conditions",
+    "active_medications",
+    "last_hospital",
+    "social_needs",
+    "hba1c_gap",
+]
+JSON_FIELDS = ("reasons", "conditions")
+
+
+def _kept(organization_id: int) -> dict[int, tuple[Any, ...]]:
+    """The previous run's results by patient id, each as the tuple of FACT_FIELDS this run would write (JSON as
+    text in one spelling, so equal facts compare equal on both databases)."""
+    cast = "::text" if connection.vendor == "postgresql" else ""
+    columns = ", ".join(f"{name}{cast}" if name in JSON_FIELDS else name for name in FACT_FIELDS)
+    spelled: dict[str, str] = {}
+    json_at = [FACT_FIELDS.index(name) for name in JSON_FIELDS]
+    kept: dict[int, tuple[Any, ...]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT patient_id, {columns} FROM population_memberrisk WHERE organization_id = %s",
+            [organization_id],
+        )
+        while rows := cursor.fetchmany(100_000):
+            for pid, *values in rows:
+                for i in json_at:
+                    text = values[i]
+                    values[i] = spelled.get(text) or spelled.setdefault(text, json.dumps(json.loads(text)))
+                kept[pid] = tuple(values)
+    return kept
+
+
 def do_stratify(user: User | None, organization_id: int | None = None) -> StratificationRun:
     """Stratify the organisation's members now: an administrator's, or the nightly job's (user None, with the
-    organisation named). Replaces the previous results and runs the organisation's registries on them; one audit
-    event for the run (and one per registry)."""
+    organisation named). The previous results are compared with the new ones: only the members whose facts or
+    tier changed are written again (computed_at: since when their facts are as they are), those no longer living
+    members are removed. Then the organisation's registries run on them; one audit event for the run (and one per
+    registry)."""
     if user is not None:
         organization_id = policy.require_admin(user, "Only an administrator runs the stratification.")
     if organization_id is None:
@@ -262,39 +305,43 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
     frame = member_facts(organization_id, now.timestamp())
     tiers: dict[str, int] = {}
     table = Table(
-        MemberRisk,
-        "organization_id patient_id tier reasons admissions_12m ed_visits_12m readmitted_30d chronic_conditions "
-        "charlson ambulatory_visits_12m last_lace conditions active_medications last_hospital social_needs hba1c_gap "
-        "computed_at",
-        now,
+        MemberRisk, f"organization_id patient_id {' '.join(FACT_FIELDS)} computed_at", now,
         ready="reasons conditions computed_at",
-    )
+    )  # fmt: skip
     at = adapt(MemberRisk._meta.get_field("computed_at"), now)
     words: dict[tuple[str, ...], str] = {}  # reasons and conditions as JSON text, each set encoded once
     with transaction.atomic(), connection.cursor() as cursor:
-        MemberRisk.objects.filter(organization_id=organization_id).delete()
+        kept = _kept(organization_id)
+        changed: list[int] = []
         for facts in facts_of(frame):
             tier, reasons = tier_of(facts)
             tiers[str(tier)] = tiers.get(str(tier), 0) + 1
-            table.add(
-                organization_id=organization_id, patient_id=facts.patient_id, tier=tier,
-                reasons=words.get(reasons) or words.setdefault(reasons, json.dumps(list(reasons))),
-                admissions_12m=facts.admissions_12m, ed_visits_12m=facts.ed_visits_12m,
-                readmitted_30d=facts.readmitted_30d, chronic_conditions=facts.chronic_conditions,
-                charlson=facts.charlson, ambulatory_visits_12m=facts.ambulatory_visits_12m,
-                last_lace=facts.last_lace, computed_at=at,
-                active_medications=facts.active_medications, last_hospital=facts.last_hospital,
-                social_needs=facts.social_needs, hba1c_gap=hba1c_gap(facts),
-                conditions=words.get(facts.conditions) or words.setdefault(facts.conditions, json.dumps(list(facts.conditions))),
+            values = (
+                tier, words.get(reasons) or words.setdefault(reasons, json.dumps(list(reasons))),
+                facts.admissions_12m, facts.ed_visits_12m, facts.readmitted_30d, facts.chronic_conditions,
+                facts.charlson, facts.ambulatory_visits_12m, facts.last_lace,
+                words.get(facts.conditions) or words.setdefault(facts.conditions, json.dumps(list(facts.conditions))),
+                facts.active_medications, facts.last_hospital, facts.social_needs, hba1c_gap(facts),
             )  # fmt: skip
-            if len(table.rows) >= 10_000:
-                table.flush(cursor)
+            before = kept.pop(facts.patient_id, None)
+            if before == values:
+                continue
+            if before is not None:
+                changed.append(facts.patient_id)
+            table.add(organization_id=organization_id, patient_id=facts.patient_id, computed_at=at,
+                      **dict(zip(FACT_FIELDS, values, strict=True)))  # fmt: skip
+        gone = [*changed, *kept]  # changed rows are written anew; members who died or were merged leave
+        for start in range(0, len(gone), 10_000):
+            MemberRisk.objects.filter(
+                organization_id=organization_id, patient_id__in=gone[start : start + 10_000]
+            ).delete()
         table.flush(cursor)
         run = StratificationRun.objects.create(
             organization_id=organization_id,
             started_at=now,
             seconds=round(time.perf_counter() - started, 2),
             members=frame.height,
+            changed=table.inserted,
             tiers=dict(sorted(tiers.items(), reverse=True)),
             run_by=user,
         )
@@ -303,7 +350,7 @@ def do_stratify(user: User | None, organization_id: int | None = None) -> Strati
             AuditAction.CREATE,
             object_type="StratificationRun",
             object_id=str(run.pk),
-            detail=f"{frame.height} members stratified: "
+            detail=f"{frame.height} members stratified ({run.changed} new or changed, {len(kept)} removed): "
             + ", ".join(f"tier {t}: {n}" for t, n in run.tiers.items()),
         )
         # The registries read the new tiers: each run again on them, in the same transaction.

@@ -10,6 +10,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
@@ -139,11 +140,25 @@ def test_each_kind_of_member_lands_in_its_tier(world: World) -> None:
     )
     assert sum(run.tiers.values()) == run.members and MemberRisk.objects.count() == run.members
     assert AuditEvent.objects.filter(object_type="StratificationRun", object_id=str(run.pk)).count() == 1
-    # A second run replaces the first.
+    assert run.changed == run.members  # the first run: everyone is new
+    # A second run writes only what changed: a visit for Unfollowed, Frequent's death (he is no longer counted).
+    first = {r.patient_id: r.computed_at for r in MemberRisk.objects.all()}
     stay(unfollowed, "AMB", 10)
-    do_stratify(world.adam)
-    assert MemberRisk.objects.get(patient=unfollowed).tier == 1 and MemberRisk.objects.count() == run.members
+    frequent = Patient.objects.get(given_name="Frequent")
+    Patient.objects.filter(pk=frequent.pk).update(deceased_date=clock.today())
+    with time_machine.travel(clock.now() + dt.timedelta(hours=1), tick=False):
+        again = do_stratify(world.adam)
+    assert (
+        MemberRisk.objects.get(patient=unfollowed).tier == 1 and MemberRisk.objects.count() == run.members - 1
+    )
+    assert again.changed == 1 and not MemberRisk.objects.filter(patient=frequent).exists()
+    moved = {r.patient_id for r in MemberRisk.objects.all() if r.computed_at != first[r.patient_id]}
+    assert moved == {unfollowed.pk}  # the rest keep the moment their facts became what they are
     assert StratificationRun.objects.count() == 2
+    assert (
+        "(1 new or changed, 1 removed)"
+        in AuditEvent.objects.filter(object_type="StratificationRun").latest("pk").detail
+    )
 
 
 @pytest.mark.django_db
