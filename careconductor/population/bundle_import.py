@@ -20,6 +20,7 @@ from careconductor.accounts.models import User
 from . import fhir_rows
 from .fhir_rows import MemberRow, NotCoded, Row, RowProblem
 from .importing import FileReport, Progress, kept_keys, members_from, record_file, row_key, write_rows
+from .member_updates import apply_changes, member_changes
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
 REFERENCES = ("subject", "beneficiary", "patient")
@@ -102,14 +103,21 @@ def import_bundle(
         report.rejected.sort()
         return report
     report.new = sum(len(rows) for rows in new.values())
-    if dry_run or not report.new:
+    # A member the source sent before, with changed details: updated, as an NDJSON file's (member_updates).
+    changes = member_changes(members, (r for _, r in by_kind["Patient"] if isinstance(r, MemberRow)))
+    report.changed, report.unchanged = len(changes), report.unchanged - len(changes)
+    if dry_run or not (report.new or changes):
         return report
     with transaction.atomic():
         for kind in fhir_rows.TYPES:  # members first: their ids join `members` for the rest
             if new.get(kind):
                 write_rows(kind, organization_id, source, new[kind], members, by=user.pk)
+        apply_changes(changes)
         record_file(
-            user, name, f"{report.new} resources from {source} in a bundle ({report.unchanged} unchanged)"
+            user,
+            name,
+            f"{report.new} resources from {source} in a bundle ({report.changed} members changed, "
+            f"{report.unchanged} unchanged)",
         )
     return report
 

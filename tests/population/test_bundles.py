@@ -96,3 +96,19 @@ def test_a_bundle_with_a_bad_entry_writes_nothing(world: World, tmp_path: Path) 
     (tmp_path / "not-a-bundle.json").write_text('{"resourceType": "Patient"}')
     (wrong,) = do_import_files(world.adam, [tmp_path / "not-a-bundle.json"], source="synthea")
     assert "not a FHIR Bundle" in wrong.left_out
+
+
+def test_a_member_sent_again_in_a_bundle_with_other_details_is_updated(world: World, tmp_path: Path) -> None:
+    do_import_files(world.adam, [write(tmp_path, bundle())], source="synthea")
+    moved = bundle()
+    patient = moved["entry"][0]["resource"]
+    patient["name"] = [{"use": "official", "family": "Kuhn-Weber", "given": ["Marta"]}]
+    patient["telecom"] = [{"system": "phone", "value": "541-555-0177"}]
+    (report,) = do_import_files(world.adam, [write(tmp_path, moved)], source="synthea")
+    assert report.imported and (report.new, report.changed) == (0, 1)
+    marta = Patient.objects.get(identifiers__system=SOURCE_SYSTEM + "synthea")
+    assert (marta.family_name, marta.phone) == ("Kuhn-Weber", "541-555-0177")
+    (dry,) = do_import_files(world.adam, [write(tmp_path, bundle())], source="synthea", dry_run=True)
+    assert (
+        dry.changed == 1 and Patient.objects.get(pk=marta.pk).family_name == "Kuhn-Weber"
+    )  # a dry run writes nothing
