@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from careconductor.accounts import views as account_views
 from careconductor.core import views as core_views
+from careconductor.fhir import views as fhir_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", account_views.home, name="home"),
@@ -25,6 +26,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("careconductor.medications.urls")),
     path("", include("careconductor.education.urls")),
     path("privacy/", include("careconductor.privacy.urls")),
+    # A transaction POSTed to the base without its slash: answered, not redirected (a 301 makes clients GET).
+    path("fhir/r4", fhir_views.root, name="fhir_base"),
     path("fhir/r4/", include("careconductor.fhir.urls")),
     path("setup/adt/", include("careconductor.transitions.urls")),
     path("", include("careconductor.directory.urls")),

@@ -35,4 +35,6 @@ urlpatterns = [
     re_path(rf"^{TYPE}/{ID}/_history$", views.instance_history, name="history"),
     re_path(rf"^{TYPE}/{ID}$", views.instance, name="instance"),
     re_path(rf"^{TYPE}$", views.type_level, name="type"),
+    # Anything else under the base (an unknown path, an id outside the pattern): an OperationOutcome, not a page.
+    re_path(r"^.+$", views.no_such_interaction, name="unknown"),
 ]

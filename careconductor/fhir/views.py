@@ -157,6 +157,18 @@ def root(request: HttpRequest, caller: Caller) -> service.Answer:
 
 
 @fhir_view
+def no_such_interaction(request: HttpRequest, caller: Caller) -> service.Answer:
+    """A path under the base that names no interaction (an unknown type or operation, an id with characters FHIR
+    ids do not have): 404 as an OperationOutcome, as every error under /fhir/ is."""
+    raise FhirError(
+        404,
+        f"No FHIR interaction at {request.path[:200]!r}: see {base_url(request)}metadata for what this server does "
+        "(ids are 1-64 letters, digits, '-' and '.').",
+        code="not-found",
+    )
+
+
+@fhir_view
 def type_level(request: HttpRequest, caller: Caller, resource_type: str) -> service.Answer:
     if request.method == "GET":
         return service.search(

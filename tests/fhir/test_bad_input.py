@@ -485,3 +485,39 @@ def test_nan_and_infinity_are_refused(client: Client, auth, snapshot) -> None:
         assert 400 <= response.status_code < 500
         _outcome(response, response.status_code)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Patient/abc_def",  # an id with a character FHIR ids do not have
+        "Patient/" + "7" * 65,  # longer than an id may be
+        "Spaceship/1/$launch",
+        "Patient/1/$unknown-operation",
+        "metadata/extra",
+    ],
+)
+def test_paths_that_name_no_interaction_answer_an_operation_outcome(
+    client: Client, auth: dict[str, str], path: str
+) -> None:
+    """Every error under /fhir/ is JSON: an unknown path is a 404 OperationOutcome, not Django's HTML page."""
+    body = _outcome(client.get(BASE + path, **auth), 404)
+    assert body["issue"][0]["code"] == "not-found" and "No FHIR interaction" in _diagnostics(body)
+    _outcome(client.get(BASE + path), 401)  # without a token: refused first, as JSON too
+
+
+def test_a_transaction_posted_to_the_base_without_its_slash_is_processed(
+    client: Client, auth: dict[str, str], snapshot
+) -> None:  # type: ignore[no-untyped-def]
+    """POST /fhir/r4 (no trailing slash) is the base: no 301, which clients turn into a GET."""
+    before = snapshot()
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"fullUrl": "urn:uuid:astrid", "resource": PATIENT, "request": {"method": "POST", "url": "Patient"}}]}  # fmt: skip
+    response = client.post(BASE.rstrip("/"), json.dumps(bundle), content_type=FHIR_JSON, **auth)
+    assert response.status_code == 200, response.content[:300]
+    reply = json.loads(response.content)
+    assert reply["type"] == "transaction-response" and reply["entry"][0]["response"]["status"].startswith(
+        "201"
+    )
+    assert snapshot()[0] == before[0] + 1
+    _outcome(client.get(BASE.rstrip("/"), **auth), 405)  # the base takes only a POST
