@@ -162,7 +162,23 @@ def _resolve(value: Any, created: dict[str, str]) -> Any:
     return value
 
 
+def _repeated_full_urls(entries: list[dict[str, Any]]) -> None:
+    """A fullUrl names one entry: given twice, a reference to it could bind to either, so the Bundle is refused."""
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        url = entry.get("fullUrl")
+        if not url:
+            continue
+        if str(url) in seen:
+            raise bad_request(
+                f"fullUrl {str(url)[:120]!r} is also Bundle.entry[{seen[str(url)]}]: each entry needs its own.",
+                [f"Bundle.entry[{i}].fullUrl"],
+            )
+        seen[str(url)] = i
+
+
 def _transaction(caller: Caller, entries: list[dict[str, Any]], base_url: str) -> service.Answer:
+    _repeated_full_urls(entries)
     named = {str(e.get("fullUrl")) for e in entries if e.get("fullUrl")}
     unresolved = sorted(url for url in _placeholders(entries) if url not in named)
     if unresolved:

@@ -102,6 +102,24 @@ def test_reference_to_an_unknown_placeholder_is_refused(world, api):
     assert Condition.objects.count() == conditions
 
 
+def test_a_transaction_with_a_repeated_full_url_is_refused_whole(world, api):
+    """Two entries with one fullUrl: a reference to it could bind to either, so nothing is created."""
+    uuid = "6c1f5b0e-8a55-4c7e-9d6a-0d3f2a1b9c02"
+    patients = Patient.objects.count()
+    bundle = _bundle(
+        "transaction",
+        [
+            _patient(uuid, "Castillo", "2EG4TE5MK71"),
+            _patient(uuid, "Moreno", "2EG4TE5MK72"),
+            _condition(f"urn:uuid:{uuid}"),
+        ],
+    )
+    reply = api(world.alice).post("", bundle)
+    assert reply.status == 400 and "is also Bundle.entry[0]" in reply.body["issue"][0]["diagnostics"]
+    assert reply.body["issue"][0]["expression"] == ["Bundle.entry[1].fullUrl"]
+    assert Patient.objects.count() == patients
+
+
 def test_batch_keeps_the_good_entries_and_reports_the_bad(world, api):
     bundle = _bundle(
         "batch",
