@@ -192,9 +192,13 @@ ON_POSTGRESQL = bool(os.environ.get("DATABASE_URL"))
         max_size=2,
     ),
 )
-@example(query=_every_field("\x00"), form=_every_field(["2026-02-30", "a\x00b"]), ids={})
+# A field read once gets the last value, one read as a list all of them: unicode digits ("٣", "²": digits to
+# Python's isdigit and int, not ids, core.ids) come first where the last value must stay what it was.
+@example(
+    query=_every_field(["\u0663", "\x00"]), form=_every_field(["\u00b2", "2026-02-30", "a\x00b"]), ids={}
+)
 @example(query=_every_field(str(BIG)), form=_every_field(str(-BIG)), ids={"case_id": BIG, "patient_id": BIG})
-@example(query=_every_field("abc"), form=_every_field("x" * 10_000), ids={})
+@example(query=_every_field(["abc", "\u00b2"]), form=_every_field(["\u0663", "x" * 10_000]), ids={})
 def test_nothing_a_user_sends_causes_a_server_error(
     name: str,
     persona: str,

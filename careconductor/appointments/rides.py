@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from careconductor.core.errors import ActionRefused
+from careconductor.core.ids import whole_number
 
 from .actions import do_link_ride
 from .models import Appointment
@@ -22,8 +23,8 @@ def link_ride_of_new_referral(user: User, referral: Referral, page: Mapping[str,
     if not wanted:
         return
     appointment = (
-        Appointment.objects.filter(pk=int(wanted), patient_id=referral.patient_id).first()
-        if wanted.isdigit() and len(wanted) < 10
+        Appointment.objects.filter(pk=pk, patient_id=referral.patient_id).first()
+        if (pk := whole_number(wanted)) is not None
         else None
     )
     if appointment is None:

@@ -26,6 +26,7 @@ from careconductor.chart.summary import chart_summary
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import post_form, set_choices
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -249,7 +250,7 @@ def _parse_day(text: str) -> dt.date | None:
 
 
 def _parse_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return whole_number(text)
 
 
 @staff_view(roles_for(Page.CALENDAR))

@@ -13,6 +13,7 @@ from careconductor.accounts.rules import Page, roles_for
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
@@ -92,7 +93,7 @@ def covers_view(request: StaffRequest) -> HttpResponse:
 def cover_end_view(request: StaffRequest) -> HttpResponse:
     user = request.user
     raw = request.POST.get("cover", "")
-    cover = current_covers(user).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
+    cover = current_covers(user).filter(pk=pk).first() if (pk := whole_number(raw)) is not None else None
     if cover is None:
         raise Http404("No such cover")
     try:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from careconductor.accounts.models import User
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.guards import staff_view
@@ -28,7 +29,7 @@ from .views import ASSIGNERS
 
 def _chosen(values: list[str], known: set[int]) -> list[int]:
     """The case ids asked for that are on the page; anything else sent is ignored."""
-    return [int(v) for v in values if v.isdigit() and len(v) < 12 and int(v) in known]
+    return [n for v in values if (n := whole_number(v)) is not None and n in known]
 
 
 @staff_view(ASSIGNERS)

@@ -22,6 +22,7 @@ from careconductor.coordination.queries import care_team, patient_contacts, pati
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import show_refusal
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.actions import (
     PatientDetails,
@@ -296,8 +297,8 @@ def emergency_access(request: StaffRequest) -> HttpResponse:
         raw_id = request.POST.get("patient_id", "")
         # Parsed at the edge: anything but a plausible id is "not found", never an error.
         patient = (
-            Patient.objects.filter(pk=int(raw_id), organization_id=user.org_id).first()
-            if raw_id.isdigit() and len(raw_id) <= 18
+            Patient.objects.filter(pk=pk, organization_id=user.org_id).first()
+            if (pk := whole_number(raw_id)) is not None
             else None
         )
         valid = form.is_valid()  # always, so the form has its cleaned data and field errors

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.chart.summary import chart_summary
 from careconductor.core import clock
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -68,7 +69,7 @@ def _search(request: StaffRequest, patient: Patient | None) -> HttpResponse:
         # Where a referral made from the results starts: the barrier, goal, intervention or finding the search
         # came from (referrals.queries.referral_start reads them, each through its own access check).
         context["refer_from"] = urlencode(
-            {key: request.GET[key] for key in REFER_FROM if request.GET.get(key, "").isdigit()}
+            {key: request.GET[key] for key in REFER_FROM if whole_number(request.GET.get(key)) is not None}
         )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

@@ -15,6 +15,7 @@ from careconductor.accounts.rules import Page, roles_for
 from careconductor.chart.summary import chart_summary
 from careconductor.core.errors import ActionRefused, NotVisible
 from careconductor.core.forms import post_form, show_refusal
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -172,8 +173,8 @@ def messages_page(request: StaffRequest, patient_id: int) -> HttpResponse:
     form = StaffMessageForm(request.POST or None, request.FILES or None)
     reply_to = None
     wanted = request.POST.get("reply_to", "") if request.method == "POST" else request.GET.get("reply", "")
-    if wanted.isdigit():
-        reply_to = queries.access_message(user, int(wanted))
+    if (wanted_id := whole_number(wanted)) is not None:
+        reply_to = queries.access_message(user, wanted_id)
         if reply_to.patient_id != patient.pk:
             raise NotVisible
         form.fields["subject"].required = False
@@ -233,7 +234,7 @@ def alert_limit_settings(request: StaffRequest) -> HttpResponse:
             row = Threshold.objects.filter(
                 organization_id=org_id,
                 patient__isnull=True,
-                pk=int(wanted) if wanted.isdigit() else 0,
+                pk=whole_number(wanted) or 0,
             ).first()
             if row is None:
                 raise NotVisible

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django.db import transaction
 
 from careconductor.cases.actions import receiving_teams_kept
+from careconductor.core.ids import whole_number
 from careconductor.patients.duplicates import candidates_fetched
 from careconductor.privacy import audit
 
@@ -246,8 +247,7 @@ def _placeholders(entries: list[dict[str, Any]]) -> set[str]:
 
 
 def _patient_key(reference: str) -> int | None:
-    key = reference.rsplit("/", 1)[-1]
-    return int(key) if key.isdigit() and len(key) < 19 else None
+    return whole_number(reference.rsplit("/", 1)[-1])
 
 
 def _references(resource: Any, prefix: str = "urn:uuid:") -> list[str]:

@@ -11,6 +11,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from careconductor.core.ids import whole_number
+
 from .auth import Caller
 from .errors import bad_request
 from .registry import SearchParam
@@ -137,10 +139,10 @@ def reference(field: str, target: str, description: str) -> SearchParam:
         parts = value.rstrip("/").split("/")
         if len(parts) >= 2 and parts[-2] != target:
             return Q(pk__in=[])
-        key = parts[-1]
-        if not key.isdigit() or len(key) > 18:
+        key = whole_number(parts[-1])
+        if key is None:
             return Q(pk__in=[])
-        return Q(**{field: int(key)})
+        return Q(**{field: key})
 
     return SearchParam(
         "reference", description, build, target=target, path=field, modifiers=frozenset({target})

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.core import signing
 from django.db.models import F, Max, Q, QuerySet, Value
 
+from careconductor.core.ids import whole_number
 from careconductor.privacy import audit
 
 from .auth import Caller
@@ -26,7 +27,9 @@ MAX_INCLUDED = 1000
 PAGE_SALT = "careconductor.fhir.page"
 CONTROL = {"_count", "_sort", "_include", "_revinclude", "_summary", "_total", "_format", "_page", "_pretty"}
 COMMON: dict[str, SearchParam] = {
-    "_id": token("pk", "The resource's logical id", transform=lambda v: int(v) if v.isdigit() else -1),
+    "_id": token(
+        "pk", "The resource's logical id", transform=lambda v: n if (n := whole_number(v)) is not None else -1
+    ),
     "_lastUpdated": date("updated_at", "When the resource last changed"),
 }
 
@@ -52,9 +55,10 @@ def parse(mapper: Mapper, caller: Caller, pairs: list[tuple[str, str]], *, lenie
     for name, value in pairs:
         match name:
             case "_count":
-                if not value.isdigit():
+                count = whole_number(value)
+                if count is None:
                     raise bad_request("_count must be a whole number.", ["_count"])
-                search.count = min(int(value), MAX_COUNT)
+                search.count = min(count, MAX_COUNT)
             case "_sort":
                 search.sort = [s for s in value.split(",") if s]
             case "_include":

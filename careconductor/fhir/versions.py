@@ -17,6 +17,7 @@ from django.db.models import Model
 from django.db.models.signals import post_save
 
 from careconductor.core import clock
+from careconductor.core.ids import whole_number
 
 from .errors import FhirError
 from .models import ResourceVersion
@@ -186,7 +187,8 @@ def version(mapper: Mapper, row: Any, version_id: str) -> dict[str, Any]:
     current = mapper.render(row)
     if version_id == current["meta"]["versionId"]:
         return current
-    if not version_id.isdigit() or int(version_id) > int(current["meta"]["versionId"]):
+    wanted = whole_number(version_id)
+    if wanted is None or wanted > int(current["meta"]["versionId"]):
         raise FhirError(
             404, f"{mapper.resource_type}/{current['id']} has no version {version_id}.", code="not-found"
         )

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
+from careconductor.core.ids import whole_number
 from careconductor.privacy import audit
 
 from . import bundles, pas, service
@@ -74,8 +75,8 @@ def body_of(request: HttpRequest) -> Any:
         raise FhirError(
             415, f"Send the body as {FHIR_JSON} (not {kind or 'no content type'}).", code="not-supported"
         )
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > 10 * 1024 * 1024:
+    length = whole_number(request.META.get("CONTENT_LENGTH") or "0") or 0
+    if length > 10 * 1024 * 1024:
         raise FhirError(413, "The body is larger than 10 MB.", code="too-costly")
     return parse_json(request.read(10 * 1024 * 1024 + 1))
 

@@ -19,6 +19,7 @@ from careconductor.appointments.models import Appointment
 from careconductor.cases.models import Case
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.models import Patient
 from careconductor.patients.queries import access_patient
@@ -111,7 +112,7 @@ class Subjects:
 
 def _number(request: StaffRequest, key: str) -> int | None:
     value = request.GET.get(key, "")
-    return int(value) if value.isdigit() else None
+    return whole_number(value)
 
 
 def _initial(request: StaffRequest, patient: Patient, subjects: Subjects) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from careconductor.careplans.models import Barrier, Goal, Intervention
 from careconductor.careplans.queries import access_barrier, access_goal, access_intervention
 from careconductor.core import clock
 from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.ids import whole_number
 from careconductor.directory.choices import Need
 from careconductor.directory.models import Service
 from careconductor.directory.rules import NEED_OF_FINDING
@@ -126,7 +127,7 @@ class Start:
 
 def _id(params: Mapping[str, str], name: str) -> int | None:
     value = params.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+    return whole_number(value)
 
 
 def service_for(user: User, service_id: int) -> Service:

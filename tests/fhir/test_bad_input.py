@@ -521,3 +521,22 @@ def test_a_transaction_posted_to_the_base_without_its_slash_is_processed(
     )
     assert snapshot()[0] == before[0] + 1
     _outcome(client.get(BASE.rstrip("/"), **auth), 405)  # the base takes only a POST
+
+
+def test_ids_are_read_one_way_unicode_digits_are_not_numbers(
+    client: Client, auth: dict[str, str], world: World
+) -> None:
+    """ "²" and "٣" are digits to Python's isdigit and int: not ids here (core.ids), in search and in references."""
+    pk = str(world.paula.pk)
+    arabic = "".join(chr(0x0660 + int(d)) for d in pk)  # Paula's id in Arabic-Indic digits
+    for query in (f"_id={arabic}", "_id=\u00b2", f"subject=Patient/{arabic}"):
+        kind = "Condition" if query.startswith("subject") else "Patient"
+        response = client.get(f"{BASE}{kind}?{query}", **auth)
+        assert response.status_code == 200, (query, response.content[:200])
+        assert json.loads(response.content).get("total", 0) == 0, query  # no match, not Paula
+    assert json.loads(client.get(f"{BASE}Patient?_id={pk}", **auth).content)["total"] == 1
+    _outcome(client.get(f"{BASE}Patient?_count=\u00b2", **auth), 400)
+    condition = {"resourceType": "Condition", "subject": {"reference": f"Patient/{arabic}"},
+                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]}}  # fmt: skip
+    refused = client.post(f"{BASE}Condition", json.dumps(condition), content_type=FHIR_JSON, **auth)
+    assert 400 <= refused.status_code < 500, refused.content[:200]

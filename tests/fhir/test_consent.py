@@ -196,8 +196,18 @@ def test_create_refuses_bad_input_naming_the_element(world, api):
 
 
 def test_create_for_a_patient_not_visible_is_forbidden(world, api):
-    assert api(world.bob).post("Consent", new_consent(world)).status == 403
-    assert api(world.charlie).post("Consent", new_consent(world)).status == 403
+    # A patient one may not see and an id no patient has answer alike: a create does not tell which ids exist.
+    missing = new_consent(world, status="inactive")  # and a mistake, which must not be checked first
+    missing["patient"] = {"reference": "Patient/987654321"}
+    answers = {
+        (reply.status, reply.body["issue"][0].get("diagnostics"))
+        for reply in (
+            api(world.bob).post("Consent", new_consent(world, status="inactive")),
+            api(world.charlie).post("Consent", new_consent(world, status="inactive")),
+            api(world.bob).post("Consent", missing),
+        )
+    }
+    assert len(answers) == 1 and next(iter(answers))[0] in (403, 404), answers
     assert (
         api(world.dana).post("Consent", new_consent(world)).status == 422
     )  # care team reads, does not change

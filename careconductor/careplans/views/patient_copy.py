@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
@@ -23,7 +24,9 @@ def _printable_for(request: StaffRequest, plan_id: int) -> tuple[CarePlan, PlanV
     user = request.user
     plan = access_plan(user, plan_id)
     number = request.GET.get("version", "")
-    version = access_version(user, plan, int(number)) if number.isdigit() else standing(plan).in_force
+    version = (
+        access_version(user, plan, n) if (n := whole_number(number)) is not None else standing(plan).in_force
+    )
     language = request.GET.get("lang", "")
     if language not in ("en", "es"):
         language = printout.language_for(plan.patient)

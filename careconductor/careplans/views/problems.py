@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from careconductor.assessments.queries import active_findings
 from careconductor.core.errors import ActionRefused
 from careconductor.core.forms import show_refusal
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.choices import ConditionCategory
 from careconductor.privacy.guards import staff_view
@@ -26,8 +27,8 @@ def add_problems(request: StaffRequest, plan_id: int) -> HttpResponse:
     """Add the ticked findings and problem-list entries, and any problem typed by hand."""
     user = request.user
     plan = access_plan(user, plan_id)
-    finding_ids = {int(v) for v in request.POST.getlist("finding") if v.isdigit()}
-    condition_ids = {int(v) for v in request.POST.getlist("condition") if v.isdigit()}
+    finding_ids = {n for v in request.POST.getlist("finding") if (n := whole_number(v)) is not None}
+    condition_ids = {n for v in request.POST.getlist("condition") if (n := whole_number(v)) is not None}
     form = ProblemByHandForm(request.POST if request.POST.get("title") else None)
     if form.is_bound and not form.is_valid():
         return plan_page(request, plan, 400, problem_form=form)

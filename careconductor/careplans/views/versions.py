@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from careconductor.chart.summary import chart_summary
+from careconductor.core.ids import whole_number
 from careconductor.core.requests import StaffRequest
 from careconductor.privacy.guards import staff_view
 
@@ -26,7 +27,7 @@ def versions(request: StaffRequest, plan_id: int) -> HttpResponse:
 
     def chosen(name: str, default: int) -> int:
         raw = request.GET.get(name, "")
-        return int(raw) if raw.isdigit() else default
+        return n if (n := whole_number(raw)) is not None else default
 
     working = request.GET.get("b") == "working"
     left = by_number.get(chosen("a", numbers[1] if len(numbers) > 1 else 0))

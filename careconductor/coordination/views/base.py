@@ -15,6 +15,7 @@ from careconductor.accounts.models import Team, User
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.cases.models import Case
 from careconductor.cases.rules import OPEN_STATUSES
+from careconductor.core.ids import whole_number
 from careconductor.patients.models import Patient
 from careconductor.privacy import policy
 
@@ -50,13 +51,14 @@ def assignees(organization_id: int) -> list[tuple[str, str]]:
 
 
 def assignee(value: str, organization_id: int) -> tuple[User | None, Team | None]:
-    kind, _, pk = value.partition(":")
-    if not pk.isdigit():
+    kind, _, text = value.partition(":")
+    pk = whole_number(text)
+    if pk is None:
         return None, None
     if kind == "user":
-        return User.objects.filter(pk=int(pk), organization_id=organization_id).first(), None
+        return User.objects.filter(pk=pk, organization_id=organization_id).first(), None
     if kind == "team":
-        return None, Team.objects.filter(pk=int(pk), organization_id=organization_id).first()
+        return None, Team.objects.filter(pk=pk, organization_id=organization_id).first()
     return None, None
 
 
@@ -76,7 +78,9 @@ def patient_case(patient: Patient, case_id: int | None) -> Case | None:
 def own_row(model: Any, organization_id: int, raw: str) -> Any:
     """A row of the administrator's own organisation by the id a form sent; 404 for anything else."""
     row = (
-        model.objects.filter(organization_id=organization_id, pk=int(raw)).first() if raw.isdigit() else None
+        model.objects.filter(organization_id=organization_id, pk=pk).first()
+        if (pk := whole_number(raw)) is not None
+        else None
     )
     if row is None:
         raise Http404

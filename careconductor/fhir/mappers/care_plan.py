@@ -34,6 +34,7 @@ from careconductor.careplans.models import (
     Problem,
 )
 from careconductor.careplans.snapshot import without_problems
+from careconductor.core.ids import whole_number
 from careconductor.patients.models import Condition
 from careconductor.privacy.choices import Sensitivity
 
@@ -103,10 +104,10 @@ def _goal(modifier: str, value: str, caller: Caller) -> Q:
     if modifier and modifier != "Goal":
         return Q(pk__in=[])
     parts = value.rstrip("/").split("/")
-    key = parts[-1]
-    if (len(parts) >= 2 and parts[-2] != "Goal") or not key.isdigit() or len(key) > 18:
+    key = whole_number(parts[-1])
+    if (len(parts) >= 2 and parts[-2] != "Goal") or key is None:
         return Q(pk__in=[])
-    return Q(pk__in=Goal.objects.filter(pk=int(key)).values("plan_id"))
+    return Q(pk__in=Goal.objects.filter(pk=key).values("plan_id"))
 
 
 @register

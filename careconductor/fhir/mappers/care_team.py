@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce, Greatest
 from careconductor.cases.models import Case
 from careconductor.cases.rules import OPEN_STATUSES
 from careconductor.core import clock
+from careconductor.core.ids import whole_number
 from careconductor.patients.choices import CareTeamCategory
 from careconductor.patients.models import CareTeamMember, Patient
 from careconductor.privacy import policy
@@ -61,11 +62,11 @@ def _participant(modifier: str, value: str, caller: Caller) -> Q:
     if modifier and modifier != "Practitioner":
         return Q(pk__in=[])
     parts = value.rstrip("/").split("/")
-    key = parts[-1]
-    if (len(parts) >= 2 and parts[-2] != "Practitioner") or not key.isdigit() or len(key) > 18:
+    key = whole_number(parts[-1])
+    if (len(parts) >= 2 and parts[-2] != "Practitioner") or key is None:
         return Q(pk__in=[])
-    members = CareTeamMember.objects.filter(user_id=int(key)).values("patient_id")
-    managers = Case.objects.open().filter(primary_case_manager_id=int(key)).values("patient_id")
+    members = CareTeamMember.objects.filter(user_id=key).values("patient_id")
+    managers = Case.objects.open().filter(primary_case_manager_id=key).values("patient_id")
     return Q(pk__in=members) | Q(pk__in=managers)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models.signals import post_save
 
 from careconductor.core.errors import ActionRefused, NotVisible
+from careconductor.core.ids import whole_number
 
 if TYPE_CHECKING:
     from careconductor.patients.models import Patient
@@ -124,11 +125,12 @@ def reference_id(value: Any, resource_type: str, path: str, *, required: bool = 
             raise refused(path, f"{path} must refer to a {resource_type}.")
         return None
     parts = text.rstrip("/").split("/")
-    if len(parts) < 2 or parts[-2] != resource_type or not parts[-1].isdigit():
+    key = whole_number(parts[-1]) if len(parts) >= 2 and parts[-2] == resource_type else None
+    if key is None:
         raise refused(
             path, f"{path} must refer to a {resource_type} on this server (like {resource_type}/123)."
         )
-    return int(parts[-1])
+    return key
 
 
 def visible_patient(caller: Caller, value: Any, path: str) -> Patient:

@@ -39,6 +39,7 @@ from careconductor.coordination.choices import (
     TeachBack,
 )
 from careconductor.coordination.models import Contact
+from careconductor.core.ids import whole_number
 
 from .. import params
 from ..auth import Caller
@@ -73,10 +74,11 @@ def _party(*, sending: bool) -> SearchParam:
 
     def build(modifier: str, value: str, caller: Caller) -> Q:
         parts = value.rstrip("/").split("/")
-        key = parts[-1]
+        number = whole_number(parts[-1])
         kind = parts[-2] if len(parts) >= 2 else modifier
-        if (modifier and kind != modifier) or not key.isdigit() or len(key) > 18:
+        if (modifier and kind != modifier) or number is None:
             return Q(pk__in=[])
+        key = str(number)
         staff_side = ContactDirection.OUTBOUND if sending else ContactDirection.INBOUND
         patient_side = ContactDirection.INBOUND if sending else ContactDirection.OUTBOUND
         found = Q(pk__in=[])

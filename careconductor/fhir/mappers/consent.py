@@ -10,8 +10,6 @@ from django.db.models import Q, QuerySet
 
 from careconductor.accounts.choices import Role
 from careconductor.accounts.models import User
-from careconductor.core.errors import NotVisible
-from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentStatus, ConsentType
 from careconductor.privacy.models import Consent
@@ -19,7 +17,7 @@ from careconductor.privacy.models import Consent
 from .. import params
 from ..auth import Caller
 from ..registry import CREATE, READ_ONLY, Mapper, SearchParam, register
-from .common import EXT, compact, concept, day, parse_day, period, ref, reference_id, refused
+from .common import EXT, compact, concept, day, parse_day, period, ref, reference_id, refused, visible_patient
 from .condition import labelled
 
 STATUS_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
@@ -147,10 +145,9 @@ class ConsentMapper(Mapper):
 
     # --- writing ---------------------------------------------------------------------------------------------
     def create(self, caller: Caller, resource: dict[str, Any]) -> Consent:
-        patient_id = reference_id(resource.get("patient"), "Patient", "Consent.patient") or 0
-        patient = Patient.objects.filter(pk=patient_id, organization_id=caller.user.org_id).first()
-        if patient is None:
-            raise NotVisible
+        # A patient who does not exist and one the caller may not see answer alike (404): a create must not tell
+        # which ids are patients.
+        patient = visible_patient(caller, resource.get("patient"), "Consent.patient")
         status = resource.get("status")
         if status not in (ConsentStatus.ACTIVE, ConsentStatus.REJECTED):
             raise refused("Consent.status", "A new consent is active, or rejected when the patient refused.")

@@ -18,6 +18,7 @@ from careconductor.cases.choices import CaseStatus, ClosureReason, Program, Refe
 from careconductor.cases.models import Case, CaseAssignment, CaseStatusChange
 from careconductor.cases.rules import TransitionRequest
 from careconductor.core.errors import NotVisible
+from careconductor.core.ids import whole_number
 from careconductor.patients.models import Patient
 from careconductor.privacy import policy
 
@@ -85,8 +86,8 @@ def _organization_q(modifier: str, value: str, caller: Caller) -> Q:
     if team is not None:
         return Q(team_id=team)
     # The organisation itself: every case its teams hold.
-    if key.isdigit() and len(key) < 19:
-        return Q(organization_id=int(key))
+    if (organization := whole_number(key)) is not None:
+        return Q(organization_id=organization)
     return Q(pk__in=[])
 
 

@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from careconductor.accounts.choices import Role
 from careconductor.coordination.choices import FlagCategory, FlagStatus
 from careconductor.coordination.models import Flag
+from careconductor.core.ids import whole_number
 
 from .. import params
 from ..auth import Caller
@@ -33,10 +34,11 @@ FOCUS = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 def _author(modifier: str, value: str, caller: Caller) -> Q:
     """Practitioner/N: raised by that member of staff; Patient/N: raised by patient N on their own log-in."""
     parts = value.rstrip("/").split("/")
-    key = parts[-1]
+    number = whole_number(parts[-1])
     kind = parts[-2] if len(parts) >= 2 else modifier
-    if (modifier and kind != modifier) or not key.isdigit() or len(key) > 18:
+    if (modifier and kind != modifier) or number is None:
         return Q(pk__in=[])
+    key = str(number)
     found = Q(pk__in=[])
     if kind in ("", "Practitioner"):
         found |= Q(raised_by_id=int(key)) & ~Q(raised_by__role=Role.PATIENT)

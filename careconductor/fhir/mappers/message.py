@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
+from careconductor.core.ids import whole_number
 from careconductor.engagement.models import Message
 
 from .. import params
@@ -61,9 +62,10 @@ def _key(modifier: str, value: str) -> tuple[str, int] | None:
     parts = value.rstrip("/").split("/")
     key = parts[-1]
     kind = parts[-2] if len(parts) >= 2 else modifier
-    if (modifier and kind != modifier) or not key.isdigit() or len(key) > 18:
+    number = whole_number(key)
+    if (modifier and kind != modifier) or number is None:
         return None
-    return kind, int(key)
+    return kind, number
 
 
 def _sender(modifier: str, value: str, caller: Caller) -> Q:

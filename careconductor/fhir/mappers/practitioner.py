@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from careconductor.accounts.choices import Discipline, ExperienceLevel, Role
 from careconductor.accounts.models import StaffProfile, User
+from careconductor.core.ids import whole_number
 from careconductor.privacy import policy
 
 from .. import params
@@ -51,7 +52,11 @@ def _boolean(field: str, description: str) -> SearchParam:
 
 
 def _id(field: str) -> SearchParam:
-    return params.token(field, "The resource's logical id", transform=lambda v: int(v) if v.isdigit() else -1)
+    return params.token(
+        field,
+        "The resource's logical id",
+        transform=lambda v: n if (n := whole_number(v)) is not None else -1,
+    )
 
 
 @register
@@ -220,8 +225,8 @@ def _organization_q(modifier: str, value: str) -> Q:
     team = parse_team_id(key)
     if team is not None:
         return Q(team_id=team)
-    if key.isdigit() and len(key) < 19:
-        return Q(team__isnull=True, user__organization_id=int(key))
+    if (organization := whole_number(key)) is not None:
+        return Q(team__isnull=True, user__organization_id=organization)
     return Q(pk__in=[])
 
 

@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 from careconductor.coordination.choices import TaskKind, TaskPriority, TaskStatus
 from careconductor.coordination.models import Task
 from careconductor.coordination.rules import OPEN
+from careconductor.core.ids import whole_number
 
 from .. import params
 from ..auth import Caller
@@ -63,8 +64,8 @@ def _owner(modifier: str, value: str, caller: Caller) -> Q:
         return Q(pk__in=[])
     if kind in ("", "Organization") and (team := parse_team_id(key)) is not None:
         return Q(owner__isnull=True, team_id=team)
-    if kind in ("", "Practitioner") and key.isdigit() and len(key) <= 18:
-        return Q(owner_id=int(key))
+    if kind in ("", "Practitioner") and (owner := whole_number(key)) is not None:
+        return Q(owner_id=owner)
     return Q(pk__in=[])
 
 
