@@ -12,7 +12,9 @@ chronic conditions and 1-6 encounters each) is written as one NDJSON file per ty
 population.importing.do_import_files, as `careconductor import` does, and timed; then imported again (nothing to
 write: every row is found kept) and timed. Without `--fresh`, a database that holds the members already skips the
 import. Then population.stratify.do_stratify (the whole organisation: the members and the demo's patients) runs
-`--repeat` times (default 3), timed. Prints the figures as JSON.
+`--repeat` times (default 3), timed: each run writes only the members whose facts changed (`--rewrite` removes the
+results first, so every member is written, as at the first run). `--ndjson FOLDER` imports a folder an earlier run
+wrote (its path is printed) instead of writing a new one. Prints the figures as JSON.
 """
 
 from __future__ import annotations
@@ -40,6 +42,17 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--repeat", type=int, default=3, help="stratification runs")
+    parser.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="remove the results before each stratification, so every member is written (the first run's cost); "
+        "without it a run writes only the members whose facts changed since the last (the nightly cost)",
+    )
+    parser.add_argument(
+        "--ndjson",
+        type=Path,
+        help="import this folder (written by an earlier run, same --members) instead of writing one",
+    )
     args = parser.parse_args()
     home = Path(os.environ.get("CARECONDUCTOR_HOME", tempfile.mkdtemp(prefix="bench-population-")))
     os.environ["CARECONDUCTOR_HOME"] = str(home)
@@ -62,6 +75,7 @@ def main() -> None:
     from careconductor.demo.generator import ORGANIZATION_NAME, build_demo
     from careconductor.patients.models import PatientIdentifier
     from careconductor.population.importing import SOURCE_SYSTEM
+    from careconductor.population.models import MemberRisk
     from careconductor.population.stratify import do_stratify
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -73,13 +87,17 @@ def main() -> None:
     figures: dict[str, Any] = {}
     if PatientIdentifier.objects.filter(system=SOURCE_SYSTEM + "bench").count() < args.members:
         figures.update(_import(args, admin))
-    runs = []
+    runs, changed = [], []
     for _ in range(args.repeat):
+        if args.rewrite:
+            MemberRisk.objects.filter(organization_id=admin.organization_id).delete()
         started = time.perf_counter()
         run = do_stratify(admin)
         runs.append(time.perf_counter() - started)
+        changed.append(run.changed)
     figures["stratified_members"] = run.members
     figures["stratify_s"] = [round(r, 1) for r in runs]
+    figures["written"] = changed
     figures["tiers"] = run.tiers
     print(
         json.dumps(
@@ -101,15 +119,21 @@ def _import(args: argparse.Namespace, admin: Any) -> dict[str, Any]:
     from careconductor.population import synthetic
     from careconductor.population.importing import do_import_files
 
-    folder = Path(tempfile.mkdtemp(prefix="population-ndjson-"))
     started = time.perf_counter()
     counts = {}
-    for kind, lines in synthetic.population(args.seed, args.members, today=clock.today()).items():
-        with (folder / f"{kind}.ndjson").open("w", encoding="utf-8") as out:
-            counts[kind] = 0
-            for line in lines:
-                out.write(line + "\n")
-                counts[kind] += 1
+    if args.ndjson:
+        folder = args.ndjson
+        for path in sorted(folder.glob("*.ndjson")):
+            with path.open(encoding="utf-8") as lines:
+                counts[path.stem] = sum(1 for _ in lines)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="population-ndjson-"))
+        for kind, lines in synthetic.population(args.seed, args.members, today=clock.today()).items():
+            with (folder / f"{kind}.ndjson").open("w", encoding="utf-8") as out:
+                counts[kind] = 0
+                for line in lines:
+                    out.write(line + "\n")
+                    counts[kind] += 1
     written_s = time.perf_counter() - started
     resources = sum(counts.values())
 
@@ -124,6 +148,7 @@ def _import(args: argparse.Namespace, admin: Any) -> dict[str, Any]:
     return {
         "resources": counts,
         "resources_total": resources,
+        "ndjson_folder": str(folder),
         "ndjson_written_s": round(written_s, 1),
         "import_s": round(first_s, 1),
         "import_resources_per_s": round(resources / first_s),
