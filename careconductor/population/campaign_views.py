@@ -24,7 +24,7 @@ from . import campaign_rules as rules
 from .campaigns import do_close_campaign, do_record_answer, do_refer_interested, do_start_campaign
 from .forms import AnswerForm
 from .models import Campaign
-from .views import POPULATION, members_form, registry_page
+from .views import POPULATION, chosen_members, members_form, registry_page
 
 
 @staff_view(roles=POPULATION)
@@ -35,10 +35,7 @@ def start_campaign(request: StaffRequest, registry_id: int) -> HttpResponse:
     if not form.is_valid():
         return registry_page(request, found, form, status=400)
     data = form.cleaned_data
-    chosen = data["members"]
-    if data["everyone"]:
-        chosen = queries.access_unreferred(request.user, found, rules.MAX_MEMBERS)
-    team = queries.access_teams(request.user).filter(pk=data["team"]).first()
+    chosen, team = chosen_members(request, found, data, rules.MAX_MEMBERS)
     try:
         started = do_start_campaign(
             request.user, found, chosen, name=data["campaign_name"], channel=data["channel"],

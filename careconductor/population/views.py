@@ -6,6 +6,7 @@ programme's intake. Members' names, tiers and reasons only: a chart opens only t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careconductor.accounts.choices import Role
+from careconductor.accounts.models import Team
 from careconductor.accounts.rules import Page, roles_for
 from careconductor.assessments.trend import Trend, layout
 from careconductor.core.errors import ActionRefused
@@ -173,6 +175,16 @@ def run_registry(request: StaffRequest, registry_id: int) -> HttpResponse:
     return redirect("population:registry", registry_id=found.pk)
 
 
+def chosen_members(
+    request: StaffRequest, registry: Registry, data: dict[str, Any], limit: int
+) -> tuple[list[int], Team | None]:
+    """The members a registry page's form chose (or every one not referred yet, up to `limit`) and its team."""
+    chosen = data["members"]
+    if data["everyone"]:
+        chosen = queries.access_unreferred(request.user, registry, limit)
+    return chosen, queries.access_teams(request.user).filter(pk=data["team"]).first()
+
+
 @staff_view(roles=POPULATION)
 @require_POST
 def refer(request: StaffRequest, registry_id: int) -> HttpResponse:
@@ -181,10 +193,7 @@ def refer(request: StaffRequest, registry_id: int) -> HttpResponse:
     if not form.is_valid():
         return registry_page(request, found, form, status=400)
     data = form.cleaned_data
-    chosen = data["members"]
-    if data["everyone"]:
-        chosen = queries.access_unreferred(request.user, found, MAX_REFERRALS)
-    team = queries.access_teams(request.user).filter(pk=data["team"]).first()
+    chosen, team = chosen_members(request, found, data, MAX_REFERRALS)
     try:
         result = do_refer_from_registry(request.user, found, chosen, program=data["program"], team=team)
     except ActionRefused as refusal:
