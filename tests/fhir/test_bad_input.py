@@ -540,3 +540,16 @@ def test_ids_are_read_one_way_unicode_digits_are_not_numbers(
                  "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]}}  # fmt: skip
     refused = client.post(f"{BASE}Condition", json.dumps(condition), content_type=FHIR_JSON, **auth)
     assert 400 <= refused.status_code < 500, refused.content[:200]
+
+
+def test_text_longer_than_its_column_is_refused_naming_the_element(
+    client: Client, auth: dict[str, str], snapshot
+) -> None:  # type: ignore[no-untyped-def]
+    """A 200-character family name (the column holds 100): a 422 naming Patient.name.family on both databases —
+    PostgreSQL answered 500, SQLite stored it whole — and nothing is created (core.lengths)."""
+    before = snapshot()
+    long_name = {**PATIENT, "name": [{"use": "official", "family": "L" * 200, "given": ["Astrid"]}]}
+    body = _outcome(client.post(f"{BASE}Patient", json.dumps(long_name), content_type=FHIR_JSON, **auth), 422)
+    assert "Keep it to 100 characters (this has 200)" in _diagnostics(body)
+    assert body["issue"][0]["expression"] == ["Patient.name.family"]
+    assert snapshot() == before
