@@ -88,7 +88,7 @@ def _campaign(org: Organization, nadia: User, registry: Registry, rng: random.Ra
         do_record_answer(caller, member.pk, response, note)
     # Answered over the week, not all this minute.
     now = clock.now()
-    answered = list(CampaignMember.objects.filter(campaign=campaign).exclude(answered_at=None))
+    answered = list(CampaignMember.objects.filter(campaign=campaign).exclude(answered_at=None).order_by("pk"))
     for member in answered:
         member.answered_at = now - dt.timedelta(days=rng.randint(0, 5), hours=rng.randint(0, 6))
     CampaignMember.objects.bulk_update(answered, ["answered_at"])
