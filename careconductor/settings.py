@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "oauth2_provider",
     "careconductor.core",
     "careconductor.accounts",
     "careconductor.privacy",
@@ -112,6 +113,7 @@ INSTALLED_APPS = [
     "careconductor.letters",
     "careconductor.um",
     "careconductor.population",
+    "careconductor.smart",
     "careconductor.fhir",
     "careconductor.demo",
     "careconductor.administration",
@@ -208,6 +210,43 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# SMART on FHIR (careconductor.smart): django-oauth-toolkit is the OAuth 2.0 server. Tokens and secrets are kept as
+# hashes; PKCE S256 is required of every app; RFC 9700's recommendations are enforced rather than warned about.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+
+
+def _token_lifetime(request: object) -> int:
+    # SMART: an app's token lives an hour; a system client's five minutes (it asks again with a new assertion).
+    return 300 if getattr(request, "grant_type", "") == "client_credentials" else 3600
+
+
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "careconductor.smart.validator.SmartValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": _token_lifetime,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": [
+        "https",
+        "http",
+    ],  # http only for loopback apps (smart.rules.redirect_problem)
+    "ALLOWED_SCHEMES": ["https", "http"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "SCOPES": {"launch": "Launch context"},  # the real rules: smart.scopes (the validator decides)
+}
 OTP_TOTP_ISSUER = "CareConductor"
 
 PASSWORD_HASHERS = [

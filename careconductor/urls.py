@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from careconductor.accounts import views as account_views
 from careconductor.core import views as core_views
 from careconductor.fhir import views as fhir_views
+from careconductor.smart import discovery as smart_discovery
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", account_views.home, name="home"),
@@ -28,6 +29,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("privacy/", include("careconductor.privacy.urls")),
     # A transaction POSTed to the base without its slash: answered, not redirected (a 301 makes clients GET).
     path("fhir/r4", fhir_views.root, name="fhir_base"),
+    path(
+        "fhir/r4/.well-known/smart-configuration",
+        smart_discovery.smart_configuration,
+        name="smart_configuration",
+    ),
     path("fhir/r4/", include("careconductor.fhir.urls")),
     path("setup/adt/", include("careconductor.transitions.urls")),
     path("", include("careconductor.directory.urls")),
@@ -36,5 +42,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("careconductor.letters.urls")),
     path("um/", include("careconductor.um.urls")),
     path("population/", include("careconductor.population.urls")),
+    path("", include("careconductor.smart.urls")),
     path("setup/", include("careconductor.administration.urls")),
 ]

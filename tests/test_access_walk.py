@@ -134,6 +134,8 @@ def _full(name: str, world: World, grant_id: int = 0) -> str:
         # No campaign holds Paula (she is in no registry): a campaign's pages answer 404 to every stranger.
         "campaign_id": 0,
         "run_id": 0,
+        # Connected apps (set-up): none is Paula's; another organisation's or a missing id answers 404.
+        "app_id": 0,
         "job_id": "00000000-0000-4000-8000-000000000000",
         "name": "Patient.ndjson",
         # The resource directory's rows (no patient data; another organisation's ids answer 404).

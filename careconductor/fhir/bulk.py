@@ -26,7 +26,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from careconductor.accounts.models import ApiToken
 from careconductor.core import clock
 from careconductor.privacy import audit
 
@@ -73,7 +72,7 @@ def _since(text: str) -> dt.datetime | None:
 
 
 def kick_off(
-    caller: Caller, token: ApiToken, level: str, query: dict[str, str], request_url: str, status_base: str, *,
+    caller: Caller, owner: dict[str, object], level: str, query: dict[str, str], request_url: str, status_base: str, *,
     group_id: str = "",
 ) -> Answer:  # fmt: skip
     """Accept an export: 202 with the status URL, or a 4xx OperationOutcome saying why not. Every export is
@@ -89,15 +88,18 @@ def kick_off(
         raise FhirError(400, f"These types cannot be exported here (or the token may not read them): "
                              f"{', '.join(unknown)}.", code="not-supported")  # fmt: skip
     since = _since(query.get("_since", ""))
+    if caller.patient_id is not None:
+        raise FhirError(403, "An app launched for one patient cannot export in bulk: read the patient's "
+                             "Patient/[id]/$everything instead.", code="forbidden")  # fmt: skip
     if level == "group":
         _group(caller, group_id)  # 404 when the caller may not read the Group
     if ExportJob.objects.filter(
-        token=token, status__in=[ExportJob.Status.ACCEPTED, ExportJob.Status.RUNNING]
+        **owner, status__in=[ExportJob.Status.ACCEPTED, ExportJob.Status.RUNNING]
     ).exists():
         raise FhirError(429, "An export of this token is still running: wait for it, or DELETE it first.",
                         code="throttled")  # fmt: skip
     job = ExportJob.objects.create(
-        id=uuid.uuid4(), token=token, user=caller.user, level=level, group_id=group_id,
+        id=uuid.uuid4(), **owner, scopes=list(caller.scopes), user=caller.user, level=level, group_id=group_id,
         types=asked or sorted(allowed), since=since, request_url=request_url, created_at=clock.now(),
     )  # fmt: skip
     from .tasks import run_export  # the task module imports this one
@@ -115,13 +117,13 @@ def _group(caller: Caller, group_id: str) -> Any:
     return mapper.get(caller, group_id)
 
 
-def job_of(token: ApiToken, job_id: str) -> ExportJob:
-    """The job this token asked for; 404 for any other (the same answer as for no such job)."""
+def job_of(owner: dict[str, object], job_id: str) -> ExportJob:
+    """The job this token (or SMART client) asked for; 404 for any other (the same answer as for no such job)."""
     try:
         key = uuid.UUID(job_id)
     except ValueError:
         raise not_found("export", job_id) from None
-    job = ExportJob.objects.filter(pk=key, token=token).first()
+    job = ExportJob.objects.filter(pk=key, **owner).first()
     if job is None:
         raise not_found("export", job_id)
     return job
@@ -181,18 +183,20 @@ def _rows(mapper: Mapper, caller: Caller, members: list[int] | None) -> Iterator
 
 def run(job_id: str) -> ExportJob | None:
     """Write the job's files; the job says where it got to as it goes."""
-    job = ExportJob.objects.select_related("token", "user").filter(pk=job_id).first()
+    job = ExportJob.objects.select_related("token", "app", "user").filter(pk=job_id).first()
     if job is None or job.status != ExportJob.Status.ACCEPTED:
         return job
-    if job.token.revoked_at is not None:
+    revoked = job.token.revoked_at if job.token else (job.app.revoked_at if job.app else None)
+    if revoked is not None:
         job.status, job.error, job.finished_at = (
             ExportJob.Status.FAILED,
-            "The token was revoked.",
+            "The token was revoked." if job.token else "The app was revoked.",
             clock.now(),
         )
         job.save(update_fields=["status", "error", "finished_at"])
         return job
-    caller = Caller(user=job.user, scopes=tuple(str(s) for s in job.token.scopes or ()))
+    granted = job.scopes or (job.token.scopes if job.token else [])
+    caller = Caller(user=job.user, scopes=tuple(str(s) for s in granted or ()), app_id=job.app_id)
     job.status, job.transaction_time = ExportJob.Status.RUNNING, clock.now()
     job.save(update_fields=["status", "transaction_time"])
     folder = export_folder(job)

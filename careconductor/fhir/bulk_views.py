@@ -9,7 +9,7 @@ from careconductor.privacy import audit
 from careconductor.privacy.choices import AuditAction
 
 from . import bulk, service
-from .auth import Caller, authenticate, token_of
+from .auth import Caller, authenticate, owner_of
 from .errors import FhirError, outcome
 from .views import _method_not_allowed, base_url, fhir_view, respond
 
@@ -22,7 +22,7 @@ def _kick_off(request: HttpRequest, caller: Caller, level: str, group_id: str = 
                         code="not-supported")  # fmt: skip
     query = {k: str(request.GET.get(k, "")) for k in request.GET}
     return bulk.kick_off(
-        caller, token_of(request), level, query, request.build_absolute_uri(), f"{base_url(request)}$export-status/",
+        caller, owner_of(request), level, query, request.build_absolute_uri(), f"{base_url(request)}$export-status/",
         group_id=group_id,
     )  # fmt: skip
 
@@ -44,7 +44,7 @@ def export_group(request: HttpRequest, caller: Caller, resource_id: str) -> serv
 
 @fhir_view
 def export_status(request: HttpRequest, caller: Caller, job_id: str) -> service.Answer:
-    job = bulk.job_of(token_of(request), job_id)
+    job = bulk.job_of(owner_of(request), job_id)
     if request.method == "DELETE":
         return bulk.do_delete(job)
     if request.method != "GET":
@@ -59,7 +59,7 @@ def export_file(request: HttpRequest, job_id: str, name: str) -> HttpResponse | 
         if request.method != "GET":
             raise FhirError(405, "Only GET reads an export file.", code="not-supported")
         caller = authenticate(request)
-        path = bulk.file_path(bulk.job_of(token_of(request), job_id), name)
+        path = bulk.file_path(bulk.job_of(owner_of(request), job_id), name)
     except FhirError as exc:
         headers = {"WWW-Authenticate": 'Bearer realm="careconductor"'} if exc.status == 401 else {}
         return respond(exc.status, outcome(exc.issues), headers)

@@ -15,6 +15,7 @@ BULK_OPERATIONS = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
+    site = base_url.rstrip("/").removesuffix("/fhir/r4")
     resources = []
     for mapper in all_mappers():
         params = {**COMMON, **mapper.params}
@@ -86,9 +87,21 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
-                "documentation": "Bearer tokens (careconductor token create) with SMART scopes; see docs/fhir.md.",
+                "documentation": "SMART on FHIR (App Launch and Backend Services; see .well-known/smart-configuration) "
+                "or API tokens (careconductor token create), with SMART scopes; see docs/fhir.md and docs/smart.md.",
                 "security": {
                     "cors": False,
+                    # Where SMART clients that read the CapabilityStatement (not the .well-known file) find OAuth.
+                    "extension": [
+                        {
+                            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                            "extension": [
+                                {"url": "authorize", "valueUri": f"{site}/oauth/authorize/"},
+                                {"url": "token", "valueUri": f"{site}/oauth/token/"},
+                                {"url": "revoke", "valueUri": f"{site}/oauth/revoke/"},
+                            ],
+                        }
+                    ],
                     "service": [
                         {
                             "coding": [
@@ -99,7 +112,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                             ]
                         }
                     ],
-                    "description": "Send Authorization: Bearer <token>. Scopes: user/*.read, user/Patient.write, patient/*.read, system/*.read …",
+                    "description": "Send Authorization: Bearer <token>. Scopes: user/*.rs, user/Patient.cu, patient/*.rs, "
+                    "system/*.rs … (v1 .read/.write accepted).",
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],

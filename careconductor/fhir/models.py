@@ -100,7 +100,10 @@ class ExportJob(models.Model):
         FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True)
-    token = models.ForeignKey("accounts.ApiToken", on_delete=models.CASCADE, related_name="+")
+    # Who may poll and fetch it: the API token that asked, or the SMART client (its tokens last minutes).
+    token = models.ForeignKey("accounts.ApiToken", on_delete=models.CASCADE, null=True, related_name="+")
+    app = models.ForeignKey("smart.SmartApp", on_delete=models.CASCADE, null=True, related_name="+")
+    scopes = models.JSONField(default=list, help_text="The scopes granted when it was asked for")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=8, help_text="system, patient or group")
     group_id = models.CharField(max_length=64, blank=True)

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
 from careconductor.core.ids import whole_number
-from careconductor.privacy import audit
+from careconductor.privacy import audit, policy
 
 from . import bundles, pas, service
 from .auth import Caller, authenticate, confirm, identify
@@ -118,10 +118,13 @@ def _answer(
     """A read builds its answer first and then uses the token and writes the audit events of what it shows
     (auth.confirm), committed with those of concurrent reads. A write uses the token before anything changes."""
     if request.method != "GET":
-        return view(request, authenticate(request), *args, **kwargs)
+        caller = authenticate(request)
+        with policy.launched_for(caller.patient_id):
+            return view(request, caller, *args, **kwargs)
     caller, token = identify(request)
     try:
-        answer = view(request, caller, *args, **kwargs)
+        with policy.launched_for(caller.patient_id):  # an app launched for a patient sees that patient only
+            answer = view(request, caller, *args, **kwargs)
     except (FhirError, NotVisible):
         confirm(token)  # every use of a token is checked and audited, whatever the answer
         raise

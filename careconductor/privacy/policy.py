@@ -119,6 +119,21 @@ def _decided(key: Hashable, decide: Callable[[], _T]) -> _T:
     return memo[key]
 
 
+# The patient an app was launched for (SMART launch context): inside `launched_for`, every patient-bound read
+# and check sees that record only, whatever else the user may see.
+_launched: contextvars.ContextVar[int | None] = contextvars.ContextVar("policy_launched_for", default=None)
+
+
+@contextmanager
+def launched_for(patient_id: int | None) -> Iterator[None]:
+    """Narrow everything the policy lets through to one patient (None: no narrowing)."""
+    token = _launched.set(patient_id)
+    try:
+        yield
+    finally:
+        _launched.reset(token)
+
+
 def forget(*args: Any, **kwargs: Any) -> None:
     """Drop the request's decisions: a relationship may have changed."""
     memo = _decisions.get()
@@ -154,7 +169,8 @@ def visible_patients(user: User) -> QuerySet[Patient]:
     patients). Built once per request (building it costs more than running it); each caller gets its own copy."""
     if not user.is_authenticated:
         return _visible_patients(user)
-    return _decided(("visible patients", user.pk), lambda: _visible_patients(user)).all()
+    key = ("visible patients", user.pk, _launched.get())
+    return _decided(key, lambda: _visible_patients(user)).all()
 
 
 def _visible_patients(user: User) -> QuerySet[Patient]:
@@ -162,6 +178,9 @@ def _visible_patients(user: User) -> QuerySet[Patient]:
     if not user.is_authenticated or user.organization_id is None:
         return patient.objects.none()
     in_org = patient.objects.filter(organization_id=user.organization_id)
+    launched = _launched.get()
+    if launched is not None:
+        in_org = in_org.filter(pk=launched)
     if user.role == Role.PATIENT:
         # `pk IN (own UNION proxied)`, each part on its own index: `portal_user = me OR pk IN proxied` made both
         # databases walk the organisation's patients (150-230 ms at 100,000; bench/README.md, issue 8).
@@ -177,8 +196,10 @@ def patient_q(user: User, patient_field: str = "patient") -> Q:
     """`visible_patients` as a filter on rows that point at a patient (conditions, cases …). An administrator's
     is a join on the organisation rather than `IN (every patient of the organisation)`, which SQLite would
     build in full for each query (a patient's rows took 10 ms per type at 100,000 patients)."""
+    launched = _launched.get()
     if user.is_authenticated and user.role == Role.ADMIN and user.organization_id is not None:
-        return Q(**{f"{patient_field}__organization_id": user.organization_id})
+        within = Q(**{f"{patient_field}__organization_id": user.organization_id})
+        return within & Q(**{patient_field: launched}) if launched is not None else within
     return Q(**{f"{patient_field}__in": visible_patients(user).values("pk")})
 
 
@@ -189,7 +210,8 @@ def can(user: User, action: Action | str, patient: Patient) -> bool:
     if action == Action.ASSIGN and user.role not in ASSIGNING_ROLES:
         return False
     return _decided(
-        ("visible", user.pk, patient.pk), lambda: visible_patients(user).filter(pk=patient.pk).exists()
+        ("visible", user.pk, patient.pk, _launched.get()),
+        lambda: visible_patients(user).filter(pk=patient.pk).exists(),
     )
 
 
