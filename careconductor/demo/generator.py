@@ -49,6 +49,7 @@ from .directory import add_directory
 from .education import add_education_scenarios
 from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
+from .smart import add_smart_scenario
 from .fhir import usage as fhir_usage
 from .letters import add_letters
 from .mentions import add_mention_scenarios
@@ -112,6 +113,10 @@ def build_demo(
             f"Privacy scenarios: {scenarios} records (emergency access to review, disclosures, Part 2).\n"
         )
         add_fhir_scenario(org)
+        apps = add_smart_scenario(org)
+        out.write(
+            f"SMART apps: {apps} registered (Set-up → Connected apps; the feed's key is in the data folder).\n"
+        )
         assessed = add_assessment_scenarios(org)
         out.write(
             f"Assessment scenarios: {assessed} assessments (PHQ-9 trend, social needs, a safety task, a complex grid).\n"

@@ -45,3 +45,32 @@ def test_most_demo_patients_were_asked_about_allergies(demo: str) -> None:
     assert 0.6 * patients <= asked < patients, "most were asked; some are still to ask"
     assert 0.3 * patients <= none_known <= 0.5 * patients
     assert Allergy.objects.filter(criticality="high", severity="severe").exists()
+
+
+def test_the_demo_feed_gets_a_token_with_the_key_in_the_data_folder(demo: str, client, settings) -> None:  # type: ignore[no-untyped-def]
+    """The demo's two SMART apps are registered, and the nightly feed's private key (kept 0600 in the data
+    folder) signs an assertion the token endpoint accepts (SMART Backend Services)."""
+    import time
+    import uuid
+    from pathlib import Path
+
+    import jwt as pyjwt
+
+    from careconductor.demo.smart import KEY_FILE
+    from careconductor.smart.models import SmartApp
+
+    apps = {a.client.name: a for a in SmartApp.objects.select_related("client")}
+    assert set(apps) == {"Blood pressure coach", "Nightly data warehouse"}
+    path = Path(settings.DATA_HOME) / KEY_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    feed = apps["Nightly data warehouse"].client.client_id
+    claims = {"iss": feed, "sub": feed, "aud": "http://testserver/oauth/token/", "exp": int(time.time()) + 120,
+              "jti": str(uuid.uuid4())}  # fmt: skip
+    assertion = pyjwt.encode(claims, path.read_bytes(), algorithm="ES384", headers={"kid": "warehouse-1"})
+    answer = client.post("/oauth/token/", {
+        "grant_type": "client_credentials", "scope": "system/*.rs",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion,
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["scope"] == "system/*.rs" and answer.json()["expires_in"] <= 300
