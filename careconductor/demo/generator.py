@@ -49,7 +49,6 @@ from .directory import add_directory
 from .education import add_education_scenarios
 from .engagement import add_engagement_scenarios
 from .fhir import add_fhir_scenario
-from .smart import add_smart_scenario
 from .fhir import usage as fhir_usage
 from .letters import add_letters
 from .mentions import add_mention_scenarios
@@ -60,6 +59,7 @@ from .privacy import add_privacy_scenarios
 from .reconciliation import add_reconciliation_in_progress
 from .referrals import add_referral_scenarios
 from .setup import add_allergy_scenarios, add_setup_scenarios
+from .smart import add_smart_scenario
 from .staff import PASSWORD, DemoError, Login, demo_logins
 from .um import add_prior_authorisations
 
