@@ -173,7 +173,7 @@ def test_a_clean_picture_is_downloaded_as_stored(client: Client, login, portal: 
     assert b"".join(download.streaming_content) == stored(attachment)  # type: ignore[attr-defined]
 
 
-def test_a_picture_kept_with_its_metadata_is_sent_without_it(client: Client, login, portal: Portal) -> None:
+def test_a_picture_kept_with_its_metadata_is_sent_without_it(client: Client, portal: Portal) -> None:
     attachment = _sent_photo(portal)
     _replace_stored_file(attachment, photo_with_gps(width=40, height=20))  # as uploads were kept before
     patient_client(client, portal.paula_login)
