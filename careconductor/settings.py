@@ -198,17 +198,27 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "careconductor.core.zones.UserWithOrganizationBackend",
 ]
+# Lock-out (docs/security.md, "Lock-out"; accounts/lockout.py decides). Two counts over the cool-off time:
+# - a user name from one address: paused after AXES_FAILURE_LIMIT failures. From that address only: locking the
+#   name everywhere would let anyone keep an administrator out from anywhere by typing their name;
+# - an address, whatever names it tries: paused after CARECONDUCTOR_LOCKOUT_ADDRESS_FAILURES, higher, so guessing
+#   spread over many accounts is stopped too, while a clinic behind one NAT address survives its staff's typos.
+# In a list django-axes counts each entry on its own: ["username", "ip_address"] would lock the name everywhere;
+# the nested ["username", "ip_address"] counts the two together.
 AXES_FAILURE_LIMIT = _env_int("CARECONDUCTOR_LOCKOUT_FAILURES", 5)
+CARECONDUCTOR_LOCKOUT_ADDRESS_FAILURES = _env_int("CARECONDUCTOR_LOCKOUT_ADDRESS_FAILURES", 20)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_int("CARECONDUCTOR_LOCKOUT_MINUTES", 15))
-# Lock the user name, wherever the guesses come from. Not the address as well: a whole clinic behind one
-# NAT address would be locked out by one person's typos.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "careconductor.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "careconductor.accounts.lockout.lockout_response"
+# The client's address behind CARECONDUCTOR_TRUSTED_PROXIES reverse proxies (core/addresses.py): the same address
+# the audit trail records. 0 (the default) believes no X-Forwarded-For header.
+CARECONDUCTOR_TRUSTED_PROXIES = _env_int("CARECONDUCTOR_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "careconductor.core.addresses.request_address"
 AXES_RESET_ON_SUCCESS = True
 # The pause runs a fixed time from the lock-out: otherwise every attempt during it, by anyone, would restart
 # it and a user could be kept locked out for good.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # SMART on FHIR (careconductor.smart): django-oauth-toolkit is the OAuth 2.0 server. Tokens and secrets are kept as

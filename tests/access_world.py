@@ -40,6 +40,7 @@ from careconductor.transitions.actions import do_create_feed, do_receive
 
 from .assessments.helpers import phq9_answers, record
 from .personas import PASSWORD, World, make_staff
+from .pictures import png
 from .transitions.messages import adt
 
 
@@ -239,7 +240,7 @@ def _engagement(world: World) -> None:
     )
     world.paula.refresh_from_db()
     engagement.do_grant_proxy(login, world.paula, name="Rosa Reyes", relationship="child")
-    photo = SimpleUploadedFile("foot.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40)
+    photo = SimpleUploadedFile("foot.png", png())
     message = engagement.do_send_message(login, world.paula, subject="Reyes foot", body="Look", files=[photo])
     engagement.do_send_message(world.alice, world.paula, subject="", body="Calling you", reply_to=message)
     engagement.do_set_threshold(

@@ -101,3 +101,25 @@ def token_in_force(token: ApiToken | None, now: dt.datetime) -> bool:
         and (token.expires_at is None or token.expires_at > now)
         and token.user.is_active
     )
+
+
+class LockedBy(StrEnum):
+    """Why log-in is paused (django-axes counts; this decides). See docs/security.md, "Lock-out"."""
+
+    NOTHING = ""
+    USER_AT_ADDRESS = "user_at_address"  # this user name, tried from this address
+    ADDRESS = "address"  # this address, whatever user names it tried
+
+
+def locked_by(
+    user_at_address: int, address: int, *, user_at_address_limit: int, address_limit: int
+) -> LockedBy:
+    """A user name is paused after `user_at_address_limit` failures from one address, not everywhere: so no one
+    can lock a colleague (an administrator) out from anywhere by typing their name. An address is paused after
+    `address_limit` failures across all user names, higher, so guessing spread over many accounts stops too,
+    while a clinic behind one address survives its staff's typos."""
+    if user_at_address >= user_at_address_limit:
+        return LockedBy.USER_AT_ADDRESS
+    if address >= address_limit:
+        return LockedBy.ADDRESS
+    return LockedBy.NOTHING

@@ -23,9 +23,9 @@ from careconductor.core import clock
 from careconductor.core.errors import NotVisible
 from careconductor.patients.models import Condition, Patient
 from careconductor.privacy import audit, policy
-from careconductor.privacy.choices import AuditAction
+from careconductor.privacy.choices import AuditAction, AuditOutcome
 
-from . import rules
+from . import pictures, rules
 from .choices import CheckInKind, ThresholdMeasure
 from .models import CheckIn, Message, MessageAttachment, PortalUse, ProxyGrant, Threshold
 
@@ -167,6 +167,35 @@ def access_attachment(user: User, attachment_id: int) -> MessageAttachment:
         raise NotVisible
     audit.record(user, AuditAction.READ, patient=found.message.patient, obj=found, detail="download")
     return found
+
+
+class UnsafeAttachment(Exception):
+    """A stored file that says it is a picture but is not one of its type (changed on disk, or from before
+    pictures were checked): it is not sent."""
+
+
+def attachment_content(user: User, found: MessageAttachment) -> bytes:
+    """The stored file as it may be sent. A picture is checked again first: one that is not a picture of its
+    stored type is refused (and the refusal audited); one that still carries metadata (kept before pictures
+    were cleaned on upload) is sent as a clean copy, the stored file left as it is."""
+    with found.file.open("rb") as stored:
+        data = stored.read()
+    if not pictures.is_picture(found.content_type):
+        return data
+    try:
+        if pictures.has_metadata(data, found.content_type):
+            return pictures.clean(data, found.content_type)
+    except pictures.NotAPicture as exc:
+        audit.record(
+            user,
+            AuditAction.REFUSED,
+            patient=found.message.patient,
+            obj=found,
+            outcome=AuditOutcome.MINOR_FAILURE,
+            detail=f"download refused: not a {found.content_type} picture ({exc.problem})",
+        )
+        raise UnsafeAttachment from exc
+    return data
 
 
 def unread_from_patients(patient_ids: list[int]) -> dict[int, int]:

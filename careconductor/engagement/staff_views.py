@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,7 +37,7 @@ from .choices import ThresholdMeasure
 from .forms import InviteForm, ProgrammeThresholdForm, StaffMessageForm, ThresholdForm
 from .models import PortalInvitation, Threshold
 from .rules import DEFAULT_LIMITS, HEART_FAILURE_WEIGHT
-from .views.messages import attachment_response
+from .views.messages import attachment_refused, attachment_response
 
 
 def _portal_context(request: StaffRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
@@ -216,8 +217,12 @@ def messages_page(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 @staff_view()
 @require_GET
-def attachment(request: StaffRequest, attachment_id: int) -> FileResponse:
-    return attachment_response(queries.access_attachment(request.user, attachment_id))
+def attachment(request: StaffRequest, attachment_id: int) -> HttpResponseBase:
+    found = queries.access_attachment(request.user, attachment_id)
+    try:
+        return attachment_response(queries.attachment_content(request.user, found), found)
+    except queries.UnsafeAttachment:
+        return attachment_refused(request, found)
 
 
 @staff_view(roles=roles_for(Page.SETUP))  # a set-up section

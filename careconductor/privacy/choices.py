@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Log in"
     LOGOUT = "logout", "Log out"
     LOGIN_FAILED = "login_failed", "Failed log-in"
+    LOCKED_OUT = "locked_out", "Log-in locked out"
     REFUSED = "refused", "Permission refused"
 
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 
 from careconductor.core import clock
+from careconductor.core.addresses import request_address
 from careconductor.core.database import RETRY_AFTER_SECONDS, is_busy
 from careconductor.core.errors import NotVisible
 
@@ -37,7 +38,7 @@ class RequirePolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         ctx = AuditContext(
-            client_address=request.META.get("REMOTE_ADDR") or None,
+            client_address=request_address(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             purpose="TREAT",
         )

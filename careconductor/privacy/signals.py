@@ -8,6 +8,9 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from careconductor.accounts.lockout import LOCKED_BY
+from careconductor.accounts.rules import LockedBy
+
 from . import audit
 from .choices import AuditAction, AuditOutcome
 
@@ -41,11 +44,21 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
 
 @receiver(user_locked_out)
 def _locked_out(sender: Any, request: Any = None, username: str = "", **kwargs: Any) -> None:
+    # django-axes sends this when failures reach a limit (it has just counted them) and again for each attempt
+    # refused while log-in is paused (it counted nothing then). The request's client address is in the event.
+    reason = getattr(request, LOCKED_BY, LockedBy.NOTHING)
+    counted = getattr(request, "axes_failures_since_start", None) is not None
     audit.record(
         None,
-        AuditAction.REFUSED,
+        AuditAction.LOCKED_OUT,
         username=str(username or ""),
         object_type="Login",
         outcome=AuditOutcome.MINOR_FAILURE,
-        detail="locked out after repeated failed log-ins",
+        detail=f"{'locked out' if counted else 'refused while locked out'}: {_LOCKED_BY_WORDS.get(reason, '')}",
     )
+
+
+_LOCKED_BY_WORDS = {
+    LockedBy.USER_AT_ADDRESS: "repeated failed log-ins with this user name from this address",
+    LockedBy.ADDRESS: "repeated failed log-ins from this address with any user name",
+}

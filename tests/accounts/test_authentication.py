@@ -12,7 +12,6 @@ from io import StringIO
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.core.management import CommandError, call_command, get_commands
 from django.http import HttpResponse
 from django.test import Client
@@ -38,7 +37,6 @@ from ..personas import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
 
-LOGIN_PAUSED = "Log-in paused"
 NOT_RIGHT = "That code is not right"
 
 
@@ -95,83 +93,7 @@ def names_other_records(pattern: URLPattern) -> bool:
     return bool(set(pattern.pattern.converters) - {"patient_id", "case_id"})
 
 
-# --- lock-out after repeated failures (django-axes) ------------------------------------------------------
-
-
-def test_five_failures_pause_log_in_even_with_the_right_password(world: World, client: Client) -> None:
-    assert settings.AXES_FAILURE_LIMIT == 5
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        response = log_in(client, "alice", "not-her-password")
-        assert response.status_code == 200
-        assert "Please enter a correct username and password" in response.content.decode()
-    # The fifth failure reaches the limit: that answer is already the pause page.
-    assert LOGIN_PAUSED in log_in(client, "alice", "not-her-password").content.decode()
-
-    response = log_in(client, "alice", PASSWORD)
-
-    assert response.status_code == 429
-    assert LOGIN_PAUSED in response.content.decode()
-    assert not logged_in(client)
-    assert AuditEvent.objects.filter(action="refused", object_type="Login", username="alice").count() == 2
-    assert client.get(reverse("cases:list"))["Location"].startswith("/login/")
-
-
-def test_each_failure_and_the_lock_out_are_audited_with_the_typed_user_name(
-    world: World, client: Client
-) -> None:
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        log_in(client, "alice", "not-her-password")
-
-    failures = AuditEvent.objects.filter(action="login_failed")
-    assert failures.count() == settings.AXES_FAILURE_LIMIT
-    assert set(failures.values_list("username", flat=True)) == {"alice"}
-    assert not failures.filter(user__isnull=False).exists()
-    lock_out = AuditEvent.objects.get(action="refused", object_type="Login")
-    assert lock_out.username == "alice"
-    assert "locked out" in lock_out.detail
-    assert not AuditEvent.objects.filter(detail__contains="not-her-password").exists()
-
-
-def test_the_pause_ends_when_the_cool_off_time_has_passed(world: World, client: Client) -> None:
-    # django-axes reads the clock through django.utils.timezone, so time-machine moves its cool-off too.
-    assert dt.timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        for _ in range(settings.AXES_FAILURE_LIMIT):
-            log_in(client, "alice", "not-her-password")
-
-        traveller.shift(settings.AXES_COOLOFF_TIME + dt.timedelta(seconds=1))
-        response = log_in(client, "alice", PASSWORD)
-
-    assert response.status_code == 302
-    assert logged_in(client)
-    assert not AccessAttempt.objects.filter(username="alice").exists()  # AXES_RESET_ON_SUCCESS
-
-
-def test_attempts_during_the_pause_do_not_prolong_it(world: World, client: Client) -> None:
-    """AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is off: the pause ends 15 minutes after the lock-out,
-    whatever is tried meanwhile, so nobody can keep a colleague locked out by guessing on."""
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        for _ in range(settings.AXES_FAILURE_LIMIT):
-            log_in(client, "alice", "not-her-password")
-
-        traveller.shift(dt.timedelta(minutes=10))
-        assert LOGIN_PAUSED in log_in(client, "alice", "still-guessing").content.decode()
-        assert LOGIN_PAUSED in log_in(client, "alice", PASSWORD).content.decode()
-        assert not logged_in(client)
-
-        traveller.shift(dt.timedelta(minutes=5, seconds=1))  # 15 minutes after the lock-out
-        assert log_in(client, "alice", PASSWORD).status_code == 302
-    assert logged_in(client)
-
-
-def test_locking_one_user_name_does_not_lock_another(world: World, client: Client) -> None:
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        log_in(client, "alice", "not-her-password")
-
-    response = log_in(client, "bob", PASSWORD)
-
-    assert response.status_code == 302
-    assert client.session["_auth_user_id"] == str(world.bob.pk)
+# --- log-in (the lock-out: test_lockout.py) -------------------------------------------------------------
 
 
 def test_an_unknown_user_name_and_a_wrong_password_get_the_same_answer(world: World, client: Client) -> None:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from careconductor.accounts.choices import Role
-from careconductor.accounts.rules import may_decide_approval
+from careconductor.accounts.rules import LockedBy, locked_by, may_decide_approval
 
 ME, BOSS, OTHER = 1, 2, 3
 
@@ -38,3 +38,29 @@ def test_who_decides_an_approval(role: Role, supervisor: int | None, asked_by: i
 @given(role=st.sampled_from(list(Role)), supervisor=st.one_of(st.none(), st.integers(1, 4)))
 def test_nobody_decides_their_own_request(role: Role, supervisor: int | None) -> None:
     assert not may_decide_approval(role, ME, team_supervisor_id=supervisor, requested_by_id=ME)
+
+
+# --- the lock-out (accounts.rules.locked_by): failures of a name from one address, and of the address ---------------
+# (name's failures from this address, the address's failures) -> why log-in is paused, with limits 5 and 20
+LOCKED_BY_TABLE = [
+    (0, 0, LockedBy.NOTHING),
+    (4, 4, LockedBy.NOTHING),  # one short of the name's limit
+    (5, 5, LockedBy.USER_AT_ADDRESS),
+    (5, 25, LockedBy.USER_AT_ADDRESS),  # both reached: the name's own pause is the one to say
+    (4, 19, LockedBy.NOTHING),  # many names each below the limit, one short of the address's
+    (0, 20, LockedBy.ADDRESS),  # this name never failed here, but the address reached its limit
+    (3, 20, LockedBy.ADDRESS),
+]
+
+
+@pytest.mark.parametrize(("user_at_address", "address", "expected"), LOCKED_BY_TABLE)
+def test_lock_out_by_user_name_at_an_address_or_by_address(
+    user_at_address: int, address: int, expected: LockedBy
+) -> None:
+    assert locked_by(user_at_address, address, user_at_address_limit=5, address_limit=20) == expected
+
+
+@given(st.integers(0, 100), st.integers(0, 100))
+def test_only_the_two_limits_pause_log_in(user_at_address: int, address: int) -> None:
+    reason = locked_by(user_at_address, address + user_at_address, user_at_address_limit=5, address_limit=20)
+    assert (reason == LockedBy.NOTHING) == (user_at_address < 5 and address + user_at_address < 20)

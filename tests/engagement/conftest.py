@@ -36,6 +36,11 @@ def portal_login(world: World, patient: Patient, username: str) -> User:
 
 @pytest.fixture
 def portal(world: World) -> Portal:
+    return build_portal(world)
+
+
+def build_portal(world: World) -> Portal:
+    """Paula's and Omar's portal log-ins and Paula's daughter as her proxy, made through the actions."""
     from careconductor.cases.actions import do_register_and_refer
     from careconductor.cases.choices import Program, ReferralSource
     from careconductor.patients.actions import PatientDetails

@@ -26,6 +26,7 @@ from careconductor.patients.models import CareTeamMember
 from careconductor.privacy import policy
 from careconductor.privacy.models import AuditEvent
 from tests.personas import PASSWORD, World
+from tests.pictures import png
 
 from .conftest import Portal
 
@@ -249,7 +250,7 @@ def test_an_empty_wellbeing_report_is_refused(portal: Portal) -> None:
 
 
 # --- messages -----------------------------------------------------------------------------------------------------
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n"
 
 

@@ -21,6 +21,7 @@ from careconductor.engagement.choices import ProxyRelationship
 from careconductor.engagement.guards import PATIENT_KEY
 from careconductor.engagement.models import CheckIn, Message, PortalUse, ProxyGrant
 
+from ..pictures import png
 from .conftest import Portal, patient_client
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +212,7 @@ def test_a_message_and_its_attachment_reach_the_team_and_no_one_else(
     client: Client, login, portal: Portal
 ) -> None:
     patient_client(client, portal.paula_login)
-    photo = SimpleUploadedFile("rash.png", b"\x89PNG\r\n\x1a\n" + b"1" * 50, content_type="image/png")
+    photo = SimpleUploadedFile("rash.png", png(), content_type="image/png")
     response = client.post(
         reverse("portal:message_new"), {"subject": "Rash", "body": "Since Monday", "attachments": [photo]}
     )

@@ -22,6 +22,7 @@ from careconductor.medications import actions as medications
 from careconductor.medications.choices import OrderSource
 from careconductor.patients.models import Encounter
 from tests.personas import PASSWORD, World
+from tests.pictures import png
 
 
 def add_paula_prior_authorisation(world: World) -> None:
@@ -108,7 +109,7 @@ def add_paula_portal_records(world: World) -> None:
     world.paula.refresh_from_db()
     engagement.do_report_blood_pressure(login, world.paula, systolic=Decimal(184), diastolic=Decimal(96))
     engagement.do_report_wellbeing(login, world.paula, mood=2, symptoms=["tired"])
-    photo = SimpleUploadedFile("foot.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40)
+    photo = SimpleUploadedFile("foot.png", png())
     engagement.do_send_message(login, world.paula, subject="My foot", body="See the photo", files=[photo])
     assignment = do_assign_material(world.alice, world.paula, slug="heart-failure-daily-weights")
     do_record_delivery(world.alice, assignment, format_used="teach-back", teach_back="confirmed")

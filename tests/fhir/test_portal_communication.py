@@ -21,6 +21,7 @@ from careconductor.engagement.actions import (
 )
 from careconductor.engagement.models import Message
 
+from ..pictures import png
 from .conftest import query_count
 from .test_portal_observation import portal_login, proxy_login
 
@@ -30,7 +31,7 @@ CATEGORY = "https://careconductor.org/fhir/CodeSystem/communication-category"
 MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+PNG = png()
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_a_patients_message_is_a_completed_portal_communication_to_the_care_team
     attachment = question.attachments.get()
     assert picture["contentAttachment"] == {
         "contentType": "image/png",
-        "size": len(PNG),
+        "size": attachment.size,  # as stored: the picture re-encoded without its metadata
         "title": "rash.png",
         "url": f"http://localhost:8000/message-attachments/{attachment.pk}/",
     }

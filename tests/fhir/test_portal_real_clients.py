@@ -15,6 +15,7 @@ from fhirpy.base.exceptions import ResourceNotFound
 
 from careconductor.engagement.actions import do_report_blood_pressure, do_report_wellbeing, do_send_message
 from tests.personas import World
+from tests.pictures import png
 
 from .conftest import register_patient
 from .test_portal_observation import portal_login
@@ -22,7 +23,7 @@ from .test_real_clients import _close_clients, _raw, _secret, _smart  # noqa: F4
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+PNG = png()
 READ = ("patient/*.read",)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import io
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,7 +23,7 @@ from ..forms import (
     ReplyForm,
 )
 from ..guards import portal_view
-from ..models import Message
+from ..models import Message, MessageAttachment
 
 
 @portal_view
@@ -53,7 +55,7 @@ def _message_url(message: Message) -> str:
     return reverse("portal:message", kwargs={"message_id": message.pk})
 
 
-def _portal_message(request: PortalRequest, message_id: int) -> Any:
+def _portal_message(request: PortalRequest, message_id: int) -> Message:
     message = queries.access_message(request.user, message_id)
     if message.patient_id != request.portal_patient.pk:
         raise NotVisible
@@ -96,16 +98,25 @@ def message_detail(request: PortalRequest, message_id: int) -> HttpResponse:
 
 @portal_view
 @require_GET
-def attachment(request: PortalRequest, attachment_id: int) -> FileResponse:
+def attachment(request: PortalRequest, attachment_id: int) -> HttpResponseBase:
     found = queries.access_attachment(request.user, attachment_id)
     if found.message.patient_id != request.portal_patient.pk:
         raise NotVisible
-    return attachment_response(found)
+    try:
+        return attachment_response(queries.attachment_content(request.user, found), found)
+    except queries.UnsafeAttachment:
+        return render_portal(request, "attachment_refused.html", "messages", 404, attachment=found)
 
 
-def attachment_response(found: Any) -> FileResponse:
-    """The file as it was checked on upload; shown inline only for the types we took, never as HTML."""
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
+def attachment_refused(request: HttpRequest, found: MessageAttachment) -> HttpResponse:
+    """The staff side's answer for a stored file that is not the picture it says: not sent, and said so."""
+    return render(request, "engagement/staff/attachment_refused.html", {"attachment": found}, status=404)
+
+
+def attachment_response(data: bytes, found: MessageAttachment) -> FileResponse:
+    """The file as checked (queries.attachment_content); shown inline only for the types we took, never as
+    HTML."""
+    response = FileResponse(io.BytesIO(data), content_type=found.content_type, filename=found.name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return response
