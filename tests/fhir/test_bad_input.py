@@ -553,3 +553,33 @@ def test_text_longer_than_its_column_is_refused_naming_the_element(
     assert "Keep it to 100 characters (this has 200)" in _diagnostics(body)
     assert body["issue"][0]["expression"] == ["Patient.name.family"]
     assert snapshot() == before
+
+
+def test_a_patient_without_gender_is_accepted_as_unknown(world: World, client: Client, auth) -> None:  # type: ignore[no-untyped-def]
+    """R4 makes Patient.gender optional: stored as administrative-gender "unknown" (docs/fhir.md)."""
+    body = {k: v for k, v in PATIENT.items() if k != "gender"}
+    made = client.post(f"{BASE}Patient", json.dumps(body), content_type=FHIR_JSON, **auth)
+    assert made.status_code == 201, made.content
+    assert made["Location"].startswith(f"Patient/{made.json()['id']}/_history/")
+    read = client.get(f"{BASE}Patient/{made.json()['id']}", **auth).json()
+    validate_fhir(read)
+    assert read["gender"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("name", "expression"),
+    [
+        ([{"use": "official", "family": "Lindqvist"}], "Patient.name.given"),  # valid R4, not enough for us
+        ([{"text": "Astrid Lindqvist"}], "Patient.name"),
+        ([], "Patient.name"),
+    ],
+)
+def test_a_patient_without_the_names_case_management_needs_gets_a_422_naming_the_rule(  # type: ignore[no-untyped-def]
+    name: list[dict[str, Any]], expression: str, world: World, client: Client, auth, snapshot
+) -> None:
+    before = snapshot()
+    body = {**PATIENT, "name": name}
+    answer = _outcome(client.post(f"{BASE}Patient", json.dumps(body), content_type=FHIR_JSON, **auth), 422)
+    assert answer["issue"][0]["expression"] == [expression]
+    assert "family name and at least one given name" in _diagnostics(answer)
+    assert snapshot() == before

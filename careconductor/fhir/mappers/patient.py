@@ -187,11 +187,22 @@ class PatientMapper(Mapper):
         names = resource.get("name") or []
         official = next((n for n in names if n.get("use") in (None, "official")), None)
         if official is None or not official.get("family") or not official.get("given"):
-            raise refused("Patient.name", "Patient.name needs an official name with family and given.")
+            # R4 allows a Patient without them; case management cannot tell patients apart on worklists, in
+            # duplicate checks and on letters without both (the screens ask for both too).
+            where = "Patient.name.given" if official and official.get("family") else "Patient.name"
+            raise refused(
+                where,
+                "CareConductor needs an official name with a family name and at least one given name "
+                "(Patient.name.family and Patient.name.given) to tell patients apart.",
+            )
         usual = next((n for n in names if n.get("use") == "usual" and n.get("given")), None)
         if not resource.get("birthDate"):
-            raise refused("Patient.birthDate", "Patient.birthDate is required.")
-        gender = resource.get("gender")
+            raise refused(
+                "Patient.birthDate",
+                "CareConductor needs Patient.birthDate to tell patients apart and to match them to records.",
+            )
+        # R4 makes gender optional: a Patient without it is stored as "unknown", as administrative-gender says.
+        gender = resource.get("gender", Sex.UNKNOWN.value)
         if gender not in Sex.values:
             raise refused("Patient.gender", f"Patient.gender must be one of {', '.join(Sex.values)}.")
         ext = {e.get("url"): e for e in resource.get("extension") or []}
