@@ -4,10 +4,12 @@ with SQL access but not the installation's secret key would, and `audit verify` 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from careconductor.privacy import audit, chain
 from careconductor.privacy.choices import AuditAction
@@ -123,3 +125,45 @@ def test_events_written_while_it_verifies_are_not_taken_for_tampering(world: Wor
     result = chain.verify()
     assert result.ok, result.problem
     assert result.checked == appended[0]
+
+
+def _insert_forged(seq: int, prev_hash: str) -> None:
+    _sql(
+        f"INSERT INTO {TABLE} (seq, prev_hash, hash, recorded_at, username, role, action, object_type, object_id,"
+        " purpose, user_agent, outcome, detail) VALUES (%s, %s, %s, %s, 'ghost', 'admin', 'read', 'Patient', '1',"
+        " 'TREAT', '', '0', '')",
+        [seq, prev_hash, "f" * 64, AuditEvent.objects.get(seq=1).recorded_at],
+    )
+
+
+@contextmanager
+def _without_the_seq_check() -> Iterator[None]:
+    """As on a database made before the constraint (privacy 0009). On PostgreSQL the dropped constraint comes
+    back when the test's transaction is rolled back."""
+    if connection.vendor == "sqlite":
+        _sql("PRAGMA ignore_check_constraints = ON")
+        try:
+            yield
+        finally:
+            _sql("PRAGMA ignore_check_constraints = OFF")
+    else:
+        _sql("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE waits for no deferred foreign-key check
+        _sql(f"ALTER TABLE {TABLE} DROP CONSTRAINT audit_seq_positive")
+        yield
+
+
+@pytest.mark.parametrize("seq", [0, -1])
+def test_the_database_refuses_an_event_numbered_0_or_below(world: World, seq: int) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_forged(seq, chain.GENESIS)
+    assert not AuditEvent.objects.filter(seq__lte=0).exists()
+
+
+@pytest.mark.parametrize("seq", [0, -1])
+def test_it_catches_an_event_numbered_0_or_below_on_a_database_without_the_check(
+    world: World, seq: int
+) -> None:
+    assert chain.verify().ok
+    with _without_the_seq_check():
+        _insert_forged(seq, chain.GENESIS)
+    assert f"event {seq} is forged: the chain starts at event 1" in _verify_fails_at(seq)
