@@ -66,10 +66,14 @@ def event_hash(values: Iterable[object]) -> str:
     return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
 
 
+def seal(message: str) -> str:
+    """HMAC-SHA256 of `message` under the chain's key: what the head and the anchors outside the database
+    (privacy/anchor.py) carry, so that someone without the secret key cannot make a valid one."""
+    return hmac.new(_key(settings.SECRET_KEY), message.encode(), hashlib.sha256).hexdigest()
+
+
 def head_mac(last_seq: int, last_hash: str) -> str:
-    return hmac.new(
-        _key(settings.SECRET_KEY), f"head|{last_seq}|{last_hash}".encode(), hashlib.sha256
-    ).hexdigest()
+    return seal(f"head|{last_seq}|{last_hash}")
 
 
 def append(events: list[AuditEvent]) -> list[AuditEvent]:
@@ -164,6 +168,7 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    last_hash: str = GENESIS  # the hash of event `checked`, the head an intact chain ends at
 
     @property
     def ok(self) -> bool:
@@ -221,4 +226,4 @@ def verify(chunk_size: int = 10_000) -> VerifyResult:
                 checked + 1,
                 f"the chain ends at event {checked} but its head says {last_seq}: events removed",
             )
-        return VerifyResult(checked)
+        return VerifyResult(checked, last_hash=prev)
