@@ -252,3 +252,11 @@ def test_a_restore_anchor_is_the_one_cut_back_it_accepts(world: World) -> None:
     _verify_fails_at(head.last_seq + 1)
     anchor.append_anchor(head.last_seq, head.last_hash, AnchorKind.RESTORE)
     call_command("audit", "verify")
+
+
+def test_an_anchor_file_it_cannot_write_is_an_error_not_a_pass(world: World, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "not-a-folder").write_text("")
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "not-a-folder" / "audit-anchors.log"
+    with pytest.raises(CommandError) as failed:
+        call_command("audit", "verify")
+    assert "cannot be read or appended to" in str(failed.value)

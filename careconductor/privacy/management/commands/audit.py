@@ -22,7 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         started = time.perf_counter()
-        result = anchor.verify()
+        try:
+            result = anchor.verify()
+        except OSError as exc:
+            raise CommandError(
+                f"The audit anchor file {anchor.anchor_file()} cannot be read or appended to: {exc}. The chain is "
+                "not checked against it; set CARECONDUCTOR_AUDIT_ANCHOR_FILE to a file this user can append to."
+            ) from exc
         seconds = time.perf_counter() - started
         rate = result.checked / seconds if seconds else 0.0
         if not result.ok:
