@@ -56,12 +56,8 @@ class Restored:
     manifest: Manifest
     files: int
     chain: chain.VerifyResult
-    count_problems: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)  # from the manifest: row counts, the audit head
     pending_migrations: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.chain.ok and not self.count_problems
 
 
 def read_backup(path: Path) -> Manifest:
@@ -125,7 +121,7 @@ def restore(path: Path, *, force: bool = False) -> Restored:
     restored = Restored(manifest, len(files), verified, count_differences(manifest.counts, counts))
     head = (verified.checked, verified.last_hash)
     if verified.ok and head != (manifest.audit_last_seq, manifest.audit_last_hash):
-        restored.count_problems.append(
+        restored.differences.append(
             f"the audit trail ends at event {head[0]}; the backup's ended at event {manifest.audit_last_seq}"
         )
     if verified.ok:

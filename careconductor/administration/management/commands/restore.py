@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 f"The backup is {restored.pending_migrations} migration(s) behind this version: "
                 "run `careconductor migrate` next."
             )
-        problems = list(restored.count_problems)
+        problems = list(restored.differences)
         if not result.ok:
             where = f" at event {result.broken_seq}" if result.broken_seq is not None else ""
             problems.append(f"Audit trail BROKEN{where}: {result.problem}")
