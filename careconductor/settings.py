@@ -5,6 +5,8 @@ DATABASE_URL         e.g. postgres://postgres@127.0.0.1:5432/careconductor; unse
 CARECONDUCTOR_DEBUG  1 to turn on Django's debug pages (never in production)
 CARECONDUCTOR_ALLOWED_HOSTS  comma-separated host names; default localhost names
 CARECONDUCTOR_SECURE 1 when served behind TLS: secure cookies and HSTS
+CARECONDUCTOR_AUDIT_ANCHOR_FILE  where the audit chain's head is anchored outside the database (default
+                     DATA_HOME/audit-anchors.log)
 CARECONDUCTOR_SQLITE_BUSY_SECONDS  how long a SQLite writer waits for the write lock before the request is
                      answered 503 with Retry-After (default 20)
 """
@@ -284,6 +286,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (message attachments) live in the data folder and are never served as static files: a view
 # checks access to the patient before sending one.
 MEDIA_ROOT = DATA_HOME / "uploads"
+# The audit chain's head, appended by `audit verify` and every 15 minutes by the worker (privacy/anchor.py): outside
+# the database, so a trail emptied or cut back there is noticed. Make it append-only (`chattr +a`) or put it on
+# storage the database's users cannot write (docs/operations.md, "Audit trail").
+AUDIT_ANCHOR_FILE = Path(os.environ.get("CARECONDUCTOR_AUDIT_ANCHOR_FILE") or DATA_HOME / "audit-anchors.log")
 PORTAL_INVITATION_DAYS = _env_int("CARECONDUCTOR_PORTAL_INVITATION_DAYS", 7)
 # A new staff member's one-time link to choose a password (Django's password-reset token) works this long.
 STAFF_INVITATION_DAYS = _env_int("CARECONDUCTOR_STAFF_INVITATION_DAYS", 7)

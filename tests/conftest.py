@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,18 @@ from .personas import PASSWORD, World, build_world
 from .shared import FAST_HASHERS, ModuleDb, is_transactional, module_transaction, reread
 
 
+@pytest.fixture(scope="session")
+def _anchor_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit-anchors")
+
+
 @pytest.fixture(autouse=True)
-def _fast_test_settings(request: pytest.FixtureRequest, settings) -> None:
+def _fast_test_settings(request: pytest.FixtureRequest, settings, _anchor_folder: Path) -> None:
     """Plain static storage (no collectstatic needed) and, unless a test is about password hashing
-    (marked `real_hasher`), a fast hasher: Argon2 costs ~100 ms per hash by design."""
+    (marked `real_hasher`), a fast hasher: Argon2 costs ~100 ms per hash by design. And an audit anchor file
+    of the test's own (`audit verify` appends to it): the database is rolled back after each test, the file
+    would not be, and the next test's chain would look cut back."""
+    settings.AUDIT_ANCHOR_FILE = _anchor_folder / f"{uuid.uuid4().hex}.log"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -10,7 +10,9 @@ from django.db.migrations.executor import MigrationExecutor
 NO_DATABASE = frozenset(
     {"migrate", "makemigrations", "showmigrations", "sqlmigrate", "squashmigrations", "help", "version",
      "check", "collectstatic", "test", "shell", "dbshell", "startapp", "startproject", "diffsettings",
-     "compilemessages", "makemessages", "serve"}
+     "compilemessages", "makemessages", "serve",
+     # A backup is taken before an upgrade's `migrate`; a restore replaces the database (and says if it is behind).
+     "backup", "restore"}
 )  # fmt: skip
 
 

@@ -66,10 +66,14 @@ def event_hash(values: Iterable[object]) -> str:
     return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
 
 
+def seal(message: str) -> str:
+    """HMAC-SHA256 of `message` under the chain's key: what the head and the anchors outside the database
+    (privacy/anchor.py) carry, so that someone without the secret key cannot make a valid one."""
+    return hmac.new(_key(settings.SECRET_KEY), message.encode(), hashlib.sha256).hexdigest()
+
+
 def head_mac(last_seq: int, last_hash: str) -> str:
-    return hmac.new(
-        _key(settings.SECRET_KEY), f"head|{last_seq}|{last_hash}".encode(), hashlib.sha256
-    ).hexdigest()
+    return seal(f"head|{last_seq}|{last_hash}")
 
 
 def append(events: list[AuditEvent]) -> list[AuditEvent]:
@@ -164,6 +168,7 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    last_hash: str = GENESIS  # the hash of event `checked`, the head an intact chain ends at
 
     @property
     def ok(self) -> bool:
@@ -176,15 +181,21 @@ def verify(chunk_size: int = 10_000) -> VerifyResult:
 
     Events may be appended while it runs (a live system): at the end it reads the head, and if the head has
     moved past what was read it carries on, so only events the head once covered and that are gone count as
-    removed."""
+    removed.
+
+    The first chunk is read with no lower bound, so an event numbered 0 or below (forged before the genesis, on a
+    database older than the constraint that refuses one) comes first and is reported, at no extra query."""
     expected_seq, prev = 1, GENESIS
     fields = (*HASHED_FIELDS, "hash")
     while True:
-        rows = list(
-            AuditEvent.objects.filter(seq__gte=expected_seq).order_by("seq").values_list(*fields)[:chunk_size]
-        )
+        events = AuditEvent.objects.order_by("seq")
+        if expected_seq > 1:
+            events = events.filter(seq__gte=expected_seq)
+        rows = list(events.values_list(*fields)[:chunk_size])
         for row in rows:
             seq, stored_prev, stored_hash = row[0], row[-2], row[-1]
+            if seq < 1:
+                return VerifyResult(0, seq, f"event {seq} is forged: the chain starts at event 1")
             if seq != expected_seq:
                 return VerifyResult(
                     expected_seq - 1, expected_seq, f"event {expected_seq} is missing (next found: {seq})"
@@ -215,4 +226,4 @@ def verify(chunk_size: int = 10_000) -> VerifyResult:
                 checked + 1,
                 f"the chain ends at event {checked} but its head says {last_seq}: events removed",
             )
-        return VerifyResult(checked)
+        return VerifyResult(checked, last_hash=prev)

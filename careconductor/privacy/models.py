@@ -68,6 +68,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["patient", "recorded_at"], name="audit_patient_time_idx"),
             models.Index(fields=["user", "recorded_at"], name="audit_user_time_idx"),
         ]
+        # The chain starts at 1: an event numbered 0 or below would sit before the genesis, where the walk of
+        # `audit verify` (which reads from 1 up) never looked for one (issue 23).
+        constraints = [models.CheckConstraint(condition=models.Q(seq__gt=0), name="audit_seq_positive")]
 
     def __str__(self) -> str:
         return f"{self.recorded_at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action} {self.object_type}"

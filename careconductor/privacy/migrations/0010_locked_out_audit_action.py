@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0008_disclosure_sensitivity'),
+        ('privacy', '0009_audit_seq_positive'),
     ]
 
     operations = [
