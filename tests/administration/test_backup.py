@@ -25,12 +25,13 @@ from careconductor.privacy.models import AuditChainHead, AuditEvent
 
 from ..conftest import _record_migrations
 from ..personas import World
+from ..pictures import png
 
 # The round trips need the data committed: pg_dump reads it from its own connection. One test per pass: each
 # builds the world and flushes the database once.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+PHOTO = png(40, 30)  # a real picture: uploads are re-encoded (engagement/pictures.py)
 AUDIT_TABLE = AuditEvent._meta.db_table
 
 
