@@ -91,11 +91,70 @@ def test_a_stranger_sees_nothing(world, api, flag):
     assert api(world.dana).get(f"Flag/{flag.pk}").status == 200
 
 
-def test_flags_are_read_only(world, api, flag):
+NEW_FLAG = {
+    "resourceType": "Flag",
+    "status": "active",
+    "category": [
+        {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/flag-category", "code": "behavioral"}]}
+    ],
+    "code": {"text": "Threatened staff at the last home visit: visit in pairs"},
+}
+ACK = "https://careconductor.org/fhir/StructureDefinition/flag-acknowledgement"
+
+
+def test_a_partner_raises_a_flag_and_acknowledges_it_as_on_the_chart(world, api):
     alice = api(world.alice)
-    body = alice.get(f"Flag/{flag.pk}").body
-    assert alice.post("Flag", body).status == 405
-    assert alice.put(f"Flag/{flag.pk}", body).status == 405
+    made = alice.post("Flag", {**NEW_FLAG, "subject": {"reference": f"Patient/{world.paula.pk}"}})
+    assert made.status == 201, made.body
+    flag = Flag.objects.get(pk=made.body["id"])
+    assert (flag.category, flag.raised_by, flag.status) == ("behavioral", world.alice, "active")
+    assert made.body["author"]["reference"] == f"Practitioner/{world.alice.pk}"
+    assert AuditEvent.objects.filter(object_type="Flag", object_id=str(flag.pk), action="create").exists()
+
+    body = made.body
+    unchanged = alice.put(f"Flag/{flag.pk}", {**body, "status": "inactive"})  # no note of what was done
+    assert unchanged.status == 422 and unchanged.issue_paths() == ["Flag.extension"]
+    reworded = alice.put(f"Flag/{flag.pk}", {**body, "code": {"text": "Something else"}})
+    assert reworded.status == 422 and reworded.issue_paths() == ["Flag.code"]
+    done = {
+        **body,
+        "status": "inactive",
+        "extension": [{"url": ACK, "valueString": "Visits in pairs booked"}],
+    }
+    acknowledged = alice.put(f"Flag/{flag.pk}", done)
+    assert acknowledged.status == 200, acknowledged.body
+    assert acknowledged.body["status"] == "inactive" and acknowledged.body["period"]["end"]
+    assert {"url": ACK, "valueString": "Visits in pairs booked"} in acknowledged.body["extension"]
+    flag.refresh_from_db()
+    assert (flag.acknowledged_by, flag.acknowledgement) == (world.alice, "Visits in pairs booked")
+    again = alice.put(f"Flag/{flag.pk}", {**acknowledged.body, "status": "active"})
+    assert again.status == 422 and again.issue_paths() == ["Flag.status"]
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"status": "inactive"}, "Flag.status"),
+        ({"code": {}}, "Flag.code"),
+        ({"code": {"text": "x" * 201}}, "Flag.code.text"),
+        ({"category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/flag-category", "code": "admin"}]}]}, "Flag.category"),
+        ({"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/flag-detail", "valueReference": {"reference": "http://evil.example/x"}}]}, "Flag.extension"),
+    ],
+)  # fmt: skip
+def test_a_bad_flag_is_refused_and_nothing_is_raised(world, api, change, path):
+    before = Flag.objects.count()
+    answer = api(world.alice).post(
+        "Flag", {**NEW_FLAG, "subject": {"reference": f"Patient/{world.paula.pk}"}, **change}
+    )
+    assert answer.status == 422 and answer.issue_paths() == [path]
+    assert Flag.objects.count() == before
+
+
+def test_only_those_who_may_change_the_chart_raise_flags(world, api):
+    for user in (world.bob, world.charlie):  # no relationship; another organisation
+        answer = api(user).post("Flag", {**NEW_FLAG, "subject": {"reference": f"Patient/{world.paula.pk}"}})
+        assert answer.status in (403, 404, 422)
+    assert not Flag.objects.filter(text=NEW_FLAG["code"]["text"]).exists()
 
 
 def test_a_page_costs_the_same_queries_however_many_flags(world, api, flag):
