@@ -290,11 +290,72 @@ def test_a_stranger_sees_nothing(world, api, plan):
         assert not stranger.search("Goal?lifecycle-status=active")
 
 
-def test_goals_are_read_only(world, api, plan):
+def test_goals_are_not_created_through_the_api(world, api, plan):
     alice = api(world.alice)
     body = alice.get(f"Goal/{plan.feel_better.pk}").body
     assert alice.post("Goal", body).status == 405
-    assert alice.put(f"Goal/{plan.feel_better.pk}", body).status == 405
+
+
+ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+
+
+def test_a_partner_reports_progress_and_moves_the_goal_as_on_the_screens(world, api, plan):
+    alice = api(world.alice)
+    goal = plan.feel_better
+    body = alice.get(f"Goal/{goal.pk}").body
+    improving = {**body, "achievementStatus": {"coding": [{"system": ACHIEVEMENT_SYSTEM, "code": "improving"}]},
+                 "statusReason": "Sleeping better since the new routine"}  # fmt: skip
+    answer = alice.put(f"Goal/{goal.pk}", improving)
+    assert answer.status == 200, answer.body
+    assert answer.body["achievementStatus"]["coding"][0]["code"] == "improving"
+    progress = goal.progress.order_by("-pk").first()
+    assert (progress.achievement, progress.note, progress.author) == (
+        "improving",
+        "Sleeping better since the new routine",
+        world.alice,
+    )
+
+    completing = {**answer.body, "lifecycleStatus": "completed"}  # an outcome first (careplans.rules)
+    refused = alice.put(f"Goal/{goal.pk}", completing)
+    assert refused.status == 422 and refused.issue_paths()
+    achieved = {**answer.body, "lifecycleStatus": "completed", "statusReason": "PHQ-9 under 5 twice",
+                "achievementStatus": {"coding": [{"system": ACHIEVEMENT_SYSTEM, "code": "achieved"}]}}  # fmt: skip
+    done = alice.put(f"Goal/{goal.pk}", achieved)
+    assert done.status == 200, done.body
+    goal.refresh_from_db()
+    assert (goal.lifecycle, goal.achievement) == ("completed", "achieved")
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"description": {"text": "Something else"}}, "Goal.description"),
+        ({"target": []}, "Goal.target"),
+        ({"subject": {"reference": "Patient/1"}}, "Goal.subject"),
+        ({"lifecycleStatus": "dancing"}, "Goal.lifecycleStatus"),
+        ({"achievementStatus": {"coding": [{"system": ACHIEVEMENT_SYSTEM, "code": "maybe"}]}}, "Goal.achievementStatus"),
+        ({"statusReason": 5}, "Goal.statusReason"),
+    ],
+)  # fmt: skip
+def test_what_a_goal_is_changes_only_on_the_care_plan(world, api, plan, change, path):
+    alice = api(world.alice)
+    goal = plan.feel_better
+    body = alice.get(f"Goal/{goal.pk}").body
+    answer = alice.put(f"Goal/{goal.pk}", {**body, **change})
+    assert answer.status == 422 and answer.issue_paths() == [path]
+    assert alice.get(f"Goal/{goal.pk}").body == body
+
+
+def test_only_who_may_change_the_plan_reports_progress(world, api, plan):
+    goal = plan.feel_better
+    body = api(world.alice).get(f"Goal/{goal.pk}").body
+    improving = {
+        **body,
+        "achievementStatus": {"coding": [{"system": ACHIEVEMENT_SYSTEM, "code": "improving"}]},
+    }
+    assert api(world.bob).put(f"Goal/{goal.pk}", improving).status == 404  # no relationship: not found
+    assert api(world.alice, scopes=("user/Goal.rs",)).put(f"Goal/{goal.pk}", improving).status == 403
+    assert not goal.progress.exists()
 
 
 def test_a_page_of_goals_costs_a_fixed_number_of_queries(world, api, plan, django_assert_max_num_queries):

@@ -1,7 +1,12 @@
 """Goal: a goal of a care plan (careplans.Goal), in the patient's own words (description) with the clinical
 statement beside it (note), its measure and target, and the Observations that count as progress towards it.
 Goals are served as they stand (the CarePlan shows which of them are part of the version in force).
-Read-only: goals change on the screens."""
+
+A partner reports progress as the screens do (update only): a new `achievementStatus` is recorded as progress
+(with `statusReason` as its note), a new `lifecycleStatus` moves the goal along its lifecycle (careplans.rules,
+with `statusReason` as the reason). What the goal is (its words, target, patient, problems) changes only on the
+care plan, where a change makes a new plan version for the patient to agree to: an update that changes it is
+refused, naming the element."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from careconductor.assessments.models import AssessmentScore
+from careconductor.careplans.actions.goals import do_move_goal, do_record_progress
 from careconductor.careplans.choices import Achievement, GoalLifecycle, Proposer
 from careconductor.careplans.measures import LOINC, MEASURES
 from careconductor.careplans.models import Goal, Problem
@@ -22,8 +28,8 @@ from careconductor.privacy.choices import Sensitivity
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, Mapper, register
-from .common import EXT, compact, concept, day, ref
+from ..registry import READ_ONLY, UPDATE, Mapper, register
+from .common import EXT, compact, concept, day, ref, refused
 from .condition import labelled
 
 SENSITIVE = [Sensitivity.PART2.value, Sensitivity.PSYCHOTHERAPY.value]
@@ -56,7 +62,7 @@ def only_sensitive(goal: Goal) -> bool:
 class GoalMapper(Mapper):
     resource_type = "Goal"
     model = Goal
-    interactions = READ_ONLY
+    interactions = READ_ONLY | {UPDATE}
     patient_field = "patient"
     description = (
         "Goals of the care plans of the patients the caller may see: description in the patient's own words, "
@@ -220,3 +226,47 @@ class GoalMapper(Mapper):
                 "outcomeReference": [ref("Observation", key) for key in self.outcomes(row)],
             }
         )
+
+    # --- writing: progress and lifecycle only --------------------------------------------------------------------
+    FIXED = ("description", "subject", "target", "addresses", "expressedBy", "startDate", "priority")
+
+    def update(self, caller: Caller, row: Goal, resource: dict[str, Any]) -> Goal:
+        current = self.render(row)
+        for name in self.FIXED:
+            if resource.get(name) != current.get(name):
+                raise refused(
+                    f"Goal.{name}",
+                    f"Goal.{name} changes on the care plan (a new version the patient agrees to); through the API "
+                    "a goal's lifecycleStatus and achievementStatus change.",
+                )
+        reason = resource.get("statusReason", "")
+        if not isinstance(reason, str):
+            raise refused("Goal.statusReason", "Goal.statusReason is text.")
+        lifecycle = resource.get("lifecycleStatus")
+        if lifecycle not in GoalLifecycle.values:
+            raise refused(
+                "Goal.lifecycleStatus", f"Goal.lifecycleStatus is one of {', '.join(GoalLifecycle.values)}."
+            )
+        achieved = resource.get("achievementStatus") or {}
+        codes = (
+            [
+                c.get("code")
+                for c in achieved.get("coding") or []
+                if isinstance(c, dict) and c.get("system") == ACHIEVEMENT
+            ]
+            if isinstance(achieved, dict)
+            else [None]
+        )
+        achievement = codes[0] if codes else None
+        if achieved and achievement not in Achievement.values:
+            raise refused(
+                "Goal.achievementStatus", f"Goal.achievementStatus needs a coding from {ACHIEVEMENT}."
+            )
+        if achievement and achievement != row.achievement:
+            do_record_progress(caller.user, row, note=reason, achievement=Achievement(achievement))
+            row.refresh_from_db()
+        elif not achievement and row.achievement:
+            raise refused("Goal.achievementStatus", "How a goal is going can be changed, not removed.")
+        if lifecycle != row.lifecycle:
+            row = do_move_goal(caller.user, row, GoalLifecycle(lifecycle), note=reason)
+        return row
