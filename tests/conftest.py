@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from careconductor.accounts.models import User
 from careconductor.demo.generator import build_demo
 
+from .fhir.second_validator import stop_second_validator
 from .personas import PASSWORD, World, build_world
 from .shared import FAST_HASHERS, ModuleDb, is_transactional, module_transaction, reread
 
@@ -227,6 +228,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep = [item for item in items if touches_database(item) == (only == "database")]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The second FHIR validator's node process, if this process started one (tests/fhir/second_validator.py).
+    stop_second_validator()
 
 
 def pytest_report_header() -> str:

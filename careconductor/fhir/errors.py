@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# Control characters other than tab, CR and LF: R4 strings SHOULD NOT hold them (datatypes.html#string), and
+# strict readers (Medplum's validator among them) refuse an outcome that echoes them from a client's input.
+# The byte-order mark too: JavaScript reads a string of it alone as blank.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufeff]")
 
 
 class FhirError(Exception):
@@ -25,12 +31,17 @@ class FhirError(Exception):
 def issue(
     diagnostics: str, *, code: str = "invalid", severity: str = "error", expression: list[str] | None = None
 ) -> dict[str, Any]:
-    found: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics.strip() or code}
+    found: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": visible(diagnostics) or code}
     # FHIR strings may not be empty or blank: a parameter named "" must not make the outcome itself invalid.
-    expression = [e for e in expression or [] if e.strip()]
+    expression = [shown for shown in map(visible, expression or []) if shown]
     if expression:
         found["expression"] = expression
     return found
+
+
+def visible(text: str) -> str:
+    """The text stripped, with each control character written out as \\uXXXX so the reader still sees it."""
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text).strip()
 
 
 def outcome(issues: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Shared by the FHIR API tests: a client that sends bearer tokens and validates every resource the server
-returns with the FHIR R4 models of fhir.resources (R4B), so no test can pass on invalid output."""
+returns twice, with the FHIR R4 models of fhir.resources (R4B) and with Medplum's validator (second_validator.py),
+so no test can pass on invalid output, nor on a misreading of R4 that our own models share."""
 
 from __future__ import annotations
 
@@ -25,21 +26,29 @@ from careconductor.patients.models import Patient
 from tests.personas import World
 
 from .care_plan_kit import Plan, build_plan, publish
+from .second_validator import second_validator
 
 BASE = "/fhir/r4/"
 FHIR_JSON = "application/fhir+json"
 
 
 def validate_fhir(body: Any) -> None:
-    """Validate a resource the server returned, and every resource inside a Bundle."""
+    """Validate a resource the server returned, and every resource inside a Bundle, with both validators."""
     assert isinstance(body, dict) and "resourceType" in body, body
+    _validate_with_models(body)
+    # Medplum walks into the resources a Bundle holds (entries and response outcomes) by itself.
+    issues = second_validator().issues(body)
+    assert not issues, f"Medplum's validator refuses this {body['resourceType']}: {issues}"
+
+
+def _validate_with_models(body: dict[str, Any]) -> None:
     get_fhir_model_class(body["resourceType"]).model_validate(body)
     if body["resourceType"] == "Bundle":
         for entry in body.get("entry", []):
             if "resource" in entry:
-                validate_fhir(entry["resource"])
+                _validate_with_models(entry["resource"])
             if "outcome" in entry.get("response", {}):
-                validate_fhir(entry["response"]["outcome"])
+                _validate_with_models(entry["response"]["outcome"])
 
 
 def query_count(action: Callable[[], object]) -> int:

@@ -175,6 +175,13 @@ def test_unknown_search_parameter_is_400_naming_it(client: Client, auth) -> None
     assert "name.given" in _diagnostics(body)
 
 
+def test_control_characters_of_a_bad_parameter_are_written_out_in_the_outcome(client: Client, auth) -> None:
+    # R4 strings should not hold them, and Medplum's validator refuses an outcome that does (found by it).
+    body = _outcome(client.get(BASE + "Patient?shoe%08size=44", **auth), 400)
+    assert body["issue"][0]["expression"] == ["shoe\\u0008size"]
+    assert "\x08" not in _diagnostics(body)
+
+
 def test_unknown_search_parameter_with_lenient_handling_is_a_warning(
     client: Client, world: World, auth
 ) -> None:

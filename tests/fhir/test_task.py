@@ -258,6 +258,8 @@ def test_due_searches_the_due_time_and_period_the_time_it_was_done(world, api, r
         do_move_task(world.alice, routine, TaskStatus.COMPLETED)
     body = alice.get(f"Task/{routine.pk}").body
     assert body["executionPeriod"] == {"end": "2026-11-23T15:30:00+00:00"}
+    # Done, by the moved clock, before it was written: a lastModified before authoredOn is no valid R4 (inv-1).
+    assert "lastModified" not in body
     assert ids("period=2026-11-23T15:30Z") == mine
     assert ids("period=eq2026-11") == mine
     assert ids("period=ge2026-11-23T15:30:00Z") == mine

@@ -52,6 +52,15 @@ def moment(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def last_modified(authored: dt.datetime | None, modified: dt.datetime | None) -> str | None:
+    """A Task's lastModified, left out when it would come before its authoredOn: R4 makes that an error
+    (Task inv-1), and it happens when a clock was set back or a time was given to us by someone else's clock.
+    We leave the time out rather than make one up."""
+    if modified is None or (authored is not None and modified < authored):
+        return None
+    return modified.isoformat()
+
+
 def period(start: Any, end: Any) -> dict[str, Any]:
     found = {}
     if start:

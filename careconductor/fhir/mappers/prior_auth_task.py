@@ -36,7 +36,7 @@ from ..errors import FhirError
 from ..pas import new_request
 from ..registry import READ_ONLY, Mapper, SearchParam, prefixed_id, prefixed_id_param
 from .claim_response import identifier_q, request_rows
-from .common import compact, concept, day, moment, refused
+from .common import compact, concept, day, last_modified, moment, refused
 from .condition import labelled
 
 PREFIX = "prior-auth-"
@@ -172,7 +172,7 @@ class PriorAuthTask(Mapper):
                 "focus": {"reference": "#service-1"} if services else None,
                 "for": _member(row),
                 "authoredOn": moment(row.received_at),
-                "lastModified": moment(row.updated_at),
+                "lastModified": last_modified(row.received_at, row.updated_at),
                 "requester": {"display": row.requesting_provider} if row.requesting_provider else None,
                 "owner": {"display": row.organization.name},
                 "restriction": {"period": {"end": moment(row.waiting_due_at or row.due_at)}},

@@ -29,7 +29,7 @@ from .. import params
 from ..auth import Caller
 from ..errors import FhirError
 from ..registry import READ_ONLY, UPDATE, Mapper, SearchParam, prefixed_id, prefixed_id_param
-from .common import compact, concept, moment, parse_moment, ref, refused
+from .common import compact, concept, last_modified, moment, parse_moment, ref, refused
 from .condition import labelled
 from .service_request import owner_q, performer, referral_rows, with_referral_related
 
@@ -161,7 +161,9 @@ class ReferralTask(Mapper):
                 "focus": ref("ServiceRequest", row.pk),
                 "for": ref("Patient", row.patient_id, row.patient.full_name),
                 "authoredOn": moment(row.sent_at or row.created_at),
-                "lastModified": moment(row.status_changed_at or row.updated_at),
+                "lastModified": last_modified(
+                    row.sent_at or row.created_at, row.status_changed_at or row.updated_at
+                ),
                 "requester": ref("Practitioner", row.requested_by_id, row.requested_by.display_name()),
                 "owner": performer(row),
                 "executionPeriod": {"start": moment(row.proposed_at)} if row.proposed_at else None,

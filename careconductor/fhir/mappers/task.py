@@ -33,7 +33,7 @@ from .. import params
 from ..auth import Caller
 from ..errors import FhirError
 from ..registry import CREATE, READ_ONLY, UPDATE, Mapper, SearchParam, UnionMapper, register
-from .common import compact, concept, moment, ref
+from .common import compact, concept, last_modified, moment, ref
 from .condition import labelled
 from .organization import parse_team_id, team_id
 from .prior_auth_task import PriorAuthTask
@@ -183,7 +183,7 @@ class CoordinationTask(Mapper):
                 "focus": {"reference": row.focus} if FOCUS.match(row.focus) else None,
                 "for": ref("Patient", row.patient_id, row.patient.full_name),
                 "authoredOn": moment(row.created_at),
-                "lastModified": moment(row.updated_at),
+                "lastModified": last_modified(row.created_at, row.updated_at),
                 "requester": ref("Practitioner", requester.pk, requester.display_name())
                 if requester
                 else None,
