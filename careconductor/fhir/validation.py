@@ -4,6 +4,7 @@ R4-compatible models the library ships) before any mapper sees them."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -72,8 +73,13 @@ def validate(data: Any, resource_type: str | None = None) -> dict[str, Any]:
         model = get_fhir_model_class(kind)
     except (KeyError, ValueError) as exc:
         raise bad_request(f"{kind!r} is not a FHIR R4 resource type.", ["resourceType"]) from exc
+    problem = _control_character(data, kind)
+    if problem:
+        raise FhirError(
+            422, f"{problem}: text may not hold control characters.", code="invalid", expression=[problem]
+        )
     try:
-        model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         issues = [
             issue(f"{_path(e['loc'], kind)}: {e['msg']}", expression=[_path(e["loc"], kind)])
@@ -82,4 +88,49 @@ def validate(data: Any, resource_type: str | None = None) -> dict[str, Any]:
         raise FhirError(422, issues[0]["diagnostics"], issues=issues) from exc
     except (TypeError, ValueError) as exc:
         raise FhirError(422, f"{kind}: {exc}", code="invalid") from exc
+    mistyped = _mistyped(data, parsed.model_dump(by_alias=True, exclude_none=True), kind)
+    if mistyped:
+        path, wanted = mistyped
+        raise FhirError(422, f"{path} must be a JSON {wanted}, not text.", code="invalid", expression=[path])
     return data
+
+
+# FHIR strings SHOULD NOT hold characters below U+0020 other than tab, CR and LF (R4 datatypes, string); a
+# stored one breaks other systems' parsers and the letters we print.
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def _control_character(data: Any, path: str) -> str | None:
+    """The path of the first string holding a control character, if any."""
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if any(ch < " " and ch not in _ALLOWED_CONTROLS for ch in item):
+                return where
+        elif isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return None
+
+
+def _mistyped(sent: Any, read: Any, path: str) -> tuple[str, str] | None:
+    """Where the models read a JSON string as a boolean or a number ("active": "yes" is true to them): FHIR JSON
+    sends booleans and numbers bare, and a client that quotes them has made a mistake we should not guess at."""
+    if isinstance(sent, str) and isinstance(read, bool):
+        return path, "boolean (true or false)"
+    if isinstance(sent, str) and isinstance(read, int | float | Decimal) and not isinstance(read, bool):
+        return path, "number"
+    if isinstance(sent, dict) and isinstance(read, dict):
+        for key, value in sent.items():
+            if key in read:
+                found = _mistyped(value, read[key], f"{path}.{key}")
+                if found:
+                    return found
+    if isinstance(sent, list) and isinstance(read, list) and len(sent) == len(read):
+        for i, (a, b) in enumerate(zip(sent, read, strict=True)):
+            found = _mistyped(a, b, f"{path}[{i}]")
+            if found:
+                return found
+    return None

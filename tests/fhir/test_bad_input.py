@@ -590,3 +590,28 @@ def test_a_patient_without_the_names_case_management_needs_gets_a_422_naming_the
     assert answer["issue"][0]["expression"] == [expression]
     assert "family name and at least one given name" in _diagnostics(answer)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"active": "yes"}, "Patient.active"),  # the models read it as true
+        ({"active": "false"}, "Patient.active"),
+        ({"multipleBirthInteger": "2"}, "Patient.multipleBirthInteger"),
+        (
+            {"name": [{"use": "official", "family": "Lind\u0007qvist", "given": ["Astrid"]}]},
+            "Patient.name[0].family",
+        ),
+        ({"telecom": [{"system": "phone", "value": "555\x000100"}]}, "Patient.telecom[0].value"),
+    ],
+)
+def test_quoted_booleans_and_numbers_and_control_characters_are_refused(  # type: ignore[no-untyped-def]
+    change: dict[str, Any], path: str, world: World, client: Client, auth, snapshot
+) -> None:
+    """FHIR JSON sends booleans and numbers bare and strings without control characters (R4 datatypes): such a
+    body is a 422 naming the element, not read as something the client may not have meant."""
+    before = snapshot()
+    body = {**PATIENT, **change}
+    answer = _outcome(client.post(f"{BASE}Patient", json.dumps(body), content_type=FHIR_JSON, **auth), 422)
+    assert answer["issue"][0]["expression"] == [path]
+    assert snapshot() == before
