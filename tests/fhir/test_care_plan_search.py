@@ -157,11 +157,13 @@ def test_the_capability_statement_lists_care_plans_and_goals(world, api):
         },
     }.items():
         assert {p["name"] for p in listed[kind]["searchParam"]} == names, kind
+        # A Goal takes progress reports (update); a CarePlan changes on the screens only.
+        writes = {"update"} if kind == "Goal" else set()
         assert {i["code"] for i in listed[kind]["interaction"]} == {
             "read",
             "vread",
             "search-type",
             "history-instance",
-        }
+        } | writes
     assert "CarePlan:patient" in listed["CarePlan"]["searchInclude"]
     assert "CarePlan:patient" in listed["Patient"]["searchRevInclude"]
