@@ -167,11 +167,66 @@ def test_a_stranger_sees_no_message(world, api, question):
         assert not stranger.search("Communication?category=portal-message")
 
 
-def test_messages_are_read_only(world, api, question):
+def _message(patient_id: int, text: str, **more: object) -> dict:
+    return {
+        "resourceType": "Communication",
+        "status": "completed",
+        "category": [{"coding": [{"system": CATEGORY, "code": "portal-message"}]}],
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "topic": {"text": "Your appointment"},
+        "payload": [{"contentString": text}],
+        **more,
+    }
+
+
+def test_staff_send_a_portal_message_through_the_api_as_on_the_screens(world, api, question):
     alice = api(world.alice)
-    body = alice.get(f"Communication/message-{question.pk}").body
-    assert alice.post("Communication", body).status == 405
-    assert alice.put(f"Communication/{body['id']}", body).status == 405
+    reply = _message(world.paula.pk, "Please bring your pills on Tuesday.",
+                     inResponseTo=[{"reference": f"Communication/message-{question.pk}"}])  # fmt: skip
+    made = alice.post("Communication", reply)
+    assert made.status == 201, made.body
+    sent = Message.objects.get(pk=made.body["id"].removeprefix("message-"))
+    assert (sent.sender, sent.patient, sent.reply_to, sent.body) == (
+        world.alice,
+        world.paula,
+        question,
+        "Please bring your pills on Tuesday.",
+    )
+    assert made.body["recipient"][0]["reference"] == f"Patient/{world.paula.pk}"
+    contacts = alice.put(f"Communication/{made.body['id']}", made.body)
+    assert contacts.status == 405  # a message sent is not changed
+
+
+def test_a_patients_own_app_writes_to_the_care_team(world, api, paula_login):
+    paula = api(paula_login, scopes=("patient/Communication.cr",))
+    made = paula.post("Communication", _message(world.paula.pk, "Can I move my visit?"))
+    assert made.status == 201, made.body
+    assert made.body["sender"]["reference"] == f"Patient/{world.paula.pk}"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"category": []}, "Communication.category"),  # a contact: logged on the screens
+        ({"status": "in-progress"}, "Communication.status"),
+        ({"payload": [{"contentAttachment": {"contentType": "image/png"}}]}, "Communication.payload"),
+        ({"payload": [{"contentString": "x" * 5001}]}, "body"),
+        ({"inResponseTo": [{"reference": "Communication/message-999999"}]}, "Communication.inResponseTo"),
+    ],
+)
+def test_a_bad_message_is_refused_and_nothing_is_sent(world, api, change, path):
+    before = Message.objects.count()
+    answer = api(world.alice).post("Communication", {**_message(world.paula.pk, "Hello"), **change})
+    assert answer.status == 422, answer.body
+    assert path in " ".join(answer.issue_paths()) or path == "body"
+    assert Message.objects.count() == before
+
+
+def test_strangers_send_no_message(world, api):
+    for user in (world.bob, world.charlie):
+        answer = api(user).post("Communication", _message(world.paula.pk, "Hello"))
+        assert answer.status in (403, 404, 422)
+    assert not Message.objects.filter(body="Hello").exists()
 
 
 def test_a_page_costs_the_same_queries_however_many_messages(world, api, paula_login, question, call):

@@ -40,13 +40,14 @@ from careconductor.coordination.choices import (
 )
 from careconductor.coordination.models import Contact
 from careconductor.core.ids import whole_number
+from careconductor.engagement.models import Message
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
+from ..registry import CREATE, READ_ONLY, Mapper, SearchParam, UnionMapper, declared, register
 from .common import EXT, coding, compact, concept, moment, ref
 from .condition import labelled
-from .message import CATEGORY, PORTAL_MESSAGE, MessageCommunication
+from .message import CATEGORY, PORTAL_MESSAGE, MessageCommunication, create_message
 
 MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
 NOT_DONE = "http://terminology.hl7.org/CodeSystem/communication-not-done-reason"
@@ -210,10 +211,11 @@ class CommunicationMapper(UnionMapper):
     resource_type = "Communication"
     model = Contact  # the first part's; search, versions and $everything go through parts()
     members = (ContactCommunication, MessageCommunication)
-    interactions = READ_ONLY
+    interactions = READ_ONLY | {CREATE}
     patient_field = "patient"
     description = (
-        "Of the patients the caller may see, read-only: (1) the contact log (id N), each contact with the "
+        "Of the patients the caller may see; create sends a portal message (2) as the screens do: "
+        "(1) the contact log (id N), each contact with the "
         "patient or about them, and each attempt. status completed when the person was reached, not-done with "
         f"statusReason recipient-unavailable ({NOT_DONE}) for an attempt; medium in {MODE}; sender and "
         "recipient by direction (the member of staff as Practitioner, the patient as Patient, a caregiver or "
@@ -254,3 +256,6 @@ class CommunicationMapper(UnionMapper):
         ),
     }
     sorts = {"sent": "contact_at"}
+
+    def create(self, caller: Caller, resource: dict[str, Any]) -> Message:
+        return create_message(caller, resource)

@@ -20,12 +20,13 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
 from careconductor.core.ids import whole_number
+from careconductor.engagement.actions.messages import do_send_message
 from careconductor.engagement.models import Message
 
 from .. import params
 from ..auth import Caller
 from ..registry import READ_ONLY, Mapper, SearchParam, prefixed_id, prefixed_id_param
-from .common import compact, concept, moment, ref
+from .common import compact, concept, moment, ref, refused, visible_patient
 from .reporters import person
 
 PREFIX = "message-"
@@ -163,3 +164,42 @@ class MessageCommunication(Mapper):
                 "payload": self.payload(row),
             }
         )
+
+
+def create_message(caller: Caller, resource: dict[str, Any]) -> Message:
+    """A secure portal message sent through the API, as on the screens (engagement.do_send_message): from staff
+    who may message the patient to the patient, or from a patient's own app to their care team. The body is the
+    payload's text; topic.text the subject line; inResponseTo the message answered. Pictures are sent in the
+    portal (a payload attachment is refused)."""
+    categories = resource.get("category") or []
+    codes = {
+        (c.get("system"), c.get("code"))
+        for item in categories if isinstance(item, dict)
+        for c in item.get("coding") or [] if isinstance(c, dict)
+    }  # fmt: skip
+    if (CATEGORY, PORTAL_MESSAGE) not in codes:
+        raise refused(
+            "Communication.category",
+            f"Only portal messages are sent through the API: category {CATEGORY}|{PORTAL_MESSAGE} "
+            "(contacts are logged on the screens).",
+        )
+    if resource.get("status") not in (None, "completed"):
+        raise refused("Communication.status", "A message sent is completed.")
+    patient = visible_patient(caller, resource.get("subject"), "Communication.subject")
+    parts = [p for p in resource.get("payload") or [] if isinstance(p, dict)]
+    if any("contentString" not in p for p in parts):
+        raise refused("Communication.payload", "Send text (contentString); pictures are sent in the portal.")
+    body = "\n\n".join(str(p["contentString"]) for p in parts)
+    found = resource.get("topic")
+    topic: dict[str, Any] = found if isinstance(found, dict) else {}
+    reply_to = None
+    answered = resource.get("inResponseTo") or []
+    if answered:
+        reference = str((answered[0] or {}).get("reference", "")) if isinstance(answered[0], dict) else ""
+        key = _pk(reference.removeprefix("Communication/"))
+        reply_to = Message.objects.filter(pk=key, patient=patient).first() if key else None
+        if reply_to is None:
+            raise refused("Communication.inResponseTo", "Answer a portal message of the same patient.")
+    return do_send_message(
+        caller.user, patient, subject=str(topic.get("text") or "")[:200], body=body, reply_to=reply_to
+    )
