@@ -138,14 +138,64 @@ def test_a_stranger_sees_nothing(world, api, urgent):
     assert not api(world.charlie).search("Task")
 
 
-def test_tasks_are_read_only(world, api, urgent):
+def test_coordination_tasks_are_not_created_through_the_api(world, api, urgent):
     alice = api(world.alice)
     body = alice.get(f"Task/{urgent.pk}").body
     made = alice.post(
         "Task", body
     )  # only prior-authorisation Tasks are created here (tests/um/test_task_intake.py)
     assert made.status == 422 and made.issue_paths() == ["Task.code"]
-    assert alice.put(f"Task/{urgent.pk}", body).status == 405
+
+
+def test_a_partner_reports_progress_on_a_task_as_on_the_screens(world, api, routine):
+    bob = api(world.bob)  # the task's owner
+    body = bob.get(f"Task/{routine.pk}").body
+    started = bob.put(f"Task/{routine.pk}", {**body, "status": "in-progress",
+                                              "note": [*body.get("note", []), {"text": "Ride company called"}]})  # fmt: skip
+    assert started.status == 200, started.body
+    routine.refresh_from_db()
+    assert routine.status == "in-progress" and "Ride company called" in routine.note
+    noted = bob.put(
+        f"Task/{routine.pk}", {**started.body, "note": [*started.body["note"], {"text": "Booked for 9:00"}]}
+    )
+    assert noted.status == 200 and noted.body["note"][-1]["text"].endswith("Booked for 9:00")
+    done = bob.put(f"Task/{routine.pk}", {**noted.body, "status": "completed"})
+    assert done.status == 200 and done.body["executionPeriod"]["end"]
+    # Done, the task no longer gives Bob the need to know (privacy.policy): the case manager sees it, and a
+    # finished task does not reopen (coordination.rules' transition table).
+    assert bob.get(f"Task/{routine.pk}").status == 404
+    alice = api(world.alice)
+    back = alice.put(f"Task/{routine.pk}", {**alice.get(f"Task/{routine.pk}").body, "status": "requested"})
+    assert back.status == 422, back.body
+    routine.refresh_from_db()
+    assert routine.status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"description": "Something else"}, "Task.description"),
+        ({"owner": {"reference": "Practitioner/1"}}, "Task.owner"),
+        ({"priority": "stat"}, "Task.priority"),
+        ({"note": []}, "Task.note"),  # notes are never taken away
+        ({"status": "dancing"}, "Task.status"),
+    ],
+)
+def test_what_a_task_is_and_who_does_it_change_on_the_screens(world, api, routine, change, path):
+    alice = api(world.alice)
+    body = alice.get(f"Task/{routine.pk}").body
+    if path == "Task.note" and not body.get("note"):
+        body = alice.put(f"Task/{routine.pk}", {**body, "note": [{"text": "A first note"}]}).body
+    answer = alice.put(f"Task/{routine.pk}", {**body, **change})
+    assert answer.status == 422 and answer.issue_paths() == [path], answer.body
+    assert alice.get(f"Task/{routine.pk}").body == body
+
+
+def test_strangers_cannot_change_a_task(world, api, routine):
+    body = api(world.alice).get(f"Task/{routine.pk}").body
+    assert api(world.charlie).put(f"Task/{routine.pk}", {**body, "status": "completed"}).status == 404
+    routine.refresh_from_db()
+    assert routine.status == "requested"
 
 
 def test_a_page_costs_the_same_queries_however_many_tasks(world, api, routine):

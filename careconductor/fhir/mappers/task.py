@@ -1,6 +1,6 @@
 """Task: a work item about a patient (coordination.Task), raised by a rule (a PHQ-9 item 9 above 0 gives urgent
-same-day follow-ups) or by hand, for a member of staff or waiting in a team's queue. Tasks move on the screens;
-read-only here.
+same-day follow-ups) or by hand, for a member of staff or waiting in a team's queue. Given and reassigned on the
+screens; a partner reports progress with an update (status and new notes, CoordinationTask.update).
 
 - `owner` is the member of staff (Practitioner/N) or, for a task waiting in a team's queue until someone claims
   it, the team (Organization/team-N, as the Organization mapper serves teams; the display says "… queue").
@@ -14,8 +14,8 @@ was done), so it compares that moment and open tasks have none. The due time has
 over `restriction.period.end`, for worklists (`due=lt2026-11-20&status=requested`). Both take the date prefixes.
 
 Referrals' referral-management Tasks (referral_task.py, ids `referral-<pk>`) are served under the same type:
-TaskMapper pages over both (registry.UnionMapper). Coordination tasks are read-only here; a referral's Task is
-updated by the receiving organisation's system."""
+TaskMapper pages over both (registry.UnionMapper). A referral's Task is updated by the receiving organisation's
+system."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from careconductor.coordination.actions.tasks import do_add_task_note, do_move_task
 from careconductor.coordination.choices import TaskKind, TaskPriority, TaskStatus
 from careconductor.coordination.models import Task
 from careconductor.coordination.rules import OPEN
@@ -33,7 +34,7 @@ from .. import params
 from ..auth import Caller
 from ..errors import FhirError
 from ..registry import CREATE, READ_ONLY, UPDATE, Mapper, SearchParam, UnionMapper, register
-from .common import compact, concept, last_modified, moment, ref
+from .common import compact, concept, last_modified, moment, ref, refused
 from .condition import labelled
 from .organization import parse_team_id, team_id
 from .prior_auth_task import PriorAuthTask
@@ -80,7 +81,7 @@ def _business_status(modifier: str, value: str, caller: Caller) -> Q:
 class CoordinationTask(Mapper):
     resource_type = "Task"
     model = Task
-    interactions = READ_ONLY
+    interactions = READ_ONLY | {UPDATE}
     patient_field = "patient"
     sensitive = True  # work about a Part 2 or psychotherapy record carries its label
     description = (
@@ -194,13 +195,33 @@ class CoordinationTask(Mapper):
             }
         )
 
+    # What a partner may not change about a work item: it is given and reassigned on the screens.
+    FIXED = ("description", "for", "owner", "priority", "code", "restriction", "focus", "requester", "intent")
+
     def update(self, caller: Caller, row: Task, resource: dict[str, Any]) -> Task:
-        raise FhirError(
-            405,
-            "Coordination tasks change on the screens; only a referral's Task (Task/referral-<id>) is updated "
-            "here, by the receiving organisation's system.",
-            code="not-supported",
-        )
+        """A partner reports progress as on the screens: a new status (by the task's transition table, by its
+        owner, its team or the patient's case staff) and new notes added after the ones it has (notes are kept,
+        never edited). Who does the work and what it is change on the screens."""
+        current = self.render(row)
+        for name in self.FIXED:
+            if resource.get(name) != current.get(name):
+                raise refused(f"Task.{name}", f"Task.{name} changes on the screens; through the API a task's "
+                              "status and notes change.")  # fmt: skip
+        kept = [n.get("text") for n in current.get("note") or []]
+        sent = [n.get("text") if isinstance(n, dict) else None for n in resource.get("note") or []]
+        if sent[: len(kept)] != kept or not all(isinstance(t, str) and t.strip() for t in sent[len(kept) :]):
+            raise refused(
+                "Task.note", "Notes are kept, never edited: send the task's notes with new ones after them."
+            )
+        added = [str(t) for t in sent[len(kept) :]]
+        status = resource.get("status")
+        if status not in TaskStatus.values:
+            raise refused("Task.status", f"Task.status is one of {', '.join(TaskStatus.values)}.")
+        if status != row.status:
+            row = do_move_task(caller.user, row, TaskStatus(status), note=added.pop(0) if added else "")
+        for note in added:
+            row = do_add_task_note(caller.user, row, note)
+        return row
 
 
 def _union_param(param: SearchParam, *others: SearchParam | None) -> SearchParam:
