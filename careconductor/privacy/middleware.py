@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -124,18 +124,24 @@ class SessionLifetimeMiddleware:
 
 
 # No inline scripts or styles, nothing from other origins, no framing, forms post only here.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+def content_security_policy(form_targets: Iterable[str] = ()) -> str:
+    """The policy; `form_targets` are other origins a page's form may lead to (a SMART app's redirect address
+    after the consent screen, an app's launch address): browsers apply form-action to a form's redirects too."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(["form-action 'self'", *sorted(set(form_targets))]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 class SecurityHeadersMiddleware:

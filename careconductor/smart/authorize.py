@@ -29,9 +29,10 @@ from careconductor.patients.queries import search_patients
 from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction, AuditOutcome
 from careconductor.privacy.guards import needs_second_factor, public, refuse
+from careconductor.privacy.middleware import content_security_policy
 
 from . import actions, rules, scopes
-from .discovery import fhir_base
+from .discovery import fhir_base, origin
 from .models import SmartApp
 from .validator import called_token_url
 
@@ -111,15 +112,20 @@ class Authorize(OAuthLibMixin, View):
             "needs_choice": wants_patient and patient is None,
             "for_patient": user.role == Role.PATIENT,
         }
+        allow_redirect = content_security_policy([origin(credentials["redirect_uri"])])
         if request.method != "POST":
-            return render(request, "smart/authorize.html", context)
+            page = render(request, "smart/authorize.html", context)
+            page["Content-Security-Policy"] = allow_redirect  # the answer goes back to the app's address
+            return page
         allowed = request.POST.get("allow") == "yes"
         if allowed and wants_patient and patient is None:
             chosen = whole_number(request.POST.get("patient", ""))
             patient = policy.visible_patients(user).filter(pk=chosen).first() if chosen else None
             if patient is None:
                 context["choice_error"] = _("Choose the patient the app will work with.")
-                return render(request, "smart/authorize.html", context, status=400)
+                page = render(request, "smart/authorize.html", context, status=400)
+                page["Content-Security-Policy"] = allow_redirect
+                return page
         actions.do_record_authorisation(user, app, granted, patient, allowed=allowed, launch_key=launch_key)
         credentials["smart_patient_id"] = patient.pk if patient and wants_patient else None
         try:

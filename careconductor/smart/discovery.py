@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -35,6 +37,12 @@ def absolute(name: str, request: HttpRequest | None = None) -> str:
 
     path = reverse(name)
     return request.build_absolute_uri(path) if request is not None else f"{settings.SITE_URL}{path}"
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of an address (what a Content-Security-Policy names)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def fhir_base(request: HttpRequest) -> str:

@@ -16,9 +16,10 @@ from careconductor.core.forms import show_refusal
 from careconductor.core.requests import StaffRequest
 from careconductor.patients.queries import access_patient
 from careconductor.privacy.guards import staff_view
+from careconductor.privacy.middleware import content_security_policy
 
 from . import actions, queries
-from .discovery import fhir_base
+from .discovery import fhir_base, origin
 from .forms import RegisterAppForm
 
 admin_view = staff_view(roles_for(Page.SETUP))
@@ -90,4 +91,7 @@ def launcher(request: StaffRequest, patient_id: int) -> HttpResponse:
         query = urlencode({"iss": fhir_base(request), "launch": launch.key})
         joiner = "&" if "?" in chosen.launch_url else "?"
         return redirect(f"{chosen.launch_url}{joiner}{query}")
-    return render(request, "smart/launcher.html", {"nav": "patients", "patient": patient, "apps": choices})
+    page = render(request, "smart/launcher.html", {"nav": "patients", "patient": patient, "apps": choices})
+    # Opening an app leaves for its launch address: browsers hold a form's redirect to form-action.
+    page["Content-Security-Policy"] = content_security_policy(origin(a.launch_url) for a in choices)
+    return page
