@@ -61,7 +61,7 @@ def test_a_case_manager_opens_an_app_from_the_chart(live_server, browser, screen
         _log_in(page, live_server.url, world.alice)
         smart: dict[str, smart_client.FHIRClient] = {}
 
-        def the_app(route, request) -> None:  # type: ignore[no-untyped-def]
+        def the_app(route, request, smart=smart) -> None:  # type: ignore[no-untyped-def]
             """The app's two pages: launch (start the authorisation) and callback (take the code)."""
             url = request.url
             if "/launch" in url:
