@@ -8,37 +8,22 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from fhirclient import client as smart_client
 from fhirclient.models.patient import Patient as SmartPatient
 
 from careconductor.smart.models import SmartApp
 
-from ..conftest import current_code
-from ..personas import PASSWORD, build_world
+from ..personas import build_world
+from .test_morning import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 APP = "http://127.0.0.1:9"  # the app's address: answered by page.route, never reached
 
 
-def _log_in(page, base: str, user) -> None:  # type: ignore[no-untyped-def]
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("textbox", name="Code").fill(current_code(device))
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(lambda url: "/login/" not in url and "second-factor" not in url)
-
-
 def test_a_case_manager_opens_an_app_from_the_chart(live_server, browser, screenshot) -> None:  # type: ignore[no-untyped-def]
     world = build_world()
-    admin_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = admin_ctx.new_page()
-    page.set_default_timeout(10_000)
-    _log_in(page, live_server.url, world.adam)
+    admin_ctx, page = log_in(browser, live_server.url, world.adam, {"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/setup/apps/")
     page.get_by_label("Name").fill("Blood pressure coach")
     page.get_by_label("What it does").fill("Charts home readings with the patient")
@@ -55,10 +40,7 @@ def test_a_case_manager_opens_an_app_from_the_chart(live_server, browser, screen
         ("laptop", {"width": 1280, "height": 900}),
         ("phone", {"width": 390, "height": 844}),
     ):
-        context = browser.new_context(viewport=viewport)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        _log_in(page, live_server.url, world.alice)
+        context, page = log_in(browser, live_server.url, world.alice, viewport)
         smart: dict[str, smart_client.FHIRClient] = {}
 
         def the_app(route, request, smart=smart) -> None:  # type: ignore[no-untyped-def]
