@@ -54,6 +54,9 @@ class Mapper:
     sorts: ClassVar[dict[str, str]] = {}
     # Lookup from the model to the Patient row; None for resources that are not patient data.
     patient_field: ClassVar[str | None] = "patient"
+    # Part of the patient's record: Patient/$everything and patient-level exports hold it. Not so the audit trail,
+    # which is about the record, and read by other rules (the privacy officer).
+    in_record: ClassVar[bool] = True
     # The model has a `sensitivity` label (42 CFR Part 2, psychotherapy) that the policy filters on.
     sensitive: ClassVar[bool] = False
     # Rows of other models whose change makes a new version of this resource: model → resource id of row.

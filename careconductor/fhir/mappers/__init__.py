@@ -34,6 +34,7 @@ MODULES = (
     "service_request",
     "subscription",
     "group",
+    "audit_event",
 )
 
 
