@@ -68,12 +68,17 @@ class Mapper:
     # --- reading ---------------------------------------------------------------------------------------------
     def visible(self, caller: Caller) -> QuerySet[Any]:
         """Every row the caller may see; the one place a type's access rule is applied."""
-        qs = self.model._default_manager.all()
+        qs = self.rows()
         if self.patient_field is not None:
             qs = qs.filter(policy.patient_q(caller.user, self.patient_field))
             if self.sensitive:
                 qs = qs.filter(policy.sensitivity_q(caller.user, self.patient_field))
         return self.with_related(qs)
+
+    def rows(self) -> QuerySet[Any]:
+        """Every row the type is served from, before any access rule: all of the model's, or those a part serves
+        (a Provenance part serves the imported rows of its model)."""
+        return self.model._default_manager.all()
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         """select_related / prefetch_related for to_fhir, so a page of results costs a fixed number of queries."""

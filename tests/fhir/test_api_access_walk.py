@@ -36,9 +36,11 @@ from careconductor.patients.models import Patient
 from careconductor.privacy.actions import do_record_consent
 from careconductor.privacy.choices import ConsentMethod, ConsentType
 from careconductor.privacy.models import AuditEvent
+from careconductor.transitions.actions import do_create_feed, do_receive
 from tests.assessments.helpers import phq9_answers, record
 from tests.personas import PASSWORD, World
 from tests.shared import ModuleDb
+from tests.transitions.messages import adt
 
 from .conftest import Api, every_page, register_patient
 from .paula_records import (
@@ -54,6 +56,7 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = [
     "Appointment",
+    "AuditEvent",
     "CarePlan",
     "CareTeam",
     "Communication",
@@ -72,6 +75,7 @@ EXPECTED = [
     "Patient",
     "Practitioner",
     "PractitionerRole",
+    "Provenance",
     "Questionnaire",
     "QuestionnaireResponse",
     "RelatedPerson",
@@ -159,6 +163,9 @@ def add_paula_records(world: World) -> None:
     add_paula_appointment(world)
     add_paula_referral(world)
     add_paula_prior_authorisation(world)
+    # A stay the hospital's ADT feed told us of (an Encounter with a Provenance).
+    do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
+    do_receive(adt("A01", "WALK1"))
 
 
 def register(user: User, given: str, family: str) -> Patient:
@@ -171,7 +178,7 @@ def rows_of(mapper: Mapper, patient: Patient) -> list[Any]:
     rows: list[Any] = []
     for part in mapper.parts():  # a type served from several models (Observation, Communication) walks each
         assert part.patient_field is not None
-        found = part.model._default_manager.filter(**{part.patient_field: patient.pk}).order_by("pk")
+        found = part.rows().filter(**{part.patient_field: patient.pk}).order_by("pk")
         if part.resource_type == "Observation" and part.model.__name__ == "Reading":
             # A diastolic reading is a component of its systolic panel, not a resource of its own.
             found = found.exclude(measure="bp-diastolic")

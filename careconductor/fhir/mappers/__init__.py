@@ -35,6 +35,7 @@ MODULES = (
     "subscription",
     "group",
     "audit_event",
+    "provenance",
 )
 
 
