@@ -58,6 +58,9 @@ def _add_imports(world: World) -> None:
         members = Path(folder) / "Patient.ndjson"
         members.write_text("\n".join(files["Patient"]))
         reports = do_import_files(world.adam, [members, path], source="cli-feed")
+        # and one of the page's source, after its run had finished: that run did not bring it in.
+        path.write_text("\n".join(json.dumps({**line, "id": "cli-2"}) for line in lines))
+        reports += do_import_files(world.adam, [path], source="plan-feed")
         assert all(r.imported for r in reports), reports
     do_create_feed(world.adam, name="St. Mary's Hospital", sending_facility="STMARYS")
     do_receive(adt("A01", "M1"))
@@ -142,6 +145,10 @@ def test_an_import_from_the_command_line_names_its_source_alone(imports: World, 
         }
     ]
     assert body["entity"][0]["what"]["identifier"]["value"] == "cli-1"
+    later = Condition.objects.get(source_key="plan-feed|cli-2")
+    assert [a["who"] for a in api(imports.adam).get(f"Provenance/condition-{later.pk}").body["agent"]] == [
+        {"display": "plan-feed"}
+    ]
 
 
 def _imported_targets() -> dict[str, str]:

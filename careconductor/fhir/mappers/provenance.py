@@ -111,7 +111,8 @@ class ImportedRows(Mapper):
             source=OuterRef("source_name"),
             started_at__lte=OuterRef("created_at"),
             dry_run=False,
-        ).order_by("-started_at")
+        ).filter(Q(finished_at__isnull=True) | Q(finished_at__gte=OuterRef("created_at")))
+        run = run.order_by("-started_at")
         named = qs.annotate(source_name=Left("source_key", StrIndex("source_key", Value("|")) - 1))
         return named.annotate(importer_id=Subquery(run.values("started_by_id")[:1]))
 
