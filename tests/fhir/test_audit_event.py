@@ -134,10 +134,15 @@ def test_the_officer_sees_the_organisations_events_sensitive_ones_included(trail
     assert not _events(pia, f"patient={trail.paula.pk}&date=lt2000-01-01")
 
 
-def test_paging_is_as_for_every_type(trail: World, api) -> None:
-    reply = api(trail.pia).get(f"AuditEvent?patient={trail.paula.pk}&_count=2")
+def test_paging_sorting_and_last_updated_are_as_for_every_type(trail: World, api) -> None:
+    pia = api(trail.pia)
+    reply = pia.get(f"AuditEvent?patient={trail.paula.pk}&_count=2")
     assert len(reply.body["entry"]) == 2
     assert any(link["relation"] == "next" for link in reply.body["link"])
+    newest = _events(pia, f"patient={trail.paula.pk}&_sort=-date&_count=5")
+    assert [r["recorded"] for r in newest] == sorted((r["recorded"] for r in newest), reverse=True)
+    today = clock.today().isoformat()
+    assert _events(pia, f"patient={trail.paula.pk}&_lastUpdated=ge{today}&_sort=-_lastUpdated&_count=5")
 
 
 def test_a_patient_reads_the_events_of_her_own_record_minimum_necessary(trail: World, api) -> None:
