@@ -133,6 +133,10 @@ def test_imported_rows_name_their_source_and_the_administrator_who_imported_them
         assert entity["what"]["identifier"]["system"] == SOURCE_SYSTEM + "plan-feed"
         assert adam.get(target).status == 200
         assert [r["id"] for r in adam.search(f"Provenance?target={target}")] == [provenance]
+    assert [r["id"] for r in adam.search(f"Provenance?target:Condition={condition.pk}")] == [
+        f"condition-{condition.pk}"
+    ]
+    assert not adam.search(f"Provenance?target:Coverage=Condition/{condition.pk}")
 
 
 def test_an_import_from_the_command_line_names_its_source_alone(imports: World, api) -> None:

@@ -57,6 +57,7 @@ CREATE = {"coding": [coding(DATA_OPERATION, "CREATE", "create")]}
 READ_SEARCH = frozenset({READ, SEARCH})
 FACILITY_SYSTEM = "urn:careconductor:hl7v2:facility"
 MESSAGE_SYSTEM = "urn:careconductor:hl7v2:message:"  # + the sending facility: MSH-10 is unique per sender
+TARGET_TYPES = frozenset({"Condition", "Coverage", "Encounter", "Observation"})
 
 
 def _target(resource_type: str, prefix: str, field: str = "pk") -> SearchParam:
@@ -80,9 +81,6 @@ def _part_params(prefix: str, target: SearchParam) -> dict[str, SearchParam]:
         "patient": params.reference("patient_id", "Patient", "The patient whose record it is about"),
         "target": target,
     }
-
-
-TARGET_TYPES = frozenset({"Condition", "Coverage", "Encounter", "Observation"})
 
 
 class ImportedRows(Mapper):
