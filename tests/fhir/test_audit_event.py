@@ -13,7 +13,7 @@ from careconductor.accounts.choices import Discipline, Role
 from careconductor.accounts.models import User
 from careconductor.core import clock
 from careconductor.patients.actions import do_add_condition
-from careconductor.privacy import audit
+from careconductor.privacy import audit, policy
 from careconductor.privacy.actions import do_break_glass
 from careconductor.privacy.choices import AuditAction, AuditOutcome, EmergencyReason, Sensitivity
 from careconductor.privacy.models import AuditEvent
@@ -211,3 +211,12 @@ def test_scopes_say_whether_a_token_reads_the_trail(trail: World, api) -> None:
     assert api(trail.pia, scopes=("user/AuditEvent.rs",)).get("AuditEvent?_count=1").status == 200
     assert api(trail.pia, scopes=("user/Patient.rs",)).get("AuditEvent?_count=1").status == 403
     assert api(_portal(trail), scopes=("patient/Patient.rs",)).get("AuditEvent?_count=1").status == 403
+
+
+def test_a_token_launched_for_one_patient_reads_that_patients_events_only(trail: World) -> None:
+    """An app launched for Paula (docs/smart.md) reads her events, whoever the officer's other patients are."""
+    with policy.launched_for(trail.paula.pk):
+        events = policy.audit_rows(trail.pia)
+        assert events.exists()
+        assert set(events.values_list("patient_id", flat=True)) == {trail.paula.pk}
+    assert policy.audit_rows(trail.pia).exclude(patient=trail.paula).exists()
