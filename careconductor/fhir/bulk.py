@@ -47,12 +47,15 @@ def export_folder(job: ExportJob) -> Path:
 
 def exportable(caller: Caller, level: str) -> list[Mapper]:
     """The types an export of this level may hold: patient data for the patient and group levels, every type the
-    token may read for the system level."""
+    token may read for the system level; never the audit trail (not part of a record: the privacy officer searches
+    it, or exports it from the audit search page)."""
     return sorted(
         (
             m
             for m in all_mappers()
-            if caller.allows(m.resource_type, "r") and (level == "system" or m.patient_field is not None)
+            if caller.allows(m.resource_type, "r")
+            and m.in_record
+            and (level == "system" or m.patient_field is not None)
         ),
         key=lambda m: m.resource_type,
     )

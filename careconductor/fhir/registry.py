@@ -54,6 +54,9 @@ class Mapper:
     sorts: ClassVar[dict[str, str]] = {}
     # Lookup from the model to the Patient row; None for resources that are not patient data.
     patient_field: ClassVar[str | None] = "patient"
+    # Part of the patient's record: Patient/$everything and patient-level exports hold it. Not so the audit trail,
+    # which is about the record, and read by other rules (the privacy officer).
+    in_record: ClassVar[bool] = True
     # The model has a `sensitivity` label (42 CFR Part 2, psychotherapy) that the policy filters on.
     sensitive: ClassVar[bool] = False
     # Rows of other models whose change makes a new version of this resource: model → resource id of row.
@@ -65,12 +68,17 @@ class Mapper:
     # --- reading ---------------------------------------------------------------------------------------------
     def visible(self, caller: Caller) -> QuerySet[Any]:
         """Every row the caller may see; the one place a type's access rule is applied."""
-        qs = self.model._default_manager.all()
+        qs = self.rows()
         if self.patient_field is not None:
             qs = qs.filter(policy.patient_q(caller.user, self.patient_field))
             if self.sensitive:
                 qs = qs.filter(policy.sensitivity_q(caller.user, self.patient_field))
         return self.with_related(qs)
+
+    def rows(self) -> QuerySet[Any]:
+        """Every row the type is served from, before any access rule: all of the model's, or those a part serves
+        (a Provenance part serves the imported rows of its model)."""
+        return self.model._default_manager.all()
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         """select_related / prefetch_related for to_fhir, so a page of results costs a fixed number of queries."""

@@ -309,6 +309,7 @@ def everything(caller: Caller, patient_id: str, base_url: str) -> Answer:
     for mapper in all_mappers():
         if (
             mapper.patient_field is None
+            or not mapper.in_record
             or mapper.resource_type == "Patient"
             or not caller.allows(mapper.resource_type, "r")
         ):

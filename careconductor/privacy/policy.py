@@ -49,6 +49,10 @@ from careconductor.core import clock
 
 from . import sources
 
+# The audit trail's readers (the privacy officer, a patient for their own record): audit_policy.py, by subject.
+from .audit_policy import AUDIT_READERS as AUDIT_READERS
+from .audit_policy import patient_view as patient_view
+
 # Population health, campaigns and outcomes: their rows for their roles, kept in population_policy.py by subject and
 # re-exported here, so every read still goes through this module.
 from .population_policy import OUTCOME_ROLES as OUTCOME_ROLES
@@ -245,6 +249,13 @@ def um_rows(user: User) -> QuerySet[Any]:
     ):  # their own (CMS-0057-F puts prior authorisations in the Patient Access API)
         return rows.filter(patient__in=visible_patients(user).values("pk")).filter(sensitivity_q(user))
     return rows.none()
+
+
+def audit_rows(user: User) -> QuerySet[Any]:
+    """The audit events the user may read (audit_policy.py), narrowed to the launched patient's, if any."""
+    from .audit_policy import audit_rows as rows
+
+    return rows(user, _launched.get())
 
 
 def um_counted_rows(user: User) -> QuerySet[Any]:

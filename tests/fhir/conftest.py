@@ -104,6 +104,18 @@ class Api:
         ]
 
 
+def every_page(api: Api, path: str) -> set[tuple[str, str]]:
+    """(type, id) of the resources a search finds over all its pages (following `next`)."""
+    found: set[tuple[str, str]] = set()
+    while path:
+        reply = api.get(path)
+        assert reply.status == 200, reply.body
+        found |= {(e["resource"]["resourceType"], e["resource"]["id"]) for e in reply.body.get("entry", [])}
+        following = [link["url"] for link in reply.body.get("link", []) if link["relation"] == "next"]
+        path = following[0].split(BASE, 1)[1] if following else ""
+    return found
+
+
 @pytest.fixture
 def api(world: World, client: Client) -> Callable[..., Api]:
     """api(user, scopes=...) → an Api for a fresh token of that user (default scopes: user/*.*). The token is

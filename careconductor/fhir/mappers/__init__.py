@@ -34,6 +34,8 @@ MODULES = (
     "service_request",
     "subscription",
     "group",
+    "audit_event",
+    "provenance",
 )
 
 
