@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from oauth2_provider.models import AccessToken
 
 from careconductor.accounts.models import User
+from careconductor.core import clock
 
 from .models import AppKind, SmartApp
 
@@ -26,9 +27,7 @@ def app_of(user: User, app_id: int) -> SmartApp | None:
 
 def tokens_in_force(app: SmartApp) -> int:
     """How many of the app's access tokens still work (one per person connected, roughly)."""
-    from django.utils import timezone
-
-    return AccessToken.objects.filter(application=app.client, expires__gt=timezone.now()).count()
+    return AccessToken.objects.filter(application=app.client, expires__gt=clock.now()).count()
 
 
 def launchable(user: User) -> list[SmartApp]:
