@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from careconductor.accounts.tokens import parse_scope
 
 # Granted when asked for and registered; they name no data.
@@ -67,51 +70,56 @@ def valid_registration(scopes: Iterable[str]) -> list[str]:
     return [s for s in scopes if normalise(s) is None]
 
 
-_VERBS = {"c": "add", "r": "read", "u": "change", "d": "delete", "s": "search"}
-_WHOSE = {"patient": "of the chosen patient", "user": "you can see", "system": "of the whole organisation"}
+# The consent screen's words, translated (a patient sees them in their language: smart/locale).
+_VERBS = {"c": _("add"), "r": _("read"), "u": _("change"), "d": _("delete"), "s": _("search")}
+_WHOSE = {
+    "patient": _("of the chosen patient"),
+    "user": _("you can see"),
+    "system": _("of the whole organisation"),
+}
 _NAMES = {
-    "*": "all records",
-    "AllergyIntolerance": "allergies",
-    "Appointment": "appointments",
-    "CarePlan": "care plans",
-    "CareTeam": "care teams",
-    "Communication": "messages",
-    "Condition": "conditions and problems",
-    "Consent": "consents",
-    "Coverage": "insurance coverage",
-    "DocumentReference": "documents",
-    "Encounter": "visits and hospital stays",
-    "EpisodeOfCare": "case management episodes",
-    "Flag": "alerts and flags",
-    "Goal": "goals",
-    "Group": "patient groups",
-    "MedicationRequest": "prescriptions",
-    "MedicationStatement": "medications",
-    "Observation": "readings, results and scores",
-    "Patient": "identity and contact details",
-    "QuestionnaireResponse": "questionnaire answers",
-    "ServiceRequest": "referrals",
-    "Task": "tasks",
+    "*": _("all records"),
+    "AllergyIntolerance": _("allergies"),
+    "Appointment": _("appointments"),
+    "CarePlan": _("care plans"),
+    "CareTeam": _("care teams"),
+    "Communication": _("messages"),
+    "Condition": _("conditions and problems"),
+    "Consent": _("consents"),
+    "Coverage": _("insurance coverage"),
+    "DocumentReference": _("documents"),
+    "Encounter": _("visits and hospital stays"),
+    "EpisodeOfCare": _("case management episodes"),
+    "Flag": _("alerts and flags"),
+    "Goal": _("goals"),
+    "Group": _("patient groups"),
+    "MedicationRequest": _("prescriptions"),
+    "MedicationStatement": _("medications"),
+    "Observation": _("readings, results and scores"),
+    "Patient": _("identity and contact details"),
+    "QuestionnaireResponse": _("questionnaire answers"),
+    "ServiceRequest": _("referrals"),
+    "Task": _("tasks"),
 }
 _CONTEXT_WORDS = {
-    "launch": "Know which patient's chart you opened it from",
-    "launch/patient": "Ask you which patient to work with",
-    "offline_access": "Stay connected after you log out, until you revoke it",
-    "online_access": "Stay connected while you are logged in",
+    "launch": _("Know which patient's chart you opened it from"),
+    "launch/patient": _("Ask you which patient to work with"),
+    "offline_access": _("Stay connected after you log out, until you revoke it"),
+    "online_access": _("Stay connected while you are logged in"),
 }
 
 
 def describe(scope: str, *, own: bool = False) -> str:
-    """A scope in plain words for the consent screen, e.g. `patient/Observation.rs` → "Read and search
-    readings, results and scores of the chosen patient"."""
+    """A scope in plain words for the consent screen, in the active language, e.g. `patient/Observation.rs` →
+    "Read and search readings, results and scores of the chosen patient"."""
     if scope in _CONTEXT_WORDS:
-        return _CONTEXT_WORDS[scope]
+        return str(_CONTEXT_WORDS[scope])
     parsed = parse_scope(scope)
     if parsed is None:
         return scope
     context, resource, letters = parsed
-    verbs = [_VERBS[c] for c in LETTERS if c in letters]
-    said = ", ".join(verbs[:-1]) + (" and " if len(verbs) > 1 else "") + verbs[-1]
-    name = _NAMES.get(resource, resource)
-    whose = "in your record" if own and context == "patient" else _WHOSE[context]
+    verbs = [str(_VERBS[c]) for c in LETTERS if c in letters]
+    said = ", ".join(verbs[:-1]) + (f" {gettext('and')} " if len(verbs) > 1 else "") + verbs[-1]
+    name = str(_NAMES.get(resource, resource))
+    whose = gettext("in your record") if own and context == "patient" else str(_WHOSE[context])
     return f"{said[0].upper()}{said[1:]} {name} {whose}"

@@ -15,10 +15,13 @@ ROOT = Path(__file__).resolve().parents[2] / "careconductor"
 CATALOGUES = {
     "engagement": ROOT / "engagement" / "locale" / "es" / "LC_MESSAGES" / "django.po",
     "education": ROOT / "education" / "locale" / "es" / "LC_MESSAGES" / "django.po",
+    # The SMART consent screen a patient sees when connecting an app (its scopes in words: smart/scopes.py).
+    "smart": ROOT / "smart" / "locale" / "es" / "LC_MESSAGES" / "django.po",
 }
 PORTAL_TEMPLATES = {
     "engagement": ROOT / "engagement" / "templates" / "engagement" / "portal",
     "education": ROOT / "education" / "templates" / "education" / "portal",
+    "smart": ROOT / "smart" / "templates" / "smart",
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|(?<!{){(\w+)}(?!})")
 TRANSLATE = re.compile(r"""{%\s*(?:translate|trans)\s+(?P<q>["'])(?P<text>.*?)(?P=q)(?P<rest>[^%]*)%}""")
