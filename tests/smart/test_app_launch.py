@@ -208,7 +208,9 @@ def test_patient_facing_launch_sees_only_their_own_record(world: World, base: st
     consent = browser.get(_path(url)).content.decode()
     # Paula reads Spanish: the consent screen is in her language, and user/ scopes are not a patient's to give.
     assert 'lang="es"' in consent and "quiere conectarse" in consent
-    assert "Leer y buscar todos los datos de su expediente" in consent and "que usted puede ver" not in consent
+    assert (
+        "Leer y buscar todos los datos de su expediente" in consent and "que usted puede ver" not in consent
+    )
     smart.handle_callback(_allow(browser, url))
     assert smart.patient_id == str(world.paula.pk)
     assert smart.launch_context["scope"].split() == ["launch/patient", "patient/*.rs"]
