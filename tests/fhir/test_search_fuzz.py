@@ -10,6 +10,7 @@ no 500 (issue 23's note)."""
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 import pytest
@@ -72,6 +73,9 @@ def secret(module_db, shared_world: World) -> str:  # type: ignore[no-untyped-de
 
 
 KINDS = sorted({m.resource_type for m in all_mappers()})
+# Derandomised: the PostgreSQL pass would send the SQLite pass's examples again, so it sends the first few only
+# (the deterministic test above reaches the databases' own limits on both).
+ON_POSTGRESQL = bool(os.environ.get("DATABASE_URL"))
 
 
 def _names(kind: str) -> list[str]:
@@ -96,7 +100,7 @@ def test_every_search_parameter_survives_what_breaks_parsers(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=12, deadline=None, derandomize=True, database=None,
+@settings(max_examples=4 if ON_POSTGRESQL else 12, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 @given(data=st.data())
 def test_random_parameters_modifiers_and_values(kind: str, data, world: World, client, secret: str) -> None:  # type: ignore[no-untyped-def]
