@@ -346,6 +346,8 @@ def _database(args: argparse.Namespace, database_url: str | None) -> bool:
     with tempfile.TemporaryDirectory(prefix="cc-bench-crash-") as home:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CARECONDUCTOR_DEBUG")}
         env |= {"CARECONDUCTOR_HOME": home, "DJANGO_SETTINGS_MODULE": "careconductor.settings"}
+        # `audit verify` checks with this checkout's code, wherever the script is started from.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(fhir_api.ROOT), env.get("PYTHONPATH")]))
         if database_url:
             env["DATABASE_URL"] = database_url
             recreate_postgres(database_url)
