@@ -130,12 +130,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def _serve(
+    env: dict[str, str], port: int, workers: int, *, own_group: bool = False
+) -> subprocess.Popen[bytes]:
+    """gunicorn as `careconductor serve` runs it, once /healthz answers. `own_group` starts it in a session of
+    its own, so that the master and its workers can be killed together (os.killpg; bench/crash.py)."""
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "careconductor.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", "4", "--worker-class", "gthread", "--timeout", "120",
          "--log-level", "warning", "--chdir", str(BENCH)],
         env={**env, "DJANGO_SETTINGS_MODULE": "_bare_site", "PYTHONPATH": f"{BENCH}:{ROOT}"},
+        start_new_session=own_group,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
