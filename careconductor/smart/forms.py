@@ -39,6 +39,7 @@ class RegisterAppForm(forms.Form):
         help_text="Apps people open: where the app receives its answer, one per line (https://, or http://localhost).",
     )
     launch_url = forms.URLField(
+        assume_scheme="https",
         label="Launch address",
         max_length=400,
         required=False,

@@ -48,7 +48,9 @@ def test_fhirclient_searches_a_patients_own_vital_signs_and_alerts(world: World,
     smart = _smart(base, secret)
     smart.prepare()
 
-    vitals = SmartObservation.where(struct={"category": "vital-signs"}).perform_resources(smart.server)
+    vitals = list(
+        SmartObservation.where(struct={"category": "vital-signs"}).perform_resources_iter(smart.server)
+    )
     assert [o.id for o in vitals] == [f"reading-{pressure.pk}"]
     panel = vitals[0]
     assert panel.code.coding[0].code == "85354-9"
@@ -61,11 +63,11 @@ def test_fhirclient_searches_a_patients_own_vital_signs_and_alerts(world: World,
     assert panel.performer[0].reference == f"Patient/{paula.pk}"
     surveys = SmartObservation.where(
         struct={"category": "survey", "code": "mood-and-symptoms"}
-    ).perform_resources(smart.server)
+    ).perform_resources_iter(smart.server)
     assert [(o.id, o.valueInteger, o.component[0].code.coding[0].code) for o in surveys] == [
         (f"check-in-{mood.pk}", 4, "poor-sleep")
     ]
-    flags = SmartFlag.where(struct={"status": "active"}).perform_resources(smart.server)
+    flags = list(SmartFlag.where(struct={"status": "active"}).perform_resources_iter(smart.server))
     assert [(f.code.text, f.author.reference) for f in flags] == [
         # The check-in's symptom earlier that day goes with the alert (issue 17 §5).
         (

@@ -132,7 +132,9 @@ def test_staff_standalone_launch_with_the_patient_picker(world: World, base: str
     assert read.name[0].family == "Reyes"
     with pytest.raises(FHIRNotFoundException):
         SmartPatient.read(str(other.pk), smart.server)  # alice sees Omar, but the app works on Paula only
-    readings = SmartObservation.where(struct={"category": "vital-signs"}).perform_resources(smart.server)
+    readings = list(
+        SmartObservation.where(struct={"category": "vital-signs"}).perform_resources_iter(smart.server)
+    )
     assert readings and {o.subject.reference for o in readings} == {f"Patient/{world.paula.pk}"}
     raw = requests.get(
         f"{base}/Patient/{world.paula.pk}",
@@ -214,7 +216,9 @@ def test_patient_facing_launch_sees_only_their_own_record(world: World, base: st
     smart.handle_callback(_allow(browser, url))
     assert smart.patient_id == str(world.paula.pk)
     assert smart.launch_context["scope"].split() == ["launch/patient", "patient/*.rs"]
-    readings = SmartObservation.where(struct={"patient": str(world.paula.pk)}).perform_resources(smart.server)
+    readings = list(
+        SmartObservation.where(struct={"patient": str(world.paula.pk)}).perform_resources_iter(smart.server)
+    )
     assert readings
 
 
@@ -270,7 +274,7 @@ def test_backend_services_with_a_signed_assertion(world: World, base: str, live_
     smart.authorize()
     assert smart.launch_context["scope"] == "system/*.rs"
     assert 0 < smart.launch_context.get("expires_in", 300) <= 300 or smart.server.auth.expires_at
-    patients = SmartPatient.where(struct={"_count": "5"}).perform_resources(smart.server)
+    patients = list(SmartPatient.where(struct={"_count": "5"}).perform_resources_iter(smart.server))
     assert {p.id for p in patients} >= {str(world.paula.pk)} or len(patients) == 5
 
     def token(form_assertion: str) -> requests.Response:
