@@ -63,7 +63,9 @@ def _close(**_: Any) -> None:
 def _expect(response: Any, status: int, location: str = "") -> str:
     """Mark the answer failed unless it has `status` (and, for a redirect, goes to `location`); the body."""
     where = response.headers.get("Location", "") if response.headers else ""
-    if response.status_code != status:
+    if response.status_code == 0:  # no answer: the connection failed or was closed
+        response.failure(f"no answer, expected {status}: {getattr(response, 'error', None)!r}")
+    elif response.status_code != status:
         response.failure(f"{response.status_code}, expected {status} {where}".strip())
     elif location and where != location:
         response.failure(f"redirected to {where!r}, expected {location!r}")
