@@ -38,13 +38,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-from _postgres import recreate_postgres  # bench/ is on sys.path when a benchmark runs
+import _demo  # bench/ is on sys.path when a benchmark runs
+from _server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 FACILITY, HOSPITAL = "BENCHGEN", "Bench General Hospital"
@@ -179,12 +179,6 @@ def workload(people: list[dict[str, str | int]], run: str) -> list[list[str]]:
 
 
 # --- the listener and the senders --------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _listen(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[str]:
     listener = subprocess.Popen(
         [sys.executable, "-m", "careconductor.cli", "adt", "listen", "--port", str(port), "--workers", str(workers)],
@@ -343,7 +337,7 @@ def _measure(args: argparse.Namespace, env: dict[str, str], home: str) -> None:
             [sys.executable, "-m", "careconductor.cli", "worker"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         listener = _listen(env, port, args.workers)
         since = time.time()
         worker_cpu = _cpu(worker.pid)
@@ -399,30 +393,16 @@ def main() -> None:
         if flag:
             step(args)
             return
-    database_url = os.environ.get("DATABASE_URL")
-    reuse = bool(args.keep and Path(args.keep, "bench-adt.json").exists())
-    with tempfile.TemporaryDirectory(prefix="cc-bench-adt-") as scratch:
-        home = args.keep or scratch
-        Path(home).mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CARECONDUCTOR_DEBUG")}
-        env |= {"CARECONDUCTOR_HOME": home, "DJANGO_SETTINGS_MODULE": "careconductor.settings"}
-        if database_url:
-            env["DATABASE_URL"] = database_url
-            if not reuse:
-                recreate_postgres(database_url)
-        try:
-            if reuse:  # a kept demo follows the code's migrations (other apps add theirs)
-                subprocess.run([sys.executable, "-m", "careconductor.cli", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)  # fmt: skip
-            if not reuse:
-                subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
-            if args.profile:
-                _child(env, "--pick", "--people", str(args.profile))
-                subprocess.run([sys.executable, __file__, "--profile-child", "--profile", str(args.profile), "--profile-top", str(args.profile_top), *(["--no-defer"] if args.no_defer else []), *(["--profile-out", args.profile_out] if args.profile_out else [])], env=env, check=True)  # fmt: skip
-            else:
-                _measure(args, env, home)
-        finally:
-            if database_url and not args.keep:
-                recreate_postgres(database_url, drop_only=True)
+    with _demo.data_folder(args.keep, "bench-adt.json", "cc-bench-adt-") as (home, env, reused):
+        if reused:  # a kept demo follows the code's migrations (other apps add theirs)
+            subprocess.run([sys.executable, "-m", "careconductor.cli", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)  # fmt: skip
+        else:
+            subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
+        if args.profile:
+            _child(env, "--pick", "--people", str(args.profile))
+            subprocess.run([sys.executable, __file__, "--profile-child", "--profile", str(args.profile), "--profile-top", str(args.profile_top), *(["--no-defer"] if args.no_defer else []), *(["--profile-out", args.profile_out] if args.profile_out else [])], env=env, check=True)  # fmt: skip
+        else:
+            _measure(args, env, home)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fhir_api  # bench/ is on sys.path when a benchmark runs
+import fhir_api
 from _postgres import recreate_postgres
+from _server import free_port  # bench/ is on sys.path when a benchmark runs
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -271,7 +272,7 @@ def _patients(port: int, token: str) -> list[int]:
 def _crash_cycles(args: argparse.Namespace, env: dict[str, str], home: str, sqlite: bool) -> Totals:
     facts = json.loads(Path(home, "bench-fhir.json").read_text())
     token = facts["manager"]
-    port = fhir_api._free_port()
+    port = free_port()
     rng = random.Random(args.seed)
     totals = Totals()
     everything: list[Write] = []

@@ -33,11 +33,9 @@ import http.client
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -45,7 +43,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from _postgres import recreate_postgres  # bench/ is on sys.path when a benchmark runs
+import _demo  # bench/ is on sys.path when a benchmark runs
+from _server import free_port, server_cpu, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -54,28 +53,14 @@ FHIR = "application/fhir+json"
 
 # --- the child: demo and tokens ----------------------------------------------------------------------------------
 def _setup(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    _demo.build(args.patients, args.seed)
     from django.db import connection
 
     from careconductor.accounts.actions import do_create_token
     from careconductor.accounts.models import User
     from careconductor.cases.models import Case
-    from careconductor.demo.generator import build_demo
     from careconductor.patients.models import Patient
 
-    assert not settings.DEBUG, "run the benchmark with DEBUG off (unset CARECONDUCTOR_DEBUG)"
-    call_command("migrate", interactive=False, verbosity=0)
-    started = time.perf_counter()
-    rows = build_demo(patients=args.patients, seed=args.seed, out=sys.stderr)
-    if rows:
-        print(
-            f"# demo built in {time.perf_counter() - started:.1f} s ({sum(rows.values()):,} rows)", flush=True
-        )
     manager = User.objects.get(username="casemanager")
     admin = User.objects.get(username="admin")
     case = Case.objects.filter(primary_case_manager=manager, status="active").order_by("pk").first()
@@ -124,51 +109,19 @@ def _profile(args: argparse.Namespace) -> None:
 
 
 # --- the server --------------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(
     env: dict[str, str], port: int, workers: int, *, own_group: bool = False
 ) -> subprocess.Popen[bytes]:
     """gunicorn as `careconductor serve` runs it, once /healthz answers. `own_group` starts it in a session of
     its own, so that the master and its workers can be killed together (os.killpg; bench/crash.py)."""
-    server = subprocess.Popen(
+    return start(
         [sys.executable, "-m", "gunicorn", "careconductor.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", "4", "--worker-class", "gthread", "--timeout", "120",
          "--log-level", "warning", "--chdir", str(BENCH)],
-        env={**env, "DJANGO_SETTINGS_MODULE": "_bare_site", "PYTHONPATH": f"{BENCH}:{ROOT}"},
+        {**env, "DJANGO_SETTINGS_MODULE": "_bare_site", "PYTHONPATH": f"{BENCH}:{ROOT}"},
+        port,
         start_new_session=own_group,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    sys.exit("the server did not start")
-
-
-def _server_cpu(pid: int) -> float:
-    """User + system seconds of the gunicorn master and its workers."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if entry.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 # --- the clients -------------------------------------------------------------------------------------------------
@@ -244,9 +197,9 @@ def _reads(port: int, server: int, facts: dict[str, Any], repeat: int, tally: Ta
     found: dict[str, dict[str, float]] = {}
     for label, path, token in (("FHIR read Patient/<id>", read, facts["manager"]), ("bare Django view, same row", bare, "")):  # fmt: skip
         for clients in (1, 8):
-            cpu = _server_cpu(server)
+            cpu = server_cpu(server)
             times, wall = _load(port, path, token, clients, max(repeat // clients, 20) if clients == 1 else repeat // clients * 2, tally)  # fmt: skip
-            found[f"{label} {clients}"] = _line(f"{label}, {clients} client{'s' if clients > 1 else ''}", times, wall, _server_cpu(server) - cpu)  # fmt: skip
+            found[f"{label} {clients}"] = _line(f"{label}, {clients} client{'s' if clients > 1 else ''}", times, wall, server_cpu(server) - cpu)  # fmt: skip
     fhir, floor = found["FHIR read Patient/<id> 1"], found["bare Django view, same row 1"]
     print(f"# FHIR read / bare view, 1 client: p50 {fhir['p50'] / floor['p50']:.1f}x, CPU {fhir['cpu'] / floor['cpu']:.1f}x")  # fmt: skip
     for label, path in (
@@ -367,7 +320,7 @@ def _measure(args: argparse.Namespace, env: dict[str, str], home: str) -> None:
         f"gunicorn gthread {args.workers} workers x 4 threads",
         flush=True,
     )
-    port = _free_port()
+    port = free_port()
     server = _serve(env, port, args.workers)
     tally = Tally()
     try:
@@ -375,8 +328,7 @@ def _measure(args: argparse.Namespace, env: dict[str, str], home: str) -> None:
         for size, per_client in ((200, args.bundles), (1000, max(1, args.bundles // 2))):
             _ingest(port, facts, size, per_client, tally)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     print(f"# answers: {dict(sorted(tally.statuses.items()))}; load average after {os.getloadavg()[0]:.1f}")
     if tally.errors:
         print("\n".join(tally.errors[:10]))
@@ -406,27 +358,13 @@ def main() -> None:
     if args.profile_child:
         _profile(args)
         return
-    database_url = os.environ.get("DATABASE_URL")
-    reuse = bool(args.keep and Path(args.keep, "bench-fhir.json").exists())
-    with tempfile.TemporaryDirectory(prefix="cc-bench-fhir-") as scratch:
-        home = args.keep or scratch
-        Path(home).mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CARECONDUCTOR_DEBUG")}
-        env |= {"CARECONDUCTOR_HOME": home, "DJANGO_SETTINGS_MODULE": "careconductor.settings"}
-        if database_url:
-            env["DATABASE_URL"] = database_url
-            if not reuse:
-                recreate_postgres(database_url)
-        try:
-            if not reuse:
-                subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
-            if args.profile_ingest:
-                subprocess.run([sys.executable, __file__, "--profile-child", "--profile-ingest", str(args.profile_ingest), "--profile-top", str(args.profile_top)], env=env, check=True)  # fmt: skip
-            else:
-                _measure(args, env, home)
-        finally:
-            if database_url and not args.keep:
-                recreate_postgres(database_url, drop_only=True)
+    with _demo.data_folder(args.keep, "bench-fhir.json", "cc-bench-fhir-") as (home, env, reused):
+        if not reused:
+            subprocess.run([sys.executable, __file__, "--setup", "--patients", str(args.patients), "--seed", str(args.seed)], env=env, check=True)  # fmt: skip
+        if args.profile_ingest:
+            subprocess.run([sys.executable, __file__, "--profile-child", "--profile-ingest", str(args.profile_ingest), "--profile-top", str(args.profile_top)], env=env, check=True)  # fmt: skip
+        else:
+            _measure(args, env, home)
 
 
 if __name__ == "__main__":
