@@ -187,3 +187,21 @@ def active(world, draft) -> Plan:
     """The same plan, published as its first version."""
     publish(world, draft.plan, "First version")
     return draft
+
+
+# Bad input (test_bad_input.py, test_patient_input.py): a token of Alice and what must not change.
+@pytest.fixture
+def auth(world: World) -> dict[str, str]:
+    _, secret = do_create_token(world.alice, name="bad-input", scopes=("user/*.*",))
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def snapshot(world: World):  # type: ignore[no-untyped-def]
+    """What must not change: how many patients there are and Paula's version and name."""
+
+    def take() -> tuple[int, int, str]:
+        world.paula.refresh_from_db()
+        return Patient.objects.count(), world.paula.version, world.paula.family_name
+
+    return take

@@ -21,6 +21,7 @@ from careconductor.fhir.registry import all_mappers
 from tests.personas import World
 
 from .conftest import BASE, validate_fhir
+from .test_search import COMMON_PARAMS
 
 pytestmark = pytest.mark.django_db
 
@@ -48,18 +49,7 @@ NASTY = [
     "1e999",
     "NaN",
 ]
-COMMON = [
-    "_id",
-    "_lastUpdated",
-    "_count",
-    "_sort",
-    "_include",
-    "_revinclude",
-    "_summary",
-    "_page",
-    "_total",
-    "_elements",
-]
+COMMON = [*COMMON_PARAMS, "_total", "_elements"]
 MODIFIERS = ["", ":exact", ":missing", ":not", ":contains", ":identifier", ":Patient", ":below"]
 
 
