@@ -5,6 +5,7 @@ what, for which patient, and says so in plain words."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -39,12 +40,14 @@ from .validator import called_token_url
 PICKER_SIZE = 20
 
 
-def _oauth_error(redirect_uri: str, state: str | None, error: str, words: str) -> HttpResponse:
-    from urllib.parse import urlencode
+# Where an answer may be redirected: https, or http for the loopback apps registration allows (rules.py).
+REDIRECT_SCHEMES = ["https", "http"]
 
+
+def _oauth_error(redirect_uri: str, state: str | None, error: str, words: str) -> HttpResponse:
     query = {"error": error, "error_description": words, **({"state": state} if state else {})}
     joiner = "&" if "?" in redirect_uri else "?"
-    return OAuth2ResponseRedirect(f"{redirect_uri}{joiner}{urlencode(query)}", ["https", "http"])
+    return OAuth2ResponseRedirect(f"{redirect_uri}{joiner}{urlencode(query)}", REDIRECT_SCHEMES)
 
 
 class Authorize(OAuthLibMixin, View):
@@ -86,7 +89,7 @@ class Authorize(OAuthLibMixin, View):
     def _protocol_error(self, request: HttpRequest, error: OAuthToolkitError) -> HttpResponse:
         redirect, response = self.error_response(error)
         if redirect:
-            return OAuth2ResponseRedirect(response["url"], ["https", "http"])
+            return OAuth2ResponseRedirect(response["url"], REDIRECT_SCHEMES)
         return render(request, "smart/error.html", {"error": response.get("error")}, status=400)
 
     def _answer(
@@ -134,7 +137,7 @@ class Authorize(OAuthLibMixin, View):
             )
         except OAuthToolkitError as error:
             return self._protocol_error(request, error)
-        return OAuth2ResponseRedirect(uri, ["https", "http"])
+        return OAuth2ResponseRedirect(uri, REDIRECT_SCHEMES)
 
     def _patient(
         self, request: HttpRequest, user: User, app: SmartApp, asked: list[str], launch_key: str

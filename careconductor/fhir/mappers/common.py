@@ -79,6 +79,16 @@ def refused(path: str, message: str) -> ActionRefused:
     return ActionRefused({path: message})
 
 
+def refuse_changes(
+    resource: dict[str, Any], current: dict[str, Any], names: Iterable[str], path: str, where: str
+) -> None:
+    """An update that may change only some elements: refuse it, naming the first other element (`path`.name)
+    that differs from the resource as served, and saying `where` that element changes."""
+    for name in names:
+        if resource.get(name) != current.get(name):
+            raise refused(f"{path}.{name}", f"{path}.{name} changes {where}.")
+
+
 def code_in(resource: dict[str, Any], path: str, system: str | None, allowed: dict[str, Any]) -> Any:
     """The stored value for the first coding of a CodeableConcept at `path` (dot path) in our system."""
     node = dig(resource, path)

@@ -29,7 +29,7 @@ from careconductor.privacy.choices import Sensitivity
 from .. import params
 from ..auth import Caller
 from ..registry import READ_ONLY, UPDATE, Mapper, register
-from .common import EXT, compact, concept, day, ref, refused
+from .common import EXT, compact, concept, day, ref, refuse_changes, refused
 from .condition import labelled
 
 SENSITIVE = [Sensitivity.PART2.value, Sensitivity.PSYCHOTHERAPY.value]
@@ -231,14 +231,9 @@ class GoalMapper(Mapper):
     FIXED = ("description", "subject", "target", "addresses", "expressedBy", "startDate", "priority")
 
     def update(self, caller: Caller, row: Goal, resource: dict[str, Any]) -> Goal:
-        current = self.render(row)
-        for name in self.FIXED:
-            if resource.get(name) != current.get(name):
-                raise refused(
-                    f"Goal.{name}",
-                    f"Goal.{name} changes on the care plan (a new version the patient agrees to); through the API "
-                    "a goal's lifecycleStatus and achievementStatus change.",
-                )
+        refuse_changes(resource, self.render(row), self.FIXED, "Goal",
+                       "on the care plan (a new version the patient agrees to); through the API a goal's "
+                       "lifecycleStatus and achievementStatus change")  # fmt: skip
         reason = resource.get("statusReason", "")
         if not isinstance(reason, str):
             raise refused("Goal.statusReason", "Goal.statusReason is text.")

@@ -34,7 +34,7 @@ from .. import params
 from ..auth import Caller
 from ..errors import FhirError
 from ..registry import CREATE, READ_ONLY, UPDATE, Mapper, SearchParam, UnionMapper, register
-from .common import compact, concept, last_modified, moment, ref, refused
+from .common import compact, concept, last_modified, moment, ref, refuse_changes, refused
 from .condition import labelled
 from .organization import parse_team_id, team_id
 from .prior_auth_task import PriorAuthTask
@@ -203,10 +203,8 @@ class CoordinationTask(Mapper):
         owner, its team or the patient's case staff) and new notes added after the ones it has (notes are kept,
         never edited). Who does the work and what it is change on the screens."""
         current = self.render(row)
-        for name in self.FIXED:
-            if resource.get(name) != current.get(name):
-                raise refused(f"Task.{name}", f"Task.{name} changes on the screens; through the API a task's "
-                              "status and notes change.")  # fmt: skip
+        refuse_changes(resource, current, self.FIXED, "Task",
+                       "on the screens; through the API a task's status and notes change")  # fmt: skip
         kept = [n.get("text") for n in current.get("note") or []]
         sent = [n.get("text") if isinstance(n, dict) else None for n in resource.get("note") or []]
         if sent[: len(kept)] != kept or not all(isinstance(t, str) and t.strip() for t in sent[len(kept) :]):
