@@ -2,7 +2,8 @@
 a plan built from a social-needs screen with the food-insecurity template and the patient's own goal, approved
 and agreed by phone; a depression plan whose PHQ-9s since it began suggest the goal is achieved, with a second
 version the patient has not yet agreed to; a plan for a complex patient waiting for the supervisor's approval;
-and a plan whose 90-day review is overdue."""
+and a plan whose 90-day review is overdue, with a goal a partner proposed through the FHIR API since (waiting for
+the next version)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,37 @@ def _in_force(manager: User, supervisor: User | None, plan: CarePlan, reason: st
             actions.do_decide_version(
                 approver, version, approve=True, comment="Goals are realistic; go ahead."
             )
+
+
+def _partner_goal(manager: User, plan: CarePlan) -> None:
+    """A goal proposed through the FHIR API by the home-monitoring partner (with the case manager's token, as the
+    demo's FHIR client), as any partner's write: on the plan screen among the changes for the next version."""
+    from careconductor.fhir import service
+    from careconductor.fhir.auth import Caller
+
+    goal = {
+        "resourceType": "Goal",
+        "lifecycleStatus": "proposed",
+        "description": {"text": "Weigh myself every morning and call if I gain weight"},
+        "subject": {"reference": f"Patient/{plan.patient_id}"},
+        "note": [
+            {"text": "Clinical statement: daily weights; a gain of 2 kg in 3 days is reported the same day."}
+        ],
+        "target": [
+            {
+                "measure": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "detailString": "Within 2 kg of dry weight",
+                "dueDate": (clock.today() + dt.timedelta(days=60)).isoformat(),
+            }
+        ],
+        "extension": [
+            {
+                "url": "https://careconductor.org/fhir/StructureDefinition/goal-care-plan",
+                "valueReference": {"reference": f"CarePlan/{plan.pk}"},
+            }
+        ],
+    }
+    service.create(Caller(manager, ("user/*.write",)), "Goal", goal, render=False)
 
 
 def _date_back(plan: CarePlan, days: int) -> None:
@@ -290,6 +322,7 @@ def add_care_plan_scenarios(org: Organization) -> int:
             manager, plan, agreed_on=today, method=AgreementMethod.IN_PERSON, agreed_by=AgreedBy.PATIENT
         )
         _date_back(plan, 100)
+        _partner_goal(manager, plan)
         made += 1
     # A plan for a complex case waiting for the supervisor's approval (the supervisor has a task for it).
     waiting = (

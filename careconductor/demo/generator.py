@@ -124,7 +124,7 @@ def build_demo(
         planned = add_care_plan_scenarios(org)
         out.write(
             f"Care plan scenarios: {planned} plans (from a social-needs screen, a goal the PHQ-9s say is met, "
-            "one awaiting approval, an overdue review).\n"
+            "one awaiting approval, an overdue review with a goal a partner proposed through the FHIR API).\n"
         )
         coordinated = add_coordination_scenarios(org)
         out.write(

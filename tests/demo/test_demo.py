@@ -222,6 +222,10 @@ def test_the_demo_has_care_plans_in_every_state_a_newcomer_should_see(demo: str)
     goals = [g for p in CarePlan.objects.all() for g in p.goals.all()]
     assert any(v.to_confirm and v.suggestion.achievement == "achieved" for v in goal_progress(goals).values())
     assert CarePlan.objects.filter(problems__source="finding").exists()
+    # The heart failure plan has a goal a partner proposed through the FHIR API since its version in force.
+    partner = [g for g in goals if g.patient_words.startswith("Weigh myself every morning")]
+    assert len(partner) == 1 and partner[0].lifecycle == "proposed" and partner[0].measure == "weight"
+    assert partner[0].plan.has_changes and partner[0].plan.status == "active"
 
 
 def test_the_demo_morning_shows_every_kind_of_coordination_work(demo: str) -> None:

@@ -102,11 +102,14 @@ def test_the_care_team_reads_the_plan(world, api, active):
     assert api(world.dana).get(f"CarePlan/{active.plan.pk}").status == 200
 
 
-def test_care_plans_are_read_only(world, api, active):
+def test_a_plan_sent_back_as_read_changes_nothing(world, api, active):
+    """Writes are in test_care_plan_write.py; a plan in force read and sent back is no new version, and posting
+    it again is no second plan."""
     alice = api(world.alice)
     body = alice.get(f"CarePlan/{active.plan.pk}").body
-    assert alice.post("CarePlan", body).status == 405
-    assert alice.put(f"CarePlan/{active.plan.pk}", body).status == 405
+    assert alice.post("CarePlan", body).status == 422
+    again = alice.put(f"CarePlan/{active.plan.pk}", body)
+    assert again.status == 200 and again.body == body
 
 
 def test_a_page_of_plans_costs_a_fixed_number_of_queries(
@@ -157,8 +160,8 @@ def test_the_capability_statement_lists_care_plans_and_goals(world, api):
         },
     }.items():
         assert {p["name"] for p in listed[kind]["searchParam"]} == names, kind
-        # A Goal takes progress reports (update); a CarePlan changes on the screens only.
-        writes = {"update"} if kind == "Goal" else set()
+        # Both are created and updated with the plan screen's rules (test_care_plan_write.py).
+        writes = {"create", "update"}
         assert {i["code"] for i in listed[kind]["interaction"]} == {
             "read",
             "vread",

@@ -4,7 +4,8 @@ what the patient or a caregiver does).
 
 What is served is the *version in force* (careplans.PlanVersion), not the rows being edited: a change still
 being drafted or awaiting approval never reaches another system by accident. A plan with no version in force
-(a draft) is served as its working rows stand. Read-only: plans change on the screens."""
+(a draft) is served as its working rows stand. A partner creates and updates plans with the screens' rules
+(care_plan_write.py)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ from careconductor.privacy.choices import Sensitivity
 from .. import params
 from ..auth import Caller
 from ..errors import bad_request
-from ..registry import READ_ONLY, Mapper, SearchParam, register
+from ..registry import CREATE, READ_ONLY, UPDATE, Mapper, SearchParam, register
+from .care_plan_write import create_plan, update_plan
 from .common import EXT, compact, concept, day, moment, period, ref
 
 CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
@@ -114,8 +116,9 @@ def _goal(modifier: str, value: str, caller: Caller) -> Q:
 class CarePlanMapper(Mapper):
     resource_type = "CarePlan"
     model = CarePlan
-    interactions = READ_ONLY
+    interactions = READ_ONLY | {CREATE, UPDATE}
     patient_field = "patient"
+    error_paths = {"reason": "CarePlan.note", "title": "CarePlan.title"}
     description = (
         "Care plans of the patients the caller may see (US Core category assess-plan, intent plan), as the "
         "version in force: addresses the health concerns (Condition), goal the goals still in the plan "
@@ -123,7 +126,9 @@ class CarePlanMapper(Mapper):
         f"in {INTERVENTION_KIND} with the status as it stands). A plan with no version in force (a draft) "
         f"shows its rows as they stand. Extensions {VERSION_EXT} (the version number in force), {AGREED_EXT} "
         f"and {AGREED_ON_EXT} (whether and when the patient agreed to it); a note says when a new version "
-        "awaits approval. careTeam is the patient's CareTeam."
+        "awaits approval. careTeam is the patient's CareTeam; supportingInfo the case (EpisodeOfCare). Create: a "
+        "draft for an open case; update: a draft as sent, a plan in force by a new version with a new note as "
+        "its reason, status active/completed/revoked as on the screens (docs/fhir.md)."
     )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient whose plan it is"),
@@ -311,6 +316,7 @@ class CarePlanMapper(Mapper):
                 "author": ref("Practitioner", creator.pk, creator.display_name()),
                 # The patient's care team has the patient's id (see care_team.py).
                 "careTeam": [ref("CareTeam", row.patient_id)],
+                "supportingInfo": [ref("EpisodeOfCare", row.case_id)],
                 "addresses": [
                     ref("Condition", p["condition_id"], p["title"]) for p in content.get("problems", [])
                 ],
@@ -368,3 +374,10 @@ class CarePlanMapper(Mapper):
             }
         )
         return {"detail": detail}
+
+    # --- writing (care_plan_write.py) ---------------------------------------------------------------------------
+    def create(self, caller: Caller, resource: dict[str, Any]) -> CarePlan:
+        return create_plan(caller, resource)
+
+    def update(self, caller: Caller, row: CarePlan, resource: dict[str, Any]) -> CarePlan:
+        return update_plan(caller, row, resource, self.render(row))

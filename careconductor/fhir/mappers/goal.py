@@ -2,7 +2,7 @@
 statement beside it (note), its measure and target, and the Observations that count as progress towards it.
 Goals are served as they stand (the CarePlan shows which of them are part of the version in force).
 
-A partner reports progress as the screens do (update only): a new `achievementStatus` is recorded as progress
+A partner adds a goal to a plan being worked on (goal_create.py) and reports progress as the screens do: a new `achievementStatus` is recorded as progress
 (with `statusReason` as its note), a new `lifecycleStatus` moves the goal along its lifecycle (careplans.rules,
 with `statusReason` as the reason). What the goal is (its words, target, patient, problems) changes only on the
 care plan, where a change makes a new plan version for the patient to agree to: an update that changes it is
@@ -28,9 +28,10 @@ from careconductor.privacy.choices import Sensitivity
 
 from .. import params
 from ..auth import Caller
-from ..registry import READ_ONLY, UPDATE, Mapper, register
-from .common import EXT, compact, concept, day, ref, refuse_changes, refused
+from ..registry import CREATE, READ_ONLY, UPDATE, Mapper, register
+from .common import compact, concept, day, ref, refuse_changes, refused
 from .condition import labelled
+from .goal_create import AGREEMENT_EXT, PLAN_EXT, PROPOSED_BY_EXT, RANK_EXT, create_goal
 
 SENSITIVE = [Sensitivity.PART2.value, Sensitivity.PSYCHOTHERAPY.value]
 
@@ -38,9 +39,6 @@ LIFECYCLE = "http://hl7.org/fhir/goal-status"
 ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 PRIORITY = "http://terminology.hl7.org/CodeSystem/goal-priority"
 UCUM = "http://unitsofmeasure.org"
-RANK_EXT = EXT + "goal-patient-rank"
-PROPOSED_BY_EXT = EXT + "goal-proposed-by"
-AGREEMENT_EXT = EXT + "goal-patient-agreement"
 PRIORITIES = {1: ("high-priority", "High Priority"), 2: ("medium-priority", "Medium Priority")}
 LOW_PRIORITY = ("low-priority", "Low Priority")
 # How many of the latest Observations a goal names as its outcomes.
@@ -62,8 +60,18 @@ def only_sensitive(goal: Goal) -> bool:
 class GoalMapper(Mapper):
     resource_type = "Goal"
     model = Goal
-    interactions = READ_ONLY | {UPDATE}
+    interactions = READ_ONLY | {CREATE, UPDATE}
     patient_field = "patient"
+    # The plan screen's fields, where a create's checks (careplans.actions.goals) name them.
+    error_paths = {
+        "patient_words": "Goal.description",
+        "measure": "Goal.target.measure",
+        "measure_text": "Goal.target.measure",
+        "target_value": "Goal.target.detailQuantity",
+        "target_text": "Goal.target.detailString",
+        "due_on": "Goal.target.dueDate",
+        "patient_rank": "Goal.extension",
+    }
     description = (
         "Goals of the care plans of the patients the caller may see: description in the patient's own words, "
         "the clinical statement as a note, lifecycleStatus, achievementStatus (goal-achievement), priority "
@@ -71,7 +79,9 @@ class GoalMapper(Mapper):
         f"{PROPOSED_BY_EXT} (patient, caregiver or team) and {AGREEMENT_EXT} (not-asked, agreed, declined), "
         "target (the measure, LOINC-coded where it has a code; detailQuantity in UCUM or detailString; "
         "dueDate), addresses the plan's health concerns (Condition) and outcomeReference the latest "
-        f"{OUTCOMES} Observations of the measure since the baseline."
+        f"{OUTCOMES} Observations of the measure since the baseline; {PLAN_EXT} the CarePlan it belongs to. "
+        "Create: a proposed goal on the patient's plan being worked on, with the plan screen's checks; update: "
+        "progress (achievementStatus) and lifecycleStatus (docs/fhir.md)."
     )
     params = {
         "patient": params.reference("patient_id", "Patient", "The patient whose goal it is"),
@@ -196,6 +206,7 @@ class GoalMapper(Mapper):
             extensions.append({"url": RANK_EXT, "valuePositiveInt": row.patient_rank})
         extensions.append({"url": PROPOSED_BY_EXT, "valueCode": row.proposed_by})
         extensions.append({"url": AGREEMENT_EXT, "valueCode": row.agreement})
+        extensions.append({"url": PLAN_EXT, "valueReference": ref("CarePlan", row.plan_id)})
         achievement = None
         if row.achievement in Achievement.values:
             achievement = concept(ACHIEVEMENT, row.achievement, Achievement(row.achievement).label)
@@ -227,8 +238,12 @@ class GoalMapper(Mapper):
             }
         )
 
-    # --- writing: progress and lifecycle only --------------------------------------------------------------------
-    FIXED = ("description", "subject", "target", "addresses", "expressedBy", "startDate", "priority")
+    # --- writing: a new goal (goal_create.py), then progress and lifecycle only --------------------------------------------------------------------
+    def create(self, caller: Caller, resource: dict[str, Any]) -> Goal:
+        return create_goal(caller, resource)
+
+    FIXED = ("description", "subject", "target", "addresses", "expressedBy", "startDate", "priority",
+             "extension")  # fmt: skip
 
     def update(self, caller: Caller, row: Goal, resource: dict[str, Any]) -> Goal:
         refuse_changes(resource, self.render(row), self.FIXED, "Goal",
