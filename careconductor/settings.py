@@ -261,8 +261,10 @@ OAUTH2_PROVIDER = {
 }
 OTP_TOTP_ISSUER = "CareConductor"
 
+# Argon2id at OWASP's minimum configuration (accounts/hashers.py says why); hashes made with Django's default
+# parameters still verify (same algorithm name) and are re-hashed at the next log-in.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "careconductor.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -312,9 +312,23 @@ def test_unknown_roles_are_refused_and_nothing_changes(world: World, login) -> N
 def test_passwords_are_stored_as_argon2_hashes(world: World) -> None:
     zoe = do_create_user("zoe", Role.CASE_MANAGER, world.riverside, PASSWORD)
     stored = User.objects.get(pk=zoe.pk).password
-    assert stored.startswith("argon2$argon2id$")
+    # OWASP's minimum configuration (accounts/hashers.py): 19 MiB, 2 passes, 1 lane.
+    assert stored.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in stored
     assert zoe.check_password(PASSWORD)
+
+
+@pytest.mark.real_hasher
+def test_a_hash_made_with_djangos_default_parameters_still_logs_in_and_is_rehashed(world: World) -> None:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    zoe = do_create_user("zoe", Role.CASE_MANAGER, world.riverside, PASSWORD)
+    old = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    assert "m=102400,t=2,p=8" in old
+    User.objects.filter(pk=zoe.pk).update(password=old)
+    client = Client()
+    assert client.post(reverse("login"), {"username": "zoe", "password": PASSWORD}).status_code == 302
+    assert "m=19456,t=2,p=1" in User.objects.get(pk=zoe.pk).password
 
 
 @pytest.mark.parametrize("weak", ["password123", "Tr0ub4dor", "31415926535", "zoeharrington!"])
