@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from careconductor.careplans.models import Reading
 from careconductor.core import clock
 from careconductor.fhir.registry import mapper_for
-from careconductor.patients.models import Condition, Coverage, Encounter
+from careconductor.patients.models import Condition, Coverage, Encounter, PatientIdentifier
 from careconductor.population.import_runs import do_start_import, run_import
 from careconductor.population.importing import SOURCE_SYSTEM, do_import_files
 from careconductor.population.synthetic import population
@@ -139,6 +139,35 @@ def test_imported_rows_name_their_source_and_the_administrator_who_imported_them
     assert not adam.search(f"Provenance?target:Coverage=Condition/{condition.pk}")
 
 
+def test_imported_members_name_their_source_and_who_imported_them(imports: World, api) -> None:
+    adam: Api = api(imports.adam)
+    member = (
+        PatientIdentifier.objects.filter(system=SOURCE_SYSTEM + "plan-feed").select_related("patient").first()
+    )
+    assert member is not None
+    body = adam.get(f"Provenance/patient-{member.pk}").body
+    assert body["target"] == [{"reference": f"Patient/{member.patient_id}"}]
+    assert body["recorded"].startswith(member.patient.created_at.isoformat()[:16])
+    assert [a["who"] for a in body["agent"]] == [
+        {"display": "plan-feed"},
+        {"reference": f"Practitioner/{imports.adam.pk}"},
+    ]
+    assert body["entity"][0]["what"] == {
+        "identifier": {"system": SOURCE_SYSTEM + "plan-feed", "value": member.value},
+        "display": f"plan-feed: {member.value}",
+    }
+    assert [r["id"] for r in adam.search(f"Provenance?target=Patient/{member.patient_id}")] == [
+        f"patient-{member.pk}"
+    ]
+    # The members of the command-line import name their source alone; registered patients have none.
+    cli = PatientIdentifier.objects.filter(system=SOURCE_SYSTEM + "cli-feed").first()
+    assert cli is not None
+    assert [a["who"] for a in adam.get(f"Provenance/patient-{cli.pk}").body["agent"]] == [
+        {"display": "cli-feed"}
+    ]
+    assert not adam.search(f"Provenance?target=Patient/{imports.paula.pk}")
+
+
 def test_an_import_from_the_command_line_names_its_source_alone(imports: World, api) -> None:
     condition = Condition.objects.get(source_key="cli-feed|cli-1")
     body = api(imports.adam).get(f"Provenance/condition-{condition.pk}").body
@@ -157,7 +186,12 @@ def test_an_import_from_the_command_line_names_its_source_alone(imports: World, 
 
 def _imported_targets() -> dict[str, str]:
     """Provenance id → target reference, for every imported row."""
-    found = {}
+    found = {
+        f"patient-{pk}": f"Patient/{patient}"
+        for pk, patient in PatientIdentifier.objects.filter(system__startswith=SOURCE_SYSTEM).values_list(
+            "pk", "patient_id"
+        )
+    }
     for model, prefix, kind, target_prefix in (
         (Condition, "condition-", "Condition", ""),
         (Coverage, "coverage-", "Coverage", ""),

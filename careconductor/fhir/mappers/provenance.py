@@ -11,7 +11,9 @@ its own):
   HL7 v2 message received about it as a `source` entity, the hospital as `author` and its feed as `transmitter`
   (v3 ParticipationType TRANS: it sent them).
 
-Ids: condition-N, coverage-N, encounter-N, reading-N (N the target's row) and adt-visit-N. A Provenance is visible
+Members themselves (Patient) keep their key as a PatientIdentifier of the system urn:careconductor:import:<source>.
+
+Ids: patient-N (N the identifier's row), condition-N, coverage-N, encounter-N, reading-N (N the target's row) and adt-visit-N. A Provenance is visible
 exactly when its target is: each part reads through the target type's own `visible` (privacy.policy)."""
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Left, StrIndex
+from django.db.models.functions import Left, StrIndex, Substr
 
 from careconductor.careplans.models import Reading
-from careconductor.patients.models import Condition, Coverage, Encounter
+from careconductor.patients.models import Condition, Coverage, Encounter, PatientIdentifier
 from careconductor.population.importing import SOURCE_SYSTEM
 from careconductor.population.models import ImportRun
 from careconductor.transitions.models import AdtMessage, HospitalVisit
@@ -57,7 +59,7 @@ CREATE = {"coding": [coding(DATA_OPERATION, "CREATE", "create")]}
 READ_SEARCH = frozenset({READ, SEARCH})
 FACILITY_SYSTEM = "urn:careconductor:hl7v2:facility"
 MESSAGE_SYSTEM = "urn:careconductor:hl7v2:message:"  # + the sending facility: MSH-10 is unique per sender
-TARGET_TYPES = frozenset({"Condition", "Coverage", "Encounter", "Observation"})
+TARGET_TYPES = frozenset({"Patient", "Condition", "Coverage", "Encounter", "Observation"})
 
 
 def _target(resource_type: str, prefix: str, field: str = "pk") -> SearchParam:
@@ -73,6 +75,18 @@ def _target(resource_type: str, prefix: str, field: str = "pk") -> SearchParam:
         return Q(**{field: key})
 
     return SearchParam("reference", "The resource it is about: Type/id", build, modifiers=TARGET_TYPES)
+
+
+def _importer(organization: str, written_at: str) -> Subquery:
+    """Who imported a row: the one who started the import run of the row's source (`source_name`) that was under way
+    when the row was written."""
+    run = ImportRun.objects.filter(
+        organization_id=OuterRef(organization),
+        source=OuterRef("source_name"),
+        started_at__lte=OuterRef(written_at),
+        dry_run=False,
+    ).filter(Q(finished_at__isnull=True) | Q(finished_at__gte=OuterRef(written_at)))
+    return Subquery(run.order_by("-started_at").values("started_by_id")[:1])
 
 
 def _part_params(prefix: str, target: SearchParam) -> dict[str, SearchParam]:
@@ -103,16 +117,8 @@ class ImportedRows(Mapper):
         return self.with_related(self.rows().filter(pk__in=part.visible(caller).values("pk")))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
-        # The import run of the row's source that was under way when the row was written: who imported it.
-        run = ImportRun.objects.filter(
-            organization_id=OuterRef("patient__organization_id"),
-            source=OuterRef("source_name"),
-            started_at__lte=OuterRef("created_at"),
-            dry_run=False,
-        ).filter(Q(finished_at__isnull=True) | Q(finished_at__gte=OuterRef("created_at")))
-        run = run.order_by("-started_at")
         named = qs.annotate(source_name=Left("source_key", StrIndex("source_key", Value("|")) - 1))
-        return named.annotate(importer_id=Subquery(run.values("started_by_id")[:1]))
+        return named.annotate(importer_id=_importer("patient__organization_id", "created_at"))
 
     def pk_from_id(self, resource_id: str) -> Any:
         return prefixed_id(self.prefix)(resource_id)
@@ -129,14 +135,22 @@ class ImportedRows(Mapper):
     def importer(self, row: Any) -> int | None:
         return getattr(row, "importer_id", None)
 
-    def to_fhir(self, row: Any) -> dict[str, Any]:
+    def origin(self, row: Any) -> tuple[str, str]:
+        """The source's name and the row's id there."""
         source, _, key = row.source_key.partition("|")
+        return source, key
+
+    def target_key(self, row: Any) -> int:
+        return int(row.pk)
+
+    def to_fhir(self, row: Any) -> dict[str, Any]:
+        source, key = self.origin(row)
         agents = [{"type": AUTHOR, "who": {"display": source}}]
         if (importer := self.importer(row)) is not None:
             agents.append({"type": ENTERER, "who": ref("Practitioner", importer)})
         return {
-            "target": [ref(self.target_type, f"{self.target_prefix}{row.pk}")],
-            "recorded": instant(row.created_at),
+            "target": [ref(self.target_type, f"{self.target_prefix}{self.target_key(row)}")],
+            "recorded": instant(self.last_updated(row)),
             "activity": CREATE,
             "agent": agents,
             "entity": [
@@ -149,6 +163,36 @@ class ImportedRows(Mapper):
                 }
             ],
         }
+
+
+class ImportedPatient(ImportedRows):
+    """A part: a member a population import registered, known by their key in the source (a PatientIdentifier of
+    the system urn:careconductor:import:<source>, written with the Patient)."""
+
+    model = PatientIdentifier
+    target_type, prefix = "Patient", "patient-"
+    params = _part_params(prefix, _target(target_type, "", field="patient_id"))
+
+    def rows(self) -> QuerySet[Any]:
+        return PatientIdentifier.objects.filter(system__startswith=SOURCE_SYSTEM)
+
+    def visible(self, caller: Caller) -> QuerySet[Any]:
+        patients = mapper_for("Patient")
+        assert patients is not None
+        return self.with_related(self.rows().filter(patient__in=patients.visible(caller).values("pk")))
+
+    def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        named = qs.select_related("patient").annotate(source_name=Substr("system", len(SOURCE_SYSTEM) + 1))
+        return named.annotate(importer_id=_importer("organization_id", "patient__created_at"))
+
+    def last_updated(self, row: PatientIdentifier) -> dt.datetime:
+        return row.patient.created_at
+
+    def origin(self, row: PatientIdentifier) -> tuple[str, str]:
+        return row.system.removeprefix(SOURCE_SYSTEM), row.value
+
+    def target_key(self, row: PatientIdentifier) -> int:
+        return int(row.patient_id)
 
 
 class ImportedCondition(ImportedRows):
@@ -259,13 +303,20 @@ class AdtVisit(Mapper):
 class ProvenanceMapper(UnionMapper):
     resource_type = "Provenance"
     model = Condition  # the first part's; search and reads go through parts()
-    members = (ImportedCondition, ImportedCoverage, ImportedEncounter, ImportedReading, AdtVisit)
+    members = (
+        ImportedPatient,
+        ImportedCondition,
+        ImportedCoverage,
+        ImportedEncounter,
+        ImportedReading,
+        AdtVisit,
+    )
     interactions = READ_SEARCH
     patient_field = "patient"
     description = (
         "Where records that came from elsewhere came from, read-only, visible exactly when the record (target) is. "
-        "Population imports (FHIR Bulk NDJSON, claims and eligibility CSV, patient bundles): target a Condition, "
-        "Coverage, Encounter or Observation (reading-N); agent author the source by name, enterer the importing "
+        "Population imports (FHIR Bulk NDJSON, claims and eligibility CSV, patient bundles): target a member "
+        "(Patient), Condition, Coverage, Encounter or Observation (reading-N); agent author the source by name, enterer the importing "
         f"administrator (Practitioner) where known; entity role source, the record's id in the source as an "
         f"identifier of the system {SOURCE_SYSTEM}<source>. Encounters from a hospital's ADT feed: agent author the "
         "hospital, transmitter its feed; one source entity per HL7 v2 message received about the stay. recorded: "
@@ -277,7 +328,7 @@ class ProvenanceMapper(UnionMapper):
         ),
         "target": declared(
             "reference",
-            "The resource it is about: Condition/N, Coverage/N, Encounter/N, Observation/reading-N",
+            "The resource it is about: Patient/N, Condition/N, Coverage/N, Encounter/N, Observation/reading-N",
             modifiers=TARGET_TYPES,
         ),
     }
