@@ -166,6 +166,13 @@ def test_imported_members_name_their_source_and_who_imported_them(imports: World
         {"display": "cli-feed"}
     ]
     assert not adam.search(f"Provenance?target=Patient/{imports.paula.pk}")
+    # Sorted and filtered by when they were written, members among the other rows.
+    newest = adam.search("Provenance?_sort=-_lastUpdated&_count=200")
+    assert [r["recorded"] for r in newest] == sorted((r["recorded"] for r in newest), reverse=True)
+    since = member.patient.created_at.date().isoformat()
+    assert f"patient-{member.pk}" in {
+        r["id"] for r in adam.search(f"Provenance?_lastUpdated=ge{since}&_count=200")
+    }
 
 
 def test_an_import_from_the_command_line_names_its_source_alone(imports: World, api) -> None:

@@ -171,7 +171,12 @@ class ImportedPatient(ImportedRows):
 
     model = PatientIdentifier
     target_type, prefix = "Patient", "patient-"
-    params = _part_params(prefix, _target(target_type, "", field="patient_id"))
+    # An identifier row keeps no time of its own: the member's registration is when it was written.
+    params = {
+        **_part_params(prefix, _target(target_type, "", field="patient_id")),
+        "_lastUpdated": params.date("patient__created_at", "When the member was registered"),
+    }
+    sorts = {"_lastUpdated": "patient__created_at"}
 
     def rows(self) -> QuerySet[Any]:
         return PatientIdentifier.objects.filter(system__startswith=SOURCE_SYSTEM)
