@@ -380,6 +380,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--progress", type=int, default=10, help="print a line every N cycles (0: none)")
+    parser.add_argument(
+        "--only",
+        choices=("sqlite", "postgresql"),
+        help="one database (PostgreSQL needs DATABASE_URL); default: SQLite, then PostgreSQL if DATABASE_URL is set",
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     print(
@@ -388,8 +393,11 @@ def main() -> None:
         f"{args.cycles} cycles per database, {args.writers} writers, kill after {args.min_ms:.0f}-{args.max_ms:.0f} ms",
         flush=True,
     )  # fmt: skip
-    ok = _database(args, None)
-    if database_url := os.environ.get("DATABASE_URL"):
+    database_url = os.environ.get("DATABASE_URL")
+    if args.only == "postgresql" and not database_url:
+        sys.exit("--only postgresql needs DATABASE_URL")
+    ok = _database(args, None) if args.only != "postgresql" else True
+    if database_url and args.only != "sqlite":
         ok = _database(args, database_url) and ok
     print(f"# load average after {os.getloadavg()[0]:.1f}")
     if not ok:
