@@ -8,6 +8,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from careconductor.careplans.actions import do_add_problem_from_condition, do_create_plan
 from careconductor.careplans.models import CarePlan, Goal, PlanVersion
@@ -20,6 +22,7 @@ from tests.personas import World
 
 from .care_plan_kit import ext, refs
 from .conftest import Api, register_patient
+from .test_bad_input import JSON
 
 pytestmark = pytest.mark.django_db
 
@@ -334,3 +337,61 @@ def test_strangers_and_read_only_tokens_write_nothing(world, api, asthma, in_for
     assert reader.post("Goal", new_goal(world, asthma.pk)).status == 403
     assert reader.put(f"CarePlan/{body['id']}", with_note(body, "x", title="y")).status == 403
     assert counts() == before
+
+
+# --- anything a client sends (issue 23: no 500) -------------------------------------------------------------------
+PLAN_ELEMENTS = (
+    "status",
+    "intent",
+    "title",
+    "subject",
+    "supportingInfo",
+    "addresses",
+    "note",
+    "goal",
+    "extension",
+)
+GOAL_ELEMENTS = ("lifecycleStatus", "description", "subject", "expressedBy", "extension", "note", "target",
+                 "addresses", "achievementStatus", "priority", "startDate")  # fmt: skip
+TARGET_PARTS = ("measure", "detailQuantity", "detailString", "dueDate")
+
+
+def _mutated(body: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The body with some elements replaced (a change to "target.<part>" goes into its first target)."""
+    changed = {**body}
+    for name, value in changes.items():
+        if name.startswith("target."):
+            target = (
+                dict((changed.get("target") or [{}])[0]) if isinstance(changed.get("target"), list) else {}
+            )
+            changed["target"] = [{**target, name.removeprefix("target."): value}]
+        else:
+            changed[name] = value
+    return changed
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    plan_changes=st.dictionaries(st.sampled_from(PLAN_ELEMENTS), JSON, max_size=2),
+    goal_changes=st.dictionaries(
+        st.sampled_from(GOAL_ELEMENTS + tuple(f"target.{p}" for p in TARGET_PARTS)), JSON, max_size=2
+    ),
+)
+def test_whatever_a_client_sends_to_plans_and_goals_is_never_a_500(world, in_force, asthma, plan_changes,
+                                                                   goal_changes):  # fmt: skip
+    alice, _ = in_force
+    plan_id = CarePlan.objects.get().pk
+    served = alice.get(f"CarePlan/{plan_id}").body
+    before = counts()
+    for method, path, body in (
+        ("post", "CarePlan", _mutated(new_plan(world, asthma.pk), plan_changes)),
+        ("post", "Goal", _mutated(new_goal(world, asthma.pk), goal_changes)),
+        ("put", f"CarePlan/{plan_id}", _mutated(served, plan_changes)),
+    ):
+        answer = getattr(alice, method)(path, body)
+        assert answer.status < 500, (method, path, body, answer.body)
+        if answer.status >= 400:
+            assert counts() == before, (method, path, body)
+            assert alice.get(f"CarePlan/{plan_id}").body == served
+        else:
+            before, served = counts(), alice.get(f"CarePlan/{plan_id}").body
