@@ -39,6 +39,7 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", messages.attachment, name="attachment"),
     path("people/", people.people, name="people"),
     path("people/<int:proxy_id>/revoke/", people.revoke, name="revoke"),
+    path("people/apps/<int:app_id>/disconnect/", people.disconnect, name="disconnect_app"),
     path("whose/", people.switch, name="switch"),
     path("language/", people.language, name="language"),
     path("join/<str:secret>/", join.join, name="join"),

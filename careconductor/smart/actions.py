@@ -1,5 +1,5 @@
-"""What changes SMART apps: registering and revoking them (an administrator), launching one from a chart and
-authorising one (the person who uses it). Each is one transaction and audited."""
+"""What changes SMART apps: registering and revoking them (an administrator), launching one from a chart,
+authorising one and taking that back (the person who uses it). Each is one transaction and audited."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from careconductor.accounts.models import User
@@ -19,7 +20,7 @@ from careconductor.privacy import audit, policy
 from careconductor.privacy.choices import AuditAction
 
 from . import rules
-from .models import AppKind, Launch, SmartApp
+from .models import AppKind, Launch, SmartApp, TokenContext
 
 LAUNCH_VALID_FOR = dt.timedelta(minutes=10)
 
@@ -100,6 +101,29 @@ def do_revoke_app(admin: User, app: SmartApp) -> SmartApp:
         AccessToken.objects.filter(application=app.client).delete()
         Grant.objects.filter(application=app.client).delete()
         audit.record(admin, AuditAction.UPDATE, obj=app, detail=f"revoked app {app.client.name}"[:200])
+    return app
+
+
+def do_disconnect_app(user: User, app: SmartApp) -> SmartApp:
+    """A person takes back what they allowed an app: their own tokens for it stop at once (others' stay; the app
+    stays registered). Recorded on each record the app could reach for them."""
+    with transaction.atomic():
+        tokens = AccessToken.objects.filter(user=user, application=app.client)
+        refresh = RefreshToken.objects.filter(user=user, application=app.client)
+        if not (
+            tokens.filter(expires__gt=clock.now()).exists() or refresh.filter(revoked__isnull=True).exists()
+        ):
+            raise ActionRefused(_("This app has no access to take back."))
+        patients = set(
+            TokenContext.objects.filter(access_token__in=tokens).values_list("patient_id", flat=True)
+        )
+        refresh.delete()
+        tokens.delete()
+        Grant.objects.filter(user=user, application=app.client).delete()
+        detail = f"disconnected app {app.client.name}"[:200]
+        reached: list[int | None] = [*sorted(patients)] or [None]
+        for patient_id in reached:
+            audit.record(user, AuditAction.UPDATE, patient=patient_id, obj=app, detail=detail)
     return app
 
 

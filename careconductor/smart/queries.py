@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from careconductor.accounts.models import User
 from careconductor.core import clock
@@ -42,3 +45,44 @@ def launchable(user: User) -> list[SmartApp]:
         .select_related("client")
         .order_by("client__name")
     )
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An app a person allowed that can still act for them."""
+
+    app: SmartApp
+    since: dt.datetime
+    scopes: tuple[str, ...]
+    # Whether it can go on after its current token ends (a refresh token: offline or online access).
+    lasting: bool
+
+
+def connections_of(user: User) -> list[Connection]:
+    """The launch apps this person allowed that still hold an access token in force or a refresh token not
+    revoked, oldest first: what they can take back (smart.actions.do_disconnect_app)."""
+    now = clock.now()
+    tokens: dict[int, list[AccessToken | RefreshToken]] = {}
+    found = [
+        *AccessToken.objects.filter(user=user, expires__gt=now, application__smart__kind=AppKind.LAUNCH),
+        *RefreshToken.objects.filter(
+            user=user, revoked__isnull=True, application__smart__kind=AppKind.LAUNCH
+        ),
+    ]
+    for token in found:
+        tokens.setdefault(token.application_id, []).append(token)
+    apps = SmartApp.objects.select_related("client").in_bulk(
+        [a.pk for a in SmartApp.objects.filter(client_id__in=tokens)]
+    )
+    by_client = {app.client_id: app for app in apps.values()}
+    made = [
+        Connection(
+            app=by_client[client],
+            since=min(t.created for t in held),
+            scopes=tuple(sorted({s for t in held if isinstance(t, AccessToken) for s in t.scope.split()})),
+            lasting=any(isinstance(t, RefreshToken) for t in held),
+        )
+        for client, held in tokens.items()
+        if client in by_client
+    ]
+    return sorted(made, key=lambda c: (c.since, c.app.pk))

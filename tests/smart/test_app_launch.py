@@ -6,6 +6,7 @@ PyJWT, not the jwcrypto the server checks it with."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -220,6 +221,42 @@ def test_patient_facing_launch_sees_only_their_own_record(world: World, base: st
         SmartObservation.where(struct={"patient": str(world.paula.pk)}).perform_resources_iter(smart.server)
     )
     assert readings
+
+
+def test_a_patient_disconnects_an_app_in_the_portal_and_its_tokens_stop(
+    world: World, base: str, client: Client
+) -> None:
+    from oauth2_provider.models import AccessToken, RefreshToken
+
+    app = _register(world)
+    login = portal_login(world.alice, world.paula, "paula.reyes")
+    smart = _client(app, base, "launch/patient patient/*.rs offline_access")
+    url = smart.authorize_url
+    browser = _as_live(log_in(client, login), base)
+    smart.handle_callback(_allow(browser, url))
+    assert SmartPatient.read(str(world.paula.pk), smart.server).id == str(world.paula.pk)
+    # Someone else's connection to the same app is not Paula's to end.
+    others = AccessToken.objects.create(user=world.alice, application=app.client, token="alice-token",
+                                        expires=clock.now() + dt.timedelta(hours=1), scope="user/*.rs")  # fmt: skip
+    page = browser.get("/portal/people/").content.decode()
+    assert "Aplicaciones que permití" in page and "Blood pressure coach" in page
+    assert "sigue conectada después de cerrar la sesión" in page  # offline_access: a refresh token
+    done = browser.post(f"/portal/people/apps/{app.pk}/disconnect/")
+    assert done.status_code == 302
+    page = browser.get("/portal/people/").content.decode()
+    assert "ya no puede usar su expediente" in page and "Ninguna aplicación." in page
+    # Its access token and refresh token are gone: the next read is refused, and no refresh brings it back.
+    with pytest.raises(FHIRUnauthorizedException):
+        SmartPatient.read(str(world.paula.pk), smart.server)
+    assert (
+        not AccessToken.objects.filter(user=login).exists()
+        and not RefreshToken.objects.filter(user=login).exists()
+    )
+    assert AccessToken.objects.filter(pk=others.pk).exists()
+    event = AuditEvent.objects.get(user=login, detail="disconnected app Blood pressure coach")
+    assert event.patient_id == world.paula.pk
+    # Nothing left to take back, and another person's app is not hers to touch.
+    assert browser.post(f"/portal/people/apps/{app.pk}/disconnect/").status_code == 404
 
 
 def test_a_refused_consent_and_bad_requests_give_no_code(world: World, base: str, client: Client) -> None:

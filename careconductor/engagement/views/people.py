@@ -14,6 +14,8 @@ from careconductor.core.forms import show_refusal
 from careconductor.core.requests import PortalRequest
 from careconductor.privacy import policy
 from careconductor.privacy.guards import public
+from careconductor.smart.actions import do_disconnect_app
+from careconductor.smart.queries import connections_of
 
 from .. import queries
 from ..actions.invitations import do_grant_proxy, do_revoke_proxy
@@ -58,7 +60,24 @@ def people(request: PortalRequest) -> HttpResponse:
         form=form,
         link=link,
         grants=queries.active_proxies(patient),
+        apps=connections_of(user),
     )
+
+
+@portal_view
+@require_POST
+def disconnect(request: PortalRequest, app_id: int) -> HttpResponse:
+    """Take back what the person allowed an app (their own access through it, whoever's record it reached)."""
+    found = next((c.app for c in connections_of(request.user) if c.app.pk == app_id), None)
+    if found is None:
+        raise NotVisible
+    try:
+        do_disconnect_app(request.user, found)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(app)s can no longer use your record.") % {"app": found.client.name})
+    return redirect("portal:people")
 
 
 @portal_view
