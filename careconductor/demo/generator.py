@@ -59,7 +59,7 @@ from .privacy import add_privacy_scenarios
 from .reconciliation import add_reconciliation_in_progress
 from .referrals import add_referral_scenarios
 from .setup import add_allergy_scenarios, add_setup_scenarios
-from .smart import add_smart_scenario
+from .smart import add_portal_app_connection, add_smart_scenario
 from .staff import PASSWORD, DemoError, Login, demo_logins
 from .um import add_prior_authorisations
 
@@ -134,9 +134,16 @@ def build_demo(
         )
         taught = add_education_scenarios(org)
         engaged = add_engagement_scenarios(org)
+        connected = add_portal_app_connection(org)
         out.write(
             f"Portal and education scenarios: {engaged} reports, messages and log-ins (a blood pressure past its "
-            f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given.\n"
+            f"limit this morning, unread messages, a proxy, a heart-failure weight gain), {taught} materials given"
+            + (
+                ", the blood pressure app connected to the patient's record (People who help me)"
+                if connected
+                else ""
+            )
+            + ".\n"
         )
         set_up = add_setup_scenarios(org)
         add_merge_scenario(org, out)

@@ -9,6 +9,7 @@ from careconductor.accounts.models import Organization, User
 from careconductor.coordination.choices import TaskKind, TaskPriority
 from careconductor.coordination.models import Flag, Task
 from careconductor.coordination.worklist import build_worklist
+from careconductor.core import clock
 from careconductor.demo.engagement import add_engagement_scenarios
 from careconductor.demo.generator import ORGANIZATION_NAME
 from careconductor.engagement.models import Message, ProxyGrant
@@ -27,6 +28,16 @@ def test_the_demo_patient_has_a_log_in_a_proxy_and_a_month_of_reports(demo: str)
     assert card.last_check_in is not None
     assert any(r.past_limit and r.label == "Blood pressure" for r in card.readings)
     assert "patient              Patient portal" in demo and "caregiver" in demo
+
+
+def test_the_demo_patient_has_an_app_connected_that_the_portal_lists(demo: str) -> None:
+    from careconductor.smart.queries import connections_of
+
+    login = User.objects.get(username="patient")
+    (connection,) = connections_of(login)
+    assert connection.app.client.name == "Blood pressure coach" and connection.lasting
+    assert "patient/*.rs" in connection.scopes and connection.since.date() < clock.today()
+    assert "blood pressure app connected" in demo
 
 
 def test_the_alerts_and_messages_reach_casemanagers_worklist(demo: str) -> None:
