@@ -71,10 +71,9 @@ def connections_of(user: User) -> list[Connection]:
     ]
     for token in found:
         tokens.setdefault(token.application_id, []).append(token)
-    apps = SmartApp.objects.select_related("client").in_bulk(
-        [a.pk for a in SmartApp.objects.filter(client_id__in=tokens)]
-    )
-    by_client = {app.client_id: app for app in apps.values()}
+    by_client = {
+        a.client_id: a for a in SmartApp.objects.select_related("client").filter(client_id__in=tokens)
+    }
     made = [
         Connection(
             app=by_client[client],
