@@ -77,6 +77,14 @@ def _target(resource_type: str, prefix: str, field: str = "pk") -> SearchParam:
     return SearchParam("reference", "The resource it is about: Type/id", build, modifiers=TARGET_TYPES)
 
 
+def _target_visible(rows: QuerySet[Any], field: str, resource_type: str, caller: Caller) -> QuerySet[Any]:
+    """The rows whose target (`field`, a row of `resource_type`) the caller may see: through that type's own
+    `visible`, so a Provenance is visible exactly when its target is."""
+    target = mapper_for(resource_type)
+    assert target is not None
+    return rows.filter(**{f"{field}__in": target.visible(caller).values("pk")})
+
+
 def _importer(organization: str, written_at: str) -> Subquery:
     """Who imported a row: the one who started the import run of the row's source (`source_name`) that was under way
     when the row was written."""
@@ -182,9 +190,7 @@ class ImportedPatient(ImportedRows):
         return PatientIdentifier.objects.filter(system__startswith=SOURCE_SYSTEM)
 
     def visible(self, caller: Caller) -> QuerySet[Any]:
-        patients = mapper_for("Patient")
-        assert patients is not None
-        return self.with_related(self.rows().filter(patient__in=patients.visible(caller).values("pk")))
+        return self.with_related(_target_visible(self.rows(), "patient", "Patient", caller))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         named = qs.select_related("patient").annotate(source_name=Substr("system", len(SOURCE_SYSTEM) + 1))
@@ -249,9 +255,7 @@ class AdtVisit(Mapper):
         return HospitalVisit.objects.filter(encounter__isnull=False)
 
     def visible(self, caller: Caller) -> QuerySet[Any]:
-        encounters = mapper_for("Encounter")
-        assert encounters is not None
-        return self.with_related(self.rows().filter(encounter__in=encounters.visible(caller).values("pk")))
+        return self.with_related(_target_visible(self.rows(), "encounter", "Encounter", caller))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         messages = AdtMessage.objects.order_by("received_at", "pk").only(
