@@ -106,8 +106,20 @@ fields = st.dictionaries(
 BIG = 99999999999999999999
 
 
+class EveryField(dict):
+    """Every field name with one value. Hypothesis prints an explicit example's arguments each time it runs one;
+    printed whole (hundreds of fields, 10,000-character values) that was a quarter of this module's time."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(dict.fromkeys(FIELD_NAMES, value))
+        self.value = value
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"every field = {str(self.value)[:60]!r}")
+
+
 def _every_field(value: Any) -> dict[str, Any]:
-    return dict.fromkeys(FIELD_NAMES, value)
+    return EveryField(value)
 
 
 def _url(name: str, world: World, ids: dict[str, int]) -> str:
