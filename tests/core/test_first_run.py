@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -34,11 +35,17 @@ def test_a_command_on_an_empty_data_folder_migrates_first_and_an_old_database_is
     assert "Preparing a new database" in first.stderr
     assert "Created ada (Administrator)" in first.stdout
 
-    assert _careconductor(tmp_path, "migrate", "coordination", "0005", "-v", "0").returncode == 0
+    # A database of an older version, as the command sees it: the migrations after coordination 0005 are not
+    # recorded as applied. (Migrating back for real costs a minute of CI and tests Django, not this check.)
+    with sqlite3.connect(tmp_path / "careconductor.sqlite3") as database:
+        forgotten = database.execute(
+            "DELETE FROM django_migrations WHERE app = 'coordination' AND name > '0005'"
+        ).rowcount
+    assert forgotten > 0
     behind = _careconductor(tmp_path, "createuser", "bea", "--role", "admin", "--password", "Correct-horse-9")
     assert behind.returncode == 1
     assert re.fullmatch(
-        r"The database is \d+ migration\(s\) behind this version: run `careconductor migrate` first\.",
+        rf"The database is {forgotten} migration\(s\) behind this version: run `careconductor migrate` first\.",
         behind.stderr.strip(),
     ), behind.stderr
     assert "Traceback" not in behind.stderr + behind.stdout
