@@ -66,12 +66,13 @@ def shared_world(module_db: ModuleDb) -> World | None:
     return module_db.build(build_world) if module_db.enabled else None
 
 
-# The demo organisation the module's demo tests read: built once per module (a 200-patient demo takes ~2 s).
+# The demo organisation the demo tests read (tests/demo/, where it is built once for the package).
 DEMO_PATIENTS = 200
 
 
 @pytest.fixture(scope="module")
 def shared_demo(module_db: ModuleDb) -> str:
+    """Outside tests/demo/ (whose conftest builds it once for all its modules): once per module."""
     out = io.StringIO()
     module_db.build(build_demo, patients=DEMO_PATIENTS, seed=7, out=out)
     return out.getvalue()

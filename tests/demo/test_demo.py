@@ -1,7 +1,7 @@
 """`careconductor demo`: a believable organisation that respects the same rules as data made through the actions.
 
-One demo (DEMO_PATIENTS patients, seed 7) is built for this module and shared by its tests (tests/shared.py);
-test_demo_runs.py covers runs on an empty database.
+One demo (DEMO_PATIENTS patients, seed 7) is built for this package and shared by its tests (tests/demo/conftest.py);
+tests/demo_command/test_demo_runs.py covers runs on an empty database.
 """
 
 from __future__ import annotations
