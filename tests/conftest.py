@@ -254,10 +254,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not MODULE_SECONDS:
         return
-    terminalreporter.section("costliest 10 test modules (seconds, all workers)")
-    for module, seconds in MODULE_SECONDS.most_common(10):
+    terminalreporter.section("costliest 20 test modules (seconds, all workers)")
+    for module, seconds in MODULE_SECONDS.most_common(20):
         terminalreporter.write_line(f"{seconds:8.1f}  {module}")
     terminalreporter.write_line(f"{sum(MODULE_SECONDS.values()):8.1f}  all {len(MODULE_SECONDS)} modules")
+    packages: collections.Counter[str] = collections.Counter()
+    for module, seconds in MODULE_SECONDS.items():
+        packages[module.rsplit("/", 1)[0]] += seconds
+    terminalreporter.section("test packages (seconds, all workers)")
+    terminalreporter.write_line(
+        "  ".join(f"{name.removeprefix('tests/') or 'tests'} {s:.0f}" for name, s in packages.most_common())
+    )
 
 
 @pytest.fixture

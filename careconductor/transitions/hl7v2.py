@@ -146,10 +146,14 @@ def split_batch(text: str) -> Iterator[str]:
         yield "\r".join(current) + "\r"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalise(text: str) -> str:
     """One message with CR segment ends, MLLP framing and blank lines removed, and no NUL characters (never
-    HL7 text, and PostgreSQL cannot keep them)."""
-    text = text.replace("\x00", "").strip(START_BLOCK + END_BLOCK + "\r\n ")
+    HL7 text, and PostgreSQL cannot keep them) nor lone surrogates (no database can store them: a caller handing
+    in a string not decoded from bytes could carry one; the listener's decoding cannot)."""
+    text = _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", "")).strip(START_BLOCK + END_BLOCK + "\r\n ")
     return "\r".join(s for s in re.split(r"\r\n|\r|\n", text) if s.strip()) + "\r"
 
 
