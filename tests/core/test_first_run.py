@@ -35,6 +35,11 @@ def test_a_command_on_an_empty_data_folder_migrates_first_and_an_old_database_is
     assert "Preparing a new database" in first.stderr
     assert "Created ada (Administrator)" in first.stdout
 
+    with sqlite3.connect(tmp_path / "careconductor.sqlite3") as database:
+        order = [app for (app,) in database.execute("SELECT app FROM django_migrations ORDER BY id")]
+    # The libraries' migrations first, while few models are there to re-render (core/management/commands/migrate.py).
+    assert max(i for i, app in enumerate(order) if app == "oauth2_provider") < order.index("patients")
+
     # A database of an older version, as the command sees it: the migrations after coordination 0005 are not
     # recorded as applied. (Migrating back for real costs a minute of CI and tests Django, not this check.)
     with sqlite3.connect(tmp_path / "careconductor.sqlite3") as database:
