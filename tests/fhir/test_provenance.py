@@ -3,6 +3,7 @@ administrator who ran it; a hospital's ADT feed and the messages it sent), visib
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -173,6 +174,22 @@ def test_imported_members_name_their_source_and_who_imported_them(imports: World
     assert f"patient-{member.pk}" in {
         r["id"] for r in adam.search(f"Provenance?_lastUpdated=ge{since}&_count=200")
     }
+
+
+def test_an_imported_row_changed_later_keeps_when_it_was_recorded(imports: World, api) -> None:
+    """`recorded`, meta.lastUpdated, `_lastUpdated` and its sort all read when the import wrote the row."""
+    adam: Api = api(imports.adam)
+    condition = Condition.objects.filter(source_key__startswith="plan-feed|", sensitivity="").first()
+    assert condition is not None
+    changed = condition.created_at + dt.timedelta(days=3)
+    Condition.objects.filter(pk=condition.pk).update(updated_at=changed)  # changed on a screen since
+    body = adam.get(f"Provenance/condition-{condition.pk}").body
+    assert body["recorded"] == body["meta"]["lastUpdated"]
+    assert body["recorded"].startswith(condition.created_at.isoformat()[:16])
+    before_the_change = (changed - dt.timedelta(days=1)).date().isoformat()
+    found = adam.search(f"Provenance?_lastUpdated=lt{before_the_change}&_sort=-_lastUpdated&_count=200")
+    assert f"condition-{condition.pk}" in {r["id"] for r in found}
+    assert [r["recorded"] for r in found] == sorted((r["recorded"] for r in found), reverse=True)
 
 
 def test_an_import_from_the_command_line_names_its_source_alone(imports: World, api) -> None:

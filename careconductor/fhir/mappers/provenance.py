@@ -102,6 +102,9 @@ def _part_params(prefix: str, target: SearchParam) -> dict[str, SearchParam]:
         "_id": prefixed_id_param(prefix),
         "patient": params.reference("patient_id", "Patient", "The patient whose record it is about"),
         "target": target,
+        # When the import wrote the row (`recorded`), not when the row last changed: a Provenance of an import
+        # does not change when its target does.
+        "_lastUpdated": params.date("created_at", "When the import wrote the row"),
     }
 
 
@@ -114,6 +117,7 @@ class ImportedRows(Mapper):
     target_type: ClassVar[str]
     prefix: ClassVar[str]  # of the Provenance id
     target_prefix: ClassVar[str] = ""  # of the target's id (a reading is Observation/reading-N)
+    sorts = {"_lastUpdated": "created_at"}
 
     def rows(self) -> QuerySet[Any]:
         return self.model._default_manager.exclude(source_key="")
