@@ -1,4 +1,4 @@
-"""Django's `migrate`, with one change for a new or older database: the libraries' migrations come first.
+"""Django's `migrate`, with one change for a new database: the libraries' migrations come first.
 
 Each migration operation re-renders the models related to the one it changes. django-oauth-toolkit's 22
 migrations change models that point at the user, and at their place in the default order (after most of ours)
@@ -29,9 +29,11 @@ class Command(DjangoMigrate):
         """Apply FIRST's pending migrations (and theirs) alone; Django's migrate then does the rest and sends
         post_migrate once, when every table is there."""
         executor = MigrationExecutor(connections[database])
-        targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] in FIRST]
-        if not executor.migration_plan(targets):
+        if executor.loader.applied_migrations:
+            # Only on a new database: an upgrade's few migrations gain nothing, and Django's own pre_migrate
+            # work (renamed models' content types) is kept for them.
             return
+        targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] in FIRST]
         if verbosity >= 1:
             self.stdout.write(f"Applying the migrations of {', '.join(FIRST)} first ...")
         executor.migrate(targets)
